@@ -1,0 +1,203 @@
+# synack — build, test, conformance, fuzzing, benchmarks.
+#
+# Sources are discovered by directory, so adding a file never means editing
+# this Makefile:
+#   engine/src/*.c                 -> libsynack-engine.a
+#   conformance/{lang,run,stacks}/*.c -> libsynack-conformance.a
+#   conformance/synack.c           -> the synack CLI
+#   {harness,engine,conformance}/tests/test_*.c  -> one TAP test binary each;
+#       any other .c in the same tests/ directory is support code linked into
+#       each of that directory's tests
+#   harness/tests/helpers/*.c      -> helper binaries the harness tests run
+#   fuzz/fuzz_*.c                  -> one fuzz target each (other fuzz/*.c: support)
+#   bench/bench_*.c                -> one benchmark each
+# Everything builds out of tree under $(BUILD), twice for the tests: plain
+# (gcc) and with ASan+UBSan (clang).
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+ASAN_CC  ?= clang
+FUZZ_CC  ?= clang
+PROVE    ?= prove
+JOBS     ?= 2
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wno-missing-field-initializers
+DEFS      := -D_DEFAULT_SOURCE
+INCS      := -Iengine/include -Iengine/src -Iconformance -Iharness
+PLAIN_CFLAGS := -O2 -g
+ASAN_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -DSYNACK_FUZZING=1
+
+ENGINE_SRC  := $(sort $(wildcard engine/src/*.c))
+CONF_SRC    := $(sort $(wildcard conformance/lang/*.c conformance/run/*.c conformance/stacks/*.c))
+CLI_SRC     := $(wildcard conformance/synack.c)
+HARNESS_SRC := harness/tap.c
+TEST_DIRS   := harness/tests engine/tests conformance/tests
+TEST_SRC    := $(sort $(foreach d,$(TEST_DIRS),$(wildcard $(d)/test_*.c)))
+HELPER_SRC  := $(sort $(wildcard harness/tests/helpers/*.c))
+FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_SUPPORT:= $(filter-out $(FUZZ_SRC) fuzz/replay_main.c,$(wildcard fuzz/*.c))
+BENCH_SRC   := $(sort $(wildcard bench/bench_*.c))
+ALL_C_H     := $(sort $(wildcard engine/include/synack/*.h engine/src/*.[ch] engine/tests/*.[ch] \
+                 conformance/*.[ch] conformance/*/*.[ch] harness/*.[ch] harness/tests/*.[ch] \
+                 harness/tests/helpers/*.c fuzz/*.[ch] bench/*.[ch]))
+
+# The Linux stack needs libnet, libpcap and threads; only linked when present.
+LINUX_STACK := $(wildcard conformance/stacks/linux*.c)
+SYS_LIBS    := -lpthread $(if $(LINUX_STACK),-lnet -lpcap)
+
+support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))*.c))
+# $(1) variant dir, $(2) a test's source: the objects of its directory's support code
+support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
+
+.PHONY: all check test lint format conformance fuzz fuzz-smoke bench install clean deps
+.DEFAULT_GOAL := all
+
+# ---- dependencies: one list, in harness/deps.sh ------------------------------
+$(BUILD)/.deps-%: harness/deps.sh
+	@mkdir -p $(BUILD)
+	@harness/deps.sh $*
+	@touch $@
+
+deps: $(BUILD)/.deps-build $(BUILD)/.deps-check $(BUILD)/.deps-linux
+
+# ---- one build variant ------------------------------------------------------
+# $(1) variant name, $(2) compiler, $(3) flags
+define VARIANT
+$(1)_DIR  := $(BUILD)/$(1)
+$(1)_CC   := $(2)
+$(1)_FLAGS:= $(WARN) $(DEFS) $(INCS) $(3) -DSYNACK_SOURCE_DIR=\"$(CURDIR)\" \
+             -DSYNACK_BUILD_DIR=\"$(abspath $(BUILD)/$(1))\"
+$(1)_ENGINE_LIB := $$($(1)_DIR)/lib/libsynack-engine.a
+$(1)_CONF_LIB   := $$($(1)_DIR)/lib/libsynack-conformance.a
+$(1)_TAP_LIB    := $$($(1)_DIR)/lib/libtap.a
+$(1)_TESTS      := $$(patsubst %.c,$$($(1)_DIR)/tests/%,$(TEST_SRC))
+$(1)_HELPERS    := $$(patsubst %.c,$$($(1)_DIR)/tests/%,$(HELPER_SRC))
+$(1)_CLI        := $(if $(CLI_SRC),$$($(1)_DIR)/bin/synack)
+
+$$($(1)_DIR)/obj/%.o: %.c | $(BUILD)/.deps-build
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
+
+$$($(1)_ENGINE_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(ENGINE_SRC))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$$($(1)_CONF_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(CONF_SRC))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$$($(1)_TAP_LIB): $$($(1)_DIR)/obj/harness/tap.o
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$$($(1)_DIR)/bin/synack: $$($(1)_DIR)/obj/conformance/synack.o $$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+
+$$($(1)_DIR)/tests/harness/tests/helpers/%: $$($(1)_DIR)/obj/harness/tests/helpers/%.o $$($(1)_TAP_LIB)
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
+
+$$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$$$$*.c) \
+		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB) $$($(1)_TAP_LIB)
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+
+-include $$(shell find $$($(1)_DIR)/obj -name '*.d' 2>/dev/null)
+endef
+
+.SECONDEXPANSION:
+.SECONDARY:
+$(eval $(call VARIANT,plain,$(CC),$(PLAIN_CFLAGS)))
+$(eval $(call VARIANT,asan,$(ASAN_CC),$(ASAN_CFLAGS)))
+
+# ---- user-facing targets ------------------------------------------------------
+all: $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) $(plain_CLI)
+	@$(if $(plain_CLI),ln -sf plain/bin/synack $(BUILD)/synack)
+
+test: $(BUILD)/.deps-check $(plain_TESTS) $(plain_HELPERS) $(asan_TESTS) $(asan_HELPERS)
+	$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(plain_TESTS) $(asan_TESTS)
+
+check: lint test $(if $(CLI_SRC),conformance-engine)
+
+lint: $(BUILD)/.deps-check
+	@echo "clang-format --dry-run (all C sources)"
+	@clang-format --dry-run --Werror $(ALL_C_H)
+	@echo "cppcheck"
+	@cppcheck -q --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	    --inline-suppr --suppress=missingIncludeSystem $(INCS) $(DEFS) \
+	    $(ENGINE_SRC) $(CONF_SRC) $(CLI_SRC) $(HARNESS_SRC)
+
+format: $(BUILD)/.deps-check
+	clang-format -i $(ALL_C_H)
+
+# Conformance: the engine always; Linux when root (the CLI skips it with a TAP
+# "# SKIP" and the reason otherwise).
+SCRIPTS_DIR ?= conformance/scripts
+conformance-engine: $(plain_CLI)
+	$(PROVE) $(PROVE_FLAGS) --exec '$(plain_CLI) run --tap --stack engine' \
+	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+
+conformance: all $(BUILD)/.deps-linux
+	$(PROVE) $(PROVE_FLAGS) --exec '$(plain_CLI) run --tap --stack engine' \
+	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+	$(PROVE) $(PROVE_FLAGS) -j$(JOBS) --exec '$(plain_CLI) run --tap --stack linux' \
+	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+
+# ---- fuzzing -----------------------------------------------------------------
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_TIME ?= 30
+FUZZ_LIBF  := $(patsubst fuzz/%.c,$(FUZZ_DIR)/libfuzzer/%,$(FUZZ_SRC))
+FUZZ_AFL   := $(patsubst fuzz/%.c,$(FUZZ_DIR)/afl/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(ENGINE_SRC) $(CONF_SRC) $(FUZZ_SUPPORT)
+
+$(FUZZ_DIR)/libfuzzer/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(DEFS) $(INCS) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRC) $(SYS_LIBS) -o $@
+
+$(FUZZ_DIR)/afl/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	AFL_QUIET=1 afl-clang-fast $(WARN) $(DEFS) $(INCS) -O1 -g -fsanitize=fuzzer \
+	    -DSYNACK_FUZZING=1 $< $(FUZZ_LIB_SRC) $(SYS_LIBS) -o $@
+
+fuzz: $(FUZZ_LIBF) $(FUZZ_AFL)
+
+fuzz-smoke: $(FUZZ_LIBF)
+	@set -e; for t in $(FUZZ_LIBF); do n=$$(basename $$t); \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/artifacts; \
+	    echo "fuzz-smoke: $$n for $(FUZZ_TIME)s"; \
+	    $$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+	        $$( [ -f corpora/$$n/$$n.dict ] && echo -dict=corpora/$$n/$$n.dict ) \
+	        $(BUILD)/fuzz/corpus/$$n $$( [ -d corpora/$$n ] && echo corpora/$$n ); done
+
+# ---- benchmarks ----------------------------------------------------------------
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/bench/%: bench/%.c $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB))
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -g $^ $(SYS_LIBS) -o $@
+
+bench: $(BENCH_BIN)
+	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+
+# ---- install -------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/synack
+	install -m 644 $(plain_ENGINE_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 engine/include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/
+	$(if $(plain_CLI),install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(plain_CLI) $(DESTDIR)$(PREFIX)/bin/synack)
+	$(if $(CONF_SRC),install -m 644 $(plain_CONF_LIB) $(DESTDIR)$(PREFIX)/lib/)
+	$(if $(wildcard docs/synack.1),install -d $(DESTDIR)$(PREFIX)/share/man/man1 && install -m 644 docs/synack.1 $(DESTDIR)$(PREFIX)/share/man/man1/)
+
+clean:
+	rm -rf $(BUILD)
