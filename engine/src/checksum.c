@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "csum.h"
+#include "checksum.h"
 #include "synack/segment.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -33,7 +33,7 @@ static uint32_t load32(const uint8_t *p)
 	return w;
 }
 
-uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+uint32_t synack_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
 	uint64_t acc = 0;
 	while (len >= 16) {
@@ -64,8 +64,8 @@ uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 	return fold64((uint64_t)sum + be);
 }
 
-uint32_t csum_pseudo(const struct synack_addr *src, const struct synack_addr *dst, uint8_t proto,
-                     uint32_t len)
+uint32_t synack_csum_pseudo(const struct synack_addr *src, const struct synack_addr *dst,
+                            uint8_t proto, uint32_t len)
 {
 	uint8_t ph[40];
 	size_t n;
@@ -91,29 +91,29 @@ uint32_t csum_pseudo(const struct synack_addr *src, const struct synack_addr *ds
 		ph[11] = (uint8_t)len;
 		n = 12;
 	}
-	return csum_add(0, ph, n);
+	return synack_csum_add(0, ph, n);
 }
 
-uint16_t csum_finish(uint32_t sum)
+uint16_t synack_csum_finish(uint32_t sum)
 {
 	return (uint16_t)~fold64(sum);
 }
 
-uint16_t csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
+uint16_t synack_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
 {
 	/* HC' = ~(~HC + ~m + m'), which unlike eqn. 2 never yields -0 wrongly. */
 	uint32_t s = (uint32_t)(uint16_t)~csum + (uint16_t)~old_word + new_word;
-	return csum_finish(s);
+	return synack_csum_finish(s);
 }
 
 uint16_t synack_tcp_checksum(const struct synack_addr *src, const struct synack_addr *dst,
                              const uint8_t *tcp, size_t tcp_len)
 {
-	uint32_t sum = csum_pseudo(src, dst, 6, (uint32_t)tcp_len);
-	return csum_finish(csum_add(sum, tcp, tcp_len));
+	uint32_t sum = synack_csum_pseudo(src, dst, 6, (uint32_t)tcp_len);
+	return synack_csum_finish(synack_csum_add(sum, tcp, tcp_len));
 }
 
 uint16_t synack_inet_checksum(const uint8_t *p, size_t len)
 {
-	return csum_finish(csum_add(0, p, len));
+	return synack_csum_finish(synack_csum_add(0, p, len));
 }

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "csum.h"
+#include "checksum.h"
 #include "synack/segment.h"
 
 enum {
@@ -78,10 +78,13 @@ const char *synack_seg_error_name(enum synack_seg_error e)
 	return "unknown";
 }
 
-/* RFC 1122 §3.2.1.3 and §4.2.3.10, RFC 9293 §3.10.7.2: a TCP segment from a
- * broadcast, multicast or unspecified source, or to a broadcast, multicast
- * or unspecified destination, can belong to no connection and must be
- * silently discarded (Linux: tcp_v4_rcv drops anything not PACKET_HOST).
+/* RFC 1122 §4.2.3.10 and RFC 9293 §3.10.7.2 (MUST-57): a SYN from an
+ * invalid source (RFC 1122 §3.2.1.3: broadcast, multicast, 0.0.0.0) or to a
+ * broadcast or multicast address is silently discarded. Since no connection
+ * can ever be opened with such an address, any segment carrying one belongs
+ * to none and is dropped whatever its flags (Linux: tcp_v4_rcv drops all
+ * that is not PACKET_HOST). The unspecified address is never a valid
+ * destination either (RFC 1122 §3.2.1.3, RFC 4291 §2.5.2).
  * Subnet-directed broadcasts need the interface's prefix, which the engine
  * does not have; only the limited broadcast is caught here. */
 static bool v4_bad(const uint8_t *a)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csum.h"
+#include "checksum.h"
 #include "synack/segment.h"
 #include "tap.h"
 
@@ -50,7 +50,8 @@ static void test_vectors(void)
 	/* RFC 1071 §3: the ones' complement sum of these bytes is ddf2. */
 	static const uint8_t rfc1071[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
 	is_hex(synack_inet_checksum(rfc1071, sizeof rfc1071), 0x220d, "RFC 1071 §3 example");
-	is_hex(csum_add(0, rfc1071, sizeof rfc1071), 0xddf2, "RFC 1071 §3 sum before complement");
+	is_hex(synack_csum_add(0, rfc1071, sizeof rfc1071), 0xddf2,
+	       "RFC 1071 §3 sum before complement");
 
 	/* A classic IPv4 header (192.168.0.1 -> 192.168.0.199, UDP). */
 	uint8_t ip[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
@@ -112,8 +113,9 @@ static void test_incremental(void)
 		buf[i] = (uint8_t)xorshift();
 	int bad = 0;
 	for (size_t cut = 0; cut <= sizeof buf; cut += 2) {
-		uint32_t s = csum_add(csum_add(0, buf, cut), buf + cut, sizeof buf - cut);
-		bad += csum_finish(s) != ref_csum(buf, sizeof buf);
+		uint32_t s =
+		    synack_csum_add(synack_csum_add(0, buf, cut), buf + cut, sizeof buf - cut);
+		bad += synack_csum_finish(s) != ref_csum(buf, sizeof buf);
 	}
 	is_int(bad, 0, "any even split, chained, equals the whole");
 
@@ -127,7 +129,7 @@ static void test_incremental(void)
 			neu = (uint16_t)~old; /* the -0 / +0 edge of RFC 1624 */
 		buf[w] = (uint8_t)(neu >> 8);
 		buf[w + 1] = (uint8_t)neu;
-		uint16_t inc = csum_update16(before, old, neu);
+		uint16_t inc = synack_csum_update16(before, old, neu);
 		uint16_t full = ref_csum(buf, sizeof buf);
 		/* 0x0000 and 0xffff are the same ones' complement value. */
 		bad += !(inc == full || (uint16_t)(inc + full) == 0xffff);
