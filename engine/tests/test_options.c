@@ -320,6 +320,60 @@ static void test_build_raw(void)
 	subtest_end();
 }
 
+static uint64_t rng = 0x853c49e6748fea9bull;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 32);
+}
+
+static void test_build_parse(void)
+{
+	subtest("parse(opts_build(x)) == x");
+	int bad = 0, skipped = 0;
+	for (int k = 0; k < 5000; k++) {
+		bool syn = rnd() & 1;
+		struct synack_tcp_options o = { 0 };
+		o.has_ts = rnd() & 1;
+		o.ts_val = rnd();
+		o.ts_ecr = rnd();
+		if (syn) {
+			o.has_mss = rnd() & 1;
+			o.mss = (uint16_t)(1 + rnd() % 0xffff);
+			o.has_wscale = rnd() & 1;
+			o.wscale = (uint8_t)rnd();
+			o.sack_permitted = rnd() & 1;
+		} else {
+			o.n_sack = (uint8_t)(rnd() % 5);
+			for (int i = 0; i < o.n_sack; i++) {
+				o.sack[i].left = rnd();
+				o.sack[i].right = rnd();
+			}
+		}
+		uint8_t buf[40];
+		int n = synack_opts_build(&o, syn, buf, sizeof buf);
+		if (n < 0) {
+			skipped++;
+			bad += !(o.has_ts && o.n_sack == 4);
+			continue;
+		}
+		struct synack_tcp_options b;
+		bad += n % 4 != 0 || synack_opts_parse(buf, (size_t)n, &b) != SYNACK_SEG_OK;
+		bad += b.has_mss != o.has_mss || (o.has_mss && b.mss != o.mss);
+		bad += b.has_wscale != o.has_wscale || (o.has_wscale && b.wscale != o.wscale);
+		bad += b.sack_permitted != o.sack_permitted || b.has_ts != o.has_ts;
+		bad += o.has_ts && (b.ts_val != o.ts_val || b.ts_ecr != o.ts_ecr);
+		bad += b.n_sack != o.n_sack;
+		for (int i = 0; i < o.n_sack && i < b.n_sack; i++)
+			bad +=
+			    b.sack[i].left != o.sack[i].left || b.sack[i].right != o.sack[i].right;
+	}
+	is_int(bad, 0, "5000 random option sets (%d with TS + 4 SACK refused)", skipped);
+	subtest_end();
+}
+
 int main(void)
 {
 	test_linux_layouts();
@@ -329,5 +383,6 @@ int main(void)
 	test_parse_wrong_lengths();
 	test_parse_malformed();
 	test_build_raw();
+	test_build_parse();
 	done_testing();
 }

@@ -116,7 +116,11 @@ enum synack_seg_error {
 const char *synack_seg_error_name(enum synack_seg_error e);
 
 /* Parses an IPv4 or IPv6 packet carrying TCP. verify_checksum=false skips the
- * TCP checksum check (fuzzing); everything else is always validated. */
+ * TCP checksum check and the IPv4 header checksum check (fuzzing); everything
+ * else is always validated. Bytes past the IP datagram's length (link-layer
+ * padding) are ignored. On failure `out` holds what was decoded before the
+ * failing check; on SYNACK_SEG_BAD_OPTION all header fields, payload and
+ * options_raw are valid. Check order and rules: docs/segments.md. */
 enum synack_seg_error synack_seg_parse(const uint8_t *pkt, size_t len, bool verify_checksum,
                                        struct synack_segment *out);
 
