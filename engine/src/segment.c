@@ -184,7 +184,7 @@ static enum synack_seg_error parse_v6(const uint8_t *pkt, size_t len, struct syn
 			break;
 		if (nh == V6_FRAGMENT)
 			return SYNACK_SEG_FRAGMENT;
-		/* RFC 8200 §4.3: hop-by-hop options only directly after the
+		/* RFC 8200 §4.1: hop-by-hop options only directly after the
 		 * IPv6 header; elsewhere a receiver rejects the packet. */
 		bool ok =
 		    nh == V6_ROUTING || nh == V6_DSTOPTS || (nh == V6_HOPOPTS && off == IPV6_HDR);

@@ -159,7 +159,9 @@ struct synack_tcp_option_spec {
 int synack_opts_build_raw(const struct synack_tcp_option_spec *list, size_t n, bool pad,
                           uint8_t *buf, size_t cap);
 
-/* Parses option bytes (the TCP header past 20 bytes; at most 40). Context
+/* Parses option bytes (the TCP header past 20 bytes; at most 40). raw[]
+ * offsets count from the TCP header, so p[i] is recorded as offset 20 + i
+ * (options_raw + offset - 20 is the option's kind byte). Context
  * free: every well-formed option is decoded whatever the segment's flags;
  * whether an MSS on a non-SYN counts is the engine's decision, as in Linux,
  * which gates that in tcp_parse_options by th->syn. */
