@@ -57,9 +57,9 @@ enum synack_cc {
  * (../shared/LINUX-DEFAULTS.md); synack_profile_rfc() the RFCs' own values. */
 struct synack_profile {
 	/* Memory limits: nothing grows past these. */
-	uint32_t max_sockets; /* descriptors (listeners + connections + embryonic) */
+	uint32_t max_sockets;     /* descriptors (listeners + connections + embryonic) */
 	uint32_t max_syn_backlog; /* tcp_max_syn_backlog */
-	uint32_t somaxconn; /* listen() backlog cap */
+	uint32_t somaxconn;       /* listen() backlog cap */
 
 	/* Buffers (tcp_rmem / tcp_wmem: min, default, max; bytes). */
 	uint32_t rmem[3], wmem[3];
@@ -70,34 +70,34 @@ struct synack_profile {
 	bool sack, dsack, timestamps, window_scaling;
 	uint16_t default_mss; /* peer MSS without an MSS option: 536 (RFC 9293 §3.7.1) */
 	uint16_t min_snd_mss; /* tcp_min_snd_mss: 48 */
-	uint16_t base_mss; /* tcp_base_mss: 1024 (MTU probing start) */
-	uint16_t mtu; /* the interface MTU the engine assumes: 1500 */
+	uint16_t base_mss;    /* tcp_base_mss: 1024 (MTU probing start) */
+	uint16_t mtu;         /* the interface MTU the engine assumes: 1500 */
 
 	/* Passive open. */
-	int syncookies; /* 0 never, 1 on SYN-queue overflow, 2 always */
+	int syncookies;         /* 0 never, 1 on SYN-queue overflow, 2 always */
 	bool abort_on_overflow; /* tcp_abort_on_overflow */
 
 	/* Timers (microseconds unless noted). */
 	uint64_t rto_min_us, rto_init_us, rto_max_us, rto_fallback_us;
-	uint64_t time_wait_us; /* TCP_TIMEWAIT_LEN: 60 s */
-	uint64_t fin_timeout_us; /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
+	uint64_t time_wait_us;                 /* TCP_TIMEWAIT_LEN: 60 s */
+	uint64_t fin_timeout_us;               /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
 	uint64_t delack_min_us, delack_max_us; /* ATO bounds: 40 ms / 200 ms */
 	uint32_t keepalive_time_s, keepalive_intvl_s, keepalive_probes;
 	uint8_t syn_retries, synack_retries, retries1, retries2, orphan_retries;
 	uint8_t syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 */
 
 	/* Robustness. */
-	bool rfc1337; /* tcp_rfc1337: an RST in TIME_WAIT does not kill it */
+	bool rfc1337;                  /* tcp_rfc1337: an RST in TIME_WAIT does not kill it */
 	uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit: 500 */
-	uint32_t challenge_ack_limit; /* per second, stack-wide; 0x7fffffff: off */
-	bool verify_checksums; /* false only for fuzzing */
+	uint32_t challenge_ack_limit;  /* per second, stack-wide; 0x7fffffff: off */
+	bool verify_checksums;         /* false only for fuzzing */
 
 	/* Congestion control and loss recovery (part 2). */
 	enum synack_cc cc;
 	uint32_t initcwnd; /* segments: 10 */
 	bool slow_start_after_idle;
 	uint8_t early_retrans; /* tcp_early_retrans: 3 (TLP) */
-	uint8_t recovery; /* tcp_recovery bits: 1 = RACK */
+	uint8_t recovery;      /* tcp_recovery bits: 1 = RACK */
 	uint8_t frto;
 	uint8_t reordering; /* tcp_reordering: 3 */
 	uint32_t comp_sack_nr;
@@ -119,7 +119,7 @@ int synack_profile_sysctl(struct synack_profile *p, const char *name, const char
 struct synack_stats {
 	uint64_t in_segs, out_segs, out_rsts, retrans_segs;
 	uint64_t malformed[SYNACK_SEG_ERROR_COUNT]; /* indexed by enum synack_seg_error */
-	uint64_t no_socket; /* segments for no socket (answered with RST unless RST) */
+	uint64_t no_socket;  /* segments for no socket (answered with RST unless RST) */
 	uint64_t not_for_us; /* destination address not the stack's */
 	uint64_t challenge_acks, challenge_acks_limited;
 	uint64_t out_of_window, out_of_window_acks_limited;

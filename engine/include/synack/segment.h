@@ -38,10 +38,10 @@ enum {
 };
 
 #define SYNACK_MAX_SACK_BLOCKS 4
-#define SYNACK_MAX_OPTIONS 40 /* 40 bytes of option space: at most 40 one-byte options */
+#define SYNACK_MAX_OPTIONS     40 /* 40 bytes of option space: at most 40 one-byte options */
 
 struct synack_addr {
-	uint8_t family; /* 4 or 6 */
+	uint8_t family;    /* 4 or 6 */
 	uint8_t bytes[16]; /* IPv4 in the first 4 bytes */
 };
 
@@ -74,16 +74,16 @@ struct synack_tcp_options {
  * caller's packet buffer. */
 struct synack_segment {
 	struct synack_addr src, dst;
-	uint8_t tos; /* IPv4 TOS / IPv6 traffic class (DSCP + ECN bits) */
-	uint8_t ttl; /* IPv4 TTL / IPv6 hop limit */
+	uint8_t tos;        /* IPv4 TOS / IPv6 traffic class (DSCP + ECN bits) */
+	uint8_t ttl;        /* IPv4 TTL / IPv6 hop limit */
 	uint32_t flowlabel; /* IPv6 only */
-	uint16_t ip_id; /* IPv4 only */
-	bool df; /* IPv4 don't-fragment */
+	uint16_t ip_id;     /* IPv4 only */
+	bool df;            /* IPv4 don't-fragment */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags; /* SYNACK_TH_* */
+	uint8_t flags;    /* SYNACK_TH_* */
 	uint8_t reserved; /* the 4 reserved bits of the offset byte (AE, …), as seen */
-	uint16_t window; /* raw 16-bit field, unscaled */
+	uint16_t window;  /* raw 16-bit field, unscaled */
 	uint16_t urg_ptr;
 	struct synack_tcp_options opt;
 	const uint8_t *options_raw; /* option bytes as on the wire (parse only) */
@@ -104,7 +104,7 @@ enum synack_seg_error {
 	SYNACK_SEG_NOT_TCP,
 	SYNACK_SEG_BAD_DATA_OFFSET,
 	SYNACK_SEG_BAD_CHECKSUM,
-	SYNACK_SEG_BAD_OPTION, /* an option whose length is < 2 or runs past the header */
+	SYNACK_SEG_BAD_OPTION,  /* an option whose length is < 2 or runs past the header */
 	SYNACK_SEG_BAD_ADDRESS, /* multicast/broadcast/unspecified where TCP forbids it */
 	SYNACK_SEG_ERROR_COUNT
 };
