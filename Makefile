@@ -59,7 +59,7 @@ support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
 support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
 
-.PHONY: all check test lint format conformance fuzz fuzz-smoke bench install clean deps
+.PHONY: all check test lint format conformance conformance-engine fuzz fuzz-smoke bench install clean deps
 .DEFAULT_GOAL := all
 
 # ---- dependencies: one list, in harness/deps.sh ------------------------------
@@ -141,18 +141,19 @@ lint: $(BUILD)/.deps-check
 format: $(BUILD)/.deps-check
 	clang-format -i $(ALL_C_H)
 
-# Conformance: the engine always; Linux when root (the CLI skips it with a TAP
-# "# SKIP" and the reason otherwise).
+# Conformance: every script on the engine; on Linux too for `make conformance`
+# (the CLI reports the Linux stack as a TAP "# SKIP" with the reason when it
+# cannot run, e.g. without root).
 SCRIPTS_DIR ?= conformance/scripts
+SCRIPTS      = $(shell find $(SCRIPTS_DIR) -name '*.pkt' 2>/dev/null | sort)
+run_scripts  = $(if $(SCRIPTS),$(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(SCRIPTS),@echo "no conformance scripts under $(SCRIPTS_DIR)")
+
 conformance-engine: $(plain_CLI)
-	$(PROVE) $(PROVE_FLAGS) --exec '$(plain_CLI) run --tap --stack engine' \
-	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+	$(call run_scripts,engine)
 
 conformance: all $(BUILD)/.deps-linux
-	$(PROVE) $(PROVE_FLAGS) --exec '$(plain_CLI) run --tap --stack engine' \
-	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
-	$(PROVE) $(PROVE_FLAGS) -j$(JOBS) --exec '$(plain_CLI) run --tap --stack linux' \
-	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+	$(call run_scripts,engine)
+	$(call run_scripts,linux,-j$(JOBS))
 
 # ---- fuzzing -----------------------------------------------------------------
 FUZZ_DIR := $(BUILD)/fuzz
