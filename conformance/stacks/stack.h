@@ -24,12 +24,12 @@ struct stack;
 
 /* What a script's header and the command line configure. */
 struct stack_config {
-	int ip_version; /* 4, 6, or 46 for IPv4-mapped IPv6 sockets */
-	struct synack_addr local_ip; /* the stack's address */
+	int ip_version;               /* 4, 6, or 46 for IPv4-mapped IPv6 sockets */
+	struct synack_addr local_ip;  /* the stack's address */
 	struct synack_addr remote_ip; /* the script's peer */
-	uint16_t mtu; /* 1500 */
-	const char *profile; /* engine: profile name ("linux", "rfc"); NULL = linux */
-	uint64_t seed; /* engine: the env seed */
+	uint16_t mtu;                 /* 1500 */
+	const char *profile;          /* engine: profile name ("linux", "rfc"); NULL = linux */
+	uint64_t seed;                /* engine: the env seed */
 	bool verbose;
 };
 
@@ -47,7 +47,7 @@ enum stack_op {
 	STACK_LISTEN,
 	STACK_ACCEPT,
 	STACK_CONNECT,
-	STACK_READ, /* read/recv/recvfrom/recvmsg/readv: a[0] = flags */
+	STACK_READ,  /* read/recv/recvfrom/recvmsg/readv: a[0] = flags */
 	STACK_WRITE, /* write/send/sendto/sendmsg/writev: a[0] = flags */
 	STACK_CLOSE,
 	STACK_SHUTDOWN,
@@ -103,7 +103,7 @@ struct stack_call {
 };
 
 enum stack_event_kind {
-	STACK_EV_PACKET, /* an outbound packet the stack sent */
+	STACK_EV_PACKET,    /* an outbound packet the stack sent */
 	STACK_EV_CALL_DONE, /* a pending (blocking) call returned */
 };
 
@@ -118,7 +118,7 @@ struct stack_event {
 };
 
 enum stack_call_status {
-	STACK_CALL_DONE = 0, /* results filled in now */
+	STACK_CALL_DONE = 0,    /* results filled in now */
 	STACK_CALL_PENDING = 1, /* blocked: a STACK_EV_CALL_DONE event will follow */
 };
 
