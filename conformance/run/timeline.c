@@ -30,6 +30,7 @@
 
 struct queued_pkt {
 	uint64_t time_us;
+	size_t trace_idx; /* its entry in the trace, rewritten once matched */
 	size_t len;
 	uint8_t *pkt;
 };
@@ -154,6 +155,7 @@ static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t 
 {
 	char text[512];
 	describe_live(x, pkt, len, text, sizeof text, NULL);
+	size_t idx = x->res->trace.n;
 	run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2);
 	if (x->nq == MAX_QUEUED) {
 		fail(x, NULL, "more than %d outbound packets nobody expected", MAX_QUEUED);
@@ -161,6 +163,7 @@ static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t 
 	}
 	struct queued_pkt *q = &x->q[x->nq++];
 	q->time_us = t;
+	q->trace_idx = idx;
 	q->len = len;
 	q->pkt = malloc(len);
 	if (q->pkt)
@@ -378,9 +381,16 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		snprintf(why, sizeof why, "packet on a connection the script never opened");
 	else
 		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, why, sizeof why);
+	/* Matching may have taught us the ISN: the trace shows the packet as
+	 * the script would write it, relative. */
+	char act[512];
+	describe_live(x, q.pkt, q.len, act, sizeof act, NULL);
+	if (q.trace_idx < x->res->trace.n) {
+		struct run_obs *o = &x->res->trace.v[q.trace_idx];
+		snprintf(o->text, sizeof o->text, "%.250s", act + 2);
+		o->line = ev->line;
+	}
 	if (!ok) {
-		char act[512];
-		describe_live(x, q.pkt, q.len, act, sizeof act, NULL);
 		struct run_failure *f = fail(x, ev, "outbound packet: %s", why);
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
 		snprintf(f->actual, sizeof f->actual, "%s", act);
@@ -389,8 +399,6 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	}
 	x->conns.current = ci;
 	if (!run_window_contains(&w, (int64_t)q.time_us)) {
-		char act[512];
-		describe_live(x, q.pkt, q.len, act, sizeof act, NULL);
 		struct run_failure *f =
 		    fail(x, ev, "timing error: outbound packet at %.6f s, expected %.6f s",
 		         (double)q.time_us / 1e6, (double)w.expected / 1e6);
@@ -399,13 +407,6 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		set_times(f, &w, (int64_t)q.time_us);
 		return;
 	}
-	/* Mark the trace entry for this packet as matched to the line. */
-	for (size_t i = x->res->trace.n; i-- > 0;)
-		if (x->res->trace.v[i].kind == RUN_OBS_OUTBOUND && x->res->trace.v[i].line == 0 &&
-		    x->res->trace.v[i].time_us == q.time_us) {
-			x->res->trace.v[i].line = ev->line;
-			break;
-		}
 	dequeue_packet(x);
 }
 
