@@ -522,6 +522,7 @@ static void print_sb(FILE *out, void (*fn)(struct strbuf *, const void *), const
 	char *buf = malloc(sb.len + 1);
 	if (!buf)
 		return;
+	buf[0] = '\0';
 	sb = (struct strbuf){ buf, sb.len + 1, 0 };
 	fn(&sb, arg);
 	fputs(buf, out);
