@@ -151,7 +151,7 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 size_t run_build_inbound(const struct run_pkt *p, const struct run_conn *c, uint8_t *buf,
                          size_t cap, char *why, size_t whycap)
 {
-	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3 };
+	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3, 0 };
 	bool v6 = c->local.family == 6;
 	size_t iph = v6 ? 40 : 20;
 	uint8_t opts[40];

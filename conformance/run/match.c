@@ -149,8 +149,14 @@ static bool match_opts(const struct run_pkt *exp, const struct synack_segment *s
 static bool match_ip(const struct run_pkt *exp, const struct synack_segment *seg, char *why,
                      size_t cap)
 {
-	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3 };
-	if (exp->ecn != RUN_ECN_UNSPEC && (seg->tos & 3) != ecn_bits[exp->ecn]) {
+	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3, 0 };
+	if (exp->ecn == RUN_ECN_ECT01) {
+		if ((seg->tos & 3) != 1 && (seg->tos & 3) != 2) {
+			snprintf(why, cap, "ECN: expected ECT(0) or ECT(1), got 0x%x",
+			         seg->tos & 3);
+			return false;
+		}
+	} else if (exp->ecn != RUN_ECN_UNSPEC && (seg->tos & 3) != ecn_bits[exp->ecn]) {
 		snprintf(why, cap, "ECN: expected 0x%x, got 0x%x", ecn_bits[exp->ecn],
 		         seg->tos & 3);
 		return false;

@@ -111,6 +111,24 @@ void run_pkt_format(const struct run_pkt *p, char *buf, size_t cap)
 	if (cap)
 		buf[0] = '\0';
 	run_flags_format(p->flags, flags, sizeof flags);
+	/* IP extras first, as the parser's printer writes them. */
+	static const char *const ecn[] = { "", "noecn", "ect0", "ect1", "ce", "ect01" };
+	if (p->ecn != RUN_ECN_UNSPEC)
+		put(&o, "[%s] ", ecn[p->ecn]);
+	if (p->has_tos || p->has_flowlabel || p->has_ttl) {
+		const char *sep = "(";
+		if (p->has_tos) {
+			put(&o, "%stos 0x%02x", sep, p->tos);
+			sep = ", ";
+		}
+		if (p->has_flowlabel) {
+			put(&o, "%sflowlabel 0x%x", sep, p->flowlabel);
+			sep = ", ";
+		}
+		if (p->has_ttl)
+			put(&o, "%sttl %u", sep, p->ttl);
+		put(&o, ") ");
+	}
 	put(&o, "%s %u:%u(%u)", flags, p->seq, p->seq + p->len, p->len);
 	if (p->has_ack)
 		put(&o, " ack %u", p->ack);
@@ -129,15 +147,6 @@ void run_pkt_format(const struct run_pkt *p, char *buf, size_t cap)
 		}
 		put(&o, ">");
 	}
-	static const char *const ecn[] = { "", "[noecn]", "[ect0]", "[ect1]", "[ce]" };
-	if (p->ecn != RUN_ECN_UNSPEC)
-		put(&o, " %s", ecn[p->ecn]);
-	if (p->has_tos)
-		put(&o, " (tos 0x%02x)", p->tos);
-	if (p->has_flowlabel)
-		put(&o, " (flowlabel 0x%x)", p->flowlabel);
-	if (p->has_ttl)
-		put(&o, " ttl %u", p->ttl);
 }
 
 static void live_opts(const struct synack_segment *seg, const struct run_conn *c, bool outbound,

@@ -67,6 +67,9 @@ void run_script_free(struct run_script *s)
 		b = prev;
 	}
 	s->arena = NULL;
+	if (s->owner_free && s->owner)
+		s->owner_free(s->owner);
+	s->owner = NULL;
 	s->events = NULL;
 	s->n_events = s->cap_events = 0;
 }

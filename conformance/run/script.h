@@ -63,6 +63,7 @@ enum run_ecn {
 	RUN_ECN_ECT0,
 	RUN_ECN_ECT1,
 	RUN_ECN_CE,
+	RUN_ECN_ECT01, /* outbound only: ECT(0) or ECT(1) */
 };
 
 #define RUN_MAX_OPTS 40
@@ -135,6 +136,9 @@ struct run_event {
 	struct run_time time;
 	int line, col;
 	const char *text; /* the source line as written, for reports */
+	/* The expected event in script syntax from the parser's printer
+	 * (ast_format_packet); NULL: the executor prints its own model. */
+	const char *expected_text;
 	struct run_pkt pkt;
 	struct run_syscall sys;
 	const char *command;     /* COMMAND: shell text; CODE: the block's text */
@@ -168,6 +172,10 @@ struct run_config {
 };
 
 void run_config_defaults(struct run_config *cfg);
+/* One `--name=value` (header or command line). Returns 0, or -1 with why:
+ * a bad value, or "unsupported: option --name". */
+int run_config_set(struct run_config *cfg, const char *name, const char *value, char *why,
+                   size_t cap);
 
 /* A whole script ready to run. Strings and arrays belong to the script's
  * arena and die with run_script_free. */
@@ -187,6 +195,10 @@ struct run_script {
 	} divergences[8];
 	char requirement[256];
 	void *arena;
+	/* What the script borrows strings from (the parse tree), released by
+	 * run_script_free with owner_free. */
+	void *owner;
+	void (*owner_free)(void *owner);
 };
 
 /* Arena allocation for script contents: freed all at once. */

@@ -353,7 +353,11 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	if (x->failed)
 		return;
 	char exp[480];
-	run_pkt_format(&ev->pkt, exp, sizeof exp);
+	if (ev->expected_text)
+		snprintf(exp, sizeof exp, "%s",
+		         ev->expected_text + (ev->expected_text[0] == '>' ? 2 : 0));
+	else
+		run_pkt_format(&ev->pkt, exp, sizeof exp);
 	if (!x->nq) {
 		struct run_failure *f = fail(x, ev, "missing outbound packet");
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
