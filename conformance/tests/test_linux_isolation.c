@@ -132,6 +132,11 @@ static void start_stop_leaves_nothing(void)
 	ok(theirs != 0 && theirs != ours, "in a namespace of its own");
 	is_int(host_links(), links, "no interface appeared on the host");
 	ok(if_nametoindex("synack0") == 0, "synack0 is not on the host");
+	/* A command that leaves a process behind would hold the namespace. */
+	struct stack_error err;
+	is_int(
+	    ops->command(s, "sleep 30 >/dev/null 2>&1 & setsid sleep 31 >/dev/null 2>&1 &", &err),
+	    0, "a command leaves two sleeps running, one in its own session");
 	ops->stop(s);
 	ok(pid_gone(pid), "the helper is gone after stop");
 	ok(!netns_held(theirs), "no process holds its namespace");
