@@ -285,7 +285,8 @@ static void clock_and_advance(void)
 	ok(t0 < 100000, "now() starts near 0 (%llu us)", (unsigned long long)t0);
 	is_int(ops->advance(s, t0 + 50000), 0, "advance 50 ms with nothing to see");
 	uint64_t t1 = ops->now(s);
-	ok(t1 >= t0 + 50000 && t1 < t0 + 80000, "took %llu us", (unsigned long long)(t1 - t0));
+	/* Loose upper bound: a loaded CI box may be slow to wake us. */
+	ok(t1 >= t0 + 50000 && t1 < t0 + 500000, "took %llu us", (unsigned long long)(t1 - t0));
 	struct stack_event *ev = malloc(sizeof(*ev));
 	ok(!ops->next_event(s, ev), "no event: the wire is quiet (no MLD, RS or ARP)");
 	free(ev);
