@@ -252,5 +252,6 @@ void lx_child_main(int sock, const struct stack_config *cfg)
 	 * the namespace and the kernel tears it all down. Only background
 	 * processes a command left behind would hold it: those go first. */
 	lx_command_cleanup();
+	lx_wire_close(w);
 	_exit(0);
 }
