@@ -217,7 +217,7 @@ static void human_result(const char *path, const struct run_result *r, const cha
 {
 	switch (r->status) {
 	case RUN_PASS:
-		printf("PASS %s (%.3f s virtual, %.1f ms wall)%s%s\n", path,
+		printf("PASS %s (%.3f s virtual, %.3f ms wall)%s%s\n", path,
 		       (double)r->end_us / 1e6, r->wall_s * 1e3, todo ? " TODO " : "",
 		       todo ? todo : "");
 		break;

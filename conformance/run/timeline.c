@@ -63,7 +63,21 @@ struct exec {
 	int cur_fd;     /* the socket %{ }% blocks look at */
 	struct timespec wall_start;
 	bool failed;
+	/* The stack's clock when the script's time 0 began: after the header
+	 * commands, which may take real time on a real stack (packetdrill
+	 * also runs init commands before its clock starts). */
+	uint64_t t0;
 };
+
+static uint64_t to_script(const struct exec *x, uint64_t stack_us)
+{
+	return stack_us > x->t0 ? stack_us - x->t0 : 0;
+}
+
+static uint64_t now_us(struct exec *x)
+{
+	return to_script(x, x->ops->now(x->st));
+}
 
 /* ---- failures and steps --------------------------------------------------- */
 
@@ -201,8 +215,7 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	run_syscall_call_text(ev->text ? ev->text : ev->sys.name, call, sizeof call);
 	run_syscall_result_text(c->ret, c->err, res, sizeof res);
 	run_trace_add(&x->res->trace, was_pending ? RUN_OBS_RETURN : RUN_OBS_SYSCALL,
-	              was_pending ? c->done_us : x->ops->now(x->st), ev->line, NULL, 0, "%s%s",
-	              call, res);
+	              was_pending ? c->done_us : now_us(x), ev->line, NULL, 0, "%s%s", call, res);
 	if (!run_syscall_check(&ev->sys, c, &x->fds, why, sizeof why)) {
 		struct run_failure *f = fail(x, ev, "%s", why);
 		const char *eq = ev->text ? strstr(ev->text, call) : NULL;
@@ -240,6 +253,7 @@ static void handle_call_done(struct exec *x, struct stack_call *c)
 		if (p->call != c || p->done)
 			continue;
 		p->done = true;
+		c->done_us = to_script(x, c->done_us);
 		check_call_result(x, p->ev, c, &p->w, true);
 		return;
 	}
@@ -263,7 +277,7 @@ static void drain(struct exec *x)
 {
 	while (!x->failed && x->ops->next_event(x->st, x->sev)) {
 		if (x->sev->kind == STACK_EV_PACKET)
-			queue_packet(x, x->sev->time_us, x->sev->pkt, x->sev->len);
+			queue_packet(x, to_script(x, x->sev->time_us), x->sev->pkt, x->sev->len);
 		else
 			handle_call_done(x, x->sev->call);
 	}
@@ -304,7 +318,7 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 	for (;;) {
 		if (x->failed || timed_out(x, ev))
 			return;
-		int64_t now = (int64_t)x->ops->now(x->st);
+		int64_t now = (int64_t)now_us(x);
 		if (mode == PUMP_FOR_PACKET && x->nq)
 			return;
 		if (mode == PUMP_FOR_CALL && !pending(x, wait))
@@ -330,7 +344,7 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 		}
 		if (now >= target)
 			return;
-		if (x->ops->advance(x->st, (uint64_t)limit) < 0) {
+		if (x->ops->advance(x->st, (uint64_t)limit + x->t0) < 0) {
 			fail(x, ev, "stack %s: advance failed", x->ops->name);
 			return;
 		}
@@ -347,7 +361,7 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	int64_t hi = w.any ? INT64_MAX : w.hi;
 	if (w.any) {
 		/* `*`: wait as long as the wall-clock limit allows. */
-		hi = (int64_t)x->ops->now(x->st) + (int64_t)(x->cfg->timeout_s * 1e6);
+		hi = (int64_t)now_us(x) + (int64_t)(x->cfg->timeout_s * 1e6);
 	}
 	pump(x, ev, hi, PUMP_FOR_PACKET, NULL);
 	if (x->failed)
@@ -445,8 +459,7 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		c->peer_acked = true;
 	char text[480];
 	run_pkt_format(&ev->pkt, text, sizeof text);
-	run_trace_add(&x->res->trace, RUN_OBS_INBOUND, x->ops->now(x->st), ev->line, buf, len, "%s",
-	              text);
+	run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s", text);
 	struct stack_error err = { 0 };
 	if (x->ops->inject(x->st, buf, len, &err) < 0)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "inject failed");
@@ -488,7 +501,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		struct run_window w =
 		    run_window_make(x->cfg, ev->time.blocking ? end : start,
 		                    ev->time.blocking ? end : start, x->last_script_us, false);
-		c->done_us = x->ops->now(x->st);
+		c->done_us = now_us(x);
 		check_call_result(x, ev, c, &w, false);
 		free(c);
 		return;
@@ -506,8 +519,8 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	p->done = false;
 	p->w = run_window_make(x->cfg, ev->time.blocking ? end : start,
 	                       ev->time.blocking ? end : start, x->last_script_us, false);
-	run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, x->ops->now(x->st), ev->line, NULL, 0,
-	              "%s (blocked)", ev->sys.name);
+	run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, now_us(x), ev->line, NULL, 0, "%s (blocked)",
+	              ev->sys.name);
 	if (!ev->time.blocking) {
 		/* Wait for it now; packets meanwhile are queued for the next
 		 * outbound expectations. */
@@ -538,7 +551,7 @@ static void code_event(struct exec *x, const struct run_event *ev)
 	}
 	int r = run_tcpinfo_assert(ev->command ? ev->command : "", &c->tcp_info, why, sizeof why);
 	free(c);
-	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, x->ops->now(x->st), ev->line, NULL, 0,
+	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, now_us(x), ev->line, NULL, 0,
 	              "%%{ ... }%% %s", r == 0 ? "held" : "failed");
 	if (r != 0)
 		fail(x, ev, "%s", why);
@@ -547,8 +560,8 @@ static void code_event(struct exec *x, const struct run_event *ev)
 static void command_event(struct exec *x, const struct run_event *ev, const char *cmd)
 {
 	struct stack_error err = { 0 };
-	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, x->ops->now(x->st), ev ? ev->line : 0, NULL,
-	              0, "`%s`", cmd);
+	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, now_us(x), ev ? ev->line : 0, NULL, 0,
+	              "`%s`", cmd);
 	if (x->ops->command(x->st, cmd, &err) < 0)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "command failed");
 }
@@ -561,7 +574,7 @@ static int64_t event_base(struct exec *x, const struct run_event *ev)
 	bool inbound = ev->kind == RUN_EV_PACKET && !ev->pkt.outbound;
 	if (x->last_inbound && inbound && x->last_script_us >= 0)
 		return x->last_script_us;
-	return (int64_t)x->ops->now(x->st);
+	return (int64_t)now_us(x);
 }
 
 static void run_event(struct exec *x, const struct run_event *ev)
@@ -732,11 +745,12 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 		make_sockaddrs(x);
 		for (int i = 0; i < s->n_commands && !x->failed; i++)
 			command_event(x, NULL, s->commands[i]);
+		x->t0 = ops->now(x->st);
 		for (int i = 0; i < s->n_events && !x->failed; i++)
 			run_event(x, &s->events[i]);
 		if (!x->failed)
 			finish(x);
-		res->end_us = ops->now(x->st);
+		res->end_us = now_us(x);
 		for (int i = 0; i < x->npend; i++)
 			x->pend[i].done = true;
 		/* Stop before freeing pending calls: a stack may still hold them. */
