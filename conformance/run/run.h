@@ -24,7 +24,7 @@ enum run_status {
 
 /* Why a run failed, with everything a reader needs not to rerun it. */
 struct run_failure {
-	const char *path;
+	char path[256];     /* a copy: reports outlive the script */
 	int line, col;      /* 0: not tied to a line (stack start, timeout) */
 	char source[256];   /* the script line as written */
 	char message[320];  /* "outbound packet: seq: expected 1, got 101" */

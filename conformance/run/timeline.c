@@ -109,7 +109,7 @@ static struct run_failure *fail(struct exec *x, const struct run_event *ev, cons
 	x->failed = true;
 	struct run_failure *f = &x->res->fail;
 	x->res->status = RUN_FAIL;
-	f->path = x->s->path;
+	snprintf(f->path, sizeof f->path, "%s", x->s->path ? x->s->path : "");
 	if (ev) {
 		f->line = ev->line;
 		f->col = ev->col;
@@ -585,8 +585,7 @@ static void run_event(struct exec *x, const struct run_event *ev)
 	bool outbound = ev->kind == RUN_EV_PACKET && ev->pkt.outbound;
 
 	if (ev->kind == RUN_EV_UNSUPPORTED) {
-		fail(x, ev, "%s:%d:%d: unsupported: %s", x->s->path, ev->line, ev->col,
-		     ev->unsupported ? ev->unsupported : "construct");
+		fail(x, ev, "unsupported: %s", ev->unsupported ? ev->unsupported : "construct");
 		return;
 	}
 	if (outbound) {
@@ -709,7 +708,7 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 		free(x);
 		free(sev);
 		res->status = RUN_FAIL;
-		res->fail.path = s->path;
+		snprintf(res->fail.path, sizeof res->fail.path, "%s", s->path ? s->path : "");
 		snprintf(res->fail.message, sizeof res->fail.message, "out of memory");
 		return;
 	}
