@@ -215,6 +215,9 @@ static void on_alarm(int sig)
 
 static void human_result(const char *path, const struct run_result *r, const char *todo)
 {
+	if (r->notes[0])
+		printf("note: %s: %s%s", path, r->notes,
+		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
 	switch (r->status) {
 	case RUN_PASS:
 		printf("PASS %s (%.3f s virtual, %.3f ms wall)%s%s\n", path,

@@ -49,6 +49,7 @@ struct run_result {
 	int n_steps, cap_steps;
 	struct run_trace trace;
 	uint64_t end_us; /* the stack's clock when the run ended */
+	char notes[512]; /* stack_ops.notes at the end of the run ("" when none) */
 	double wall_s;
 };
 

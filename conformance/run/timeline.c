@@ -752,6 +752,10 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 		res->end_us = now_us(x);
 		for (int i = 0; i < x->npend; i++)
 			x->pend[i].done = true;
+		if (ops->notes) {
+			const char *n = ops->notes(x->st);
+			snprintf(res->notes, sizeof res->notes, "%s", n ? n : "");
+		}
 		/* Stop before freeing pending calls: a stack may still hold them. */
 		ops->stop(x->st);
 		reap_pending(x);
