@@ -206,6 +206,17 @@ static void fail_unexpected(struct exec *x, const struct run_event *ev)
 		snprintf(f->expected, sizeof f->expected, "(next script event) %s", ev->text);
 }
 
+/* A script line without its leading time: "accept(3, ..., ...) = 4". */
+static const char *skip_time(const char *line)
+{
+	const char *p = line + strspn(line, " \t");
+	if (*p == '+' || *p == '*' || (*p >= '0' && *p <= '9') || *p == '.') {
+		p += strcspn(p, " \t");
+		p += strspn(p, " \t");
+	}
+	return p;
+}
+
 /* ---- blocking calls ---------------------------------------------------------- */
 
 static void check_call_result(struct exec *x, const struct run_event *ev, struct stack_call *c,
@@ -218,15 +229,16 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	              was_pending ? c->done_us : now_us(x), ev->line, NULL, 0, "%s%s", call, res);
 	if (!run_syscall_check(&ev->sys, c, &x->fds, why, sizeof why)) {
 		struct run_failure *f = fail(x, ev, "%s", why);
-		const char *eq = ev->text ? strstr(ev->text, call) : NULL;
-		snprintf(f->expected, sizeof f->expected, "%s", eq ? eq : call);
+		snprintf(f->expected, sizeof f->expected, "%s",
+		         ev->text ? skip_time(ev->text) : call);
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		return;
 	}
 	if (w && !run_window_contains(w, (int64_t)c->done_us)) {
 		struct run_failure *f = fail(x, ev, "timing error: %s returned at %.6f s",
 		                             ev->sys.name, (double)c->done_us / 1e6);
-		snprintf(f->expected, sizeof f->expected, "%s", ev->text ? ev->text : call);
+		snprintf(f->expected, sizeof f->expected, "%s",
+		         ev->text ? skip_time(ev->text) : call);
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		set_times(f, w, (int64_t)c->done_us);
 		return;
@@ -332,10 +344,14 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 			const struct pending_call *p = &x->pend[i];
 			if (p->w.hi < now) {
 				struct run_failure *f =
-				    fail(x, p->ev, "blocking call %s did not return in time",
-				         p->ev->sys.name);
+				    p->ev->time.blocking
+				        ? fail(x, p->ev, "blocking call %s did not return in time",
+				               p->ev->sys.name)
+				        : fail(x, p->ev,
+				               "%s blocked: without `...` it must return at once",
+				               p->ev->sys.name);
 				snprintf(f->expected, sizeof f->expected, "%s",
-				         p->ev->text ? p->ev->text : p->ev->sys.name);
+				         skip_time(p->ev->text ? p->ev->text : p->ev->sys.name));
 				set_times(f, &p->w, -1);
 				return;
 			}
