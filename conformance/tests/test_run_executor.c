@@ -280,6 +280,44 @@ static void test_timestamps(void)
 	fails_with(&s, "outbound packet: TS ecr: expected 5, got 4", "TS ecr checked exactly");
 }
 
+/* packetdrill's TS val rule, on only with --tcp_ts_tick_usecs: the stack's
+ * TSval clock must advance with the script's. */
+static void ts_val_case(uint32_t second_val, const char *msg)
+{
+	struct run_script s;
+	base(&s);
+	s.cfg.tcp_ts_tick_usecs = 1000;
+	struct run_pkt *p =
+	    data_out(&s,
+	             (struct mock_tmpl){
+	                 .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777000, .ts_ecr = 5 },
+	             "+0 > . 1:1(0) <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	mock_at(200000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = second_val, .ts_ecr = 5 });
+	p = sb_pkt(&s, "+.1", true, ACK, 1, 0, "+.1 > . 1:1(0) <nop,nop,TS val 200 ecr 5>");
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 200, 5);
+	if (msg)
+		fails_with(&s, msg, "TS val off the stack's clock");
+	else
+		passes(&s, "TS val consistent with the stack's clock");
+}
+
+static void test_ts_val(void)
+{
+	ts_val_case(777100, NULL);
+	ts_val_case(777105, NULL);
+	ts_val_case(777050,
+	            "outbound packet: TS val: expected 777100 (+/- 5), got 777050 (script 200)");
+}
+
 static void test_tolerance(void)
 {
 	struct run_script s;
@@ -538,6 +576,7 @@ int main(void)
 	test_passive_open();
 	test_fields();
 	test_timestamps();
+	test_ts_val();
 	test_tolerance();
 	test_unexpected_and_missing();
 	test_calls();
