@@ -220,7 +220,7 @@ static void human_result(const char *path, const struct run_result *r, const cha
 		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
 	switch (r->status) {
 	case RUN_PASS:
-		printf("PASS %s (%.3f s virtual, %.3f ms wall)%s%s\n", path,
+		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
 		       (double)r->end_us / 1e6, r->wall_s * 1e3, todo ? " TODO " : "",
 		       todo ? todo : "");
 		break;
