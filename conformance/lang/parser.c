@@ -252,7 +252,7 @@ static void add_define(struct parser *p, const char *nv, size_t len, struct src_
 {
 	const char *eq = memchr(nv, '=', len);
 	size_t nlen = eq ? (size_t)(eq - nv) : len;
-	bool ok = nlen > 0;
+	bool ok = nlen > 0 && !(nv[0] >= '0' && nv[0] <= '9');
 	for (size_t i = 0; i < nlen; i++)
 		if (!(nv[i] == '_' || (nv[i] >= '0' && nv[i] <= '9') ||
 		      ((nv[i] | 0x20) >= 'a' && (nv[i] | 0x20) <= 'z')))
