@@ -453,6 +453,9 @@ static void put_child(struct strbuf *sb, const struct code_expr *child, int pare
 {
 	int cp = child ? prec(child) : 10;
 	bool paren = cp < parent_prec || (cp == parent_prec && (right || cp == 4));
+	/* Python binds & and | tighter than comparisons, C does not: spell it out. */
+	if (parent_prec == 4 && (cp == 5 || cp == 6))
+		paren = true;
 	if (paren)
 		sb_puts(sb, "(");
 	put_code(sb, child, depth + 1);
