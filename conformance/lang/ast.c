@@ -243,10 +243,16 @@ static void put_packet(struct strbuf *sb, const struct packet_spec *p)
 	char fl[12];
 	if (!p->flags_text) {
 		tcp_flags_string(p->flags, fl);
-		if (p->flag_ae) /* AE sorts before the ACK dot, as AccECN scripts write it */
-			memmove(fl + 1, fl, strlen(fl) + 1), fl[0] = 'A';
-		if (p->flag_ae && fl[1] == '-')
-			fl[1] = '\0';
+		if (p->flag_ae) { /* AE goes before the ACK dot, as AccECN scripts write it */
+			size_t n = strcmp(fl, "-") == 0 ? 0 : strlen(fl);
+			bool dot = n && fl[n - 1] == '.';
+			if (dot)
+				n--;
+			fl[n++] = 'A';
+			if (dot)
+				fl[n++] = '.';
+			fl[n] = '\0';
+		}
 	}
 	sb_printf(sb, " %s ", p->flags_text ? p->flags_text : fl);
 	put_seq(sb, p);
