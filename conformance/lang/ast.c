@@ -578,7 +578,9 @@ static void header_fn(struct strbuf *sb, const void *arg)
 	for (size_t i = 0; i < s->n_options; i++) {
 		const struct header_option *o = &s->options[i];
 		sb_printf(sb, "--%s", o->name);
-		if (o->value) {
+		if (o->value_text) { /* as written: re-quoting could change the value */
+			sb_printf(sb, "=%s\n", o->value_text);
+		} else if (o->value) {
 			bool quote = strpbrk(o->value, " \t") != NULL;
 			sb_printf(sb, quote ? "=\"%s\"\n" : "=%s\n", o->value);
 		} else {
