@@ -369,22 +369,28 @@ struct annotation {
 struct lang_arena; /* private: owns every node and string */
 
 struct script {
-	const char *file;              /* the file name diagnostics use */
-	struct header_option *options; /* header options in order (defines included) */
-	size_t n_options;
-	struct define *defines; /* defines in effect: command line first, then header */
-	size_t n_defines;
-	struct command_spec *init_commands; /* untimed backquoted commands before the first event */
-	size_t n_init_commands;
-	struct command_spec
-	    *cleanup_command; /* an untimed backquote after the last event, or NULL */
-	struct event *events; /* every event, in script order */
-	size_t n_events;
-	struct annotation *annotations; /* `// @key: value` comments, in order */
-	size_t n_annotations;
-	const char *source; /* the whole source text (for diagnostics' line excerpts) */
-	size_t source_len;  /* bytes in source */
-	struct lang_arena *arena;
+	const char *file; /* the file name diagnostics use */
+	/* header options in order (--define lines included) */
+	struct header_option *options;
+	size_t n_options; /* entries in options */
+	/* defines in effect: command line first, then header */
+	struct define *defines;
+	size_t n_defines; /* entries in defines */
+	/* untimed backquoted commands before the first event, in order */
+	struct command_spec *init_commands;
+	size_t n_init_commands; /* entries in init_commands */
+	/* an untimed backquoted command after the last event, or NULL */
+	struct command_spec *cleanup_command;
+	/* every event, in script order */
+	struct event *events;
+	size_t n_events; /* entries in events */
+	/* `// @key: value` comments, in order */
+	struct annotation *annotations;
+	size_t n_annotations; /* entries in annotations */
+	/* the whole source text (for diagnostics' line excerpts; see script_line) */
+	const char *source;
+	size_t source_len;        /* bytes in source */
+	struct lang_arena *arena; /* owns every node and string above */
 };
 
 /* ---- parsing ---------------------------------------------------------------------- */
