@@ -304,11 +304,15 @@ struct code_expr {
 };
 
 /* One `assert COND[, MSG]` statement. A Python chained comparison
- * `a <= b <= c` is stored as `a <= b and b <= c`. */
+ * `a <= b <= c` is stored as `a <= b and b <= c`. Also `NAME = EXPR`
+ * (packetdrill's cubic tests: `TCP_INFINITE_SSTHRESH = 0x7fffffff`): then
+ * assign is set, cond is EXPR, and the executor binds NAME for the asserts
+ * that follow, in this block and later ones. */
 struct code_assert {
-	struct code_expr *cond; /* must be true */
+	struct code_expr *cond; /* must be true (or, with assign, the value) */
 	struct code_expr *msg;  /* the `, expr` after the condition, NULL if none */
-	struct src_loc loc;     /* the `assert` keyword */
+	struct src_loc loc;     /* the `assert` keyword (or the assigned name) */
+	const char *assign;     /* non-NULL: an assignment to this UPPER_CASE name */
 };
 
 /* A `%{ ... }%` block. */
