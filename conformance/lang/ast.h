@@ -165,6 +165,7 @@ enum icmp_quoted {
 /* A packet line, TCP, UDP or ICMP. Fields not used by the protocol are 0. */
 struct packet_spec {
 	enum direction dir;      /* `<` or `>` */
+	struct src_loc loc;      /* the `<` or `>` */
 	enum packet_proto proto; /* TCP unless `udp` / `icmp` follows the direction */
 	struct ip_info ip;       /* IP extras; ip.loc is {0} when none written */
 	bool has_ports;          /* `SPORT>DPORT` written before the flags */
@@ -189,6 +190,11 @@ struct packet_spec {
 	struct tcp_option *options;     /* OPTIONS_LIST: the options in order */
 	size_t n_options;               /* OPTIONS_LIST: how many (may be 0: `<>`) */
 	struct src_loc options_loc;     /* the `<` of the option list */
+	struct src_loc flags_loc;       /* TCP: where the flags start */
+	struct src_loc seq_loc;         /* TCP: where SEQ:END(LEN) starts (also the ICMP quote) */
+	struct src_loc ack_loc;         /* when has_ack: the `ack` word */
+	struct src_loc win_loc;         /* when has_win: the `win` word */
+	struct src_loc urg_loc;         /* when has_urg: the `urg` word */
 
 	/* ICMP */
 	const char *icmp_type;   /* name as written: `unreachable`, `echo_request`... */

@@ -286,6 +286,7 @@ static uint8_t flag_bit(char c)
 static void parse_flags(struct parser *p, struct packet_spec *pk)
 {
 	struct token first = *peek(p);
+	pk->flags_loc = first.loc;
 	if (is_punct(&first, '-')) {
 		next(p);
 		pk->flags_text = "-";
@@ -335,6 +336,7 @@ static void parse_seq(struct parser *p, struct packet_spec *pk)
 	struct src_loc loc = t->loc;
 	if (t->kind != TOK_INT)
 		fail_expected(p, "a sequence range SEQ:END(LEN)");
+	pk->seq_loc = loc;
 	pk->seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP start sequence number");
 	expect_punct(p, ':', "`:` in SEQ:END(LEN)");
 	pk->end_seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP end sequence number");
@@ -369,18 +371,21 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 				parse_fail(p, loc, "`ack` given twice");
 			next(p);
 			pk->has_ack = true;
+			pk->ack_loc = loc;
 			pk->ack = (uint32_t)expect_uint(p, 0xffffffffu, "TCP ack sequence number");
 		} else if (is_word(t, "win")) {
 			if (pk->has_win)
 				parse_fail(p, loc, "`win` given twice");
 			next(p);
 			pk->has_win = true;
+			pk->win_loc = loc;
 			pk->win = (uint32_t)expect_uint(p, 0xffff, "TCP window value");
 		} else if (is_word(t, "urg")) {
 			if (pk->has_urg)
 				parse_fail(p, loc, "`urg` given twice");
 			next(p);
 			pk->has_urg = true;
+			pk->urg_loc = loc;
 			pk->urg = (uint16_t)expect_uint(p, 0xffff, "urg_ptr value");
 		} else {
 			break;
@@ -453,6 +458,7 @@ struct packet_spec *parse_packet(struct parser *p)
 	struct packet_spec *pk = palloc(p, sizeof *pk);
 	struct token d = next(p);
 	pk->dir = d.ch == '<' ? DIR_INBOUND : DIR_OUTBOUND;
+	pk->loc = d.loc;
 	while (is_punct(peek(p), '(') || is_punct(peek(p), '['))
 		parse_ip_group(p, &pk->ip, pk->dir);
 	struct token *t = peek(p);
