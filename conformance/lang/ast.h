@@ -10,6 +10,14 @@
  * shared, so a subtree can be walked without cycles. Arrays are (pointer,
  * count) pairs; a count of 0 may come with a NULL pointer.
  *
+ * Unsupported constructs: a line the parser recognises but synack cannot
+ * represent (packetdrill's `ipv4 A > B:` encapsulation, `{...}` fuzz options)
+ * yields a DIAG_UNSUPPORTED diagnostic and no event; a %{ }% block outside the
+ * native subset is kept with code->supported false. A caller must not run a
+ * script that has unsupported diagnostics as if it were complete.
+ *
+ * Threads: the parser has no global state; parse scripts in parallel freely.
+ *
  * Stability: the executor codes against this header. Fields and enumerators
  * are only ever added, never renamed or renumbered.
  */
@@ -449,8 +457,10 @@ size_t ast_format_syscall(char *buf, size_t size, const struct syscall_spec *s);
 size_t ast_format_code_expr(char *buf, size_t size, const struct code_expr *e);
 /* A whole event line: time, then the packet / syscall / command / code. */
 size_t ast_format_event(char *buf, size_t size, const struct event *ev);
-/* The whole script (header, init commands, events, cleanup), one event per line. */
+/* One event as ast_format_event writes it, then a newline. */
 void ast_print_event(FILE *out, const struct event *ev);
+/* The whole script (header options, init commands, events, cleanup), one item
+ * per line; comments and annotations are not printed. */
 void ast_print_script(FILE *out, const struct script *script);
 
 /* Names for printing. */
