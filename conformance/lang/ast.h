@@ -10,6 +10,14 @@
  * shared, so a subtree can be walked without cycles. Arrays are (pointer,
  * count) pairs; a count of 0 may come with a NULL pointer.
  *
+ * Unsupported constructs: a line the parser recognises but synack cannot
+ * represent (packetdrill's `ipv4 A > B:` encapsulation, `{...}` fuzz options)
+ * yields a DIAG_UNSUPPORTED diagnostic and no event; a %{ }% block outside the
+ * native subset is kept with code->supported false. A caller must not run a
+ * script that has unsupported diagnostics as if it were complete.
+ *
+ * Threads: the parser has no global state; parse scripts in parallel freely.
+ *
  * Stability: the executor codes against this header. Fields and enumerators
  * are only ever added, never renamed or renumbered.
  */
@@ -110,6 +118,15 @@ enum tcp_option_kind {
 	OPT_FOEXP,     /* `FOEXP [COOKIE]` (kind 254, magic 0xF989) */
 	OPT_EXP,       /* `exp [HEX]`: experimental kind 254, raw data */
 	OPT_GENERIC,   /* `kind N len M [HEX]`: any kind, by number */
+	OPT_ACCECN,    /* `ECN e1b N ceb N e0b N`: AccECN (kind 172 or 174, RFC 9768) */
+};
+
+/* The AccECN option's byte counters, in the order written (the first one
+ * decides between AccECN0, e0b first, and AccECN1, e1b first). */
+enum accecn_field {
+	ACCECN_E0B, /* `e0b N`: bytes received with ECT(0) */
+	ACCECN_CEB, /* `ceb N`: bytes received with CE */
+	ACCECN_E1B, /* `e1b N`: bytes received with ECT(1) */
 };
 
 struct sack_block {
@@ -120,19 +137,22 @@ struct sack_block {
 #define LANG_MAX_OPTION_BYTES 40 /* TCP option space: 60-byte header - 20 */
 
 struct tcp_option {
-	enum tcp_option_kind kind; /* which option */
-	struct src_loc loc;        /* its first word */
-	uint8_t wire_kind;         /* the TCP option kind byte it becomes */
-	uint8_t wire_len;          /* its length byte as it would be sent (1 for eol/nop) */
-	uint32_t value;            /* OPT_MSS: the MSS; OPT_WSCALE: the shift count */
-	uint32_t ts_val;           /* OPT_TS: TSval as written */
-	uint32_t ts_ecr;           /* OPT_TS: TSecr as written */
-	struct sack_block *sack;   /* OPT_SACK: the blocks, in order */
-	size_t n_sack;             /* OPT_SACK: how many (1..4) */
-	uint8_t *data;             /* OPT_FO/FOEXP cookie, OPT_MD5 digest, OPT_EXP and
+	enum tcp_option_kind kind;         /* which option */
+	struct src_loc loc;                /* its first word */
+	uint8_t wire_kind;                 /* the TCP option kind byte it becomes */
+	uint8_t wire_len;                  /* its length byte as it would be sent (1 for eol/nop) */
+	uint32_t value;                    /* OPT_MSS: the MSS; OPT_WSCALE: the shift count */
+	uint32_t ts_val;                   /* OPT_TS: TSval as written */
+	uint32_t ts_ecr;                   /* OPT_TS: TSecr as written */
+	struct sack_block *sack;           /* OPT_SACK: the blocks, in order */
+	size_t n_sack;                     /* OPT_SACK: how many (1..4) */
+	uint8_t *data;                     /* OPT_FO/FOEXP cookie, OPT_MD5 digest, OPT_EXP and
 				      OPT_GENERIC payload bytes (decoded from hex) */
-	size_t data_len;           /* bytes in data; 0 for an empty cookie `FO` */
-	const char *data_text;     /* data as written (hex text), NULL when none */
+	size_t data_len;                   /* bytes in data; 0 for an empty cookie `FO` */
+	const char *data_text;             /* data as written (hex text), NULL when none */
+	size_t n_accecn;                   /* OPT_ACCECN: counters written (0..3) */
+	enum accecn_field accecn_field[3]; /* OPT_ACCECN: which counter, in order */
+	uint32_t accecn_value[3];          /* OPT_ACCECN: its value (24 bits) */
 };
 
 /* What follows the TCP header fields. */
@@ -153,6 +173,7 @@ enum icmp_quoted {
 /* A packet line, TCP, UDP or ICMP. Fields not used by the protocol are 0. */
 struct packet_spec {
 	enum direction dir;      /* `<` or `>` */
+	struct src_loc loc;      /* the `<` or `>` */
 	enum packet_proto proto; /* TCP unless `udp` / `icmp` follows the direction */
 	struct ip_info ip;       /* IP extras; ip.loc is {0} when none written */
 	bool has_ports;          /* `SPORT>DPORT` written before the flags */
@@ -160,22 +181,28 @@ struct packet_spec {
 	uint16_t dst_port;       /* when has_ports */
 
 	/* TCP */
-	uint8_t flags;                  /* enum tcp_flag bits; 0 with `-` */
-	const char *flags_text;         /* the flags as written (`S.`, `-`, `FP.`); NULL: the
+	uint8_t flags;          /* enum tcp_flag bits; 0 with `-` */
+	bool flag_ae;           /* `A`: AccECN's AE bit (header bit 8, RFC 9768); not in flags */
+	const char *flags_text; /* the flags as written (`S.`, `-`, `FP.`); NULL: the
 				   printer spells flags from the bits */
-	uint32_t seq;                   /* SEQ of SEQ:END(LEN) */
-	uint32_t end_seq;               /* END, == seq + len (checked by the parser) */
-	uint32_t len;                   /* LEN: payload bytes (also UDP and the ICMP quote) */
-	bool has_ack;                   /* `ack N` written */
-	uint32_t ack;                   /* the ack number, relative */
-	bool has_win;                   /* `win N` written */
-	uint32_t win;                   /* the window field as sent (unscaled), <= 65535 */
-	bool has_urg;                   /* `urg N` written */
-	uint16_t urg;                   /* the urgent pointer */
+	uint32_t seq;           /* SEQ of SEQ:END(LEN) */
+	uint32_t end_seq;       /* END, == seq + len (checked by the parser) */
+	uint32_t len;           /* LEN: payload bytes (also UDP and the ICMP quote) */
+	bool has_ack;           /* `ack N` written */
+	uint32_t ack;           /* the ack number, relative */
+	bool has_win;           /* `win N` written */
+	uint32_t win;           /* the window field as sent (unscaled), <= 65535 */
+	bool has_urg;           /* `urg N` written */
+	uint16_t urg;           /* the urgent pointer */
 	enum options_mode options_mode; /* absent, a list, or `<...>` */
 	struct tcp_option *options;     /* OPTIONS_LIST: the options in order */
 	size_t n_options;               /* OPTIONS_LIST: how many (may be 0: `<>`) */
 	struct src_loc options_loc;     /* the `<` of the option list */
+	struct src_loc flags_loc;       /* TCP: where the flags start */
+	struct src_loc seq_loc;         /* TCP: where SEQ:END(LEN) starts (also the ICMP quote) */
+	struct src_loc ack_loc;         /* when has_ack: the `ack` word */
+	struct src_loc win_loc;         /* when has_win: the `win` word */
+	struct src_loc urg_loc;         /* when has_urg: the `urg` word */
 
 	/* ICMP */
 	const char *icmp_type;   /* name as written: `unreachable`, `echo_request`... */
@@ -261,20 +288,23 @@ enum code_expr_kind {
 };
 
 enum code_op {
-	COP_ADD, /* + */
-	COP_SUB, /* - */
-	COP_MUL, /* * */
-	COP_DIV, /* / (integer division on integers) */
-	COP_EQ,  /* == */
-	COP_NE,  /* != */
-	COP_LT,  /* < */
-	COP_LE,  /* <= */
-	COP_GT,  /* > */
-	COP_GE,  /* >= */
-	COP_AND, /* and */
-	COP_OR,  /* or */
-	COP_NOT, /* not (unary) */
-	COP_NEG, /* - (unary) */
+	COP_ADD,  /* + */
+	COP_SUB,  /* - */
+	COP_MUL,  /* * */
+	COP_DIV,  /* / (integer division on integers) */
+	COP_EQ,   /* == */
+	COP_NE,   /* != */
+	COP_LT,   /* < */
+	COP_LE,   /* <= */
+	COP_GT,   /* > */
+	COP_GE,   /* >= */
+	COP_AND,  /* and */
+	COP_OR,   /* or */
+	COP_NOT,  /* not (unary) */
+	COP_NEG,  /* - (unary) */
+	COP_BAND, /* & */
+	COP_BOR,  /* | */
+	COP_MOD,  /* % */
 };
 
 struct code_expr {
@@ -288,11 +318,15 @@ struct code_expr {
 };
 
 /* One `assert COND[, MSG]` statement. A Python chained comparison
- * `a <= b <= c` is stored as `a <= b and b <= c`. */
+ * `a <= b <= c` is stored as `a <= b and b <= c`. Also `NAME = EXPR`
+ * (packetdrill's cubic tests: `TCP_INFINITE_SSTHRESH = 0x7fffffff`): then
+ * assign is set, cond is EXPR, and the executor binds NAME for the asserts
+ * that follow, in this block and later ones. */
 struct code_assert {
-	struct code_expr *cond; /* must be true */
+	struct code_expr *cond; /* must be true (or, with assign, the value) */
 	struct code_expr *msg;  /* the `, expr` after the condition, NULL if none */
-	struct src_loc loc;     /* the `assert` keyword */
+	struct src_loc loc;     /* the `assert` keyword (or the assigned name) */
+	const char *assign;     /* non-NULL: an assignment to this UPPER_CASE name */
 };
 
 /* A `%{ ... }%` block. */
@@ -331,6 +365,7 @@ struct header_option {
 	const char *value;        /* after '=', surrounding double quotes removed; NULL if no '=' */
 	struct src_loc loc;       /* the first dash */
 	struct src_loc value_loc; /* the first character after '=' */
+	const char *value_text;   /* the value exactly as written (quotes kept), NULL if no '=' */
 };
 
 /* A define in effect for the script: from lang_options (command line) or a
@@ -352,22 +387,28 @@ struct annotation {
 struct lang_arena; /* private: owns every node and string */
 
 struct script {
-	const char *file;              /* the file name diagnostics use */
-	struct header_option *options; /* header options in order (defines included) */
-	size_t n_options;
-	struct define *defines; /* defines in effect: command line first, then header */
-	size_t n_defines;
-	struct command_spec *init_commands; /* untimed backquoted commands before the first event */
-	size_t n_init_commands;
-	struct command_spec
-	    *cleanup_command; /* an untimed backquote after the last event, or NULL */
-	struct event *events; /* every event, in script order */
-	size_t n_events;
-	struct annotation *annotations; /* `// @key: value` comments, in order */
-	size_t n_annotations;
-	const char *source; /* the whole source text (for diagnostics' line excerpts) */
-	size_t source_len;  /* bytes in source */
-	struct lang_arena *arena;
+	const char *file; /* the file name diagnostics use */
+	/* header options in order (--define lines included) */
+	struct header_option *options;
+	size_t n_options; /* entries in options */
+	/* defines in effect: command line first, then header */
+	struct define *defines;
+	size_t n_defines; /* entries in defines */
+	/* untimed backquoted commands before the first event, in order */
+	struct command_spec *init_commands;
+	size_t n_init_commands; /* entries in init_commands */
+	/* an untimed backquoted command after the last event, or NULL */
+	struct command_spec *cleanup_command;
+	/* every event, in script order */
+	struct event *events;
+	size_t n_events; /* entries in events */
+	/* `// @key: value` comments, in order */
+	struct annotation *annotations;
+	size_t n_annotations; /* entries in annotations */
+	/* the whole source text (for diagnostics' line excerpts; see script_line) */
+	const char *source;
+	size_t source_len;        /* bytes in source */
+	struct lang_arena *arena; /* owns every node and string above */
 };
 
 /* ---- parsing ---------------------------------------------------------------------- */
@@ -416,8 +457,10 @@ size_t ast_format_syscall(char *buf, size_t size, const struct syscall_spec *s);
 size_t ast_format_code_expr(char *buf, size_t size, const struct code_expr *e);
 /* A whole event line: time, then the packet / syscall / command / code. */
 size_t ast_format_event(char *buf, size_t size, const struct event *ev);
-/* The whole script (header, init commands, events, cleanup), one event per line. */
+/* One event as ast_format_event writes it, then a newline. */
 void ast_print_event(FILE *out, const struct event *ev);
+/* The whole script (header options, init commands, events, cleanup), one item
+ * per line; comments and annotations are not printed. */
 void ast_print_script(FILE *out, const struct script *script);
 
 /* Names for printing. */

@@ -66,6 +66,7 @@ struct token {
 	const char *str;          /* TOK_STRING, TOK_BACKQUOTE, TOK_CODE, TOK_OPTION name */
 	size_t str_len;           /* bytes in str */
 	const char *value;        /* TOK_OPTION: the value after '=', NULL if none */
+	const char *value_text;   /* TOK_OPTION: the value as written */
 	struct src_loc value_loc; /* TOK_OPTION: where the value starts */
 	struct src_loc inner;     /* TOK_CODE: where str starts */
 };
@@ -121,10 +122,11 @@ struct parser {
 	size_t src_len;
 	int depth;
 	int max_depth;
-	bool in_events;   /* the first event was seen */
-	bool line_failed; /* the current event has reported an error */
-	int errors;       /* errors reported by this parse */
-	int event_line;   /* source line where the current event (or item) starts */
+	bool in_events;        /* the first event was seen */
+	bool line_failed;      /* the current event has reported an error */
+	int errors;            /* errors reported by this parse */
+	int event_line;        /* source line where the current event (or item) starts */
+	const char *tail_hint; /* what else could follow the event so far, for messages */
 	size_t cap_options, cap_init, cap_events; /* capacities of the script's arrays */
 	jmp_buf line_jmp;                         /* error recovery: abandon the current event */
 	jmp_buf fatal_jmp; /* abandon the parse (memory cap, too many errors) */

@@ -113,8 +113,12 @@ static void c_next(struct cparse *c)
 			}
 			c_adv(c);
 		}
-		if (c->pos < c->len && c->s[c->pos] == '.')
-			c->kind = C_BAD;
+		if (c->pos < c->len && c->s[c->pos] == '.') {
+			c->kind = C_BAD; /* a float: show all of it */
+			c_adv(c);
+			while (c->pos < c->len && isalnum((unsigned char)c->s[c->pos]))
+				c_adv(c);
+		}
 		c->tlen = c->pos - start;
 		return;
 	}
@@ -126,8 +130,9 @@ static void c_next(struct cparse *c)
 		c->tlen = c->pos - start;
 		return;
 	}
-	static const char *const ops[] = { "==", "!=", "<=", ">=", "//", "**", "<", ">",
-		                           "+",  "-",  "*",  "/",  "(",  ")",  ",", NULL };
+	static const char *const ops[] = { "==", "!=", "<=", ">=", "//", "**", "<<", ">>",
+		                           "<",  ">",  "+",  "-",  "*",  "/",  "%",  "&",
+		                           "=",  "|",  "^",  "~",  "(",  ")",  ",",  NULL };
 	for (size_t i = 0; ops[i]; i++) {
 		size_t n = strlen(ops[i]);
 		if (c->pos + n <= c->len && memcmp(c->s + c->pos, ops[i], n) == 0) {
@@ -294,6 +299,8 @@ static struct code_expr *term(struct cparse *c)
 			op = COP_MUL;
 		else if (c_is(c, C_OP, "/") || c_is(c, C_OP, "//"))
 			op = COP_DIV;
+		else if (c_is(c, C_OP, "%"))
+			op = COP_MOD;
 		else
 			return e;
 		c_next(c);
@@ -332,14 +339,34 @@ static bool compare_op(const struct cparse *c, enum code_op *op)
 	return false;
 }
 
+static struct code_expr *band(struct cparse *c)
+{
+	struct code_expr *e = arith(c);
+	while (c_is(c, C_OP, "&")) {
+		c_next(c);
+		e = binary(c, COP_BAND, e, arith(c));
+	}
+	return e;
+}
+
+static struct code_expr *bor(struct cparse *c)
+{
+	struct code_expr *e = band(c);
+	while (c_is(c, C_OP, "|")) {
+		c_next(c);
+		e = binary(c, COP_BOR, e, band(c));
+	}
+	return e;
+}
+
 /* a < b <= c is (a < b) and (b <= c), as in Python. */
 static struct code_expr *comparison(struct cparse *c)
 {
-	struct code_expr *left = arith(c), *result = NULL;
+	struct code_expr *left = bor(c), *result = NULL;
 	enum code_op op;
 	while (compare_op(c, &op)) {
 		c_next(c);
-		struct code_expr *right = arith(c);
+		struct code_expr *right = bor(c);
 		struct code_expr *cmp = binary(c, op, result ? clone(c, left) : left, right);
 		result = result ? binary(c, COP_AND, result, cmp) : cmp;
 		left = right;
@@ -384,6 +411,17 @@ static struct code_expr *or_test(struct cparse *c)
 	return e;
 }
 
+/* NAME = ... (not ==): looks ahead in the raw text past the current name. */
+static bool is_assignment(const struct cparse *c)
+{
+	if (c->kind != C_NAME || is_keyword(c))
+		return false;
+	size_t k = c->pos;
+	while (k < c->len && (c->s[k] == ' ' || c->s[k] == '\t'))
+		k++;
+	return k < c->len && c->s[k] == '=' && (k + 1 >= c->len || c->s[k + 1] != '=');
+}
+
 static void parse_statements(struct cparse *c, struct code_spec *cs)
 {
 	size_t cap = 0;
@@ -393,15 +431,25 @@ static void parse_statements(struct cparse *c, struct code_spec *cs)
 			c_next(c);
 		if (c->kind == C_END)
 			return;
-		if (!c_is(c, C_NAME, "assert"))
-			unsupported(c, "statement", "(only `assert` is supported)");
 		struct code_assert a = { 0 };
 		a.loc = c->loc;
-		c_next(c);
-		a.cond = or_test(c);
-		if (c_is(c, C_OP, ",")) {
+		if (is_assignment(c)) {
+			if (!supported_name(c->text, c->tlen) ||
+			    (c->tlen >= 5 && memcmp(c->text, "tcpi_", 5) == 0))
+				unsupported(c, "assignment to", "(only UPPER_CASE constants)");
+			a.assign = pstrndup(c->p, c->text, c->tlen);
 			c_next(c);
-			a.msg = or_test(c);
+			c_next(c); /* the '=' */
+			a.cond = or_test(c);
+		} else {
+			if (!c_is(c, C_NAME, "assert"))
+				unsupported(c, "statement", "(only `assert` and `NAME = ...`)");
+			c_next(c);
+			a.cond = or_test(c);
+			if (c_is(c, C_OP, ",")) {
+				c_next(c);
+				a.msg = or_test(c);
+			}
 		}
 		if (c->kind != C_EOS && c->kind != C_END)
 			unsupported(c, "construct", "");

@@ -106,6 +106,34 @@ static void parse_hex_blob(struct parser *p, struct tcp_option *o, size_t max, c
 	next(p);
 }
 
+/* AccECN (RFC 9768 3.2.3): `ECN e0b N ceb N e1b N`, counters in wire order;
+ * e1b first makes it AccECN1 (kind 174). Fewer counters make a shorter option. */
+static void parse_accecn(struct parser *p, struct tcp_option *o)
+{
+	static const char *const names[] = {
+		[ACCECN_E0B] = "e0b", [ACCECN_CEB] = "ceb", [ACCECN_E1B] = "e1b"
+	};
+	o->kind = OPT_ACCECN;
+	while (o->n_accecn < 3) {
+		struct token *t = peek(p);
+		int f = -1;
+		for (int i = 0; i < 3; i++)
+			if (is_word(t, names[i]))
+				f = i;
+		if (f < 0)
+			break;
+		for (size_t i = 0; i < o->n_accecn; i++)
+			if (o->accecn_field[i] == (enum accecn_field)f)
+				parse_fail(p, t->loc, "AccECN counter `%s` given twice", names[f]);
+		next(p);
+		o->accecn_field[o->n_accecn] = (enum accecn_field)f;
+		o->accecn_value[o->n_accecn++] =
+		    (uint32_t)expect_uint(p, 0xffffff, "AccECN byte counter");
+	}
+	o->wire_kind = o->n_accecn && o->accecn_field[0] == ACCECN_E1B ? 174 : 172;
+	o->wire_len = (uint8_t)(2 + 3 * o->n_accecn);
+}
+
 static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 {
 	struct token t = next(p);
@@ -179,6 +207,8 @@ static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 		o->wire_kind = 254;
 		parse_hex_blob(p, o, 38, "experimental option data");
 		o->wire_len = (uint8_t)(2 + o->data_len);
+	} else if (is_word(&t, "ECN")) {
+		parse_accecn(p, o);
 	} else if (is_word(&t, "kind")) {
 		o->kind = OPT_GENERIC;
 		o->wire_kind = (uint8_t)expect_uint(p, 255, "option kind");
@@ -256,15 +286,16 @@ static uint8_t flag_bit(char c)
 static void parse_flags(struct parser *p, struct packet_spec *pk)
 {
 	struct token first = *peek(p);
+	pk->flags_loc = first.loc;
 	if (is_punct(&first, '-')) {
 		next(p);
 		pk->flags_text = "-";
 		return;
 	}
-	const char *expect = "TCP flags (S F R P . E W U, or - for none)";
+	const char *expect = "TCP flags (S F R P . E W U A, or - for none)";
 	if (first.kind != TOK_WORD && !is_punct(&first, '.'))
 		fail_expected(p, expect);
-	char text[32];
+	char text[16];
 	size_t n = 0;
 	bool started = false;
 	for (;;) {
@@ -277,6 +308,13 @@ static void parse_flags(struct parser *p, struct packet_spec *pk)
 			uint8_t bit = flag_bit(t->text[i]);
 			struct src_loc at = t->loc;
 			at.col += (int)i;
+			if (t->text[i] == 'A') { /* AccECN's AE: outside the flags byte */
+				if (pk->flag_ae)
+					parse_fail(p, at, "TCP flag `A` given twice");
+				pk->flag_ae = true;
+				text[n++] = 'A';
+				continue;
+			}
 			if (!bit && first_tok && i == 0)
 				fail_expected(p, expect);
 			if (!bit)
@@ -298,6 +336,7 @@ static void parse_seq(struct parser *p, struct packet_spec *pk)
 	struct src_loc loc = t->loc;
 	if (t->kind != TOK_INT)
 		fail_expected(p, "a sequence range SEQ:END(LEN)");
+	pk->seq_loc = loc;
 	pk->seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP start sequence number");
 	expect_punct(p, ':', "`:` in SEQ:END(LEN)");
 	pk->end_seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP end sequence number");
@@ -332,18 +371,21 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 				parse_fail(p, loc, "`ack` given twice");
 			next(p);
 			pk->has_ack = true;
+			pk->ack_loc = loc;
 			pk->ack = (uint32_t)expect_uint(p, 0xffffffffu, "TCP ack sequence number");
 		} else if (is_word(t, "win")) {
 			if (pk->has_win)
 				parse_fail(p, loc, "`win` given twice");
 			next(p);
 			pk->has_win = true;
+			pk->win_loc = loc;
 			pk->win = (uint32_t)expect_uint(p, 0xffff, "TCP window value");
 		} else if (is_word(t, "urg")) {
 			if (pk->has_urg)
 				parse_fail(p, loc, "`urg` given twice");
 			next(p);
 			pk->has_urg = true;
+			pk->urg_loc = loc;
 			pk->urg = (uint16_t)expect_uint(p, 0xffff, "urg_ptr value");
 		} else {
 			break;
@@ -351,6 +393,8 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 	}
 	if (is_punct(peek(p), '<'))
 		parse_tcp_options(p, pk);
+	else
+		p->tail_hint = "`ack`, `win`, `urg`, `<options>` or the end of the event";
 	if (is_punct(peek(p), '{')) {
 		parser_diag(p, DIAG_UNSUPPORTED, peek(p)->loc, "packetdrill fuzz options `{...}`");
 		longjmp(p->line_jmp, 1);
@@ -414,6 +458,7 @@ struct packet_spec *parse_packet(struct parser *p)
 	struct packet_spec *pk = palloc(p, sizeof *pk);
 	struct token d = next(p);
 	pk->dir = d.ch == '<' ? DIR_INBOUND : DIR_OUTBOUND;
+	pk->loc = d.loc;
 	while (is_punct(peek(p), '(') || is_punct(peek(p), '['))
 		parse_ip_group(p, &pk->ip, pk->dir);
 	struct token *t = peek(p);
