@@ -449,7 +449,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 
 	/* Linux: an orphan that can no longer read gets new data answered
 	 * with an RST (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
-	if ((t->state == SA_FIN_WAIT1 || t->state == SA_FIN_WAIT2) && t->shut_rd && t->orphan &&
+	if ((t->state == SA_FIN_WAIT1 || t->state == SA_FIN_WAIT2) && t->shut_rd &&
 	    seg->payload_len && synack_seq_gt(seg->seq + (uint32_t)seg->payload_len, t->rcv_nxt)) {
 		t->st->stats.aborts_on_data++;
 		sa_reset_conn(t, ECONNRESET);

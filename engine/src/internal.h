@@ -98,6 +98,7 @@ struct tcb {
 	bool syn_acked_data; /* reserved (TFO) */
 	int so_error;
 	bool reset_seen, orphan, timed_out;
+	bool dead; /* freed, waiting in the graveyard */
 	bool connect_refused_seen;
 
 	/* Socket options (stored; those of part 2 are applied there). */

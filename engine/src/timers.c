@@ -74,7 +74,7 @@ void sa_timer_set(struct tcb *t, int kind, uint64_t deadline)
 	struct synack_stack *st = t->st;
 	if (t->t_heap[kind])
 		heap_remove(st, t->t_heap[kind] - 1);
-	if (st->heap_len == st->heap_cap)
+	if (t->dead || st->heap_len == st->heap_cap)
 		return; /* cannot happen: cap = max_sockets * SA_T_COUNT */
 	struct sa_timer e = { deadline, st->timer_order++, t, (uint8_t)kind };
 	t->t_deadline[kind] = deadline;

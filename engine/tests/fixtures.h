@@ -17,6 +17,10 @@
 #include "synack/engine.h"
 #include "synack/segment.h"
 
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* Linux; <poll.h> hides it without _GNU_SOURCE */
+#endif
+
 #define FX_ANY    INT64_MIN
 #define FX_QUEUE  1024
 #define FX_PKTMAX 2048
