@@ -136,7 +136,11 @@ size_t synack_seg_build(const struct synack_segment *seg, uint8_t *buf, size_t c
  * engine's segments match a Linux capture byte for byte):
  *   SYN:  mss, [sackOK, TS | nop,nop,TS | nop,nop,sackOK], [nop,wscale]
  *   else: [nop,nop,TS], [nop,nop,sack blocks]
- * Returns the option length (a multiple of 4), or -1 if it exceeds 40 bytes. */
+ * MSS, wscale and sackOK are written only when syn, SACK blocks only when not
+ * (as Linux's tcp_syn_options / tcp_established_options choose them). Linux
+ * trims SACK blocks to fit (3 beside TS); here the caller must: TS + 4 blocks
+ * is -1. Returns the option length (a multiple of 4), or -1 if it exceeds 40
+ * bytes or cap. */
 int synack_opts_build(const struct synack_tcp_options *opt, bool syn, uint8_t *buf, size_t cap);
 
 /* One option of an explicit, ordered option list (what a script wrote).
