@@ -52,9 +52,8 @@ static void peer_window(void)
 	memset(d, 'd', sizeof(d));
 	subtest("the peer's window limits what is sent, scaled by its shift");
 	fx_init(&f, NULL, 602);
+	f.p_win = 10; /* << 7 = 1280, from the handshake's ACK */
 	fx_established(&f);
-	f.p_win = 10; /* << 7 = 1280 */
-	fx_send(&f, F_A, 0, 0, NULL, 0);
 	is_int(synack_send(f.st, f.fd, d, 3000, 0), 3000, "queued 3000");
 	/* Linux tcp_mss_split_point: nothing in flight, so the window-limited
 	 * partial segment goes. */
@@ -70,6 +69,13 @@ static void peer_window(void)
 	fx_send(&f, F_A, 0, 0, NULL, 0);
 	expect_seg(&f, F_A, 1281, 1, 1448, FX_ANY);
 	expect_seg(&f, F_PA, 2729, 1, 272, FX_ANY);
+	/* Linux tcp_may_update_window: a duplicate ACK may open the window or
+	 * close it to zero, but not shrink it otherwise. */
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* acks everything */
+	f.p_win = 50;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_wnd, 12800, "a duplicate ACK does not shrink the window");
 	fx_free(&f);
 	subtest_end();
 }
