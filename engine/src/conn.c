@@ -50,6 +50,9 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 void sa_tcb_free(struct tcb *t)
 {
 	struct synack_stack *st = t->st;
+	if (t->dead)
+		return;
+	t->dead = true;
 	if (t->state == SA_LISTEN)
 		sa_listen_close(t);
 	sa_timer_clear_all(t);
@@ -74,6 +77,8 @@ void sa_set_state(struct tcb *t, uint8_t state)
 /* Linux: tcp_done — to CLOSED; a socket nobody holds is freed. */
 void sa_tcb_done(struct tcb *t)
 {
+	if (t->dead)
+		return;
 	sa_timer_clear_all(t);
 	sa_set_state(t, SA_CLOSED);
 	sa_conn_hash_del(t);

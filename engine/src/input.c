@@ -270,6 +270,12 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
+	 * against SND.UNA before this ACK): the field is scaled, never for a
+	 * SYN (RFC 7323 §2.2). */
+	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
+	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
+	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
@@ -280,12 +286,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		t->bytes_acked += data;
 		sa_rtx_on_ack(t, acked);
 	}
-	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window): the
-	 * window field is scaled, never for a SYN (RFC 7323 §2.2). */
-	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
-	if (synack_seq_gt(ack, t->snd_wl2) || synack_seq_gt(seg->seq, t->snd_wl1) ||
-	    (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin)) ||
-	    (ack == t->snd_wl2 && seg->seq == t->snd_wl1)) {
+	if (update) {
 		t->snd_wnd = nwin;
 		t->snd_wl1 = seg->seq;
 		t->snd_wl2 = ack;
@@ -449,7 +450,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 
 	/* Linux: an orphan that can no longer read gets new data answered
 	 * with an RST (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
-	if ((t->state == SA_FIN_WAIT1 || t->state == SA_FIN_WAIT2) && t->shut_rd && t->orphan &&
+	if ((t->state == SA_FIN_WAIT1 || t->state == SA_FIN_WAIT2) && t->shut_rd &&
 	    seg->payload_len && synack_seq_gt(seg->seq + (uint32_t)seg->payload_len, t->rcv_nxt)) {
 		t->st->stats.aborts_on_data++;
 		sa_reset_conn(t, ECONNRESET);

@@ -93,11 +93,13 @@ struct tcb {
 	/* Buffers: sndq starts at SND.UNA (after SYN), rcvq holds in-order data. */
 	struct sa_ring sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
+	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
 	uint32_t fin_seq;    /* sequence number of our FIN when sent */
 	bool syn_acked_data; /* reserved (TFO) */
 	int so_error;
 	bool reset_seen, orphan, timed_out;
+	bool dead; /* freed, waiting in the graveyard */
 	bool connect_refused_seen;
 
 	/* Socket options (stored; those of part 2 are applied there). */

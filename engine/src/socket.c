@@ -545,7 +545,9 @@ int synack_close(struct synack_stack *st, int fd)
 	} else {
 		if (close_state(t))
 			queue_fin(t);
-		if (t->state == SA_FIN_WAIT2)
+		if (t->dead)
+			;
+		else if (t->state == SA_FIN_WAIT2)
 			sa_timer_set(t, SA_T_FIN_WAIT2, st->now_us + st->prof.fin_timeout_us);
 		else if (t->state == SA_CLOSED)
 			sa_tcb_free(t);

@@ -74,7 +74,7 @@ void sa_timer_set(struct tcb *t, int kind, uint64_t deadline)
 	struct synack_stack *st = t->st;
 	if (t->t_heap[kind])
 		heap_remove(st, t->t_heap[kind] - 1);
-	if (st->heap_len == st->heap_cap)
+	if (t->dead || st->heap_len == st->heap_cap)
 		return; /* cannot happen: cap = max_sockets * SA_T_COUNT */
 	struct sa_timer e = { deadline, st->timer_order++, t, (uint8_t)kind };
 	t->t_deadline[kind] = deadline;
@@ -128,12 +128,20 @@ static void fire(struct tcb *t, int kind)
 	}
 }
 
+/* Fires every timer due by `now` in (deadline, order) order. Each fires at
+ * its own deadline — the clock steps there first — so a timer that re-arms
+ * itself (a backed-off retransmission) counts from when it fired, however
+ * large the caller's jump. */
 void sa_timers_run(struct synack_stack *st, uint64_t now)
 {
 	while (st->heap_len && st->heap[0].deadline <= now) {
 		struct sa_timer e = st->heap[0];
+		if (e.deadline > st->now_us)
+			st->now_us = e.deadline;
 		heap_remove(st, 0);
 		e.tcb->t_deadline[e.kind] = SYNACK_NEVER;
 		fire(e.tcb, e.kind);
 	}
+	if (now > st->now_us)
+		st->now_us = now;
 }

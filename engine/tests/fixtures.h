@@ -17,6 +17,10 @@
 #include "synack/engine.h"
 #include "synack/segment.h"
 
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* Linux; <poll.h> hides it without _GNU_SOURCE */
+#endif
+
 #define FX_ANY    INT64_MIN
 #define FX_QUEUE  1024
 #define FX_PKTMAX 2048
@@ -35,6 +39,10 @@ struct fx {
 	struct fx_pkt *q;
 	size_t q_head, q_len;
 	bool keep;
+	/* Optional: every emitted packet, length-prefixed (determinism tests). */
+	bool record;
+	uint8_t *rec;
+	size_t rec_len, rec_cap;
 	uint64_t emitted, emitted_bytes, emitted_hash;
 	/* Counting allocator. */
 	uint64_t live_bytes, peak_bytes, allocs;
