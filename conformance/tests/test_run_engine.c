@@ -87,6 +87,24 @@ static void test_passing(void)
 	expect_pass("getsockopt(TCP_INFO) fields", LISTEN
 	            "+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED}, [256]) "
 	            "= 0\n");
+	expect_pass("epoll: a blocking epoll_wait on a listener returns with the connection",
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0 epoll_create(1) = 5\n"
+	            "+0 epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN, fd=3}) = 0\n"
+	            "+0 epoll_wait(5, {events=EPOLLIN, fd=3}, 1, 0) = 0\n"
+	            "+0...0.1 epoll_wait(5, {events=EPOLLIN, fd=3}, 1, 1000) = 1\n"
+	            "+.1 < S 0:0(0) win 65535 <mss 1460>\n"
+	            "+0 > S. 0:0(0) ack 1 <...>\n"
+	            "+0 < . 1:1(0) ack 1 win 257\n"
+	            "+0 accept(3, ..., ...) = 4\n"
+	            "+0 close(5) = 0\n");
+	expect_pass("a poll that times out in virtual time",
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0...0.5 poll([{fd=3, events=POLLIN, revents=0}], 1, 500) = 0\n");
 	expect_pass("poll on a listener",
 	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
 	            "+0 bind(3, ..., ...) = 0\n"
