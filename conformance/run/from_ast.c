@@ -327,10 +327,14 @@ static void conv_event(struct run_script *s, const struct script *ast, const str
 		r->expected_text = run_script_strdup(s, buf);
 		break;
 	}
-	case EVENT_SYSCALL:
+	case EVENT_SYSCALL: {
 		r->kind = RUN_EV_SYSCALL;
 		conv_syscall(&c, ev->syscall, &r->sys);
+		char buf[512];
+		ast_format_syscall(buf, sizeof buf, ev->syscall);
+		r->expected_text = run_script_strdup(s, buf);
 		break;
+	}
 	case EVENT_COMMAND:
 		r->kind = RUN_EV_COMMAND;
 		r->command = ev->command->text;

@@ -217,6 +217,15 @@ static const char *skip_time(const char *line)
 	return p;
 }
 
+/* The expected call in script syntax: the parser's printer when the script
+ * came from the parser, else the line without its time. */
+static const char *expected_call(const struct run_event *ev)
+{
+	if (ev->expected_text)
+		return ev->expected_text;
+	return ev->text ? skip_time(ev->text) : ev->sys.name;
+}
+
 /* ---- blocking calls ---------------------------------------------------------- */
 
 static void check_call_result(struct exec *x, const struct run_event *ev, struct stack_call *c,
@@ -229,16 +238,14 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	              was_pending ? c->done_us : now_us(x), ev->line, NULL, 0, "%s%s", call, res);
 	if (!run_syscall_check(&ev->sys, c, &x->fds, why, sizeof why)) {
 		struct run_failure *f = fail(x, ev, "%s", why);
-		snprintf(f->expected, sizeof f->expected, "%s",
-		         ev->text ? skip_time(ev->text) : call);
+		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		return;
 	}
 	if (w && !run_window_contains(w, (int64_t)c->done_us)) {
 		struct run_failure *f = fail(x, ev, "timing error: %s returned at %.6f s",
 		                             ev->sys.name, (double)c->done_us / 1e6);
-		snprintf(f->expected, sizeof f->expected, "%s",
-		         ev->text ? skip_time(ev->text) : call);
+		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		set_times(f, w, (int64_t)c->done_us);
 		return;
@@ -351,7 +358,7 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 				               "%s blocked: without `...` it must return at once",
 				               p->ev->sys.name);
 				snprintf(f->expected, sizeof f->expected, "%s",
-				         skip_time(p->ev->text ? p->ev->text : p->ev->sys.name));
+				         expected_call(p->ev));
 				set_times(f, &p->w, -1);
 				return;
 			}

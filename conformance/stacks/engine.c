@@ -537,6 +537,21 @@ static int one_command(struct stack *s, const char *cmd, struct stack_error *err
 	char buf[1024];
 	snprintf(buf, sizeof buf, "%.1000s", cmd);
 	char *p = buf + strspn(buf, " \t");
+	/* `echo V > /proc/sys/net/ipv4/tcp_X`: older scripts' way to sysctl. */
+	if (strncmp(p, "echo ", 5) == 0) {
+		char *gt = strchr(p, '>');
+		char *path = gt ? gt + 1 + strspn(gt + 1, " \t") : NULL;
+		if (path && strncmp(path, "/proc/sys/", 10) == 0) {
+			*gt = '\0';
+			char conv[1024];
+			char *v = p + 5;
+			size_t n = strlen(v);
+			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				v[--n] = '\0';
+			snprintf(conv, sizeof conv, "sysctl %.400s=%.400s", path + 10, v);
+			return one_command(s, conv, err);
+		}
+	}
 	if (strncmp(p, "sysctl", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) {
 		snprintf(err->msg, sizeof err->msg, "unsupported: command `%.200s` on stack engine",
 		         p);

@@ -105,6 +105,15 @@ static void test_passing(void)
 	            "+0 bind(3, ..., ...) = 0\n"
 	            "+0 listen(3, 1) = 0\n"
 	            "+0...0.5 poll([{fd=3, events=POLLIN, revents=0}], 1, 500) = 0\n");
+	expect_pass("sysctl forms the engine maps onto its profile",
+	            "`sysctl -q -w net.ipv4.tcp_sack=0`\n"
+	            "`sysctl net.ipv4.tcp_timestamps=0; sysctl -q net.ipv4.tcp_window_scaling=0`\n"
+	            "`echo 1 > /proc/sys/net/ipv4/tcp_sack`\n"
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>\n"
+	            "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK>\n");
 	expect_pass("poll on a listener",
 	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
 	            "+0 bind(3, ..., ...) = 0\n"
