@@ -55,7 +55,7 @@ void run_report_human(FILE *f, const struct run_result *res)
 		fprintf(f, "  %5d | %s\n", x->line, x->source);
 	if (x->expected[0]) {
 		fprintf(f, "  expected: %s", x->expected);
-		if (x->has_times) {
+		if (x->has_times && x->expected_us >= 0) {
 			fputs("  at ", f);
 			print_time(f, x->expected_us);
 			fputs(" (+/- ", f);
@@ -126,7 +126,7 @@ void run_report_yaml(FILE *f, const struct run_result *res, int indent)
 		run_yaml_quote(f, x->actual[0] ? x->actual : "(nothing)");
 		fputc('\n', f);
 	}
-	if (x->has_times) {
+	if (x->has_times && x->expected_us >= 0) {
 		pad(f, indent);
 		fputs("  expected_time: ", f);
 		print_time(f, x->expected_us);
@@ -135,6 +135,8 @@ void run_report_yaml(FILE *f, const struct run_result *res, int indent)
 		fputs("  tolerance: ", f);
 		print_time(f, x->tolerance_us);
 		fputc('\n', f);
+	}
+	if (x->has_times) {
 		if (x->actual_us >= 0) {
 			pad(f, indent);
 			fputs("  actual_time: ", f);
