@@ -571,8 +571,30 @@ static void test_misc(void)
 	           "commands the stack cannot run");
 }
 
+static void test_annotations(void)
+{
+	struct run_script s;
+	sb_init(&s);
+	run_script_scan_annotations(&s, "// purpose\n"
+	                                "// @stacks: engine linux\n"
+	                                "  // @requirement: RFC9293 MUST-1\n"
+	                                "// @divergence: engine:rfc RFC timers differ\n"
+	                                "// @divergence: linux kernel quirk\n"
+	                                "0 socket(..., SOCK_STREAM, 0) = 3\n");
+	ok(run_script_for_stack(&s, "engine"), "@stacks names engine");
+	ok(run_script_for_stack(&s, "engine:rfc"), "a stack covers its profiles");
+	ok(!run_script_for_stack(&s, "so"), "a stack not named is skipped");
+	is_str(s.requirement, "RFC9293 MUST-1", "@requirement");
+	ok(run_script_divergence(&s, "engine") == NULL,
+	   "a profile's divergence is not the stack's");
+	is_str(run_script_divergence(&s, "engine:rfc"), "RFC timers differ", "profile divergence");
+	is_str(run_script_divergence(&s, "linux"), "kernel quirk", "stack divergence");
+	run_script_free(&s);
+}
+
 int main(void)
 {
+	test_annotations();
 	test_passive_open();
 	test_fields();
 	test_timestamps();
