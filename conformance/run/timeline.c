@@ -481,7 +481,11 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 	if ((ev->pkt.flags & SYNACK_TH_ACK) && !(ev->pkt.flags & SYNACK_TH_SYN))
 		c->peer_acked = true;
 	char text[480];
-	run_pkt_format(&ev->pkt, text, sizeof text);
+	if (ev->expected_text)
+		snprintf(text, sizeof text, "%s",
+		         ev->expected_text + (ev->expected_text[0] == '<' ? 2 : 0));
+	else
+		run_pkt_format(&ev->pkt, text, sizeof text);
 	run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s", text);
 	struct stack_error err = { 0 };
 	if (x->ops->inject(x->st, buf, len, &err) < 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "run/build_packet.h"
 #include "run/report.h"
 #include "run/run.h"
 #include "run_mock_stack.h"
@@ -571,6 +572,37 @@ static void test_misc(void)
 	           "commands the stack cannot run");
 }
 
+/* An ICMP error quotes the stack's segment, seq mapped onto its ISN. */
+static void test_icmp(void)
+{
+	struct run_script s;
+	base(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, 0, 1, 1460,
+	                           "+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]");
+	p->proto = RUN_PROTO_ICMP;
+	p->icmp_type = 3;
+	p->icmp_code = 4;
+	p->has_mtu = true;
+	p->mtu = 1200;
+	struct run_result r;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "ICMP injected: %s", r.fail.message);
+	const uint8_t *b = mock_record.injected[2];
+	size_t len = mock_record.injected_len[2];
+	is_int(len, 20 + 8 + 40, "IP + ICMP header + quoted IP and TCP headers");
+	is_int(b[9], 1, "protocol ICMP");
+	is_int(b[20], 3, "type 3 (unreachable)");
+	is_int(b[21], 4, "code 4 (fragmentation needed)");
+	is_int(b[26] << 8 | b[27], 1200, "next-hop MTU");
+	is_hex(run_csum_fold(run_csum_add(0, b + 20, len - 20)), 0xffff, "ICMP checksum valid");
+	const uint8_t *t = b + 28 + 20;
+	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	is_hex(seq, ISN + 1, "quoted seq relative to the stack's ISN");
+	is_int(t[0] << 8 | t[1], 8080, "quoted segment from the stack's port");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
 static void test_annotations(void)
 {
 	struct run_script s;
@@ -595,6 +627,7 @@ static void test_annotations(void)
 int main(void)
 {
 	test_annotations();
+	test_icmp();
 	test_passive_open();
 	test_fields();
 	test_timestamps();
