@@ -268,7 +268,10 @@ struct syscall_spec {
 	struct src_loc errno_loc; /* where the errno name starts */
 	const char *note;         /* text inside the trailing parentheses, NULL if none */
 	bool blocking;            /* written `START...END NAME(...)` */
-	struct time_point end;    /* when blocking: the time the call must return by */
+	/* when blocking: the time the call must return by. As in packetdrill, END
+	 * is on the same base as the event's START: `+0...0.200` returns 0.2 s
+	 * after the previous event. end.relative only says a '+' was written. */
+	struct time_point end;
 };
 
 /* ---- commands and code blocks ---------------------------------------------- */
