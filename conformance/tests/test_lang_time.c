@@ -100,8 +100,8 @@ static void test_time_errors(void)
 	       "^\n",
 	       "* on a command");
 	is_str(lang_parse_err("+0.5...0.1 f() = 0\n"),
-	       "t.pkt:1:10: error: blocking call ends before it starts\n+0.5...0.1 f() = 0\n"
-	       "         ^\n",
+	       "t.pkt:1:8: error: blocking call ends before it starts\n+0.5...0.1 f() = 0\n"
+	       "       ^\n",
 	       "the end is on the start's base, as in packetdrill");
 	struct script *s = NULL;
 	is_str(lang_parse_diags("0.0000015 f() = 0\n", &s),
