@@ -430,7 +430,8 @@ struct lang_options {
  * diagnostic; otherwise returns -1 and sets *out to NULL. Warnings and
  * `unsupported` diagnostics do not fail a parse. opts may be NULL. diags
  * must be initialised (diag_list_init); diagnostics are appended. Never
- * crashes or hangs, on any input. */
+ * crashes or hangs, on any input. (lang_parse_buffer also takes NULL out
+ * or diags, for callers that only want the verdict.) */
 int lang_parse_file(const char *path, const struct lang_options *opts, struct script **out,
                     struct diag_list *diags);
 /* The same from memory: name is used in locations, text need not be

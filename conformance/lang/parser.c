@@ -523,8 +523,26 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 	parse_script(p);
 }
 
+static int parse_buffer(const char *name, const char *text, size_t len,
+                        const struct lang_options *opts, struct script **out,
+                        struct diag_list *diags);
+
 int lang_parse_buffer(const char *name, const char *text, size_t len,
                       const struct lang_options *opts, struct script **out, struct diag_list *diags)
+{
+	/* A caller that only wants a yes/no (a fuzz target) may pass NULLs. */
+	struct diag_list scratch;
+	struct script *s = NULL;
+	diag_list_init(&scratch);
+	int r = parse_buffer(name, text, len, opts, out ? out : &s, diags ? diags : &scratch);
+	script_free(s);
+	diag_list_free(&scratch);
+	return r;
+}
+
+static int parse_buffer(const char *name, const char *text, size_t len,
+                        const struct lang_options *opts, struct script **out,
+                        struct diag_list *diags)
 {
 	static const struct lang_options no_opts;
 	if (!opts)
