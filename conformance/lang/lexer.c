@@ -383,7 +383,7 @@ static void lex_option(struct lexer *lx, struct token *t)
 	t->value = pstrndup(lx->p, f->text + vs, ve - vs);
 }
 
-struct token lex_next(struct lexer *lx)
+static struct token lex_token(struct lexer *lx)
 {
 	struct token t;
 	bool skipped = false;
@@ -400,8 +400,6 @@ struct token lex_next(struct lexer *lx)
 		t.loc = here(lx);
 		t.space_before = skipped;
 		t.first_on_line = lx->depth == 0 && lx->line != lx->last_line;
-		if (lx->depth == 0)
-			lx->last_line = lx->line;
 		if (at_end(lx)) {
 			t.kind = TOK_EOF;
 			return t;
@@ -483,6 +481,15 @@ struct token lex_next(struct lexer *lx)
 		t.len = top(lx) == f ? f->pos - start : f->len - start;
 		return t;
 	}
+}
+
+struct token lex_next(struct lexer *lx)
+{
+	struct token t = lex_token(lx);
+	/* The line where this token ends: a token after a multi-line command
+	 * on that line is not first on its line. */
+	lx->last_line = lx->line;
+	return t;
 }
 
 bool lex_raw_until(struct lexer *lx, char close, const char **text, size_t *len)

@@ -138,6 +138,10 @@ static void test_recovery(void)
 
 static void test_semantic_errors(void)
 {
+	err_is("0 `multi\nline` junk\n",
+	       "t.pkt:2:7: error: expected the end of the event, got `junk`\nline` junk\n"
+	       "      ^\n",
+	       "junk after a multi-line command is trailing junk");
 	err_is("* socket() = 3\n",
 	       "t.pkt:1:1: error: event time `*` can only be used with outbound packets\n"
 	       "* socket() = 3\n"
