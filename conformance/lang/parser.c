@@ -41,7 +41,6 @@ static void vdiag(struct parser *p, enum diag_severity sev, struct src_loc loc, 
 {
 	if (sev == DIAG_ERROR) {
 		p->errors++;
-		p->line_failed = true;
 	}
 	if (p->diags->count - p->diags_at_start >= p->max_diags) {
 		p->diags->dropped++;
@@ -453,7 +452,6 @@ static void parse_script(struct parser *p)
 	for (;;) {
 		if (p->errors && p->diags->count - p->diags_at_start >= p->max_diags)
 			return;
-		p->line_failed = false;
 		struct token *t = peek(p);
 		p->event_line = t->loc.line;
 		if (t->kind == TOK_EOF)
