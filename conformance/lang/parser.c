@@ -39,9 +39,8 @@ static const char *line_at(const char *src, size_t src_len, int line, size_t *le
 static void vdiag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt,
                   va_list ap)
 {
-	if (sev == DIAG_ERROR) {
+	if (sev == DIAG_ERROR)
 		p->errors++;
-	}
 	if (p->diags->count - p->diags_at_start >= p->max_diags) {
 		p->diags->dropped++;
 		if (sev == DIAG_ERROR)
