@@ -449,6 +449,16 @@ const char *script_line(const struct script *script, int line, size_t *len);
 void script_diag(struct diag_list *diags, const struct script *script, enum diag_severity sev,
                  struct src_loc loc, const char *fmt, ...) DIAG_PRINTF(5, 6);
 
+/* ---- lookups for the executor ------------------------------------------------------ */
+
+/* The value of the last header option `--name=...` (later lines override
+ * earlier ones, as repeated packetdrill flags do); "" for a bare `--name`;
+ * NULL when absent. */
+const char *script_option(const struct script *script, const char *name);
+/* In an EXPR_STRUCT, the first EXPR_FIELD item called name (`fd` in
+ * `{fd=4, events=POLLIN}`), or NULL. */
+const struct expr *expr_field(const struct expr *st, const char *name);
+
 /* ---- printing: valid script syntax, for failure reports ------------------------ */
 
 /* Each writes NUL-terminated text into buf (at most size bytes, truncated
