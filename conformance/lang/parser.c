@@ -518,6 +518,9 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 		if (opts->defines[i])
 			add_define(p, opts->defines[i], strlen(opts->defines[i]), cl, true);
 	parse_script(p);
+	if (!p->errors && p->script->n_events == 0)
+		parser_diag(p, DIAG_WARNING, (struct src_loc){ p->file, 1, 1 },
+		            "script has no events");
 }
 
 static int parse_buffer(const char *name, const char *text, size_t len,
