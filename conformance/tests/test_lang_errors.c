@@ -97,7 +97,11 @@ static void test_exact_messages(void)
 	is_str(buf, "t.pkt:1:5: error: NUL byte in input\n0 f( ) = 0\n    ^\n",
 	       "NUL byte reported, shown as a blank");
 	diag_list_free(&l);
-	err_is("", "(parsed)", "empty input parses (no events)");
+	err_is("", "(parsed)", "empty input parses");
+	struct script *e = NULL;
+	is_str(lang_parse_diags("// nothing\n", &e),
+	       "t.pkt:1:1: warning: script has no events\n// nothing\n^\n", "with a warning");
+	script_free(e);
 }
 
 static void test_recovery(void)
