@@ -424,11 +424,9 @@ static void parse_icmp(struct parser *p, struct packet_spec *pk)
 {
 	next(p);
 	pk->proto = PROTO_ICMP;
-	struct token t = next(p);
-	if (t.kind != TOK_WORD) {
-		p->have_la = true, p->la = t;
+	if (peek(p)->kind != TOK_WORD)
 		fail_expected(p, "an ICMP type (`unreachable`, `echo_request`, ...)");
-	}
+	struct token t = next(p);
 	pk->icmp_type = pstrndup(p, t.text, t.len);
 	static const char *const kw[] = { "mtu", "id", NULL };
 	if (peek(p)->kind == TOK_WORD && !word_in(peek(p), kw)) {
