@@ -72,9 +72,9 @@ static bool is_word_char(int c)
 	return c >= 0 && (isalnum(c) || c == '_');
 }
 
-static struct token error_token(struct lexer *lx, struct token t)
+/* The lexer reported the problem already; the parser only abandons the event. */
+static struct token error_token(struct token t)
 {
-	(void)lx;
 	t.kind = TOK_ERROR;
 	return t;
 }
@@ -418,7 +418,7 @@ static struct token lex_token(struct lexer *lx)
 				parser_diag(lx->p, DIAG_ERROR, t.loc,
 				            "expected a define name after `$`");
 				advance(lx);
-				return error_token(lx, t);
+				return error_token(t);
 			}
 			const struct define *d = find_define(lx->p, f->text + start + n0, nlen);
 			if (!d) {
@@ -426,14 +426,14 @@ static struct token lex_token(struct lexer *lx)
 				            (int)nlen, f->text + start + n0);
 				for (size_t i = 0; i < k + brace; i++)
 					advance(lx);
-				return error_token(lx, t);
+				return error_token(t);
 			}
 			for (size_t i = 0; i < k + brace; i++)
 				advance(lx);
 			if (lx->depth >= LEX_MAX_EXPANSION || expanding(lx, d->name)) {
 				parser_diag(lx->p, DIAG_ERROR, t.loc,
 				            "define `%s` expands to itself", d->name);
-				return error_token(lx, t);
+				return error_token(t);
 			}
 			push_define(lx, d, t.loc);
 			continue;
@@ -451,15 +451,15 @@ static struct token lex_token(struct lexer *lx)
 			}
 		} else if (c == '"') {
 			if (!lex_string(lx, &t))
-				return error_token(lx, t);
+				return error_token(t);
 			t.kind = TOK_STRING;
 		} else if (c == '`') {
 			if (!lex_raw_block(lx, &t, 1, "`", "backquoted command"))
-				return error_token(lx, t);
+				return error_token(t);
 			t.kind = TOK_BACKQUOTE;
 		} else if (c == '%' && at(lx, 1) == '{') {
 			if (!lex_raw_block(lx, &t, 2, "}%", "%{ }% block"))
-				return error_token(lx, t);
+				return error_token(t);
 			t.kind = TOK_CODE;
 		} else if (c == '-' && at(lx, 1) == '-' && is_word_char(at(lx, 2))) {
 			t.kind = TOK_OPTION;
@@ -472,7 +472,7 @@ static struct token lex_token(struct lexer *lx)
 		} else if (c == 0) {
 			parser_diag(lx->p, DIAG_ERROR, t.loc, "NUL byte in input");
 			advance(lx);
-			return error_token(lx, t);
+			return error_token(t);
 		} else {
 			t.kind = TOK_PUNCT;
 			t.ch = c;
