@@ -268,7 +268,10 @@ struct syscall_spec {
 	struct src_loc errno_loc; /* where the errno name starts */
 	const char *note;         /* text inside the trailing parentheses, NULL if none */
 	bool blocking;            /* written `START...END NAME(...)` */
-	struct time_point end;    /* when blocking: the time the call must return by */
+	/* when blocking: the time the call must return by. As in packetdrill, END
+	 * is on the same base as the event's START: `+0...0.200` returns 0.2 s
+	 * after the previous event. end.relative only says a '+' was written. */
+	struct time_point end;
 };
 
 /* ---- commands and code blocks ---------------------------------------------- */
@@ -427,7 +430,8 @@ struct lang_options {
  * diagnostic; otherwise returns -1 and sets *out to NULL. Warnings and
  * `unsupported` diagnostics do not fail a parse. opts may be NULL. diags
  * must be initialised (diag_list_init); diagnostics are appended. Never
- * crashes or hangs, on any input. */
+ * crashes or hangs, on any input. (lang_parse_buffer also takes NULL out
+ * or diags, for callers that only want the verdict.) */
 int lang_parse_file(const char *path, const struct lang_options *opts, struct script **out,
                     struct diag_list *diags);
 /* The same from memory: name is used in locations, text need not be
@@ -444,6 +448,16 @@ const char *script_line(const struct script *script, int line, size_t *len);
  * with the source line excerpt filled in. */
 void script_diag(struct diag_list *diags, const struct script *script, enum diag_severity sev,
                  struct src_loc loc, const char *fmt, ...) DIAG_PRINTF(5, 6);
+
+/* ---- lookups for the executor ------------------------------------------------------ */
+
+/* The value of the last header option `--name=...` (later lines override
+ * earlier ones, as repeated packetdrill flags do); "" for a bare `--name`;
+ * NULL when absent. */
+const char *script_option(const struct script *script, const char *name);
+/* In an EXPR_STRUCT, the first EXPR_FIELD item called name (`fd` in
+ * `{fd=4, events=POLLIN}`), or NULL. */
+const struct expr *expr_field(const struct expr *st, const char *name);
 
 /* ---- printing: valid script syntax, for failure reports ------------------------ */
 

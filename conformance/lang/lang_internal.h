@@ -123,7 +123,6 @@ struct parser {
 	int depth;
 	int max_depth;
 	bool in_events;        /* the first event was seen */
-	bool line_failed;      /* the current event has reported an error */
 	int errors;            /* errors reported by this parse */
 	int event_line;        /* source line where the current event (or item) starts */
 	const char *tail_hint; /* what else could follow the event so far, for messages */

@@ -88,6 +88,11 @@ static void parse_hex_blob(struct parser *p, struct tcp_option *o, size_t max, c
 	struct token *t = peek(p);
 	if ((t->kind != TOK_WORD && t->kind != TOK_INT) || t->is_hex)
 		return;
+	for (size_t i = 0; i < t->len; i++)
+		if (hexdig(t->text[i]) < 0) /* most likely a kernel selftest run without its -D */
+			parse_fail(p, t->loc,
+			           "%s `%.*s` is not a hex string (a missing -D define?)", what,
+			           (int)(t->len > 40 ? 40 : t->len), t->text);
 	if (t->len % 2)
 		parse_fail(p, t->loc, "%s is not a valid hex string (odd number of digits)", what);
 	if (t->len / 2 > max)
@@ -139,6 +144,8 @@ static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 	struct token t = next(p);
 	char buf[80];
 	o->loc = t.loc;
+	if (t.kind == TOK_ERROR) /* already reported */
+		longjmp(p->line_jmp, 1);
 	if (t.kind != TOK_WORD)
 		parse_fail(p, t.loc, "expected a TCP option, got %s",
 		           tok_desc(&t, buf, sizeof buf));
@@ -417,11 +424,9 @@ static void parse_icmp(struct parser *p, struct packet_spec *pk)
 {
 	next(p);
 	pk->proto = PROTO_ICMP;
-	struct token t = next(p);
-	if (t.kind != TOK_WORD) {
-		p->have_la = true, p->la = t;
+	if (peek(p)->kind != TOK_WORD)
 		fail_expected(p, "an ICMP type (`unreachable`, `echo_request`, ...)");
-	}
+	struct token t = next(p);
 	pk->icmp_type = pstrndup(p, t.text, t.len);
 	static const char *const kw[] = { "mtu", "id", NULL };
 	if (peek(p)->kind == TOK_WORD && !word_in(peek(p), kw)) {

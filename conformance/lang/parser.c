@@ -39,10 +39,8 @@ static const char *line_at(const char *src, size_t src_len, int line, size_t *le
 static void vdiag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt,
                   va_list ap)
 {
-	if (sev == DIAG_ERROR) {
+	if (sev == DIAG_ERROR)
 		p->errors++;
-		p->line_failed = true;
-	}
 	if (p->diags->count - p->diags_at_start >= p->max_diags) {
 		p->diags->dropped++;
 		if (sev == DIAG_ERROR)
@@ -371,8 +369,9 @@ static void check_time_use(struct parser *p, const struct event *ev)
 	if (ev->time.form == TIME_RANGE && !outbound && ev->kind != EVENT_SYSCALL)
 		parse_fail(p, ev->time.loc,
 		           "event time range can only be used with outbound packets and syscalls");
+	/* packetdrill reads END on the same base as START (run.c adds the
+	 * relative offset to both), so the two compare directly. */
 	if (ev->kind == EVENT_SYSCALL && ev->syscall->blocking && ev->time.form == TIME_POINT &&
-	    ev->syscall->end.relative == ev->time.start.relative &&
 	    ev->syscall->end.usecs < ev->time.start.usecs)
 		parse_fail(p, ev->syscall->end.loc, "blocking call ends before it starts");
 }
@@ -452,7 +451,6 @@ static void parse_script(struct parser *p)
 	for (;;) {
 		if (p->errors && p->diags->count - p->diags_at_start >= p->max_diags)
 			return;
-		p->line_failed = false;
 		struct token *t = peek(p);
 		p->event_line = t->loc.line;
 		if (t->kind == TOK_EOF)
@@ -520,10 +518,31 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 		if (opts->defines[i])
 			add_define(p, opts->defines[i], strlen(opts->defines[i]), cl, true);
 	parse_script(p);
+	if (!p->errors && p->script->n_events == 0)
+		parser_diag(p, DIAG_WARNING, (struct src_loc){ p->file, 1, 1 },
+		            "script has no events");
 }
+
+static int parse_buffer(const char *name, const char *text, size_t len,
+                        const struct lang_options *opts, struct script **out,
+                        struct diag_list *diags);
 
 int lang_parse_buffer(const char *name, const char *text, size_t len,
                       const struct lang_options *opts, struct script **out, struct diag_list *diags)
+{
+	/* A caller that only wants a yes/no (a fuzz target) may pass NULLs. */
+	struct diag_list scratch;
+	struct script *s = NULL;
+	diag_list_init(&scratch);
+	int r = parse_buffer(name, text, len, opts, out ? out : &s, diags ? diags : &scratch);
+	script_free(s);
+	diag_list_free(&scratch);
+	return r;
+}
+
+static int parse_buffer(const char *name, const char *text, size_t len,
+                        const struct lang_options *opts, struct script **out,
+                        struct diag_list *diags)
 {
 	static const struct lang_options no_opts;
 	if (!opts)

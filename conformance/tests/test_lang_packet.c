@@ -165,6 +165,10 @@ static void test_options(void)
 	       "0 > S 0:0(0) <FO 00112233445566778899aabbccddeeff00>\n"
 	       "                 ^\n",
 	       "cookie too long");
+	is_str(lang_parse_err("0 > S. 0:0(0) <FO TFO_COOKIE>"),
+	       "t.pkt:1:19: error: TCP fast open cookie `TFO_COOKIE` is not a hex string (a "
+	       "missing -D define?)\n0 > S. 0:0(0) <FO TFO_COOKIE>\n                  ^\n",
+	       "an undefined cookie define");
 	is_str(lang_parse_err("0 > S 0:0(0) <kind 30 len 4 be>"),
 	       "t.pkt:1:15: error: option data is 1 bytes but `len 4` leaves 2\n"
 	       "0 > S 0:0(0) <kind 30 len 4 be>\n"

@@ -355,6 +355,10 @@ static void test_random_bytes(void)
 
 static void test_file_errors(void)
 {
+	is_int(lang_parse_buffer(NULL, "0 f() = 0", 9, NULL, NULL, NULL), 0,
+	       "NULL name, out and diags: a verdict only");
+	is_int(lang_parse_buffer("x", NULL, 5, NULL, NULL, NULL), 0, "NULL text is empty");
+	is_int(lang_parse_buffer("x", "0 <", 3, NULL, NULL, NULL), -1, "and a failure");
 	struct diag_list l;
 	struct script *s = (struct script *)&l; /* must be reset to NULL */
 	diag_list_init(&l);
