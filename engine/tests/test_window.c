@@ -80,6 +80,35 @@ static void peer_window(void)
 	subtest_end();
 }
 
+static void peer_shrinks(void)
+{
+	struct fx f;
+	char d[3000];
+	memset(d, 's', sizeof(d));
+	subtest("a peer that shrinks its window below what is in flight");
+	fx_init(&f, NULL, 609);
+	f.p_win = 100; /* 12800 */
+	fx_established(&f);
+	synack_send(f.st, f.fd, d, 3000, 0);
+	fx_drain(&f);
+	/* It acks 100 bytes and offers 10 bytes: the right edge moves left of
+	 * SND.NXT (RFC 9293 §3.8.6.2.2: the sender must cope). */
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, -2900, NULL, 0);
+	f.p_win = 1;
+	fx_send(&f, F_PA, 0, -2900, "x", 1);
+	expect_seg(&f, F_A, 3001, 2, 0, FX_ANY);
+	expect_none(&f);
+	is_int(synack_send(f.st, f.fd, d, 100, 0), 100, "more data queues");
+	expect_none(&f);
+	/* Everything acked, window open: the rest goes. */
+	f.p_win = 100;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_PA, 3001, 2, 100, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
 static void never_shrink(void)
 {
 	struct fx f;
@@ -215,6 +244,7 @@ int main(void)
 	scaled_ack_window();
 	rcvbuf_locks_wscale();
 	peer_window();
+	peer_shrinks();
 	never_shrink();
 	nagle();
 	maxseg();
