@@ -83,6 +83,10 @@ void sa_tcb_done(struct tcb *t)
 	sa_set_state(t, SA_CLOSED);
 	sa_conn_hash_del(t);
 	t->shut_rd = t->shut_wr = true;
+	/* Linux: a child still in the accept queue is not orphaned; accept()
+	 * returns it, closed, with its error. */
+	if (t->in_accept_queue && !t->orphan)
+		return;
 	if (t->fd < 0 || t->orphan) {
 		sa_tcb_free(t);
 		return;
