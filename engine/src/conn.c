@@ -35,6 +35,8 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->rcvbuf = p->rmem[1];
 	t->rto_us = (uint32_t)p->rto_init_us;
 	t->cc = p->cc;
+	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */
+	t->snd_ssthresh = 0x7fffffff;                /* TCP_INFINITE_SSTHRESH */
 	t->mss_clamp = p->default_mss;
 	t->keepidle_s = p->keepalive_time_s;
 	t->keepintvl_s = p->keepalive_intvl_s;

@@ -198,6 +198,36 @@ static void nagle(void)
 	subtest_end();
 }
 
+static void initial_window(void)
+{
+	struct fx f;
+	static char d[30000];
+	subtest("slow start from initcwnd 10 (RFC 5681 §3.1, RFC 6928)");
+	fx_init(&f, NULL, 610);
+	fx_established(&f);
+	int one = 1;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int v = 100000;
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	is_int(synack_send(f.st, f.fd, d, sizeof(d), 0), 30000, "queued");
+	int n = 0;
+	while (fx_pending(&f)) {
+		fx_drain(&f);
+		n++;
+	}
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.unacked, 10, "10 segments in flight");
+	is_int(ti.snd_cwnd, 10, "cwnd 10");
+	/* The peer acks two segments: cwnd 12, four more go. */
+	fx_send(&f, F_A, 0, -(int32_t)(8 * 1448), NULL, 0);
+	is_int((int)fx_pending(&f), 4, "four more segments");
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 12, "cwnd 12");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void maxseg(void)
 {
 	struct fx f;
@@ -247,6 +277,7 @@ int main(void)
 	peer_shrinks();
 	never_shrink();
 	nagle();
+	initial_window();
 	maxseg();
 	done_testing();
 }
