@@ -94,7 +94,7 @@ void sa_tcb_done(struct tcb *t)
 		return;
 	}
 	/* Linux: inet_put_port unless the user bound the port explicitly. */
-	if (!t->bound)
+	if (!t->user_bound)
 		sa_bind_hash_del(t);
 }
 
