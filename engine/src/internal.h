@@ -114,6 +114,9 @@ struct tcb {
 	uint8_t syncnt;
 	enum synack_cc cc;
 
+	/* Congestion window (rtx.c: slow start only; part 2 brings the cc ops). */
+	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
+
 	/* Timers and retransmission (rtx.c). */
 	uint64_t t_deadline[SA_T_COUNT];
 	uint32_t t_heap[SA_T_COUNT]; /* index+1 in the heap; 0: not armed */
@@ -283,6 +286,8 @@ void sa_rtx_arm(struct tcb *t);
 void sa_rtx_on_ack(struct tcb *t, uint32_t acked);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
+/* Congestion-control hook: may another segment go? (part 2: cc ops) */
+bool sa_cc_can_send(const struct tcb *t);
 
 /* ---- window.c ---- */
 void sa_init_rcv_window(struct tcb *t, bool wscale_ok);

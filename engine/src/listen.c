@@ -85,9 +85,12 @@ static bool acceptq_full(const struct tcb *l)
 	return l->acceptq_len > l->max_ack_backlog;
 }
 
+/* Linux 6.x: inet_csk_reqsk_queue_is_full ("len > backlog"). We also bound
+ * it by tcp_max_syn_backlog (Linux only consults that without cookies) so
+ * embryonic memory per listener never exceeds the profile's limit. */
 static bool synq_full(const struct tcb *l)
 {
-	return l->synq_len > l->max_ack_backlog;
+	return l->synq_len > l->max_ack_backlog || l->synq_len >= l->st->prof.max_syn_backlog;
 }
 
 /* A new connection off the listener with the segment's tuple. Options that

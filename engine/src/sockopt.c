@@ -235,8 +235,8 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->last_ack_recv = (uint32_t)((now - t->last_ack_recv_us) / 1000);
 	i->pmtu = st->prof.mtu;
 	i->rcv_ssthresh = t->rcv_ssthresh;
-	i->snd_ssthresh = 0x7fffffff; /* TCP_INFINITE_SSTHRESH until part 2 */
-	i->snd_cwnd = st->prof.initcwnd;
+	i->snd_ssthresh = t->snd_ssthresh;
+	i->snd_cwnd = t->snd_cwnd;
 	i->advmss = t->advmss;
 	i->reordering = st->prof.reordering;
 	i->rcv_space = t->rcv_wnd;

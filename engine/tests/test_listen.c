@@ -173,6 +173,24 @@ static void listener_close_resets(void)
 	subtest_end();
 }
 
+static void reset_before_accept(void)
+{
+	struct fx f;
+	char b[4];
+	subtest("a connection reset in the accept queue is still accepted (Linux)");
+	fx_init(&f, NULL, 409);
+	fx_listen(&f);
+	is_hex(open_from(&f, 6101, true), F_SA, "established, not accepted");
+	fx_send(&f, F_R, 0, 0, NULL, 0);
+	expect_none(&f);
+	int fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	ok(fd >= 0, "accept returns it");
+	is_int(fx_state(&f, fd), 7, "CLOSED");
+	is_int(synack_recv(f.st, fd, b, sizeof(b), 0), -ECONNRESET, "recv: ECONNRESET");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void wildcard_and_specific(void)
 {
 	struct fx f;
@@ -237,6 +255,7 @@ int main(void)
 	synack_retransmissions();
 	abort_on_overflow();
 	listener_close_resets();
+	reset_before_accept();
 	wildcard_and_specific();
 	max_sockets();
 	done_testing();

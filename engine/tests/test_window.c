@@ -80,6 +80,35 @@ static void peer_window(void)
 	subtest_end();
 }
 
+static void peer_shrinks(void)
+{
+	struct fx f;
+	char d[3000];
+	memset(d, 's', sizeof(d));
+	subtest("a peer that shrinks its window below what is in flight");
+	fx_init(&f, NULL, 609);
+	f.p_win = 100; /* 12800 */
+	fx_established(&f);
+	synack_send(f.st, f.fd, d, 3000, 0);
+	fx_drain(&f);
+	/* It acks 100 bytes and offers 10 bytes: the right edge moves left of
+	 * SND.NXT (RFC 9293 §3.8.6.2.2: the sender must cope). */
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, -2900, NULL, 0);
+	f.p_win = 1;
+	fx_send(&f, F_PA, 0, -2900, "x", 1);
+	expect_seg(&f, F_A, 3001, 2, 0, FX_ANY);
+	expect_none(&f);
+	is_int(synack_send(f.st, f.fd, d, 100, 0), 100, "more data queues");
+	expect_none(&f);
+	/* Everything acked, window open: the rest goes. */
+	f.p_win = 100;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_PA, 3001, 2, 100, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
 static void never_shrink(void)
 {
 	struct fx f;
@@ -169,6 +198,36 @@ static void nagle(void)
 	subtest_end();
 }
 
+static void initial_window(void)
+{
+	struct fx f;
+	static char d[30000];
+	subtest("slow start from initcwnd 10 (RFC 5681 §3.1, RFC 6928)");
+	fx_init(&f, NULL, 610);
+	fx_established(&f);
+	int one = 1;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int v = 100000;
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	is_int(synack_send(f.st, f.fd, d, sizeof(d), 0), 30000, "queued");
+	int n = 0;
+	while (fx_pending(&f)) {
+		fx_drain(&f);
+		n++;
+	}
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.unacked, 10, "10 segments in flight");
+	is_int(ti.snd_cwnd, 10, "cwnd 10");
+	/* The peer acks two segments: cwnd 12, four more go. */
+	fx_send(&f, F_A, 0, -(int32_t)(8 * 1448), NULL, 0);
+	is_int((int)fx_pending(&f), 4, "four more segments");
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 12, "cwnd 12");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void maxseg(void)
 {
 	struct fx f;
@@ -215,8 +274,10 @@ int main(void)
 	scaled_ack_window();
 	rcvbuf_locks_wscale();
 	peer_window();
+	peer_shrinks();
 	never_shrink();
 	nagle();
+	initial_window();
 	maxseg();
 	done_testing();
 }
