@@ -1,0 +1,604 @@
+/* The script-level parser: header options, defines, init/cleanup commands,
+ * event times and dispatch to the packet, syscall and code sub-parsers; error
+ * reporting and recovery; the public entry points.
+ *
+ * Recovery: an error longjmps back to the event loop, which skips to the next
+ * line that starts like an event. One error per event at most, so a typo
+ * never cascades. Every node lives in the script's arena, so an abandoned
+ * event leaks nothing. */
+#include "lang/lang_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILE_BYTES (64u << 20)
+
+/* ---- diagnostics ---------------------------------------------------------------- */
+
+static const char *line_at(const char *src, size_t src_len, int line, size_t *len)
+{
+	if (!src || line < 1)
+		return NULL;
+	size_t i = 0;
+	for (int l = 1; l < line; l++) {
+		const char *nl = memchr(src + i, '\n', src_len - i);
+		if (!nl)
+			return NULL;
+		i = (size_t)(nl - src) + 1;
+	}
+	const char *nl = memchr(src + i, '\n', src_len - i);
+	size_t n = nl ? (size_t)(nl - src) - i : src_len - i;
+	if (n && src[i + n - 1] == '\r')
+		n--;
+	*len = n;
+	return src + i;
+}
+
+static void vdiag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt,
+                  va_list ap)
+{
+	if (sev == DIAG_ERROR) {
+		p->errors++;
+		p->line_failed = true;
+	}
+	if (p->diags->count - p->diags_at_start >= p->max_diags) {
+		p->diags->dropped++;
+		if (sev == DIAG_ERROR)
+			p->diags->n_errors++;
+		return;
+	}
+	size_t len = 0;
+	const char *line = line_at(p->src, p->src_len, loc.line, &len);
+	diag_addv(p->diags, sev, loc, line, len, fmt, ap);
+}
+
+void parser_diag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(p, sev, loc, fmt, ap);
+	va_end(ap);
+}
+
+void parse_fail(struct parser *p, struct src_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(p, DIAG_ERROR, loc, fmt, ap);
+	va_end(ap);
+	longjmp(p->line_jmp, 1);
+}
+
+void parse_fatal(struct parser *p, struct src_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(p, DIAG_ERROR, loc, fmt, ap);
+	va_end(ap);
+	longjmp(p->fatal_jmp, 1);
+}
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+void *palloc(struct parser *p, size_t size)
+{
+	void *m = arena_alloc(p->arena, size);
+	if (!m)
+		parse_fatal(p, (struct src_loc){ p->file, p->lx.line, p->lx.col },
+		            "script too large or too complex (memory limit reached)");
+	return m;
+}
+
+char *pstrndup(struct parser *p, const char *s, size_t n)
+{
+	char *d = palloc(p, n + 1);
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void *pgrow(struct parser *p, void *arr, size_t count, size_t *cap, size_t elem)
+{
+	if (count < *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : 4;
+	if (ncap > SIZE_MAX / elem / 2)
+		parse_fatal(p, (struct src_loc){ p->file, p->lx.line, p->lx.col },
+		            "script too large");
+	void *n = palloc(p, ncap * elem);
+	if (count)
+		memcpy(n, arr, count * elem);
+	*cap = ncap;
+	return n;
+}
+
+void enter_nested(struct parser *p, struct src_loc loc)
+{
+	if (++p->depth > p->max_depth)
+		parse_fail(p, loc, "nesting too deep (more than %d levels)", p->max_depth);
+}
+
+void leave_nested(struct parser *p)
+{
+	p->depth--;
+}
+
+/* ---- tokens -------------------------------------------------------------------- */
+
+struct token *peek(struct parser *p)
+{
+	if (!p->have_la) {
+		p->la = lex_next(&p->lx);
+		p->have_la = true;
+	}
+	return &p->la;
+}
+
+struct token next(struct parser *p)
+{
+	peek(p);
+	p->have_la = false;
+	p->prev = p->la;
+	return p->la;
+}
+
+bool is_punct(const struct token *t, int ch)
+{
+	return t->kind == TOK_PUNCT && t->ch == ch;
+}
+
+bool is_word(const struct token *t, const char *w)
+{
+	return t->kind == TOK_WORD && t->len == strlen(w) && memcmp(t->text, w, t->len) == 0;
+}
+
+bool accept_punct(struct parser *p, int ch)
+{
+	if (!is_punct(peek(p), ch))
+		return false;
+	next(p);
+	return true;
+}
+
+const char *tok_desc(const struct token *t, char *buf, size_t size)
+{
+	switch (t->kind) {
+	case TOK_EOF:
+		return "end of file";
+	case TOK_ERROR:
+		return "an invalid token";
+	case TOK_STRING:
+		return "a string";
+	case TOK_BACKQUOTE:
+		return "a backquoted command";
+	case TOK_CODE:
+		return "a %{ }% block";
+	case TOK_OPTION:
+		snprintf(buf, size, "option `--%s`", t->str);
+		return buf;
+	case TOK_PUNCT:
+		if (t->ch < 0x20 || t->ch >= 0x7f)
+			snprintf(buf, size, "byte 0x%02x", (unsigned)t->ch);
+		else
+			snprintf(buf, size, "`%c`", t->ch);
+		return buf;
+	default:
+		snprintf(buf, size, "`%.*s`", t->len > 40 ? 40 : (int)t->len, t->text);
+		return buf;
+	}
+}
+
+void fail_expected(struct parser *p, const char *what)
+{
+	char buf[80];
+	struct token *t = peek(p);
+	if (t->kind == TOK_ERROR) /* the lexer said why */
+		longjmp(p->line_jmp, 1);
+	parse_fail(p, t->loc, "expected %s, got %s", what, tok_desc(t, buf, sizeof buf));
+}
+
+struct token expect_punct(struct parser *p, int ch, const char *what)
+{
+	if (!is_punct(peek(p), ch))
+		fail_expected(p, what);
+	return next(p);
+}
+
+uint64_t expect_uint(struct parser *p, uint64_t max, const char *what)
+{
+	struct token *t = peek(p);
+	if (t->kind != TOK_INT) {
+		char buf[96];
+		snprintf(buf, sizeof buf, "%s (an integer)", what);
+		fail_expected(p, buf);
+	}
+	if (t->overflow || t->num > max)
+		parse_fail(p, t->loc, "%s %.*s out of range (0..%llu)", what, (int)t->len, t->text,
+		           (unsigned long long)max);
+	return next(p).num;
+}
+
+/* ---- defines and annotations -------------------------------------------------- */
+
+const struct define *find_define(struct parser *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < p->n_defs; i++)
+		if (strlen(p->defs[i].name) == len && memcmp(p->defs[i].name, name, len) == 0)
+			return &p->defs[i];
+	return NULL;
+}
+
+static void add_define(struct parser *p, const char *nv, size_t len, struct src_loc loc,
+                       bool cmdline)
+{
+	const char *eq = memchr(nv, '=', len);
+	size_t nlen = eq ? (size_t)(eq - nv) : len;
+	bool ok = nlen > 0;
+	for (size_t i = 0; i < nlen; i++)
+		if (!(nv[i] == '_' || (nv[i] >= '0' && nv[i] <= '9') ||
+		      ((nv[i] | 0x20) >= 'a' && (nv[i] | 0x20) <= 'z')))
+			ok = false;
+	if (!ok) {
+		parser_diag(p, DIAG_ERROR, loc, "bad define `%.*s` (want NAME=VALUE)",
+		            (int)(len > 60 ? 60 : len), nv);
+		return;
+	}
+	const struct define *old = find_define(p, nv, nlen);
+	if (old && old->from_command_line && !cmdline)
+		return; /* the command line wins */
+	const char *val = eq ? eq + 1 : "";
+	size_t vlen = eq ? len - nlen - 1 : 0;
+	/* A value NAME="v" keeps its quotes: the lexer then reads a string
+	 * token where NAME is used, as packetdrill does. */
+	struct define *d;
+	if (old) {
+		d = (struct define *)old;
+	} else {
+		p->defs = pgrow(p, p->defs, p->n_defs, &p->cap_defs, sizeof *p->defs);
+		d = &p->defs[p->n_defs++];
+	}
+	d->name = pstrndup(p, nv, nlen);
+	d->value = pstrndup(p, val, vlen);
+	d->loc = loc;
+	d->from_command_line = cmdline;
+}
+
+void add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
+                    const char *value, size_t value_len)
+{
+	p->notes = pgrow(p, p->notes, p->n_notes, &p->cap_notes, sizeof *p->notes);
+	struct annotation *a = &p->notes[p->n_notes++];
+	a->key = pstrndup(p, key, key_len);
+	a->value = pstrndup(p, value, value_len);
+	a->loc = loc;
+}
+
+/* ---- times ---------------------------------------------------------------------- */
+
+static bool starts_time(const struct token *t)
+{
+	return t->kind == TOK_INT || t->kind == TOK_FLOAT || is_punct(t, '+') || is_punct(t, '*') ||
+	       is_punct(t, '-');
+}
+
+/* ['+'] NUMBER in seconds. */
+struct time_point parse_time_point(struct parser *p, const char *what)
+{
+	struct time_point tp = { 0 };
+	struct token *t = peek(p);
+	tp.loc = t->loc;
+	if (is_punct(t, '+')) {
+		next(p);
+		tp.relative = true;
+		t = peek(p);
+	} else if (is_punct(t, '-')) {
+		parse_fail(p, t->loc, "negative time");
+	}
+	if (t->kind != TOK_INT && t->kind != TOK_FLOAT)
+		fail_expected(p, what);
+	if (t->overflow || (t->kind == TOK_INT && t->num > (uint64_t)INT64_MAX / 1000000))
+		parse_fail(p, t->loc, "time %.*s out of range", (int)t->len, t->text);
+	if (t->kind == TOK_INT && t->is_hex)
+		parse_fail(p, t->loc, "a time is in seconds, not hex");
+	if (t->sub_usec)
+		parser_diag(p, DIAG_WARNING, t->loc,
+		            "time %.*s has more than microsecond precision; truncated", (int)t->len,
+		            t->text);
+	tp.usecs = t->usecs;
+	next(p);
+	return tp;
+}
+
+static struct event_time parse_event_time(struct parser *p)
+{
+	struct event_time et = { 0 };
+	struct token *t = peek(p);
+	et.loc = t->loc;
+	if (is_punct(t, '*')) {
+		next(p);
+		et.form = TIME_ANY;
+		return et;
+	}
+	et.form = TIME_POINT;
+	et.start = parse_time_point(p, "an event time");
+	if (is_punct(peek(p), '~')) {
+		next(p);
+		et.form = TIME_RANGE;
+		et.end = parse_time_point(p, "the end of the time range");
+		if (et.start.relative != et.end.relative)
+			parse_fail(p, et.end.loc,
+			           "time range mixes relative and absolute times (write `%sA~%sB`)",
+			           et.start.relative ? "+" : "", et.start.relative ? "+" : "");
+		if (et.end.usecs < et.start.usecs)
+			parse_fail(p, et.end.loc, "time range is backwards");
+	}
+	return et;
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static struct command_spec command_of(struct parser *p, const struct token *t)
+{
+	struct command_spec c = { pstrndup(p, t->str, t->str_len), t->loc };
+	return c;
+}
+
+static void check_time_use(struct parser *p, const struct event *ev)
+{
+	bool outbound = ev->kind == EVENT_PACKET && ev->packet->dir == DIR_OUTBOUND;
+	if (ev->time.form == TIME_ANY && !outbound)
+		parse_fail(p, ev->time.loc,
+		           "event time `*` can only be used with outbound packets");
+	if (ev->time.form == TIME_RANGE && !outbound && ev->kind != EVENT_SYSCALL)
+		parse_fail(p, ev->time.loc,
+		           "event time range can only be used with outbound packets and syscalls");
+	if (ev->kind == EVENT_SYSCALL && ev->syscall->blocking && ev->time.form == TIME_POINT &&
+	    ev->syscall->end.relative == ev->time.start.relative &&
+	    ev->syscall->end.usecs < ev->time.start.usecs)
+		parse_fail(p, ev->syscall->end.loc, "blocking call ends before it starts");
+}
+
+static struct event *parse_event(struct parser *p, struct event *ev)
+{
+	ev->time = parse_event_time(p);
+	ev->loc = ev->time.loc;
+	struct token *t = peek(p);
+	if (is_punct(t, '<') || is_punct(t, '>')) {
+		ev->kind = EVENT_PACKET;
+		ev->packet = parse_packet(p);
+	} else if (t->kind == TOK_WORD || t->kind == TOK_ELLIPSIS) {
+		ev->kind = EVENT_SYSCALL;
+		ev->syscall = parse_syscall(p);
+	} else if (t->kind == TOK_BACKQUOTE) {
+		ev->kind = EVENT_COMMAND;
+		ev->command = palloc(p, sizeof *ev->command);
+		*ev->command = command_of(p, t);
+		next(p);
+	} else if (t->kind == TOK_CODE) {
+		ev->kind = EVENT_CODE;
+		ev->code = palloc(p, sizeof *ev->code);
+		parse_code(p, t, ev->code);
+		next(p);
+	} else {
+		fail_expected(p, "a packet (`<` or `>`), a syscall, a `command` or a %{ }% block");
+	}
+	check_time_use(p, ev);
+	return ev;
+}
+
+/* After an error: skip to the next token that starts a line and could
+ * start an event (or header item). */
+static void resync(struct parser *p, int err_line)
+{
+	for (;;) {
+		struct token *t = peek(p);
+		if (t->kind == TOK_EOF)
+			return;
+		if (t->first_on_line && t->loc.line > err_line &&
+		    (starts_time(t) || t->kind == TOK_BACKQUOTE || t->kind == TOK_CODE ||
+		     t->kind == TOK_OPTION))
+			return;
+		next(p);
+	}
+}
+
+static void header_option(struct parser *p, const struct token *t)
+{
+	struct script *s = p->script;
+	if (!t->str_len)
+		parse_fail(p, t->loc, "empty option name");
+	if (strcmp(t->str, "define") == 0) {
+		if (!t->value)
+			parse_fail(p, t->loc, "`--define` needs NAME=VALUE");
+		add_define(p, t->value, strlen(t->value), t->value_loc, false);
+	}
+	s->options = pgrow(p, s->options, s->n_options, &p->cap_options, sizeof *s->options);
+	s->options[s->n_options++] =
+	    (struct header_option){ t->str, t->value, t->loc, t->value_loc };
+}
+
+static void parse_script(struct parser *p)
+{
+	struct script *s = p->script;
+	if (setjmp(p->line_jmp)) {
+		p->depth = 0;
+		resync(p, p->event_line);
+	}
+	for (;;) {
+		if (p->errors && p->diags->count - p->diags_at_start >= p->max_diags)
+			return;
+		p->line_failed = false;
+		struct token *t = peek(p);
+		p->event_line = t->loc.line;
+		if (t->kind == TOK_EOF)
+			return;
+		if (t->kind == TOK_ERROR) {
+			next(p);
+			longjmp(p->line_jmp, 1);
+		}
+		if (t->kind == TOK_OPTION) {
+			if (p->in_events)
+				parse_fail(p, t->loc, "header option `--%s` after the first event",
+				           t->str);
+			struct token o = next(p);
+			header_option(p, &o);
+			continue;
+		}
+		if (t->kind == TOK_BACKQUOTE) {
+			struct token c = next(p);
+			if (!p->in_events) {
+				s->init_commands = pgrow(p, s->init_commands, s->n_init_commands,
+				                         &p->cap_init, sizeof *s->init_commands);
+				s->init_commands[s->n_init_commands++] = command_of(p, &c);
+				continue;
+			}
+			if (peek(p)->kind != TOK_EOF)
+				parse_fail(p, c.loc,
+				           "a command without a time is only allowed before the "
+				           "first event or as the last line (cleanup)");
+			s->cleanup_command = palloc(p, sizeof *s->cleanup_command);
+			*s->cleanup_command = command_of(p, &c);
+			return;
+		}
+		if (!starts_time(t))
+			fail_expected(p, "an event time");
+		p->in_events = true;
+		s->events = pgrow(p, s->events, s->n_events, &p->cap_events, sizeof *s->events);
+		struct event ev = { 0 };
+		parse_event(p, &ev);
+		s->events[s->n_events++] = ev;
+	}
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+static void run_parse(struct parser *p, const struct lang_options *opts)
+{
+	if (setjmp(p->fatal_jmp))
+		return;
+	struct src_loc cl = { p->file, 0, 0 };
+	for (size_t i = 0; i < opts->n_defines; i++)
+		if (opts->defines[i])
+			add_define(p, opts->defines[i], strlen(opts->defines[i]), cl, true);
+	parse_script(p);
+}
+
+int lang_parse_buffer(const char *name, const char *text, size_t len,
+                      const struct lang_options *opts, struct script **out, struct diag_list *diags)
+{
+	static const struct lang_options no_opts;
+	if (!opts)
+		opts = &no_opts;
+	*out = NULL;
+	if (!name)
+		name = "<input>";
+	if (!text)
+		len = 0;
+	struct lang_arena *arena = arena_new(256 * len + (1u << 20));
+	struct parser *p = calloc(1, sizeof *p);
+	struct script *s = arena ? arena_alloc(arena, sizeof *s) : NULL;
+	char *src = arena ? arena_strndup(arena, text ? text : "", len) : NULL;
+	char *file = arena ? arena_strndup(arena, name, strlen(name)) : NULL;
+	if (!p || !s || !src || !file) {
+		free(p);
+		arena_free(arena);
+		diag_add(diags, DIAG_ERROR, (struct src_loc){ name, 0, 0 }, NULL, 0,
+		         "out of memory");
+		return -1;
+	}
+	s->arena = arena;
+	s->file = file;
+	s->source = src;
+	s->source_len = len;
+	p->arena = arena;
+	p->diags = diags;
+	p->diags_at_start = diags->count;
+	p->max_diags = opts->max_diags ? opts->max_diags : LANG_DEFAULT_MAX_DIAGS;
+	p->max_depth = opts->max_depth > 0 ? opts->max_depth : LANG_DEFAULT_MAX_DEPTH;
+	p->script = s;
+	p->file = file;
+	p->src = src;
+	p->src_len = len;
+	lex_init(&p->lx, p, file, src, len);
+	run_parse(p, opts);
+	int errors = p->errors;
+	s->defines = p->defs;
+	s->n_defines = p->n_defs;
+	s->annotations = p->notes;
+	s->n_annotations = p->n_notes;
+	free(p);
+	if (errors) {
+		script_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int lang_parse_file(const char *path, const struct lang_options *opts, struct script **out,
+                    struct diag_list *diags)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	struct src_loc loc = { path, 0, 0 };
+	if (!f) {
+		diag_add(diags, DIAG_ERROR, loc, NULL, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	const char *problem = NULL;
+	for (;;) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *nb = cap >= MAX_FILE_BYTES ? NULL : realloc(buf, ncap);
+			if (!nb) {
+				problem = cap >= MAX_FILE_BYTES ? "file larger than 64 MiB"
+				                                : "out of memory";
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (!problem && ferror(f))
+		problem = strerror(errno);
+	fclose(f);
+	if (problem) {
+		free(buf);
+		diag_add(diags, DIAG_ERROR, loc, NULL, 0, "cannot read: %s", problem);
+		return -1;
+	}
+	int r = lang_parse_buffer(path, buf, len, opts, out, diags);
+	free(buf);
+	return r;
+}
+
+void script_free(struct script *script)
+{
+	if (script)
+		arena_free(script->arena); /* the script itself lives in its arena */
+}
+
+const char *script_line(const struct script *script, int line, size_t *len)
+{
+	return line_at(script->source, script->source_len, line, len);
+}
+
+void script_diag(struct diag_list *diags, const struct script *script, enum diag_severity sev,
+                 struct src_loc loc, const char *fmt, ...)
+{
+	size_t len = 0;
+	const char *line = script_line(script, loc.line, &len);
+	va_list ap;
+	va_start(ap, fmt);
+	diag_addv(diags, sev, loc, line, len, fmt, ap);
+	va_end(ap);
+}
