@@ -148,6 +148,10 @@ struct stack_ops {
 	 * models onto its profile and fails with "unsupported: …" otherwise.
 	 * Returns 0, or -1 with err filled. */
 	int (*command)(struct stack *s, const char *shell_cmd, struct stack_error *err);
+	/* Optional (NULL = nothing to say): notes about this run for the TAP
+	 * diagnostics, one per line, "" when none; e.g. a sysctl the host
+	 * refused and the fallback used instead. Valid until stop. */
+	const char *(*notes)(struct stack *s);
 };
 
 extern const struct stack_ops stack_engine_ops;
