@@ -55,6 +55,8 @@ const char *tcp_option_kind_name(enum tcp_option_kind kind)
 		return "exp";
 	case OPT_GENERIC:
 		return "kind";
+	case OPT_ACCECN:
+		return "ECN";
 	}
 	return "?";
 }
@@ -65,7 +67,8 @@ const char *code_op_string(enum code_op op)
 		[COP_ADD] = "+",   [COP_SUB] = "-", [COP_MUL] = "*",   [COP_DIV] = "/",
 		[COP_EQ] = "==",   [COP_NE] = "!=", [COP_LT] = "<",    [COP_LE] = "<=",
 		[COP_GT] = ">",    [COP_GE] = ">=", [COP_AND] = "and", [COP_OR] = "or",
-		[COP_NOT] = "not", [COP_NEG] = "-",
+		[COP_NOT] = "not", [COP_NEG] = "-", [COP_BAND] = "&",  [COP_BOR] = "|",
+		[COP_MOD] = "%",
 	};
 	return (unsigned)op < sizeof s / sizeof s[0] && s[op] ? s[op] : "?";
 }
@@ -141,6 +144,14 @@ static void put_option(struct strbuf *sb, const struct tcp_option *o)
 		break;
 	case OPT_TS:
 		sb_printf(sb, " val %" PRIu32 " ecr %" PRIu32, o->ts_val, o->ts_ecr);
+		break;
+	case OPT_ACCECN:
+		for (size_t i = 0; i < o->n_accecn && i < 3; i++)
+			sb_printf(sb, " %s %" PRIu32,
+			          o->accecn_field[i] == ACCECN_E0B   ? "e0b"
+			          : o->accecn_field[i] == ACCECN_CEB ? "ceb"
+			                                             : "e1b",
+			          o->accecn_value[i]);
 		break;
 	case OPT_GENERIC:
 		sb_printf(sb, " %u len %u", o->wire_kind, o->wire_len);
@@ -229,8 +240,15 @@ static void put_packet(struct strbuf *sb, const struct packet_spec *p)
 	}
 	if (p->has_ports)
 		sb_printf(sb, " %u>%u", p->src_port, p->dst_port);
-	char fl[10];
-	sb_printf(sb, " %s ", p->flags_text ? p->flags_text : tcp_flags_string(p->flags, fl));
+	char fl[12];
+	if (!p->flags_text) {
+		tcp_flags_string(p->flags, fl);
+		if (p->flag_ae) /* AE sorts before the ACK dot, as AccECN scripts write it */
+			memmove(fl + 1, fl, strlen(fl) + 1), fl[0] = 'A';
+		if (p->flag_ae && fl[1] == '-')
+			fl[1] = '\0';
+	}
+	sb_printf(sb, " %s ", p->flags_text ? p->flags_text : fl);
 	put_seq(sb, p);
 	if (p->has_ack)
 		sb_printf(sb, " ack %" PRIu32, p->ack);
@@ -394,7 +412,7 @@ size_t ast_format_syscall(char *buf, size_t size, const struct syscall_spec *s)
 static int prec(const struct code_expr *e)
 {
 	if (e->kind == CODE_INT || e->kind == CODE_NAME)
-		return 9;
+		return 10;
 	switch (e->op) {
 	case COP_OR:
 		return 1;
@@ -409,14 +427,19 @@ static int prec(const struct code_expr *e)
 	case COP_GT:
 	case COP_GE:
 		return 4;
+	case COP_BOR:
+		return 5;
+	case COP_BAND:
+		return 6;
 	case COP_ADD:
 	case COP_SUB:
-		return 5;
+		return 7;
 	case COP_MUL:
 	case COP_DIV:
-		return 6;
+	case COP_MOD:
+		return 8;
 	case COP_NEG:
-		return 7;
+		return 9;
 	}
 	return 0;
 }
@@ -428,7 +451,7 @@ static void put_code(struct strbuf *sb, const struct code_expr *e, int depth);
 static void put_child(struct strbuf *sb, const struct code_expr *child, int parent_prec, bool right,
                       int depth)
 {
-	int cp = child ? prec(child) : 9;
+	int cp = child ? prec(child) : 10;
 	bool paren = cp < parent_prec || (cp == parent_prec && (right || cp == 4));
 	if (paren)
 		sb_puts(sb, "(");

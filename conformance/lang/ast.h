@@ -110,6 +110,15 @@ enum tcp_option_kind {
 	OPT_FOEXP,     /* `FOEXP [COOKIE]` (kind 254, magic 0xF989) */
 	OPT_EXP,       /* `exp [HEX]`: experimental kind 254, raw data */
 	OPT_GENERIC,   /* `kind N len M [HEX]`: any kind, by number */
+	OPT_ACCECN,    /* `ECN e1b N ceb N e0b N`: AccECN (kind 172 or 174, RFC 9768) */
+};
+
+/* The AccECN option's byte counters, in the order written (the first one
+ * decides between AccECN0, e0b first, and AccECN1, e1b first). */
+enum accecn_field {
+	ACCECN_E0B, /* `e0b N`: bytes received with ECT(0) */
+	ACCECN_CEB, /* `ceb N`: bytes received with CE */
+	ACCECN_E1B, /* `e1b N`: bytes received with ECT(1) */
 };
 
 struct sack_block {
@@ -120,19 +129,22 @@ struct sack_block {
 #define LANG_MAX_OPTION_BYTES 40 /* TCP option space: 60-byte header - 20 */
 
 struct tcp_option {
-	enum tcp_option_kind kind; /* which option */
-	struct src_loc loc;        /* its first word */
-	uint8_t wire_kind;         /* the TCP option kind byte it becomes */
-	uint8_t wire_len;          /* its length byte as it would be sent (1 for eol/nop) */
-	uint32_t value;            /* OPT_MSS: the MSS; OPT_WSCALE: the shift count */
-	uint32_t ts_val;           /* OPT_TS: TSval as written */
-	uint32_t ts_ecr;           /* OPT_TS: TSecr as written */
-	struct sack_block *sack;   /* OPT_SACK: the blocks, in order */
-	size_t n_sack;             /* OPT_SACK: how many (1..4) */
-	uint8_t *data;             /* OPT_FO/FOEXP cookie, OPT_MD5 digest, OPT_EXP and
+	enum tcp_option_kind kind;         /* which option */
+	struct src_loc loc;                /* its first word */
+	uint8_t wire_kind;                 /* the TCP option kind byte it becomes */
+	uint8_t wire_len;                  /* its length byte as it would be sent (1 for eol/nop) */
+	uint32_t value;                    /* OPT_MSS: the MSS; OPT_WSCALE: the shift count */
+	uint32_t ts_val;                   /* OPT_TS: TSval as written */
+	uint32_t ts_ecr;                   /* OPT_TS: TSecr as written */
+	struct sack_block *sack;           /* OPT_SACK: the blocks, in order */
+	size_t n_sack;                     /* OPT_SACK: how many (1..4) */
+	uint8_t *data;                     /* OPT_FO/FOEXP cookie, OPT_MD5 digest, OPT_EXP and
 				      OPT_GENERIC payload bytes (decoded from hex) */
-	size_t data_len;           /* bytes in data; 0 for an empty cookie `FO` */
-	const char *data_text;     /* data as written (hex text), NULL when none */
+	size_t data_len;                   /* bytes in data; 0 for an empty cookie `FO` */
+	const char *data_text;             /* data as written (hex text), NULL when none */
+	size_t n_accecn;                   /* OPT_ACCECN: counters written (0..3) */
+	enum accecn_field accecn_field[3]; /* OPT_ACCECN: which counter, in order */
+	uint32_t accecn_value[3];          /* OPT_ACCECN: its value (24 bits) */
 };
 
 /* What follows the TCP header fields. */
@@ -160,18 +172,19 @@ struct packet_spec {
 	uint16_t dst_port;       /* when has_ports */
 
 	/* TCP */
-	uint8_t flags;                  /* enum tcp_flag bits; 0 with `-` */
-	const char *flags_text;         /* the flags as written (`S.`, `-`, `FP.`); NULL: the
+	uint8_t flags;          /* enum tcp_flag bits; 0 with `-` */
+	bool flag_ae;           /* `A`: AccECN's AE bit (header bit 8, RFC 9768); not in flags */
+	const char *flags_text; /* the flags as written (`S.`, `-`, `FP.`); NULL: the
 				   printer spells flags from the bits */
-	uint32_t seq;                   /* SEQ of SEQ:END(LEN) */
-	uint32_t end_seq;               /* END, == seq + len (checked by the parser) */
-	uint32_t len;                   /* LEN: payload bytes (also UDP and the ICMP quote) */
-	bool has_ack;                   /* `ack N` written */
-	uint32_t ack;                   /* the ack number, relative */
-	bool has_win;                   /* `win N` written */
-	uint32_t win;                   /* the window field as sent (unscaled), <= 65535 */
-	bool has_urg;                   /* `urg N` written */
-	uint16_t urg;                   /* the urgent pointer */
+	uint32_t seq;           /* SEQ of SEQ:END(LEN) */
+	uint32_t end_seq;       /* END, == seq + len (checked by the parser) */
+	uint32_t len;           /* LEN: payload bytes (also UDP and the ICMP quote) */
+	bool has_ack;           /* `ack N` written */
+	uint32_t ack;           /* the ack number, relative */
+	bool has_win;           /* `win N` written */
+	uint32_t win;           /* the window field as sent (unscaled), <= 65535 */
+	bool has_urg;           /* `urg N` written */
+	uint16_t urg;           /* the urgent pointer */
 	enum options_mode options_mode; /* absent, a list, or `<...>` */
 	struct tcp_option *options;     /* OPTIONS_LIST: the options in order */
 	size_t n_options;               /* OPTIONS_LIST: how many (may be 0: `<>`) */
@@ -261,20 +274,23 @@ enum code_expr_kind {
 };
 
 enum code_op {
-	COP_ADD, /* + */
-	COP_SUB, /* - */
-	COP_MUL, /* * */
-	COP_DIV, /* / (integer division on integers) */
-	COP_EQ,  /* == */
-	COP_NE,  /* != */
-	COP_LT,  /* < */
-	COP_LE,  /* <= */
-	COP_GT,  /* > */
-	COP_GE,  /* >= */
-	COP_AND, /* and */
-	COP_OR,  /* or */
-	COP_NOT, /* not (unary) */
-	COP_NEG, /* - (unary) */
+	COP_ADD,  /* + */
+	COP_SUB,  /* - */
+	COP_MUL,  /* * */
+	COP_DIV,  /* / (integer division on integers) */
+	COP_EQ,   /* == */
+	COP_NE,   /* != */
+	COP_LT,   /* < */
+	COP_LE,   /* <= */
+	COP_GT,   /* > */
+	COP_GE,   /* >= */
+	COP_AND,  /* and */
+	COP_OR,   /* or */
+	COP_NOT,  /* not (unary) */
+	COP_NEG,  /* - (unary) */
+	COP_BAND, /* & */
+	COP_BOR,  /* | */
+	COP_MOD,  /* % */
 };
 
 struct code_expr {

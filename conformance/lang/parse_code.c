@@ -126,8 +126,9 @@ static void c_next(struct cparse *c)
 		c->tlen = c->pos - start;
 		return;
 	}
-	static const char *const ops[] = { "==", "!=", "<=", ">=", "//", "**", "<", ">",
-		                           "+",  "-",  "*",  "/",  "(",  ")",  ",", NULL };
+	static const char *const ops[] = { "==", "!=", "<=", ">=", "//", "**", "<<", ">>",
+		                           "<",  ">",  "+",  "-",  "*",  "/",  "%",  "&",
+		                           "|",  "^",  "~",  "(",  ")",  ",",  NULL };
 	for (size_t i = 0; ops[i]; i++) {
 		size_t n = strlen(ops[i]);
 		if (c->pos + n <= c->len && memcmp(c->s + c->pos, ops[i], n) == 0) {
@@ -294,6 +295,8 @@ static struct code_expr *term(struct cparse *c)
 			op = COP_MUL;
 		else if (c_is(c, C_OP, "/") || c_is(c, C_OP, "//"))
 			op = COP_DIV;
+		else if (c_is(c, C_OP, "%"))
+			op = COP_MOD;
 		else
 			return e;
 		c_next(c);
@@ -332,14 +335,34 @@ static bool compare_op(const struct cparse *c, enum code_op *op)
 	return false;
 }
 
+static struct code_expr *band(struct cparse *c)
+{
+	struct code_expr *e = arith(c);
+	while (c_is(c, C_OP, "&")) {
+		c_next(c);
+		e = binary(c, COP_BAND, e, arith(c));
+	}
+	return e;
+}
+
+static struct code_expr *bor(struct cparse *c)
+{
+	struct code_expr *e = band(c);
+	while (c_is(c, C_OP, "|")) {
+		c_next(c);
+		e = binary(c, COP_BOR, e, band(c));
+	}
+	return e;
+}
+
 /* a < b <= c is (a < b) and (b <= c), as in Python. */
 static struct code_expr *comparison(struct cparse *c)
 {
-	struct code_expr *left = arith(c), *result = NULL;
+	struct code_expr *left = bor(c), *result = NULL;
 	enum code_op op;
 	while (compare_op(c, &op)) {
 		c_next(c);
-		struct code_expr *right = arith(c);
+		struct code_expr *right = bor(c);
 		struct code_expr *cmp = binary(c, op, result ? clone(c, left) : left, right);
 		result = result ? binary(c, COP_AND, result, cmp) : cmp;
 		left = right;

@@ -106,6 +106,34 @@ static void parse_hex_blob(struct parser *p, struct tcp_option *o, size_t max, c
 	next(p);
 }
 
+/* AccECN (RFC 9768 3.2.3): `ECN e0b N ceb N e1b N`, counters in wire order;
+ * e1b first makes it AccECN1 (kind 174). Fewer counters make a shorter option. */
+static void parse_accecn(struct parser *p, struct tcp_option *o)
+{
+	static const char *const names[] = {
+		[ACCECN_E0B] = "e0b", [ACCECN_CEB] = "ceb", [ACCECN_E1B] = "e1b"
+	};
+	o->kind = OPT_ACCECN;
+	while (o->n_accecn < 3) {
+		struct token *t = peek(p);
+		int f = -1;
+		for (int i = 0; i < 3; i++)
+			if (is_word(t, names[i]))
+				f = i;
+		if (f < 0)
+			break;
+		for (size_t i = 0; i < o->n_accecn; i++)
+			if (o->accecn_field[i] == (enum accecn_field)f)
+				parse_fail(p, t->loc, "AccECN counter `%s` given twice", names[f]);
+		next(p);
+		o->accecn_field[o->n_accecn] = (enum accecn_field)f;
+		o->accecn_value[o->n_accecn++] =
+		    (uint32_t)expect_uint(p, 0xffffff, "AccECN byte counter");
+	}
+	o->wire_kind = o->n_accecn && o->accecn_field[0] == ACCECN_E1B ? 174 : 172;
+	o->wire_len = (uint8_t)(2 + 3 * o->n_accecn);
+}
+
 static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 {
 	struct token t = next(p);
@@ -179,6 +207,8 @@ static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 		o->wire_kind = 254;
 		parse_hex_blob(p, o, 38, "experimental option data");
 		o->wire_len = (uint8_t)(2 + o->data_len);
+	} else if (is_word(&t, "ECN")) {
+		parse_accecn(p, o);
 	} else if (is_word(&t, "kind")) {
 		o->kind = OPT_GENERIC;
 		o->wire_kind = (uint8_t)expect_uint(p, 255, "option kind");
@@ -261,10 +291,10 @@ static void parse_flags(struct parser *p, struct packet_spec *pk)
 		pk->flags_text = "-";
 		return;
 	}
-	const char *expect = "TCP flags (S F R P . E W U, or - for none)";
+	const char *expect = "TCP flags (S F R P . E W U A, or - for none)";
 	if (first.kind != TOK_WORD && !is_punct(&first, '.'))
 		fail_expected(p, expect);
-	char text[32];
+	char text[16];
 	size_t n = 0;
 	bool started = false;
 	for (;;) {
@@ -277,6 +307,13 @@ static void parse_flags(struct parser *p, struct packet_spec *pk)
 			uint8_t bit = flag_bit(t->text[i]);
 			struct src_loc at = t->loc;
 			at.col += (int)i;
+			if (t->text[i] == 'A') { /* AccECN's AE: outside the flags byte */
+				if (pk->flag_ae)
+					parse_fail(p, at, "TCP flag `A` given twice");
+				pk->flag_ae = true;
+				text[n++] = 'A';
+				continue;
+			}
 			if (!bit && first_tok && i == 0)
 				fail_expected(p, expect);
 			if (!bit)

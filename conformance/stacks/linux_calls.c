@@ -231,9 +231,10 @@ void lx_call_exec(struct stack_call *c)
 		c->err = errno;
 		break;
 	case STACK_ACCEPT:
-		/* a[0] = accept4 flags (0 for plain accept). */
-		c->ret = accept4(c->fd, alen ? (struct sockaddr *)c->out : NULL,
-		                 alen ? &alen : NULL, (int)c->a[0]);
+		/* Plain accept(): stack.h gives ACCEPT no flags, so a[] is not
+		 * read (a reused call struct must not turn into accept4 flags). */
+		c->ret =
+		    accept(c->fd, alen ? (struct sockaddr *)c->out : NULL, alen ? &alen : NULL);
 		c->err = errno;
 		c->out_len = c->ret >= 0 ? alen : 0;
 		own_fd(c->ret >= 0 ? (int)c->ret : -1, true);

@@ -136,6 +136,7 @@ static void *syscall_thread(void *arg)
 		.done_ns = (int64_t)p->call.done_us * 1000,
 		.tcp_info = p->call.tcp_info,
 	};
+	memcpy(rep.pfds, p->call.pfds, sizeof(rep.pfds));
 	struct lx_msg m = { .type = LX_CALL_DONE, .id = p->id };
 	(void)lx_msg_send(ctl, &m, &rep, sizeof(rep), p->call.out, p->call.out_len);
 	free(p);
@@ -203,6 +204,9 @@ void lx_child_main(int sock, const struct stack_config *cfg)
 {
 	ctl = sock;
 	signal(SIGPIPE, SIG_IGN);
+	/* Background processes a command starts re-parent to us, not to init,
+	 * so shutdown can wait for them (lx_command_cleanup). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	char err[256] = "", notes[512] = "";
 	bool skip = false, cc_fallback = false;
@@ -245,6 +249,8 @@ void lx_child_main(int sock, const struct stack_config *cfg)
 		}
 	}
 	/* No cleanup of sockets or the rig: _exit drops the last reference to
-	 * the namespace and the kernel tears it all down. */
+	 * the namespace and the kernel tears it all down. Only background
+	 * processes a command left behind would hold it: those go first. */
+	lx_command_cleanup();
 	_exit(0);
 }

@@ -75,6 +75,8 @@ int lx_sysctl_pin_defaults(bool *cc_fallback, char *notes, size_t notes_cap, cha
 /* `/bin/sh -c cmd` in the child's namespace, PACKETDRILL_PID set. Returns
  * the exit status (0 = success) or -1 with err. */
 int lx_command_run(const char *cmd, char *err, size_t cap);
+/* Kills whatever the commands left running in the background. */
+void lx_command_cleanup(void);
 
 /* ---- linux_wire.c: runs in the child ------------------------------------- */
 struct lx_wire;
@@ -137,6 +139,7 @@ struct lx_call_rep {
 	uint64_t out_len;
 	int64_t done_ns; /* CLOCK_MONOTONIC when the syscall returned */
 	struct synack_tcp_info tcp_info;
+	struct stack_pollfd pfds[STACK_MAX_POLLFDS]; /* POLL: revents filled */
 };
 
 /* Largest payload either side sends: a write's data or a read's result. */

@@ -72,14 +72,26 @@ static uint64_t to_us(const struct stack *s, int64_t mono_ns)
 	return mono_ns > (int64_t)s->t0_ns ? ((uint64_t)mono_ns - s->t0_ns) / 1000 : 0;
 }
 
+/* Keeps the queue in time order: captures come from the child's poll loop
+ * and call completions from its syscall threads, so two messages can arrive
+ * in the opposite order of the kernel events they report (a write() whose
+ * segment was captured before the call returned). Stable for equal times. */
 static void enqueue(struct stack *s, struct qev *e)
 {
 	e->next = NULL;
-	if (s->tail)
-		s->tail->next = e;
-	else
-		s->head = e;
-	s->tail = e;
+	if (!s->tail || s->tail->time_us <= e->time_us) {
+		if (s->tail)
+			s->tail->next = e;
+		else
+			s->head = e;
+		s->tail = e;
+		return;
+	}
+	struct qev **pp = &s->head;
+	while ((*pp)->time_us <= e->time_us)
+		pp = &(*pp)->next;
+	e->next = *pp;
+	*pp = e;
 }
 
 static struct pend *find_pend(struct stack *s, uint32_t id)
@@ -110,6 +122,8 @@ static void fill_call(struct stack *s, struct stack_call *c, const uint8_t *payl
 	c->out_len = out_len;
 	c->has_tcp_info = rep.has_tcp_info;
 	c->tcp_info = rep.tcp_info;
+	if (c->op == STACK_POLL)
+		memcpy(c->pfds, rep.pfds, sizeof(c->pfds));
 	c->done_us = to_us(s, rep.done_ns);
 }
 

@@ -7,12 +7,14 @@
  * the child inherits the namespace (no `ip netns exec` needed).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,6 +100,10 @@ static const char *const optional[][2] = {
 static void note(char *notes, size_t cap, const char *fmt, const char *a, const char *b)
 {
 	size_t used = strlen(notes);
+	if (used && used + 1 < cap) { /* one note per line */
+		notes[used++] = '\n';
+		notes[used] = '\0';
+	}
 	if (used < cap)
 		snprintf(notes + used, cap - used, fmt, a, b);
 }
@@ -138,6 +144,45 @@ int lx_sysctl_pin_defaults(bool *cc_fallback, char *notes, size_t notes_cap, cha
  * the run forever, so it gets this long before SIGKILL. */
 #define COMMAND_TIMEOUT_MS 30000
 
+static ino_t netns_ino(const char *pid)
+{
+	char path[300];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Whatever a command left running (`tcpdump &`, even `setsid …`) lives in
+ * our namespace and would keep it alive after the script: on shutdown every
+ * process in this namespace but us gets SIGKILL. Only our descendants can be
+ * in it (nobody else knows it exists), and the helper is their subreaper
+ * (linux_child.c), so we can also wait until they are really gone. */
+void lx_command_cleanup(void)
+{
+	ino_t ours = netns_ino("self");
+	char self[16];
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (ours && d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0)
+			continue;
+		if (netns_ino(e->d_name) == ours)
+			kill((pid_t)atoi(e->d_name), SIGKILL);
+	}
+	if (d)
+		closedir(d);
+	for (int i = 0; i < 1000; i++) { /* at most ~1 s */
+		pid_t w = waitpid(-1, NULL, WNOHANG);
+		if (w < 0 && errno == ECHILD)
+			break;
+		if (w <= 0) {
+			struct timespec ms = { 0, 1000000 };
+			nanosleep(&ms, NULL);
+		}
+	}
+}
+
 int lx_command_run(const char *cmd, char *err, size_t cap)
 {
 	pid_t pid = fork();
@@ -176,6 +221,8 @@ int lx_command_run(const char *cmd, char *err, size_t cap)
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
 	}
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans that finished meanwhile */
+		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
