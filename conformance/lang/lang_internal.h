@@ -121,10 +121,11 @@ struct parser {
 	size_t src_len;
 	int depth;
 	int max_depth;
-	bool in_events;   /* the first event was seen */
-	bool line_failed; /* the current event has reported an error */
-	int errors;       /* errors reported by this parse */
-	int event_line;   /* source line where the current event (or item) starts */
+	bool in_events;        /* the first event was seen */
+	bool line_failed;      /* the current event has reported an error */
+	int errors;            /* errors reported by this parse */
+	int event_line;        /* source line where the current event (or item) starts */
+	const char *tail_hint; /* what else could follow the event so far, for messages */
 	size_t cap_options, cap_init, cap_events; /* capacities of the script's arrays */
 	jmp_buf line_jmp;                         /* error recovery: abandon the current event */
 	jmp_buf fatal_jmp; /* abandon the parse (memory cap, too many errors) */

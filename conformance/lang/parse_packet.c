@@ -388,6 +388,8 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 	}
 	if (is_punct(peek(p), '<'))
 		parse_tcp_options(p, pk);
+	else
+		p->tail_hint = "`ack`, `win`, `urg`, `<options>` or the end of the event";
 	if (is_punct(peek(p), '{')) {
 		parser_diag(p, DIAG_UNSUPPORTED, peek(p)->loc, "packetdrill fuzz options `{...}`");
 		longjmp(p->line_jmp, 1);

@@ -191,13 +191,29 @@ const char *tok_desc(const struct token *t, char *buf, size_t size)
 	}
 }
 
+/* Just after token t, when it is on one source line. */
+static struct src_loc end_of(const struct token *t)
+{
+	struct src_loc l = t->loc;
+	if (t->text && t->len < 4096 && !memchr(t->text, '\n', t->len) && l.line > 0 &&
+	    t->loc.col + (int)t->len > 0)
+		l.col += (int)t->len;
+	return l;
+}
+
 void fail_expected(struct parser *p, const char *what)
 {
 	char buf[80];
 	struct token *t = peek(p);
 	if (t->kind == TOK_ERROR) /* the lexer said why */
 		longjmp(p->line_jmp, 1);
-	parse_fail(p, t->loc, "expected %s, got %s", what, tok_desc(t, buf, sizeof buf));
+	/* Something missing at the end of a line is best shown there, not at
+	 * the start of the next line (or the end of the file). */
+	struct src_loc at = t->loc;
+	bool started = p->prev.loc.line >= p->event_line && p->prev.loc.line > 0;
+	if (started && (t->kind == TOK_EOF || (t->first_on_line && p->prev.loc.line < t->loc.line)))
+		at = end_of(&p->prev);
+	parse_fail(p, at, "expected %s, got %s", what, tok_desc(t, buf, sizeof buf));
 }
 
 struct token expect_punct(struct parser *p, int ch, const char *what)
@@ -236,7 +252,7 @@ static void add_define(struct parser *p, const char *nv, size_t len, struct src_
 {
 	const char *eq = memchr(nv, '=', len);
 	size_t nlen = eq ? (size_t)(eq - nv) : len;
-	bool ok = nlen > 0;
+	bool ok = nlen > 0 && !(nv[0] >= '0' && nv[0] <= '9');
 	for (size_t i = 0; i < nlen; i++)
 		if (!(nv[i] == '_' || (nv[i] >= '0' && nv[i] <= '9') ||
 		      ((nv[i] | 0x20) >= 'a' && (nv[i] | 0x20) <= 'z')))
@@ -363,6 +379,7 @@ static void check_time_use(struct parser *p, const struct event *ev)
 
 static struct event *parse_event(struct parser *p, struct event *ev)
 {
+	p->tail_hint = NULL;
 	ev->time = parse_event_time(p);
 	ev->loc = ev->time.loc;
 	struct token *t = peek(p);
@@ -385,6 +402,11 @@ static struct event *parse_event(struct parser *p, struct event *ev)
 	} else {
 		fail_expected(p, "a packet (`<` or `>`), a syscall, a `command` or a %{ }% block");
 	}
+	/* Events start on a new line; anything left on this one is a typo,
+	 * best reported here rather than as a missing time. */
+	struct token *t2 = peek(p);
+	if (t2->kind != TOK_EOF && !t2->first_on_line)
+		fail_expected(p, p->tail_hint ? p->tail_hint : "the end of the event");
 	check_time_use(p, ev);
 	return ev;
 }

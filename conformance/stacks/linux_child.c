@@ -32,7 +32,10 @@ static pthread_mutex_t send_lock = PTHREAD_MUTEX_INITIALIZER;
 static int write_all(int fd, struct iovec *iov, int n)
 {
 	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
+		/* MSG_NOSIGNAL: a peer that died is an error to report, not a
+		 * SIGPIPE that kills the executor. */
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -252,5 +255,6 @@ void lx_child_main(int sock, const struct stack_config *cfg)
 	 * the namespace and the kernel tears it all down. Only background
 	 * processes a command left behind would hold it: those go first. */
 	lx_command_cleanup();
+	lx_wire_close(w);
 	_exit(0);
 }

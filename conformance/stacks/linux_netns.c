@@ -8,8 +8,8 @@
  *
  *   kernel under test                       the script's peer (us)
  *   tun0  192.168.0.1/16  <---- veth ---->  synack0 (no address, no IPv6)
- *         fd3d:fa7b:d17d::/48                 inject: libnet, link layer
- *   192.0.2.0/24 via 192.168.0.2              capture: libpcap, inbound
+ *         fd3d:fa7b:d17d::/48                 one AF_PACKET socket:
+ *   192.0.2.0/24 via 192.168.0.2              inject frames, capture TCP in
  *   2001:db8::/32 via fd3d:fa7b:d17d:8888::
  *   neighbours 192.168.0.2, fd3d:…:8888:: -> synack0's MAC, PERMANENT
  *

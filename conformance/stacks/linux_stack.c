@@ -225,7 +225,10 @@ static void reap(pid_t pid)
 	/* Give a child that saw EOF a moment to exit on its own, then make
 	 * sure: the namespace must not outlive the stack. */
 	for (int i = 0; i < 200; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
+		pid_t w = waitpid(pid, NULL, WNOHANG);
+		/* ECHILD: someone else reaped it; the pid may be reused by now,
+		 * so it must not be signalled. */
+		if (w == pid || (w < 0 && errno == ECHILD))
 			return;
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
