@@ -243,10 +243,16 @@ static void put_packet(struct strbuf *sb, const struct packet_spec *p)
 	char fl[12];
 	if (!p->flags_text) {
 		tcp_flags_string(p->flags, fl);
-		if (p->flag_ae) /* AE sorts before the ACK dot, as AccECN scripts write it */
-			memmove(fl + 1, fl, strlen(fl) + 1), fl[0] = 'A';
-		if (p->flag_ae && fl[1] == '-')
-			fl[1] = '\0';
+		if (p->flag_ae) { /* AE goes before the ACK dot, as AccECN scripts write it */
+			size_t n = strcmp(fl, "-") == 0 ? 0 : strlen(fl);
+			bool dot = n && fl[n - 1] == '.';
+			if (dot)
+				n--;
+			fl[n++] = 'A';
+			if (dot)
+				fl[n++] = '.';
+			fl[n] = '\0';
+		}
 	}
 	sb_printf(sb, " %s ", p->flags_text ? p->flags_text : fl);
 	put_seq(sb, p);
@@ -453,6 +459,9 @@ static void put_child(struct strbuf *sb, const struct code_expr *child, int pare
 {
 	int cp = child ? prec(child) : 10;
 	bool paren = cp < parent_prec || (cp == parent_prec && (right || cp == 4));
+	/* Python binds & and | tighter than comparisons, C does not: spell it out. */
+	if (parent_prec == 4 && (cp == 5 || cp == 6))
+		paren = true;
 	if (paren)
 		sb_puts(sb, "(");
 	put_code(sb, child, depth + 1);
@@ -569,7 +578,9 @@ static void header_fn(struct strbuf *sb, const void *arg)
 	for (size_t i = 0; i < s->n_options; i++) {
 		const struct header_option *o = &s->options[i];
 		sb_printf(sb, "--%s", o->name);
-		if (o->value) {
+		if (o->value_text) { /* as written: re-quoting could change the value */
+			sb_printf(sb, "=%s\n", o->value_text);
+		} else if (o->value) {
 			bool quote = strpbrk(o->value, " \t") != NULL;
 			sb_printf(sb, quote ? "=\"%s\"\n" : "=%s\n", o->value);
 		} else {

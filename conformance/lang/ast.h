@@ -347,6 +347,7 @@ struct header_option {
 	const char *value;        /* after '=', surrounding double quotes removed; NULL if no '=' */
 	struct src_loc loc;       /* the first dash */
 	struct src_loc value_loc; /* the first character after '=' */
+	const char *value_text;   /* the value exactly as written (quotes kept), NULL if no '=' */
 };
 
 /* A define in effect for the script: from lang_options (command line) or a

@@ -66,6 +66,7 @@ struct token {
 	const char *str;          /* TOK_STRING, TOK_BACKQUOTE, TOK_CODE, TOK_OPTION name */
 	size_t str_len;           /* bytes in str */
 	const char *value;        /* TOK_OPTION: the value after '=', NULL if none */
+	const char *value_text;   /* TOK_OPTION: the value as written */
 	struct src_loc value_loc; /* TOK_OPTION: where the value starts */
 	struct src_loc inner;     /* TOK_CODE: where str starts */
 };

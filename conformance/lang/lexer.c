@@ -374,6 +374,7 @@ static void lex_option(struct lexer *lx, struct token *t)
 		advance(lx);
 	}
 	size_t ve = f->pos;
+	t->value_text = pstrndup(lx->p, f->text + vs, ve - vs);
 	/* --x="a b": the quotes are not part of the value. */
 	if (ve - vs >= 2 && f->text[vs] == '"' && f->text[ve - 1] == '"') {
 		vs++;

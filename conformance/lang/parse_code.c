@@ -113,8 +113,12 @@ static void c_next(struct cparse *c)
 			}
 			c_adv(c);
 		}
-		if (c->pos < c->len && c->s[c->pos] == '.')
-			c->kind = C_BAD;
+		if (c->pos < c->len && c->s[c->pos] == '.') {
+			c->kind = C_BAD; /* a float: show all of it */
+			c_adv(c);
+			while (c->pos < c->len && isalnum((unsigned char)c->s[c->pos]))
+				c_adv(c);
+		}
 		c->tlen = c->pos - start;
 		return;
 	}

@@ -439,7 +439,7 @@ static void header_option(struct parser *p, const struct token *t)
 	}
 	s->options = pgrow(p, s->options, s->n_options, &p->cap_options, sizeof *s->options);
 	s->options[s->n_options++] =
-	    (struct header_option){ t->str, t->value, t->loc, t->value_loc };
+	    (struct header_option){ t->str, t->value, t->loc, t->value_loc, t->value_text };
 }
 
 static void parse_script(struct parser *p)
@@ -501,6 +501,20 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 {
 	if (setjmp(p->fatal_jmp))
 		return;
+	/* A NUL would silently cut raw text (commands, %{ }%) short: refuse it
+	 * once, up front, wherever it is. */
+	const char *nul = memchr(p->src, '\0', p->src_len);
+	if (nul) {
+		struct src_loc at = { p->file, 1, 1 };
+		for (const char *c = p->src; c < nul; c++) {
+			at.col++;
+			if (*c == '\n') {
+				at.line++;
+				at.col = 1;
+			}
+		}
+		parse_fatal(p, at, "NUL byte in input");
+	}
 	struct src_loc cl = { p->file, 0, 0 };
 	for (size_t i = 0; i < opts->n_defines; i++)
 		if (opts->defines[i])

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stacks/linux_priv.h"
@@ -172,6 +173,97 @@ static int link_up(int nl, int ifindex)
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	return nl_talk(nl, &r);
+}
+
+/* IF_OPER_UP from <linux/if.h>, which can't be included beside <net/if.h>. */
+#define OPER_UP 6
+
+/* IFLA_OPERSTATE of one link, or -errno. */
+static int operstate(int nl, int ifindex)
+{
+	struct nlreq r;
+	struct ifinfomsg *ifi = nl_start(&r, RTM_GETLINK, 0, sizeof(*ifi));
+	r.h->nlmsg_flags = NLM_F_REQUEST; /* the reply is the link itself */
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (sendto(nl, r.buf, r.h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	uint8_t reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n = recv(nl, reply, sizeof(reply), 0);
+	if (n < 0)
+		return -errno;
+	struct nlmsghdr *h = (struct nlmsghdr *)reply;
+	if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_type != RTM_NEWLINK)
+		return -EPROTO;
+	struct ifinfomsg *got = NLMSG_DATA(h);
+	int len = (int)IFLA_PAYLOAD(h);
+	for (struct rtattr *a = IFLA_RTA(got); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_OPERSTATE)
+			return *(uint8_t *)RTA_DATA(a);
+	return -ENOENT;
+}
+
+/* Until the kernel's linkwatch worker has seen the carrier come up, a
+ * device transmits through noop_qdisc, which drops everything: a SYN-ACK
+ * sent in that window is lost and retransmitted a second later. linkwatch
+ * sets the operstate and activates the qdisc under the same RTNL hold, so
+ * once RTM_GETLINK reports IF_OPER_UP the device really transmits. Usually
+ * immediate; under load the worker can lag by milliseconds. */
+static int wait_oper_up(int nl, int ifindex)
+{
+	for (int i = 0; i < 20000; i++) { /* ~2 s */
+		int st = operstate(nl, ifindex);
+		if (st < 0)
+			return st;
+		if (st == OPER_UP)
+			return 0;
+		struct timespec t = { 0, 100000 };
+		nanosleep(&t, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Is there a RTN_LOCAL route for the address yet? 1 yes, 0 no, -errno. */
+static int is_local(int nl, const struct synack_addr *a)
+{
+	struct nlreq r;
+	struct rtmsg *rt = nl_start(&r, RTM_GETROUTE, 0, sizeof(*rt));
+	r.h->nlmsg_flags = NLM_F_REQUEST;
+	rt->rtm_family = a->family == 4 ? AF_INET : AF_INET6;
+	rt->rtm_dst_len = a->family == 4 ? 32 : 128;
+	nl_attr(&r, RTA_DST, a->bytes, a->family == 4 ? 4u : 16u);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (sendto(nl, r.buf, r.h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	uint8_t reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n = recv(nl, reply, sizeof(reply), 0);
+	if (n < 0)
+		return -errno;
+	struct nlmsghdr *h = (struct nlmsghdr *)reply;
+	if (!NLMSG_OK(h, (size_t)n))
+		return -EPROTO;
+	if (h->nlmsg_type == NLMSG_ERROR)
+		return 0; /* no route at all yet */
+	const struct rtmsg *got = NLMSG_DATA(h);
+	return got->rtm_type == RTN_LOCAL;
+}
+
+/* IPv6 installs an address's local route from a workqueue (addrconf's DAD
+ * work runs even for nodad addresses), so for a moment after RTM_NEWADDR
+ * returns, a packet to the address is dropped as Ip6InAddrErrors. Measured:
+ * under parallel load, about one namespace in a hundred lost its first SYN
+ * that way. Wait until the route lookup says "local". */
+static int wait_local(int nl, const struct synack_addr *a)
+{
+	for (int i = 0; i < 20000; i++) { /* ~2 s */
+		int rc = is_local(nl, a);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+		struct timespec t = { 0, 100000 };
+		nanosleep(&t, NULL);
+	}
+	return -ETIMEDOUT;
 }
 
 static int veth_create(int nl, uint16_t mtu)
@@ -348,6 +440,9 @@ static int setup_family(int nl, const struct lx_net *net, const struct lx_family
 	if (rc < 0)
 		return fail(err, cap,
 		            f->local.family == 4 ? "add IPv4 address" : "add IPv6 address", rc);
+	rc = wait_local(nl, &f->local);
+	if (rc < 0)
+		return fail(err, cap, "wait for the local address to be usable", rc);
 	rc = neigh_add(nl, net->kernel_ifindex, &f->gateway);
 	if (rc < 0)
 		return fail(err, cap, "add static neighbour for the gateway", rc);
@@ -406,6 +501,11 @@ int lx_netns_setup(struct lx_net *net, char *err, size_t cap, bool *skip)
 	    (rc = link_up(nl, net->kernel_ifindex)) < 0) {
 		close(nl);
 		return fail(err, cap, "bring veth up", rc);
+	}
+	if ((rc = wait_oper_up(nl, net->kernel_ifindex)) < 0 ||
+	    (rc = wait_oper_up(nl, net->peer_ifindex)) < 0) {
+		close(nl);
+		return fail(err, cap, "wait for the veth carrier", rc);
 	}
 	if (setup_family(nl, net, &net->v4, err, cap) < 0 ||
 	    setup_family(nl, net, &net->v6, err, cap) < 0) {

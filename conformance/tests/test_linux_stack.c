@@ -307,9 +307,19 @@ static struct stack_event ev; /* 64 KB: static */
 
 static bool next_packet(struct seg *s, uint64_t ms)
 {
-	if (!next(&ev, ms) || ev.kind != STACK_EV_PACKET)
+	memset(s, 0, sizeof(*s));
+	if (!next(&ev, ms)) {
+		tap_diag("no event within %llu ms", (unsigned long long)ms);
 		return false;
-	return parse(ev.pkt, ev.len, s);
+	}
+	if (ev.kind == STACK_EV_PACKET && parse(ev.pkt, ev.len, s))
+		return true;
+	char hex[3 * 48 + 1] = "";
+	for (size_t i = 0; i < ev.len && i < 48; i++)
+		snprintf(hex + 3 * i, 4, "%02x ", ev.pkt[i]);
+	tap_diag("unexpected event: kind %d at %llu us, %zu bytes: %s", ev.kind,
+	         (unsigned long long)ev.time_us, ev.len, hex);
+	return false;
 }
 
 /* version: 4, 6, or 46 (AF_INET6 sockets, IPv4-mapped, IPv4 on the wire) */

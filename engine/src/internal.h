@@ -93,6 +93,7 @@ struct tcb {
 	/* Buffers: sndq starts at SND.UNA (after SYN), rcvq holds in-order data. */
 	struct sa_ring sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
+	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
 	uint32_t fin_seq;    /* sequence number of our FIN when sent */
 	bool syn_acked_data; /* reserved (TFO) */

@@ -105,6 +105,8 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->bound = true;
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;
+	c->rcvbuf_locked = l->rcvbuf_locked;
+	c->sndbuf_locked = l->sndbuf_locked;
 	c->nodelay = l->nodelay;
 	c->cork = l->cork;
 	c->keepalive = l->keepalive;
@@ -169,6 +171,7 @@ static void send_cookie_synack(struct tcb *l, const struct synack_segment *syn)
 	tmp.lport = syn->dport;
 	tmp.rport = syn->sport;
 	tmp.rcvbuf = l->rcvbuf;
+	tmp.rcvbuf_locked = l->rcvbuf_locked;
 	tmp.state = SA_SYN_RECV;
 	tmp.user_mss = l->user_mss;
 	uint32_t hdr = tmp.family == 6 ? 60u : 40u;

@@ -60,6 +60,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		uint32_t u = v < 0 ? 0u : (uint32_t)v;
 		u = SA_MIN(u, (uint32_t)SYSCTL_RMEM_MAX);
 		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_BUF);
+		t->rcvbuf_locked = true;
 		return 0;
 	}
 	case SO_SNDBUF: {
@@ -70,6 +71,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		if (t->sndq.buf && nb > t->sndq.cap)
 			nb = t->sndq.cap;
 		t->sndbuf = nb;
+		t->sndbuf_locked = true;
 		return 0;
 	}
 	case SO_ERROR:

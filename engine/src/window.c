@@ -24,13 +24,13 @@ uint32_t sa_rcv_space(const struct tcb *t)
 	return sa_win_from_space(t, t->rcvbuf > used ? t->rcvbuf - used : 0);
 }
 
-/* RFC 7323 §2.3 / Linux: the shift that covers the largest window the
- * buffer can grow to (tcp_rmem[2]): ilog2(space) - 15, at most 14. */
+/* RFC 7323 §2.3 / Linux tcp_select_initial_window: the shift that covers
+ * the largest window the buffer may grow to (tcp_rmem[2], or the clamp when
+ * SO_RCVBUF fixed the buffer): ilog2(space) - 15, at most 14. */
 uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space)
 {
-	if (space < st->prof.rmem[2])
-		space = st->prof.rmem[2];
 	int l = 0;
+	(void)st;
 	while ((space >> l) > 1)
 		l++;
 	l -= 15;
@@ -41,12 +41,13 @@ uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space)
 	return (uint8_t)l;
 }
 
-/* Linux: tcp_select_initial_window. mss is what the peer may send us per
- * segment (advmss, less the timestamp option on the passive side). */
+/* Linux: tcp_select_initial_window (+ tcp_openreq_init_rwin's clamp for a
+ * SO_RCVBUF-locked buffer). The MSS is what the peer may send us per
+ * segment: advmss, less the timestamp option on the passive side. */
 void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
 {
 	uint32_t space = sa_full_space(t);
-	uint32_t clamp = 65535u << 14;
+	uint32_t clamp = t->rcvbuf_locked ? space : 65535u << 14;
 	uint32_t mss = t->advmss;
 	if (t->state != SA_SYN_SENT && t->state != SA_CLOSED && t->ts_ok)
 		mss -= 12;
@@ -56,7 +57,11 @@ void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
 	if (space > mss)
 		space = space / mss * mss;
 	t->rcv_wnd = space;
-	t->rcv_wscale = wscale_ok ? sa_wscale_for(t->st, space) : 0;
+	t->rcv_wscale = 0;
+	if (wscale_ok) {
+		uint32_t ws = SA_MAX(space, t->st->prof.rmem[2]);
+		t->rcv_wscale = sa_wscale_for(t->st, SA_MIN(ws, clamp));
+	}
 	t->window_clamp = SA_MIN(65535u << t->rcv_wscale, clamp);
 	/* Linux: tcp_init_buffer_space — the clamp is the full buffer's window. */
 	if (t->window_clamp > sa_full_space(t))
