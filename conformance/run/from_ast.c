@@ -207,6 +207,13 @@ static void conv_option(struct conv *c, const struct tcp_option *o, struct run_o
 		r->v1 = o->wire_kind;
 		r->v2 = o->wire_len;
 		break;
+	case OPT_ACCECN:
+		/* Parsed (RFC 9768) but neither stack negotiates AccECN yet. */
+		r->kind = RUN_OPT_GENERIC;
+		r->v1 = o->wire_kind;
+		r->v2 = o->wire_len;
+		unsupported(c, "%s option", "AccECN");
+		break;
 	}
 }
 
