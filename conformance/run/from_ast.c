@@ -455,6 +455,8 @@ int run_from_ast(const struct script *ast, struct run_script *s, char *why, size
 	s->commands = run_script_alloc(s, sizeof *s->commands * (ast->n_init_commands + 1));
 	for (size_t i = 0; i < ast->n_init_commands; i++)
 		s->commands[i] = ast->init_commands[i].text;
+	if (ast->cleanup_command)
+		s->cleanup = ast->cleanup_command->text;
 	for (size_t i = 0; i < ast->n_events; i++)
 		conv_event(s, ast, &ast->events[i]);
 	for (size_t i = 0; i < ast->n_annotations; i++) {

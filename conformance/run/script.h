@@ -195,6 +195,9 @@ struct run_script {
 	struct run_config cfg;
 	int n_commands; /* header commands (`sysctl ...`), run first */
 	const char **commands;
+	/* An untimed command after the last event: run at the end even when
+	 * the script failed (packetdrill's cleanup command). NULL: none. */
+	const char *cleanup;
 	int n_events, cap_events;
 	struct run_event *events;
 	/* synack annotations (// @stacks: ..., // @divergence: STACK reason) */

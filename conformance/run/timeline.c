@@ -716,6 +716,16 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 			run_event(x, &s->events[i]);
 		if (!x->failed)
 			finish(x);
+		if (s->cleanup) {
+			/* Always, like packetdrill; its failure only matters to a
+			 * run that had not failed already. */
+			bool failed = x->failed;
+			struct stack_error cerr = { 0 };
+			run_trace_add(&res->trace, RUN_OBS_COMMAND, now_us(x), 0, NULL, 0, "`%s`",
+			              s->cleanup);
+			if (ops->command(x->st, s->cleanup, &cerr) < 0 && !failed)
+				fail(x, NULL, "cleanup command: %s", cerr.msg);
+		}
 		res->end_us = now_us(x);
 		for (int i = 0; i < x->npend; i++)
 			x->pend[i].done = true;

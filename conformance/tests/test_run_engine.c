@@ -175,6 +175,13 @@ static void test_unsupported(void)
 	       "a shell command on the engine");
 	run_result_free(&r);
 
+	run_text("u.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`ip link set lo down`\n",
+	         NULL, &r);
+	is_str(r.fail.message,
+	       "cleanup command: unsupported: command `ip link set lo down` on stack engine",
+	       "the cleanup command runs at the end");
+	run_result_free(&r);
+
 	run_text("u.pkt", "0 < udp (100)\n", NULL, &r);
 	is_str(r.fail.message, "unsupported: udp packets", "a UDP line");
 	is_int(r.fail.col, 1, "with its column");
