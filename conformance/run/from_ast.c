@@ -305,10 +305,9 @@ static void conv_packet(struct conv *c, const struct packet_spec *p, struct run_
 		conv_icmp(c, p, r);
 		return;
 	}
-	if (p->has_ports) {
-		unsupported(c, "%s", "explicit ports on a packet line");
-		return;
-	}
+	r->has_ports = p->has_ports;
+	r->sport = p->src_port;
+	r->dport = p->dst_port;
 	r->outbound = p->dir == DIR_OUTBOUND;
 	r->flags = p->flags; /* ast.h's TCPF_* are the wire bits, like SYNACK_TH_* */
 	r->seq = p->seq;

@@ -76,6 +76,10 @@ enum run_proto {
 struct run_pkt {
 	bool outbound;
 	enum run_proto proto;
+	/* `SPORT>DPORT` written: the connection by its ports (inbound: the
+	 * peer's port > the stack's; outbound: the stack's > the peer's). */
+	bool has_ports;
+	uint16_t sport, dport;
 	/* ICMP: ICMPv4 type and code (translated for IPv6 when built), the
 	 * next-hop MTU, and the quoted segment in seq/len (relative). */
 	uint8_t icmp_type, icmp_code;

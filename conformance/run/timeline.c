@@ -420,6 +420,9 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		snprintf(why, sizeof why, "unparseable: %s", synack_seg_error_name(e));
 	else if (ci < 0)
 		snprintf(why, sizeof why, "packet on a connection the script never opened");
+	else if (ev->pkt.has_ports && (seg.sport != ev->pkt.sport || seg.dport != ev->pkt.dport))
+		snprintf(why, sizeof why, "ports: expected %u>%u, got %u>%u", ev->pkt.sport,
+		         ev->pkt.dport, seg.sport, seg.dport);
 	else
 		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, why, sizeof why);
 	/* Matching may have taught us the ISN: the trace shows the packet as
@@ -455,6 +458,14 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 static int inbound_conn(struct exec *x, const struct run_pkt *p)
 {
 	struct run_conns *cs = &x->conns;
+	if (p->has_ports) {
+		/* The script named the connection: no guessing. */
+		int ci = run_conns_find(cs, &x->local, p->dport, &x->remote, p->sport);
+		if (ci < 0)
+			ci = run_conns_add(cs, &x->local, p->dport, &x->remote, p->sport);
+		cs->current = ci;
+		return ci;
+	}
 	bool syn = (p->flags & SYNACK_TH_SYN) && !(p->flags & SYNACK_TH_ACK);
 	int ci = cs->current;
 	if (ci >= 0 && (!syn || !cs->v[ci].peer_acked))
