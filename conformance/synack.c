@@ -341,8 +341,8 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 			running++;
 			next++;
 		}
-		struct pollfd pf[256];
-		size_t idx[256];
+		struct pollfd pf[256] = { { 0 } };
+		size_t idx[256] = { 0 };
 		int npf = 0;
 		for (size_t k = printed; k < next && npf < 256; k++)
 			if (c[k].fd >= 0 && !c[k].done) {
