@@ -443,12 +443,19 @@ static int cmd_list(struct paths *scripts)
 			continue;
 		printf("%s\n", scripts->v[i]);
 		char line[1024];
+		bool purpose = false;
 		while (fgets(line, sizeof line, f)) {
 			const char *p = line + strspn(line, " \t");
 			if (strncmp(p, "//", 2) != 0)
 				continue;
 			p += 2;
 			p += strspn(p, " \t");
+			/* The first comment line says what the script is for. */
+			if (!purpose && *p != '@') {
+				purpose = true;
+				printf("    %s", p);
+				continue;
+			}
 			if (strncmp(p, "@requirement:", 13) == 0 ||
 			    strncmp(p, "@stacks:", 8) == 0 || strncmp(p, "@divergence:", 12) == 0)
 				printf("    %s", p);
