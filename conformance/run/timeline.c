@@ -396,9 +396,22 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	else
 		run_pkt_format(&ev->pkt, exp, sizeof exp);
 	if (!x->nq) {
+		/* Say what came instead, if something does within one more
+		 * tolerance: "late" reads better than "missing". */
+		if (!w.any)
+			pump(x, ev, w.hi + w.tolerance, PUMP_FOR_PACKET, NULL);
+		if (x->failed)
+			return;
 		struct run_failure *f = fail(x, ev, "missing outbound packet");
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
 		set_times(f, &w, -1);
+		if (x->nq) {
+			describe_live(x, x->q[0].pkt, x->q[0].len, f->actual, sizeof f->actual,
+			              NULL);
+			size_t n = strlen(f->actual);
+			snprintf(f->actual + n, sizeof f->actual - n, " (too late)");
+			f->actual_us = (int64_t)x->q[0].time_us;
+		}
 		return;
 	}
 	struct queued_pkt q = x->q[0];
