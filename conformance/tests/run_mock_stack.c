@@ -277,6 +277,12 @@ static int mock_command(struct stack *s, const char *cmd, struct stack_error *er
 	return 0;
 }
 
+static const char *mock_notes(struct stack *s)
+{
+	(void)s;
+	return mock_spec.notes ? mock_spec.notes : "";
+}
+
 const struct stack_ops mock_stack_ops = {
 	.name = "mock",
 	.start = mock_start,
@@ -287,4 +293,5 @@ const struct stack_ops mock_stack_ops = {
 	.inject = mock_inject,
 	.call = mock_call_fn,
 	.command = mock_command,
+	.notes = mock_notes,
 };

@@ -52,6 +52,7 @@ struct mock_spec {
 	struct mock_call_result calls[MOCK_MAX];
 	bool fail_start_skip; /* start() fails with skip */
 	bool hang;            /* advance() makes no progress (wall-clock timeout tests) */
+	const char *notes;    /* what stack_ops.notes says (NULL: nothing) */
 };
 
 /* What the mock saw. */
