@@ -33,6 +33,7 @@
 static const char usage[] =
     "usage: synack run [--stack engine|engine:PROFILE|linux] [--tap] [-v] [-j N]\n"
     "                  [--pcap FILE|DIR] [--timeout SECONDS] [--tolerance_usecs N]\n"
+    "                  [--unsupported=fail|skip]\n"
     "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
     "       synack check SCRIPT|DIR...\n"
     "       synack list DIR...\n"
@@ -47,7 +48,9 @@ static const char usage[] =
     "        --pcap FILE writes the observed packets of a single script; --pcap DIR\n"
     "        writes DIR/NAME.pcap per script. --timeout bounds each script's wall\n"
     "        time (default 60 s). -j N runs N scripts at once (separate processes;\n"
-    "        output stays in script order). Any other --OPTION=VALUE is a script header\n"
+    "        output stays in script order). --unsupported=skip reports a script that\n"
+    "        uses something the stack cannot run as a TAP SKIP instead of a failure.\n"
+    "        Any other --OPTION=VALUE is a script header\n"
     "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
     "        and wins over the script's own header.\n"
     "check   parses only: diagnostics as file:line:col: error: ...\n"
@@ -59,7 +62,8 @@ static const char usage[] =
 struct opts {
 	const char *stack;
 	bool tap, verbose;
-	int jobs; /* -j N: scripts run in N processes at once */
+	int jobs;              /* -j N: scripts run in N processes at once */
+	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
 	const char *pcap;
 	const char *defines[64];
 	size_t n_defines;
@@ -253,12 +257,24 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 	struct run_script rs;
 	char *msg = NULL;
 	if (load(path, o, &rs, &msg) < 0) {
+		bool unsupported = strstr(msg, "unsupported: ") != NULL;
+		if (unsupported && o->unsupported_skip) {
+			/* The first line is file:line:col: unsupported: what. */
+			char reason[256];
+			snprintf(reason, sizeof reason, "%.*s", (int)strcspn(msg, "\n"), msg);
+			if (o->tap)
+				printf("ok %zu - %s # SKIP %s\n", i + 1, path, reason);
+			else
+				printf("SKIP %s: %s\n", path, reason);
+			free(msg);
+			return EXIT_PASS;
+		}
 		if (o->tap)
 			run_tap_error_point(stdout, (int)i + 1, path, msg);
 		else
 			printf("ERROR %s\n%s", path, msg);
 		free(msg);
-		return EXIT_USAGE;
+		return unsupported ? EXIT_FAILS : EXIT_USAGE;
 	}
 	free(msg);
 	struct run_result r;
@@ -273,6 +289,17 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 		alarm((unsigned)rs.cfg.timeout_s + 10);
 		run_execute(&rs, x->ops, x->profile, &r);
 		alarm(0);
+	}
+	if (r.status == RUN_FAIL && o->unsupported_skip &&
+	    strncmp(r.fail.message, "unsupported:", 12) == 0) {
+		char reason[sizeof r.skip_reason];
+		if (r.fail.line)
+			snprintf(reason, sizeof reason, "%d:%d: %.200s", r.fail.line, r.fail.col,
+			         r.fail.message);
+		else
+			snprintf(reason, sizeof reason, "%.230s", r.fail.message);
+		r.status = RUN_SKIP;
+		snprintf(r.skip_reason, sizeof r.skip_reason, "%s", reason);
 	}
 	if (o->pcap && r.trace.n) {
 		char file[4096], err[300];
@@ -484,6 +511,9 @@ int main(int argc, char **argv)
 			o.tap = true;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			o.verbose = true;
+		} else if (strcmp(a, "--unsupported=skip") == 0 ||
+		           strcmp(a, "--unsupported=fail") == 0) {
+			o.unsupported_skip = a[14] == 's';
 		} else if (strcmp(a, "-j") == 0 && next) {
 			o.jobs = atoi(next);
 			i++;

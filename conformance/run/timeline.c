@@ -754,7 +754,7 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 			run_trace_add(&res->trace, RUN_OBS_COMMAND, now_us(x), 0, NULL, 0, "`%s`",
 			              s->cleanup);
 			if (ops->command(x->st, s->cleanup, &cerr) < 0 && !failed)
-				fail(x, NULL, "cleanup command: %s", cerr.msg);
+				fail(x, NULL, "%s (cleanup command)", cerr.msg);
 		}
 		res->end_us = now_us(x);
 		for (int i = 0; i < x->npend; i++)

@@ -200,7 +200,7 @@ static void test_unsupported(void)
 	run_text("u.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`ip link set lo down`\n",
 	         NULL, &r);
 	is_str(r.fail.message,
-	       "cleanup command: unsupported: command `ip link set lo down` on stack engine",
+	       "unsupported: command `ip link set lo down` on stack engine (cleanup command)",
 	       "the cleanup command runs at the end");
 	run_result_free(&r);
 
