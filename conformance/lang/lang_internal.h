@@ -132,6 +132,8 @@ struct parser {
 	/* defines in effect, most important first (command line, then header) */
 	struct define *defs;
 	size_t n_defs, cap_defs;
+	size_t *def_slots; /* hash index over defs: 0 empty, else index + 1 */
+	size_t cap_slots;  /* a power of two, or 0 */
 	/* annotations collected by the lexer */
 	struct annotation *notes;
 	size_t n_notes, cap_notes;

@@ -237,12 +237,50 @@ uint64_t expect_uint(struct parser *p, uint64_t max, const char *what)
 
 /* ---- defines and annotations -------------------------------------------------- */
 
+/* Every word of the script is looked up, so defines sit in a hash table
+ * (open addressing, indexes into p->defs): a header of thousands of defines
+ * must not make the parse quadratic. */
+static size_t name_hash(const char *s, size_t n)
+{
+	size_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static size_t *def_slot(struct parser *p, const char *name, size_t len)
+{
+	size_t mask = p->cap_slots - 1;
+	for (size_t i = name_hash(name, len) & mask;; i = (i + 1) & mask) {
+		size_t *slot = &p->def_slots[i];
+		if (!*slot)
+			return slot;
+		const struct define *d = &p->defs[*slot - 1];
+		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+			return slot;
+	}
+}
+
 const struct define *find_define(struct parser *p, const char *name, size_t len)
 {
-	for (size_t i = 0; i < p->n_defs; i++)
-		if (strlen(p->defs[i].name) == len && memcmp(p->defs[i].name, name, len) == 0)
-			return &p->defs[i];
-	return NULL;
+	if (!p->cap_slots)
+		return NULL;
+	size_t *slot = def_slot(p, name, len);
+	return *slot ? &p->defs[*slot - 1] : NULL;
+}
+
+/* Slots hold index + 1 (0 is empty); at most half full. */
+static void index_define(struct parser *p, size_t index)
+{
+	if ((p->n_defs + 1) * 2 > p->cap_slots) {
+		size_t cap = p->cap_slots ? p->cap_slots * 2 : 64;
+		p->def_slots = palloc(p, cap * sizeof *p->def_slots);
+		p->cap_slots = cap;
+		for (size_t i = 0; i < p->n_defs; i++)
+			if (i != index)
+				*def_slot(p, p->defs[i].name, strlen(p->defs[i].name)) = i + 1;
+	}
+	*def_slot(p, p->defs[index].name, strlen(p->defs[index].name)) = index + 1;
 }
 
 static void add_define(struct parser *p, const char *nv, size_t len, struct src_loc loc,
@@ -278,6 +316,8 @@ static void add_define(struct parser *p, const char *nv, size_t len, struct src_
 	d->value = pstrndup(p, val, vlen);
 	d->loc = loc;
 	d->from_command_line = cmdline;
+	if (!old)
+		index_define(p, (size_t)(d - p->defs));
 }
 
 void add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
