@@ -236,6 +236,12 @@ static void test_deep_and_long(void)
 	strcpy(b, "--define=A=B/**/B/**/B/**/B\n--define=B=C/**/C/**/C/**/C\n"
 	          "--define=C=D/**/D/**/D/**/D\n--define=D=E/**/E/**/E/**/E\n0 A() = 0\n");
 	check(&v, b, strlen(b), NULL);
+	/* 100000 adjacent string pieces concatenate in linear time. */
+	strcpy(b, "0 f(");
+	for (size_t i = 4; i + 8 < n; i += 4)
+		memcpy(b + i, "\"ab\"", 4);
+	strcpy(b + n - 8, ") = 0");
+	check(&v, b, strlen(b), NULL);
 	/* Thousands of defines, every word looked up: must stay linear. */
 	char *big = malloc(2000000);
 	size_t k = 0;
