@@ -419,7 +419,7 @@ struct script {
 struct lang_options {
 	const char *const *defines; /* "NAME=VALUE" strings (-D / --define); they win */
 	size_t n_defines;           /* how many */
-	int max_depth;              /* nesting limit for expressions, 0: LANG_DEFAULT_MAX_DEPTH */
+	int max_depth; /* nesting limit for expressions, 0: LANG_DEFAULT_MAX_DEPTH; at most 1000 */
 	size_t max_diags; /* stop after this many diagnostics, 0: LANG_DEFAULT_MAX_DIAGS */
 };
 

@@ -613,6 +613,8 @@ static int parse_buffer(const char *name, const char *text, size_t len,
 	p->diags_at_start = diags->count;
 	p->max_diags = opts->max_diags ? opts->max_diags : LANG_DEFAULT_MAX_DIAGS;
 	p->max_depth = opts->max_depth > 0 ? opts->max_depth : LANG_DEFAULT_MAX_DEPTH;
+	if (p->max_depth > 1000) /* beyond this the C stack, not the limit, would stop us */
+		p->max_depth = 1000;
 	p->script = s;
 	p->file = file;
 	p->src = src;
