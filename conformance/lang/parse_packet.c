@@ -110,7 +110,8 @@ static void parse_hex_blob(struct parser *p, struct tcp_option *o, size_t max, c
 	lp_next(p);
 }
 
-/* AccECN (draft-ietf-tcpm-accurate-ecn, the option section): `ECN e0b N ceb N e1b N`, counters in wire order;
+/* AccECN (draft-ietf-tcpm-accurate-ecn, the option section):
+ * `ECN e0b N ceb N e1b N`, counters in wire order;
  * e1b first makes it AccECN1 (kind 174). Fewer counters make a shorter option. */
 static void parse_accecn(struct parser *p, struct tcp_option *o)
 {
