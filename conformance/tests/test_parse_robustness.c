@@ -236,6 +236,23 @@ static void test_deep_and_long(void)
 	strcpy(b, "--define=A=B/**/B/**/B/**/B\n--define=B=C/**/C/**/C/**/C\n"
 	          "--define=C=D/**/D/**/D/**/D\n--define=D=E/**/E/**/E/**/E\n0 A() = 0\n");
 	check(&v, b, strlen(b), NULL);
+	/* 100000 adjacent string pieces concatenate in linear time. */
+	strcpy(b, "0 f(");
+	for (size_t i = 4; i + 8 < n; i += 4)
+		memcpy(b + i, "\"ab\"", 4);
+	strcpy(b + n - 8, ") = 0");
+	check(&v, b, strlen(b), NULL);
+	/* Thousands of defines, every word looked up: must stay linear. */
+	char *big = malloc(2000000);
+	size_t k = 0;
+	for (int i = 0; i < 20000; i++)
+		k += (size_t)sprintf(big + k, "--define=DEFINE_NUMBER_%d=%d\n", i, i);
+	k += (size_t)sprintf(big + k, "0 f(");
+	for (int i = 0; i < 20000; i++)
+		k += (size_t)sprintf(big + k, "%sDEFINE_NUMBER_%d", i ? ", " : "", 19999 - i);
+	k += (size_t)sprintf(big + k, ") = 0\n");
+	check(&v, big, k, NULL);
+	free(big);
 	const char *defs[] = { "X=$X", "Y=[Y]", "Z=\"unterminated" };
 	struct lang_options o = { defs, 3, 0, 0 };
 	check(&v, "0 f($X) = 0", 11, &o);
