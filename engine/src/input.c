@@ -307,6 +307,10 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	uint32_t len = (uint32_t)seg->payload_len;
 	if (seg->flags & SYNACK_TH_SYN)
 		seq++;
+	/* Linux: tcp_data_queue — a segment with no text and no FIN occupies no
+	 * sequence space: nothing to queue, nothing to acknowledge. */
+	if (len == 0 && !(seg->flags & SYNACK_TH_FIN))
+		return false;
 	/* Trim what was received already. */
 	if (synack_seq_lt(seq, t->rcv_nxt)) {
 		uint32_t dup = t->rcv_nxt - seq;

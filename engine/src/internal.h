@@ -110,7 +110,8 @@ struct tcb {
 	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack, listening_once;
 	int linger_s;
 	uint16_t user_mss;
-	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms, defer_accept_s;
+	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
+	uint8_t defer_accept; /* TCP_DEFER_ACCEPT as SYN-ACK retransmissions (Linux) */
 	uint8_t syncnt;
 	enum synack_cc cc;
 

@@ -121,7 +121,7 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;
 	c->cc = l->cc;
-	c->defer_accept_s = l->defer_accept_s;
+	c->defer_accept = l->defer_accept;
 	c->syncnt = l->syncnt;
 	uint32_t hdr = seg->dst.family == 6 ? 60u : 40u;
 	c->advmss = (uint16_t)(st->prof.mtu - hdr);
@@ -397,7 +397,7 @@ void sa_embryonic_input(struct tcb *c, struct synack_segment *seg)
 	if (!(f & SYNACK_TH_ACK))
 		return;
 	/* TCP_DEFER_ACCEPT: a bare ACK does not complete the handshake. */
-	if (l->defer_accept_s && end == c->irs + 1 && c->retransmits < l->defer_accept_s) {
+	if (l->defer_accept && end == c->irs + 1 && c->retransmits < l->defer_accept) {
 		c->acked_on_overflow = true;
 		return;
 	}

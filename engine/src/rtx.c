@@ -124,11 +124,30 @@ void sa_rtx_fire(struct tcb *t)
 	}
 	case SA_SYN_RECV: {
 		uint32_t limit = t->syncnt ? t->syncnt : p->synack_retries;
-		if (t->retransmits >= limit) {
-			if (t->listener) {
-				sa_tcb_free(t); /* Linux: the request sock is dropped */
+		if (t->listener) {
+			/* Linux: reqsk_timer_handler / syn_ack_recalc — with
+			 * TCP_DEFER_ACCEPT an acked request waits (silently) until
+			 * the deferral is over. */
+			uint32_t defer = t->listener->defer_accept;
+			bool acked = t->acked_on_overflow;
+			bool expire = t->retransmits >= limit &&
+			              (!defer || !acked || t->retransmits >= defer);
+			bool resend = !defer || !acked || (uint32_t)t->retransmits + 1 >= defer;
+			if (expire) {
+				sa_tcb_free(t); /* the request sock is dropped */
 				return;
 			}
+			if (resend) {
+				t->total_retrans++;
+				t->st->stats.retrans_segs++;
+				sa_send_synack(t);
+			}
+			t->retransmits++;
+			t->backoff++;
+			sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+			return;
+		}
+		if (t->retransmits >= limit) {
 			give_up(t);
 			return;
 		}

@@ -2,6 +2,8 @@
  * backlog, accept-queue overflow with tcp_abort_on_overflow=0, SYN-ACK
  * retransmission, wildcard and specific listeners. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -191,6 +193,29 @@ static void reset_before_accept(void)
 	subtest_end();
 }
 
+static void defer_accept(void)
+{
+	struct fx f;
+	subtest("TCP_DEFER_ACCEPT: a bare ACK waits for data");
+	fx_init(&f, NULL, 410);
+	fx_listen(&f);
+	int v = 1;
+	synack_setsockopt(f.st, f.lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v));
+	fx_send_syn(&f);
+	expect_seg(&f, F_SA, 0, 1, 0, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	is_int(synack_accept(f.st, f.lfd, NULL, NULL), -EAGAIN, "not accepted yet");
+	fx_send(&f, F_PA, 0, 0, "GET", 3);
+	expect_seg(&f, F_A, 1, 4, 0, FX_ANY);
+	int fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	ok(fd >= 0, "data completes it");
+	char b[4];
+	is_int(synack_recv(f.st, fd, b, sizeof(b), 0), 3, "with the data");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void wildcard_and_specific(void)
 {
 	struct fx f;
@@ -256,6 +281,7 @@ int main(void)
 	abort_on_overflow();
 	listener_close_resets();
 	reset_before_accept();
+	defer_accept();
 	wildcard_and_specific();
 	max_sockets();
 	done_testing();

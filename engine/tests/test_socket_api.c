@@ -175,7 +175,8 @@ static void options(void)
 	SET(IPPROTO_TCP, TCP_QUICKACK, 1);
 	is_int(GET(IPPROTO_TCP, TCP_QUICKACK), 1, "TCP_QUICKACK");
 	SET(IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
-	is_int(GET(IPPROTO_TCP, TCP_DEFER_ACCEPT), 5, "TCP_DEFER_ACCEPT");
+	is_int(GET(IPPROTO_TCP, TCP_DEFER_ACCEPT), 7,
+	       "TCP_DEFER_ACCEPT 5 reads back 7 (Linux: 3 retransmissions = 1+2+4 s)");
 	is_int(GET(IPPROTO_TCP, TCP_MAXSEG), 536, "TCP_MAXSEG unconnected: 536");
 	is_int(GET(SOL_SOCKET, SO_TYPE), SOCK_STREAM, "SO_TYPE");
 	is_int(SET(SOL_SOCKET, 9999, 1), -ENOPROTOOPT, "unknown option: ENOPROTOOPT");
