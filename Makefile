@@ -23,6 +23,15 @@ FUZZ_CC  ?= clang
 PROVE    ?= prove
 JOBS     ?= 2
 
+# Quiet by default; `make V=1` shows every command.
+V ?= 0
+Q    :=
+ifeq ($(V),0)
+say   = @printf '  %-8s %s\n' '$(1)' '$(2)';
+else
+say   =
+endif
+
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -90,43 +99,43 @@ $(1)_REPLAY     := $$(patsubst %,$$($(1)_DIR)/fuzz-replay/%,$(FUZZ_NAMES))
 
 $$($(1)_DIR)/obj/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
+	$$(call say,CC $(1),$$<)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
 
 $$($(1)_ENGINE_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(ENGINE_SRC))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_CONF_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(CONF_SRC))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_TAP_LIB): $$($(1)_DIR)/obj/harness/tap.o
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_DIR)/bin/synack: $$($(1)_DIR)/obj/conformance/synack.o $$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 $$($(1)_DIR)/tests/harness/tests/helpers/%: $$($(1)_DIR)/obj/harness/tests/helpers/%.o $$($(1)_TAP_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
 
 $$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$$$$*.c) \
 		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB) $$($(1)_TAP_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 # A fuzz target linked with the replay driver, which replays corpora/NAME/.
 $$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
+	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
 
 $$($(1)_DIR)/fuzz-replay/%: $$($(1)_DIR)/obj/fuzz/fuzz_%.o $$($(1)_DIR)/obj/fuzz/replay-%.o \
 		$$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
 		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 -include $$(shell find $$($(1)_DIR)/obj -name '*.d' 2>/dev/null)
 endef
