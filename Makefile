@@ -23,6 +23,15 @@ FUZZ_CC  ?= clang
 PROVE    ?= prove
 JOBS     ?= 2
 
+# Quiet by default; `make V=1` shows every command.
+V ?= 0
+Q    :=
+ifeq ($(V),0)
+say   = @printf '  %-8s %s\n' '$(1)' '$(2)';
+else
+say   =
+endif
+
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -35,6 +44,8 @@ PLAIN_CFLAGS := -O2 -g
 ASAN_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all
+FUZZLIB_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=all -DSYNACK_FUZZING=1
 
 ENGINE_SRC  := $(sort $(wildcard engine/src/*.c))
@@ -45,7 +56,8 @@ TEST_DIRS   := harness/tests engine/tests conformance/tests
 TEST_SRC    := $(sort $(foreach d,$(TEST_DIRS),$(wildcard $(d)/test_*.c)))
 HELPER_SRC  := $(sort $(wildcard harness/tests/helpers/*.c))
 FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
-FUZZ_SUPPORT:= $(filter-out $(FUZZ_SRC) fuzz/replay_main.c,$(wildcard fuzz/*.c))
+FUZZ_SUPPORT:= $(filter-out $(FUZZ_SRC) fuzz/replay_main.c fuzz/afl_%.c,$(wildcard fuzz/*.c))
+FUZZ_NAMES  := $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 BENCH_SRC   := $(sort $(wildcard bench/bench_*.c))
 ALL_C_H     := $(sort $(wildcard engine/include/synack/*.h engine/src/*.[ch] engine/tests/*.[ch] \
                  conformance/*.[ch] conformance/*/*.[ch] harness/*.[ch] harness/tests/*.[ch] \
@@ -59,7 +71,7 @@ support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
 support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
 
-.PHONY: all check test lint format conformance fuzz fuzz-smoke bench install clean deps
+.PHONY: all check test lint format conformance conformance-engine cflite-local fuzz fuzz-smoke bench install clean deps
 .DEFAULT_GOAL := all
 
 # ---- dependencies: one list, in harness/deps.sh ------------------------------
@@ -83,35 +95,47 @@ $(1)_TAP_LIB    := $$($(1)_DIR)/lib/libtap.a
 $(1)_TESTS      := $$(patsubst %.c,$$($(1)_DIR)/tests/%,$(TEST_SRC))
 $(1)_HELPERS    := $$(patsubst %.c,$$($(1)_DIR)/tests/%,$(HELPER_SRC))
 $(1)_CLI        := $(if $(CLI_SRC),$$($(1)_DIR)/bin/synack)
+$(1)_REPLAY     := $$(patsubst %,$$($(1)_DIR)/fuzz-replay/%,$(FUZZ_NAMES))
 
 $$($(1)_DIR)/obj/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
+	$$(call say,CC $(1),$$<)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
 
 $$($(1)_ENGINE_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(ENGINE_SRC))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_CONF_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(CONF_SRC))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_TAP_LIB): $$($(1)_DIR)/obj/harness/tap.o
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_DIR)/bin/synack: $$($(1)_DIR)/obj/conformance/synack.o $$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 $$($(1)_DIR)/tests/harness/tests/helpers/%: $$($(1)_DIR)/obj/harness/tests/helpers/%.o $$($(1)_TAP_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
 
 $$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$$$$*.c) \
 		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB) $$($(1)_TAP_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+
+# A fuzz target linked with the replay driver, which replays corpora/NAME/.
+$$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c | $(BUILD)/.deps-build
+	@mkdir -p $$(@D)
+	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
+
+$$($(1)_DIR)/fuzz-replay/%: $$($(1)_DIR)/obj/fuzz/fuzz_%.o $$($(1)_DIR)/obj/fuzz/replay-%.o \
+		$$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
+		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
+	@mkdir -p $$(@D)
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 -include $$(shell find $$($(1)_DIR)/obj -name '*.d' 2>/dev/null)
 endef
@@ -120,13 +144,16 @@ endef
 .SECONDARY:
 $(eval $(call VARIANT,plain,$(CC),$(PLAIN_CFLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_CC),$(ASAN_CFLAGS)))
+$(eval $(call VARIANT,fuzzlib,$(FUZZ_CC),$(FUZZLIB_CFLAGS)))
+$(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
 
 # ---- user-facing targets ------------------------------------------------------
 all: $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) $(plain_CLI)
 	@$(if $(plain_CLI),ln -sf plain/bin/synack $(BUILD)/synack)
 
-test: $(BUILD)/.deps-check $(plain_TESTS) $(plain_HELPERS) $(asan_TESTS) $(asan_HELPERS)
-	$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(plain_TESTS) $(asan_TESTS)
+TESTS_TO_RUN = $(plain_TESTS) $(asan_TESTS) $(plain_REPLAY) $(asan_REPLAY)
+test: $(BUILD)/.deps-check $(plain_HELPERS) $(asan_HELPERS) $(TESTS_TO_RUN)
+	$(if $(strip $(TESTS_TO_RUN)),$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(TESTS_TO_RUN))
 
 check: lint test $(if $(CLI_SRC),conformance-engine)
 
@@ -141,45 +168,63 @@ lint: $(BUILD)/.deps-check
 format: $(BUILD)/.deps-check
 	clang-format -i $(ALL_C_H)
 
-# Conformance: the engine always; Linux when root (the CLI skips it with a TAP
-# "# SKIP" and the reason otherwise).
+# Conformance: every script on the engine; on Linux too for `make conformance`
+# (the CLI reports the Linux stack as a TAP "# SKIP" with the reason when it
+# cannot run, e.g. without root).
 SCRIPTS_DIR ?= conformance/scripts
+SCRIPTS      = $(shell find $(SCRIPTS_DIR) -name '*.pkt' 2>/dev/null | sort)
+run_scripts  = $(if $(SCRIPTS),$(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(SCRIPTS),@echo "no conformance scripts under $(SCRIPTS_DIR)")
+
 conformance-engine: $(plain_CLI)
-	$(PROVE) $(PROVE_FLAGS) --exec '$(plain_CLI) run --tap --stack engine' \
-	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+	$(call run_scripts,engine)
 
 conformance: all $(BUILD)/.deps-linux
-	$(PROVE) $(PROVE_FLAGS) --exec '$(plain_CLI) run --tap --stack engine' \
-	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
-	$(PROVE) $(PROVE_FLAGS) -j$(JOBS) --exec '$(plain_CLI) run --tap --stack linux' \
-	    $$(find $(SCRIPTS_DIR) -name '*.pkt' | sort)
+	$(call run_scripts,engine)
+	$(call run_scripts,linux,-j$(JOBS))
 
 # ---- fuzzing -----------------------------------------------------------------
-FUZZ_DIR := $(BUILD)/fuzz
+# Each fuzz/fuzz_NAME.c is one plain LLVMFuzzerTestOneInput, built three ways:
+# libFuzzer (build/fuzz/libfuzzer/NAME), AFL++ (build/fuzz/afl/NAME, persistent
+# mode through AFL++'s libFuzzer driver), and the replay driver that runs
+# corpora/NAME/ in `make check` (build/{plain,asan}/fuzz-replay/NAME).
 FUZZ_TIME ?= 30
-FUZZ_LIBF  := $(patsubst fuzz/%.c,$(FUZZ_DIR)/libfuzzer/%,$(FUZZ_SRC))
-FUZZ_AFL   := $(patsubst fuzz/%.c,$(FUZZ_DIR)/afl/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(ENGINE_SRC) $(CONF_SRC) $(FUZZ_SUPPORT)
+FUZZ_LIBF := $(patsubst %,$(BUILD)/fuzz/libfuzzer/%,$(FUZZ_NAMES))
+FUZZ_AFL  := $(patsubst %,$(BUILD)/fuzz/afl/%,$(FUZZ_NAMES))
 
-$(FUZZ_DIR)/libfuzzer/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(BUILD)/.deps-fuzz
+$(BUILD)/fuzz/libfuzzer/%: $(fuzzlib_DIR)/obj/fuzz/fuzz_%.o \
+		$(patsubst %.c,$(fuzzlib_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
+		$(fuzzlib_CONF_LIB) $(fuzzlib_ENGINE_LIB) | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(WARN) $(DEFS) $(INCS) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRC) $(SYS_LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $^ $(SYS_LIBS) -o $@
 
-$(FUZZ_DIR)/afl/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(BUILD)/.deps-fuzz
+$(BUILD)/fuzz/afl/%: $(afl_DIR)/obj/fuzz/fuzz_%.o $(patsubst %.c,$(afl_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
+		$(afl_CONF_LIB) $(afl_ENGINE_LIB) | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
-	AFL_QUIET=1 afl-clang-fast $(WARN) $(DEFS) $(INCS) -O1 -g -fsanitize=fuzzer \
-	    -DSYNACK_FUZZING=1 $< $(FUZZ_LIB_SRC) $(SYS_LIBS) -o $@
+	AFL_QUIET=1 afl-clang-fast -fsanitize=fuzzer $^ $(SYS_LIBS) -o $@
 
-fuzz: $(FUZZ_LIBF) $(FUZZ_AFL)
+fuzz: $(BUILD)/.deps-fuzz $(FUZZ_LIBF) $(FUZZ_AFL)
 
-fuzz-smoke: $(FUZZ_LIBF)
-	@set -e; for t in $(FUZZ_LIBF); do n=$$(basename $$t); \
+# A short libFuzzer run of every target (CI smoke); new corpus entries go to
+# build/fuzz/corpus/NAME, crashes to build/fuzz/artifacts/.
+fuzz-smoke: $(BUILD)/.deps-fuzz $(FUZZ_LIBF)
+	@set -e; for n in $(FUZZ_NAMES); do \
 	    mkdir -p $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/artifacts; \
 	    echo "fuzz-smoke: $$n for $(FUZZ_TIME)s"; \
-	    $$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	        -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+	    $(BUILD)/fuzz/libfuzzer/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$n- \
 	        $$( [ -f corpora/$$n/$$n.dict ] && echo -dict=corpora/$$n/$$n.dict ) \
-	        $(BUILD)/fuzz/corpus/$$n $$( [ -d corpora/$$n ] && echo corpora/$$n ); done
+	        $(BUILD)/fuzz/corpus/$$n $$(ls -d corpora/$$n/seeds corpora/$$n/regressions 2>/dev/null); \
+	done
+
+# The ClusterFuzzLite/OSS-Fuzz build script, run here with the variables those
+# services set, so a broken build.sh is caught before it reaches them.
+cflite-local: $(BUILD)/.deps-fuzz
+	@mkdir -p $(BUILD)/cflite/out $(BUILD)/cflite/work
+	CC=clang CXX=clang++ SRC= WORK=$(abspath $(BUILD)/cflite/work) OUT=$(abspath $(BUILD)/cflite/out) \
+	CFLAGS="-O1 -g -fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
+	CXXFLAGS="-O1 -g -fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
+	LIB_FUZZING_ENGINE=-fsanitize=fuzzer bash .clusterfuzzlite/build.sh
+	@ls $(BUILD)/cflite/out
 
 # ---- benchmarks ----------------------------------------------------------------
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

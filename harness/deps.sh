@@ -8,7 +8,7 @@ declare -A PKGS=(
 	[build]="gcc make libc6-dev"
 	[check]="clang libclang-rt-14-dev perl clang-format cppcheck"
 	[linux]="libnet1-dev libpcap-dev iproute2 ethtool"
-	[fuzz]="clang libclang-rt-14-dev afl++"
+	[fuzz]="clang libclang-rt-14-dev afl++ zip"
 )
 # The CLI links the Linux stack, so a plain build needs its libraries too.
 PKGS[build]+=" libnet1-dev libpcap-dev"

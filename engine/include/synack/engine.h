@@ -1,0 +1,203 @@
+/* The synack TCP engine: a deterministic TCP implementation in virtual time.
+ *
+ * Everything from outside comes in through this API: packets (synack_input),
+ * time (the now_us argument of synack_input / synack_advance), randomness
+ * (env.seed), and output (env.emit). No I/O, no clock, no globals, no
+ * syscalls: the same calls with the same arguments produce the same emitted
+ * bytes, bit for bit.
+ *
+ * Sockets follow BSD/Linux semantics with Linux's constant values (AF_INET,
+ * SOL_SOCKET, TCP_NODELAY, MSG_PEEK, POLLIN, SHUT_WR … from the libc headers)
+ * and return -errno exactly where Linux would fail with errno. Every call is
+ * non-blocking: -EAGAIN / -EINPROGRESS where a blocking socket would wait;
+ * waiting is the caller's business (poll() says when to retry).
+ *
+ * Time: synack_input and synack_advance set the stack's clock (microseconds,
+ * monotonic; a smaller value than the last is treated as the last). Socket
+ * calls act at the stack's current clock.
+ */
+#ifndef SYNACK_ENGINE_H
+#define SYNACK_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "synack/segment.h"
+
+#define SYNACK_NEVER UINT64_MAX
+
+struct synack_stack;
+
+/* Everything the engine needs from outside. */
+struct synack_env {
+	/* An outbound IP packet (IPv4 or IPv6 with TCP). Called synchronously from
+	 * inside synack_input / synack_advance / socket calls; the buffer is only
+	 * valid during the call. */
+	void (*emit)(void *ctx, const uint8_t *ip_pkt, size_t len);
+	void *ctx;
+	/* The only source of randomness: ISN secret, timestamp offsets, ephemeral
+	 * port choice, SYN cookie secrets. */
+	uint64_t seed;
+	/* Optional allocator (all engine memory goes through it, bounded by the
+	 * profile's limits). NULL means malloc/free. */
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *p);
+	void *alloc_ctx;
+};
+
+enum synack_cc {
+	SYNACK_CC_RENO,
+	SYNACK_CC_CUBIC,
+};
+
+/* Every tunable. synack_profile_linux() fills in Linux 6.x defaults
+ * (../shared/LINUX-DEFAULTS.md); synack_profile_rfc() the RFCs' own values. */
+struct synack_profile {
+	/* Memory limits: nothing grows past these. */
+	uint32_t max_sockets;     /* descriptors (listeners + connections + embryonic) */
+	uint32_t max_syn_backlog; /* tcp_max_syn_backlog */
+	uint32_t somaxconn;       /* listen() backlog cap */
+
+	/* Buffers (tcp_rmem / tcp_wmem: min, default, max; bytes). */
+	uint32_t rmem[3], wmem[3];
+	int tcp_adv_win_scale; /* Linux: 1 (half the buffer is window) */
+	bool moderate_rcvbuf;
+
+	/* Options negotiated in the handshake. */
+	bool sack, dsack, timestamps, window_scaling;
+	uint16_t default_mss; /* peer MSS without an MSS option: 536 (RFC 9293 §3.7.1) */
+	uint16_t min_snd_mss; /* tcp_min_snd_mss: 48 */
+	uint16_t base_mss;    /* tcp_base_mss: 1024 (MTU probing start) */
+	uint16_t mtu;         /* the interface MTU the engine assumes: 1500 */
+
+	/* Passive open. */
+	int syncookies;         /* 0 never, 1 on SYN-queue overflow, 2 always */
+	bool abort_on_overflow; /* tcp_abort_on_overflow */
+
+	/* Timers (microseconds unless noted). */
+	uint64_t rto_min_us, rto_init_us, rto_max_us, rto_fallback_us;
+	uint64_t time_wait_us;                 /* TCP_TIMEWAIT_LEN: 60 s */
+	uint64_t fin_timeout_us;               /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
+	uint64_t delack_min_us, delack_max_us; /* ATO bounds: 40 ms / 200 ms */
+	uint32_t keepalive_time_s, keepalive_intvl_s, keepalive_probes;
+	uint8_t syn_retries, synack_retries, retries1, retries2, orphan_retries;
+	uint8_t syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 */
+
+	/* Robustness. */
+	bool rfc1337;                  /* tcp_rfc1337: an RST in TIME_WAIT does not kill it */
+	uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit: 500 */
+	uint32_t challenge_ack_limit;  /* per second, stack-wide; 0x7fffffff: off */
+	bool verify_checksums;         /* false only for fuzzing */
+
+	/* Congestion control and loss recovery (part 2). */
+	enum synack_cc cc;
+	uint32_t initcwnd; /* segments: 10 */
+	bool slow_start_after_idle;
+	uint8_t early_retrans; /* tcp_early_retrans: 3 (TLP) */
+	uint8_t recovery;      /* tcp_recovery bits: 1 = RACK */
+	uint8_t frto;
+	uint8_t reordering; /* tcp_reordering: 3 */
+	uint32_t comp_sack_nr;
+
+	/* Ports: ip_local_port_range. */
+	uint16_t port_lo, port_hi;
+};
+
+void synack_profile_linux(struct synack_profile *p);
+void synack_profile_rfc(struct synack_profile *p);
+/* Looks up a profile by name ("linux", "rfc"); false if unknown. */
+bool synack_profile_by_name(const char *name, struct synack_profile *p);
+/* Applies a Linux sysctl ("net.ipv4.tcp_rmem", "4096 131072 6291456").
+ * Returns 0, -ENOENT for a sysctl the engine does not model, -EINVAL for a
+ * bad value. The interpreter maps `sysctl -w` commands through this. */
+int synack_profile_sysctl(struct synack_profile *p, const char *name, const char *value);
+
+/* Counters; every dropped segment is counted under exactly one reason. */
+struct synack_stats {
+	uint64_t in_segs, out_segs, out_rsts, retrans_segs;
+	uint64_t malformed[SYNACK_SEG_ERROR_COUNT]; /* indexed by enum synack_seg_error */
+	uint64_t no_socket;  /* segments for no socket (answered with RST unless RST) */
+	uint64_t not_for_us; /* destination address not the stack's */
+	uint64_t challenge_acks, challenge_acks_limited;
+	uint64_t out_of_window, out_of_window_acks_limited;
+	uint64_t paws_drops;
+	uint64_t syn_queue_overflows, accept_queue_overflows, listen_drops;
+	uint64_t syncookies_sent, syncookies_recv, syncookies_failed;
+	uint64_t time_wait_recycled, time_wait_killed;
+	uint64_t aborts_on_timeout, aborts_on_close, aborts_on_data, aborts_on_linger;
+	uint64_t socket_limit_drops; /* embryonic connections refused by max_sockets */
+};
+
+/* A snapshot like Linux's struct tcp_info (TCP_INFO); field names without the
+ * tcpi_ prefix, same meaning and units (microseconds for rto/ato/rtt). */
+struct synack_tcp_info {
+	uint8_t state; /* TCP_ESTABLISHED … (Linux's numbering, <netinet/tcp.h>) */
+	uint8_t ca_state, retransmits, probes, backoff, options;
+	uint8_t snd_wscale, rcv_wscale;
+	uint32_t rto, ato, snd_mss, rcv_mss;
+	uint32_t unacked, sacked, lost, retrans, fackets;
+	uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv; /* ms */
+	uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+	uint32_t rcv_rtt, rcv_space, total_retrans;
+	uint64_t bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, data_segs_in, data_segs_out;
+	uint32_t notsent_bytes, min_rtt, delivered, delivered_ce;
+	uint32_t snd_wnd, rcv_wnd;
+};
+
+/* ---- the stack ------------------------------------------------------------ */
+
+/* Returns NULL if memory for the profile's fixed tables cannot be had. */
+struct synack_stack *synack_stack_new(const struct synack_profile *profile,
+                                      const struct synack_env *env);
+void synack_stack_free(struct synack_stack *st);
+
+/* Local addresses the stack owns; packets to other addresses are counted and
+ * dropped. At most 8. Returns 0 or -ENOSPC. */
+int synack_add_address(struct synack_stack *st, const struct synack_addr *addr);
+
+/* A packet arrives at now_us. Malformed packets are dropped and counted. */
+void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pkt, size_t len);
+/* Fires every timer due at or before now_us, in a deterministic order. */
+void synack_advance(struct synack_stack *st, uint64_t now_us);
+/* The earliest pending deadline, exact to the microsecond, or SYNACK_NEVER. */
+uint64_t synack_next_deadline(const struct synack_stack *st);
+uint64_t synack_now(const struct synack_stack *st);
+
+const struct synack_stats *synack_stats(const struct synack_stack *st);
+const struct synack_profile *synack_get_profile(const struct synack_stack *st);
+
+/* ---- sockets: Linux semantics, -errno on failure ------------------------------ */
+int synack_socket(struct synack_stack *st, int domain, int type, int protocol);
+int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
+int synack_listen(struct synack_stack *st, int fd, int backlog);
+int synack_accept(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len, int flags);
+ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int flags);
+int synack_shutdown(struct synack_stack *st, int fd, int how);
+int synack_close(struct synack_stack *st, int fd);
+int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, const void *val,
+                      socklen_t len);
+int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void *val,
+                      socklen_t *len);
+int synack_getsockname(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int synack_getpeername(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+/* Readiness now: a mask of POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP,
+ * computed as Linux's tcp_poll() does. -EBADF for a bad descriptor. */
+int synack_poll(struct synack_stack *st, int fd);
+/* ioctl SIOCINQ / SIOCOUTQ / SIOCOUTQNSD. */
+int synack_ioctl(struct synack_stack *st, int fd, unsigned long request, int *out);
+int synack_tcp_info(struct synack_stack *st, int fd, struct synack_tcp_info *info);
+
+/* ---- self-check -------------------------------------------------------------- */
+/* Checks the engine's internal invariants (sequence space, buffers within
+ * their bounds, timers consistent with states, hash chains acyclic …).
+ * Returns 0, or -1 with a one-line reason in why. For fuzzing and tests;
+ * the engine never calls it itself. */
+int synack_check_invariants(const struct synack_stack *st, char *why, size_t len);
+
+#endif
