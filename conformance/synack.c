@@ -215,9 +215,12 @@ static void on_alarm(int sig)
 
 static void human_result(const char *path, const struct run_result *r, const char *todo)
 {
+	if (r->notes[0])
+		printf("note: %s: %s%s", path, r->notes,
+		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
 	switch (r->status) {
 	case RUN_PASS:
-		printf("PASS %s (%.3f s virtual, %.3f ms wall)%s%s\n", path,
+		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
 		       (double)r->end_us / 1e6, r->wall_s * 1e3, todo ? " TODO " : "",
 		       todo ? todo : "");
 		break;

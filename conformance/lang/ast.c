@@ -73,6 +73,29 @@ const char *code_op_string(enum code_op op)
 	return (unsigned)op < sizeof s / sizeof s[0] && s[op] ? s[op] : "?";
 }
 
+/* ---- lookups ---------------------------------------------------------------------- */
+
+const char *script_option(const struct script *script, const char *name)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < script->n_options; i++)
+		if (strcmp(script->options[i].name, name) == 0)
+			v = script->options[i].value ? script->options[i].value : "";
+	return v;
+}
+
+const struct expr *expr_field(const struct expr *st, const char *name)
+{
+	if (!st || st->kind != EXPR_STRUCT)
+		return NULL;
+	for (size_t i = 0; i < st->items.count; i++) {
+		const struct expr *f = st->items.items[i];
+		if (f->kind == EXPR_FIELD && f->name && strcmp(f->name, name) == 0)
+			return f;
+	}
+	return NULL;
+}
+
 /* ---- times ------------------------------------------------------------------------ */
 
 static void put_secs(struct strbuf *sb, int64_t usecs)

@@ -10,6 +10,14 @@
  * shared, so a subtree can be walked without cycles. Arrays are (pointer,
  * count) pairs; a count of 0 may come with a NULL pointer.
  *
+ * Unsupported constructs: a line the parser recognises but synack cannot
+ * represent (packetdrill's `ipv4 A > B:` encapsulation, `{...}` fuzz options)
+ * yields a DIAG_UNSUPPORTED diagnostic and no event; a %{ }% block outside the
+ * native subset is kept with code->supported false. A caller must not run a
+ * script that has unsupported diagnostics as if it were complete.
+ *
+ * Threads: the parser has no global state; parse scripts in parallel freely.
+ *
  * Stability: the executor codes against this header. Fields and enumerators
  * are only ever added, never renamed or renumbered.
  */
@@ -165,6 +173,7 @@ enum icmp_quoted {
 /* A packet line, TCP, UDP or ICMP. Fields not used by the protocol are 0. */
 struct packet_spec {
 	enum direction dir;      /* `<` or `>` */
+	struct src_loc loc;      /* the `<` or `>` */
 	enum packet_proto proto; /* TCP unless `udp` / `icmp` follows the direction */
 	struct ip_info ip;       /* IP extras; ip.loc is {0} when none written */
 	bool has_ports;          /* `SPORT>DPORT` written before the flags */
@@ -189,6 +198,11 @@ struct packet_spec {
 	struct tcp_option *options;     /* OPTIONS_LIST: the options in order */
 	size_t n_options;               /* OPTIONS_LIST: how many (may be 0: `<>`) */
 	struct src_loc options_loc;     /* the `<` of the option list */
+	struct src_loc flags_loc;       /* TCP: where the flags start */
+	struct src_loc seq_loc;         /* TCP: where SEQ:END(LEN) starts (also the ICMP quote) */
+	struct src_loc ack_loc;         /* when has_ack: the `ack` word */
+	struct src_loc win_loc;         /* when has_win: the `win` word */
+	struct src_loc urg_loc;         /* when has_urg: the `urg` word */
 
 	/* ICMP */
 	const char *icmp_type;   /* name as written: `unreachable`, `echo_request`... */
@@ -254,7 +268,10 @@ struct syscall_spec {
 	struct src_loc errno_loc; /* where the errno name starts */
 	const char *note;         /* text inside the trailing parentheses, NULL if none */
 	bool blocking;            /* written `START...END NAME(...)` */
-	struct time_point end;    /* when blocking: the time the call must return by */
+	/* when blocking: the time the call must return by. As in packetdrill, END
+	 * is on the same base as the event's START: `+0...0.200` returns 0.2 s
+	 * after the previous event. end.relative only says a '+' was written. */
+	struct time_point end;
 };
 
 /* ---- commands and code blocks ---------------------------------------------- */
@@ -304,11 +321,15 @@ struct code_expr {
 };
 
 /* One `assert COND[, MSG]` statement. A Python chained comparison
- * `a <= b <= c` is stored as `a <= b and b <= c`. */
+ * `a <= b <= c` is stored as `a <= b and b <= c`. Also `NAME = EXPR`
+ * (packetdrill's cubic tests: `TCP_INFINITE_SSTHRESH = 0x7fffffff`): then
+ * assign is set, cond is EXPR, and the executor binds NAME for the asserts
+ * that follow, in this block and later ones. */
 struct code_assert {
-	struct code_expr *cond; /* must be true */
+	struct code_expr *cond; /* must be true (or, with assign, the value) */
 	struct code_expr *msg;  /* the `, expr` after the condition, NULL if none */
-	struct src_loc loc;     /* the `assert` keyword */
+	struct src_loc loc;     /* the `assert` keyword (or the assigned name) */
+	const char *assign;     /* non-NULL: an assignment to this UPPER_CASE name */
 };
 
 /* A `%{ ... }%` block. */
@@ -369,22 +390,28 @@ struct annotation {
 struct lang_arena; /* private: owns every node and string */
 
 struct script {
-	const char *file;              /* the file name diagnostics use */
-	struct header_option *options; /* header options in order (defines included) */
-	size_t n_options;
-	struct define *defines; /* defines in effect: command line first, then header */
-	size_t n_defines;
-	struct command_spec *init_commands; /* untimed backquoted commands before the first event */
-	size_t n_init_commands;
-	struct command_spec
-	    *cleanup_command; /* an untimed backquote after the last event, or NULL */
-	struct event *events; /* every event, in script order */
-	size_t n_events;
-	struct annotation *annotations; /* `// @key: value` comments, in order */
-	size_t n_annotations;
-	const char *source; /* the whole source text (for diagnostics' line excerpts) */
-	size_t source_len;  /* bytes in source */
-	struct lang_arena *arena;
+	const char *file; /* the file name diagnostics use */
+	/* header options in order (--define lines included) */
+	struct header_option *options;
+	size_t n_options; /* entries in options */
+	/* defines in effect: command line first, then header */
+	struct define *defines;
+	size_t n_defines; /* entries in defines */
+	/* untimed backquoted commands before the first event, in order */
+	struct command_spec *init_commands;
+	size_t n_init_commands; /* entries in init_commands */
+	/* an untimed backquoted command after the last event, or NULL */
+	struct command_spec *cleanup_command;
+	/* every event, in script order */
+	struct event *events;
+	size_t n_events; /* entries in events */
+	/* `// @key: value` comments, in order */
+	struct annotation *annotations;
+	size_t n_annotations; /* entries in annotations */
+	/* the whole source text (for diagnostics' line excerpts; see script_line) */
+	const char *source;
+	size_t source_len;        /* bytes in source */
+	struct lang_arena *arena; /* owns every node and string above */
 };
 
 /* ---- parsing ---------------------------------------------------------------------- */
@@ -403,7 +430,8 @@ struct lang_options {
  * diagnostic; otherwise returns -1 and sets *out to NULL. Warnings and
  * `unsupported` diagnostics do not fail a parse. opts may be NULL. diags
  * must be initialised (diag_list_init); diagnostics are appended. Never
- * crashes or hangs, on any input. */
+ * crashes or hangs, on any input. (lang_parse_buffer also takes NULL out
+ * or diags, for callers that only want the verdict.) */
 int lang_parse_file(const char *path, const struct lang_options *opts, struct script **out,
                     struct diag_list *diags);
 /* The same from memory: name is used in locations, text need not be
@@ -421,6 +449,16 @@ const char *script_line(const struct script *script, int line, size_t *len);
 void script_diag(struct diag_list *diags, const struct script *script, enum diag_severity sev,
                  struct src_loc loc, const char *fmt, ...) DIAG_PRINTF(5, 6);
 
+/* ---- lookups for the executor ------------------------------------------------------ */
+
+/* The value of the last header option `--name=...` (later lines override
+ * earlier ones, as repeated packetdrill flags do); "" for a bare `--name`;
+ * NULL when absent. */
+const char *script_option(const struct script *script, const char *name);
+/* In an EXPR_STRUCT, the first EXPR_FIELD item called name (`fd` in
+ * `{fd=4, events=POLLIN}`), or NULL. */
+const struct expr *expr_field(const struct expr *st, const char *name);
+
 /* ---- printing: valid script syntax, for failure reports ------------------------ */
 
 /* Each writes NUL-terminated text into buf (at most size bytes, truncated
@@ -433,8 +471,10 @@ size_t ast_format_syscall(char *buf, size_t size, const struct syscall_spec *s);
 size_t ast_format_code_expr(char *buf, size_t size, const struct code_expr *e);
 /* A whole event line: time, then the packet / syscall / command / code. */
 size_t ast_format_event(char *buf, size_t size, const struct event *ev);
-/* The whole script (header, init commands, events, cleanup), one event per line. */
+/* One event as ast_format_event writes it, then a newline. */
 void ast_print_event(FILE *out, const struct event *ev);
+/* The whole script (header options, init commands, events, cleanup), one item
+ * per line; comments and annotations are not printed. */
 void ast_print_script(FILE *out, const struct script *script);
 
 /* Names for printing. */

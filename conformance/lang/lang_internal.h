@@ -123,7 +123,6 @@ struct parser {
 	int depth;
 	int max_depth;
 	bool in_events;        /* the first event was seen */
-	bool line_failed;      /* the current event has reported an error */
 	int errors;            /* errors reported by this parse */
 	int event_line;        /* source line where the current event (or item) starts */
 	const char *tail_hint; /* what else could follow the event so far, for messages */
@@ -133,6 +132,8 @@ struct parser {
 	/* defines in effect, most important first (command line, then header) */
 	struct define *defs;
 	size_t n_defs, cap_defs;
+	size_t *def_slots; /* hash index over defs: 0 empty, else index + 1 */
+	size_t cap_slots;  /* a power of two, or 0 */
 	/* annotations collected by the lexer */
 	struct annotation *notes;
 	size_t n_notes, cap_notes;

@@ -72,9 +72,9 @@ static bool is_word_char(int c)
 	return c >= 0 && (isalnum(c) || c == '_');
 }
 
-static struct token error_token(struct lexer *lx, struct token t)
+/* The lexer reported the problem already; the parser only abandons the event. */
+static struct token error_token(struct token t)
 {
-	(void)lx;
 	t.kind = TOK_ERROR;
 	return t;
 }
@@ -383,7 +383,7 @@ static void lex_option(struct lexer *lx, struct token *t)
 	t->value = pstrndup(lx->p, f->text + vs, ve - vs);
 }
 
-struct token lex_next(struct lexer *lx)
+static struct token lex_token(struct lexer *lx)
 {
 	struct token t;
 	bool skipped = false;
@@ -400,8 +400,6 @@ struct token lex_next(struct lexer *lx)
 		t.loc = here(lx);
 		t.space_before = skipped;
 		t.first_on_line = lx->depth == 0 && lx->line != lx->last_line;
-		if (lx->depth == 0)
-			lx->last_line = lx->line;
 		if (at_end(lx)) {
 			t.kind = TOK_EOF;
 			return t;
@@ -420,7 +418,7 @@ struct token lex_next(struct lexer *lx)
 				parser_diag(lx->p, DIAG_ERROR, t.loc,
 				            "expected a define name after `$`");
 				advance(lx);
-				return error_token(lx, t);
+				return error_token(t);
 			}
 			const struct define *d = find_define(lx->p, f->text + start + n0, nlen);
 			if (!d) {
@@ -428,14 +426,14 @@ struct token lex_next(struct lexer *lx)
 				            (int)nlen, f->text + start + n0);
 				for (size_t i = 0; i < k + brace; i++)
 					advance(lx);
-				return error_token(lx, t);
+				return error_token(t);
 			}
 			for (size_t i = 0; i < k + brace; i++)
 				advance(lx);
 			if (lx->depth >= LEX_MAX_EXPANSION || expanding(lx, d->name)) {
 				parser_diag(lx->p, DIAG_ERROR, t.loc,
 				            "define `%s` expands to itself", d->name);
-				return error_token(lx, t);
+				return error_token(t);
 			}
 			push_define(lx, d, t.loc);
 			continue;
@@ -453,15 +451,15 @@ struct token lex_next(struct lexer *lx)
 			}
 		} else if (c == '"') {
 			if (!lex_string(lx, &t))
-				return error_token(lx, t);
+				return error_token(t);
 			t.kind = TOK_STRING;
 		} else if (c == '`') {
 			if (!lex_raw_block(lx, &t, 1, "`", "backquoted command"))
-				return error_token(lx, t);
+				return error_token(t);
 			t.kind = TOK_BACKQUOTE;
 		} else if (c == '%' && at(lx, 1) == '{') {
 			if (!lex_raw_block(lx, &t, 2, "}%", "%{ }% block"))
-				return error_token(lx, t);
+				return error_token(t);
 			t.kind = TOK_CODE;
 		} else if (c == '-' && at(lx, 1) == '-' && is_word_char(at(lx, 2))) {
 			t.kind = TOK_OPTION;
@@ -474,7 +472,7 @@ struct token lex_next(struct lexer *lx)
 		} else if (c == 0) {
 			parser_diag(lx->p, DIAG_ERROR, t.loc, "NUL byte in input");
 			advance(lx);
-			return error_token(lx, t);
+			return error_token(t);
 		} else {
 			t.kind = TOK_PUNCT;
 			t.ch = c;
@@ -483,6 +481,15 @@ struct token lex_next(struct lexer *lx)
 		t.len = top(lx) == f ? f->pos - start : f->len - start;
 		return t;
 	}
+}
+
+struct token lex_next(struct lexer *lx)
+{
+	struct token t = lex_token(lx);
+	/* The line where this token ends: a token after a multi-line command
+	 * on that line is not first on its line. */
+	lx->last_line = lx->line;
+	return t;
 }
 
 bool lex_raw_until(struct lexer *lx, char close, const char **text, size_t *len)

@@ -132,7 +132,7 @@ static void c_next(struct cparse *c)
 	}
 	static const char *const ops[] = { "==", "!=", "<=", ">=", "//", "**", "<<", ">>",
 		                           "<",  ">",  "+",  "-",  "*",  "/",  "%",  "&",
-		                           "|",  "^",  "~",  "(",  ")",  ",",  NULL };
+		                           "=",  "|",  "^",  "~",  "(",  ")",  ",",  NULL };
 	for (size_t i = 0; ops[i]; i++) {
 		size_t n = strlen(ops[i]);
 		if (c->pos + n <= c->len && memcmp(c->s + c->pos, ops[i], n) == 0) {
@@ -411,6 +411,17 @@ static struct code_expr *or_test(struct cparse *c)
 	return e;
 }
 
+/* NAME = ... (not ==): looks ahead in the raw text past the current name. */
+static bool is_assignment(const struct cparse *c)
+{
+	if (c->kind != C_NAME || is_keyword(c))
+		return false;
+	size_t k = c->pos;
+	while (k < c->len && (c->s[k] == ' ' || c->s[k] == '\t'))
+		k++;
+	return k < c->len && c->s[k] == '=' && (k + 1 >= c->len || c->s[k + 1] != '=');
+}
+
 static void parse_statements(struct cparse *c, struct code_spec *cs)
 {
 	size_t cap = 0;
@@ -420,15 +431,25 @@ static void parse_statements(struct cparse *c, struct code_spec *cs)
 			c_next(c);
 		if (c->kind == C_END)
 			return;
-		if (!c_is(c, C_NAME, "assert"))
-			unsupported(c, "statement", "(only `assert` is supported)");
 		struct code_assert a = { 0 };
 		a.loc = c->loc;
-		c_next(c);
-		a.cond = or_test(c);
-		if (c_is(c, C_OP, ",")) {
+		if (is_assignment(c)) {
+			if (!supported_name(c->text, c->tlen) ||
+			    (c->tlen >= 5 && memcmp(c->text, "tcpi_", 5) == 0))
+				unsupported(c, "assignment to", "(only UPPER_CASE constants)");
+			a.assign = pstrndup(c->p, c->text, c->tlen);
 			c_next(c);
-			a.msg = or_test(c);
+			c_next(c); /* the '=' */
+			a.cond = or_test(c);
+		} else {
+			if (!c_is(c, C_NAME, "assert"))
+				unsupported(c, "statement", "(only `assert` and `NAME = ...`)");
+			c_next(c);
+			a.cond = or_test(c);
+			if (c_is(c, C_OP, ",")) {
+				c_next(c);
+				a.msg = or_test(c);
+			}
 		}
 		if (c->kind != C_EOS && c->kind != C_END)
 			unsupported(c, "construct", "");

@@ -88,6 +88,11 @@ static void parse_hex_blob(struct parser *p, struct tcp_option *o, size_t max, c
 	struct token *t = peek(p);
 	if ((t->kind != TOK_WORD && t->kind != TOK_INT) || t->is_hex)
 		return;
+	for (size_t i = 0; i < t->len; i++)
+		if (hexdig(t->text[i]) < 0) /* most likely a kernel selftest run without its -D */
+			parse_fail(p, t->loc,
+			           "%s `%.*s` is not a hex string (a missing -D define?)", what,
+			           (int)(t->len > 40 ? 40 : t->len), t->text);
 	if (t->len % 2)
 		parse_fail(p, t->loc, "%s is not a valid hex string (odd number of digits)", what);
 	if (t->len / 2 > max)
@@ -139,6 +144,8 @@ static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 	struct token t = next(p);
 	char buf[80];
 	o->loc = t.loc;
+	if (t.kind == TOK_ERROR) /* already reported */
+		longjmp(p->line_jmp, 1);
 	if (t.kind != TOK_WORD)
 		parse_fail(p, t.loc, "expected a TCP option, got %s",
 		           tok_desc(&t, buf, sizeof buf));
@@ -286,6 +293,7 @@ static uint8_t flag_bit(char c)
 static void parse_flags(struct parser *p, struct packet_spec *pk)
 {
 	struct token first = *peek(p);
+	pk->flags_loc = first.loc;
 	if (is_punct(&first, '-')) {
 		next(p);
 		pk->flags_text = "-";
@@ -335,6 +343,7 @@ static void parse_seq(struct parser *p, struct packet_spec *pk)
 	struct src_loc loc = t->loc;
 	if (t->kind != TOK_INT)
 		fail_expected(p, "a sequence range SEQ:END(LEN)");
+	pk->seq_loc = loc;
 	pk->seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP start sequence number");
 	expect_punct(p, ':', "`:` in SEQ:END(LEN)");
 	pk->end_seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP end sequence number");
@@ -369,18 +378,21 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 				parse_fail(p, loc, "`ack` given twice");
 			next(p);
 			pk->has_ack = true;
+			pk->ack_loc = loc;
 			pk->ack = (uint32_t)expect_uint(p, 0xffffffffu, "TCP ack sequence number");
 		} else if (is_word(t, "win")) {
 			if (pk->has_win)
 				parse_fail(p, loc, "`win` given twice");
 			next(p);
 			pk->has_win = true;
+			pk->win_loc = loc;
 			pk->win = (uint32_t)expect_uint(p, 0xffff, "TCP window value");
 		} else if (is_word(t, "urg")) {
 			if (pk->has_urg)
 				parse_fail(p, loc, "`urg` given twice");
 			next(p);
 			pk->has_urg = true;
+			pk->urg_loc = loc;
 			pk->urg = (uint16_t)expect_uint(p, 0xffff, "urg_ptr value");
 		} else {
 			break;
@@ -412,11 +424,9 @@ static void parse_icmp(struct parser *p, struct packet_spec *pk)
 {
 	next(p);
 	pk->proto = PROTO_ICMP;
-	struct token t = next(p);
-	if (t.kind != TOK_WORD) {
-		p->have_la = true, p->la = t;
+	if (peek(p)->kind != TOK_WORD)
 		fail_expected(p, "an ICMP type (`unreachable`, `echo_request`, ...)");
-	}
+	struct token t = next(p);
 	pk->icmp_type = pstrndup(p, t.text, t.len);
 	static const char *const kw[] = { "mtu", "id", NULL };
 	if (peek(p)->kind == TOK_WORD && !word_in(peek(p), kw)) {
@@ -453,6 +463,7 @@ struct packet_spec *parse_packet(struct parser *p)
 	struct packet_spec *pk = palloc(p, sizeof *pk);
 	struct token d = next(p);
 	pk->dir = d.ch == '<' ? DIR_INBOUND : DIR_OUTBOUND;
+	pk->loc = d.loc;
 	while (is_punct(peek(p), '(') || is_punct(peek(p), '['))
 		parse_ip_group(p, &pk->ip, pk->dir);
 	struct token *t = peek(p);

@@ -72,14 +72,21 @@ static struct expr *parse_string(struct parser *p)
 	struct token t = next(p);
 	const char *s = t.str;
 	size_t n = t.str_len;
-	/* "a" "b" is "ab", as in C and packetdrill. */
+	/* "a" "b" is "ab", as in C and packetdrill; the buffer doubles so a
+	 * long run of pieces stays linear. */
+	char *cat = NULL;
+	size_t cap = 0;
 	while (peek(p)->kind == TOK_STRING) {
 		struct token u = next(p);
-		char *cat = palloc(p, n + u.str_len + 1);
-		memcpy(cat, s, n);
+		if (n + u.str_len + 1 > cap) {
+			cap = 2 * (n + u.str_len + 1);
+			char *grown = palloc(p, cap);
+			memcpy(grown, s, n);
+			s = cat = grown;
+		}
 		memcpy(cat + n, u.str, u.str_len);
 		n += u.str_len;
-		s = cat;
+		cat[n] = '\0';
 	}
 	e->str = s;
 	e->str_len = n;

@@ -39,10 +39,8 @@ static const char *line_at(const char *src, size_t src_len, int line, size_t *le
 static void vdiag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt,
                   va_list ap)
 {
-	if (sev == DIAG_ERROR) {
+	if (sev == DIAG_ERROR)
 		p->errors++;
-		p->line_failed = true;
-	}
 	if (p->diags->count - p->diags_at_start >= p->max_diags) {
 		p->diags->dropped++;
 		if (sev == DIAG_ERROR)
@@ -239,12 +237,50 @@ uint64_t expect_uint(struct parser *p, uint64_t max, const char *what)
 
 /* ---- defines and annotations -------------------------------------------------- */
 
+/* Every word of the script is looked up, so defines sit in a hash table
+ * (open addressing, indexes into p->defs): a header of thousands of defines
+ * must not make the parse quadratic. */
+static size_t name_hash(const char *s, size_t n)
+{
+	size_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static size_t *def_slot(struct parser *p, const char *name, size_t len)
+{
+	size_t mask = p->cap_slots - 1;
+	for (size_t i = name_hash(name, len) & mask;; i = (i + 1) & mask) {
+		size_t *slot = &p->def_slots[i];
+		if (!*slot)
+			return slot;
+		const struct define *d = &p->defs[*slot - 1];
+		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+			return slot;
+	}
+}
+
 const struct define *find_define(struct parser *p, const char *name, size_t len)
 {
-	for (size_t i = 0; i < p->n_defs; i++)
-		if (strlen(p->defs[i].name) == len && memcmp(p->defs[i].name, name, len) == 0)
-			return &p->defs[i];
-	return NULL;
+	if (!p->cap_slots)
+		return NULL;
+	size_t *slot = def_slot(p, name, len);
+	return *slot ? &p->defs[*slot - 1] : NULL;
+}
+
+/* Slots hold index + 1 (0 is empty); at most half full. */
+static void index_define(struct parser *p, size_t index)
+{
+	if ((p->n_defs + 1) * 2 > p->cap_slots) {
+		size_t cap = p->cap_slots ? p->cap_slots * 2 : 64;
+		p->def_slots = palloc(p, cap * sizeof *p->def_slots);
+		p->cap_slots = cap;
+		for (size_t i = 0; i < p->n_defs; i++)
+			if (i != index)
+				*def_slot(p, p->defs[i].name, strlen(p->defs[i].name)) = i + 1;
+	}
+	*def_slot(p, p->defs[index].name, strlen(p->defs[index].name)) = index + 1;
 }
 
 static void add_define(struct parser *p, const char *nv, size_t len, struct src_loc loc,
@@ -280,6 +316,8 @@ static void add_define(struct parser *p, const char *nv, size_t len, struct src_
 	d->value = pstrndup(p, val, vlen);
 	d->loc = loc;
 	d->from_command_line = cmdline;
+	if (!old)
+		index_define(p, (size_t)(d - p->defs));
 }
 
 void add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
@@ -371,8 +409,9 @@ static void check_time_use(struct parser *p, const struct event *ev)
 	if (ev->time.form == TIME_RANGE && !outbound && ev->kind != EVENT_SYSCALL)
 		parse_fail(p, ev->time.loc,
 		           "event time range can only be used with outbound packets and syscalls");
+	/* packetdrill reads END on the same base as START (run.c adds the
+	 * relative offset to both), so the two compare directly. */
 	if (ev->kind == EVENT_SYSCALL && ev->syscall->blocking && ev->time.form == TIME_POINT &&
-	    ev->syscall->end.relative == ev->time.start.relative &&
 	    ev->syscall->end.usecs < ev->time.start.usecs)
 		parse_fail(p, ev->syscall->end.loc, "blocking call ends before it starts");
 }
@@ -452,7 +491,6 @@ static void parse_script(struct parser *p)
 	for (;;) {
 		if (p->errors && p->diags->count - p->diags_at_start >= p->max_diags)
 			return;
-		p->line_failed = false;
 		struct token *t = peek(p);
 		p->event_line = t->loc.line;
 		if (t->kind == TOK_EOF)
@@ -520,10 +558,31 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 		if (opts->defines[i])
 			add_define(p, opts->defines[i], strlen(opts->defines[i]), cl, true);
 	parse_script(p);
+	if (!p->errors && p->script->n_events == 0)
+		parser_diag(p, DIAG_WARNING, (struct src_loc){ p->file, 1, 1 },
+		            "script has no events");
 }
+
+static int parse_buffer(const char *name, const char *text, size_t len,
+                        const struct lang_options *opts, struct script **out,
+                        struct diag_list *diags);
 
 int lang_parse_buffer(const char *name, const char *text, size_t len,
                       const struct lang_options *opts, struct script **out, struct diag_list *diags)
+{
+	/* A caller that only wants a yes/no (a fuzz target) may pass NULLs. */
+	struct diag_list scratch;
+	struct script *s = NULL;
+	diag_list_init(&scratch);
+	int r = parse_buffer(name, text, len, opts, out ? out : &s, diags ? diags : &scratch);
+	script_free(s);
+	diag_list_free(&scratch);
+	return r;
+}
+
+static int parse_buffer(const char *name, const char *text, size_t len,
+                        const struct lang_options *opts, struct script **out,
+                        struct diag_list *diags)
 {
 	static const struct lang_options no_opts;
 	if (!opts)

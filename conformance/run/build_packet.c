@@ -148,9 +148,101 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 	return (int)n;
 }
 
+/* An IP header (no options) from `src` to `dst`; returns its length. */
+static size_t ip_header(uint8_t *b, bool v6, const struct synack_addr *src,
+                        const struct synack_addr *dst, uint8_t proto, size_t payload, uint8_t ttl)
+{
+	if (v6) {
+		put32(b, 6u << 28);
+		put16(b + 4, (uint32_t)payload);
+		b[6] = proto;
+		b[7] = ttl;
+		memcpy(b + 8, src->bytes, 16);
+		memcpy(b + 24, dst->bytes, 16);
+		return 40;
+	}
+	b[0] = 0x45;
+	put16(b + 2, (uint32_t)(20 + payload));
+	b[8] = ttl;
+	b[9] = proto;
+	memcpy(b + 12, src->bytes, 4);
+	memcpy(b + 16, dst->bytes, 4);
+	put16(b + 10, (uint16_t)~run_csum_fold(run_csum_add(0, b, 20)));
+	return 20;
+}
+
+/* ICMPv4 type/code -> ICMPv6 (RFC 4443): unreachable codes, frag_needed is
+ * Packet Too Big, time exceeded and parameter problem keep their codes. */
+static void icmp6_numbers(uint8_t t4, uint8_t c4, uint8_t *t6, uint8_t *c6)
+{
+	*c6 = c4;
+	if (t4 == 3 && c4 == 4) {
+		*t6 = 2;
+		*c6 = 0;
+	} else if (t4 == 3) {
+		*t6 = 1;
+		*c6 = c4 == 3 ? 4 : c4 == 1 ? 3 : (c4 == 9 || c4 == 10 || c4 == 13) ? 1 : 0;
+	} else if (t4 == 11) {
+		*t6 = 3;
+	} else {
+		*t6 = 4;
+	}
+}
+
+/* An ICMP error quoting the TCP segment the stack sent (seq relative to its
+ * ISN, like an outbound line): the stack finds its connection from it. */
+static size_t build_icmp(const struct run_pkt *p, const struct run_conn *c, uint8_t *buf,
+                         size_t cap)
+{
+	bool v6 = c->local.family == 6;
+	size_t iph = v6 ? 40 : 20;
+	size_t quoted = iph + 20; /* the original IP header and TCP header */
+	size_t total = iph + 8 + quoted;
+	if (total > cap)
+		return 0;
+	memset(buf, 0, total);
+	ip_header(buf, v6, &c->remote, &c->local, v6 ? 58 : 1, 8 + quoted, 64);
+	uint8_t *icmp = buf + iph;
+	if (v6)
+		icmp6_numbers(p->icmp_type, p->icmp_code, &icmp[0], &icmp[1]);
+	else {
+		icmp[0] = p->icmp_type;
+		icmp[1] = p->icmp_code;
+	}
+	if (p->has_mtu) {
+		if (v6)
+			put32(icmp + 4, p->mtu);
+		else
+			put16(icmp + 6, p->mtu);
+	}
+	uint8_t *q = icmp + 8;
+	ip_header(q, v6, &c->local, &c->remote, 6, 20 + p->len, 64);
+	uint8_t *t = q + iph;
+	put16(t, c->lport);
+	put16(t + 2, c->rport);
+	put32(t + 4, p->seq + run_conn_local_off(c));
+	t[12] = 5 << 4;
+	t[13] = SYNACK_TH_ACK;
+	uint32_t sum = 0;
+	if (v6) {
+		sum = run_csum_add(sum, c->remote.bytes, 16);
+		sum = run_csum_add(sum, c->local.bytes, 16);
+		sum += (uint32_t)(8 + quoted) + 58;
+	}
+	sum = run_csum_add(sum, icmp, 8 + quoted);
+	put16(icmp + 2, (uint16_t)~run_csum_fold(sum));
+	return total;
+}
+
 size_t run_build_inbound(const struct run_pkt *p, const struct run_conn *c, uint8_t *buf,
                          size_t cap, char *why, size_t whycap)
 {
+	if (p->proto == RUN_PROTO_ICMP) {
+		size_t n = build_icmp(p, c, buf, cap);
+		if (!n)
+			snprintf(why, whycap, "ICMP packet too big");
+		return n;
+	}
 	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3, 0 };
 	bool v6 = c->local.family == 6;
 	size_t iph = v6 ? 40 : 20;

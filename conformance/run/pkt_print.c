@@ -107,6 +107,13 @@ static void opt_format(struct out *o, const struct run_opt *op)
 void run_pkt_format(const struct run_pkt *p, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
+	if (p->proto == RUN_PROTO_ICMP) {
+		put(&o, "icmp type %u code %u", p->icmp_type, p->icmp_code);
+		if (p->has_mtu)
+			put(&o, " mtu %u", p->mtu);
+		put(&o, " [%u:%u(%u)]", p->seq, p->seq + p->len, p->len);
+		return;
+	}
 	char flags[12];
 	if (cap)
 		buf[0] = '\0';

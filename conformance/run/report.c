@@ -40,15 +40,22 @@ static size_t recent_start(const struct run_trace *t)
 void run_report_human(FILE *f, const struct run_result *res)
 {
 	const struct run_failure *x = &res->fail;
-	if (x->line)
+	/* "unsupported: ..." reads like the parser's diagnostics:
+	 * file:line:col: unsupported: what. */
+	bool unsupported = strncmp(x->message, "unsupported:", 12) == 0;
+	if (x->line && unsupported)
+		fprintf(f, "%s:%d:%d: %s\n", x->path, x->line, x->col, x->message);
+	else if (x->line)
 		fprintf(f, "%s:%d: error: %s\n", x->path, x->line, x->message);
+	else if (unsupported)
+		fprintf(f, "%s: %s\n", x->path, x->message);
 	else
 		fprintf(f, "%s: error: %s\n", x->path, x->message);
 	if (x->source[0])
 		fprintf(f, "  %5d | %s\n", x->line, x->source);
 	if (x->expected[0]) {
 		fprintf(f, "  expected: %s", x->expected);
-		if (x->has_times) {
+		if (x->has_times && x->expected_us >= 0) {
 			fputs("  at ", f);
 			print_time(f, x->expected_us);
 			fputs(" (+/- ", f);
@@ -85,7 +92,9 @@ void run_report_yaml(FILE *f, const struct run_result *res, int indent)
 {
 	const struct run_failure *x = &res->fail;
 	char at[300];
-	if (x->line)
+	if (x->line && x->col && strncmp(x->message, "unsupported:", 12) == 0)
+		snprintf(at, sizeof at, "%s:%d:%d", x->path, x->line, x->col);
+	else if (x->line)
 		snprintf(at, sizeof at, "%s:%d", x->path, x->line);
 	else
 		snprintf(at, sizeof at, "%s", x->path);
@@ -117,7 +126,7 @@ void run_report_yaml(FILE *f, const struct run_result *res, int indent)
 		run_yaml_quote(f, x->actual[0] ? x->actual : "(nothing)");
 		fputc('\n', f);
 	}
-	if (x->has_times) {
+	if (x->has_times && x->expected_us >= 0) {
 		pad(f, indent);
 		fputs("  expected_time: ", f);
 		print_time(f, x->expected_us);
@@ -126,6 +135,8 @@ void run_report_yaml(FILE *f, const struct run_result *res, int indent)
 		fputs("  tolerance: ", f);
 		print_time(f, x->tolerance_us);
 		fputc('\n', f);
+	}
+	if (x->has_times) {
 		if (x->actual_us >= 0) {
 			pad(f, indent);
 			fputs("  actual_time: ", f);

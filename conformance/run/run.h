@@ -24,7 +24,7 @@ enum run_status {
 
 /* Why a run failed, with everything a reader needs not to rerun it. */
 struct run_failure {
-	const char *path;
+	char path[256];     /* a copy: reports outlive the script */
 	int line, col;      /* 0: not tied to a line (stack start, timeout) */
 	char source[256];   /* the script line as written */
 	char message[320];  /* "outbound packet: seq: expected 1, got 101" */
@@ -49,6 +49,7 @@ struct run_result {
 	int n_steps, cap_steps;
 	struct run_trace trace;
 	uint64_t end_us; /* the stack's clock when the run ended */
+	char notes[512]; /* stack_ops.notes at the end of the run ("" when none) */
 	double wall_s;
 };
 

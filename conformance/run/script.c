@@ -126,10 +126,13 @@ void run_script_scan_annotations(struct run_script *s, const char *src)
 	}
 }
 
-/* "engine:rfc" is the engine stack with a profile: annotations name stacks
- * ("engine", "linux"), so compare up to the colon. */
+/* "engine:rfc" is the engine stack with a profile. An annotation naming a
+ * stack ("engine") covers all its profiles; one naming a profile
+ * ("engine:rfc") only that one. */
 static bool same_stack(const char *a, size_t alen, const char *stack)
 {
+	if (memchr(a, ':', alen))
+		return alen == strlen(stack) && strncmp(a, stack, alen) == 0;
 	size_t slen = strcspn(stack, ":");
 	return alen == slen && strncmp(a, stack, slen) == 0;
 }

@@ -68,8 +68,19 @@ enum run_ecn {
 
 #define RUN_MAX_OPTS 40
 
+enum run_proto {
+	RUN_PROTO_TCP,
+	RUN_PROTO_ICMP, /* inbound only: an ICMP error quoting the stack's TCP segment */
+};
+
 struct run_pkt {
 	bool outbound;
+	enum run_proto proto;
+	/* ICMP: ICMPv4 type and code (translated for IPv6 when built), the
+	 * next-hop MTU, and the quoted segment in seq/len (relative). */
+	uint8_t icmp_type, icmp_code;
+	bool has_mtu;
+	uint32_t mtu;
 	uint8_t flags;     /* SYNACK_TH_* */
 	uint32_t seq, len; /* SEQ:END(LEN): end = seq + len */
 	bool has_ack;

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 static const uint8_t zeros[65536];
 
@@ -321,6 +322,9 @@ int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fd
 		c->op = STACK_EPOLL_WAIT;
 		c->a[0] = int_arg(sc, 2, 1);
 		c->a[1] = int_arg(sc, 3, 0);
+		c->out_cap = c->a[0] > 0 && c->a[0] < 1024
+		                 ? (size_t)c->a[0] * sizeof(struct epoll_event)
+		                 : sizeof(struct epoll_event);
 	} else {
 		return unsupported(why, cap, "syscall", n);
 	}
@@ -375,6 +379,17 @@ static bool check_outputs(const struct run_syscall *sc, const struct stack_call 
 		snprintf(why, cap, "ioctl value: expected [%lld], got [%d]", sc->args[2].ival,
 		         out_int(c));
 		return false;
+	}
+	if (c->op == STACK_EPOLL_WAIT && c->ret > 0 && sc->nargs > 1) {
+		/* {events=..., fd=...}: the first ready event. */
+		const struct run_arg *ev = field(&sc->args[1], "events");
+		struct epoll_event e;
+		memcpy(&e, c->out, sizeof e);
+		if (ev && ev->kind == RUN_ARG_INT && (uint32_t)ev->ival != e.events) {
+			snprintf(why, cap, "epoll_wait events: expected 0x%llx, got 0x%x", ev->ival,
+			         e.events);
+			return false;
+		}
 	}
 	if (c->op == STACK_POLL) {
 		const struct run_arg *l = &sc->args[0];

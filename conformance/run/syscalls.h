@@ -35,6 +35,11 @@ struct run_sockaddrs {
 	socklen_t bind_len, connect_len;
 };
 
+/* bind()'s local address and bind port, connect()'s remote address and
+ * connect port, as AF_INET or AF_INET6 (IPv4-mapped for ipv4-mapped-ipv6). */
+void run_sockaddrs_make(const struct run_config *cfg, const struct synack_addr *local,
+                        const struct synack_addr *remote, struct run_sockaddrs *a);
+
 /* Returns 0, or -1 with "unsupported: ..." in why. */
 int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fds,
                         const struct run_sockaddrs *addrs, struct stack_call *call, char *why,

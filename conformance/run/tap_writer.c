@@ -68,6 +68,13 @@ void run_tap_point(FILE *f, int num, const char *name, const struct run_result *
 	fputc('\n', f);
 	if (r->status == RUN_FAIL)
 		run_report_yaml(f, r, 0);
+	/* The stack's notes (a sysctl the host refused ...) as comments. */
+	for (const char *p = r->notes; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			fprintf(f, "# %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 	fflush(f);
 }
 

@@ -109,7 +109,7 @@ static struct run_failure *fail(struct exec *x, const struct run_event *ev, cons
 	x->failed = true;
 	struct run_failure *f = &x->res->fail;
 	x->res->status = RUN_FAIL;
-	f->path = x->s->path;
+	snprintf(f->path, sizeof f->path, "%s", x->s->path ? x->s->path : "");
 	if (ev) {
 		f->line = ev->line;
 		f->col = ev->col;
@@ -206,6 +206,26 @@ static void fail_unexpected(struct exec *x, const struct run_event *ev)
 		snprintf(f->expected, sizeof f->expected, "(next script event) %s", ev->text);
 }
 
+/* A script line without its leading time: "accept(3, ..., ...) = 4". */
+static const char *skip_time(const char *line)
+{
+	const char *p = line + strspn(line, " \t");
+	if (*p == '+' || *p == '*' || (*p >= '0' && *p <= '9') || *p == '.') {
+		p += strcspn(p, " \t");
+		p += strspn(p, " \t");
+	}
+	return p;
+}
+
+/* The expected call in script syntax: the parser's printer when the script
+ * came from the parser, else the line without its time. */
+static const char *expected_call(const struct run_event *ev)
+{
+	if (ev->expected_text)
+		return ev->expected_text;
+	return ev->text ? skip_time(ev->text) : ev->sys.name;
+}
+
 /* ---- blocking calls ---------------------------------------------------------- */
 
 static void check_call_result(struct exec *x, const struct run_event *ev, struct stack_call *c,
@@ -218,15 +238,14 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	              was_pending ? c->done_us : now_us(x), ev->line, NULL, 0, "%s%s", call, res);
 	if (!run_syscall_check(&ev->sys, c, &x->fds, why, sizeof why)) {
 		struct run_failure *f = fail(x, ev, "%s", why);
-		const char *eq = ev->text ? strstr(ev->text, call) : NULL;
-		snprintf(f->expected, sizeof f->expected, "%s", eq ? eq : call);
+		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		return;
 	}
 	if (w && !run_window_contains(w, (int64_t)c->done_us)) {
 		struct run_failure *f = fail(x, ev, "timing error: %s returned at %.6f s",
 		                             ev->sys.name, (double)c->done_us / 1e6);
-		snprintf(f->expected, sizeof f->expected, "%s", ev->text ? ev->text : call);
+		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		set_times(f, w, (int64_t)c->done_us);
 		return;
@@ -332,10 +351,14 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 			const struct pending_call *p = &x->pend[i];
 			if (p->w.hi < now) {
 				struct run_failure *f =
-				    fail(x, p->ev, "blocking call %s did not return in time",
-				         p->ev->sys.name);
+				    p->ev->time.blocking
+				        ? fail(x, p->ev, "blocking call %s did not return in time",
+				               p->ev->sys.name)
+				        : fail(x, p->ev,
+				               "%s blocked: without `...` it must return at once",
+				               p->ev->sys.name);
 				snprintf(f->expected, sizeof f->expected, "%s",
-				         p->ev->text ? p->ev->text : p->ev->sys.name);
+				         expected_call(p->ev));
 				set_times(f, &p->w, -1);
 				return;
 			}
@@ -458,7 +481,11 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 	if ((ev->pkt.flags & SYNACK_TH_ACK) && !(ev->pkt.flags & SYNACK_TH_SYN))
 		c->peer_acked = true;
 	char text[480];
-	run_pkt_format(&ev->pkt, text, sizeof text);
+	if (ev->expected_text)
+		snprintf(text, sizeof text, "%s",
+		         ev->expected_text + (ev->expected_text[0] == '<' ? 2 : 0));
+	else
+		run_pkt_format(&ev->pkt, text, sizeof text);
 	run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s", text);
 	struct stack_error err = { 0 };
 	if (x->ops->inject(x->st, buf, len, &err) < 0)
@@ -497,12 +524,12 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	}
 	if (st == STACK_CALL_DONE) {
 		/* A call the script marked blocking must still return at its
-		 * end time; one that returns at once is checked now. */
-		struct run_window w =
-		    run_window_make(x->cfg, ev->time.blocking ? end : start,
-		                    ev->time.blocking ? end : start, x->last_script_us, false);
+		 * end time. One that did not block is not timed: how long a
+		 * real kernel takes to run it is not the script's business
+		 * (packetdrill times only blocking calls' returns). */
+		struct run_window w = run_window_make(x->cfg, end, end, x->last_script_us, false);
 		c->done_us = now_us(x);
-		check_call_result(x, ev, c, &w, false);
+		check_call_result(x, ev, c, ev->time.blocking ? &w : NULL, false);
 		free(c);
 		return;
 	}
@@ -585,8 +612,7 @@ static void run_event(struct exec *x, const struct run_event *ev)
 	bool outbound = ev->kind == RUN_EV_PACKET && ev->pkt.outbound;
 
 	if (ev->kind == RUN_EV_UNSUPPORTED) {
-		fail(x, ev, "%s:%d:%d: unsupported: %s", x->s->path, ev->line, ev->col,
-		     ev->unsupported ? ev->unsupported : "construct");
+		fail(x, ev, "unsupported: %s", ev->unsupported ? ev->unsupported : "construct");
 		return;
 	}
 	if (outbound) {
@@ -638,66 +664,6 @@ static void finish(struct exec *x)
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-static int parse_addr(const char *s, int family, struct synack_addr *a)
-{
-	memset(a, 0, sizeof *a);
-	a->family = (uint8_t)family;
-	return inet_pton(family == 6 ? AF_INET6 : AF_INET, s, a->bytes) == 1 ? 0 : -1;
-}
-
-int run_stack_config(const struct run_config *cfg, const char *profile, struct stack_config *out,
-                     char *why, size_t cap)
-{
-	memset(out, 0, sizeof *out);
-	bool v6 = cfg->ip_version == RUN_IPV6;
-	int fam = v6 ? 6 : 4;
-	const char *l = cfg->local_ip[0] ? cfg->local_ip : v6 ? "fd3d:fa7b:d17d::1" : "192.168.0.1";
-	const char *r = cfg->remote_ip[0] ? cfg->remote_ip : v6 ? "2001:db8::1" : "192.0.2.1";
-	if (parse_addr(l, fam, &out->local_ip) < 0 || parse_addr(r, fam, &out->remote_ip) < 0) {
-		snprintf(why, cap, "bad address: --local_ip=%s --remote_ip=%s", l, r);
-		return -1;
-	}
-	out->ip_version = (int)cfg->ip_version;
-	out->mtu = cfg->mtu ? cfg->mtu : 1500;
-	out->profile = profile;
-	out->seed = cfg->seed;
-	out->verbose = cfg->verbose;
-	return 0;
-}
-
-static void make_sockaddrs(struct exec *x)
-{
-	struct run_sockaddrs *a = &x->addrs;
-	memset(a, 0, sizeof *a);
-	const struct synack_addr *addr[2] = { &x->local, &x->remote };
-	uint16_t port[2] = { x->cfg->bind_port, x->cfg->connect_port };
-	struct sockaddr_storage *ss[2] = { &a->bind_addr, &a->connect_addr };
-	socklen_t *len[2] = { &a->bind_len, &a->connect_len };
-	a->domain = x->cfg->ip_version == RUN_IPV4 ? AF_INET : AF_INET6;
-	for (int i = 0; i < 2; i++) {
-		if (a->domain == AF_INET) {
-			struct sockaddr_in sin = { .sin_family = AF_INET,
-				                   .sin_port = htons(port[i]) };
-			memcpy(&sin.sin_addr, addr[i]->bytes, 4);
-			memcpy(ss[i], &sin, sizeof sin);
-			*len[i] = sizeof sin;
-		} else {
-			struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
-				                   .sin6_port = htons(port[i]) };
-			if (addr[i]->family == 6) {
-				memcpy(&s6.sin6_addr, addr[i]->bytes, 16);
-			} else {
-				/* IPv4-mapped IPv6 (RFC 4291 2.5.5.2). */
-				s6.sin6_addr.s6_addr[10] = 0xff;
-				s6.sin6_addr.s6_addr[11] = 0xff;
-				memcpy(&s6.sin6_addr.s6_addr[12], addr[i]->bytes, 4);
-			}
-			memcpy(ss[i], &s6, sizeof s6);
-			*len[i] = sizeof s6;
-		}
-	}
-}
-
 void run_execute(const struct run_script *s, const struct stack_ops *ops, const char *profile,
                  struct run_result *res)
 {
@@ -709,7 +675,7 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 		free(x);
 		free(sev);
 		res->status = RUN_FAIL;
-		res->fail.path = s->path;
+		snprintf(res->fail.path, sizeof res->fail.path, "%s", s->path ? s->path : "");
 		snprintf(res->fail.message, sizeof res->fail.message, "out of memory");
 		return;
 	}
@@ -742,7 +708,7 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 	if (x->st) {
 		x->local = scfg.local_ip;
 		x->remote = scfg.remote_ip;
-		make_sockaddrs(x);
+		run_sockaddrs_make(&s->cfg, &x->local, &x->remote, &x->addrs);
 		for (int i = 0; i < s->n_commands && !x->failed; i++)
 			command_event(x, NULL, s->commands[i]);
 		x->t0 = ops->now(x->st);
@@ -753,6 +719,10 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 		res->end_us = now_us(x);
 		for (int i = 0; i < x->npend; i++)
 			x->pend[i].done = true;
+		if (ops->notes) {
+			const char *n = ops->notes(x->st);
+			snprintf(res->notes, sizeof res->notes, "%s", n ? n : "");
+		}
 		/* Stop before freeing pending calls: a stack may still hold them. */
 		ops->stop(x->st);
 		reap_pending(x);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "stacks/stack.h"
@@ -27,6 +28,21 @@
 #define MAX_FDS            1024
 #define MAX_PARKED         64
 #define MAX_PENDING_EVENTS 4096
+/* epoll instances live in this layer (the engine has none), numbered far
+ * above the engine's descriptors so the two never collide. */
+#define EPOLL_BASE  100000
+#define MAX_EPOLLS  16
+#define EPOLL_WATCH 64
+
+struct epoll_inst {
+	bool used;
+	int n;
+	struct {
+		int fd;
+		uint32_t events;
+		uint64_t data;
+	} w[EPOLL_WATCH];
+};
 
 struct queued {
 	enum stack_event_kind kind;
@@ -52,7 +68,85 @@ struct stack {
 	struct parked parked[MAX_PARKED];
 	int nparked;
 	bool overflow;
+	struct epoll_inst ep[MAX_EPOLLS];
 };
+
+static struct epoll_inst *epoll_of(struct stack *s, int fd)
+{
+	int i = fd - EPOLL_BASE;
+	return i >= 0 && i < MAX_EPOLLS && s->ep[i].used ? &s->ep[i] : NULL;
+}
+
+/* epoll_create / epoll_ctl / epoll_wait, level-triggered, on synack_poll. */
+static long epoll_op(struct stack *s, struct stack_call *c, bool *wait)
+{
+	*wait = false;
+	if (c->op == STACK_EPOLL_CREATE) {
+		for (int i = 0; i < MAX_EPOLLS; i++)
+			if (!s->ep[i].used) {
+				memset(&s->ep[i], 0, sizeof s->ep[i]);
+				s->ep[i].used = true;
+				return EPOLL_BASE + i;
+			}
+		return -EMFILE;
+	}
+	struct epoll_inst *ep = epoll_of(s, c->fd);
+	if (!ep)
+		return -EBADF;
+	if (c->op == STACK_EPOLL_CTL) {
+		int fd = (int)c->a[1];
+		if (synack_poll(s->st, fd) == -EBADF)
+			return -EBADF;
+		int k = -1;
+		for (int i = 0; i < ep->n; i++)
+			if (ep->w[i].fd == fd)
+				k = i;
+		switch (c->a[0]) {
+		case EPOLL_CTL_ADD:
+			if (k >= 0)
+				return -EEXIST;
+			if (ep->n == EPOLL_WATCH)
+				return -ENOSPC;
+			ep->w[ep->n].fd = fd;
+			ep->w[ep->n].events = (uint32_t)c->a[2];
+			ep->w[ep->n].data = (uint64_t)fd;
+			ep->n++;
+			return 0;
+		case EPOLL_CTL_MOD:
+			if (k < 0)
+				return -ENOENT;
+			ep->w[k].events = (uint32_t)c->a[2];
+			return 0;
+		case EPOLL_CTL_DEL:
+			if (k < 0)
+				return -ENOENT;
+			ep->w[k] = ep->w[--ep->n];
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	/* EPOLL_WAIT */
+	int max = (int)c->a[0];
+	if (max <= 0)
+		return -EINVAL;
+	size_t cap = c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out;
+	int ready = 0;
+	for (int i = 0; i < ep->n && ready < max; i++) {
+		int m = synack_poll(s->st, ep->w[i].fd);
+		uint32_t ev = m < 0 ? 0 : (uint32_t)m & (ep->w[i].events | EPOLLERR | EPOLLHUP);
+		if (!ev)
+			continue;
+		struct epoll_event e = { .events = ev, .data.u64 = ep->w[i].data };
+		if ((size_t)(ready + 1) * sizeof e <= cap)
+			memcpy(c->out + (size_t)ready * sizeof e, &e, sizeof e);
+		ready++;
+	}
+	c->out_len = (size_t)ready * sizeof(struct epoll_event);
+	if (!ready && c->a[1] != 0)
+		*wait = true;
+	return ready;
+}
 
 /* ---- the event queue ------------------------------------------------------------ */
 
@@ -241,7 +335,21 @@ static bool attempt(struct stack *s, struct stack_call *c, bool first)
 		if (r == -EAGAIN && may_wait && !(c->a[0] & MSG_DONTWAIT))
 			return false;
 		break;
+	case STACK_EPOLL_CREATE:
+	case STACK_EPOLL_CTL:
+	case STACK_EPOLL_WAIT: {
+		bool wait;
+		r = epoll_op(s, c, &wait);
+		if (wait)
+			return false;
+		break;
+	}
 	case STACK_CLOSE:
+		if (epoll_of(s, c->fd)) {
+			s->ep[c->fd - EPOLL_BASE].used = false;
+			r = 0;
+			break;
+		}
 		r = synack_close(st, c->fd);
 		if (r == 0 && c->fd >= 0 && c->fd < MAX_FDS)
 			s->nonblock[c->fd] = false;
@@ -344,10 +452,6 @@ static int engine_call(struct stack *s, struct stack_call *c, struct stack_error
 		snprintf(err->msg, sizeof err->msg, "engine: cannot allocate the stack");
 		return -1;
 	}
-	if (c->op == STACK_EPOLL_CREATE || c->op == STACK_EPOLL_CTL || c->op == STACK_EPOLL_WAIT) {
-		snprintf(err->msg, sizeof err->msg, "unsupported: epoll on stack engine");
-		return -1;
-	}
 	bool done = attempt(s, c, true);
 	if (!done) {
 		if (s->nparked == MAX_PARKED) {
@@ -358,6 +462,8 @@ static int engine_call(struct stack *s, struct stack_call *c, struct stack_error
 		uint64_t deadline = SYNACK_NEVER;
 		if (c->op == STACK_POLL && c->a[0] > 0)
 			deadline = s->now + (uint64_t)c->a[0] * 1000;
+		if (c->op == STACK_EPOLL_WAIT && c->a[1] > 0)
+			deadline = s->now + (uint64_t)c->a[1] * 1000;
 		s->parked[s->nparked++] = (struct parked){ c, deadline };
 	}
 	/* A call can unblock another (a write wakes nobody here, but a close
@@ -418,6 +524,15 @@ static int engine_inject(struct stack *s, const uint8_t *pkt, size_t len, struct
 		snprintf(err->msg, sizeof err->msg, "engine: cannot allocate the stack");
 		return -1;
 	}
+	/* The engine is TCP only: an ICMP error it would silently drop must
+	 * not let a script that depends on it pass or fail for the wrong
+	 * reason. */
+	uint8_t proto = len > 9 && pkt[0] >> 4 == 4 ? pkt[9] : len > 6 ? pkt[6] : 0;
+	if (proto != IPPROTO_TCP) {
+		snprintf(err->msg, sizeof err->msg, "unsupported: %s packets on stack engine",
+		         proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ? "icmp" : "non-TCP");
+		return -1;
+	}
 	synack_input(s->st, s->now, pkt, len);
 	retry(s);
 	return 0;
@@ -431,6 +546,21 @@ static int one_command(struct stack *s, const char *cmd, struct stack_error *err
 	char buf[1024];
 	snprintf(buf, sizeof buf, "%.1000s", cmd);
 	char *p = buf + strspn(buf, " \t");
+	/* `echo V > /proc/sys/net/ipv4/tcp_X`: older scripts' way to sysctl. */
+	if (strncmp(p, "echo ", 5) == 0) {
+		char *gt = strchr(p, '>');
+		char *path = gt ? gt + 1 + strspn(gt + 1, " \t") : NULL;
+		if (path && strncmp(path, "/proc/sys/", 10) == 0) {
+			*gt = '\0';
+			char conv[1024];
+			char *v = p + 5;
+			size_t n = strlen(v);
+			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				v[--n] = '\0';
+			snprintf(conv, sizeof conv, "sysctl %.400s=%.400s", path + 10, v);
+			return one_command(s, conv, err);
+		}
+	}
 	if (strncmp(p, "sysctl", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) {
 		snprintf(err->msg, sizeof err->msg, "unsupported: command `%.200s` on stack engine",
 		         p);

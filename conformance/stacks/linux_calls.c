@@ -64,7 +64,9 @@ static void own_fd(int fd, bool owned)
 
 void lx_calls_set_cc_fallback(const char *cc)
 {
+	pthread_mutex_lock(&fd_lock);
 	snprintf(cc_fallback, sizeof(cc_fallback), "%s", cc ? cc : "");
+	pthread_mutex_unlock(&fd_lock);
 }
 
 /* ---- TCP_INFO -------------------------------------------------------------- */
@@ -193,9 +195,13 @@ static void after_socket(struct stack_call *c)
 	int type = (int)c->a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	bool tcp = type == SOCK_STREAM && (c->a[2] == 0 || c->a[2] == IPPROTO_TCP) &&
 	           (c->a[0] == AF_INET || c->a[0] == AF_INET6);
-	if (tcp && cc_fallback[0])
-		(void)setsockopt((int)c->ret, IPPROTO_TCP, TCP_CONGESTION, cc_fallback,
-		                 (socklen_t)strlen(cc_fallback));
+	char cc[sizeof(cc_fallback)];
+	pthread_mutex_lock(&fd_lock);
+	memcpy(cc, cc_fallback, sizeof(cc));
+	pthread_mutex_unlock(&fd_lock);
+	if (tcp && cc[0])
+		(void)setsockopt((int)c->ret, IPPROTO_TCP, TCP_CONGESTION, cc,
+		                 (socklen_t)strlen(cc));
 }
 
 static bool needs_fd(enum stack_op op)

@@ -194,8 +194,11 @@ static void handle(struct lx_wire *w, const struct lx_msg *m, const uint8_t *pay
 		start_call(m->id, payload, m->len);
 		break;
 	case LX_COMMAND: {
-		int rc = lx_command_run(payload ? (const char *)payload : "", err, sizeof(err));
-		reply(LX_REPLY, rc == 0 ? 0 : -1, rc == 0 ? NULL : err);
+		char note[256];
+		int rc = lx_command_run(payload ? (const char *)payload : "", err, sizeof(err),
+		                        note, sizeof(note));
+		/* On success the payload is a note for stack_ops.notes. */
+		reply(LX_REPLY, rc == 0 ? 0 : -1, rc == 0 ? note : err);
 		break;
 	}
 	default:

@@ -72,10 +72,14 @@ int lx_sysctl_read(const char *name, char *buf, size_t cap);
  * tcp_congestion_control sets *cc_fallback (the calls then set TCP_CONGESTION
  * per socket) and appends a line to notes. Returns 0 or -1 with err. */
 int lx_sysctl_pin_defaults(bool *cc_fallback, char *notes, size_t notes_cap, char *err, size_t cap);
-/* `/bin/sh -c cmd` in the child's namespace, PACKETDRILL_PID set. Returns
- * the exit status (0 = success) or -1 with err. */
-int lx_command_run(const char *cmd, char *err, size_t cap);
-/* Kills whatever the commands left running in the background. */
+
+/* ---- linux_command.c: runs in the child ---------------------------------- */
+/* `/bin/sh -c cmd` in the child's namespace, PACKETDRILL_PID set; plain
+ * `sysctl key=value` writes done directly. Returns 0 (note may say what was
+ * done instead, e.g. a congestion-control fallback), the exit status, or -1,
+ * with err filled on failure. */
+int lx_command_run(const char *cmd, char *err, size_t cap, char *note, size_t note_cap);
+/* Kills and reaps whatever the commands left running in the namespace. */
 void lx_command_cleanup(void);
 
 /* ---- linux_wire.c: runs in the child ------------------------------------- */
@@ -93,7 +97,8 @@ int lx_wire_drain(struct lx_wire *w,
 /* ---- linux_calls.c: runs in the child ------------------------------------ */
 /* Executes one call synchronously on real sockets; thread-safe. */
 void lx_call_exec(struct stack_call *c);
-/* Set once at start when the congestion-control sysctl was refused. */
+/* The congestion control set with TCP_CONGESTION on every TCP socket the
+ * script creates, because the namespace refused the sysctl; NULL: none. */
 void lx_calls_set_cc_fallback(const char *cc);
 /* Descriptors the stack itself uses (capture, control socket …): never
  * reachable from a script, so a script's close(5) can't break the stack. */

@@ -64,7 +64,7 @@ struct stack {
 	bool have_reply;
 	int32_t reply_status;
 	char reply_msg[256];
-	char notes[512];
+	char notes[2048];
 };
 
 static uint64_t to_us(const struct stack *s, int64_t mono_ns)
@@ -452,7 +452,14 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 		snprintf(err->msg, sizeof(err->msg), "linux stack: helper is gone");
 		return -1;
 	}
-	return wait_reply(s, err, "command");
+	if (wait_reply(s, err, "command") < 0)
+		return -1;
+	/* A command can leave a note (a sysctl done another way). */
+	size_t used = strlen(s->notes);
+	if (s->reply_msg[0] && used + 2 < sizeof(s->notes))
+		snprintf(s->notes + used, sizeof(s->notes) - used, "%s%s", used ? "\n" : "",
+		         s->reply_msg);
+	return 0;
 }
 
 static const char *linux_notes(struct stack *s)

@@ -1,22 +1,15 @@
-/* The Linux stack's settings: the sysctls pinned before every script, and
- * the script's own backquoted shell commands.
+/* The Linux stack's settings: sysctl reads and writes, and the values
+ * pinned before every script.
  *
- * Both run in the helper child, which already lives in the script's network
+ * Runs in the helper child, which already lives in the script's network
  * namespace: /proc/sys/net/ resolves to the namespace of the process that
- * opens it, so a write here never reaches the host, and a shell forked from
- * the child inherits the namespace (no `ip netns exec` needed).
+ * opens it, so a write here never reaches the host.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "stacks/linux_priv.h"
@@ -138,98 +131,4 @@ int lx_sysctl_pin_defaults(bool *cc_fallback, char *notes, size_t notes_cap, cha
 		     strerror(-rc), was);
 	}
 	return 0;
-}
-
-/* Backquoted commands are the script's business; a hung one must not hang
- * the run forever, so it gets this long before SIGKILL. */
-#define COMMAND_TIMEOUT_MS 30000
-
-static ino_t netns_ino(const char *pid)
-{
-	char path[300];
-	struct stat st;
-	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
-	return stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
-/* Whatever a command left running (`tcpdump &`, even `setsid …`) lives in
- * our namespace and would keep it alive after the script: on shutdown every
- * process in this namespace but us gets SIGKILL. Only our descendants can be
- * in it (nobody else knows it exists), and the helper is their subreaper
- * (linux_child.c), so we can also wait until they are really gone. */
-void lx_command_cleanup(void)
-{
-	ino_t ours = netns_ino("self");
-	char self[16];
-	snprintf(self, sizeof(self), "%d", (int)getpid());
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (ours && d && (e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0)
-			continue;
-		if (netns_ino(e->d_name) == ours)
-			kill((pid_t)atoi(e->d_name), SIGKILL);
-	}
-	if (d)
-		closedir(d);
-	for (int i = 0; i < 1000; i++) { /* at most ~1 s */
-		pid_t w = waitpid(-1, NULL, WNOHANG);
-		if (w < 0 && errno == ECHILD)
-			break;
-		if (w <= 0) {
-			struct timespec ms = { 0, 1000000 };
-			nanosleep(&ms, NULL);
-		}
-	}
-}
-
-int lx_command_run(const char *cmd, char *err, size_t cap)
-{
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(err, cap, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		/* packetdrill exports its pid so scripts can find their own
-		 * process (e.g. `nstat`, /proc/$PACKETDRILL_PID/...). */
-		char pidbuf[32];
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getppid());
-		setenv("PACKETDRILL_PID", pidbuf, 1);
-		setenv("SYNACK_STACK", "linux", 1);
-		/* Our stdout is the executor's TAP stream: keep it clean. */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	int status = 0;
-	for (int waited = 0;; waited++) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			snprintf(err, cap, "waitpid: %s", strerror(errno));
-			return -1;
-		}
-		if (waited >= COMMAND_TIMEOUT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(err, cap, "command timed out after %d s: %s",
-			         COMMAND_TIMEOUT_MS / 1000, cmd);
-			return -1;
-		}
-		struct timespec ms = { 0, 1000000 };
-		nanosleep(&ms, NULL);
-	}
-	while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans that finished meanwhile */
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status))
-		snprintf(err, cap, "command failed with exit status %d: %s", WEXITSTATUS(status),
-		         cmd);
-	else
-		snprintf(err, cap, "command killed by signal %d: %s",
-		         WIFSIGNALED(status) ? WTERMSIG(status) : 0, cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

@@ -11,6 +11,8 @@ struct mock_record mock_record;
 struct scheduled {
 	uint64_t at;
 	bool is_call;
+	bool build_at_release; /* `at` reactions: reply to the last injected packet */
+	struct mock_tmpl t;
 	struct stack_call *call;
 	uint8_t pkt[256];
 	size_t len;
@@ -126,8 +128,13 @@ static int mock_start(struct stack **out, const struct stack_config *cfg, struct
 	s->cfg = *cfg;
 	s->next_fd = 3;
 	for (int i = 0; i < mock_spec.nr; i++)
-		if (mock_spec.r[i].at >= 0)
-			schedule_pkt(s, (uint64_t)mock_spec.r[i].at, &mock_spec.r[i].t, NULL, 0);
+		if (mock_spec.r[i].at >= 0) {
+			struct scheduled *x = &s->sched[s->nsched++];
+			memset(x, 0, sizeof *x);
+			x->at = (uint64_t)mock_spec.r[i].at;
+			x->build_at_release = true;
+			x->t = mock_spec.r[i].t;
+		}
 	*out = s;
 	return 0;
 }
@@ -160,6 +167,12 @@ static void release(struct stack *s)
 			x->call->done_us = s->now;
 		} else {
 			e->kind = STACK_EV_PACKET;
+			if (x->build_at_release) {
+				int n = mock_record.n_injected - 1;
+				size_t len = n >= 0 ? mock_record.injected_len[n] : 0;
+				x->len = build(s, &x->t, n >= 0 ? mock_record.injected[n] : NULL,
+				               len < 128 ? len : 128, x->pkt, sizeof x->pkt);
+			}
 			memcpy(e->pkt, x->pkt, x->len);
 			e->len = x->len;
 		}

@@ -93,6 +93,18 @@ static void test_supported(void)
 		is_int(c->asserts[2].loc.line, 5, "third on line 5");
 		ok(c->asserts[2].msg != NULL, "message after a backslash continuation");
 	}
+	c = code("0 %{ TCP_INFINITE_SSTHRESH = 0x7fffffff; assert tcpi_snd_ssthresh == "
+	         "TCP_INFINITE_SSTHRESH }%");
+	if (ok(c && c->supported, "constant assignment (packetdrill's cubic tests)")) {
+		is_str(c->asserts[0].assign, "TCP_INFINITE_SSTHRESH", "assigned name");
+		is_int(c->asserts[0].cond->num, 0x7fffffff, "value");
+		ok(c->asserts[1].assign == NULL, "then an assert");
+	}
+	c = code("0 %{ tcpi_rtt = 1 }%");
+	ok(c && !c->supported && strstr(c->unsupported_what, "assignment to `tcpi_rtt`"),
+	   "no assignment to tcpi_ fields");
+	c = code("0 %{ X == 1 }%");
+	ok(c && !c->supported, "a bare comparison is not a statement");
 	c = code("0 %{ }%");
 	ok(c && c->supported && c->n_asserts == 0, "empty block");
 }
@@ -103,11 +115,10 @@ static void test_unsupported(void)
 		const char *in, *diag;
 	} cases[] = {
 		{ "0 %{ print(tcpi_rtt) }%",
-		  "t.pkt:1:6: unsupported: python block: statement `print` (only `assert` is "
-		  "supported)\n0 %{ print(tcpi_rtt) }%\n     ^\n" },
-		{ "0 %{ x = 1 }%", "t.pkt:1:6: unsupported: python block: statement `x` (only "
-		                   "`assert` is supported)\n"
-		                   "0 %{ x = 1 }%\n     ^\n" },
+		  "t.pkt:1:6: unsupported: python block: statement `print` (only `assert` and "
+		  "`NAME = ...`)\n0 %{ print(tcpi_rtt) }%\n     ^\n" },
+		{ "0 %{ x = 1 }%", "t.pkt:1:6: unsupported: python block: assignment to `x` (only "
+		                   "UPPER_CASE constants)\n0 %{ x = 1 }%\n     ^\n" },
 		{ "0 %{ assert tcpi_rtt > rtt_min }%",
 		  "t.pkt:1:24: unsupported: python block: name `rtt_min` (only tcpi_* fields and "
 		  "UPPER_CASE constants)\n0 %{ assert tcpi_rtt > rtt_min }%\n"
@@ -133,8 +144,8 @@ static void test_unsupported(void)
 		  "t.pkt:1:20: unsupported: python block: construct at the end of the block "
 		  "(expected `)`)\n0 %{ assert (tcpi_a }%\n                   ^\n" },
 		{ "0 %{\nassert tcpi_a == 1\nif tcpi_b:\n    assert tcpi_b == 1\n}%",
-		  "t.pkt:3:1: unsupported: python block: statement `if` (only `assert` is "
-		  "supported)\nif tcpi_b:\n^\n" },
+		  "t.pkt:3:1: unsupported: python block: statement `if` (only `assert` and "
+		  "`NAME = ...`)\nif tcpi_b:\n^\n" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct script *s = NULL;
@@ -147,7 +158,7 @@ static void test_unsupported(void)
 	const struct code_spec *c = code("0 %{ assert tcpi_a == 1\nimport os }%");
 	if (ok(c && !c->supported, "unsupported after a supported statement")) {
 		is_int(c->unsupported_loc.line, 2, "at the import");
-		is_str(c->unsupported_what, "statement `import` (only `assert` is supported)",
+		is_str(c->unsupported_what, "statement `import` (only `assert` and `NAME = ...`)",
 		       "what");
 		is_str(c->text, "assert tcpi_a == 1\nimport os", "raw text");
 	}

@@ -97,7 +97,11 @@ static void test_exact_messages(void)
 	is_str(buf, "t.pkt:1:5: error: NUL byte in input\n0 f( ) = 0\n    ^\n",
 	       "NUL byte reported, shown as a blank");
 	diag_list_free(&l);
-	err_is("", "(parsed)", "empty input parses (no events)");
+	err_is("", "(parsed)", "empty input parses");
+	struct script *e = NULL;
+	is_str(lang_parse_diags("// nothing\n", &e),
+	       "t.pkt:1:1: warning: script has no events\n// nothing\n^\n", "with a warning");
+	script_free(e);
 }
 
 static void test_recovery(void)
@@ -138,6 +142,10 @@ static void test_recovery(void)
 
 static void test_semantic_errors(void)
 {
+	err_is("0 `multi\nline` junk\n",
+	       "t.pkt:2:7: error: expected the end of the event, got `junk`\nline` junk\n"
+	       "      ^\n",
+	       "junk after a multi-line command is trailing junk");
 	err_is("* socket() = 3\n",
 	       "t.pkt:1:1: error: event time `*` can only be used with outbound packets\n"
 	       "* socket() = 3\n"

@@ -142,8 +142,28 @@ static void test_comments_and_annotations(void)
 	script_free(s);
 }
 
+/* Scripts written on Windows: CRLF line ends are blanks; excerpts drop the CR. */
+static void test_crlf(void)
+{
+	struct script *s = lang_parse_ok("--mss=1000\r\n// @stacks: engine\r\n"
+	                                 "0 f() = 0 (note)\r\n+0 `x`\r\n",
+	                                 NULL, 0);
+	if (ok(s, "CRLF script parses")) {
+		is_str(s->options[0].value, "1000", "value without CR");
+		is_str(s->annotations[0].value, "engine", "annotation without CR");
+		is_str(s->events[0].syscall->note, "note", "note");
+		is_int(s->n_events, 2, "two events");
+	}
+	script_free(s);
+	is_str(lang_parse_err("0 f() = 0\r\n+0 g(\r\n"),
+	       "t.pkt:2:6: error: expected an expression (integer, name, string, `...`, `[...]` or "
+	       "`{...}`), got end of file\n+0 g(\n     ^\n",
+	       "excerpt without the CR");
+}
+
 int main(void)
 {
+	test_crlf();
 	test_options();
 	test_defines();
 	test_commands();

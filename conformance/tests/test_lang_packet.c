@@ -67,6 +67,12 @@ static void test_seq_ack_win_urg(void)
 		ok(p->has_ack && p->ack == 4294967295u, "ack at the top of the space");
 		ok(p->has_win && p->win == 0, "zero window");
 		ok(p->has_urg && p->urg == 65535, "urg");
+		is_int(p->loc.col, 3, "packet at its direction");
+		is_int(p->flags_loc.col, 5, "flags column");
+		is_int(p->seq_loc.col, 8, "seq column");
+		is_int(p->ack_loc.col, 21, "ack column");
+		is_int(p->win_loc.col, 36, "win column");
+		is_int(p->urg_loc.col, 42, "urg column");
 		is_int(p->options_mode, OPTIONS_NONE, "no options");
 	}
 	p = pkt("0 < . 4294967000:4294967295(295) win 257 ack 1");
@@ -159,6 +165,10 @@ static void test_options(void)
 	       "0 > S 0:0(0) <FO 00112233445566778899aabbccddeeff00>\n"
 	       "                 ^\n",
 	       "cookie too long");
+	is_str(lang_parse_err("0 > S. 0:0(0) <FO TFO_COOKIE>"),
+	       "t.pkt:1:19: error: TCP fast open cookie `TFO_COOKIE` is not a hex string (a "
+	       "missing -D define?)\n0 > S. 0:0(0) <FO TFO_COOKIE>\n                  ^\n",
+	       "an undefined cookie define");
 	is_str(lang_parse_err("0 > S 0:0(0) <kind 30 len 4 be>"),
 	       "t.pkt:1:15: error: option data is 1 bytes but `len 4` leaves 2\n"
 	       "0 > S 0:0(0) <kind 30 len 4 be>\n"

@@ -174,8 +174,29 @@ static void test_script_diag(void)
 	script_free(s);
 }
 
+static void test_lookups(void)
+{
+	struct script *s =
+	    lang_parse_ok("--tolerance_usecs=1000 --verbose\n--tolerance_usecs=7000\n"
+	                  "0 poll([{fd=4, events=POLLIN}], 1, 0) = 1\n",
+	                  NULL, 0);
+	if (!ok(s, "parses"))
+		return;
+	is_str(script_option(s, "tolerance_usecs"), "7000", "the last one wins");
+	is_str(script_option(s, "verbose"), "", "bare flag");
+	ok(script_option(s, "mss") == NULL, "absent");
+	const struct expr *pfd = s->events[0].syscall->args.items[0]->items.items[0];
+	const struct expr *f = expr_field(pfd, "events");
+	ok(f && f->value->kind == EXPR_NAME && strcmp(f->value->name, "POLLIN") == 0,
+	   "expr_field finds events=");
+	ok(expr_field(pfd, "revents") == NULL, "absent field");
+	ok(expr_field(f, "x") == NULL, "not a struct");
+	script_free(s);
+}
+
 int main(void)
 {
+	test_lookups();
 	test_observed_packet();
 	test_hand_built_syscall();
 	test_print_script();

@@ -99,6 +99,10 @@ static void test_time_errors(void)
 	       "t.pkt:1:1: error: event time `*` can only be used with outbound packets\n* `cmd`\n"
 	       "^\n",
 	       "* on a command");
+	is_str(lang_parse_err("+0.5...0.1 f() = 0\n"),
+	       "t.pkt:1:8: error: blocking call ends before it starts\n+0.5...0.1 f() = 0\n"
+	       "       ^\n",
+	       "the end is on the start's base, as in packetdrill");
 	struct script *s = NULL;
 	is_str(lang_parse_diags("0.0000015 f() = 0\n", &s),
 	       "t.pkt:1:1: warning: time 0.0000015 has more than microsecond precision; "

@@ -279,6 +279,76 @@ static void sysctls_pinned(void)
 	subtest_end();
 }
 
+/* getsockopt(TCP_CONGESTION) of a fresh TCP socket. */
+static void new_socket_cc(struct stack *s, char *out, size_t cap)
+{
+	static struct stack_call c;
+	struct stack_error err;
+	memset(&c, 0, sizeof(c));
+	c.op = STACK_SOCKET;
+	c.a[0] = 2; /* AF_INET */
+	c.a[1] = 1; /* SOCK_STREAM */
+	ops->call(s, &c, &err);
+	int fd = (int)c.ret;
+	memset(&c, 0, sizeof(c));
+	c.op = STACK_GETSOCKOPT;
+	c.fd = fd;
+	c.a[0] = 6;  /* IPPROTO_TCP */
+	c.a[1] = 13; /* TCP_CONGESTION */
+	c.out_cap = 16;
+	ops->call(s, &c, &err);
+	snprintf(out, cap, "%.*s", (int)c.out_len, (const char *)c.out);
+	memset(&c, 0, sizeof(c));
+	c.op = STACK_CLOSE;
+	c.fd = fd;
+	ops->call(s, &c, &err);
+}
+
+static void sysctl_commands(void)
+{
+	subtest("sysctl commands: written directly, quoted values, cc fallback, errors");
+	struct stack *s = start();
+	struct stack_error err;
+	char tmp[] = "/tmp/synack-linux-XXXXXX", cmd[256], inside[128], cc[32];
+	int fd = mkstemp(tmp);
+	close(fd);
+
+	uint64_t t = ops->now(s);
+	is_int(ops->command(s, "sysctl -q -w net.ipv4.tcp_rmem=\"4096 87380 6291456\"", &err), 0,
+	       "sysctl with a quoted value");
+	tap_note("a plain sysctl command took %llu us", (unsigned long long)(ops->now(s) - t));
+	snprintf(cmd, sizeof(cmd), "cat /proc/sys/net/ipv4/tcp_rmem > %s", tmp);
+	ops->command(s, cmd, &err);
+	read_file(tmp, inside, sizeof(inside));
+	is_str(inside, "4096\t87380\t6291456", "took effect");
+
+	char allowed[256] = "";
+	read_file("/proc/sys/net/ipv4/tcp_allowed_congestion_control", allowed, sizeof(allowed));
+	is_int(ops->command(s, "sysctl -q net.ipv4.tcp_congestion_control=reno", &err), 0,
+	       "sysctl tcp_congestion_control=reno");
+	new_socket_cc(s, cc, sizeof(cc));
+	is_str(cc, "reno", "a new socket uses reno");
+	is_int(ops->command(s, "sysctl -q net.ipv4.tcp_congestion_control=cubic", &err), 0,
+	       "sysctl tcp_congestion_control=cubic succeeds (natively or per socket)");
+	new_socket_cc(s, cc, sizeof(cc));
+	is_str(cc, "cubic", "a new socket uses cubic");
+	if (!strstr(allowed, "cubic"))
+		ok(strstr(ops->notes(s), "TCP_CONGESTION=cubic on every new socket") != NULL,
+		   "the per-socket fallback is in the notes");
+	else
+		ok(true, "cubic is allowed on this host: no fallback needed");
+
+	is_int(ops->command(s, "sysctl -q net.ipv4.tcp_no_such_knob=1", &err), -1,
+	       "an unknown sysctl fails");
+	ok(strstr(err.msg, "exit status") != NULL, "with sysctl's exit status: %s", err.msg);
+	is_int(ops->command(s, "sysctl -q net.ipv4.tcp_ecn=0; exit 4", &err), -1,
+	       "anything beyond a plain sysctl goes to the shell");
+	ok(strstr(err.msg, "exit status 4") != NULL, "%s", err.msg);
+	unlink(tmp);
+	ops->stop(s);
+	subtest_end();
+}
+
 static void clock_and_advance(void)
 {
 	subtest("now() is monotonic from start; advance() waits until its deadline");
@@ -357,6 +427,7 @@ int main(void)
 	start_stop_leaves_nothing();
 	sigkill_leaves_nothing();
 	sysctls_pinned();
+	sysctl_commands();
 	clock_and_advance();
 	parallel_stacks();
 	no_root_skips();

@@ -236,6 +236,23 @@ static void test_deep_and_long(void)
 	strcpy(b, "--define=A=B/**/B/**/B/**/B\n--define=B=C/**/C/**/C/**/C\n"
 	          "--define=C=D/**/D/**/D/**/D\n--define=D=E/**/E/**/E/**/E\n0 A() = 0\n");
 	check(&v, b, strlen(b), NULL);
+	/* 100000 adjacent string pieces concatenate in linear time. */
+	strcpy(b, "0 f(");
+	for (size_t i = 4; i + 8 < n; i += 4)
+		memcpy(b + i, "\"ab\"", 4);
+	strcpy(b + n - 8, ") = 0");
+	check(&v, b, strlen(b), NULL);
+	/* Thousands of defines, every word looked up: must stay linear. */
+	char *big = malloc(2000000);
+	size_t k = 0;
+	for (int i = 0; i < 20000; i++)
+		k += (size_t)sprintf(big + k, "--define=DEFINE_NUMBER_%d=%d\n", i, i);
+	k += (size_t)sprintf(big + k, "0 f(");
+	for (int i = 0; i < 20000; i++)
+		k += (size_t)sprintf(big + k, "%sDEFINE_NUMBER_%d", i ? ", " : "", 19999 - i);
+	k += (size_t)sprintf(big + k, ") = 0\n");
+	check(&v, big, k, NULL);
+	free(big);
 	const char *defs[] = { "X=$X", "Y=[Y]", "Z=\"unterminated" };
 	struct lang_options o = { defs, 3, 0, 0 };
 	check(&v, "0 f($X) = 0", 11, &o);
@@ -355,6 +372,10 @@ static void test_random_bytes(void)
 
 static void test_file_errors(void)
 {
+	is_int(lang_parse_buffer(NULL, "0 f() = 0", 9, NULL, NULL, NULL), 0,
+	       "NULL name, out and diags: a verdict only");
+	is_int(lang_parse_buffer("x", NULL, 5, NULL, NULL, NULL), 0, "NULL text is empty");
+	is_int(lang_parse_buffer("x", "0 <", 3, NULL, NULL, NULL), -1, "and a failure");
 	struct diag_list l;
 	struct script *s = (struct script *)&l; /* must be reset to NULL */
 	diag_list_init(&l);

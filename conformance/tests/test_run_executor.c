@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "run/build_packet.h"
 #include "run/report.h"
 #include "run/run.h"
 #include "run_mock_stack.h"
@@ -280,6 +281,44 @@ static void test_timestamps(void)
 	fails_with(&s, "outbound packet: TS ecr: expected 5, got 4", "TS ecr checked exactly");
 }
 
+/* packetdrill's TS val rule, on only with --tcp_ts_tick_usecs: the stack's
+ * TSval clock must advance with the script's. */
+static void ts_val_case(uint32_t second_val, const char *msg)
+{
+	struct run_script s;
+	base(&s);
+	s.cfg.tcp_ts_tick_usecs = 1000;
+	struct run_pkt *p =
+	    data_out(&s,
+	             (struct mock_tmpl){
+	                 .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777000, .ts_ecr = 5 },
+	             "+0 > . 1:1(0) <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	mock_at(200000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = second_val, .ts_ecr = 5 });
+	p = sb_pkt(&s, "+.1", true, ACK, 1, 0, "+.1 > . 1:1(0) <nop,nop,TS val 200 ecr 5>");
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 200, 5);
+	if (msg)
+		fails_with(&s, msg, "TS val off the stack's clock");
+	else
+		passes(&s, "TS val consistent with the stack's clock");
+}
+
+static void test_ts_val(void)
+{
+	ts_val_case(777100, NULL);
+	ts_val_case(777105, NULL);
+	ts_val_case(777050,
+	            "outbound packet: TS val: expected 777100 (+/- 5), got 777050 (script 200)");
+}
+
 static void test_tolerance(void)
 {
 	struct run_script s;
@@ -500,7 +539,7 @@ static void test_misc(void)
 	sb_init(&s);
 	struct run_event *e = sb_event(&s, "0", RUN_EV_UNSUPPORTED, "0 splice(3, 4) = 0");
 	e->unsupported = "syscall splice";
-	fails_with(&s, "test.pkt:11:1: unsupported: syscall splice", "unsupported construct");
+	fails_with(&s, "unsupported: syscall splice", "unsupported construct");
 
 	mock_reset();
 	sb_init(&s);
@@ -533,11 +572,66 @@ static void test_misc(void)
 	           "commands the stack cannot run");
 }
 
+/* An ICMP error quotes the stack's segment, seq mapped onto its ISN. */
+static void test_icmp(void)
+{
+	struct run_script s;
+	base(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, 0, 1, 1460,
+	                           "+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]");
+	p->proto = RUN_PROTO_ICMP;
+	p->icmp_type = 3;
+	p->icmp_code = 4;
+	p->has_mtu = true;
+	p->mtu = 1200;
+	struct run_result r;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "ICMP injected: %s", r.fail.message);
+	const uint8_t *b = mock_record.injected[2];
+	size_t len = mock_record.injected_len[2];
+	is_int(len, 20 + 8 + 40, "IP + ICMP header + quoted IP and TCP headers");
+	is_int(b[9], 1, "protocol ICMP");
+	is_int(b[20], 3, "type 3 (unreachable)");
+	is_int(b[21], 4, "code 4 (fragmentation needed)");
+	is_int(b[26] << 8 | b[27], 1200, "next-hop MTU");
+	is_hex(run_csum_fold(run_csum_add(0, b + 20, len - 20)), 0xffff, "ICMP checksum valid");
+	const uint8_t *t = b + 28 + 20;
+	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	is_hex(seq, ISN + 1, "quoted seq relative to the stack's ISN");
+	is_int(t[0] << 8 | t[1], 8080, "quoted segment from the stack's port");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+static void test_annotations(void)
+{
+	struct run_script s;
+	sb_init(&s);
+	run_script_scan_annotations(&s, "// purpose\n"
+	                                "// @stacks: engine linux\n"
+	                                "  // @requirement: RFC9293 MUST-1\n"
+	                                "// @divergence: engine:rfc RFC timers differ\n"
+	                                "// @divergence: linux kernel quirk\n"
+	                                "0 socket(..., SOCK_STREAM, 0) = 3\n");
+	ok(run_script_for_stack(&s, "engine"), "@stacks names engine");
+	ok(run_script_for_stack(&s, "engine:rfc"), "a stack covers its profiles");
+	ok(!run_script_for_stack(&s, "so"), "a stack not named is skipped");
+	is_str(s.requirement, "RFC9293 MUST-1", "@requirement");
+	ok(run_script_divergence(&s, "engine") == NULL,
+	   "a profile's divergence is not the stack's");
+	is_str(run_script_divergence(&s, "engine:rfc"), "RFC timers differ", "profile divergence");
+	is_str(run_script_divergence(&s, "linux"), "kernel quirk", "stack divergence");
+	run_script_free(&s);
+}
+
 int main(void)
 {
+	test_annotations();
+	test_icmp();
 	test_passive_open();
 	test_fields();
 	test_timestamps();
+	test_ts_val();
 	test_tolerance();
 	test_unexpected_and_missing();
 	test_calls();

@@ -35,6 +35,8 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->rcvbuf = p->rmem[1];
 	t->rto_us = (uint32_t)p->rto_init_us;
 	t->cc = p->cc;
+	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */
+	t->snd_ssthresh = 0x7fffffff;                /* TCP_INFINITE_SSTHRESH */
 	t->mss_clamp = p->default_mss;
 	t->keepidle_s = p->keepalive_time_s;
 	t->keepintvl_s = p->keepalive_intvl_s;
@@ -83,12 +85,16 @@ void sa_tcb_done(struct tcb *t)
 	sa_set_state(t, SA_CLOSED);
 	sa_conn_hash_del(t);
 	t->shut_rd = t->shut_wr = true;
+	/* Linux: a child still in the accept queue is not orphaned; accept()
+	 * returns it, closed, with its error. */
+	if (t->in_accept_queue && !t->orphan)
+		return;
 	if (t->fd < 0 || t->orphan) {
 		sa_tcb_free(t);
 		return;
 	}
 	/* Linux: inet_put_port unless the user bound the port explicitly. */
-	if (!t->bound)
+	if (!t->user_bound)
 		sa_bind_hash_del(t);
 }
 

@@ -270,6 +270,12 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
+	 * against SND.UNA before this ACK): the field is scaled, never for a
+	 * SYN (RFC 7323 §2.2). */
+	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
+	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
+	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
@@ -280,12 +286,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		t->bytes_acked += data;
 		sa_rtx_on_ack(t, acked);
 	}
-	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window): the
-	 * window field is scaled, never for a SYN (RFC 7323 §2.2). */
-	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
-	if (synack_seq_gt(ack, t->snd_wl2) || synack_seq_gt(seg->seq, t->snd_wl1) ||
-	    (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin)) ||
-	    (ack == t->snd_wl2 && seg->seq == t->snd_wl1)) {
+	if (update) {
 		t->snd_wnd = nwin;
 		t->snd_wl1 = seg->seq;
 		t->snd_wl2 = ack;
@@ -376,6 +377,55 @@ static void process_fin(struct tcb *t)
 	}
 	sa_send_ack_now(t);
 	sa_wake(t);
+}
+
+/* An orphan in FIN_WAIT_2. Linux turns it into a TIME_WAIT sock with
+ * substate FIN_WAIT2 (tcp_close / tcp_rcv_state_process → tcp_time_wait)
+ * and answers segments as tcp_timewait_state_process does: no RFC 5961
+ * challenge here — an in-window RST kills it, a SYN or new data gets an RST,
+ * the FIN moves it to TIME_WAIT. */
+static void orphan_fin_wait2_input(struct tcb *t, struct synack_segment *seg)
+{
+	uint8_t f = seg->flags;
+	uint32_t end = seg->seq + sa_seg_len(seg);
+	uint32_t s_win = t->rcv_nxt, e_win = t->rcv_nxt + t->rcv_wnd;
+	bool in_window = seg->seq == s_win ||
+	                 (synack_seq_gt(end, s_win) && synack_seq_lt(seg->seq, e_win)) ||
+	                 (seg->seq == e_win && seg->seq == end);
+	if (sa_paws_reject(t, seg) || !in_window) {
+		t->st->stats.out_of_window++;
+		if (f & SYNACK_TH_RST)
+			return;
+		if (oow_limited(t, seg)) {
+			t->st->stats.out_of_window_acks_limited++;
+			return;
+		}
+		sa_send_ack(t);
+		return;
+	}
+	if (f & SYNACK_TH_RST) {
+		sa_tcb_done(t);
+		return;
+	}
+	if ((f & SYNACK_TH_SYN) && synack_seq_geq(seg->seq, t->rcv_nxt)) {
+		sa_send_reset_reply(t->st, seg);
+		sa_tcb_done(t);
+		return;
+	}
+	if (!(f & SYNACK_TH_ACK) || !synack_seq_gt(end, t->rcv_nxt) || end == seg->seq)
+		return; /* a duplicate or a bare ACK */
+	if (!(f & SYNACK_TH_FIN) || end != t->rcv_nxt + 1) {
+		/* New data after the close (RFC 9293 §3.10.7.4 / RFC 1122: reset). */
+		t->st->stats.aborts_on_data++;
+		sa_send_reset_reply(t->st, seg);
+		sa_tcb_done(t);
+		return;
+	}
+	sa_ts_update_recent(t, seg);
+	t->rcv_nxt = end;
+	t->rcv_fin = true;
+	sa_send_ack(t);
+	sa_enter_time_wait(t);
 }
 
 static void time_wait_input(struct tcb *t, struct synack_segment *seg);
@@ -557,6 +607,12 @@ void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg)
 		break;
 	case SA_TIME_WAIT:
 		time_wait_input(t, seg);
+		break;
+	case SA_FIN_WAIT2:
+		if (t->orphan)
+			orphan_fin_wait2_input(t, seg);
+		else
+			sync_input(t, seg);
 		break;
 	case SA_SYN_RECV:
 		if (t->listener) {

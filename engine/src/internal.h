@@ -110,9 +110,13 @@ struct tcb {
 	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack, listening_once;
 	int linger_s;
 	uint16_t user_mss;
-	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms, defer_accept_s;
+	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
+	uint8_t defer_accept; /* TCP_DEFER_ACCEPT as SYN-ACK retransmissions (Linux) */
 	uint8_t syncnt;
 	enum synack_cc cc;
+
+	/* Congestion window (rtx.c: slow start only; part 2 brings the cc ops). */
+	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
 
 	/* Timers and retransmission (rtx.c). */
 	uint64_t t_deadline[SA_T_COUNT];
@@ -283,6 +287,8 @@ void sa_rtx_arm(struct tcb *t);
 void sa_rtx_on_ack(struct tcb *t, uint32_t acked);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
+/* Congestion-control hook: may another segment go? (part 2: cc ops) */
+bool sa_cc_can_send(const struct tcb *t);
 
 /* ---- window.c ---- */
 void sa_init_rcv_window(struct tcb *t, bool wscale_ok);

@@ -85,9 +85,12 @@ static bool acceptq_full(const struct tcb *l)
 	return l->acceptq_len > l->max_ack_backlog;
 }
 
+/* Linux 6.x: inet_csk_reqsk_queue_is_full ("len > backlog"). We also bound
+ * it by tcp_max_syn_backlog (Linux only consults that without cookies) so
+ * embryonic memory per listener never exceeds the profile's limit. */
 static bool synq_full(const struct tcb *l)
 {
-	return l->synq_len > l->max_ack_backlog;
+	return l->synq_len > l->max_ack_backlog || l->synq_len >= l->st->prof.max_syn_backlog;
 }
 
 /* A new connection off the listener with the segment's tuple. Options that
@@ -118,7 +121,7 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;
 	c->cc = l->cc;
-	c->defer_accept_s = l->defer_accept_s;
+	c->defer_accept = l->defer_accept;
 	c->syncnt = l->syncnt;
 	uint32_t hdr = seg->dst.family == 6 ? 60u : 40u;
 	c->advmss = (uint16_t)(st->prof.mtu - hdr);
@@ -394,7 +397,7 @@ void sa_embryonic_input(struct tcb *c, struct synack_segment *seg)
 	if (!(f & SYNACK_TH_ACK))
 		return;
 	/* TCP_DEFER_ACCEPT: a bare ACK does not complete the handshake. */
-	if (l->defer_accept_s && end == c->irs + 1 && c->retransmits < l->defer_accept_s) {
+	if (l->defer_accept && end == c->irs + 1 && c->retransmits < l->defer_accept) {
 		c->acked_on_overflow = true;
 		return;
 	}

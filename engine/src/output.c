@@ -220,6 +220,8 @@ void sa_output(struct tcb *t)
 			}
 			break;
 		}
+		if (!sa_cc_can_send(t))
+			break; /* RFC 5681: the congestion window is full */
 		uint32_t wnd_end = t->snd_una + t->snd_wnd;
 		uint32_t avail = synack_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
 		uint32_t mss = t->snd_mss ? t->snd_mss : 536;

@@ -21,6 +21,47 @@ uint32_t sa_in_flight(const struct tcb *t)
 	return t->snd_nxt - t->snd_una;
 }
 
+static uint32_t mss_of(const struct tcb *t)
+{
+	return t->snd_mss ? t->snd_mss : 536;
+}
+
+/* Segments in flight (Linux: packets_out), from the bytes. */
+static uint32_t segs_in_flight(const struct tcb *t)
+{
+	uint32_t mss = mss_of(t);
+	return (sa_in_flight(t) + mss - 1) / mss;
+}
+
+/* RFC 5681 §3.1: at most cwnd segments in flight. Part 1 has slow start
+ * only (from the profile's initcwnd, RFC 6928); part 2 replaces this with
+ * the cc ops (Reno, CUBIC) selected by t->cc. */
+bool sa_cc_can_send(const struct tcb *t)
+{
+	return segs_in_flight(t) < t->snd_cwnd;
+}
+
+/* RFC 5681 §3.1 slow start (Linux tcp_slow_start: cwnd += packets acked,
+ * up to ssthresh), then one segment per window (congestion avoidance). */
+static void cc_on_ack(struct tcb *t, uint32_t acked)
+{
+	uint32_t segs = (acked + mss_of(t) - 1) / mss_of(t);
+	if (t->snd_cwnd < t->snd_ssthresh)
+		t->snd_cwnd = SA_MIN(t->snd_cwnd + segs, SA_MAX(t->snd_ssthresh, t->snd_cwnd));
+	else if (segs)
+		t->snd_cwnd += segs >= t->snd_cwnd ? 1u : 0u;
+	if (t->snd_cwnd > 65535)
+		t->snd_cwnd = 65535; /* Linux: snd_cwnd_clamp */
+}
+
+/* RFC 5681 §3.1 eq. 4 and the loss window: after an RTO, ssthresh =
+ * max(FlightSize / 2, 2), cwnd = 1 (Linux: tcp_enter_loss). */
+static void cc_on_rto(struct tcb *t)
+{
+	t->snd_ssthresh = SA_MAX(segs_in_flight(t) / 2, 2u);
+	t->snd_cwnd = 1;
+}
+
 static uint64_t backed_off(const struct tcb *t)
 {
 	uint64_t rto = t->rto_us;
@@ -44,7 +85,8 @@ void sa_rtx_arm(struct tcb *t)
 /* New data acknowledged (RFC 6298 §5.2/5.3): restart or stop the timer. */
 void sa_rtx_on_ack(struct tcb *t, uint32_t acked)
 {
-	(void)acked;
+	if (t->state != SA_SYN_SENT && t->state != SA_SYN_RECV && acked > 1)
+		cc_on_ack(t, acked);
 	t->retransmits = 0;
 	t->backoff = 0;
 	sa_timer_clear(t, SA_T_RTX);
@@ -82,11 +124,30 @@ void sa_rtx_fire(struct tcb *t)
 	}
 	case SA_SYN_RECV: {
 		uint32_t limit = t->syncnt ? t->syncnt : p->synack_retries;
-		if (t->retransmits >= limit) {
-			if (t->listener) {
-				sa_tcb_free(t); /* Linux: the request sock is dropped */
+		if (t->listener) {
+			/* Linux: reqsk_timer_handler / syn_ack_recalc — with
+			 * TCP_DEFER_ACCEPT an acked request waits (silently) until
+			 * the deferral is over. */
+			uint32_t defer = t->listener->defer_accept;
+			bool acked = t->acked_on_overflow;
+			bool expire = t->retransmits >= limit &&
+			              (!defer || !acked || t->retransmits >= defer);
+			bool resend = !defer || !acked || (uint32_t)t->retransmits + 1 >= defer;
+			if (expire) {
+				sa_tcb_free(t); /* the request sock is dropped */
 				return;
 			}
+			if (resend) {
+				t->total_retrans++;
+				t->st->stats.retrans_segs++;
+				sa_send_synack(t);
+			}
+			t->retransmits++;
+			t->backoff++;
+			sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+			return;
+		}
+		if (t->retransmits >= limit) {
 			give_up(t);
 			return;
 		}
@@ -110,6 +171,8 @@ void sa_rtx_fire(struct tcb *t)
 		give_up(t);
 		return;
 	}
+	if (!t->retransmits)
+		cc_on_rto(t);
 	t->retransmits++;
 	t->backoff++;
 	uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);

@@ -31,6 +31,48 @@ static int get_int(const void *val, socklen_t len, int *out)
 	return 0;
 }
 
+/* Linux: secs_to_retrans / retrans_to_secs, with the initial RTO (1 s)
+ * doubling up to the maximum. */
+static uint8_t secs_to_retrans(const struct synack_stack *st, int seconds)
+{
+	int timeout = (int)(st->prof.rto_init_us / 1000000),
+	    max = (int)(st->prof.rto_max_us / 1000000);
+	uint8_t res = 0;
+	if (timeout < 1)
+		timeout = 1;
+	if (seconds > 0) {
+		int period = timeout;
+		res = 1;
+		while (seconds > period && res < 255) {
+			res++;
+			timeout <<= 1;
+			if (timeout > max)
+				timeout = max;
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+static int retrans_to_secs(const struct synack_stack *st, uint8_t retrans)
+{
+	int timeout = (int)(st->prof.rto_init_us / 1000000),
+	    max = (int)(st->prof.rto_max_us / 1000000);
+	int period = 0;
+	if (timeout < 1)
+		timeout = 1;
+	if (retrans > 0) {
+		period = timeout;
+		while (--retrans) {
+			timeout <<= 1;
+			if (timeout > max)
+				timeout = max;
+			period += timeout;
+		}
+	}
+	return period;
+}
+
 static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t len)
 {
 	int v, err;
@@ -150,9 +192,8 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		t->syncnt = (uint8_t)v;
 		return 0;
 	case TCP_DEFER_ACCEPT:
-		/* Linux stores it as a number of SYN-ACK retransmissions
-		 * (secs_to_retrans); we keep the count of initial-RTO periods. */
-		t->defer_accept_s = v <= 0 ? 0u : (uint32_t)v;
+		/* Linux stores it as SYN-ACK retransmissions (secs_to_retrans). */
+		t->defer_accept = secs_to_retrans(t->st, v);
 		return 0;
 	case TCP_INFO:
 		return -ENOPROTOOPT;
@@ -213,9 +254,8 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 		i->snd_wscale = t->snd_wscale;
 		i->rcv_wscale = t->rcv_wscale;
 	}
-	i->rto = (uint32_t)(t->rto_us << SA_MIN(t->backoff, 20));
-	if (i->rto > st->prof.rto_max_us)
-		i->rto = (uint32_t)st->prof.rto_max_us;
+	uint64_t rto = (uint64_t)t->rto_us << SA_MIN(t->backoff, 20);
+	i->rto = (uint32_t)SA_MIN(rto, st->prof.rto_max_us);
 	i->ato = (uint32_t)st->prof.delack_min_us;
 	i->snd_mss = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
 	i->rcv_mss = t->rcv_mss ? t->rcv_mss : t->st->prof.default_mss;
@@ -235,8 +275,8 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->last_ack_recv = (uint32_t)((now - t->last_ack_recv_us) / 1000);
 	i->pmtu = st->prof.mtu;
 	i->rcv_ssthresh = t->rcv_ssthresh;
-	i->snd_ssthresh = 0x7fffffff; /* TCP_INFINITE_SSTHRESH until part 2 */
-	i->snd_cwnd = st->prof.initcwnd;
+	i->snd_ssthresh = t->snd_ssthresh;
+	i->snd_cwnd = t->snd_cwnd;
 	i->advmss = t->advmss;
 	i->reordering = st->prof.reordering;
 	i->rcv_space = t->rcv_wnd;
@@ -371,7 +411,7 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 	case TCP_SYNCNT:
 		return put_int(val, len, t->syncnt ? t->syncnt : t->st->prof.syn_retries);
 	case TCP_DEFER_ACCEPT:
-		return put_int(val, len, (int)t->defer_accept_s);
+		return put_int(val, len, retrans_to_secs(t->st, t->defer_accept));
 	case TCP_INFO:
 		return tcp_info_get(t, val, len);
 	case TCP_CONGESTION: {

@@ -46,6 +46,9 @@ struct synack_stack *synack_stack_new(const struct synack_profile *profile,
 		st->prof.max_sockets = 1;
 	if (st->prof.mtu < 128)
 		st->prof.mtu = 128;
+	/* Bound the tables (and keep max_sockets * SA_T_COUNT in 32 bits). */
+	if (st->prof.max_sockets > (1u << 24))
+		st->prof.max_sockets = 1u << 24;
 	uint32_t buckets = 16;
 	while (buckets < 2 * st->prof.max_sockets && buckets < (1u << 24))
 		buckets <<= 1;
@@ -301,17 +304,11 @@ void sa_fd_release(struct synack_stack *st, int fd)
 		st->fds[fd - 3] = NULL;
 }
 
-static void set_clock(struct synack_stack *st, uint64_t now)
-{
-	if (now > st->now_us)
-		st->now_us = now;
-}
-
 void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pkt, size_t len)
 {
-	set_clock(st, now_us);
-	/* Timers due before this packet fire first: the packet arrives later. */
-	sa_timers_run(st, st->now_us);
+	/* Timers due by now fire first, each at its deadline: the packet
+	 * arrives after them. Then the clock is now_us (never backwards). */
+	sa_timers_run(st, now_us);
 	struct synack_segment seg;
 	enum synack_seg_error e = synack_seg_parse(ip_pkt, len, st->prof.verify_checksums, &seg);
 	if (e != SYNACK_SEG_OK) {
@@ -332,8 +329,7 @@ void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pk
 
 void synack_advance(struct synack_stack *st, uint64_t now_us)
 {
-	set_clock(st, now_us);
-	sa_timers_run(st, st->now_us);
+	sa_timers_run(st, now_us);
 	reap(st);
 }
 

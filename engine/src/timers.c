@@ -128,12 +128,20 @@ static void fire(struct tcb *t, int kind)
 	}
 }
 
+/* Fires every timer due by `now` in (deadline, order) order. Each fires at
+ * its own deadline — the clock steps there first — so a timer that re-arms
+ * itself (a backed-off retransmission) counts from when it fired, however
+ * large the caller's jump. */
 void sa_timers_run(struct synack_stack *st, uint64_t now)
 {
 	while (st->heap_len && st->heap[0].deadline <= now) {
 		struct sa_timer e = st->heap[0];
+		if (e.deadline > st->now_us)
+			st->now_us = e.deadline;
 		heap_remove(st, 0);
 		e.tcb->t_deadline[e.kind] = SYNACK_NEVER;
 		fire(e.tcb, e.kind);
 	}
+	if (now > st->now_us)
+		st->now_us = now;
 }

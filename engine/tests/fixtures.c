@@ -17,6 +17,25 @@ static void emit_cb(void *ctx, const uint8_t *pkt, size_t len)
 	f->emitted_bytes += len;
 	for (size_t i = 0; i < len; i++)
 		f->emitted_hash = (f->emitted_hash ^ pkt[i]) * 0x100000001b3ULL;
+	if (f->record) {
+		if (f->rec_len + len + 4 > f->rec_cap) {
+			size_t cap = f->rec_cap ? f->rec_cap * 2 : 65536;
+			while (cap < f->rec_len + len + 4)
+				cap *= 2;
+			uint8_t *r = realloc(f->rec, cap);
+			if (!r)
+				tap_bail("fixture: out of memory");
+			f->rec = r;
+			f->rec_cap = cap;
+		}
+		uint8_t *w = f->rec + f->rec_len;
+		w[0] = (uint8_t)(len >> 24);
+		w[1] = (uint8_t)(len >> 16);
+		w[2] = (uint8_t)(len >> 8);
+		w[3] = (uint8_t)len;
+		memcpy(w + 4, pkt, len);
+		f->rec_len += len + 4;
+	}
 	if (!f->keep)
 		return;
 	if (f->q_len == FX_QUEUE || len > FX_PKTMAX) {
@@ -113,6 +132,8 @@ void fx_free(struct fx *f)
 	f->st = NULL;
 	free(f->q);
 	f->q = NULL;
+	free(f->rec);
+	f->rec = NULL;
 }
 
 void fx_advance(struct fx *f, uint64_t dt_us)

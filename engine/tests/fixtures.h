@@ -39,6 +39,10 @@ struct fx {
 	struct fx_pkt *q;
 	size_t q_head, q_len;
 	bool keep;
+	/* Optional: every emitted packet, length-prefixed (determinism tests). */
+	bool record;
+	uint8_t *rec;
+	size_t rec_len, rec_cap;
 	uint64_t emitted, emitted_bytes, emitted_hash;
 	/* Counting allocator. */
 	uint64_t live_bytes, peak_bytes, allocs;

@@ -182,6 +182,42 @@ static void orphan_data_after_close(void)
 	subtest_end();
 }
 
+static void orphan_fin_wait2_segments(void)
+{
+	struct fx f;
+	subtest("orphaned FIN_WAIT2 answers like Linux's FIN_WAIT2 timewait sock");
+	fx_init(&f, NULL, 21);
+	fx_fin_wait2(&f);
+	synack_close(f.st, f.fd);
+	fx_send(&f, F_R, 5, 0, NULL, 0);
+	expect_none(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_R, 2, 0, 0, 0);
+	pass("an in-window RST (not exact) killed it: no RFC 5961 challenge");
+	fx_free(&f);
+
+	fx_init(&f, NULL, 22);
+	fx_fin_wait2(&f);
+	synack_close(f.st, f.fd);
+	fx_send(&f, F_S, 0, 0, NULL, 0);
+	expect_seg(&f, F_RA, FX_ANY, 2, 0, 0);
+	pass("a SYN in window gets an RST");
+	fx_free(&f);
+
+	fx_init(&f, NULL, 23);
+	fx_fin_wait2(&f);
+	synack_close(f.st, f.fd);
+	fx_send(&f, F_A, 0x40000000, 0, NULL, 0);
+	expect_seg(&f, F_A, 2, 1, 0, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	fx_send(&f, F_FA, 0, 0, NULL, 0);
+	expect_seg(&f, F_A, 2, 2, 0, FX_ANY);
+	is_uint(synack_next_deadline(f.st) - f.now, 60000000, "TIME_WAIT");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void close_in_syn_sent(void)
 {
 	struct fx f;
@@ -222,6 +258,7 @@ int main(void)
 	linger_abort();
 	orphan_fin_wait2_timeout();
 	orphan_data_after_close();
+	orphan_fin_wait2_segments();
 	close_in_syn_sent();
 	fin_retransmission();
 	done_testing();

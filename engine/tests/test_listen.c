@@ -2,6 +2,8 @@
  * backlog, accept-queue overflow with tcp_abort_on_overflow=0, SYN-ACK
  * retransmission, wildcard and specific listeners. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -173,6 +175,47 @@ static void listener_close_resets(void)
 	subtest_end();
 }
 
+static void reset_before_accept(void)
+{
+	struct fx f;
+	char b[4];
+	subtest("a connection reset in the accept queue is still accepted (Linux)");
+	fx_init(&f, NULL, 409);
+	fx_listen(&f);
+	is_hex(open_from(&f, 6101, true), F_SA, "established, not accepted");
+	fx_send(&f, F_R, 0, 0, NULL, 0);
+	expect_none(&f);
+	int fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	ok(fd >= 0, "accept returns it");
+	is_int(fx_state(&f, fd), 7, "CLOSED");
+	is_int(synack_recv(f.st, fd, b, sizeof(b), 0), -ECONNRESET, "recv: ECONNRESET");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void defer_accept(void)
+{
+	struct fx f;
+	subtest("TCP_DEFER_ACCEPT: a bare ACK waits for data");
+	fx_init(&f, NULL, 410);
+	fx_listen(&f);
+	int v = 1;
+	synack_setsockopt(f.st, f.lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v));
+	fx_send_syn(&f);
+	expect_seg(&f, F_SA, 0, 1, 0, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	is_int(synack_accept(f.st, f.lfd, NULL, NULL), -EAGAIN, "not accepted yet");
+	fx_send(&f, F_PA, 0, 0, "GET", 3);
+	expect_seg(&f, F_A, 1, 4, 0, FX_ANY);
+	int fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	ok(fd >= 0, "data completes it");
+	char b[4];
+	is_int(synack_recv(f.st, fd, b, sizeof(b), 0), 3, "with the data");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void wildcard_and_specific(void)
 {
 	struct fx f;
@@ -237,6 +280,8 @@ int main(void)
 	synack_retransmissions();
 	abort_on_overflow();
 	listener_close_resets();
+	reset_before_accept();
+	defer_accept();
 	wildcard_and_specific();
 	max_sockets();
 	done_testing();

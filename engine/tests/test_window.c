@@ -52,9 +52,8 @@ static void peer_window(void)
 	memset(d, 'd', sizeof(d));
 	subtest("the peer's window limits what is sent, scaled by its shift");
 	fx_init(&f, NULL, 602);
+	f.p_win = 10; /* << 7 = 1280, from the handshake's ACK */
 	fx_established(&f);
-	f.p_win = 10; /* << 7 = 1280 */
-	fx_send(&f, F_A, 0, 0, NULL, 0);
 	is_int(synack_send(f.st, f.fd, d, 3000, 0), 3000, "queued 3000");
 	/* Linux tcp_mss_split_point: nothing in flight, so the window-limited
 	 * partial segment goes. */
@@ -70,6 +69,42 @@ static void peer_window(void)
 	fx_send(&f, F_A, 0, 0, NULL, 0);
 	expect_seg(&f, F_A, 1281, 1, 1448, FX_ANY);
 	expect_seg(&f, F_PA, 2729, 1, 272, FX_ANY);
+	/* Linux tcp_may_update_window: a duplicate ACK may open the window or
+	 * close it to zero, but not shrink it otherwise. */
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* acks everything */
+	f.p_win = 50;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_wnd, 12800, "a duplicate ACK does not shrink the window");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void peer_shrinks(void)
+{
+	struct fx f;
+	char d[3000];
+	memset(d, 's', sizeof(d));
+	subtest("a peer that shrinks its window below what is in flight");
+	fx_init(&f, NULL, 609);
+	f.p_win = 100; /* 12800 */
+	fx_established(&f);
+	synack_send(f.st, f.fd, d, 3000, 0);
+	fx_drain(&f);
+	/* It acks 100 bytes and offers 10 bytes: the right edge moves left of
+	 * SND.NXT (RFC 9293 §3.8.6.2.2: the sender must cope). */
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, -2900, NULL, 0);
+	f.p_win = 1;
+	fx_send(&f, F_PA, 0, -2900, "x", 1);
+	expect_seg(&f, F_A, 3001, 2, 0, FX_ANY);
+	expect_none(&f);
+	is_int(synack_send(f.st, f.fd, d, 100, 0), 100, "more data queues");
+	expect_none(&f);
+	/* Everything acked, window open: the rest goes. */
+	f.p_win = 100;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_PA, 3001, 2, 100, FX_ANY);
 	fx_free(&f);
 	subtest_end();
 }
@@ -163,6 +198,36 @@ static void nagle(void)
 	subtest_end();
 }
 
+static void initial_window(void)
+{
+	struct fx f;
+	static char d[30000];
+	subtest("slow start from initcwnd 10 (RFC 5681 §3.1, RFC 6928)");
+	fx_init(&f, NULL, 610);
+	fx_established(&f);
+	int one = 1;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int v = 100000;
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	is_int(synack_send(f.st, f.fd, d, sizeof(d), 0), 30000, "queued");
+	int n = 0;
+	while (fx_pending(&f)) {
+		fx_drain(&f);
+		n++;
+	}
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.unacked, 10, "10 segments in flight");
+	is_int(ti.snd_cwnd, 10, "cwnd 10");
+	/* The peer acks two segments: cwnd 12, four more go. */
+	fx_send(&f, F_A, 0, -(int32_t)(8 * 1448), NULL, 0);
+	is_int((int)fx_pending(&f), 4, "four more segments");
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 12, "cwnd 12");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void maxseg(void)
 {
 	struct fx f;
@@ -209,8 +274,10 @@ int main(void)
 	scaled_ack_window();
 	rcvbuf_locks_wscale();
 	peer_window();
+	peer_shrinks();
 	never_shrink();
 	nagle();
+	initial_window();
 	maxseg();
 	done_testing();
 }
