@@ -347,8 +347,9 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	if (took > t->rcv_mss)
-		t->rcv_mss = (uint16_t)SA_MIN(took, 65535u);
+	/* Linux: tcp_measure_rcv_mss (its common case). */
+	if (took >= t->rcv_mss)
+		t->rcv_mss = (uint16_t)SA_MIN(took, (uint32_t)t->advmss);
 	sa_grow_window(t, took);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	if (!fin)
