@@ -38,11 +38,11 @@ static bool ratelimit(struct tcb *t)
 	return false;
 }
 
-/* Linux: tcp_oow_rate_limited — data segments without SYN are never limited
- * (they are not part of an ACK loop). */
+/* Linux: tcp_oow_rate_limited — segments that occupy sequence space (text
+ * or FIN) without SYN are never limited: they are not part of an ACK loop. */
 static bool oow_limited(struct tcb *t, const struct synack_segment *seg)
 {
-	if (seg->payload_len && !(seg->flags & SYNACK_TH_SYN))
+	if (sa_seg_len(seg) && !(seg->flags & SYNACK_TH_SYN))
 		return false;
 	return ratelimit(t);
 }
