@@ -47,9 +47,9 @@ static bool oow_limited(struct tcb *t, const struct synack_segment *seg)
 	return ratelimit(t);
 }
 
-bool sa_oow_rate_limited(struct tcb *t)
+bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg)
 {
-	return ratelimit(t);
+	return oow_limited(t, seg);
 }
 
 void sa_send_oow_ack(struct tcb *t)

@@ -239,7 +239,7 @@ void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg);
 void sa_ack_needed(struct tcb *t);
 void sa_send_ack_now(struct tcb *t);
 /* RFC 5961 §7 / Linux tcp_oow_rate_limited: true if the ACK must be skipped. */
-bool sa_oow_rate_limited(struct tcb *t);
+bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg);
 void sa_send_oow_ack(struct tcb *t);
 
 /* ---- listen.c ---- */
