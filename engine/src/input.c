@@ -52,11 +52,6 @@ bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg)
 	return oow_limited(t, seg);
 }
 
-void sa_send_oow_ack(struct tcb *t)
-{
-	sa_send_ack_now(t);
-}
-
 /* RFC 5961 §3.2, §4.2, §5.2 challenge ACK; Linux: tcp_send_challenge_ack —
  * per-socket rate limit, then the stack-wide per-second limit. */
 static void challenge_ack(struct tcb *t)
