@@ -237,6 +237,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		}
 		t->snd_una = ack;
 		sa_rtx_on_ack(t, 1);
+		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		t->max_snd_wnd = SA_MAX(t->max_snd_wnd, t->snd_wnd);
 		t->snd_wl1 = seg->seq;
@@ -265,6 +266,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent, skipped for
+	 * old or invalid ACKs). */
+	if (!synack_seq_lt(ack, t->snd_una))
+		sa_ts_update_recent(t, seg);
 	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
@@ -491,7 +496,6 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* fifth: ACK */
 	if (!(f & SYNACK_TH_ACK))
 		return;
-	sa_ts_update_recent(t, seg);
 	if (!process_ack(t, seg))
 		return;
 	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)
