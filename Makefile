@@ -23,6 +23,15 @@ FUZZ_CC  ?= clang
 PROVE    ?= prove
 JOBS     ?= 2
 
+# Quiet by default; `make V=1` shows every command.
+V ?= 0
+Q    :=
+ifeq ($(V),0)
+say   = @printf '  %-8s %s\n' '$(1)' '$(2)';
+else
+say   =
+endif
+
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -90,43 +99,43 @@ $(1)_REPLAY     := $$(patsubst %,$$($(1)_DIR)/fuzz-replay/%,$(FUZZ_NAMES))
 
 $$($(1)_DIR)/obj/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
+	$$(call say,CC $(1),$$<)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
 
 $$($(1)_ENGINE_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(ENGINE_SRC))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_CONF_LIB): $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(CONF_SRC))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_TAP_LIB): $$($(1)_DIR)/obj/harness/tap.o
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$$(call say,AR,$$@)$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $$($(1)_DIR)/bin/synack: $$($(1)_DIR)/obj/conformance/synack.o $$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 $$($(1)_DIR)/tests/harness/tests/helpers/%: $$($(1)_DIR)/obj/harness/tests/helpers/%.o $$($(1)_TAP_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ -o $$@
 
 $$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$$$$*.c) \
 		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB) $$($(1)_TAP_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 # A fuzz target linked with the replay driver, which replays corpora/NAME/.
 $$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
+	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
 
 $$($(1)_DIR)/fuzz-replay/%: $$($(1)_DIR)/obj/fuzz/fuzz_%.o $$($(1)_DIR)/obj/fuzz/replay-%.o \
 		$$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
 		$$($(1)_CONF_LIB) $$($(1)_ENGINE_LIB)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
+	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 -include $$(shell find $$($(1)_DIR)/obj -name '*.d' 2>/dev/null)
 endef
@@ -144,7 +153,8 @@ all: $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) $(plain_CLI)
 
 TESTS_TO_RUN = $(plain_TESTS) $(asan_TESTS) $(plain_REPLAY) $(asan_REPLAY)
 test: $(BUILD)/.deps-check $(plain_HELPERS) $(asan_HELPERS) $(TESTS_TO_RUN)
-	$(if $(strip $(TESTS_TO_RUN)),$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(TESTS_TO_RUN))
+	@echo "prove: $(words $(TESTS_TO_RUN)) test binaries (plain and ASan+UBSan)"
+	$(if $(strip $(TESTS_TO_RUN)),@$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(TESTS_TO_RUN))
 
 check: lint test $(if $(CLI_SRC),conformance-engine)
 
@@ -164,7 +174,7 @@ format: $(BUILD)/.deps-check
 # cannot run, e.g. without root).
 SCRIPTS_DIR ?= conformance/scripts
 SCRIPTS      = $(shell find $(SCRIPTS_DIR) -name '*.pkt' 2>/dev/null | sort)
-run_scripts  = $(if $(SCRIPTS),$(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(SCRIPTS),@echo "no conformance scripts under $(SCRIPTS_DIR)")
+run_scripts  = $(if $(SCRIPTS),@echo "conformance: $(words $(SCRIPTS)) scripts on the $(1) stack"; $(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(SCRIPTS),@echo "no conformance scripts under $(SCRIPTS_DIR)")
 
 conformance-engine: $(plain_CLI)
 	$(call run_scripts,engine)

@@ -13,6 +13,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Every target defines this (libFuzzer's entry point; AFL++ drives it
+ * through its libFuzzer driver; replay_main.c through files). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 struct fuzz_input {
 	const uint8_t *p;
 	size_t left;

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int points;
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
 			replay(argv[i]);
 	} else {
 #ifdef REPLAY_CORPUS
-		replay(REPLAY_CORPUS);
+		replay(REPLAY_CORPUS "/seeds");
+		replay(REPLAY_CORPUS "/regressions");
 #endif
 	}
 	if (points == 0)

@@ -193,4 +193,11 @@ int synack_poll(struct synack_stack *st, int fd);
 int synack_ioctl(struct synack_stack *st, int fd, unsigned long request, int *out);
 int synack_tcp_info(struct synack_stack *st, int fd, struct synack_tcp_info *info);
 
+/* ---- self-check -------------------------------------------------------------- */
+/* Checks the engine's internal invariants (sequence space, buffers within
+ * their bounds, timers consistent with states, hash chains acyclic …).
+ * Returns 0, or -1 with a one-line reason in why. For fuzzing and tests;
+ * the engine never calls it itself. */
+int synack_check_invariants(const struct synack_stack *st, char *why, size_t len);
+
 #endif

@@ -1,0 +1,217 @@
+/* Outbound packet matching (see match.h); packetdrill's run_packet.c
+ * verify_outbound_live_packet(), with one message per field. */
+#include "run/match.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/pkt_print.h"
+
+static enum run_opt_kind live_kind(uint8_t kind)
+{
+	switch (kind) {
+	case SYNACK_OPT_EOL:
+		return RUN_OPT_EOL;
+	case SYNACK_OPT_NOP:
+		return RUN_OPT_NOP;
+	case SYNACK_OPT_MSS:
+		return RUN_OPT_MSS;
+	case SYNACK_OPT_WSCALE:
+		return RUN_OPT_WSCALE;
+	case SYNACK_OPT_SACK_PERM:
+		return RUN_OPT_SACKOK;
+	case SYNACK_OPT_SACK:
+		return RUN_OPT_SACK;
+	case SYNACK_OPT_TS:
+		return RUN_OPT_TS;
+	case SYNACK_OPT_MD5:
+		return RUN_OPT_MD5;
+	case SYNACK_OPT_FASTOPEN:
+		return RUN_OPT_FO;
+	default:
+		return RUN_OPT_GENERIC;
+	}
+}
+
+static bool match_opts(const struct run_pkt *exp, const struct synack_segment *seg,
+                       struct run_conn *c, const struct run_config *cfg, char *why, size_t cap)
+{
+	const struct synack_tcp_options *t = &seg->opt;
+	if (exp->opts_any)
+		return true;
+	if (!exp->has_opts) {
+		if (t->n_raw == 0)
+			return true;
+		snprintf(why, cap, "options: expected none, got %u bytes", seg->options_len);
+		return false;
+	}
+	if (exp->n_opts != t->n_raw) {
+		snprintf(why, cap, "options: expected %d, got %u", exp->n_opts, t->n_raw);
+		return false;
+	}
+	for (int i = 0; i < exp->n_opts; i++) {
+		const struct run_opt *e = &exp->opts[i];
+		enum run_opt_kind k = live_kind(t->raw[i].kind);
+		bool generic_ok = e->kind == RUN_OPT_GENERIC && e->v1 == t->raw[i].kind;
+		bool exp_kind_ok =
+		    e->kind == k || ((e->kind == RUN_OPT_FOEXP || e->kind == RUN_OPT_EXP) &&
+		                     t->raw[i].kind == SYNACK_OPT_EXP);
+		if (!exp_kind_ok && !generic_ok) {
+			char got[16];
+			if (k == RUN_OPT_GENERIC)
+				snprintf(got, sizeof got, "kind %u", t->raw[i].kind);
+			else
+				snprintf(got, sizeof got, "%s", run_opt_name(k));
+			snprintf(why, cap, "option %d: expected %s, got %s", i + 1,
+			         run_opt_name(e->kind), got);
+			return false;
+		}
+		switch (e->kind) {
+		case RUN_OPT_MSS:
+			if (e->v1 != t->mss) {
+				snprintf(why, cap, "mss: expected %u, got %u", e->v1, t->mss);
+				return false;
+			}
+			break;
+		case RUN_OPT_WSCALE:
+			if (e->v1 != t->wscale) {
+				snprintf(why, cap, "wscale: expected %u, got %u", e->v1, t->wscale);
+				return false;
+			}
+			break;
+		case RUN_OPT_SACK:
+			/* Outbound SACK blocks are in the peer's sequence space:
+			 * written as is. */
+			if (e->n_sack != t->n_sack) {
+				snprintf(why, cap, "sack: expected %u blocks, got %u", e->n_sack,
+				         t->n_sack);
+				return false;
+			}
+			for (int b = 0; b < e->n_sack; b++)
+				if (e->sack[b].left != t->sack[b].left ||
+				    e->sack[b].right != t->sack[b].right) {
+					snprintf(why, cap,
+					         "sack block %d: expected %u:%u, got %u:%u", b + 1,
+					         e->sack[b].left, e->sack[b].right, t->sack[b].left,
+					         t->sack[b].right);
+					return false;
+				}
+			break;
+		case RUN_OPT_TS:
+			if (e->v2 != t->ts_ecr) {
+				snprintf(why, cap, "TS ecr: expected %u, got %u", e->v2, t->ts_ecr);
+				return false;
+			}
+			if (!c->ts_known) {
+				c->ts_known = true;
+				c->ts_offset = t->ts_val - e->v1;
+			} else if (cfg->tcp_ts_tick_usecs) {
+				/* packetdrill's rule: the stack's TSval clock must
+				 * advance with the script's, within the time
+				 * tolerance expressed in ticks. */
+				uint32_t want = e->v1 + c->ts_offset;
+				long long dev = (long long)(int32_t)(t->ts_val - want);
+				long long slack =
+				    cfg->tolerance_usecs / (long long)cfg->tcp_ts_tick_usecs + 1;
+				if (llabs(dev) > slack) {
+					snprintf(
+					    why, cap,
+					    "TS val: expected %u (+/- %lld), got %u (script %u)",
+					    want, slack, t->ts_val, e->v1);
+					return false;
+				}
+			}
+			break;
+		case RUN_OPT_GENERIC:
+			if (e->v2 != t->raw[i].len) {
+				snprintf(why, cap, "option kind %u: expected len %u, got %u", e->v1,
+				         e->v2, t->raw[i].len);
+				return false;
+			}
+			break;
+		case RUN_OPT_FO:
+			if (e->cookie_len &&
+			    (t->raw[i].len != e->cookie_len + 2 || !seg->options_raw ||
+			     memcmp(seg->options_raw + t->raw[i].offset - 20 + 2, e->cookie,
+			            e->cookie_len) != 0)) {
+				snprintf(why, cap, "FO cookie differs");
+				return false;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+static bool match_ip(const struct run_pkt *exp, const struct synack_segment *seg, char *why,
+                     size_t cap)
+{
+	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3, 0 };
+	if (exp->ecn == RUN_ECN_ECT01) {
+		if ((seg->tos & 3) != 1 && (seg->tos & 3) != 2) {
+			snprintf(why, cap, "ECN: expected ECT(0) or ECT(1), got 0x%x",
+			         seg->tos & 3);
+			return false;
+		}
+	} else if (exp->ecn != RUN_ECN_UNSPEC && (seg->tos & 3) != ecn_bits[exp->ecn]) {
+		snprintf(why, cap, "ECN: expected 0x%x, got 0x%x", ecn_bits[exp->ecn],
+		         seg->tos & 3);
+		return false;
+	}
+	if (exp->has_tos && seg->tos != exp->tos) {
+		snprintf(why, cap, "tos: expected 0x%02x, got 0x%02x", exp->tos, seg->tos);
+		return false;
+	}
+	if (exp->has_ttl && seg->ttl != exp->ttl) {
+		snprintf(why, cap, "ttl: expected %u, got %u", exp->ttl, seg->ttl);
+		return false;
+	}
+	if (exp->has_flowlabel && seg->flowlabel != exp->flowlabel) {
+		snprintf(why, cap, "flowlabel: expected 0x%x, got 0x%x", exp->flowlabel,
+		         seg->flowlabel);
+		return false;
+	}
+	return true;
+}
+
+bool run_match_outbound(const struct run_pkt *exp, const struct synack_segment *seg,
+                        struct run_conn *c, const struct run_config *cfg, char *why, size_t whycap)
+{
+	if ((exp->flags & SYNACK_TH_SYN) && (seg->flags & SYNACK_TH_SYN) && !c->isn_known) {
+		c->isn_known = true;
+		c->local_isn = seg->seq - exp->seq;
+	}
+	if (seg->flags != exp->flags) {
+		char e[12], g[12];
+		run_flags_format(exp->flags, e, sizeof e);
+		run_flags_format(seg->flags, g, sizeof g);
+		snprintf(why, whycap, "flags: expected %s, got %s", e, g);
+		return false;
+	}
+	uint32_t seq = seg->seq - run_conn_local_off(c);
+	if (seq != exp->seq) {
+		snprintf(why, whycap, "seq: expected %u, got %u", exp->seq, seq);
+		return false;
+	}
+	if (exp->has_ack && seg->ack != exp->ack) {
+		snprintf(why, whycap, "ack: expected %u, got %u", exp->ack, seg->ack);
+		return false;
+	}
+	if (seg->payload_len != exp->len) {
+		snprintf(why, whycap, "payload length: expected %u, got %zu", exp->len,
+		         seg->payload_len);
+		return false;
+	}
+	if (exp->has_win && seg->window != exp->win) {
+		snprintf(why, whycap, "window: expected %u, got %u", exp->win, seg->window);
+		return false;
+	}
+	if (exp->has_urg && seg->urg_ptr != exp->urg) {
+		snprintf(why, whycap, "urg: expected %u, got %u", exp->urg, seg->urg_ptr);
+		return false;
+	}
+	return match_opts(exp, seg, c, cfg, why, whycap) && match_ip(exp, seg, why, whycap);
+}

@@ -1,0 +1,16 @@
+/* Stack lookup: the one table of stacks the command line can name.
+ * "engine" and "engine:PROFILE" are the synack engine (the profile goes to
+ * stack_config.profile); "linux" is the host kernel in a namespace. */
+#include <string.h>
+
+#include "stacks/stack.h"
+
+const struct stack_ops *stack_lookup(const char *name)
+{
+	size_t n = strcspn(name, ":");
+	if (n == 6 && strncmp(name, "engine", 6) == 0)
+		return &stack_engine_ops;
+	if (strcmp(name, "linux") == 0)
+		return &stack_linux_ops;
+	return NULL;
+}

@@ -1,0 +1,586 @@
+/* synack: run packetdrill-language scripts against a stack.
+ *
+ *   synack run [options] SCRIPT|DIR...   run scripts, print results (TAP with --tap)
+ *   synack check SCRIPT...               parse only
+ *   synack list DIR...                   scripts with their @requirement and @stacks
+ *
+ * Exit status: 0 every script passed (or was skipped), 1 a script failed,
+ * 2 usage error or a script that does not parse.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lang/ast.h"
+#include "run/from_ast.h"
+#include "run/pcap_writer.h"
+#include "run/report.h"
+#include "run/run.h"
+#include "run/tap_writer.h"
+#include "stacks/stack.h"
+
+#define EXIT_PASS  0
+#define EXIT_FAILS 1
+#define EXIT_USAGE 2
+
+static const char usage[] =
+    "usage: synack run [--stack engine|engine:PROFILE|linux] [--tap] [-v] [-j N]\n"
+    "                  [--pcap FILE|DIR] [--timeout SECONDS] [--tolerance_usecs N]\n"
+    "                  [--unsupported=fail|skip]\n"
+    "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
+    "       synack check SCRIPT|DIR...\n"
+    "       synack list DIR...\n"
+    "       synack --help\n"
+    "\n"
+    "run     runs each script (directories are searched for *.pkt, recursively)\n"
+    "        against the stack: engine (the synack engine in virtual time, Linux\n"
+    "        profile), engine:rfc (RFC defaults), linux (the host kernel in a\n"
+    "        private network namespace; needs root). Without --tap, a line per\n"
+    "        script and a readable report for each failure; with --tap, TAP version\n"
+    "        13, one test point per script (-v adds a subtest per event).\n"
+    "        --pcap FILE writes the observed packets of a single script; --pcap DIR\n"
+    "        writes DIR/NAME.pcap per script. --timeout bounds each script's wall\n"
+    "        time (default 60 s). -j N runs N scripts at once (separate processes;\n"
+    "        output stays in script order). --unsupported=skip reports a script that\n"
+    "        uses something the stack cannot run as a TAP SKIP instead of a failure.\n"
+    "        Any other --OPTION=VALUE is a script header\n"
+    "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
+    "        and wins over the script's own header.\n"
+    "check   parses only: diagnostics as file:line:col: error: ...\n"
+    "list    prints each script with its // @requirement: and // @stacks: lines\n"
+    "\n"
+    "exit status: 0 all scripts passed (skips count as passes), 1 a script failed,\n"
+    "2 usage error or a script that does not parse.\n";
+
+struct opts {
+	const char *stack;
+	bool tap, verbose;
+	int jobs;              /* -j N: scripts run in N processes at once */
+	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
+	const char *pcap;
+	const char *defines[64];
+	size_t n_defines;
+	const char *overrides[64][2]; /* --name=value header options */
+	int n_overrides;
+};
+
+/* ---- script discovery ---------------------------------------------------------- */
+
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+static void add_path(struct paths *p, const char *s)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->v = realloc(p->v, p->cap * sizeof *p->v);
+		if (!p->v)
+			abort();
+	}
+	p->v[p->n++] = strdup(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void find_scripts(struct paths *p, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	struct paths local = { 0 };
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st) < 0)
+			continue;
+		size_t n = strlen(e->d_name);
+		if (S_ISDIR(st.st_mode) || (n > 4 && strcmp(e->d_name + n - 4, ".pkt") == 0))
+			add_path(&local, path);
+	}
+	closedir(d);
+	/* Sorted, so runs and TAP numbering are reproducible. */
+	qsort(local.v, local.n, sizeof *local.v, cmp_str);
+	for (size_t i = 0; i < local.n; i++) {
+		struct stat st;
+		if (stat(local.v[i], &st) == 0 && S_ISDIR(st.st_mode))
+			find_scripts(p, local.v[i]);
+		else
+			add_path(p, local.v[i]);
+		free(local.v[i]);
+	}
+	free(local.v);
+}
+
+static int collect(struct paths *p, char **args, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(args[i], &st) < 0) {
+			fprintf(stderr, "synack: %s: %s\n", args[i], strerror(errno));
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode))
+			find_scripts(p, args[i]);
+		else
+			add_path(p, args[i]);
+	}
+	return 0;
+}
+
+/* ---- parsing ------------------------------------------------------------------- */
+
+static void free_ast(void *ast)
+{
+	script_free(ast);
+}
+
+/* Parses and converts one script. Returns 0, or -1 with the diagnostics
+ * text in *msg (malloc'd). */
+static int load(const char *path, const struct opts *o, struct run_script *rs, char **msg)
+{
+	struct lang_options lo = { .defines = o->defines, .n_defines = o->n_defines };
+	struct diag_list diags;
+	struct script *ast = NULL;
+	diag_list_init(&diags);
+	int rc = lang_parse_file(path, &lo, &ast, &diags);
+	size_t len = 0;
+	FILE *f = open_memstream(msg, &len);
+	if (rc == 0 && diags.n_unsupported) {
+		/* Parsed, but a construct cannot run: the script fails with
+		 * the parser's own file:line:col: unsupported: diagnostic. */
+		for (size_t i = 0; i < diags.count; i++)
+			if (diags.items[i].severity == DIAG_UNSUPPORTED) {
+				diag_print(f, &diags.items[i]);
+				break;
+			}
+		rc = -1;
+	} else if (rc != 0) {
+		diag_list_print(f, &diags);
+	}
+	if (rc == 0) {
+		memset(rs, 0, sizeof *rs);
+		run_config_defaults(&rs->cfg);
+		char why[300];
+		if (run_from_ast(ast, rs, why, sizeof why) < 0) {
+			fprintf(f, "%s\n", why);
+			rc = -1;
+		}
+		for (int i = 0; rc == 0 && i < o->n_overrides; i++)
+			if (run_config_set(&rs->cfg, o->overrides[i][0], o->overrides[i][1], why,
+			                   sizeof why) < 0) {
+				fprintf(f, "synack: %s\n", why);
+				rc = -1;
+			}
+		rs->cfg.verbose = o->verbose;
+		if (rc == 0) {
+			/* The run borrows strings from the tree: it owns it now. */
+			rs->owner = ast;
+			rs->owner_free = free_ast;
+			ast = NULL;
+		} else {
+			run_script_free(rs);
+		}
+	}
+	fclose(f);
+	if (ast)
+		script_free(ast);
+	diag_list_free(&diags);
+	return rc;
+}
+
+static void unload(struct run_script *rs)
+{
+	run_script_free(rs);
+}
+
+/* ---- run ---------------------------------------------------------------------------- */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "Bail out! synack: a script exceeded its wall-clock limit\n";
+	if (write(STDOUT_FILENO, msg, sizeof msg - 1) < 0) {
+		/* nothing more to do: we are leaving */
+	}
+	_exit(EXIT_FAILS);
+}
+
+static void human_result(const char *path, const struct run_result *r, const char *todo)
+{
+	if (r->notes[0])
+		printf("note: %s: %s%s", path, r->notes,
+		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
+	switch (r->status) {
+	case RUN_PASS:
+		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
+		       (double)r->end_us / 1e6, r->wall_s * 1e3, todo ? " TODO " : "",
+		       todo ? todo : "");
+		break;
+	case RUN_SKIP:
+		printf("SKIP %s: %s\n", path, r->skip_reason);
+		break;
+	case RUN_FAIL:
+		printf("FAIL %s%s%s\n", path, todo ? " TODO " : "", todo ? todo : "");
+		run_report_human(stdout, r);
+		break;
+	}
+}
+
+struct run_ctx {
+	const struct opts *o;
+	const struct stack_ops *ops;
+	const char *profile;
+	bool pcap_dir;
+};
+
+/* Runs one script and prints its result (TAP point number i + 1) on
+ * stdout. Returns its exit status. */
+static int run_one(const struct run_ctx *x, size_t i, const char *path)
+{
+	const struct opts *o = x->o;
+	struct run_script rs;
+	char *msg = NULL;
+	if (load(path, o, &rs, &msg) < 0) {
+		bool unsupported = strstr(msg, "unsupported: ") != NULL;
+		if (unsupported && o->unsupported_skip) {
+			/* The first line is file:line:col: unsupported: what. */
+			char reason[256];
+			snprintf(reason, sizeof reason, "%.*s", (int)strcspn(msg, "\n"), msg);
+			if (o->tap)
+				printf("ok %zu - %s # SKIP %s\n", i + 1, path, reason);
+			else
+				printf("SKIP %s: %s\n", path, reason);
+			free(msg);
+			return EXIT_PASS;
+		}
+		if (o->tap)
+			run_tap_error_point(stdout, (int)i + 1, path, msg);
+		else
+			printf("ERROR %s\n%s", path, msg);
+		free(msg);
+		return unsupported ? EXIT_FAILS : EXIT_USAGE;
+	}
+	free(msg);
+	struct run_result r;
+	const char *todo = run_script_divergence(&rs, o->stack);
+	if (!run_script_for_stack(&rs, o->stack)) {
+		memset(&r, 0, sizeof r);
+		r.status = RUN_SKIP;
+		snprintf(r.skip_reason, sizeof r.skip_reason, "not for this stack");
+	} else {
+		/* A watchdog over the executor's own wall-clock checks, for a
+		 * stack call that never returns. */
+		alarm((unsigned)rs.cfg.timeout_s + 10);
+		run_execute(&rs, x->ops, x->profile, &r);
+		alarm(0);
+	}
+	if (r.status == RUN_FAIL && o->unsupported_skip &&
+	    strncmp(r.fail.message, "unsupported:", 12) == 0) {
+		char reason[sizeof r.skip_reason];
+		if (r.fail.line)
+			snprintf(reason, sizeof reason, "%d:%d: %.200s", r.fail.line, r.fail.col,
+			         r.fail.message);
+		else
+			snprintf(reason, sizeof reason, "%.230s", r.fail.message);
+		r.status = RUN_SKIP;
+		snprintf(r.skip_reason, sizeof r.skip_reason, "%s", reason);
+	}
+	if (o->pcap && r.trace.n) {
+		char file[4096], err[300];
+		if (x->pcap_dir)
+			run_pcap_path_for(o->pcap, path, file, sizeof file);
+		else
+			snprintf(file, sizeof file, "%s", o->pcap);
+		if (run_pcap_write(file, &r.trace, err, sizeof err) < 0)
+			fprintf(stderr, "synack: %s\n", err);
+	}
+	if (o->tap) {
+		run_tap_point(stdout, (int)i + 1, path, &r, todo, o->verbose);
+		if (o->verbose && r.status != RUN_SKIP)
+			printf("# %.6f s script time, %.3f ms wall\n", (double)r.end_us / 1e6,
+			       r.wall_s * 1e3);
+	} else {
+		human_result(path, &r, todo);
+	}
+	int status = r.status == RUN_FAIL && !todo ? EXIT_FAILS : EXIT_PASS;
+	run_result_free(&r);
+	unload(&rs);
+	fflush(stdout);
+	return status;
+}
+
+static int worse(int a, int b)
+{
+	return a == EXIT_USAGE || b == EXIT_USAGE ? EXIT_USAGE : a > b ? a : b;
+}
+
+/* -j N: each script in a child process with stdout on a pipe; results are
+ * printed in script order, so the TAP stream reads the same as -j 1. */
+static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs)
+{
+	size_t n = scripts->n, next = 0, printed = 0;
+	struct child {
+		pid_t pid;
+		int fd;
+		char *buf;
+		size_t len, cap;
+		bool done;
+		int status;
+	} *c = calloc(n, sizeof *c);
+	int running = 0, status = EXIT_PASS;
+	if (!c)
+		return EXIT_USAGE;
+	while (printed < n) {
+		while (running < jobs && next < n) {
+			int p[2];
+			if (pipe(p) < 0) {
+				perror("synack: pipe");
+				free(c);
+				return EXIT_USAGE;
+			}
+			fflush(stdout);
+			pid_t pid = fork();
+			if (pid == 0) {
+				close(p[0]);
+				dup2(p[1], STDOUT_FILENO);
+				close(p[1]);
+				_exit(run_one(x, next, scripts->v[next]));
+			}
+			close(p[1]);
+			c[next].pid = pid;
+			c[next].fd = p[0];
+			running++;
+			next++;
+		}
+		struct pollfd pf[256] = { { 0 } };
+		size_t idx[256] = { 0 };
+		int npf = 0;
+		for (size_t k = printed; k < next && npf < 256; k++)
+			if (c[k].fd >= 0 && !c[k].done) {
+				pf[npf].fd = c[k].fd;
+				pf[npf].events = POLLIN;
+				idx[npf++] = k;
+			}
+		if (npf && poll(pf, (nfds_t)npf, -1) < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < npf; k++) {
+			struct child *ch = &c[idx[k]];
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (ch->len + 4096 > ch->cap) {
+				ch->cap = ch->cap ? ch->cap * 2 : 8192;
+				ch->buf = realloc(ch->buf, ch->cap);
+				if (!ch->buf)
+					abort();
+			}
+			ssize_t r = read(ch->fd, ch->buf + ch->len, ch->cap - ch->len);
+			if (r > 0) {
+				ch->len += (size_t)r;
+				continue;
+			}
+			int ws = 0;
+			close(ch->fd);
+			ch->fd = -1;
+			waitpid(ch->pid, &ws, 0);
+			ch->done = true;
+			ch->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : EXIT_FAILS;
+			running--;
+		}
+		while (printed < next && c[printed].done) {
+			fwrite(c[printed].buf, 1, c[printed].len, stdout);
+			free(c[printed].buf);
+			status = worse(status, c[printed].status);
+			printed++;
+		}
+		fflush(stdout);
+	}
+	free(c);
+	return status;
+}
+
+static int cmd_run(const struct opts *o, struct paths *scripts)
+{
+	struct run_ctx x = { .o = o, .ops = stack_lookup(o->stack) };
+	if (!x.ops) {
+		fprintf(stderr, "synack: unknown or unavailable stack '%s'\n", o->stack);
+		return EXIT_USAGE;
+	}
+	const char *colon = strchr(o->stack, ':');
+	x.profile = colon ? colon + 1 : NULL;
+	if (o->pcap) {
+		struct stat st;
+		x.pcap_dir = scripts->n > 1 || (stat(o->pcap, &st) == 0 && S_ISDIR(st.st_mode));
+		if (x.pcap_dir && mkdir(o->pcap, 0777) < 0 && errno != EEXIST) {
+			fprintf(stderr, "synack: %s: %s\n", o->pcap, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	if (o->tap) {
+		run_tap_header(stdout);
+		run_tap_plan(stdout, (int)scripts->n);
+	}
+	if (o->jobs > 1 && scripts->n > 1)
+		return run_parallel(&x, scripts, o->jobs);
+	int status = EXIT_PASS;
+	for (size_t i = 0; i < scripts->n; i++)
+		status = worse(status, run_one(&x, i, scripts->v[i]));
+	return status;
+}
+
+static int cmd_check(const struct opts *o, struct paths *scripts)
+{
+	int status = EXIT_PASS;
+	for (size_t i = 0; i < scripts->n; i++) {
+		struct run_script rs;
+		char *msg = NULL;
+		if (load(scripts->v[i], o, &rs, &msg) < 0) {
+			fputs(msg, stderr);
+			status = EXIT_USAGE;
+		} else {
+			unload(&rs);
+		}
+		free(msg);
+	}
+	return status;
+}
+
+static int cmd_list(struct paths *scripts)
+{
+	for (size_t i = 0; i < scripts->n; i++) {
+		FILE *f = fopen(scripts->v[i], "r");
+		if (!f)
+			continue;
+		printf("%s\n", scripts->v[i]);
+		char line[1024];
+		bool purpose = false;
+		while (fgets(line, sizeof line, f)) {
+			const char *p = line + strspn(line, " \t");
+			if (strncmp(p, "//", 2) != 0)
+				continue;
+			p += 2;
+			p += strspn(p, " \t");
+			/* The first comment line says what the script is for. */
+			if (!purpose && *p != '@') {
+				purpose = true;
+				printf("    %s", p);
+				continue;
+			}
+			if (strncmp(p, "@requirement:", 13) == 0 ||
+			    strncmp(p, "@stacks:", 8) == 0 || strncmp(p, "@divergence:", 12) == 0)
+				printf("    %s", p);
+		}
+		fclose(f);
+	}
+	return EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
+	}
+	const char *cmd = argv[1];
+	struct opts o = { .stack = "engine" };
+	int i = 2;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(a, "--tap") == 0) {
+			o.tap = true;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o.verbose = true;
+		} else if (strcmp(a, "--unsupported=skip") == 0 ||
+		           strcmp(a, "--unsupported=fail") == 0) {
+			o.unsupported_skip = a[14] == 's';
+		} else if (strcmp(a, "-j") == 0 && next) {
+			o.jobs = atoi(next);
+			i++;
+		} else if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') {
+			o.jobs = atoi(a + 2);
+		} else if (strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return EXIT_PASS;
+		} else if ((strcmp(a, "--stack") == 0 || strcmp(a, "--pcap") == 0 ||
+		            strcmp(a, "-D") == 0 || strcmp(a, "--define") == 0) &&
+		           next) {
+			if (a[2] == 's')
+				o.stack = next;
+			else if (a[2] == 'p')
+				o.pcap = next;
+			else if (o.n_defines < 64)
+				o.defines[o.n_defines++] = next;
+			i++;
+		} else if (strncmp(a, "--stack=", 8) == 0) {
+			o.stack = a + 8;
+		} else if (strncmp(a, "--pcap=", 7) == 0) {
+			o.pcap = a + 7;
+		} else if (strncmp(a, "-D", 2) == 0 && a[2]) {
+			if (o.n_defines < 64)
+				o.defines[o.n_defines++] = a + 2;
+		} else if (strncmp(a, "--define=", 9) == 0) {
+			if (o.n_defines < 64)
+				o.defines[o.n_defines++] = a + 9;
+		} else if (strncmp(a, "--", 2) == 0 && o.n_overrides < 64) {
+			/* --name=value or --name value: a header option. */
+			static char names[64][64];
+			const char *eq = strchr(a, '=');
+			size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+			snprintf(names[o.n_overrides], sizeof names[0], "%.*s", (int)n, a + 2);
+			o.overrides[o.n_overrides][0] = names[o.n_overrides];
+			if (eq) {
+				o.overrides[o.n_overrides][1] = eq + 1;
+			} else if (next) {
+				o.overrides[o.n_overrides][1] = next;
+				i++;
+			}
+			o.n_overrides++;
+		} else {
+			fprintf(stderr, "synack: unknown option %s\n\n%s", a, usage);
+			return EXIT_USAGE;
+		}
+	}
+	struct paths scripts = { 0 };
+	if (i >= argc) {
+		fprintf(stderr, "synack: %s: no scripts given\n\n%s", cmd, usage);
+		return EXIT_USAGE;
+	}
+	if (collect(&scripts, argv + i, argc - i) < 0)
+		return EXIT_USAGE;
+	int rc;
+	if (strcmp(cmd, "run") == 0) {
+		rc = cmd_run(&o, &scripts);
+	} else if (strcmp(cmd, "check") == 0) {
+		rc = cmd_check(&o, &scripts);
+	} else if (strcmp(cmd, "list") == 0) {
+		rc = cmd_list(&scripts);
+	} else {
+		fprintf(stderr, "synack: unknown command %s\n\n%s", cmd, usage);
+		rc = EXIT_USAGE;
+	}
+	for (size_t k = 0; k < scripts.n; k++)
+		free(scripts.v[k]);
+	free(scripts.v);
+	return rc;
+}

@@ -1,0 +1,652 @@
+/* Executor tests against the mock stack: every matching rule, tolerance
+ * edges, unexpected and missing packets, blocking calls, errno, several
+ * connections, the wall-clock limit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "run/build_packet.h"
+#include "run/report.h"
+#include "run/run.h"
+#include "run_mock_stack.h"
+#include "run_script_build.h"
+#include "tap.h"
+
+#define ACK SYNACK_TH_ACK
+#define SYN SYNACK_TH_SYN
+#define FIN SYNACK_TH_FIN
+#define RST SYNACK_TH_RST
+#define PSH SYNACK_TH_PSH
+#define ISN 1000000u
+
+static const long long fd3[] = { 3, 1 };
+
+/* socket, bind, listen: the first three lines of most passive scripts. */
+static void listener(struct run_script *s)
+{
+	static const long long sock[] = { SOCK_STREAM, IPPROTO_TCP };
+	struct run_syscall *c = sb_sys(s, "0", "socket", ".ii", sock, 3, 0,
+	                               "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+	(void)c;
+	sb_sys(s, "+0", "bind", "i..", fd3, 0, 0, "+0 bind(3, ..., ...) = 0");
+	sb_sys(s, "+0", "listen", "ii", fd3, 0, 0, "+0 listen(3, 1) = 0");
+}
+
+/* < S, > S. (mock replies after `delay`), < . ack */
+static void handshake(struct run_script *s, uint64_t delay)
+{
+	struct run_pkt *p = sb_pkt(s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 65535 <mss 1460>");
+	p->has_win = true;
+	p->win = 65535;
+	sb_opt(p, RUN_OPT_MSS, 1460, 0);
+	p = sb_pkt(s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1 <mss 1460>");
+	p->has_ack = true;
+	p->ack = 1;
+	sb_opt(p, RUN_OPT_MSS, 1460, 0);
+	mock_on_inject(0, delay,
+	               (struct mock_tmpl){
+	                   .flags = SYN | ACK, .seq = ISN, .ack = 1, .win = 64240, .mss = 1460 });
+	p = sb_pkt(s, "+.1", false, ACK, 1, 0, "+.1 < . 1:1(0) ack 1 win 257");
+	p->has_ack = true;
+	p->ack = 1;
+	p->has_win = true;
+	p->win = 257;
+}
+
+static void run(struct run_script *s, struct run_result *r)
+{
+	run_execute(s, &mock_stack_ops, NULL, r);
+}
+
+static void test_passive_open(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "passive open passes: %s", r.fail.message);
+	is_int(mock_record.n_injected, 2, "two packets injected");
+	is_uint(r.end_us, 100000, "virtual time ends at 0.1 s");
+	is_int(r.n_steps, 7, "one step per event");
+	ok(mock_record.stopped, "stack stopped");
+	/* The ACK's ack field is mapped onto the stack's ISN. */
+	struct synack_segment seg;
+	ok(synack_seg_parse(mock_record.injected[1], mock_record.injected_len[1], true, &seg) ==
+	       SYNACK_SEG_OK,
+	   "injected ACK parses with valid checksums");
+	is_hex(seg.ack, ISN + 1, "inbound ack relative to the stack's ISN");
+	is_int(seg.seq, 1, "inbound seq written as the peer's");
+	is_int(seg.window, 257, "inbound window as given");
+	is_int(seg.dport, 8080, "to the bind port");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+/* A listener and a handshake, then whatever the test adds. */
+static void base(struct run_script *s)
+{
+	mock_reset();
+	sb_init(s);
+	listener(s);
+	handshake(s, 0);
+}
+
+static void fails_with(struct run_script *s, const char *msg, const char *what)
+{
+	struct run_result r;
+	run(s, &r);
+	is_int(r.status, RUN_FAIL, "%s: fails", what);
+	is_str(r.fail.message, msg, "%s: message", what);
+	run_result_free(&r);
+	run_script_free(s);
+}
+
+static void passes(struct run_script *s, const char *what)
+{
+	struct run_result r;
+	run(s, &r);
+	is_int(r.status, RUN_PASS, "%s: passes", what);
+	if (r.status != RUN_PASS)
+		run_report_human(stderr, &r);
+	run_result_free(&r);
+	run_script_free(s);
+}
+
+/* The mock sends `t` 0.1 s after the handshake's last packet; the script
+ * expects `p` then. */
+static struct run_pkt *data_out(struct run_script *s, struct mock_tmpl t, const char *text)
+{
+	mock_on_inject(1, 0, t);
+	struct run_pkt *p = sb_pkt(s, "+0", true, 0, 0, 0, text);
+	return p;
+}
+
+static void test_fields(void)
+{
+	struct run_script s;
+	struct run_pkt *p;
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = RST, .seq = ISN + 1 }, "+0 > . 1:1(0) ack 1");
+	p->flags = ACK;
+	fails_with(&s, "outbound packet: flags: expected ., got R", "flags");
+
+	base(&s);
+	p = data_out(
+	    &s, (struct mock_tmpl){ .flags = ACK | PSH, .seq = ISN + 101, .ack = 1, .len = 10 },
+	    "+0 > P. 1:11(10) ack 1");
+	p->flags = ACK | PSH;
+	p->seq = 1;
+	p->len = 10;
+	fails_with(&s, "outbound packet: seq: expected 1, got 101", "seq relative to the ISN");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 5 },
+	             "+0 > . 1:1(0) ack 1");
+	p->flags = ACK;
+	p->seq = 1;
+	p->has_ack = true;
+	p->ack = 1;
+	fails_with(&s, "outbound packet: ack: expected 1, got 5", "ack");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1, .len = 5 },
+	             "+0 > . 1:1(0) ack 1");
+	p->flags = ACK;
+	p->seq = 1;
+	fails_with(&s, "outbound packet: payload length: expected 0, got 5", "payload length");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1, .win = 100 },
+	             "+0 > . 1:1(0) ack 1 win 200");
+	p->flags = ACK;
+	p->seq = 1;
+	p->has_win = true;
+	p->win = 200;
+	fails_with(&s, "outbound packet: window: expected 200, got 100", "window when given");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1, .win = 100 },
+	             "+0 > . 1:1(0) ack 1");
+	p->flags = ACK;
+	p->seq = 1;
+	passes(&s, "window not given: not checked");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ts = true },
+	             "+0 > . 1:1(0)");
+	p->flags = ACK;
+	p->seq = 1;
+	fails_with(&s, "outbound packet: options: expected none, got 12 bytes",
+	           "no option list: none expected");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ts = true },
+	             "+0 > . 1:1(0) <...>");
+	p->flags = ACK;
+	p->seq = 1;
+	p->opts_any = true;
+	passes(&s, "<...> accepts any options");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ts = true },
+	             "+0 > . 1:1(0) <nop,nop,TS val 1 ecr 0,nop>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 1, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	fails_with(&s, "outbound packet: options: expected 4, got 3", "option list length");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ts = true },
+	             "+0 > . 1:1(0) <nop,TS val 1 ecr 0,nop>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 1, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	fails_with(&s, "outbound packet: option 2: expected TS, got nop", "option order");
+
+	/* Option values: the SYN-ACK carries mss 536, the script says 1460. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1 <mss 1460>");
+	sb_opt(p, RUN_OPT_MSS, 1460, 0);
+	mock_on_inject(0, 0,
+	               (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 1, .mss = 536 });
+	fails_with(&s, "outbound packet: mss: expected 1460, got 536", "option value");
+
+	base(&s);
+	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .tos = 0x02 },
+	             "+0 > . 1:1(0) [ce]");
+	p->flags = ACK;
+	p->seq = 1;
+	p->ecn = RUN_ECN_CE;
+	fails_with(&s, "outbound packet: ECN: expected 0x3, got 0x2", "ECN mark when given");
+}
+
+static void test_timestamps(void)
+{
+	struct run_script s;
+	struct run_pkt *p;
+
+	/* The stack's TSval stream is learned from its first TS option: an
+	 * inbound `ecr 100` means "the stack's TSval that the script called 100". */
+	base(&s);
+	p = data_out(
+	    &s,
+	    (struct mock_tmpl){
+	        .flags = ACK, .seq = ISN + 1, .ack = 1, .ts = true, .ts_val = 777000, .ts_ecr = 5 },
+	    "+0 > . 1:1(0) ack 1 <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < . 1:1(0) ack 1 <TS val 6 ecr 100>");
+	p->has_ack = true;
+	p->ack = 1;
+	sb_opt(p, RUN_OPT_TS, 6, 100);
+	struct run_result r;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "TS exchange passes: %s", r.fail.message);
+	struct synack_segment seg;
+	synack_seg_parse(mock_record.injected[2], mock_record.injected_len[2], true, &seg);
+	is_uint(seg.opt.ts_ecr, 777000, "inbound ecr mapped onto the stack's TSval stream");
+	is_uint(seg.opt.ts_val, 6, "inbound val as written");
+	run_result_free(&r);
+	run_script_free(&s);
+
+	base(&s);
+	p = data_out(&s,
+	             (struct mock_tmpl){
+	                 .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 1, .ts_ecr = 4 },
+	             "+0 > . 1:1(0) <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	fails_with(&s, "outbound packet: TS ecr: expected 5, got 4", "TS ecr checked exactly");
+}
+
+/* packetdrill's TS val rule, on only with --tcp_ts_tick_usecs: the stack's
+ * TSval clock must advance with the script's. */
+static void ts_val_case(uint32_t second_val, const char *msg)
+{
+	struct run_script s;
+	base(&s);
+	s.cfg.tcp_ts_tick_usecs = 1000;
+	struct run_pkt *p =
+	    data_out(&s,
+	             (struct mock_tmpl){
+	                 .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777000, .ts_ecr = 5 },
+	             "+0 > . 1:1(0) <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	mock_at(200000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = second_val, .ts_ecr = 5 });
+	p = sb_pkt(&s, "+.1", true, ACK, 1, 0, "+.1 > . 1:1(0) <nop,nop,TS val 200 ecr 5>");
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 200, 5);
+	if (msg)
+		fails_with(&s, msg, "TS val off the stack's clock");
+	else
+		passes(&s, "TS val consistent with the stack's clock");
+}
+
+static void test_ts_val(void)
+{
+	ts_val_case(777100, NULL);
+	ts_val_case(777105, NULL);
+	ts_val_case(777050,
+	            "outbound packet: TS val: expected 777100 (+/- 5), got 777050 (script 200)");
+}
+
+static void test_tolerance(void)
+{
+	struct run_script s;
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 4000);
+	passes(&s, "reply 4000 us late: inside the default tolerance");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 4001);
+	{
+		struct run_result r;
+		run(&s, &r);
+		is_str(r.fail.message, "missing outbound packet", "reply 4001 us late: missing");
+		is_str(r.fail.actual,
+		       "> S. 1000000:1000000(0) ack 1 win 64240 <mss 1460> (too late)",
+		       "and the report shows the late packet");
+		is_int(r.fail.actual_us, 4001, "with its time");
+		run_result_free(&r);
+		run_script_free(&s);
+	}
+
+	/* Early: the stack answers 20 ms before the script's time. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	struct run_pkt *e = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	e = sb_pkt(&s, "+0.1", true, SYN | ACK, 0, 0, "+0.1 > S. 0:0(0) ack 1");
+	mock_on_inject(0, 80000, (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 1 });
+	fails_with(&s, "timing error: outbound packet at 0.080000 s, expected 0.100000 s",
+	           "reply 20 ms early (tolerance 12.5 ms)");
+	(void)e;
+
+	/* 12.5 % of a 1 s gap is 125 ms. */
+	for (int late = 0; late < 2; late++) {
+		mock_reset();
+		sb_init(&s);
+		listener(&s);
+		struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+		p = sb_pkt(&s, "+1", true, SYN | ACK, 0, 0, "+1 > S. 0:0(0) ack 1");
+		p->has_ack = true;
+		p->ack = 1;
+		mock_on_inject(0, late ? 1125001 : 1125000,
+		               (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 1 });
+		if (late)
+			fails_with(&s, "missing outbound packet", "12.5 % of the gap, 1 us over");
+		else
+			passes(&s, "12.5 % of the gap");
+	}
+
+	/* A range widens the window; `*` accepts any time. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0.1~+0.3", true, SYN | ACK, 0, 0, "+0.1~+0.3 > S. 0:0(0) ack 1");
+	mock_on_inject(0, 250000, (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 1 });
+	passes(&s, "inside a range");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "*", true, SYN | ACK, 0, 0, "* > S. 0:0(0) ack 1");
+	mock_on_inject(0, 3000000, (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 1 });
+	passes(&s, "any time");
+	(void)p;
+}
+
+static void test_unexpected_and_missing(void)
+{
+	struct run_script s;
+	struct run_result r;
+
+	base(&s);
+	mock_at(50000, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1 });
+	run(&s, &r);
+	is_int(r.status, RUN_FAIL, "unexpected packet fails");
+	is_str(r.fail.message, "unexpected outbound packet", "unexpected: message");
+	is_int(r.fail.line, 16, "unexpected: reported at the next event's line");
+	is_int(r.fail.actual_us, 50000, "unexpected: its time");
+	run_result_free(&r);
+	run_script_free(&s);
+
+	/* A packet after the last event but at the same instant. */
+	base(&s);
+	mock_on_inject(1, 0, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1 });
+	fails_with(&s, "unexpected outbound packet", "unexpected packet at the end");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1");
+	(void)p;
+	run(&s, &r);
+	is_int(r.status, RUN_FAIL, "missing packet fails");
+	is_str(r.fail.message, "missing outbound packet", "missing: message");
+	is_uint(r.end_us, 8000, "missing: waited to the end of the window and one tolerance more");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+static void test_calls(void)
+{
+	struct run_script s;
+	static const long long c4[] = { 3, 4 };
+
+	/* Blocking accept started before the handshake, returning after it. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0...0.1", "accept", "i..", fd3, 4, 0, "+0...0.1 accept(3, ..., ...) = 4");
+	mock_call(3, 4, 0, 100000);
+	handshake(&s, 0);
+	passes(&s, "blocking accept returns while the script goes on");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0...0.1", "accept", "i..", fd3, 4, 0, "+0...0.1 accept(3, ..., ...) = 4");
+	mock_call(3, 4, 0, 200000);
+	handshake(&s, 0);
+	fails_with(&s, "blocking call accept did not return in time", "blocking call too late");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	mock_call(3, 4, 0, 3000);
+	passes(&s, "a call without ... may block within the tolerance");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	struct run_syscall *c =
+	    sb_sys(&s, "+0", "connect", "i..", fd3, -1, ECONNREFUSED,
+	           "+0 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)");
+	c->err_name = "ECONNREFUSED";
+	mock_call(3, -1, ETIMEDOUT, 0);
+	fails_with(&s, "connect: expected errno ECONNREFUSED, got ETIMEDOUT (Connection timed out)",
+	           "errno mismatch");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "close", "i", c4, 0, 0, "+0 close(4) = 0");
+	mock_call(3, -1, EBADF, 0);
+	fails_with(&s, "close returned -1 EBADF (Bad file descriptor), expected 0",
+	           "return value mismatch");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	c = sb_sys(&s, "+0", "write", "i.i", (const long long[]){ 3, 10 }, 0, 0,
+	           "+0 write(3, ..., 10) = ...");
+	c->ret_any = true;
+	mock_call(3, -1, EPIPE, 0);
+	passes(&s, "= ... accepts any result");
+
+	/* Script fd 3 is whatever the stack returned. */
+	mock_reset();
+	sb_init(&s);
+	mock_call(0, 7, 0, 0);
+	listener(&s);
+	struct run_result r;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "fd mapping: passes: %s", r.fail.message);
+	is_int(mock_record.fds[1], 7, "script fd 3 is stack fd 7");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+static void test_connections(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	/* A second connection to the same listener. */
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	mock_on_inject(2, 0,
+	               (struct mock_tmpl){ .flags = SYN | ACK, .seq = 5000, .ack = 1, .win = 1 });
+	p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < . 1:1(0) ack 1 win 1000");
+	p->has_ack = true;
+	p->ack = 1;
+	sb_sys(&s, "+0", "accept", "i..", fd3, 5, 0, "+0 accept(3, ..., ...) = 5");
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "two connections: passes: %s", r.fail.message);
+	struct synack_segment a, b;
+	synack_seg_parse(mock_record.injected[1], mock_record.injected_len[1], true, &a);
+	synack_seg_parse(mock_record.injected[3], mock_record.injected_len[3], true, &b);
+	ok(a.sport != b.sport, "each connection has its own remote port (%u, %u)", a.sport,
+	   b.sport);
+	is_hex(b.ack, 5001, "each connection maps onto its own ISN");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+static void test_timeout(void)
+{
+	struct run_script s;
+	mock_reset();
+	sb_init(&s);
+	s.cfg.timeout_s = 0.2;
+	mock_spec.hang = true;
+	struct run_pkt *p = sb_pkt(&s, "+1", true, SYN | ACK, 0, 0, "+1 > S. 0:0(0) ack 1");
+	(void)p;
+	fails_with(&s, "timeout: the script ran longer than 0 s of wall time", "wall-clock limit");
+}
+
+static void test_misc(void)
+{
+	struct run_script s;
+	struct run_result r;
+
+	mock_reset();
+	sb_init(&s);
+	struct run_event *e = sb_event(&s, "0", RUN_EV_UNSUPPORTED, "0 splice(3, 4) = 0");
+	e->unsupported = "syscall splice";
+	fails_with(&s, "unsupported: syscall splice", "unsupported construct");
+
+	mock_reset();
+	sb_init(&s);
+	mock_spec.fail_start_skip = true;
+	listener(&s);
+	run(&s, &r);
+	is_int(r.status, RUN_SKIP, "a stack that cannot run here skips");
+	is_str(r.skip_reason, "mock cannot run here", "with its reason");
+	run_result_free(&r);
+	run_script_free(&s);
+
+	base(&s);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	e = sb_event(&s, "+0", RUN_EV_CODE, "%{ assert tcpi_state == TCP_ESTABLISHED }%");
+	e->command = "assert tcpi_state == TCP_ESTABLISHED";
+	passes(&s, "%{ assert }% that holds");
+
+	base(&s);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	e = sb_event(&s, "+0", RUN_EV_CODE, "%{ assert tcpi_snd_cwnd > 10 }%");
+	e->command = "assert tcpi_snd_cwnd > 10";
+	fails_with(&s, "assertion failed: assert tcpi_snd_cwnd > 10 (tcpi_snd_cwnd = 10)",
+	           "%{ assert }% that fails");
+
+	mock_reset();
+	sb_init(&s);
+	e = sb_event(&s, "0", RUN_EV_COMMAND, "0 `ip link set dev lo up`");
+	e->command = "ip link set dev lo up";
+	fails_with(&s, "unsupported: command `ip link set dev lo up` on stack mock",
+	           "commands the stack cannot run");
+}
+
+/* An ICMP error quotes the stack's segment, seq mapped onto its ISN. */
+static void test_icmp(void)
+{
+	struct run_script s;
+	base(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, 0, 1, 1460,
+	                           "+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]");
+	p->proto = RUN_PROTO_ICMP;
+	p->icmp_type = 3;
+	p->icmp_code = 4;
+	p->has_mtu = true;
+	p->mtu = 1200;
+	struct run_result r;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "ICMP injected: %s", r.fail.message);
+	const uint8_t *b = mock_record.injected[2];
+	size_t len = mock_record.injected_len[2];
+	is_int(len, 20 + 8 + 40, "IP + ICMP header + quoted IP and TCP headers");
+	is_int(b[9], 1, "protocol ICMP");
+	is_int(b[20], 3, "type 3 (unreachable)");
+	is_int(b[21], 4, "code 4 (fragmentation needed)");
+	is_int(b[26] << 8 | b[27], 1200, "next-hop MTU");
+	is_hex(run_csum_fold(run_csum_add(0, b + 20, len - 20)), 0xffff, "ICMP checksum valid");
+	const uint8_t *t = b + 28 + 20;
+	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	is_hex(seq, ISN + 1, "quoted seq relative to the stack's ISN");
+	is_int(t[0] << 8 | t[1], 8080, "quoted segment from the stack's port");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+static void test_annotations(void)
+{
+	struct run_script s;
+	sb_init(&s);
+	run_script_scan_annotations(&s, "// purpose\n"
+	                                "// @stacks: engine linux\n"
+	                                "  // @requirement: RFC9293 MUST-1\n"
+	                                "// @divergence: engine:rfc RFC timers differ\n"
+	                                "// @divergence: linux kernel quirk\n"
+	                                "0 socket(..., SOCK_STREAM, 0) = 3\n");
+	ok(run_script_for_stack(&s, "engine"), "@stacks names engine");
+	ok(run_script_for_stack(&s, "engine:rfc"), "a stack covers its profiles");
+	ok(!run_script_for_stack(&s, "so"), "a stack not named is skipped");
+	is_str(s.requirement, "RFC9293 MUST-1", "@requirement");
+	ok(run_script_divergence(&s, "engine") == NULL,
+	   "a profile's divergence is not the stack's");
+	is_str(run_script_divergence(&s, "engine:rfc"), "RFC timers differ", "profile divergence");
+	is_str(run_script_divergence(&s, "linux"), "kernel quirk", "stack divergence");
+	run_script_free(&s);
+}
+
+int main(void)
+{
+	test_annotations();
+	test_icmp();
+	test_passive_open();
+	test_fields();
+	test_timestamps();
+	test_ts_val();
+	test_tolerance();
+	test_unexpected_and_missing();
+	test_calls();
+	test_connections();
+	test_timeout();
+	test_misc();
+	done_testing();
+}

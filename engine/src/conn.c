@@ -1,0 +1,274 @@
+/* The TCB: creation, state transitions, the end of a connection, buffers. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const state_names[] = {
+	"?",         "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+	"TIME_WAIT", "CLOSED",      "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING",
+};
+
+const char *sa_state_name(uint8_t s)
+{
+	return s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
+{
+	const struct synack_profile *p = &st->prof;
+	/* Bounded memory: every tcb counts against max_sockets. */
+	if (st->n_tcbs >= p->max_sockets)
+		return NULL;
+	struct tcb *t = sa_alloc(st, sizeof(*t));
+	if (!t)
+		return NULL;
+	st->n_tcbs++;
+	t->st = st;
+	t->id = st->next_id++;
+	t->fd = -1;
+	t->state = SA_CLOSED;
+	t->family = family;
+	t->laddr.family = family;
+	t->raddr.family = family;
+	t->sndbuf = p->wmem[1];
+	t->rcvbuf = p->rmem[1];
+	t->rto_us = (uint32_t)p->rto_init_us;
+	t->cc = p->cc;
+	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */
+	t->snd_ssthresh = 0x7fffffff;                /* TCP_INFINITE_SSTHRESH */
+	t->mss_clamp = p->default_mss;
+	t->keepidle_s = p->keepalive_time_s;
+	t->keepintvl_s = p->keepalive_intvl_s;
+	t->keepcnt = p->keepalive_probes;
+	t->syncnt = 0; /* 0: the profile's syn_retries */
+	for (int k = 0; k < SA_T_COUNT; k++)
+		t->t_deadline[k] = SYNACK_NEVER;
+	return t;
+}
+
+/* Unlinks t from everything and queues it for freeing at the end of the
+ * current API call (callers up the stack may still hold it). */
+void sa_tcb_free(struct tcb *t)
+{
+	struct synack_stack *st = t->st;
+	if (t->dead)
+		return;
+	t->dead = true;
+	if (t->state == SA_LISTEN)
+		sa_listen_close(t);
+	sa_timer_clear_all(t);
+	sa_conn_hash_del(t);
+	sa_bind_hash_del(t);
+	if (t->listener)
+		sa_listen_unlink_child(t);
+	if (t->fd >= 0)
+		sa_fd_release(st, t->fd);
+	t->fd = -1;
+	t->state = SA_CLOSED;
+	st->n_tcbs--;
+	t->qnext = st->graveyard;
+	st->graveyard = t;
+}
+
+void sa_set_state(struct tcb *t, uint8_t state)
+{
+	t->state = state;
+}
+
+/* Linux: tcp_done — to CLOSED; a socket nobody holds is freed. */
+void sa_tcb_done(struct tcb *t)
+{
+	if (t->dead)
+		return;
+	sa_timer_clear_all(t);
+	sa_set_state(t, SA_CLOSED);
+	sa_conn_hash_del(t);
+	t->shut_rd = t->shut_wr = true;
+	/* Linux: a child still in the accept queue is not orphaned; accept()
+	 * returns it, closed, with its error. */
+	if (t->in_accept_queue && !t->orphan)
+		return;
+	if (t->fd < 0 || t->orphan) {
+		sa_tcb_free(t);
+		return;
+	}
+	/* Linux: inet_put_port unless the user bound the port explicitly. */
+	if (!t->user_bound)
+		sa_bind_hash_del(t);
+}
+
+/* RFC 9293 §3.10.7.4 (RST in a synchronized state): outstanding calls get
+ * "connection reset", the TCB is deleted. Linux: tcp_reset picks the errno
+ * by state. */
+void sa_reset_conn(struct tcb *t, int err)
+{
+	if (!err) {
+		switch (t->state) {
+		case SA_SYN_SENT:
+			err = ECONNREFUSED;
+			break;
+		case SA_CLOSE_WAIT:
+			err = EPIPE;
+			break;
+		case SA_CLOSED:
+			err = 0;
+			break;
+		default:
+			err = ECONNRESET;
+		}
+	}
+	if (err)
+		t->so_error = err;
+	t->reset_seen = true;
+	sa_ring_drop(&t->sndq, t->sndq.len);
+	sa_tcb_done(t);
+}
+
+void sa_sync_mss(struct tcb *t)
+{
+	const struct synack_profile *p = &t->st->prof;
+	uint32_t hdr = (t->family == 6 ? 40u : 20u) + 20u;
+	uint32_t mss = p->mtu > hdr ? p->mtu - hdr : p->min_snd_mss;
+	if (mss > t->mss_clamp)
+		mss = t->mss_clamp;
+	if (t->user_mss && mss > t->user_mss)
+		mss = t->user_mss;
+	/* Linux: tcp_mtu_to_mss clamps to tcp_min_snd_mss (CVE-2019-11479). */
+	if (mss < p->min_snd_mss)
+		mss = p->min_snd_mss;
+	if (t->ts_ok)
+		mss -= 12; /* TCPOLEN_TSTAMP_ALIGNED */
+	t->snd_mss = (uint16_t)mss;
+}
+
+/* Enters ESTABLISHED (RFC 9293 §3.10.7.3/.4) and sizes what depends on the
+ * negotiated options. */
+void sa_established(struct tcb *t)
+{
+	sa_set_state(t, SA_ESTABLISHED);
+	t->snd_sml = t->snd_una;
+	sa_sync_mss(t);
+	if (!t->rcv_mss)
+		t->rcv_mss = SA_MIN(t->advmss, t->mss_clamp);
+	sa_wake(t);
+}
+
+/* RFC 9293 §3.10.7.4 / Linux tcp_time_wait: the connection moves into a
+ * minimal TIME_WAIT sock; a descriptor still open sees CLOSED. */
+void sa_enter_time_wait(struct tcb *t)
+{
+	struct synack_stack *st = t->st;
+	struct tcb *tw = t;
+	if (t->fd >= 0 && !t->orphan) {
+		tw = sa_tcb_new(st, t->family);
+		if (!tw) {
+			/* Linux: "time wait bucket table overflow" — just close. */
+			sa_tcb_done(t);
+			return;
+		}
+		tw->laddr = t->laddr;
+		tw->raddr = t->raddr;
+		tw->lport = t->lport;
+		tw->rport = t->rport;
+		tw->iss = t->iss;
+		tw->irs = t->irs;
+		tw->snd_una = t->snd_una;
+		tw->snd_nxt = t->snd_nxt;
+		tw->snd_wnd = t->snd_wnd;
+		tw->max_snd_wnd = t->max_snd_wnd;
+		tw->rcv_nxt = t->rcv_nxt;
+		tw->rcv_wnd = t->rcv_wnd;
+		tw->rcv_wup = t->rcv_wup;
+		tw->rcv_ssthresh = t->rcv_ssthresh;
+		tw->window_clamp = t->window_clamp;
+		tw->rcvbuf = t->rcvbuf;
+		tw->ws_ok = t->ws_ok;
+		tw->sack_ok = t->sack_ok;
+		tw->ts_ok = t->ts_ok;
+		tw->snd_wscale = t->snd_wscale;
+		tw->rcv_wscale = t->rcv_wscale;
+		tw->ts_recent = t->ts_recent;
+		tw->ts_recent_stamp_us = t->ts_recent_stamp_us;
+		tw->ts_offset = t->ts_offset;
+		tw->fin_sent = t->fin_sent;
+		tw->fin_seq = t->fin_seq;
+		tw->rcv_fin = true;
+		tw->snd_mss = t->snd_mss;
+		tw->mss_clamp = t->mss_clamp;
+		tw->advmss = t->advmss;
+		tw->reuseaddr = t->reuseaddr;
+		tw->orphan = true;
+		sa_tcb_done(t);
+		sa_conn_hash_add(tw);
+		sa_bind_hash_add(tw);
+	}
+	sa_timer_clear_all(tw);
+	sa_set_state(tw, SA_TIME_WAIT);
+	/* RFC 9293 §3.10.7.4: the timer is 2 MSL; Linux: TCP_TIMEWAIT_LEN. */
+	sa_timer_set(tw, SA_T_TIME_WAIT, st->now_us + st->prof.time_wait_us);
+}
+
+/* ---- ring buffers ---- */
+
+bool sa_ring_reserve(struct synack_stack *st, struct sa_ring *r, uint32_t cap)
+{
+	if (r->buf)
+		return true;
+	if (cap == 0)
+		cap = 1;
+	r->buf = sa_alloc(st, cap);
+	if (!r->buf)
+		return false;
+	r->cap = cap;
+	r->head = 0;
+	r->len = 0;
+	return true;
+}
+
+uint32_t sa_ring_write(struct sa_ring *r, const uint8_t *p, uint32_t n)
+{
+	uint32_t room = r->cap - r->len;
+	if (n > room)
+		n = room;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t at = (r->head + r->len) % r->cap;
+		uint32_t chunk = SA_MIN(n - done, r->cap - at);
+		memcpy(r->buf + at, p + done, chunk);
+		done += chunk;
+		r->len += chunk;
+	}
+	return n;
+}
+
+uint32_t sa_ring_peek(const struct sa_ring *r, uint32_t off, uint8_t *p, uint32_t n)
+{
+	if (off >= r->len)
+		return 0;
+	if (n > r->len - off)
+		n = r->len - off;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t at = (r->head + off + done) % r->cap;
+		uint32_t chunk = SA_MIN(n - done, r->cap - at);
+		memcpy(p + done, r->buf + at, chunk);
+		done += chunk;
+	}
+	return n;
+}
+
+void sa_ring_drop(struct sa_ring *r, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	if (!r->cap)
+		return;
+	r->head = (r->head + n) % r->cap;
+	r->len -= n;
+}
+
+void sa_ring_free(struct synack_stack *st, struct sa_ring *r)
+{
+	sa_free(st, r->buf);
+	r->buf = NULL;
+	r->cap = r->len = r->head = 0;
+}

@@ -1,0 +1,643 @@
+/* RFC 9293 §3.10.7 "SEGMENT ARRIVES", in the RFC's order: §3.10.7.1 CLOSED
+ * (no socket), §3.10.7.2 LISTEN (listen.c), §3.10.7.3 SYN-SENT, §3.10.7.4
+ * the other states — first the sequence number (with RFC 7323 PAWS before
+ * it), second RST (RFC 5961 §3), fourth SYN (RFC 5961 §4), fifth ACK (RFC
+ * 5961 §5), sixth URG, seventh the text, eighth FIN. Where Linux refines the
+ * RFC (the default profile behaves like Linux 6.x) the Linux function is
+ * named beside the RFC section.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+/* ---- acknowledgements ----------------------------------------------------- */
+
+/* Delayed-ACK hook. Part 1 acknowledges at once; part 2 schedules the
+ * delayed-ACK timer here (Linux: inet_csk_schedule_ack + __tcp_ack_snd_check). */
+void sa_ack_needed(struct tcb *t)
+{
+	sa_send_ack_now(t);
+}
+
+void sa_send_ack_now(struct tcb *t)
+{
+	sa_timer_clear(t, SA_T_DELACK);
+	sa_send_ack(t);
+}
+
+/* Linux: __tcp_oow_rate_limited — one out-of-window or challenge ACK per
+ * tcp_invalid_ratelimit per socket (RFC 5961 §7 asks for a limit). */
+static bool ratelimit(struct tcb *t)
+{
+	uint64_t now = t->st->now_us;
+	uint64_t gap = (uint64_t)t->st->prof.invalid_ratelimit_ms * 1000u;
+	if (t->oow_ack_sent && now - t->last_oow_ack_us < gap)
+		return true;
+	t->oow_ack_sent = true;
+	t->last_oow_ack_us = now;
+	return false;
+}
+
+/* Linux: tcp_oow_rate_limited — data segments without SYN are never limited
+ * (they are not part of an ACK loop). */
+static bool oow_limited(struct tcb *t, const struct synack_segment *seg)
+{
+	if (seg->payload_len && !(seg->flags & SYNACK_TH_SYN))
+		return false;
+	return ratelimit(t);
+}
+
+bool sa_oow_rate_limited(struct tcb *t)
+{
+	return ratelimit(t);
+}
+
+void sa_send_oow_ack(struct tcb *t)
+{
+	sa_send_ack_now(t);
+}
+
+/* RFC 5961 §3.2, §4.2, §5.2 challenge ACK; Linux: tcp_send_challenge_ack —
+ * per-socket rate limit, then the stack-wide per-second limit. */
+static void challenge_ack(struct tcb *t)
+{
+	struct synack_stack *st = t->st;
+	if (ratelimit(t)) {
+		st->stats.challenge_acks_limited++;
+		return;
+	}
+	if (st->prof.challenge_ack_limit < 0x7fffffffu) {
+		uint64_t sec = st->now_us / 1000000u;
+		if (sec != st->chal_sec) {
+			st->chal_sec = sec;
+			st->chal_count = 0;
+		}
+		if (++st->chal_count > st->prof.challenge_ack_limit) {
+			st->stats.challenge_acks_limited++;
+			return;
+		}
+	}
+	st->stats.challenge_acks++;
+	sa_send_ack_now(t);
+}
+
+static void oow_ack(struct tcb *t, const struct synack_segment *seg)
+{
+	t->st->stats.out_of_window++;
+	if (seg->flags & SYNACK_TH_RST)
+		return;
+	if (oow_limited(t, seg)) {
+		t->st->stats.out_of_window_acks_limited++;
+		return;
+	}
+	sa_send_ack_now(t);
+}
+
+/* ---- SYN-SENT (RFC 9293 §3.10.7.3) ----------------------------------------- */
+
+static void negotiate_from_synack(struct tcb *t, const struct synack_segment *seg)
+{
+	const struct synack_profile *p = &t->st->prof;
+	/* RFC 9293 §3.7.1: without the option the peer takes 536 (Linux: TCP_MSS_DEFAULT). */
+	t->mss_clamp = (seg->opt.has_mss && seg->opt.mss) ? seg->opt.mss : p->default_mss;
+	if (t->user_mss && t->mss_clamp > t->user_mss)
+		t->mss_clamp = t->user_mss;
+	t->sack_ok = p->sack && seg->opt.sack_permitted;
+	t->ts_ok = p->timestamps && seg->opt.has_ts;
+	if (t->ts_ok) {
+		t->ts_recent = seg->opt.ts_val;
+		t->ts_recent_stamp_us = t->st->now_us;
+	}
+	/* RFC 7323 §2.2: scaling only if both sides sent the option; §2.3: a
+	 * shift above 14 is used as 14. */
+	t->ws_ok = p->window_scaling && seg->opt.has_wscale;
+	if (t->ws_ok) {
+		t->snd_wscale = SA_MIN(seg->opt.wscale, 14);
+	} else {
+		t->snd_wscale = 0;
+		t->rcv_wscale = 0;
+		t->window_clamp = SA_MIN(t->window_clamp, 65535u);
+		t->rcv_ssthresh = SA_MIN(t->rcv_ssthresh, 65535u);
+		t->rcv_wnd = SA_MIN(t->rcv_wnd, 65535u);
+	}
+}
+
+static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
+{
+	uint8_t f = seg->flags;
+	/* first: the ACK bit */
+	if (f & SYNACK_TH_ACK) {
+		if (synack_seq_leq(seg->ack, t->iss) || synack_seq_gt(seg->ack, t->snd_nxt)) {
+			/* <SEQ=SEG.ACK><CTL=RST> unless this is an RST. */
+			sa_send_reset_reply(t->st, seg);
+			return;
+		}
+	}
+	/* second: RST — only with an acceptable ACK (RFC 5961 §3.2 changes
+	 * nothing here; Linux: tcp_rcv_synsent_state_process). */
+	if (f & SYNACK_TH_RST) {
+		if (f & SYNACK_TH_ACK)
+			sa_reset_conn(t, ECONNREFUSED);
+		return;
+	}
+	/* fourth: SYN */
+	if (!(f & SYNACK_TH_SYN))
+		return;
+	t->irs = seg->seq;
+	t->rcv_nxt = seg->seq + 1;
+	t->rcv_wup = t->rcv_nxt;
+	negotiate_from_synack(t, seg);
+	/* RFC 7323 §2.2: the window in a SYN is not scaled. */
+	t->snd_wnd = seg->window;
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = seg->seq;
+	t->snd_wl2 = seg->ack;
+	if (f & SYNACK_TH_ACK) {
+		t->snd_una = seg->ack;
+		sa_rtx_on_ack(t, 1);
+		t->last_ack_recv_us = t->st->now_us;
+		sa_established(t);
+		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux: tcp_send_ack, no
+		 * delay when the application has nothing to send). */
+		sa_send_ack_now(t);
+		sa_output(t);
+		return;
+	}
+	/* Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+	sa_set_state(t, SA_SYN_RECV);
+	sa_send_synack(t);
+	sa_rtx_arm(t);
+}
+
+/* ---- synchronized states (RFC 9293 §3.10.7.4) -------------------------------- */
+
+static uint32_t rcv_window(const struct tcb *t)
+{
+	uint32_t right = t->rcv_wup + t->rcv_wnd;
+	return synack_seq_gt(right, t->rcv_nxt) ? right - t->rcv_nxt : 0;
+}
+
+/* First check: is the segment acceptable? The four cases of RFC 9293
+ * §3.10.7.4, with Linux's edges (tcp_sequence): the window's left edge is
+ * RCV.WUP (so a segment ending exactly there is a duplicate to re-ACK, not
+ * out of window), the right edge is inclusive, and a zero window still
+ * accepts a segment at RCV.NXT so its ACK and RST are processed (the RFC's
+ * "special allowance ... to accept valid ACKs, URGs, and RSTs"); its text is
+ * then dropped in the seventh step. */
+static bool acceptable(const struct tcb *t, const struct synack_segment *seg)
+{
+	uint32_t len = sa_seg_len(seg);
+	uint32_t wnd = rcv_window(t);
+	uint32_t end = seg->seq + len;
+	if (len == 0 && wnd == 0) /* case 1 */
+		return seg->seq == t->rcv_nxt ||
+		       (synack_seq_geq(end, t->rcv_wup) && synack_seq_leq(seg->seq, t->rcv_nxt));
+	/* cases 2-4 */
+	return synack_seq_geq(end, t->rcv_wup) && synack_seq_leq(seg->seq, t->rcv_nxt + wnd);
+}
+
+/* Linux: tcp_reset_check — after the peer's FIN, an RST at RCV.NXT-1 (it did
+ * not count its FIN) also resets. */
+static bool reset_check(const struct tcb *t, const struct synack_segment *seg)
+{
+	return seg->seq == t->rcv_nxt - 1 &&
+	       (t->state == SA_CLOSE_WAIT || t->state == SA_LAST_ACK || t->state == SA_CLOSING);
+}
+
+static void fin_acked(struct tcb *t)
+{
+	switch (t->state) {
+	case SA_FIN_WAIT1:
+		/* RFC 9293: FIN-WAIT-1 → FIN-WAIT-2 when our FIN is acknowledged. */
+		sa_set_state(t, SA_FIN_WAIT2);
+		t->shut_wr = true;
+		sa_timer_clear(t, SA_T_RTX);
+		/* Linux: tcp_rcv_state_process — only an orphan times out in
+		 * FIN_WAIT_2 (tcp_fin_timeout); an open socket waits forever. */
+		if (t->orphan)
+			sa_timer_set(t, SA_T_FIN_WAIT2, t->st->now_us + t->st->prof.fin_timeout_us);
+		break;
+	case SA_CLOSING:
+		sa_enter_time_wait(t);
+		break;
+	case SA_LAST_ACK:
+		/* RFC 9293: LAST-ACK — our FIN acknowledged: delete the TCB. */
+		sa_tcb_done(t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Fifth check: the ACK field. Returns false if the segment must be dropped. */
+static bool process_ack(struct tcb *t, struct synack_segment *seg)
+{
+	uint32_t ack = seg->ack;
+	if (t->state == SA_SYN_RECV) {
+		/* RFC 9293: SND.UNA < SEG.ACK =< SND.NXT → ESTABLISHED, else
+		 * <SEQ=SEG.ACK><CTL=RST>. */
+		if (!synack_seq_gt(ack, t->snd_una) || synack_seq_gt(ack, t->snd_nxt)) {
+			sa_send_reset_reply(t->st, seg);
+			return false;
+		}
+		t->snd_una = ack;
+		sa_rtx_on_ack(t, 1);
+		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
+		t->max_snd_wnd = SA_MAX(t->max_snd_wnd, t->snd_wnd);
+		t->snd_wl1 = seg->seq;
+		t->snd_wl2 = ack;
+		if (t->listener)
+			sa_child_established(t);
+		sa_established(t);
+		t->last_ack_recv_us = t->st->now_us;
+		return true;
+	}
+	/* RFC 5961 §5.2: acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT].
+	 * Linux (tcp_ack) bounds MAX.SND.WND by the bytes acked so far. */
+	uint32_t max_wnd = t->max_snd_wnd;
+	if (max_wnd > t->bytes_acked)
+		max_wnd = (uint32_t)t->bytes_acked;
+	if (synack_seq_lt(ack, t->snd_una - max_wnd)) {
+		challenge_ack(t);
+		return false;
+	}
+	if (synack_seq_gt(ack, t->snd_nxt)) {
+		/* RFC 9293: ACK of data not yet sent → send an ACK, drop. Linux
+		 * drops silently in ESTABLISHED (tcp_rcv_established) and sends a
+		 * challenge ACK in the other states (tcp_rcv_state_process). */
+		if (t->state != SA_ESTABLISHED)
+			challenge_ack(t);
+		return false;
+	}
+	t->last_ack_recv_us = t->st->now_us;
+	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
+	 * against SND.UNA before this ACK): the field is scaled, never for a
+	 * SYN (RFC 7323 §2.2). */
+	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
+	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
+	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
+	if (synack_seq_gt(ack, t->snd_una)) {
+		uint32_t acked = ack - t->snd_una;
+		uint32_t data = acked;
+		if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
+			data--; /* the FIN's sequence number */
+		sa_ring_drop(&t->sndq, data);
+		t->snd_una = ack;
+		t->bytes_acked += data;
+		sa_rtx_on_ack(t, acked);
+	}
+	if (update) {
+		t->snd_wnd = nwin;
+		t->snd_wl1 = seg->seq;
+		t->snd_wl2 = ack;
+		if (nwin > t->max_snd_wnd)
+			t->max_snd_wnd = nwin;
+	}
+	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
+		fin_acked(t);
+	return true;
+}
+
+/* Seventh: the segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). Returns
+ * true if the segment's FIN is now in sequence. */
+static bool process_text(struct tcb *t, struct synack_segment *seg)
+{
+	uint32_t seq = seg->seq;
+	const uint8_t *p = seg->payload;
+	uint32_t len = (uint32_t)seg->payload_len;
+	if (seg->flags & SYNACK_TH_SYN)
+		seq++;
+	/* Linux: tcp_data_queue — a segment with no text and no FIN occupies no
+	 * sequence space: nothing to queue, nothing to acknowledge. */
+	if (len == 0 && !(seg->flags & SYNACK_TH_FIN))
+		return false;
+	/* Trim what was received already. */
+	if (synack_seq_lt(seq, t->rcv_nxt)) {
+		uint32_t dup = t->rcv_nxt - seq;
+		if (dup >= len) {
+			bool fin = (seg->flags & SYNACK_TH_FIN) && dup == len;
+			if (len || !fin)
+				sa_ack_needed(t); /* a duplicate: re-ACK (Linux: tcp_send_dupack) */
+			return fin;
+		}
+		p += dup;
+		len -= dup;
+		seq = t->rcv_nxt;
+	}
+	if (seq != t->rcv_nxt) {
+		/* Out of order. Part 2 keeps it for reassembly and SACK; part 1
+		 * drops it and ACKs at once (RFC 9293 §3.10.7.4 / RFC 5681 §4.2:
+		 * immediate duplicate ACK). */
+		sa_send_ack_now(t);
+		return false;
+	}
+	if (len == 0)
+		return (seg->flags & SYNACK_TH_FIN) != 0;
+	if (rcv_window(t) == 0) {
+		/* Linux: tcp_data_queue out_of_window — zero window, drop, ACK. */
+		sa_send_ack_now(t);
+		return false;
+	}
+	if (!sa_ring_reserve(t->st, &t->rcvq, t->rcvbuf)) {
+		sa_send_ack_now(t);
+		return false;
+	}
+	uint32_t took = sa_ring_write(&t->rcvq, p, len);
+	t->rcv_nxt += took;
+	t->bytes_received += took;
+	t->data_segs_in++;
+	t->last_data_recv_us = t->st->now_us;
+	if (took > t->rcv_mss)
+		t->rcv_mss = (uint16_t)SA_MIN(took, 65535u);
+	sa_grow_window(t, took);
+	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
+	if (!fin)
+		sa_ack_needed(t);
+	sa_wake(t);
+	return fin;
+}
+
+/* Eighth: FIN (RFC 9293 §3.10.7.4). */
+static void process_fin(struct tcb *t)
+{
+	t->rcv_nxt++;
+	t->rcv_fin = true;
+	switch (t->state) {
+	case SA_SYN_RECV:
+	case SA_ESTABLISHED:
+		sa_set_state(t, SA_CLOSE_WAIT);
+		break;
+	case SA_FIN_WAIT1:
+		/* Our FIN not yet acknowledged (else we would be in FIN-WAIT-2):
+		 * simultaneous close. */
+		sa_set_state(t, SA_CLOSING);
+		break;
+	case SA_FIN_WAIT2:
+		sa_send_ack_now(t);
+		sa_enter_time_wait(t);
+		return;
+	default:
+		break;
+	}
+	sa_send_ack_now(t);
+	sa_wake(t);
+}
+
+/* An orphan in FIN_WAIT_2. Linux turns it into a TIME_WAIT sock with
+ * substate FIN_WAIT2 (tcp_close / tcp_rcv_state_process → tcp_time_wait)
+ * and answers segments as tcp_timewait_state_process does: no RFC 5961
+ * challenge here — an in-window RST kills it, a SYN or new data gets an RST,
+ * the FIN moves it to TIME_WAIT. */
+static void orphan_fin_wait2_input(struct tcb *t, struct synack_segment *seg)
+{
+	uint8_t f = seg->flags;
+	uint32_t end = seg->seq + sa_seg_len(seg);
+	uint32_t s_win = t->rcv_nxt, e_win = t->rcv_nxt + t->rcv_wnd;
+	bool in_window = seg->seq == s_win ||
+	                 (synack_seq_gt(end, s_win) && synack_seq_lt(seg->seq, e_win)) ||
+	                 (seg->seq == e_win && seg->seq == end);
+	if (sa_paws_reject(t, seg) || !in_window) {
+		t->st->stats.out_of_window++;
+		if (f & SYNACK_TH_RST)
+			return;
+		if (oow_limited(t, seg)) {
+			t->st->stats.out_of_window_acks_limited++;
+			return;
+		}
+		sa_send_ack(t);
+		return;
+	}
+	if (f & SYNACK_TH_RST) {
+		sa_tcb_done(t);
+		return;
+	}
+	if ((f & SYNACK_TH_SYN) && synack_seq_geq(seg->seq, t->rcv_nxt)) {
+		sa_send_reset_reply(t->st, seg);
+		sa_tcb_done(t);
+		return;
+	}
+	if (!(f & SYNACK_TH_ACK) || !synack_seq_gt(end, t->rcv_nxt) || end == seg->seq)
+		return; /* a duplicate or a bare ACK */
+	if (!(f & SYNACK_TH_FIN) || end != t->rcv_nxt + 1) {
+		/* New data after the close (RFC 9293 §3.10.7.4 / RFC 1122: reset). */
+		t->st->stats.aborts_on_data++;
+		sa_send_reset_reply(t->st, seg);
+		sa_tcb_done(t);
+		return;
+	}
+	sa_ts_update_recent(t, seg);
+	t->rcv_nxt = end;
+	t->rcv_fin = true;
+	sa_send_ack(t);
+	sa_enter_time_wait(t);
+}
+
+static void time_wait_input(struct tcb *t, struct synack_segment *seg);
+
+static void sync_input(struct tcb *t, struct synack_segment *seg)
+{
+	uint8_t f = seg->flags;
+
+	/* RFC 7323 §5.3: PAWS before the sequence check; never for an RST. A
+	 * SYN that fails PAWS gets the challenge ACK (Linux: syn_challenge). */
+	if (sa_paws_reject(t, seg)) {
+		t->st->stats.paws_drops++;
+		if (f & SYNACK_TH_SYN) {
+			challenge_ack(t);
+		} else if (!oow_limited(t, seg)) {
+			sa_send_ack_now(t);
+		} else {
+			t->st->stats.out_of_window_acks_limited++;
+		}
+		return;
+	}
+
+	/* first: sequence number */
+	if (!acceptable(t, seg)) {
+		if (f & SYNACK_TH_RST) {
+			if (reset_check(t, seg))
+				sa_reset_conn(t, 0);
+			else
+				t->st->stats.out_of_window++;
+			return;
+		}
+		if (f & SYNACK_TH_SYN) {
+			/* RFC 5961 §4.2: any SYN → challenge ACK (Linux: syn_challenge). */
+			challenge_ack(t);
+			return;
+		}
+		oow_ack(t, seg); /* RFC 9293: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+		return;
+	}
+
+	/* second: RST (RFC 5961 §3.2) */
+	if (f & SYNACK_TH_RST) {
+		if (seg->seq == t->rcv_nxt || reset_check(t, seg)) {
+			if (t->state == SA_SYN_RECV && t->listener) {
+				/* RFC 9293: from a passive OPEN, back to LISTEN — the
+				 * embryonic connection just goes away. */
+				sa_tcb_free(t);
+				return;
+			}
+			sa_reset_conn(t, 0);
+			return;
+		}
+		challenge_ack(t);
+		return;
+	}
+
+	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in every synchronized state) */
+	if (f & SYNACK_TH_SYN) {
+		challenge_ack(t);
+		return;
+	}
+
+	/* fifth: ACK */
+	if (!(f & SYNACK_TH_ACK))
+		return;
+	sa_ts_update_recent(t, seg);
+	if (!process_ack(t, seg))
+		return;
+	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)
+		return; /* LAST-ACK done, or CLOSING → TIME-WAIT */
+
+	/* Linux: an orphan that can no longer read gets new data answered
+	 * with an RST (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
+	if ((t->state == SA_FIN_WAIT1 || t->state == SA_FIN_WAIT2) && t->shut_rd &&
+	    seg->payload_len && synack_seq_gt(seg->seq + (uint32_t)seg->payload_len, t->rcv_nxt)) {
+		t->st->stats.aborts_on_data++;
+		sa_reset_conn(t, ECONNRESET);
+		sa_send_reset_reply(t->st, seg);
+		return;
+	}
+
+	/* sixth: URG — the urgent pointer is not modelled (text is inline). */
+
+	/* seventh: text */
+	bool fin_in_seq = false;
+	switch (t->state) {
+	case SA_ESTABLISHED:
+	case SA_FIN_WAIT1:
+	case SA_FIN_WAIT2:
+		fin_in_seq = process_text(t, seg);
+		break;
+	default:
+		/* CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN was received; text
+		 * is ignored (RFC 9293). A retransmitted FIN is re-ACKed. */
+		if ((f & SYNACK_TH_FIN) && seg->seq + (uint32_t)seg->payload_len + 1 == t->rcv_nxt)
+			sa_ack_needed(t);
+		break;
+	}
+
+	/* eighth: FIN */
+	if (fin_in_seq && (f & SYNACK_TH_FIN) && !t->rcv_fin)
+		process_fin(t);
+	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT)
+		sa_output(t);
+}
+
+/* TIME-WAIT (RFC 9293 §3.10.7.4 with Linux's tcp_timewait_state_process). */
+static void time_wait_input(struct tcb *t, struct synack_segment *seg)
+{
+	uint8_t f = seg->flags;
+	bool paws = sa_paws_reject(t, seg);
+	if (!paws && seg->seq == t->rcv_nxt && (sa_seg_len(seg) == 0 || (f & SYNACK_TH_RST))) {
+		if (f & SYNACK_TH_RST) {
+			/* RFC 1337 "TIME-WAIT assassination": Linux kills the
+			 * TIME_WAIT unless tcp_rfc1337. */
+			if (!t->st->prof.rfc1337) {
+				t->st->stats.time_wait_killed++;
+				sa_tcb_done(t);
+			}
+			return;
+		}
+		sa_timer_set(t, SA_T_TIME_WAIT, t->st->now_us + t->st->prof.time_wait_us);
+		if (seg->opt.has_ts && t->ts_ok) {
+			t->ts_recent = seg->opt.ts_val;
+			t->ts_recent_stamp_us = t->st->now_us;
+		}
+		return;
+	}
+	/* RFC 6191 / Linux: a new SYN with a higher sequence number, or a newer
+	 * timestamp, reopens the 4-tuple through the listener. */
+	if ((f & SYNACK_TH_SYN) && !(f & (SYNACK_TH_RST | SYNACK_TH_ACK)) && !paws &&
+	    (synack_seq_gt(seg->seq, t->rcv_nxt) ||
+	     (seg->opt.has_ts && t->ts_ok && (int32_t)(t->ts_recent - seg->opt.ts_val) < 0))) {
+		struct tcb *l = sa_listener_lookup(t->st, &seg->dst, seg->dport, seg->dst.family);
+		if (l) {
+			/* Linux: isn = tw_snd_nxt + 65535 + 2. */
+			uint32_t isn = t->snd_nxt + 65537u;
+			if (isn == 0)
+				isn++;
+			t->st->stats.time_wait_recycled++;
+			sa_tcb_done(t);
+			sa_listen_input_isn(l, seg, isn);
+			return;
+		}
+	}
+	if (paws)
+		t->st->stats.paws_drops++;
+	if (!(f & SYNACK_TH_RST)) {
+		/* Everything else is ACKed (a retransmitted FIN among it) and the
+		 * timer restarts (RFC 9293: "restart the 2 MSL timeout"). */
+		if (paws || (f & SYNACK_TH_ACK))
+			sa_timer_set(t, SA_T_TIME_WAIT, t->st->now_us + t->st->prof.time_wait_us);
+		if (oow_limited(t, seg)) {
+			t->st->stats.out_of_window_acks_limited++;
+			return;
+		}
+		sa_send_ack(t);
+	}
+}
+
+void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg)
+{
+	struct tcb *t = sa_conn_lookup(st, &seg->dst, seg->dport, &seg->src, seg->sport);
+	if (!t) {
+		struct tcb *l = sa_listener_lookup(st, &seg->dst, seg->dport, seg->dst.family);
+		if (l) {
+			sa_listen_input(l, seg);
+			return;
+		}
+		/* RFC 9293 §3.10.7.1: CLOSED — answer with an RST. */
+		st->stats.no_socket++;
+		sa_send_reset_reply(st, seg);
+		return;
+	}
+	t->segs_in++;
+	switch (t->state) {
+	case SA_SYN_SENT:
+		syn_sent_input(t, seg);
+		break;
+	case SA_TIME_WAIT:
+		time_wait_input(t, seg);
+		break;
+	case SA_FIN_WAIT2:
+		if (t->orphan)
+			orphan_fin_wait2_input(t, seg);
+		else
+			sync_input(t, seg);
+		break;
+	case SA_SYN_RECV:
+		if (t->listener) {
+			sa_embryonic_input(t, seg);
+			break;
+		}
+		sync_input(t, seg);
+		break;
+	case SA_CLOSED:
+	case SA_LISTEN:
+		st->stats.no_socket++;
+		sa_send_reset_reply(st, seg);
+		break;
+	default:
+		sync_input(t, seg);
+		break;
+	}
+}
+
+/* For listen.c: the generic path once an embryonic connection is complete. */
+void sa_sync_input(struct tcb *t, struct synack_segment *seg)
+{
+	sync_input(t, seg);
+}

@@ -1,0 +1,321 @@
+/* The engine's private types: the stack, the TCB, timers, buffers.
+ *
+ * One struct tcb serves every kind of socket: a fresh socket, a listener, an
+ * embryonic connection in a listener's SYN queue (Linux's request sock), a
+ * full connection, an orphan (closed by the user, still finishing its close)
+ * and TIME_WAIT. Everything is reached from struct synack_stack; there are no
+ * globals.
+ */
+#ifndef SYNACK_ENGINE_INTERNAL_H
+#define SYNACK_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synack/engine.h"
+#include "synack/segment.h"
+
+/* States with Linux's numbering (<netinet/tcp.h>), so tcp_info.state and
+ * scripts' expectations need no translation. */
+enum sa_state {
+	SA_ESTABLISHED = 1,
+	SA_SYN_SENT = 2,
+	SA_SYN_RECV = 3,
+	SA_FIN_WAIT1 = 4,
+	SA_FIN_WAIT2 = 5,
+	SA_TIME_WAIT = 6,
+	SA_CLOSED = 7,
+	SA_CLOSE_WAIT = 8,
+	SA_LAST_ACK = 9,
+	SA_LISTEN = 10,
+	SA_CLOSING = 11,
+};
+
+/* Timer kinds: one slot per kind per connection in the stack's heap. The
+ * order is the tie-break for equal deadlines on one connection. */
+enum sa_timer_kind {
+	SA_T_RTX,       /* SYN, SYN-ACK, FIN, data retransmission (RFC 6298; part 2 widens) */
+	SA_T_DELACK,    /* part 2: delayed ACK */
+	SA_T_PERSIST,   /* part 2: zero-window probes */
+	SA_T_KEEPALIVE, /* part 2: RFC 1122 §4.2.3.6 */
+	SA_T_FIN_WAIT2, /* orphaned FIN_WAIT_2 (Linux: tcp_fin_timeout) */
+	SA_T_TIME_WAIT, /* 2MSL (Linux: TCP_TIMEWAIT_LEN) */
+	SA_T_COUNT
+};
+
+struct sa_ring {
+	uint8_t *buf;
+	uint32_t cap, head, len;
+};
+
+enum { SA_SS_UNCONNECTED, SA_SS_CONNECTING, SA_SS_CONNECTED };
+
+struct tcb {
+	struct synack_stack *st;
+	uint32_t id;    /* creation order: a stable tie-break */
+	int fd;         /* -1: no descriptor (embryonic, queued for accept, orphan) */
+	uint8_t state;  /* enum sa_state */
+	uint8_t family; /* 4 or 6 */
+
+	struct synack_addr laddr, raddr;
+	uint16_t lport, rport;
+	bool bound, in_conn_hash, in_bind_hash, connected_tuple;
+	struct tcb *hnext; /* 4-tuple hash chain */
+	struct tcb *bnext; /* bind hash chain (by local port) */
+
+	/* Listener: SYN queue (embryonic children) and accept queue. */
+	struct tcb *listener;      /* for children: the listener that owns them */
+	struct tcb *qnext, *qprev; /* link in the listener's syn or accept queue */
+	bool in_accept_queue;
+	struct tcb *synq_head, *acceptq_head, *acceptq_tail;
+	uint32_t synq_len, acceptq_len;
+	uint32_t max_ack_backlog;
+	bool acked_on_overflow; /* Linux: inet_rsk(req)->acked */
+
+	/* Send sequence space (RFC 9293 §3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd, snd_up;
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
+	uint32_t rcv_ssthresh, window_clamp;
+	uint32_t snd_sml; /* end of the last small segment sent (Nagle, Minshall) */
+
+	/* Negotiated options. */
+	bool ws_ok, sack_ok, ts_ok, tstamp_ok_req;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss_clamp; /* the peer's MSS option (or default_mss) */
+	uint16_t advmss;    /* what we advertise */
+	uint16_t snd_mss;   /* payload per segment, options subtracted */
+	uint16_t rcv_mss;   /* estimate of the peer's segment size */
+	uint32_t ts_recent, ts_offset;
+	uint64_t ts_recent_stamp_us;
+
+	/* Buffers: sndq starts at SND.UNA (after SYN), rcvq holds in-order data. */
+	struct sa_ring sndq, rcvq;
+	uint32_t sndbuf, rcvbuf;
+	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
+	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
+	uint32_t fin_seq;    /* sequence number of our FIN when sent */
+	bool syn_acked_data; /* reserved (TFO) */
+	int so_error;
+	bool reset_seen, orphan, timed_out;
+	bool dead; /* freed, waiting in the graveyard */
+	bool connect_refused_seen;
+
+	/* Socket options (stored; those of part 2 are applied there). */
+	uint8_t ss;                     /* socket state: SA_SS_* (Linux: sock->state) */
+	bool user_bound;                /* bind() chose the port (Linux: SOCK_BINDPORT_LOCK) */
+	uint64_t last_synq_overflow_us; /* listener: last cookie sent */
+	bool synq_overflowed;
+	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack, listening_once;
+	int linger_s;
+	uint16_t user_mss;
+	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
+	uint8_t defer_accept; /* TCP_DEFER_ACCEPT as SYN-ACK retransmissions (Linux) */
+	uint8_t syncnt;
+	enum synack_cc cc;
+
+	/* Congestion window (rtx.c: slow start only; part 2 brings the cc ops). */
+	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
+
+	/* Timers and retransmission (rtx.c). */
+	uint64_t t_deadline[SA_T_COUNT];
+	uint32_t t_heap[SA_T_COUNT]; /* index+1 in the heap; 0: not armed */
+	uint32_t rto_us;
+	uint8_t retransmits, backoff;
+	uint32_t total_retrans;
+	uint64_t first_tx_us; /* start of the current retransmission episode */
+
+	/* RFC 5961 §7 / Linux tcp_oow_rate_limited: last out-of-window ACK. */
+	uint64_t last_oow_ack_us;
+	bool oow_ack_sent;
+
+	/* tcp_info. */
+	uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
+	uint64_t bytes_acked, bytes_received;
+	uint64_t last_data_sent_us, last_data_recv_us, last_ack_recv_us, last_ack_sent_us;
+	uint32_t bytes_in_flight_peak;
+};
+
+struct sa_timer {
+	uint64_t deadline;
+	uint64_t order; /* insertion counter: stable tie-breaking */
+	struct tcb *tcb;
+	uint8_t kind;
+};
+
+#define SA_MAX_ADDRS 8
+
+struct synack_stack {
+	struct synack_profile prof;
+	struct synack_env env;
+	struct synack_stats stats;
+	uint64_t now_us;
+
+	struct synack_addr addrs[SA_MAX_ADDRS];
+	int n_addrs;
+
+	/* Descriptors: fds[i] is descriptor i + 3 (Linux gives 0-2 to stdio). */
+	struct tcb **fds;
+	uint32_t n_fds;
+	uint32_t n_tcbs; /* every live tcb, bounded by max_sockets */
+	uint32_t next_id;
+
+	/* Demultiplexing. */
+	struct tcb **conn_hash; /* by 4-tuple */
+	struct tcb **bind_hash; /* by local port: bound sockets and listeners */
+	uint32_t hash_mask;
+
+	/* Timers: a binary min-heap of (deadline, order). */
+	struct sa_timer *heap;
+	uint32_t heap_len, heap_cap;
+	uint64_t timer_order;
+
+	/* Secrets derived from the seed (isn.c). */
+	uint64_t k_isn[2], k_ts[2], k_port[2], k_cookie[2];
+	uint32_t port_offset_ctr; /* advances the ephemeral port search */
+	uint64_t chal_sec;        /* challenge_ack_limit: the current second and its count */
+	uint32_t chal_count;
+
+	/* Output buffer for one packet. */
+	uint8_t *obuf;
+	size_t obuf_cap;
+	/* Deferred frees (a tcb freed while input still holds it). */
+	struct tcb *graveyard;
+};
+
+/* ---- memory (stack.c) ---- */
+void *sa_alloc(struct synack_stack *st, size_t n);
+void sa_free(struct synack_stack *st, void *p);
+
+/* ---- stack.c: addresses, demux, descriptors ---- */
+bool sa_is_local_addr(const struct synack_stack *st, const struct synack_addr *a);
+bool sa_addr_eq(const struct synack_addr *a, const struct synack_addr *b);
+bool sa_addr_any(const struct synack_addr *a);
+void sa_conn_hash_add(struct tcb *t);
+void sa_conn_hash_del(struct tcb *t);
+struct tcb *sa_conn_lookup(struct synack_stack *st, const struct synack_addr *laddr, uint16_t lport,
+                           const struct synack_addr *raddr, uint16_t rport);
+void sa_bind_hash_add(struct tcb *t);
+void sa_bind_hash_del(struct tcb *t);
+struct tcb *sa_listener_lookup(struct synack_stack *st, const struct synack_addr *laddr,
+                               uint16_t lport, uint8_t family);
+bool sa_port_in_use(struct synack_stack *st, const struct tcb *self,
+                    const struct synack_addr *laddr, uint16_t port, bool reuse);
+int sa_fd_alloc(struct synack_stack *st, struct tcb *t);
+struct tcb *sa_fd_get(struct synack_stack *st, int fd, int *err);
+void sa_fd_release(struct synack_stack *st, int fd);
+void sa_reap(struct synack_stack *st); /* frees tcbs that died during a call */
+
+/* ---- conn.c: TCB lifecycle and state ---- */
+struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family);
+void sa_tcb_free(struct tcb *t);
+void sa_set_state(struct tcb *t, uint8_t state);
+void sa_tcb_done(struct tcb *t);            /* to CLOSED: unhash, stop timers, free if orphan */
+void sa_reset_conn(struct tcb *t, int err); /* an RST arrived or the connection aborted */
+void sa_enter_time_wait(struct tcb *t);
+void sa_established(struct tcb *t);
+const char *sa_state_name(uint8_t s);
+void sa_sync_mss(struct tcb *t);
+bool sa_ring_reserve(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
+uint32_t sa_ring_write(struct sa_ring *r, const uint8_t *p, uint32_t n);
+uint32_t sa_ring_peek(const struct sa_ring *r, uint32_t off, uint8_t *p, uint32_t n);
+void sa_ring_drop(struct sa_ring *r, uint32_t n);
+void sa_ring_free(struct synack_stack *st, struct sa_ring *r);
+
+/* ---- output.c ---- */
+void sa_send_syn(struct tcb *t);
+void sa_send_synack(struct tcb *t);
+void sa_send_ack(struct tcb *t);
+void sa_send_rst_for(struct tcb *t); /* RST|ACK at SND.NXT (abort) */
+void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in);
+void sa_output(struct tcb *t); /* send whatever data/FIN the window and Nagle allow */
+void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx);
+void sa_emit(struct synack_stack *st, struct synack_segment *s);
+
+/* ---- input.c ---- */
+void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg);
+/* Delayed-ACK hook: part 1 acknowledges at once. */
+void sa_ack_needed(struct tcb *t);
+void sa_send_ack_now(struct tcb *t);
+/* RFC 5961 §7 / Linux tcp_oow_rate_limited: true if the ACK must be skipped. */
+bool sa_oow_rate_limited(struct tcb *t);
+void sa_send_oow_ack(struct tcb *t);
+
+/* ---- listen.c ---- */
+void sa_listen_input(struct tcb *l, struct synack_segment *seg);
+/* A SYN that reopens a TIME_WAIT 4-tuple, with the ISN Linux picks. */
+void sa_listen_input_isn(struct tcb *l, struct synack_segment *seg, uint32_t isn);
+/* Segments for an embryonic connection (Linux: tcp_check_req). */
+void sa_embryonic_input(struct tcb *c, struct synack_segment *seg);
+void sa_sync_input(struct tcb *t, struct synack_segment *seg);
+void sa_child_established(struct tcb *c);
+void sa_listen_unlink_child(struct tcb *c);
+void sa_listen_close(struct tcb *l);
+int sa_backlog_of(struct synack_stack *st, int backlog);
+
+/* ---- syncookie.c (RFC 4987; Linux syncookies.c) ---- */
+uint32_t sa_cookie_make(struct synack_stack *st, const struct synack_segment *syn,
+                        uint16_t *mss_out);
+uint32_t sa_cookie_ts(struct synack_stack *st, const struct synack_segment *syn);
+/* Returns the MSS encoded in a valid cookie, 0 if invalid. */
+uint16_t sa_cookie_check(struct synack_stack *st, const struct synack_segment *ack);
+void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok);
+
+/* ---- isn.c (RFC 6528) ---- */
+void sa_secrets_init(struct synack_stack *st);
+uint64_t sa_siphash(const uint64_t k[2], const uint8_t *p, size_t n);
+uint32_t sa_isn(struct synack_stack *st, const struct synack_addr *la, uint16_t lp,
+                const struct synack_addr *ra, uint16_t rp);
+uint32_t sa_ts_offset(struct synack_stack *st, const struct synack_addr *la,
+                      const struct synack_addr *ra);
+uint32_t sa_tuple_hash(const uint64_t k[2], const struct synack_addr *la, uint16_t lp,
+                       const struct synack_addr *ra, uint16_t rp, uint32_t extra);
+uint32_t sa_port_hash(struct synack_stack *st, const struct synack_addr *la,
+                      const struct synack_addr *ra, uint16_t rp);
+
+/* ---- timers.c ---- */
+void sa_timer_set(struct tcb *t, int kind, uint64_t deadline);
+void sa_timer_clear(struct tcb *t, int kind);
+void sa_timer_clear_all(struct tcb *t);
+bool sa_timer_armed(const struct tcb *t, int kind);
+void sa_timers_run(struct synack_stack *st, uint64_t now);
+uint64_t sa_timers_next(const struct synack_stack *st);
+
+/* ---- rtx.c: retransmission hook (part 2: RTO estimation, SACK, cc) ---- */
+void sa_rtx_arm(struct tcb *t);
+void sa_rtx_on_ack(struct tcb *t, uint32_t acked);
+void sa_rtx_fire(struct tcb *t);
+uint32_t sa_in_flight(const struct tcb *t);
+/* Congestion-control hook: may another segment go? (part 2: cc ops) */
+bool sa_cc_can_send(const struct tcb *t);
+
+/* ---- window.c ---- */
+void sa_init_rcv_window(struct tcb *t, bool wscale_ok);
+uint16_t sa_select_window(struct tcb *t);
+uint32_t sa_rcv_space(const struct tcb *t);
+uint32_t sa_full_space(const struct tcb *t);
+uint32_t sa_win_from_space(const struct tcb *t, uint32_t space);
+void sa_grow_window(struct tcb *t, uint32_t len);
+uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space);
+
+/* ---- timestamps.c (RFC 7323) ---- */
+uint32_t sa_tsval(const struct tcb *t);
+uint32_t sa_now_ms(const struct synack_stack *st);
+/* PAWS (RFC 7323 §5.3): true if the segment must be dropped. */
+bool sa_paws_reject(struct tcb *t, const struct synack_segment *seg);
+void sa_ts_update_recent(struct tcb *t, const struct synack_segment *seg);
+
+/* ---- socket.c ---- */
+void sa_wake(struct tcb *t); /* hook for readiness changes (no-op: poll is level-triggered) */
+
+static inline uint32_t sa_seg_len(const struct synack_segment *s)
+{
+	return (uint32_t)s->payload_len + ((s->flags & SYNACK_TH_SYN) ? 1u : 0u) +
+	       ((s->flags & SYNACK_TH_FIN) ? 1u : 0u);
+}
+
+#define SA_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SA_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif

@@ -1,0 +1,136 @@
+/* Self-check of the engine's internal consistency, for fuzzing and tests.
+ *
+ * Each check is something that must hold between any two API calls, whatever
+ * arrived from the network. A violation is a bug in the engine, never in the
+ * input: the fuzz targets abort on one. Kept out of the hot path: nothing in
+ * the engine calls this.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+/* The checker runs after every fuzz step: keep coverage instrumentation out
+ * of it, so it neither slows the fuzzer down nor feeds it features that say
+ * nothing about the engine. */
+#if defined(__clang__)
+#define NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define NO_COVERAGE
+#endif
+
+struct inv {
+	char *why;
+	size_t len;
+	bool failed;
+};
+
+static bool fail(struct inv *v, const struct tcb *t, const char *fmt, ...)
+{
+	if (v->failed)
+		return false;
+	v->failed = true;
+	int n = snprintf(v->why, v->len, "tcb %u (fd %d, %s): ", t ? t->id : 0, t ? t->fd : -1,
+	                 t ? sa_state_name(t->state) : "-");
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < v->len)
+		vsnprintf(v->why + n, v->len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool synchronized(uint8_t s)
+{
+	return s == SA_ESTABLISHED || s == SA_FIN_WAIT1 || s == SA_FIN_WAIT2 ||
+	       s == SA_CLOSE_WAIT || s == SA_CLOSING || s == SA_LAST_ACK || s == SA_TIME_WAIT;
+}
+
+static bool ring_ok(const struct sa_ring *r)
+{
+	return r->len <= r->cap && (r->cap == 0 || r->head < r->cap) && (r->cap == 0 || r->buf);
+}
+
+NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, const struct tcb *t)
+{
+	if (t->dead)
+		return;
+	if (t->st != st)
+		fail(v, t, "belongs to another stack");
+	if (t->state < SA_ESTABLISHED || t->state > SA_CLOSING)
+		fail(v, t, "state %u out of range", t->state);
+	if (!ring_ok(&t->sndq) || !ring_ok(&t->rcvq))
+		fail(v, t, "ring out of bounds (snd %u/%u, rcv %u/%u)", t->sndq.len, t->sndq.cap,
+		     t->rcvq.len, t->rcvq.cap);
+	/* Bounded memory: a buffer never exceeds its configured maximum. */
+	if (t->sndq.cap > st->prof.wmem[2] * 2 + 65536 ||
+	    t->rcvq.cap > st->prof.rmem[2] * 2 + 65536)
+		fail(v, t, "buffer beyond the profile's maximum (snd %u, rcv %u)", t->sndq.cap,
+		     t->rcvq.cap);
+	if (t->snd_wscale > 14 || t->rcv_wscale > 14)
+		fail(v, t, "window scale > 14 (RFC 7323 §2.3)");
+	if (synchronized(t->state)) {
+		/* RFC 9293 §3.3.1: SND.UNA =< SND.NXT in sequence space. */
+		if (!synack_seq_leq(t->snd_una, t->snd_nxt))
+			fail(v, t, "SND.UNA %u > SND.NXT %u", t->snd_una, t->snd_nxt);
+		/* Unacknowledged bytes are bytes we still hold (+ SYN and FIN). */
+		uint32_t flight = t->snd_nxt - t->snd_una;
+		if (flight > t->sndq.len + 2)
+			fail(v, t, "in flight %u but only %u bytes queued", flight, t->sndq.len);
+		if (t->snd_mss == 0)
+			fail(v, t, "zero send MSS (the zero-MSS loop)");
+	}
+	if (t->state == SA_TIME_WAIT && !sa_timer_armed(t, SA_T_TIME_WAIT))
+		fail(v, t, "TIME_WAIT without its timer: never freed");
+	if (t->state == SA_LISTEN &&
+	    (t->synq_len > st->prof.max_syn_backlog + 1 || t->acceptq_len > t->max_ack_backlog + 1))
+		fail(v, t, "listen queues beyond their bounds (syn %u, accept %u/%u)", t->synq_len,
+		     t->acceptq_len, t->max_ack_backlog);
+	for (int k = 0; k < SA_T_COUNT; k++) {
+		uint32_t i = t->t_heap[k];
+		if (i == 0)
+			continue;
+		if (i > st->heap_len || st->heap[i - 1].tcb != t || st->heap[i - 1].kind != k)
+			fail(v, t, "timer %d points at a wrong heap slot", k);
+	}
+}
+
+NO_COVERAGE static void check_heap(struct inv *v, const struct synack_stack *st)
+{
+	for (uint32_t i = 1; i < st->heap_len; i++) {
+		const struct sa_timer *p = &st->heap[(i - 1) / 2], *c = &st->heap[i];
+		if (c->deadline < p->deadline ||
+		    (c->deadline == p->deadline && c->order < p->order))
+			fail(v, NULL, "timer heap out of order at %u", i);
+	}
+	for (uint32_t i = 0; i < st->heap_len; i++)
+		check_tcb(v, st, st->heap[i].tcb);
+}
+
+NO_COVERAGE int synack_check_invariants(const struct synack_stack *st, char *why, size_t len)
+{
+	struct inv v = { why, len, false };
+	if (len)
+		why[0] = '\0';
+	if (st->n_tcbs > st->prof.max_sockets)
+		fail(&v, NULL, "%u tcbs > max_sockets %u", st->n_tcbs, st->prof.max_sockets);
+	for (uint32_t i = 0; i < st->n_fds; i++)
+		if (st->fds[i])
+			check_tcb(&v, st, st->fds[i]);
+	for (uint32_t b = 0; b <= st->hash_mask; b++) {
+		uint32_t guard = 0;
+		for (const struct tcb *t = st->conn_hash[b]; t; t = t->hnext) {
+			check_tcb(&v, st, t);
+			if (++guard > st->prof.max_sockets)
+				return fail(&v, t, "cycle in the connection hash"), -1;
+		}
+		guard = 0;
+		for (const struct tcb *t = st->bind_hash[b]; t; t = t->bnext) {
+			check_tcb(&v, st, t);
+			if (++guard > st->prof.max_sockets)
+				return fail(&v, t, "cycle in the bind hash"), -1;
+		}
+	}
+	check_heap(&v, st);
+	return v.failed ? -1 : 0;
+}

@@ -1,0 +1,265 @@
+/* Building and sending segments: flags, options in Linux's layout (through
+ * synack_opts_build inside synack_seg_build), the window field, data and FIN
+ * with Nagle and TCP_CORK. */
+#include <string.h>
+
+#include "internal.h"
+
+void sa_emit(struct synack_stack *st, struct synack_segment *s)
+{
+	size_t n = synack_seg_build(s, st->obuf, st->obuf_cap);
+	if (!n)
+		return;
+	st->stats.out_segs++;
+	if (s->flags & SYNACK_TH_RST)
+		st->stats.out_rsts++;
+	if (st->env.emit)
+		st->env.emit(st->env.ctx, st->obuf, n);
+}
+
+static void base(struct tcb *t, struct synack_segment *s, uint32_t seq, uint8_t flags)
+{
+	memset(s, 0, sizeof(*s));
+	s->src = t->laddr;
+	s->dst = t->raddr;
+	s->ttl = 64;
+	s->df = true; /* Linux: IP_PMTUDISC_WANT sets DF on TCP */
+	s->sport = t->lport;
+	s->dport = t->rport;
+	s->seq = seq;
+	s->flags = flags;
+	if (flags & SYNACK_TH_ACK)
+		s->ack = t->rcv_nxt;
+}
+
+/* RFC 7323 §3.2: TSval from our clock, TSecr echoes TS.Recent. */
+static void add_ts(struct tcb *t, struct synack_segment *s)
+{
+	s->opt.has_ts = true;
+	s->opt.ts_val = sa_tsval(t);
+	s->opt.ts_ecr = t->ts_recent;
+}
+
+static void sent(struct tcb *t, const struct synack_segment *s)
+{
+	t->segs_out++;
+	if (s->flags & SYNACK_TH_ACK)
+		t->last_ack_sent_us = t->st->now_us;
+	if (s->payload_len) {
+		t->data_segs_out++;
+		t->last_data_sent_us = t->st->now_us;
+	}
+}
+
+/* RFC 9293 §3.10.1 (active OPEN): <SEQ=ISS><CTL=SYN>. Linux: tcp_connect,
+ * options mss, sackOK, TS, wscale (tcp_syn_options). RFC 7323 §2.2: the
+ * window of a SYN is never scaled. */
+void sa_send_syn(struct tcb *t)
+{
+	const struct synack_profile *p = &t->st->prof;
+	struct synack_segment s;
+	base(t, &s, t->iss, SYNACK_TH_SYN);
+	s.window = (uint16_t)SA_MIN(t->rcv_wnd, 65535u);
+	s.opt.has_mss = true;
+	s.opt.mss = t->advmss;
+	if (p->sack)
+		s.opt.sack_permitted = true;
+	if (p->timestamps) {
+		s.opt.has_ts = true;
+		s.opt.ts_val = sa_tsval(t);
+		s.opt.ts_ecr = 0;
+	}
+	if (p->window_scaling) {
+		s.opt.has_wscale = true;
+		s.opt.wscale = t->rcv_wscale;
+	}
+	sa_emit(t->st, &s);
+	sent(t, &s);
+}
+
+/* RFC 9293 §3.10.7.2: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, with the options
+ * both sides agreed to (Linux: tcp_synack_options). A SYN-ACK for a cookie
+ * carries the cookie's TSval (Linux: cookie_init_timestamp). */
+void sa_send_synack(struct tcb *t)
+{
+	struct synack_segment s;
+	base(t, &s, t->iss, SYNACK_TH_SYN | SYNACK_TH_ACK);
+	s.window = (uint16_t)SA_MIN(t->rcv_wnd, 65535u);
+	s.opt.has_mss = true;
+	s.opt.mss = t->advmss;
+	s.opt.sack_permitted = t->sack_ok;
+	if (t->ts_ok)
+		add_ts(t, &s);
+	if (t->ws_ok) {
+		s.opt.has_wscale = true;
+		s.opt.wscale = t->rcv_wscale;
+	}
+	sa_emit(t->st, &s);
+	sent(t, &s);
+}
+
+static uint16_t window_field(struct tcb *t)
+{
+	if (t->state == SA_TIME_WAIT)
+		return (uint16_t)SA_MIN(t->rcv_wnd >> t->rcv_wscale,
+		                        65535u); /* Linux: tcp_v4_timewait_ack */
+	return sa_select_window(t);
+}
+
+void sa_send_ack(struct tcb *t)
+{
+	struct synack_segment s;
+	base(t, &s, t->snd_nxt, SYNACK_TH_ACK);
+	s.window = window_field(t);
+	if (t->ts_ok)
+		add_ts(t, &s);
+	sa_emit(t->st, &s);
+	sent(t, &s);
+}
+
+/* Linux: tcp_send_active_reset — RST|ACK at SND.NXT, used for aborts
+ * (close with unread data, SO_LINGER {1,0}, abort on overflow). */
+void sa_send_rst_for(struct tcb *t)
+{
+	struct synack_segment s;
+	base(t, &s, t->snd_nxt, SYNACK_TH_RST | SYNACK_TH_ACK);
+	s.window = window_field(t);
+	if (t->ts_ok)
+		add_ts(t, &s);
+	sa_emit(t->st, &s);
+	sent(t, &s);
+}
+
+/* RFC 9293 §3.10.7.1: a segment for no connection. If it has ACK,
+ * <SEQ=SEG.ACK><CTL=RST>; else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+ * An RST is never answered. Linux: tcp_v4_send_reset (window 0, no options). */
+void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in)
+{
+	if (in->flags & SYNACK_TH_RST)
+		return;
+	struct synack_segment s;
+	memset(&s, 0, sizeof(s));
+	s.src = in->dst;
+	s.dst = in->src;
+	s.ttl = 64;
+	s.df = true;
+	s.sport = in->dport;
+	s.dport = in->sport;
+	if (in->flags & SYNACK_TH_ACK) {
+		s.seq = in->ack;
+		s.flags = SYNACK_TH_RST;
+	} else {
+		s.seq = 0;
+		s.ack = in->seq + sa_seg_len(in);
+		s.flags = SYNACK_TH_RST | SYNACK_TH_ACK;
+	}
+	sa_emit(st, &s);
+}
+
+/* One data segment [seq, seq+len) from the send queue, with FIN if asked. */
+void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
+{
+	uint8_t payload[65536];
+	struct synack_segment s;
+	uint8_t flags = SYNACK_TH_ACK;
+	uint32_t off = seq - t->snd_una;
+	if (len > sizeof(payload))
+		len = sizeof(payload);
+	len = sa_ring_peek(&t->sndq, off, payload, len);
+	/* Linux: tcp_push marks PSH on the last segment of what was written. */
+	if (len && off + len == t->sndq.len)
+		flags |= SYNACK_TH_PSH;
+	if (fin)
+		flags |= SYNACK_TH_FIN;
+	base(t, &s, seq, flags);
+	s.window = window_field(t);
+	if (t->ts_ok)
+		add_ts(t, &s);
+	s.payload = payload;
+	s.payload_len = len;
+	sa_emit(t->st, &s);
+	sent(t, &s);
+	if (rtx) {
+		t->st->stats.retrans_segs++;
+		t->total_retrans++;
+	}
+}
+
+/* Bytes queued but not yet sent. */
+static uint32_t unsent(const struct tcb *t)
+{
+	uint32_t sent_data = t->snd_nxt - t->snd_una;
+	if (t->fin_sent)
+		return 0;
+	return t->sndq.len > sent_data ? t->sndq.len - sent_data : 0;
+}
+
+/* Sends what the peer's window, Nagle (RFC 9293 §3.7.4, Linux's Minshall
+ * variant in tcp_nagle_check) and TCP_CORK allow; then the FIN if the user
+ * shut down writing and all data is out (RFC 9293 §3.10.4: FIN after the
+ * queued sends). Sender SWS avoidance (RFC 9293 §3.8.6.2.1) as Linux does it
+ * in tcp_mss_split_point: a window-limited segment is cut at an MSS boundary
+ * unless Nagle would let a short one go. */
+void sa_output(struct tcb *t)
+{
+	if (t->state != SA_ESTABLISHED && t->state != SA_CLOSE_WAIT && t->state != SA_FIN_WAIT1 &&
+	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
+		return;
+	bool any = false;
+	for (;;) {
+		uint32_t left = unsent(t);
+		if (t->fin_sent)
+			break;
+		if (left == 0) {
+			if (t->fin_queued) {
+				sa_send_data(t, t->snd_nxt, 0, true, false);
+				t->fin_sent = true;
+				t->fin_seq = t->snd_nxt;
+				t->snd_nxt++;
+				any = true;
+			}
+			break;
+		}
+		if (!sa_cc_can_send(t))
+			break; /* RFC 5681: the congestion window is full */
+		uint32_t wnd_end = t->snd_una + t->snd_wnd;
+		uint32_t avail = synack_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+		uint32_t len = SA_MIN(left, mss);
+		bool in_flight = t->snd_nxt != t->snd_una;
+		if (len > avail) {
+			if (avail == 0)
+				break; /* part 2: the persist timer probes a zero window */
+			len = avail;
+		}
+		if (len < mss) {
+			bool tail = len == left; /* the last bytes queued */
+			/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK). */
+			if (t->cork)
+				break;
+			/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a
+			 * short segment waits while another short one is
+			 * unacknowledged. */
+			bool sml_out = synack_seq_gt(t->snd_sml, t->snd_una) &&
+			               synack_seq_leq(t->snd_sml, t->snd_nxt);
+			if (!t->nodelay && in_flight && sml_out && !(tail && t->fin_queued))
+				break;
+			/* Window-limited, not the tail: wait for the window to open. */
+			if (!tail && in_flight)
+				break;
+		}
+		bool fin = t->fin_queued && len == left;
+		sa_send_data(t, t->snd_nxt, len, fin, false);
+		if (len < mss)
+			t->snd_sml = t->snd_nxt + len;
+		t->snd_nxt += len;
+		if (fin) {
+			t->fin_sent = true;
+			t->fin_seq = t->snd_nxt;
+			t->snd_nxt++;
+		}
+		any = true;
+	}
+	if (any)
+		sa_rtx_arm(t);
+}

@@ -1,0 +1,641 @@
+/* The BSD socket calls with Linux's semantics and errnos (net/socket.c,
+ * net/ipv4/af_inet.c, inet_connection_sock.c, tcp.c). Every call is
+ * non-blocking: where Linux would sleep, -EAGAIN / -EINPROGRESS. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* Linux's value; <poll.h> hides it without _GNU_SOURCE */
+#endif
+#define SIOCINQ_    0x541B /* FIONREAD */
+#define SIOCOUTQ_   0x5411 /* TIOCOUTQ */
+#define SIOCOUTQNSD 0x894B
+
+void sa_wake(struct tcb *t)
+{
+	(void)t; /* poll() is level-triggered: nothing to do */
+}
+
+int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
+{
+	/* Linux: __sock_create / inet_create. */
+	if (domain != AF_INET && domain != AF_INET6)
+		return -EAFNOSUPPORT;
+	int base = type & 0xf;
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (base != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT; /* only TCP is modelled */
+	if (protocol != 0 && protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	struct tcb *t = sa_tcb_new(st, domain == AF_INET6 ? 6 : 4);
+	if (!t)
+		return -ENFILE;
+	int fd = sa_fd_alloc(st, t);
+	if (fd < 0) {
+		sa_tcb_free(t);
+		sa_reap(st);
+		return fd;
+	}
+	t->ss = SA_SS_UNCONNECTED;
+	return fd;
+}
+
+/* sockaddr <-> synack_addr. Returns 0 or -errno (Linux: inet_bind /
+ * inet6_bind / tcp_v4_connect argument checks). */
+static int from_sockaddr(const struct tcb *t, const struct sockaddr *sa, socklen_t len,
+                         struct synack_addr *a, uint16_t *port, bool for_bind)
+{
+	memset(a, 0, sizeof(*a));
+	if (!sa)
+		return -EFAULT;
+	if (t->family == 4) {
+		if (len < (socklen_t)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		if (in->sin_family != AF_INET) {
+			/* AF_UNSPEC with INADDR_ANY is accepted by bind for
+			 * compatibility (Linux: inet_bind). */
+			if (!(for_bind && in->sin_family == AF_UNSPEC &&
+			      in->sin_addr.s_addr == htonl(INADDR_ANY)))
+				return -EAFNOSUPPORT;
+		}
+		a->family = 4;
+		memcpy(a->bytes, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
+		return 0;
+	}
+	if (len < (socklen_t)sizeof(struct sockaddr_in6))
+		return -EINVAL;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+	if (in6->sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	a->family = 6;
+	memcpy(a->bytes, &in6->sin6_addr, 16);
+	*port = ntohs(in6->sin6_port);
+	return 0;
+}
+
+static int to_sockaddr(const struct tcb *t, const struct synack_addr *a, uint16_t port,
+                       struct sockaddr *sa, socklen_t *len)
+{
+	if (!sa || !len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	memset(&u, 0, sizeof(u));
+	socklen_t n;
+	if (t->family == 4) {
+		u.in.sin_family = AF_INET;
+		u.in.sin_port = htons(port);
+		memcpy(&u.in.sin_addr, a->bytes, 4);
+		n = sizeof(u.in);
+	} else {
+		u.in6.sin6_family = AF_INET6;
+		u.in6.sin6_port = htons(port);
+		memcpy(&u.in6.sin6_addr, a->bytes, 16);
+		n = sizeof(u.in6);
+	}
+	memcpy(sa, &u, *len < n ? *len : n);
+	*len = n;
+	return 0;
+}
+
+static const struct synack_addr *first_addr(struct synack_stack *st, uint8_t family)
+{
+	for (int i = 0; i < st->n_addrs; i++)
+		if (st->addrs[i].family == family)
+			return &st->addrs[i];
+	return NULL;
+}
+
+/* Linux: inet_csk_get_port with port 0 — bind() prefers odd ports,
+ * connect() even ones (__inet_hash_connect), starting from a keyed hash. */
+static uint16_t pick_port(struct synack_stack *st, struct tcb *t, const struct synack_addr *ra,
+                          uint16_t rport, bool for_connect)
+{
+	uint32_t lo = st->prof.port_lo, hi = st->prof.port_hi;
+	if (hi < lo)
+		return 0;
+	uint32_t range = hi - lo + 1;
+	uint32_t off = sa_port_hash(st, &t->laddr, ra, rport) + st->port_offset_ctr;
+	st->port_offset_ctr += 2;
+	uint32_t parity = for_connect ? 0u : 1u;
+	for (int pass = 0; pass < 2; pass++, parity ^= 1u) {
+		for (uint32_t i = 0; i < range; i++) {
+			uint32_t port = lo + (off + i) % range;
+			if ((port & 1u) != parity)
+				continue;
+			if (sa_port_in_use(st, t, &t->laddr, (uint16_t)port, false))
+				continue;
+			if (for_connect && sa_conn_lookup(st, &t->laddr, (uint16_t)port, ra, rport))
+				continue;
+			return (uint16_t)port;
+		}
+	}
+	return 0;
+}
+
+int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	struct synack_addr a;
+	uint16_t port;
+	if ((err = from_sockaddr(t, addr, len, &a, &port, true)))
+		return err;
+	/* Linux: inet_bind checks the address first (EADDRNOTAVAIL) ... */
+	if (!sa_addr_any(&a) && !sa_is_local_addr(st, &a))
+		return -EADDRNOTAVAIL;
+	/* ... then that the socket is still unbound (EINVAL). */
+	if (t->state != SA_CLOSED || t->lport)
+		return -EINVAL;
+	t->laddr = a;
+	if (port == 0) {
+		port = pick_port(st, t, &a, 0, false);
+		if (!port) {
+			t->laddr.family = t->family;
+			memset(t->laddr.bytes, 0, 16);
+			return -EADDRINUSE;
+		}
+	} else if (sa_port_in_use(st, t, &a, port, t->reuseaddr)) {
+		memset(t->laddr.bytes, 0, 16);
+		return -EADDRINUSE;
+	}
+	t->lport = port;
+	t->bound = true;
+	t->user_bound = true;
+	sa_bind_hash_add(t);
+	return 0;
+}
+
+int synack_listen(struct synack_stack *st, int fd, int backlog)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	/* Linux: inet_listen — only an unconnected socket in CLOSE or LISTEN. */
+	if (t->ss != SA_SS_UNCONNECTED || (t->state != SA_CLOSED && t->state != SA_LISTEN))
+		return -EINVAL;
+	t->max_ack_backlog = (uint32_t)sa_backlog_of(st, backlog);
+	if (t->state == SA_LISTEN)
+		return 0;
+	if (!t->lport) {
+		/* Linux: inet_autobind. */
+		uint16_t p = pick_port(st, t, &t->laddr, 0, false);
+		if (!p)
+			return -EAGAIN;
+		t->lport = p;
+		t->bound = true;
+		sa_bind_hash_add(t);
+	} else if (sa_port_in_use(st, t, &t->laddr, t->lport, false)) {
+		/* Linux: inet_csk_listen_start re-checks the port: a listener
+		 * may not share it even with SO_REUSEADDR. */
+		for (struct tcb *o = st->bind_hash[t->lport & st->hash_mask]; o; o = o->bnext)
+			if (o != t && o->lport == t->lport && o->state == SA_LISTEN &&
+			    o->family == t->family &&
+			    (sa_addr_any(&o->laddr) || sa_addr_any(&t->laddr) ||
+			     sa_addr_eq(&o->laddr, &t->laddr)))
+				return -EADDRINUSE;
+	}
+	sa_set_state(t, SA_LISTEN);
+	return 0;
+}
+
+int synack_accept(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int err;
+	struct tcb *l = sa_fd_get(st, fd, &err);
+	if (!l)
+		return err;
+	if (l->state != SA_LISTEN)
+		return -EINVAL;
+	struct tcb *c = l->acceptq_head;
+	if (!c)
+		return -EAGAIN;
+	if (addr && len && (int)*len < 0)
+		return -EINVAL;
+	int nfd = sa_fd_alloc(st, c);
+	if (nfd < 0)
+		return nfd;
+	sa_listen_unlink_child(c);
+	c->ss = SA_SS_CONNECTED;
+	if (addr && len)
+		to_sockaddr(c, &c->raddr, c->rport, addr, len);
+	return nfd;
+}
+
+int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	/* Linux: __inet_stream_connect, by sock->state. */
+	switch (t->ss) {
+	case SA_SS_CONNECTED:
+		return -EISCONN;
+	case SA_SS_CONNECTING:
+		if (t->state == SA_SYN_SENT || t->state == SA_SYN_RECV)
+			return -EALREADY;
+		if (t->state == SA_CLOSED) {
+			/* Refused, reset or timed out: report it once. */
+			t->ss = SA_SS_UNCONNECTED;
+			int e = t->so_error ? t->so_error : ECONNABORTED;
+			t->so_error = 0;
+			return -e;
+		}
+		t->ss = SA_SS_CONNECTED;
+		return 0;
+	default:
+		break;
+	}
+	if (t->state != SA_CLOSED)
+		return -EISCONN;
+	struct synack_addr ra;
+	uint16_t rport;
+	if ((err = from_sockaddr(t, addr, len, &ra, &rport, false)))
+		return err;
+	if (sa_addr_any(&ra)) {
+		/* Linux connects to INADDR_ANY as loopback; there is none here. */
+		return -ENETUNREACH;
+	}
+	if (sa_addr_any(&t->laddr)) {
+		const struct synack_addr *la = first_addr(st, t->family);
+		if (!la)
+			return -ENETUNREACH;
+		t->laddr = *la;
+	}
+	if (!t->lport) {
+		uint16_t p = pick_port(st, t, &ra, rport, true);
+		if (!p)
+			return -EADDRNOTAVAIL;
+		t->lport = p;
+		t->bound = true;
+	} else if (sa_conn_lookup(st, &t->laddr, t->lport, &ra, rport)) {
+		return -EADDRNOTAVAIL;
+	}
+	t->raddr = ra;
+	t->rport = rport;
+	sa_bind_hash_add(t);
+	sa_conn_hash_add(t);
+	uint32_t hdr = t->family == 6 ? 60u : 40u;
+	t->advmss = (uint16_t)(st->prof.mtu - hdr);
+	if (t->user_mss && t->advmss > t->user_mss)
+		t->advmss = t->user_mss;
+	t->mss_clamp = t->user_mss ? t->user_mss : 65535;
+	t->iss = sa_isn(st, &t->laddr, t->lport, &t->raddr, t->rport);
+	t->snd_una = t->iss;
+	t->snd_nxt = t->iss + 1;
+	t->ts_offset = sa_ts_offset(st, &t->laddr, &t->raddr);
+	t->so_error = 0;
+	t->shut_rd = t->shut_wr = false;
+	sa_init_rcv_window(t, st->prof.window_scaling);
+	sa_set_state(t, SA_SYN_SENT);
+	t->ss = SA_SS_CONNECTING;
+	sa_send_syn(t);
+	sa_rtx_arm(t);
+	return -EINPROGRESS;
+}
+
+static bool can_send_state(uint8_t s)
+{
+	return s == SA_ESTABLISHED || s == SA_CLOSE_WAIT;
+}
+
+static uint32_t sndq_free(const struct tcb *t)
+{
+	uint32_t used = t->sndq.len;
+	return t->sndbuf > used ? t->sndbuf - used : 0;
+}
+
+static int take_error(struct tcb *t)
+{
+	int e = t->so_error;
+	t->so_error = 0;
+	return e;
+}
+
+ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	if (t->state == SA_LISTEN)
+		return -EPIPE; /* Linux: sk_stream_wait_connect on a listener */
+	/* Linux: tcp_sendmsg_locked → sk_stream_wait_connect. */
+	if (!can_send_state(t->state)) {
+		if (t->so_error)
+			return -take_error(t);
+		if (t->state == SA_SYN_SENT || t->state == SA_SYN_RECV)
+			return -EAGAIN;
+		return -EPIPE;
+	}
+	if (t->so_error)
+		return -take_error(t);
+	if (t->shut_wr || t->fin_queued)
+		return -EPIPE;
+	if (len == 0)
+		return 0;
+	if (!buf)
+		return -EFAULT;
+	uint32_t room = sndq_free(t);
+	if (room == 0)
+		return -EAGAIN;
+	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf))
+		return -ENOBUFS;
+	uint32_t n = (uint32_t)SA_MIN(len, (size_t)room);
+	n = sa_ring_write(&t->sndq, buf, n);
+	/* MSG_MORE: like TCP_CORK for this call (Linux: TCP_NAGLE_CORK). */
+	bool cork = t->cork;
+	if (flags & MSG_MORE)
+		t->cork = true;
+	sa_output(t);
+	t->cork = cork;
+	sa_reap(st);
+	return n;
+}
+
+/* Linux: tcp_cleanup_rbuf — after a read, ACK at once if the window we
+ * can now offer is at least twice the one the peer sees. */
+static void window_update(struct tcb *t)
+{
+	if (t->shut_rd || t->rcv_fin)
+		return;
+	uint32_t right = t->rcv_wup + t->rcv_wnd;
+	uint32_t now_wnd = synack_seq_gt(right, t->rcv_nxt) ? right - t->rcv_nxt : 0;
+	if (2 * now_wnd > t->window_clamp)
+		return;
+	uint32_t saved_wnd = t->rcv_wnd, saved_wup = t->rcv_wup;
+	uint16_t w = sa_select_window(t);
+	uint32_t new_wnd = (uint32_t)w << t->rcv_wscale;
+	t->rcv_wnd = saved_wnd;
+	t->rcv_wup = saved_wup;
+	if (new_wnd && new_wnd >= 2 * now_wnd)
+		sa_send_ack_now(t);
+}
+
+ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	/* Linux: tcp_recvmsg_locked. */
+	if (t->state == SA_LISTEN)
+		return -ENOTCONN;
+	if (t->rcvq.len && len) {
+		if (!buf)
+			return -EFAULT;
+		uint32_t n =
+		    sa_ring_peek(&t->rcvq, 0, buf, (uint32_t)SA_MIN(len, (size_t)UINT32_MAX));
+		if (!(flags & MSG_PEEK)) {
+			sa_ring_drop(&t->rcvq, n);
+			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT)
+				window_update(t);
+		}
+		sa_reap(st);
+		return n;
+	}
+	if (len == 0 && t->rcvq.len)
+		return 0;
+	if (t->rcv_fin)
+		return 0; /* SOCK_DONE */
+	if (t->so_error)
+		return -take_error(t);
+	if (t->shut_rd)
+		return 0;
+	if (t->state == SA_CLOSED)
+		return -ENOTCONN;
+	return -EAGAIN;
+}
+
+/* Linux: tcp_close_state — the state after the user's CLOSE, and whether a
+ * FIN goes out (RFC 9293 §3.10.4). */
+static bool close_state(struct tcb *t)
+{
+	switch (t->state) {
+	case SA_ESTABLISHED:
+	case SA_SYN_RECV:
+		sa_set_state(t, SA_FIN_WAIT1);
+		return true;
+	case SA_CLOSE_WAIT:
+		sa_set_state(t, SA_LAST_ACK);
+		return true;
+	case SA_SYN_SENT:
+		sa_tcb_done(t);
+		return false;
+	default:
+		return false;
+	}
+}
+
+static void queue_fin(struct tcb *t)
+{
+	t->fin_queued = true;
+	t->shut_wr = true;
+	sa_output(t);
+}
+
+int synack_shutdown(struct synack_stack *st, int fd, int how)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	/* Linux: inet_shutdown. */
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	bool rd = how != SHUT_WR, wr = how != SHUT_RD;
+	int ret = 0;
+	switch (t->state) {
+	case SA_CLOSED:
+		ret = -ENOTCONN;
+		if (rd)
+			t->shut_rd = true;
+		if (wr)
+			t->shut_wr = true;
+		break;
+	case SA_LISTEN:
+		if (!rd)
+			break;
+		sa_listen_close(t);
+		sa_set_state(t, SA_CLOSED);
+		break;
+	case SA_SYN_SENT:
+		/* Linux: tcp_disconnect — no RST for SYN_SENT. */
+		t->so_error = ECONNRESET;
+		sa_tcb_done(t);
+		t->ss = SA_SS_UNCONNECTED;
+		t->so_error = 0;
+		t->shut_rd = t->shut_wr = false;
+		break;
+	default:
+		if (rd)
+			t->shut_rd = true;
+		if (wr && !t->fin_queued &&
+		    (t->state == SA_ESTABLISHED || t->state == SA_SYN_RECV ||
+		     t->state == SA_CLOSE_WAIT)) {
+			if (close_state(t))
+				queue_fin(t);
+		}
+		break;
+	}
+	sa_reap(st);
+	return ret;
+}
+
+static bool need_reset(uint8_t s)
+{
+	/* Linux: tcp_need_reset. */
+	return s == SA_ESTABLISHED || s == SA_CLOSE_WAIT || s == SA_FIN_WAIT1 ||
+	       s == SA_FIN_WAIT2 || s == SA_SYN_RECV;
+}
+
+int synack_close(struct synack_stack *st, int fd)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	/* Linux: tcp_close. */
+	sa_fd_release(st, fd);
+	t->fd = -1;
+	t->orphan = true;
+	t->shut_rd = true;
+	if (t->state == SA_LISTEN) {
+		sa_listen_close(t);
+		sa_tcb_free(t);
+		sa_reap(st);
+		return 0;
+	}
+	uint32_t unread = t->rcvq.len;
+	sa_ring_drop(&t->rcvq, unread);
+	if (t->state == SA_CLOSED) {
+		sa_tcb_free(t);
+	} else if (unread) {
+		/* RFC 9293 §3.10.4 / RFC 2525 §2.17: closing with unread data
+		 * resets the connection. */
+		st->stats.aborts_on_close++;
+		uint8_t s = t->state;
+		if (s != SA_SYN_SENT)
+			sa_send_rst_for(t);
+		sa_tcb_done(t);
+	} else if (t->linger_on && t->linger_s == 0) {
+		/* SO_LINGER {1, 0}: abort (Linux: tcp_disconnect). */
+		st->stats.aborts_on_linger++;
+		if (need_reset(t->state) ||
+		    (t->sndq.len && (t->state == SA_CLOSING || t->state == SA_LAST_ACK)))
+			sa_send_rst_for(t);
+		sa_tcb_done(t);
+	} else {
+		if (close_state(t))
+			queue_fin(t);
+		if (t->dead)
+			;
+		else if (t->state == SA_FIN_WAIT2)
+			sa_timer_set(t, SA_T_FIN_WAIT2, st->now_us + st->prof.fin_timeout_us);
+		else if (t->state == SA_CLOSED)
+			sa_tcb_free(t);
+	}
+	sa_reap(st);
+	return 0;
+}
+
+int synack_getsockname(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	return to_sockaddr(t, &t->laddr, t->lport, addr, len);
+}
+
+int synack_getpeername(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	/* Linux: inet_getname(peer=1). */
+	if (!t->rport || t->state == SA_CLOSED || t->state == SA_SYN_SENT || t->state == SA_LISTEN)
+		return -ENOTCONN;
+	return to_sockaddr(t, &t->raddr, t->rport, addr, len);
+}
+
+/* Linux: tcp_poll. */
+int synack_poll(struct synack_stack *st, int fd)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	if (t->state == SA_LISTEN)
+		return t->acceptq_head ? (POLLIN | POLLRDNORM) : 0;
+	int mask = 0;
+	bool rcv_shut = t->shut_rd || t->rcv_fin || t->state == SA_CLOSED;
+	bool all_shut = (rcv_shut && t->shut_wr) || t->state == SA_CLOSED;
+	/* A fresh socket has no shutdown bits but is CLOSE: POLLHUP. */
+	if (all_shut)
+		mask |= POLLHUP;
+	if (t->rcv_fin || t->shut_rd || (t->state == SA_CLOSED && t->reset_seen))
+		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
+	if (t->state != SA_SYN_SENT && t->state != SA_SYN_RECV) {
+		if (t->rcvq.len)
+			mask |= POLLIN | POLLRDNORM;
+		if (!t->shut_wr || t->state == SA_CLOSED) {
+			/* Linux: __sk_stream_is_writeable — free >= queued / 2. */
+			if (sndq_free(t) >= t->sndq.len / 2)
+				mask |= POLLOUT | POLLWRNORM;
+		} else {
+			mask |= POLLOUT | POLLWRNORM;
+		}
+	}
+	if (t->so_error)
+		mask |= POLLERR;
+	return mask;
+}
+
+int synack_ioctl(struct synack_stack *st, int fd, unsigned long request, int *out)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	if (!out)
+		return -EFAULT;
+	/* Linux: tcp_ioctl — EINVAL on a listener. */
+	if (t->state == SA_LISTEN)
+		return -EINVAL;
+	switch (request) {
+	case SIOCINQ_:
+		*out = (int)t->rcvq.len;
+		return 0;
+	case SIOCOUTQ_:
+		*out = (int)t->sndq.len;
+		return 0;
+	case SIOCOUTQNSD: {
+		uint32_t sent_data = t->snd_nxt - t->snd_una - (t->fin_sent ? 1u : 0u);
+		if (t->state == SA_SYN_SENT || t->state == SA_CLOSED)
+			sent_data = 0;
+		*out = (int)(t->sndq.len > sent_data ? t->sndq.len - sent_data : 0);
+		return 0;
+	}
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,425 @@
+/* setsockopt / getsockopt / TCP_INFO with Linux's checks and values
+ * (net/core/sock.c sk_setsockopt, net/ipv4/tcp.c do_tcp_setsockopt,
+ * tcp_get_info). Part-1 options take effect; part-2 ones (keepalive, user
+ * timeout, quickack, congestion control) are stored for part 2. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+/* Linux constants not in the profile. */
+#define SYSCTL_RMEM_MAX 212992 /* net.core.rmem_max */
+#define SYSCTL_WMEM_MAX 212992 /* net.core.wmem_max */
+#define SOCK_MIN_BUF    4608   /* SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64 */
+#define TCP_MIN_MSS     88
+#define MAX_TCP_WINDOW  32767
+#define MAX_KEEPIDLE    32767
+#define MAX_KEEPINTVL   32767
+#define MAX_KEEPCNT     127
+#define MAX_SYNCNT      127
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+	if (!val)
+		return -EFAULT;
+	if (len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+/* Linux: secs_to_retrans / retrans_to_secs, with the initial RTO (1 s)
+ * doubling up to the maximum. */
+static uint8_t secs_to_retrans(const struct synack_stack *st, int seconds)
+{
+	int timeout = (int)(st->prof.rto_init_us / 1000000),
+	    max = (int)(st->prof.rto_max_us / 1000000);
+	uint8_t res = 0;
+	if (timeout < 1)
+		timeout = 1;
+	if (seconds > 0) {
+		int period = timeout;
+		res = 1;
+		while (seconds > period && res < 255) {
+			res++;
+			timeout <<= 1;
+			if (timeout > max)
+				timeout = max;
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+static int retrans_to_secs(const struct synack_stack *st, uint8_t retrans)
+{
+	int timeout = (int)(st->prof.rto_init_us / 1000000),
+	    max = (int)(st->prof.rto_max_us / 1000000);
+	int period = 0;
+	if (timeout < 1)
+		timeout = 1;
+	if (retrans > 0) {
+		period = timeout;
+		while (--retrans) {
+			timeout <<= 1;
+			if (timeout > max)
+				timeout = max;
+			period += timeout;
+		}
+	}
+	return period;
+}
+
+static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t len)
+{
+	int v, err;
+	if (name == SO_LINGER) {
+		struct linger lg;
+		if (!val)
+			return -EFAULT;
+		if (len < (socklen_t)sizeof(lg))
+			return -EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		t->linger_on = lg.l_onoff != 0;
+		t->linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+		return 0;
+	}
+	if ((err = get_int(val, len, &v)))
+		return err;
+	switch (name) {
+	case SO_REUSEADDR:
+		t->reuseaddr = v != 0;
+		return 0;
+	case SO_KEEPALIVE:
+		t->keepalive = v != 0; /* part 2: the keepalive timer */
+		return 0;
+	case SO_RCVBUF: {
+		/* Linux: sk_setsockopt doubles the value, bounded by rmem_max
+		 * and SOCK_MIN_RCVBUF. */
+		uint32_t u = v < 0 ? 0u : (uint32_t)v;
+		u = SA_MIN(u, (uint32_t)SYSCTL_RMEM_MAX);
+		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_BUF);
+		t->rcvbuf_locked = true;
+		return 0;
+	}
+	case SO_SNDBUF: {
+		uint32_t u = v < 0 ? 0u : (uint32_t)v;
+		u = SA_MIN(u, (uint32_t)SYSCTL_WMEM_MAX);
+		uint32_t nb = SA_MAX(u * 2, (uint32_t)SOCK_MIN_BUF);
+		/* The send ring is sized once; it can only shrink logically. */
+		if (t->sndq.buf && nb > t->sndq.cap)
+			nb = t->sndq.cap;
+		t->sndbuf = nb;
+		t->sndbuf_locked = true;
+		return 0;
+	}
+	case SO_ERROR:
+	case SO_TYPE:
+	case SO_ACCEPTCONN:
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
+{
+	if (name == TCP_CONGESTION) {
+		char n[16];
+		if (!val)
+			return -EFAULT;
+		if (len < 1)
+			return -EINVAL;
+		size_t k = SA_MIN((size_t)len, sizeof(n) - 1);
+		memcpy(n, val, k);
+		n[k] = 0;
+		if (!strcmp(n, "reno"))
+			t->cc = SYNACK_CC_RENO;
+		else if (!strcmp(n, "cubic"))
+			t->cc = SYNACK_CC_CUBIC;
+		else
+			return -ENOENT; /* Linux: tcp_set_congestion_control */
+		return 0;
+	}
+	int v, err;
+	if ((err = get_int(val, len, &v)))
+		return err;
+	switch (name) {
+	case TCP_NODELAY:
+		t->nodelay = v != 0;
+		sa_output(t); /* Linux: tcp_push_pending_frames */
+		return 0;
+	case TCP_CORK:
+		t->cork = v != 0;
+		if (!t->cork)
+			sa_output(t);
+		return 0;
+	case TCP_MAXSEG:
+		/* Linux: 0 clears; else TCP_MIN_MSS..MAX_TCP_WINDOW. */
+		if (v && (v < TCP_MIN_MSS || v > MAX_TCP_WINDOW))
+			return -EINVAL;
+		t->user_mss = (uint16_t)v;
+		return 0;
+	case TCP_KEEPIDLE:
+		if (v < 1 || v > MAX_KEEPIDLE)
+			return -EINVAL;
+		t->keepidle_s = (uint32_t)v;
+		return 0;
+	case TCP_KEEPINTVL:
+		if (v < 1 || v > MAX_KEEPINTVL)
+			return -EINVAL;
+		t->keepintvl_s = (uint32_t)v;
+		return 0;
+	case TCP_KEEPCNT:
+		if (v < 1 || v > MAX_KEEPCNT)
+			return -EINVAL;
+		t->keepcnt = (uint32_t)v;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		t->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case TCP_QUICKACK:
+		t->quickack = v != 0; /* part 2: delayed ACK */
+		return 0;
+	case TCP_SYNCNT:
+		if (v < 1 || v > MAX_SYNCNT)
+			return -EINVAL;
+		t->syncnt = (uint8_t)v;
+		return 0;
+	case TCP_DEFER_ACCEPT:
+		/* Linux stores it as SYN-ACK retransmissions (secs_to_retrans). */
+		t->defer_accept = secs_to_retrans(t->st, v);
+		return 0;
+	case TCP_INFO:
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, const void *val,
+                      socklen_t len)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	if (level == SOL_SOCKET)
+		err = sol_socket_set(t, name, val, len);
+	else if (level == IPPROTO_TCP)
+		err = tcp_set(t, name, val, len);
+	else
+		err = -ENOPROTOOPT;
+	sa_reap(st);
+	return err;
+}
+
+static int put(void *val, socklen_t *len, const void *v, socklen_t n)
+{
+	if (!val || !len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (*len < n)
+		n = *len;
+	memcpy(val, v, n);
+	*len = n;
+	return 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+	return put(val, len, &v, sizeof(v));
+}
+
+static void fill_info(struct tcb *t, struct synack_tcp_info *i)
+{
+	const struct synack_stack *st = t->st;
+	uint64_t now = st->now_us;
+	memset(i, 0, sizeof(*i));
+	i->state = t->state;
+	i->retransmits = t->retransmits;
+	i->backoff = t->backoff;
+	if (t->ts_ok)
+		i->options |= TCPI_OPT_TIMESTAMPS;
+	if (t->sack_ok)
+		i->options |= TCPI_OPT_SACK;
+	if (t->ws_ok) {
+		i->options |= TCPI_OPT_WSCALE;
+		i->snd_wscale = t->snd_wscale;
+		i->rcv_wscale = t->rcv_wscale;
+	}
+	uint64_t rto = (uint64_t)t->rto_us << SA_MIN(t->backoff, 20);
+	i->rto = (uint32_t)SA_MIN(rto, st->prof.rto_max_us);
+	i->ato = (uint32_t)st->prof.delack_min_us;
+	i->snd_mss = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
+	i->rcv_mss = t->rcv_mss ? t->rcv_mss : t->st->prof.default_mss;
+	if (t->state != SA_LISTEN && t->state != SA_CLOSED) {
+		uint32_t segs = 0, mss = i->snd_mss ? i->snd_mss : 536;
+		uint32_t fl = sa_in_flight(t);
+		segs = (fl + mss - 1) / mss;
+		i->unacked = segs;
+	} else if (t->state == SA_LISTEN) {
+		i->unacked = t->acceptq_len; /* Linux: sk_ack_backlog */
+		i->sacked = t->max_ack_backlog;
+	}
+	i->retrans = 0;
+	i->last_data_sent = (uint32_t)((now - t->last_data_sent_us) / 1000);
+	i->last_ack_sent = 0; /* Linux: "not remembered" */
+	i->last_data_recv = (uint32_t)((now - t->last_data_recv_us) / 1000);
+	i->last_ack_recv = (uint32_t)((now - t->last_ack_recv_us) / 1000);
+	i->pmtu = st->prof.mtu;
+	i->rcv_ssthresh = t->rcv_ssthresh;
+	i->snd_ssthresh = t->snd_ssthresh;
+	i->snd_cwnd = t->snd_cwnd;
+	i->advmss = t->advmss;
+	i->reordering = st->prof.reordering;
+	i->rcv_space = t->rcv_wnd;
+	i->total_retrans = t->total_retrans;
+	i->bytes_acked = t->bytes_acked;
+	i->bytes_received = t->bytes_received;
+	i->segs_out = t->segs_out;
+	i->segs_in = t->segs_in;
+	i->data_segs_in = t->data_segs_in;
+	i->data_segs_out = t->data_segs_out;
+	uint32_t sent_data = sa_in_flight(t);
+	i->notsent_bytes = t->sndq.len > sent_data ? t->sndq.len - sent_data : 0;
+	i->snd_wnd = t->snd_wnd;
+	i->rcv_wnd = t->rcv_wnd;
+}
+
+int synack_tcp_info(struct synack_stack *st, int fd, struct synack_tcp_info *info)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	if (!info)
+		return -EFAULT;
+	fill_info(t, info);
+	return 0;
+}
+
+static int tcp_info_get(struct tcb *t, void *val, socklen_t *len)
+{
+	struct synack_tcp_info i;
+	struct tcp_info o;
+	fill_info(t, &i);
+	memset(&o, 0, sizeof(o));
+	o.tcpi_state = i.state;
+	o.tcpi_ca_state = i.ca_state;
+	o.tcpi_retransmits = i.retransmits;
+	o.tcpi_probes = i.probes;
+	o.tcpi_backoff = i.backoff;
+	o.tcpi_options = i.options;
+	o.tcpi_snd_wscale = i.snd_wscale & 0xf;
+	o.tcpi_rcv_wscale = i.rcv_wscale & 0xf;
+	o.tcpi_rto = i.rto;
+	o.tcpi_ato = i.ato;
+	o.tcpi_snd_mss = i.snd_mss;
+	o.tcpi_rcv_mss = i.rcv_mss;
+	o.tcpi_unacked = i.unacked;
+	o.tcpi_sacked = i.sacked;
+	o.tcpi_lost = i.lost;
+	o.tcpi_retrans = i.retrans;
+	o.tcpi_fackets = i.fackets;
+	o.tcpi_last_data_sent = i.last_data_sent;
+	o.tcpi_last_ack_sent = i.last_ack_sent;
+	o.tcpi_last_data_recv = i.last_data_recv;
+	o.tcpi_last_ack_recv = i.last_ack_recv;
+	o.tcpi_pmtu = i.pmtu;
+	o.tcpi_rcv_ssthresh = i.rcv_ssthresh;
+	o.tcpi_rtt = i.rtt;
+	o.tcpi_rttvar = i.rttvar;
+	o.tcpi_snd_ssthresh = i.snd_ssthresh;
+	o.tcpi_snd_cwnd = i.snd_cwnd;
+	o.tcpi_advmss = i.advmss;
+	o.tcpi_reordering = i.reordering;
+	o.tcpi_rcv_rtt = i.rcv_rtt;
+	o.tcpi_rcv_space = i.rcv_space;
+	o.tcpi_total_retrans = i.total_retrans;
+	return put(val, len, &o, sizeof(o));
+}
+
+int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void *val,
+                      socklen_t *len)
+{
+	int err;
+	struct tcb *t = sa_fd_get(st, fd, &err);
+	if (!t)
+		return err;
+	if (!len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_REUSEADDR:
+			return put_int(val, len, t->reuseaddr);
+		case SO_KEEPALIVE:
+			return put_int(val, len, t->keepalive);
+		case SO_RCVBUF:
+			return put_int(val, len, (int)t->rcvbuf);
+		case SO_SNDBUF:
+			return put_int(val, len, (int)t->sndbuf);
+		case SO_TYPE:
+			return put_int(val, len, SOCK_STREAM);
+		case SO_ACCEPTCONN:
+			return put_int(val, len, t->state == SA_LISTEN);
+		case SO_ERROR: {
+			int e = t->so_error;
+			t->so_error = 0;
+			return put_int(val, len, e);
+		}
+		case SO_LINGER: {
+			struct linger lg = { t->linger_on, t->linger_s };
+			return put(val, len, &lg, sizeof(lg));
+		}
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level != IPPROTO_TCP)
+		return -EOPNOTSUPP;
+	switch (name) {
+	case TCP_NODELAY:
+		return put_int(val, len, t->nodelay);
+	case TCP_CORK:
+		return put_int(val, len, t->cork);
+	case TCP_MAXSEG: {
+		/* Linux: mss_cache, or user_mss before the connection. */
+		int v = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
+		if (t->user_mss && (t->state == SA_CLOSED || t->state == SA_LISTEN))
+			v = t->user_mss;
+		return put_int(val, len, v);
+	}
+	case TCP_KEEPIDLE:
+		return put_int(val, len, (int)t->keepidle_s);
+	case TCP_KEEPINTVL:
+		return put_int(val, len, (int)t->keepintvl_s);
+	case TCP_KEEPCNT:
+		return put_int(val, len, (int)t->keepcnt);
+	case TCP_USER_TIMEOUT:
+		return put_int(val, len, (int)t->user_timeout_ms);
+	case TCP_QUICKACK:
+		return put_int(val, len, t->quickack);
+	case TCP_SYNCNT:
+		return put_int(val, len, t->syncnt ? t->syncnt : t->st->prof.syn_retries);
+	case TCP_DEFER_ACCEPT:
+		return put_int(val, len, retrans_to_secs(t->st, t->defer_accept));
+	case TCP_INFO:
+		return tcp_info_get(t, val, len);
+	case TCP_CONGESTION: {
+		char n[16] = { 0 };
+		strcpy(n, t->cc == SYNACK_CC_RENO ? "reno" : "cubic");
+		return put(val, len, n, sizeof(n));
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}

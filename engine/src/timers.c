@@ -1,0 +1,147 @@
+/* Every deadline of every connection in one binary min-heap.
+ *
+ * Entries are ordered by (deadline, order) where order is a stack-wide
+ * insertion counter, so equal deadlines fire in the order they were armed:
+ * deterministic, and independent of memory addresses. Each tcb remembers
+ * where its entries sit (t_heap[kind]), so re-arming or cancelling is
+ * O(log n) and advancing costs O(k log n) for k due timers — never a scan of
+ * all connections. The heap is allocated once, sized max_sockets * kinds.
+ */
+#include "internal.h"
+
+static bool before(const struct sa_timer *a, const struct sa_timer *b)
+{
+	if (a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	return a->order < b->order;
+}
+
+static void place(struct synack_stack *st, uint32_t i, const struct sa_timer *e)
+{
+	st->heap[i] = *e;
+	e->tcb->t_heap[e->kind] = i + 1;
+}
+
+static void sift_up(struct synack_stack *st, uint32_t i)
+{
+	struct sa_timer e = st->heap[i];
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!before(&e, &st->heap[p]))
+			break;
+		place(st, i, &st->heap[p]);
+		i = p;
+	}
+	place(st, i, &e);
+}
+
+static void sift_down(struct synack_stack *st, uint32_t i)
+{
+	struct sa_timer e = st->heap[i];
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		const struct sa_timer *best = &e;
+		if (l < st->heap_len && before(&st->heap[l], best)) {
+			m = l;
+			best = &st->heap[l];
+		}
+		if (r < st->heap_len && before(&st->heap[r], best))
+			m = r;
+		if (m == i)
+			break;
+		place(st, i, &st->heap[m]);
+		i = m;
+	}
+	place(st, i, &e);
+}
+
+static void heap_remove(struct synack_stack *st, uint32_t i)
+{
+	struct tcb *t = st->heap[i].tcb;
+	t->t_heap[st->heap[i].kind] = 0;
+	st->heap_len--;
+	if (i == st->heap_len)
+		return;
+	place(st, i, &st->heap[st->heap_len]);
+	if (i > 0 && before(&st->heap[i], &st->heap[(i - 1) / 2]))
+		sift_up(st, i);
+	else
+		sift_down(st, i);
+}
+
+void sa_timer_set(struct tcb *t, int kind, uint64_t deadline)
+{
+	struct synack_stack *st = t->st;
+	if (t->t_heap[kind])
+		heap_remove(st, t->t_heap[kind] - 1);
+	if (t->dead || st->heap_len == st->heap_cap)
+		return; /* cannot happen: cap = max_sockets * SA_T_COUNT */
+	struct sa_timer e = { deadline, st->timer_order++, t, (uint8_t)kind };
+	t->t_deadline[kind] = deadline;
+	uint32_t i = st->heap_len++;
+	place(st, i, &e);
+	sift_up(st, i);
+}
+
+void sa_timer_clear(struct tcb *t, int kind)
+{
+	if (t->t_heap[kind])
+		heap_remove(t->st, t->t_heap[kind] - 1);
+	t->t_deadline[kind] = SYNACK_NEVER;
+}
+
+void sa_timer_clear_all(struct tcb *t)
+{
+	for (int k = 0; k < SA_T_COUNT; k++)
+		sa_timer_clear(t, k);
+}
+
+bool sa_timer_armed(const struct tcb *t, int kind)
+{
+	return t->t_heap[kind] != 0;
+}
+
+uint64_t sa_timers_next(const struct synack_stack *st)
+{
+	return st->heap_len ? st->heap[0].deadline : SYNACK_NEVER;
+}
+
+static void fire(struct tcb *t, int kind)
+{
+	switch (kind) {
+	case SA_T_RTX:
+		sa_rtx_fire(t);
+		break;
+	case SA_T_FIN_WAIT2:
+		/* Linux: tcp_fin_timeout — an orphan in FIN_WAIT_2 is dropped
+		 * silently (tcp_keepalive_timer → tcp_time_wait → tcp_done). */
+		t->st->stats.aborts_on_timeout++;
+		sa_tcb_done(t);
+		break;
+	case SA_T_TIME_WAIT:
+		/* RFC 9293 §3.10.8: when the time-wait timeout expires, delete the TCB. */
+		sa_tcb_done(t);
+		break;
+	default:
+		/* Part 2: delayed ACK, persist, keepalive. */
+		break;
+	}
+}
+
+/* Fires every timer due by `now` in (deadline, order) order. Each fires at
+ * its own deadline — the clock steps there first — so a timer that re-arms
+ * itself (a backed-off retransmission) counts from when it fired, however
+ * large the caller's jump. */
+void sa_timers_run(struct synack_stack *st, uint64_t now)
+{
+	while (st->heap_len && st->heap[0].deadline <= now) {
+		struct sa_timer e = st->heap[0];
+		if (e.deadline > st->now_us)
+			st->now_us = e.deadline;
+		heap_remove(st, 0);
+		e.tcb->t_deadline[e.kind] = SYNACK_NEVER;
+		fire(e.tcb, e.kind);
+	}
+	if (now > st->now_us)
+		st->now_us = now;
+}

@@ -1,0 +1,258 @@
+/* The socket calls: Linux's errnos, descriptors, options, poll, ioctl. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "fixtures.h"
+#include "tap.h"
+
+#define S(f) ((f)->st)
+
+static void descriptors(void)
+{
+	struct fx f;
+	subtest("socket(): lowest free descriptor from 3; errors");
+	fx_init(&f, NULL, 800);
+	is_int(synack_socket(S(&f), AF_INET, SOCK_STREAM, 0), 3, "3");
+	is_int(synack_socket(S(&f), AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP), 4, "4");
+	is_int(synack_socket(S(&f), AF_INET6, SOCK_STREAM, 0), 5, "5");
+	is_int(synack_close(S(&f), 4), 0, "close 4");
+	is_int(synack_socket(S(&f), AF_INET, SOCK_STREAM, 0), 4, "4 again");
+	is_int(synack_socket(S(&f), AF_UNIX, SOCK_STREAM, 0), -EAFNOSUPPORT, "AF_UNIX");
+	is_int(synack_socket(S(&f), AF_INET, SOCK_DGRAM, 0), -ESOCKTNOSUPPORT, "SOCK_DGRAM");
+	is_int(synack_socket(S(&f), AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT, "UDP");
+	is_int(synack_close(S(&f), 42), -EBADF, "close(42): EBADF");
+	is_int(synack_close(S(&f), 1), -ENOTSOCK, "close(1): not one of ours");
+	is_int(synack_listen(S(&f), -1, 1), -EBADF, "listen(-1): EBADF");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void bind_errors(void)
+{
+	struct fx f;
+	struct sockaddr_storage ss;
+	struct sockaddr_in in;
+	subtest("bind(): EINVAL, EADDRNOTAVAIL, EADDRINUSE, EAFNOSUPPORT, port 0");
+	fx_init(&f, NULL, 801);
+	int a = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+	int n = fx_sockaddr(&f, &f.local, 80, &ss);
+	is_int(synack_bind(S(&f), a, (struct sockaddr *)&ss, 4), -EINVAL, "short address");
+	struct synack_addr other = f.remote;
+	int m = fx_sockaddr(&f, &other, 80, &in);
+	is_int(synack_bind(S(&f), a, (struct sockaddr *)&in, (socklen_t)m), -EADDRNOTAVAIL,
+	       "not our address");
+	in.sin_family = AF_INET6;
+	is_int(synack_bind(S(&f), a, (struct sockaddr *)&in, (socklen_t)m), -EAFNOSUPPORT,
+	       "wrong family");
+	is_int(synack_bind(S(&f), a, (struct sockaddr *)&ss, (socklen_t)n), 0, "bind :80");
+	is_int(synack_bind(S(&f), a, (struct sockaddr *)&ss, (socklen_t)n), -EINVAL, "bound twice");
+	int b = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+	is_int(synack_bind(S(&f), b, (struct sockaddr *)&ss, (socklen_t)n), -EADDRINUSE,
+	       "EADDRINUSE");
+	int one = 1;
+	synack_setsockopt(S(&f), a, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	synack_setsockopt(S(&f), b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	is_int(synack_bind(S(&f), b, (struct sockaddr *)&ss, (socklen_t)n), 0,
+	       "both SO_REUSEADDR, neither listening: shared");
+	synack_close(S(&f), b);
+	is_int(synack_listen(S(&f), a, 5), 0, "listen");
+	b = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+	synack_setsockopt(S(&f), b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	is_int(synack_bind(S(&f), b, (struct sockaddr *)&ss, (socklen_t)n), -EADDRINUSE,
+	       "not with a listener");
+	int c = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+	n = fx_sockaddr(&f, &f.local, 0, &ss);
+	is_int(synack_bind(S(&f), c, (struct sockaddr *)&ss, (socklen_t)n), 0, "port 0");
+	socklen_t l = sizeof(in);
+	synack_getsockname(S(&f), c, (struct sockaddr *)&in, &l);
+	uint16_t port = ntohs(in.sin_port);
+	ok(port >= 32768 && port <= 60999 && (port & 1), "ephemeral, odd for bind: %u", port);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void call_errors(void)
+{
+	struct fx f;
+	char b[8];
+	struct sockaddr_in in;
+	socklen_t l = sizeof(in);
+	subtest("connect/send/recv/accept/listen/shutdown on the wrong socket");
+	fx_init(&f, NULL, 802);
+	int s = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+	is_int(synack_send(S(&f), s, "x", 1, 0), -EPIPE, "send unconnected: EPIPE");
+	is_int(synack_recv(S(&f), s, b, 1, 0), -ENOTCONN, "recv unconnected: ENOTCONN");
+	is_int(synack_accept(S(&f), s, NULL, NULL), -EINVAL, "accept non-listener: EINVAL");
+	is_int(synack_getpeername(S(&f), s, (struct sockaddr *)&in, &l), -ENOTCONN,
+	       "getpeername: ENOTCONN");
+	is_int(synack_shutdown(S(&f), s, SHUT_WR), -ENOTCONN, "shutdown unconnected: ENOTCONN");
+	is_int(synack_shutdown(S(&f), s, 7), -EINVAL, "shutdown(7): EINVAL");
+	is_int(synack_poll(S(&f), s), POLLOUT | POLLWRNORM | POLLHUP, "fresh socket: OUT|HUP");
+	fx_free(&f);
+
+	fx_init(&f, NULL, 803);
+	fx_listen(&f);
+	is_int(synack_recv(S(&f), f.lfd, b, 1, 0), -ENOTCONN, "recv listener: ENOTCONN");
+	is_int(synack_poll(S(&f), f.lfd), 0, "listener, empty queue: 0");
+	struct sockaddr_storage ss;
+	int n = fx_sockaddr(&f, &f.remote, 1, &ss);
+	is_int(synack_connect(S(&f), f.lfd, (struct sockaddr *)&ss, (socklen_t)n), -EISCONN,
+	       "connect on a listener: EISCONN");
+	fx_send_syn(&f);
+	fx_drain(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	is_int(synack_poll(S(&f), f.lfd), POLLIN | POLLRDNORM, "listener with a connection: IN");
+	int c = synack_accept(S(&f), f.lfd, NULL, NULL);
+	is_int(synack_listen(S(&f), c, 5), -EINVAL, "listen on a connection: EINVAL");
+	is_int(synack_recv(S(&f), c, b, sizeof(b), 0), -EAGAIN, "no data: EAGAIN");
+	is_int(synack_poll(S(&f), c), POLLOUT | POLLWRNORM, "established: OUT");
+	f.fd = c;
+	fx_send(&f, F_PA, 0, 0, "peekaboo", 8);
+	fx_drain(&f);
+	is_int(synack_poll(S(&f), c), POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, "data: IN|OUT");
+	int q = 0;
+	is_int(synack_ioctl(S(&f), c, FIONREAD, &q), 0, "SIOCINQ");
+	is_int(q, 8, "8 bytes queued");
+	is_int(synack_recv(S(&f), c, b, 4, MSG_PEEK), 4, "MSG_PEEK 4");
+	is_int(synack_recv(S(&f), c, b, 8, 0), 8, "then all 8");
+	ok(!memcmp(b, "peekaboo", 8), "in order");
+	is_int(synack_getpeername(S(&f), c, (struct sockaddr *)&in, &l), 0, "getpeername");
+	is_int(ntohs(in.sin_port), f.rport, "peer port");
+	/* After an RST. */
+	fx_send(&f, F_R, 0, 0, NULL, 0);
+	int m = synack_poll(S(&f), c);
+	ok((m & (POLLERR | POLLHUP | POLLIN)) == (POLLERR | POLLHUP | POLLIN),
+	   "after RST: ERR|HUP|IN (0x%x)", m);
+	int err = -1;
+	socklen_t el = sizeof(err);
+	synack_getsockopt(S(&f), c, SOL_SOCKET, SO_ERROR, &err, &el);
+	is_int(err, ECONNRESET, "SO_ERROR ECONNRESET, cleared");
+	is_int(synack_recv(S(&f), c, b, 1, 0), 0, "recv: EOF once the error is read");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void options(void)
+{
+	struct fx f;
+	int v;
+	socklen_t l = sizeof(v);
+	subtest("socket options: stored, checked, read back like Linux");
+	fx_init(&f, NULL, 804);
+	int s = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+#define SET(lvl, name, val) (v = (val), synack_setsockopt(S(&f), s, lvl, name, &v, sizeof(v)))
+#define GET(lvl, name)      (l = sizeof(v), synack_getsockopt(S(&f), s, lvl, name, &v, &l), v)
+	is_int(GET(SOL_SOCKET, SO_SNDBUF), 16384, "SO_SNDBUF default tcp_wmem[1]");
+	is_int(GET(SOL_SOCKET, SO_RCVBUF), 131072, "SO_RCVBUF default tcp_rmem[1]");
+	SET(SOL_SOCKET, SO_SNDBUF, 10000);
+	is_int(GET(SOL_SOCKET, SO_SNDBUF), 20000, "SO_SNDBUF doubled");
+	SET(SOL_SOCKET, SO_SNDBUF, 1);
+	is_int(GET(SOL_SOCKET, SO_SNDBUF), 4608, "at least SOCK_MIN_SNDBUF");
+	SET(SOL_SOCKET, SO_RCVBUF, 1 << 30);
+	is_int(GET(SOL_SOCKET, SO_RCVBUF), 425984, "capped at 2 * rmem_max");
+	SET(SOL_SOCKET, SO_KEEPALIVE, 1);
+	is_int(GET(SOL_SOCKET, SO_KEEPALIVE), 1, "SO_KEEPALIVE");
+	is_int(GET(IPPROTO_TCP, TCP_KEEPIDLE), 7200, "TCP_KEEPIDLE default");
+	is_int(GET(IPPROTO_TCP, TCP_KEEPINTVL), 75, "TCP_KEEPINTVL default");
+	is_int(GET(IPPROTO_TCP, TCP_KEEPCNT), 9, "TCP_KEEPCNT default");
+	is_int(SET(IPPROTO_TCP, TCP_KEEPIDLE, 0), -EINVAL, "TCP_KEEPIDLE 0: EINVAL");
+	is_int(SET(IPPROTO_TCP, TCP_KEEPIDLE, 32768), -EINVAL, "TCP_KEEPIDLE 32768: EINVAL");
+	is_int(SET(IPPROTO_TCP, TCP_KEEPCNT, 128), -EINVAL, "TCP_KEEPCNT 128: EINVAL");
+	SET(IPPROTO_TCP, TCP_KEEPIDLE, 60);
+	is_int(GET(IPPROTO_TCP, TCP_KEEPIDLE), 60, "TCP_KEEPIDLE 60");
+	SET(IPPROTO_TCP, TCP_USER_TIMEOUT, 5000);
+	is_int(GET(IPPROTO_TCP, TCP_USER_TIMEOUT), 5000, "TCP_USER_TIMEOUT");
+	is_int(SET(IPPROTO_TCP, TCP_USER_TIMEOUT, -1), -EINVAL, "negative: EINVAL");
+	is_int(GET(IPPROTO_TCP, TCP_SYNCNT), 6, "TCP_SYNCNT default");
+	is_int(SET(IPPROTO_TCP, TCP_SYNCNT, 0), -EINVAL, "TCP_SYNCNT 0: EINVAL");
+	SET(IPPROTO_TCP, TCP_SYNCNT, 2);
+	is_int(GET(IPPROTO_TCP, TCP_SYNCNT), 2, "TCP_SYNCNT 2");
+	SET(IPPROTO_TCP, TCP_QUICKACK, 1);
+	is_int(GET(IPPROTO_TCP, TCP_QUICKACK), 1, "TCP_QUICKACK");
+	SET(IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
+	is_int(GET(IPPROTO_TCP, TCP_DEFER_ACCEPT), 7,
+	       "TCP_DEFER_ACCEPT 5 reads back 7 (Linux: 3 retransmissions = 1+2+4 s)");
+	is_int(GET(IPPROTO_TCP, TCP_MAXSEG), 536, "TCP_MAXSEG unconnected: 536");
+	is_int(GET(SOL_SOCKET, SO_TYPE), SOCK_STREAM, "SO_TYPE");
+	is_int(SET(SOL_SOCKET, 9999, 1), -ENOPROTOOPT, "unknown option: ENOPROTOOPT");
+	char cc[16];
+	l = sizeof(cc);
+	synack_getsockopt(S(&f), s, IPPROTO_TCP, TCP_CONGESTION, cc, &l);
+	is_str(cc, "cubic", "TCP_CONGESTION default cubic");
+	is_int(synack_setsockopt(S(&f), s, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0, "reno");
+	l = sizeof(cc);
+	synack_getsockopt(S(&f), s, IPPROTO_TCP, TCP_CONGESTION, cc, &l);
+	is_str(cc, "reno", "reads back reno");
+	is_int(synack_setsockopt(S(&f), s, IPPROTO_TCP, TCP_CONGESTION, "bbr", 3), -ENOENT,
+	       "bbr: ENOENT");
+	struct tcp_info ti;
+	l = sizeof(ti);
+	is_int(synack_getsockopt(S(&f), s, IPPROTO_TCP, TCP_INFO, &ti, &l), 0, "TCP_INFO");
+	is_int(ti.tcpi_state, 7, "tcpi_state CLOSE");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void tcp_info_connected(void)
+{
+	struct fx f;
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	subtest("TCP_INFO on a connection");
+	fx_init(&f, NULL, 805);
+	fx_established(&f);
+	synack_send(S(&f), f.fd, "abcdef", 6, 0);
+	fx_drain(&f);
+	synack_getsockopt(S(&f), f.fd, IPPROTO_TCP, TCP_INFO, &ti, &l);
+	is_int(ti.tcpi_state, 1, "ESTABLISHED");
+	is_int(ti.tcpi_options & 7, 7, "TS, SACK, WSCALE");
+	is_int(ti.tcpi_snd_wscale, 7, "snd_wscale");
+	is_int(ti.tcpi_rcv_wscale, 10, "rcv_wscale");
+	is_int(ti.tcpi_snd_mss, 1448, "snd_mss");
+	is_int(ti.tcpi_unacked, 1, "one segment unacked");
+	is_int(ti.tcpi_rto, 1000000, "rto 1 s (no samples yet)");
+	int q = 0;
+	synack_ioctl(S(&f), f.fd, TIOCOUTQ, &q);
+	is_int(q, 6, "SIOCOUTQ 6");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void ephemeral_ports(void)
+{
+	struct fx f;
+	uint16_t p[3];
+	subtest("ephemeral ports come from the seed, even for connect");
+	for (int i = 0; i < 3; i++) {
+		fx_init(&f, NULL, i == 2 ? 999 : 806);
+		fx_connect(&f);
+		p[i] = f.lport;
+		fx_free(&f);
+	}
+	is_int(p[0], p[1], "same seed, same port");
+	ok(p[0] != p[2], "another seed, another port");
+	ok(!(p[0] & 1), "even (Linux __inet_hash_connect)");
+	fx_init(&f, NULL, 807);
+	fx_connect(&f);
+	uint16_t first = f.lport;
+	fx_connect(&f);
+	ok(f.lport != first, "a second connect to the same peer picks another port");
+	fx_free(&f);
+	subtest_end();
+}
+
+int main(void)
+{
+	descriptors();
+	bind_errors();
+	call_errors();
+	options();
+	tcp_info_connected();
+	ephemeral_ports();
+	done_testing();
+}

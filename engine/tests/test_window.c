@@ -1,0 +1,283 @@
+/* Flow control: the receive window (Linux tcp_select_initial_window,
+ * __tcp_select_window), window scaling (RFC 7323 §2), receiver SWS
+ * avoidance (RFC 9293 MUST-39), never shrinking the window, the peer's
+ * window, sender SWS avoidance, Nagle, TCP_NODELAY, TCP_CORK. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fixtures.h"
+#include "tap.h"
+
+static void scaled_ack_window(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	subtest("ACK windows are scaled by our shift; SYN windows never");
+	fx_init(&f, NULL, 600);
+	fx_established(&f);
+	fx_send(&f, F_PA, 0, 0, "abc", 3);
+	/* rcv_ssthresh 65160 grows by 2*advmss, capped at 65536: 65536 >> 10. */
+	expect_seg_out(&f, F_A, 1, 4, 0, 64, &s);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void rcvbuf_locks_wscale(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	subtest("SO_RCVBUF before listen: small window, wscale 0 (Linux)");
+	fx_init(&f, NULL, 601);
+	fx_listen(&f);
+	int v = 4096;
+	is_int(synack_setsockopt(f.st, f.lfd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0, "set");
+	socklen_t l = sizeof(v);
+	synack_getsockopt(f.st, f.lfd, SOL_SOCKET, SO_RCVBUF, &v, &l);
+	is_int(v, 8192, "Linux doubles SO_RCVBUF");
+	fx_send_syn(&f);
+	/* 8192 / 2 = 4096, rounded down to 1448: 2896. */
+	expect_seg_out(&f, F_SA, 0, 1, 0, 2896, &s);
+	is_int(s.opt.wscale, 0, "wscale 0");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void peer_window(void)
+{
+	struct fx f;
+	char d[4000];
+	memset(d, 'd', sizeof(d));
+	subtest("the peer's window limits what is sent, scaled by its shift");
+	fx_init(&f, NULL, 602);
+	f.p_win = 10; /* << 7 = 1280, from the handshake's ACK */
+	fx_established(&f);
+	is_int(synack_send(f.st, f.fd, d, 3000, 0), 3000, "queued 3000");
+	/* Linux tcp_mss_split_point: nothing in flight, so the window-limited
+	 * partial segment goes. */
+	expect_seg(&f, F_A, 1, 1, 1280, FX_ANY);
+	expect_none(&f);
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_wnd, 0, "zero window");
+	f.p_win = 100; /* 12800 */
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_A, 1281, 1, 1448, FX_ANY);
+	expect_seg(&f, F_PA, 2729, 1, 272, FX_ANY);
+	/* Linux tcp_may_update_window: a duplicate ACK may open the window or
+	 * close it to zero, but not shrink it otherwise. */
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* acks everything */
+	f.p_win = 50;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_wnd, 12800, "a duplicate ACK does not shrink the window");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void peer_shrinks(void)
+{
+	struct fx f;
+	char d[3000];
+	memset(d, 's', sizeof(d));
+	subtest("a peer that shrinks its window below what is in flight");
+	fx_init(&f, NULL, 609);
+	f.p_win = 100; /* 12800 */
+	fx_established(&f);
+	synack_send(f.st, f.fd, d, 3000, 0);
+	fx_drain(&f);
+	/* It acks 100 bytes and offers 10 bytes: the right edge moves left of
+	 * SND.NXT (RFC 9293 §3.8.6.2.2: the sender must cope). */
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, -2900, NULL, 0);
+	f.p_win = 1;
+	fx_send(&f, F_PA, 0, -2900, "x", 1);
+	expect_seg(&f, F_A, 3001, 2, 0, FX_ANY);
+	expect_none(&f);
+	is_int(synack_send(f.st, f.fd, d, 100, 0), 100, "more data queues");
+	expect_none(&f);
+	/* Everything acked, window open: the rest goes. */
+	f.p_win = 100;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_PA, 3001, 2, 100, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void never_shrink(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	char d[1448];
+	memset(d, 'r', sizeof(d));
+	subtest("filling the buffer: the right edge never moves left; SWS: window 0");
+	fx_init(&f, NULL, 603);
+	fx_established(&f);
+	uint32_t right = 0;
+	bool shrunk = false, zero = false;
+	int sent = 0;
+	for (int i = 0; i < 200 && !zero; i++) {
+		fx_send(&f, F_A, 0, 0, d, sizeof(d));
+		sent++;
+		if (!fx_pop(&f, &s))
+			break;
+		uint32_t r = s.ack + ((uint32_t)s.window << 10);
+		if (right && synack_seq_lt(r, right))
+			shrunk = true;
+		right = r;
+		zero = s.window == 0;
+	}
+	ok(!shrunk, "the offered right edge never moved left");
+	ok(zero, "the window closed (after %d segments)", sent);
+	/* A segment into the zero window is dropped and ACKed. */
+	fx_send(&f, F_A, 0, 0, d, 100);
+	f.p_seq -= 100;
+	expect_seg_out(&f, F_A, 1, FX_ANY, 0, 0, &s);
+	is_hex(s.ack, f.p_seq, "not accepted");
+	/* Reading frees the buffer: a window update is sent. */
+	char big[65536];
+	ssize_t n = synack_recv(f.st, f.fd, big, sizeof(big), 0);
+	ok(n > 0, "read %zd", n);
+	expect_seg_out(&f, F_A, 1, FX_ANY, 0, FX_ANY, &s);
+	ok(s.window > 0, "window update: win %u", s.window);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void nagle(void)
+{
+	struct fx f;
+	subtest("Nagle: a second small segment waits for the first's ACK");
+	fx_init(&f, NULL, 604);
+	fx_established(&f);
+	synack_send(f.st, f.fd, "aaaa", 4, 0);
+	expect_seg(&f, F_PA, 1, 1, 4, FX_ANY);
+	synack_send(f.st, f.fd, "bbbb", 4, 0);
+	expect_none(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_PA, 5, 1, 4, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("TCP_NODELAY sends at once, and flushes what Nagle held");
+	fx_init(&f, NULL, 605);
+	fx_established(&f);
+	synack_send(f.st, f.fd, "aaaa", 4, 0);
+	synack_send(f.st, f.fd, "bbbb", 4, 0);
+	expect_seg(&f, F_PA, 1, 1, 4, FX_ANY);
+	expect_none(&f);
+	int one = 1;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	expect_seg(&f, F_PA, 5, 1, 4, FX_ANY);
+	synack_send(f.st, f.fd, "cccc", 4, 0);
+	expect_seg(&f, F_PA, 9, 1, 4, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("TCP_CORK holds partial segments until uncorked; MSG_MORE likewise");
+	fx_init(&f, NULL, 606);
+	fx_established(&f);
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	synack_send(f.st, f.fd, "aaaa", 4, 0);
+	synack_send(f.st, f.fd, "bbbb", 4, 0);
+	expect_none(&f);
+	int zero = 0;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	expect_seg(&f, F_PA, 1, 1, 8, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_send(f.st, f.fd, "cc", 2, MSG_MORE);
+	expect_none(&f);
+	synack_send(f.st, f.fd, "dd", 2, 0);
+	expect_seg(&f, F_PA, 9, 1, 4, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void initial_window(void)
+{
+	struct fx f;
+	static char d[30000];
+	subtest("slow start from initcwnd 10 (RFC 5681 §3.1, RFC 6928)");
+	fx_init(&f, NULL, 610);
+	fx_established(&f);
+	int one = 1;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int v = 100000;
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	is_int(synack_send(f.st, f.fd, d, sizeof(d), 0), 30000, "queued");
+	int n = 0;
+	while (fx_pending(&f)) {
+		fx_drain(&f);
+		n++;
+	}
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.unacked, 10, "10 segments in flight");
+	is_int(ti.snd_cwnd, 10, "cwnd 10");
+	/* The peer acks two segments: cwnd 12, four more go. */
+	fx_send(&f, F_A, 0, -(int32_t)(8 * 1448), NULL, 0);
+	is_int((int)fx_pending(&f), 4, "four more segments");
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 12, "cwnd 12");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void maxseg(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	subtest("TCP_MAXSEG clamps the advertised and the sending MSS");
+	fx_init(&f, NULL, 607);
+	fx_listen(&f);
+	int v = 1000;
+	is_int(synack_setsockopt(f.st, f.lfd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), 0, "set");
+	v = 50;
+	is_int(synack_setsockopt(f.st, f.lfd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), -EINVAL,
+	       "below 88: EINVAL");
+	fx_send_syn(&f);
+	expect_seg_out(&f, F_SA, 0, 1, 0, FX_ANY, &s);
+	is_int(s.opt.mss, 1000, "SYN-ACK mss 1000");
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	int fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	socklen_t l = sizeof(v);
+	synack_getsockopt(f.st, fd, IPPROTO_TCP, TCP_MAXSEG, &v, &l);
+	is_int(v, 988, "TCP_MAXSEG reads the effective MSS");
+	fx_free(&f);
+	subtest_end();
+
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	subtest("a tiny peer MSS is raised to tcp_min_snd_mss (48)");
+	fx_init(&f, &p, 608);
+	f.p_mss = 10;
+	f.p_ts = false;
+	fx_listen(&f);
+	fx_send_syn(&f);
+	fx_drain(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, fd, &ti);
+	is_int(ti.snd_mss, 48, "snd_mss 48");
+	fx_free(&f);
+	subtest_end();
+}
+
+int main(void)
+{
+	scaled_ack_window();
+	rcvbuf_locks_wscale();
+	peer_window();
+	peer_shrinks();
+	never_shrink();
+	nagle();
+	initial_window();
+	maxseg();
+	done_testing();
+}

@@ -1,0 +1,443 @@
+/* Fuzz target: one engine, a socket driven into a chosen state, then a
+ * sequence of fuzzed segments interleaved with clock advances and socket
+ * calls (docs/fuzzing.md).
+ *
+ * Segments mostly take their sequence and ack numbers from the tracked
+ * connection (so they pass the acceptability tests and reach deep states —
+ * TCP-Fuzz's dependency strategy), and raw fuzzed values the rest.
+ *
+ * Oracles, checked after every step:
+ * - synack_check_invariants(): sequence space, buffer bounds, timers
+ *   consistent with states, listen queues within their bounds;
+ * - every emitted packet parses with checksum verification, leaves from the
+ *   stack's address to the peer's;
+ * - at most MAX_EMIT_PER_STEP packets per input event (the zero-MSS /
+ *   zero-window infinite-loop guard);
+ * - the offered receive window of the tracked connection never shrinks
+ *   (its right edge never moves left; RFC 9293 §3.8.6.2.2, Linux);
+ * - byte-stream integrity both ways: data the application reads is exactly
+ *   the peer's stream at that offset; data the stack sends at sequence S is
+ *   exactly what the application wrote at that offset.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fuzz_input.h"
+#include "synack/engine.h"
+#include "synack/segment.h"
+
+#define MAX_STEPS         256
+#define MAX_EMIT_PER_STEP 256
+#define LPORT             8080
+#define RPORT             40000
+
+struct peer {
+	struct synack_stack *st;
+	struct synack_profile prof;
+	struct synack_addr local, remote;
+	uint64_t now;
+	int lfd, fd;
+	bool passive, handshake_done, tainted;
+	/* The peer's side of the tracked connection. */
+	uint16_t lport, rport;
+	uint32_t irs, p_seq; /* peer ISN and next sequence number */
+	uint32_t iss, s_nxt; /* the stack's ISN and highest sequence sent + 1 */
+	bool iss_known;
+	uint32_t p_tsval, s_tsval;
+	bool ts, sack, ws;
+	uint8_t s_wscale; /* what the stack advertised in its SYN/SYN-ACK */
+	bool edge_known;
+	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
+	uint64_t app_read;   /* bytes the application has read */
+	uint64_t app_written;
+	unsigned emitted;
+};
+
+/* FUZZ_TRACE=1 in the environment prints every step: for triage of a
+ * finding with the replay binary (build/plain/fuzz-replay/segment FILE). */
+static int tracing = -1;
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+	if (tracing < 0)
+		tracing = getenv("FUZZ_TRACE") != NULL;
+	if (!tracing)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz_segment: oracle failed: %s\n", what);
+		abort();
+	}
+}
+
+/* The peer's byte stream and the application's: a function of the offset
+ * with period 256, so retransmissions and overlaps carry the same bytes, and
+ * a run of them is one memcpy/memcmp from a pattern table (per-byte loops
+ * under coverage instrumentation cost more than the engine itself). */
+#define MAX_SEND    16384
+#define PATTERN_LEN (70000 + 256)
+static uint8_t peer_pattern[PATTERN_LEN], app_pattern[PATTERN_LEN];
+
+static void init_patterns(void)
+{
+	if (peer_pattern[1])
+		return;
+	for (size_t i = 0; i < PATTERN_LEN; i++) {
+		peer_pattern[i] = (uint8_t)(i * 31 + 7);
+		app_pattern[i] = (uint8_t)(i * 17 + 3);
+	}
+}
+
+static const uint8_t *peer_bytes(uint64_t off)
+{
+	return peer_pattern + off % 256;
+}
+
+static const uint8_t *app_bytes(uint64_t off)
+{
+	return app_pattern + off % 256;
+}
+
+static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct peer *p = ctx;
+	struct synack_segment s;
+	p->emitted++;
+	check(synack_seg_parse(pkt, len, true, &s) == SYNACK_SEG_OK, "emitted packet parses");
+	trace("  > %u>%u flags %02x seq %u ack %u win %u len %zu\n", s.sport, s.dport, s.flags,
+	      s.seq - p->iss, s.ack - p->irs, s.window, s.payload_len);
+	check(memcmp(&s.src, &p->local, sizeof s.src) == 0, "emitted from the stack's address");
+	if (s.dport != p->rport || s.sport != p->lport)
+		return; /* another connection: only the generic checks */
+	if (s.flags & SYNACK_TH_SYN) {
+		/* A new incarnation (an RST killed the request and a new SYN made
+		 * another, or TIME_WAIT was reopened): stream offsets start over. */
+		if (p->iss_known &&
+		    (s.seq != p->iss || ((s.flags & SYNACK_TH_ACK) && s.ack != p->irs + 1)))
+			p->tainted = true;
+		p->iss = s.seq;
+		p->iss_known = true;
+		p->s_nxt = s.seq + 1;
+		p->s_wscale = s.opt.has_wscale ? s.opt.wscale : 0;
+		p->edge_known = false;
+		return;
+	}
+	if (s.flags & SYNACK_TH_RST) {
+		p->edge_known = false;
+		return;
+	}
+	if (s.opt.has_ts)
+		p->s_tsval = s.opt.ts_val;
+	if (p->iss_known && s.payload_len && !p->tainted) {
+		/* Byte-stream integrity, stack -> peer. */
+		uint64_t off = (uint32_t)(s.seq - p->iss - 1);
+		check(memcmp(s.payload, app_bytes(off), s.payload_len) == 0,
+		      "sent bytes are the written bytes");
+	}
+	uint32_t end = s.seq + (uint32_t)s.payload_len + ((s.flags & SYNACK_TH_FIN) ? 1 : 0);
+	if (p->iss_known && synack_seq_gt(end, p->s_nxt))
+		p->s_nxt = end;
+	if ((s.flags & SYNACK_TH_ACK) && p->handshake_done && !p->tainted) {
+		uint32_t scale = p->ws ? p->s_wscale : 0;
+		uint32_t edge = s.ack + ((uint32_t)s.window << scale);
+		if (p->edge_known)
+			check(synack_seq_geq(edge, p->right_edge), "offered window never shrinks");
+		if (!p->edge_known || synack_seq_gt(edge, p->right_edge))
+			p->right_edge = edge;
+		p->edge_known = true;
+	}
+}
+
+static void sockaddr_of(const struct synack_addr *a, uint16_t port, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	memcpy(&sin->sin_addr, a->bytes, 4);
+}
+
+static void inject(struct peer *p, struct synack_segment *s, bool corrupt)
+{
+	static uint8_t pkt[2048];
+	s->src = p->remote;
+	s->dst = p->local;
+	s->ttl = 64;
+	size_t len = synack_seg_build(s, pkt, sizeof pkt);
+	if (len == 0)
+		return;
+	if (corrupt)
+		pkt[len - 1] ^= 0x40; /* the checksum no longer matches */
+	trace("%llu < %u>%u flags %02x seq %u ack %u win %u len %zu\n", (unsigned long long)p->now,
+	      s->sport, s->dport, s->flags, s->seq - p->irs, s->ack - p->iss, s->window,
+	      s->payload_len);
+	synack_input(p->st, p->now, pkt, len);
+}
+
+/* A segment from the tracked peer: numbers relative to the connection,
+ * nudged by the fuzzer. */
+static void tracked_segment(struct peer *p, struct fuzz_input *in)
+{
+	struct synack_segment s;
+	memset(&s, 0, sizeof s);
+	uint8_t shape = fi_u8(in);
+	s.sport = p->rport;
+	s.dport = p->lport;
+	s.flags = fi_u8(in);
+	if (shape & 1)
+		s.flags = (uint8_t)((s.flags & ~SYNACK_TH_SYN) | SYNACK_TH_ACK);
+	int32_t dseq = (shape & 2) ? (int8_t)fi_u8(in) * ((shape & 4) ? 1 : 4096) : 0;
+	int32_t dack = (shape & 8) ? (int8_t)fi_u8(in) * ((shape & 16) ? 1 : 4096) : 0;
+	s.seq = p->p_seq + (uint32_t)dseq;
+	s.ack = p->s_nxt + (uint32_t)dack;
+	s.window = (shape & 32) ? fi_u16(in) : 65535;
+	size_t len = (shape & 64) ? fi_range(in, 0, 1500) : 0;
+	s.payload = peer_bytes((uint32_t)(s.seq - p->irs - 1));
+	s.payload_len = len;
+	if (p->ts) {
+		s.opt.has_ts = true;
+		p->p_tsval += fi_u8(in);
+		s.opt.ts_val = (shape & 128) ? fi_u32(in) : p->p_tsval;
+		s.opt.ts_ecr = p->s_tsval;
+	}
+	if (p->sack && (shape & 128)) {
+		s.opt.n_sack = (uint8_t)fi_range(in, 1, 3);
+		for (unsigned i = 0; i < s.opt.n_sack; i++) {
+			s.opt.sack[i].left = p->s_nxt - fi_u16(in);
+			s.opt.sack[i].right = s.opt.sack[i].left + fi_u16(in);
+		}
+	}
+	if (s.flags & SYNACK_TH_SYN) {
+		s.opt.has_mss = true;
+		s.opt.mss = (uint16_t)fi_u16(in); /* zero and tiny MSS included */
+	}
+	inject(p, &s, false);
+	if (dseq == 0 && !(s.flags & SYNACK_TH_RST))
+		p->p_seq += (uint32_t)len + ((s.flags & SYNACK_TH_FIN) ? 1 : 0);
+}
+
+/* Raw bytes as the TCP header and payload, behind a valid IPv4 header. */
+static void raw_segment(struct peer *p, struct fuzz_input *in)
+{
+	uint8_t pkt[20 + 1024];
+	size_t n;
+	const uint8_t *tcp = fi_take(in, fi_range(in, 0, 1024), &n);
+	memset(pkt, 0, 20);
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)((20 + n) >> 8);
+	pkt[3] = (uint8_t)(20 + n);
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_TCP;
+	memcpy(pkt + 12, p->remote.bytes, 4);
+	memcpy(pkt + 16, p->local.bytes, 4);
+	memcpy(pkt + 20, tcp, n);
+	if (n >= 4 &&
+	    ((pkt[20] << 8 | pkt[21]) == p->rport || (pkt[22] << 8 | pkt[23]) == p->lport))
+		p->tainted = true; /* its payload is not the peer's stream */
+	synack_seg_fix_checksums(pkt, 20 + n);
+	trace("raw segment of %zu bytes%s\n", n, p->tainted ? " (tainted)" : "");
+	synack_input(p->st, p->now, pkt, 20 + n);
+}
+
+static void advance(struct peer *p, struct fuzz_input *in)
+{
+	uint8_t how = fi_u8(in);
+	uint64_t next = synack_next_deadline(p->st);
+	if ((how & 3) == 0 && next != SYNACK_NEVER)
+		p->now = next > p->now ? next : p->now;
+	else if ((how & 3) == 1)
+		p->now += (uint64_t)fi_u8(in) * 1000;
+	else if ((how & 3) == 2)
+		p->now += (uint64_t)fi_u16(in) * 1000;
+	else
+		p->now += (uint64_t)fi_u8(in) * 1000000;
+	trace("advance to %llu\n", (unsigned long long)p->now);
+	synack_advance(p->st, p->now);
+}
+
+static void socket_call(struct peer *p, struct fuzz_input *in)
+{
+	static uint8_t buf[70000];
+	uint8_t op = fi_u8(in);
+	int fd = p->fd;
+	switch (op % 10) {
+	case 0: {
+		size_t len = fi_range(in, 0, MAX_SEND);
+		ssize_t r = synack_send(p->st, fd, app_bytes(p->app_written), len,
+		                        (op & 0x10) ? MSG_MORE : 0);
+		trace("send(%d, %zu) = %zd\n", fd, len, r);
+		if (r > 0)
+			p->app_written += (size_t)r;
+		break;
+	}
+	case 1: {
+		int flags = (op & 0x10) ? MSG_PEEK : 0;
+		ssize_t r = synack_recv(p->st, fd, buf, fi_range(in, 0, sizeof buf), flags);
+		trace("recv(%d, flags %d) = %zd at offset %llu\n", fd, flags, r,
+		      (unsigned long long)p->app_read);
+		if (r > 0 && !p->tainted)
+			check(memcmp(buf, peer_bytes(p->app_read), (size_t)r) == 0,
+			      "received bytes are the peer's bytes, in order");
+		if (r > 0 && !flags)
+			p->app_read += (size_t)r;
+		break;
+	}
+	case 2:
+		synack_shutdown(p->st, fd, fi_range(in, 0, 2));
+		break;
+	case 3:
+		synack_close(p->st, fd);
+		break;
+	case 4: {
+		static const int opts[][2] = {
+			{ IPPROTO_TCP, TCP_NODELAY },  { IPPROTO_TCP, TCP_CORK },
+			{ IPPROTO_TCP, TCP_MAXSEG },   { SOL_SOCKET, SO_RCVBUF },
+			{ SOL_SOCKET, SO_SNDBUF },     { SOL_SOCKET, SO_KEEPALIVE },
+			{ IPPROTO_TCP, TCP_KEEPIDLE }, { IPPROTO_TCP, TCP_USER_TIMEOUT },
+			{ IPPROTO_TCP, TCP_QUICKACK }, { SOL_SOCKET, SO_LINGER },
+		};
+		unsigned i = fi_range(in, 0, sizeof opts / sizeof opts[0] - 1);
+		int v[2] = { (int)fi_u32(in), (int)fi_u8(in) };
+		synack_setsockopt(p->st, fd, opts[i][0], opts[i][1], v,
+		                  opts[i][1] == SO_LINGER ? sizeof v : sizeof v[0]);
+		break;
+	}
+	case 5: {
+		struct synack_tcp_info ti;
+		synack_tcp_info(p->st, fd, &ti);
+		synack_poll(p->st, fd);
+		break;
+	}
+	case 6:
+		if (p->lfd >= 0) {
+			int c = synack_accept(p->st, p->lfd, NULL, NULL);
+			if (c >= 0 && p->fd < 0)
+				p->fd = c;
+		}
+		break;
+	default:
+		synack_poll(p->st, fd);
+		break;
+	}
+}
+
+/* Brings the tracked connection up: a passive or an active open. */
+static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scenario)
+{
+	struct sockaddr_in sin;
+	p->ts = scenario & 4;
+	p->sack = scenario & 8;
+	p->ws = scenario & 16;
+	p->irs = fi_u32(in);
+	p->p_seq = p->irs;
+	p->p_tsval = fi_u32(in);
+	struct synack_segment s;
+	memset(&s, 0, sizeof s);
+	s.sport = p->rport;
+	s.dport = p->lport;
+	s.window = 65535;
+	s.opt.has_mss = true;
+	s.opt.mss = 1460;
+	s.opt.sack_permitted = p->sack;
+	s.opt.has_wscale = p->ws;
+	s.opt.wscale = 7;
+	s.opt.has_ts = p->ts;
+	s.opt.ts_val = p->p_tsval;
+	if (p->passive) {
+		p->lfd = synack_socket(p->st, AF_INET, SOCK_STREAM, 0);
+		sockaddr_of(&p->local, LPORT, &sin);
+		synack_bind(p->st, p->lfd, (struct sockaddr *)&sin, sizeof sin);
+		synack_listen(p->st, p->lfd, (int)fi_range(in, 0, 8));
+		s.flags = SYNACK_TH_SYN;
+		s.seq = p->irs;
+		inject(p, &s, false);
+	} else {
+		p->fd = synack_socket(p->st, AF_INET, SOCK_STREAM, 0);
+		sockaddr_of(&p->local, p->lport, &sin);
+		synack_bind(p->st, p->fd, (struct sockaddr *)&sin, sizeof sin);
+		sockaddr_of(&p->remote, RPORT, &sin);
+		synack_connect(p->st, p->fd, (struct sockaddr *)&sin, sizeof sin);
+		if (!p->iss_known)
+			return;
+		s.flags = SYNACK_TH_SYN | SYNACK_TH_ACK;
+		s.seq = p->irs;
+		s.ack = p->iss + 1;
+		s.opt.ts_ecr = p->s_tsval;
+		inject(p, &s, false);
+	}
+	p->p_seq = p->irs + 1;
+	if (scenario & 32)
+		return; /* stay in the handshake: fuzz SYN_RECV / SYN_SENT */
+	if (p->passive) {
+		memset(&s.opt, 0, sizeof s.opt);
+		s.opt.has_ts = p->ts;
+		s.opt.ts_val = p->p_tsval;
+		s.opt.ts_ecr = p->s_tsval;
+		s.flags = SYNACK_TH_ACK;
+		s.seq = p->p_seq;
+		s.ack = p->iss + 1;
+		inject(p, &s, false);
+		p->fd = synack_accept(p->st, p->lfd, NULL, NULL);
+	}
+	p->handshake_done = true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_input in = fi_init(data, size);
+	struct peer p;
+	char why[256];
+	memset(&p, 0, sizeof p);
+	init_patterns();
+	uint8_t scenario = fi_u8(&in);
+	synack_profile_linux(&p.prof);
+	p.prof.max_sockets = 32;
+	p.prof.max_syn_backlog = 16;
+	p.prof.verify_checksums = scenario & 2; /* one mode that does verify them */
+	p.local = (struct synack_addr){ .family = 4, .bytes = { 192, 168, 0, 1 } };
+	p.remote = (struct synack_addr){ .family = 4, .bytes = { 192, 0, 2, 1 } };
+	p.passive = scenario & 1;
+	p.rport = RPORT;
+	p.lfd = p.fd = -1;
+	p.now = 1000000;
+	struct synack_env env = { .emit = on_emit, .ctx = &p, .seed = fi_u32(&in) };
+	p.st = synack_stack_new(&p.prof, &env);
+	check(p.st != NULL, "stack_new");
+	synack_add_address(p.st, &p.local);
+	p.lport = p.passive ? LPORT : (uint16_t)fi_range(&in, 32768, 60999);
+	open_connection(&p, &in, scenario);
+	check(synack_check_invariants(p.st, why, sizeof why) == 0, why);
+
+	for (int step = 0; step < MAX_STEPS && !fi_empty(&in); step++) {
+		p.emitted = 0;
+		uint8_t op = fi_u8(&in);
+		unsigned kind = op % 16;
+		if (kind < 8)
+			tracked_segment(&p, &in);
+		else if (kind == 8)
+			raw_segment(&p, &in);
+		else if (kind < 12)
+			advance(&p, &in);
+		else
+			socket_call(&p, &in);
+		check(p.emitted <= MAX_EMIT_PER_STEP, "bounded output per input event");
+		if (synack_check_invariants(p.st, why, sizeof why) != 0)
+			check(0, why);
+	}
+	synack_stack_free(p.st);
+	return 0;
+}
