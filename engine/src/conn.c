@@ -153,6 +153,7 @@ void sa_established(struct tcb *t)
 {
 	sa_set_state(t, SA_ESTABLISHED);
 	t->snd_sml = t->snd_una;
+	t->cwnd_usage_seq = t->snd_una;
 	sa_sync_mss(t);
 	/* Linux: tcp_initialize_rcv_mss — a guess of the peer's segment size,
 	 * at most 536 until segments are measured (tcp_measure_rcv_mss). */

@@ -43,8 +43,32 @@ bool sa_cc_can_send(const struct tcb *t)
 
 /* RFC 5681 §3.1 slow start (Linux tcp_slow_start: cwnd += packets acked,
  * up to ssthresh), then one segment per window (congestion avoidance). */
+void sa_cc_sent(struct tcb *t, bool cwnd_limited)
+{
+	uint32_t po = segs_in_flight(t);
+	if (!synack_seq_lt(t->snd_una, t->cwnd_usage_seq) || cwnd_limited ||
+	    po > t->max_packets_out) {
+		t->is_cwnd_limited = cwnd_limited;
+		t->max_packets_out = po;
+		t->cwnd_usage_seq = t->snd_nxt;
+	}
+}
+
+/* Linux: tcp_is_cwnd_limited — cwnd only grows while it is what limits
+ * the sender (in slow start: while under twice the most used lately). */
+static bool cwnd_limited(const struct tcb *t)
+{
+	if (t->is_cwnd_limited)
+		return true;
+	if (t->snd_cwnd < t->snd_ssthresh)
+		return t->snd_cwnd < 2 * t->max_packets_out;
+	return false;
+}
+
 static void cc_on_ack(struct tcb *t, uint32_t acked)
 {
+	if (!cwnd_limited(t))
+		return;
 	uint32_t segs = (acked + mss_of(t) - 1) / mss_of(t);
 	if (t->snd_cwnd < t->snd_ssthresh)
 		t->snd_cwnd = SA_MIN(t->snd_cwnd + segs, SA_MAX(t->snd_ssthresh, t->snd_cwnd));

@@ -226,6 +226,19 @@ static void initial_window(void)
 	synack_tcp_info(f.st, f.fd, &ti);
 	is_int(ti.snd_cwnd, 12, "cwnd 12");
 	fx_free(&f);
+
+	/* Linux tcp_is_cwnd_limited: an application-limited flow keeps its
+	 * cwnd (request/response traffic stays at 10). */
+	fx_init(&f, NULL, 612);
+	fx_established(&f);
+	for (int i = 0; i < 20; i++) {
+		synack_send(f.st, f.fd, d, 100, 0);
+		fx_drain(&f);
+		fx_send(&f, F_A, 0, 0, NULL, 0);
+	}
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 10, "20 small exchanges: cwnd still 10");
+	fx_free(&f);
 	subtest_end();
 }
 
