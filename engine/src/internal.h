@@ -287,6 +287,9 @@ void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
 /* Congestion-control hook: may another segment go? (part 2: cc ops) */
 bool sa_cc_can_send(const struct tcb *t);
+/* Before sending new data: RFC 5681 §4.1 restart after idle (Linux
+ * tcp_cwnd_restart under tcp_slow_start_after_idle). */
+void sa_cc_before_send(struct tcb *t);
 /* After a burst: remember how much of cwnd was used (Linux tcp_cwnd_validate). */
 void sa_cc_sent(struct tcb *t, bool cwnd_limited);
 

@@ -206,6 +206,8 @@ void sa_output(struct tcb *t)
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
 	bool any = false, cwnd_full = false;
+	if (unsent(t))
+		sa_cc_before_send(t);
 	for (;;) {
 		uint32_t left = unsent(t);
 		if (t->fin_sent)

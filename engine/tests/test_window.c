@@ -239,6 +239,27 @@ static void initial_window(void)
 	synack_tcp_info(f.st, f.fd, &ti);
 	is_int(ti.snd_cwnd, 10, "20 small exchanges: cwnd still 10");
 	fx_free(&f);
+
+	/* RFC 5681 §4.1 / tcp_slow_start_after_idle: after an idle RTO the
+	 * window restarts at initcwnd. */
+	fx_init(&f, NULL, 613);
+	fx_established(&f);
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	for (int round = 0; round < 3; round++) {
+		synack_send(f.st, f.fd, d, sizeof(d), 0);
+		fx_drain(&f);
+		fx_send(&f, F_A, 0, 0, NULL, 0);
+	}
+	fx_drain(&f);
+	synack_tcp_info(f.st, f.fd, &ti);
+	ok(ti.snd_cwnd > 10, "cwnd grew to %u", ti.snd_cwnd);
+	fx_advance(&f, 5000000);
+	synack_send(f.st, f.fd, d, sizeof(d), 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 10, "after 5 s idle: back to 10");
+	is_int(ti.unacked, 10, "10 segments out");
+	fx_free(&f);
 	subtest_end();
 }
 
