@@ -241,7 +241,7 @@ static long bind_listen(int fd, int family, uint16_t port)
 
 static int inject(const struct seg *s)
 {
-	uint8_t buf[2048];
+	static uint8_t buf[65536];
 	size_t n = build(s, buf);
 	struct stack_error err;
 	int rc = ops->inject(st, buf, n, &err);
@@ -427,6 +427,36 @@ static void passive_open(int version)
 	ok(read_done && rd->ret == 100, "read() = %ld", rd->ret);
 	is_mem(rd->out, rd->out_len, data, sizeof(data), "the bytes we sent");
 	ok(acked, "the kernel ACKed them (ack 1101)");
+
+	/* A segment larger than the MTU, as packetdrill scripts write them
+	 * (`< . 1101:5101(4000)`): injected as one GSO packet. */
+	static uint8_t bigdata[4000];
+	for (size_t i = 0; i < sizeof(bigdata); i++)
+		bigdata[i] = (uint8_t)(i * 13);
+	struct seg big = ackseg;
+	big.seq = 1101;
+	big.flags = ACK;
+	big.data = bigdata;
+	big.datalen = sizeof(bigdata);
+	is_int(inject(&big), 0, "inject a 4000-byte segment (MTU 1500)");
+	rd = mkcall(2, STACK_READ, afd);
+	rd->out_cap = 8000;
+	rd->may_block = true;
+	ops->call(st, rd, &err);
+	read_done = acked = false;
+	for (int i = 0; i < 6 && !(read_done && acked); i++) {
+		if (!next(&ev, 1000))
+			break;
+		if (ev.kind == STACK_EV_CALL_DONE && ev.call == rd)
+			read_done = true;
+		struct seg a;
+		if (ev.kind == STACK_EV_PACKET && parse(ev.pkt, ev.len, &a) && a.ack == 5101)
+			acked = true;
+	}
+	ok(read_done && rd->ret == 4000, "read() = %ld: all of it", rd->ret);
+	ok(rd->out_len == sizeof(bigdata) && memcmp(rd->out, bigdata, sizeof(bigdata)) == 0,
+	   "the bytes we sent");
+	ok(acked, "the kernel ACKed it all (ack 5101)");
 
 	/* Data out. */
 	struct stack_call *wr = mkcall(3, STACK_WRITE, afd);
