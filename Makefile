@@ -176,7 +176,8 @@ all: $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) $(plain_CLI)
 
 TESTS_TO_RUN = $(plain_TESTS) $(asan_TESTS) $(plain_REPLAY) $(asan_REPLAY)
 test: $(BUILD)/.deps-check $(plain_HELPERS) $(asan_HELPERS) $(TESTS_TO_RUN)
-	$(if $(strip $(TESTS_TO_RUN)),$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(TESTS_TO_RUN))
+	@echo "prove: $(words $(TESTS_TO_RUN)) test binaries (plain and ASan+UBSan)"
+	$(if $(strip $(TESTS_TO_RUN)),@$(PROVE) -j$(JOBS) $(PROVE_FLAGS) $(TESTS_TO_RUN))
 
 check: lint test $(if $(CLI_SRC),conformance-engine)
 
@@ -196,7 +197,7 @@ format: $(BUILD)/.deps-check
 # cannot run, e.g. without root).
 SCRIPTS_DIR ?= conformance/scripts
 SCRIPTS      = $(shell find $(SCRIPTS_DIR) -name '*.pkt' 2>/dev/null | sort)
-run_scripts  = $(if $(SCRIPTS),$(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(SCRIPTS),@echo "no conformance scripts under $(SCRIPTS_DIR)")
+run_scripts  = $(if $(SCRIPTS),@echo "conformance: $(words $(SCRIPTS)) scripts on the $(1) stack"; $(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(SCRIPTS),@echo "no conformance scripts under $(SCRIPTS_DIR)")
 
 conformance-engine: $(plain_CLI)
 	$(call run_scripts,engine)

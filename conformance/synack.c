@@ -9,11 +9,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "compare/compare.h"
@@ -30,8 +32,9 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-    "usage: synack run [--stack engine|engine:PROFILE|linux] [--tap] [-v]\n"
+    "usage: synack run [--stack engine|engine:PROFILE|linux] [--tap] [-v] [-j N]\n"
     "                  [--pcap FILE|DIR] [--timeout SECONDS] [--tolerance_usecs N]\n"
+    "                  [--unsupported=fail|skip]\n"
     "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
     "       synack check SCRIPT|DIR...\n"
     "       synack list DIR...\n"
@@ -45,7 +48,10 @@ static const char usage[] =
     "        13, one test point per script (-v adds a subtest per event).\n"
     "        --pcap FILE writes the observed packets of a single script; --pcap DIR\n"
     "        writes DIR/NAME.pcap per script. --timeout bounds each script's wall\n"
-    "        time (default 60 s). Any other --OPTION=VALUE is a script header\n"
+    "        time (default 60 s). -j N runs N scripts at once (separate processes;\n"
+    "        output stays in script order). --unsupported=skip reports a script that\n"
+    "        uses something the stack cannot run as a TAP SKIP instead of a failure.\n"
+    "        Any other --OPTION=VALUE is a script header\n"
     "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
     "        and wins over the script's own header.\n"
     "check   parses only: diagnostics as file:line:col: error: ...\n"
@@ -57,6 +63,8 @@ static const char usage[] =
 struct opts {
 	const char *stack;
 	bool tap, verbose;
+	int jobs;              /* -j N: scripts run in N processes at once */
+	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
 	const char *pcap;
 	const char *defines[64];
 	size_t n_defines;
@@ -235,20 +243,191 @@ static void human_result(const char *path, const struct run_result *r, const cha
 	}
 }
 
+struct run_ctx {
+	const struct opts *o;
+	const struct stack_ops *ops;
+	const char *profile;
+	bool pcap_dir;
+};
+
+/* Runs one script and prints its result (TAP point number i + 1) on
+ * stdout. Returns its exit status. */
+static int run_one(const struct run_ctx *x, size_t i, const char *path)
+{
+	const struct opts *o = x->o;
+	struct run_script rs;
+	char *msg = NULL;
+	if (load(path, o, &rs, &msg) < 0) {
+		bool unsupported = strstr(msg, "unsupported: ") != NULL;
+		if (unsupported && o->unsupported_skip) {
+			/* The first line is file:line:col: unsupported: what. */
+			char reason[256];
+			snprintf(reason, sizeof reason, "%.*s", (int)strcspn(msg, "\n"), msg);
+			if (o->tap)
+				printf("ok %zu - %s # SKIP %s\n", i + 1, path, reason);
+			else
+				printf("SKIP %s: %s\n", path, reason);
+			free(msg);
+			return EXIT_PASS;
+		}
+		if (o->tap)
+			run_tap_error_point(stdout, (int)i + 1, path, msg);
+		else
+			printf("ERROR %s\n%s", path, msg);
+		free(msg);
+		return unsupported ? EXIT_FAILS : EXIT_USAGE;
+	}
+	free(msg);
+	struct run_result r;
+	const char *todo = run_script_divergence(&rs, o->stack);
+	if (!run_script_for_stack(&rs, o->stack)) {
+		memset(&r, 0, sizeof r);
+		r.status = RUN_SKIP;
+		snprintf(r.skip_reason, sizeof r.skip_reason, "not for this stack");
+	} else {
+		/* A watchdog over the executor's own wall-clock checks, for a
+		 * stack call that never returns. */
+		alarm((unsigned)rs.cfg.timeout_s + 10);
+		run_execute(&rs, x->ops, x->profile, &r);
+		alarm(0);
+	}
+	if (r.status == RUN_FAIL && o->unsupported_skip &&
+	    strncmp(r.fail.message, "unsupported:", 12) == 0) {
+		char reason[sizeof r.skip_reason];
+		if (r.fail.line)
+			snprintf(reason, sizeof reason, "%d:%d: %.200s", r.fail.line, r.fail.col,
+			         r.fail.message);
+		else
+			snprintf(reason, sizeof reason, "%.230s", r.fail.message);
+		r.status = RUN_SKIP;
+		snprintf(r.skip_reason, sizeof r.skip_reason, "%s", reason);
+	}
+	if (o->pcap && r.trace.n) {
+		char file[4096], err[300];
+		if (x->pcap_dir)
+			run_pcap_path_for(o->pcap, path, file, sizeof file);
+		else
+			snprintf(file, sizeof file, "%s", o->pcap);
+		if (run_pcap_write(file, &r.trace, err, sizeof err) < 0)
+			fprintf(stderr, "synack: %s\n", err);
+	}
+	if (o->tap) {
+		run_tap_point(stdout, (int)i + 1, path, &r, todo, o->verbose);
+		if (o->verbose && r.status != RUN_SKIP)
+			printf("# %.6f s script time, %.3f ms wall\n", (double)r.end_us / 1e6,
+			       r.wall_s * 1e3);
+	} else {
+		human_result(path, &r, todo);
+	}
+	int status = r.status == RUN_FAIL && !todo ? EXIT_FAILS : EXIT_PASS;
+	run_result_free(&r);
+	unload(&rs);
+	fflush(stdout);
+	return status;
+}
+
+static int worse(int a, int b)
+{
+	return a == EXIT_USAGE || b == EXIT_USAGE ? EXIT_USAGE : a > b ? a : b;
+}
+
+/* -j N: each script in a child process with stdout on a pipe; results are
+ * printed in script order, so the TAP stream reads the same as -j 1. */
+static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs)
+{
+	size_t n = scripts->n, next = 0, printed = 0;
+	struct child {
+		pid_t pid;
+		int fd;
+		char *buf;
+		size_t len, cap;
+		bool done;
+		int status;
+	} *c = calloc(n, sizeof *c);
+	int running = 0, status = EXIT_PASS;
+	if (!c)
+		return EXIT_USAGE;
+	while (printed < n) {
+		while (running < jobs && next < n) {
+			int p[2];
+			if (pipe(p) < 0) {
+				perror("synack: pipe");
+				free(c);
+				return EXIT_USAGE;
+			}
+			fflush(stdout);
+			pid_t pid = fork();
+			if (pid == 0) {
+				close(p[0]);
+				dup2(p[1], STDOUT_FILENO);
+				close(p[1]);
+				_exit(run_one(x, next, scripts->v[next]));
+			}
+			close(p[1]);
+			c[next].pid = pid;
+			c[next].fd = p[0];
+			running++;
+			next++;
+		}
+		struct pollfd pf[256] = { { 0 } };
+		size_t idx[256] = { 0 };
+		int npf = 0;
+		for (size_t k = printed; k < next && npf < 256; k++)
+			if (c[k].fd >= 0 && !c[k].done) {
+				pf[npf].fd = c[k].fd;
+				pf[npf].events = POLLIN;
+				idx[npf++] = k;
+			}
+		if (npf && poll(pf, (nfds_t)npf, -1) < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < npf; k++) {
+			struct child *ch = &c[idx[k]];
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (ch->len + 4096 > ch->cap) {
+				ch->cap = ch->cap ? ch->cap * 2 : 8192;
+				ch->buf = realloc(ch->buf, ch->cap);
+				if (!ch->buf)
+					abort();
+			}
+			ssize_t r = read(ch->fd, ch->buf + ch->len, ch->cap - ch->len);
+			if (r > 0) {
+				ch->len += (size_t)r;
+				continue;
+			}
+			int ws = 0;
+			close(ch->fd);
+			ch->fd = -1;
+			waitpid(ch->pid, &ws, 0);
+			ch->done = true;
+			ch->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : EXIT_FAILS;
+			running--;
+		}
+		while (printed < next && c[printed].done) {
+			fwrite(c[printed].buf, 1, c[printed].len, stdout);
+			free(c[printed].buf);
+			status = worse(status, c[printed].status);
+			printed++;
+		}
+		fflush(stdout);
+	}
+	free(c);
+	return status;
+}
+
 static int cmd_run(const struct opts *o, struct paths *scripts)
 {
-	const struct stack_ops *ops = stack_lookup(o->stack);
-	if (!ops) {
+	struct run_ctx x = { .o = o, .ops = stack_lookup(o->stack) };
+	if (!x.ops) {
 		fprintf(stderr, "synack: unknown or unavailable stack '%s'\n", o->stack);
 		return EXIT_USAGE;
 	}
 	const char *colon = strchr(o->stack, ':');
-	const char *profile = colon ? colon + 1 : NULL;
-	bool pcap_dir = false;
+	x.profile = colon ? colon + 1 : NULL;
 	if (o->pcap) {
 		struct stat st;
-		pcap_dir = scripts->n > 1 || (stat(o->pcap, &st) == 0 && S_ISDIR(st.st_mode));
-		if (pcap_dir && mkdir(o->pcap, 0777) < 0 && errno != EEXIST) {
+		x.pcap_dir = scripts->n > 1 || (stat(o->pcap, &st) == 0 && S_ISDIR(st.st_mode));
+		if (x.pcap_dir && mkdir(o->pcap, 0777) < 0 && errno != EEXIST) {
 			fprintf(stderr, "synack: %s: %s\n", o->pcap, strerror(errno));
 			return EXIT_USAGE;
 		}
@@ -259,52 +438,11 @@ static int cmd_run(const struct opts *o, struct paths *scripts)
 		run_tap_header(stdout);
 		run_tap_plan(stdout, (int)scripts->n);
 	}
+	if (o->jobs > 1 && scripts->n > 1)
+		return run_parallel(&x, scripts, o->jobs);
 	int status = EXIT_PASS;
-	for (size_t i = 0; i < scripts->n; i++) {
-		const char *path = scripts->v[i];
-		struct run_script rs;
-		char *msg = NULL;
-		if (load(path, o, &rs, &msg) < 0) {
-			if (o->tap)
-				run_tap_error_point(stdout, (int)i + 1, path, msg);
-			else
-				printf("ERROR %s\n%s", path, msg);
-			free(msg);
-			status = EXIT_USAGE;
-			continue;
-		}
-		free(msg);
-		struct run_result r;
-		const char *todo = run_script_divergence(&rs, o->stack);
-		if (!run_script_for_stack(&rs, o->stack)) {
-			memset(&r, 0, sizeof r);
-			r.status = RUN_SKIP;
-			snprintf(r.skip_reason, sizeof r.skip_reason, "not for this stack");
-		} else {
-			/* A watchdog over the executor's own wall-clock checks, for
-			 * a stack call that never returns. */
-			alarm((unsigned)rs.cfg.timeout_s + 10);
-			run_execute(&rs, ops, profile, &r);
-			alarm(0);
-		}
-		if (o->pcap && r.trace.n) {
-			char file[4096], err[300];
-			if (pcap_dir)
-				run_pcap_path_for(o->pcap, path, file, sizeof file);
-			else
-				snprintf(file, sizeof file, "%s", o->pcap);
-			if (run_pcap_write(file, &r.trace, err, sizeof err) < 0)
-				fprintf(stderr, "synack: %s\n", err);
-		}
-		if (o->tap)
-			run_tap_point(stdout, (int)i + 1, path, &r, todo, o->verbose);
-		else
-			human_result(path, &r, todo);
-		if (r.status == RUN_FAIL && !todo && status == EXIT_PASS)
-			status = EXIT_FAILS;
-		run_result_free(&r);
-		unload(&rs);
-	}
+	for (size_t i = 0; i < scripts->n; i++)
+		status = worse(status, run_one(&x, i, scripts->v[i]));
 	return status;
 }
 
@@ -333,12 +471,19 @@ static int cmd_list(struct paths *scripts)
 			continue;
 		printf("%s\n", scripts->v[i]);
 		char line[1024];
+		bool purpose = false;
 		while (fgets(line, sizeof line, f)) {
 			const char *p = line + strspn(line, " \t");
 			if (strncmp(p, "//", 2) != 0)
 				continue;
 			p += 2;
 			p += strspn(p, " \t");
+			/* The first comment line says what the script is for. */
+			if (!purpose && *p != '@') {
+				purpose = true;
+				printf("    %s", p);
+				continue;
+			}
 			if (strncmp(p, "@requirement:", 13) == 0 ||
 			    strncmp(p, "@stacks:", 8) == 0 || strncmp(p, "@divergence:", 12) == 0)
 				printf("    %s", p);
@@ -369,6 +514,14 @@ int main(int argc, char **argv)
 			o.tap = true;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			o.verbose = true;
+		} else if (strcmp(a, "--unsupported=skip") == 0 ||
+		           strcmp(a, "--unsupported=fail") == 0) {
+			o.unsupported_skip = a[14] == 's';
+		} else if (strcmp(a, "-j") == 0 && next) {
+			o.jobs = atoi(next);
+			i++;
+		} else if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') {
+			o.jobs = atoi(a + 2);
 		} else if (strcmp(a, "--help") == 0) {
 			fputs(usage, stdout);
 			return EXIT_PASS;

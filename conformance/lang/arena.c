@@ -25,7 +25,7 @@ struct lang_arena {
 	size_t given; /* bytes handed out so far */
 };
 
-struct lang_arena *arena_new(size_t cap)
+struct lang_arena *lang_arena_new(size_t cap)
 {
 	struct lang_arena *a = calloc(1, sizeof *a);
 	if (a)
@@ -33,7 +33,7 @@ struct lang_arena *arena_new(size_t cap)
 	return a;
 }
 
-void arena_free(struct lang_arena *a)
+void lang_arena_free(struct lang_arena *a)
 {
 	if (!a)
 		return;
@@ -44,7 +44,7 @@ void arena_free(struct lang_arena *a)
 	free(a);
 }
 
-void *arena_alloc(struct lang_arena *a, size_t size)
+void *lang_arena_alloc(struct lang_arena *a, size_t size)
 {
 	const size_t align = sizeof(max_align_t);
 	size = (size + align - 1) / align * align;
@@ -70,11 +70,11 @@ void *arena_alloc(struct lang_arena *a, size_t size)
 	return p;
 }
 
-char *arena_strndup(struct lang_arena *a, const char *s, size_t n)
+char *lang_arena_strndup(struct lang_arena *a, const char *s, size_t n)
 {
 	if (n == SIZE_MAX)
 		return NULL;
-	char *p = arena_alloc(a, n + 1);
+	char *p = lang_arena_alloc(a, n + 1);
 	if (p) {
 		if (n)
 			memcpy(p, s, n);
@@ -83,7 +83,7 @@ char *arena_strndup(struct lang_arena *a, const char *s, size_t n)
 	return p;
 }
 
-void sb_put(struct strbuf *sb, const char *s, size_t n)
+void lang_sb_put(struct strbuf *sb, const char *s, size_t n)
 {
 	if (sb->size && sb->len < sb->size - 1) {
 		size_t room = sb->size - 1 - sb->len;
@@ -94,12 +94,12 @@ void sb_put(struct strbuf *sb, const char *s, size_t n)
 		sb->buf[sb->len < sb->size ? sb->len : sb->size - 1] = '\0';
 }
 
-void sb_puts(struct strbuf *sb, const char *s)
+void lang_sb_puts(struct strbuf *sb, const char *s)
 {
-	sb_put(sb, s, strlen(s));
+	lang_sb_put(sb, s, strlen(s));
 }
 
-void sb_printf(struct strbuf *sb, const char *fmt, ...)
+void lang_sb_printf(struct strbuf *sb, const char *fmt, ...)
 {
 	char tmp[256];
 	va_list ap;
@@ -109,7 +109,7 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if ((size_t)n < sizeof tmp) {
-		sb_put(sb, tmp, (size_t)n);
+		lang_sb_put(sb, tmp, (size_t)n);
 		return;
 	}
 	char *big = malloc((size_t)n + 1);
@@ -118,6 +118,6 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	sb_put(sb, big, (size_t)n);
+	lang_sb_put(sb, big, (size_t)n);
 	free(big);
 }

@@ -104,7 +104,7 @@ static void put_secs(struct strbuf *sb, int64_t usecs)
 	if (f < 0)
 		f = -f;
 	if (f == 0) {
-		sb_printf(sb, "%" PRId64, s);
+		lang_sb_printf(sb, "%" PRId64, s);
 		return;
 	}
 	char frac[8];
@@ -113,25 +113,25 @@ static void put_secs(struct strbuf *sb, int64_t usecs)
 	while (n > 1 && frac[n - 1] == '0')
 		n--;
 	frac[n] = '\0';
-	sb_printf(sb, "%" PRId64 ".%s", s, frac);
+	lang_sb_printf(sb, "%" PRId64 ".%s", s, frac);
 }
 
 static void put_point(struct strbuf *sb, const struct time_point *tp)
 {
 	if (tp->relative)
-		sb_puts(sb, "+");
+		lang_sb_puts(sb, "+");
 	put_secs(sb, tp->usecs);
 }
 
 static void put_time(struct strbuf *sb, const struct event_time *t)
 {
 	if (t->form == TIME_ANY) {
-		sb_puts(sb, "*");
+		lang_sb_puts(sb, "*");
 		return;
 	}
 	put_point(sb, &t->start);
 	if (t->form == TIME_RANGE) {
-		sb_puts(sb, "~");
+		lang_sb_puts(sb, "~");
 		put_point(sb, &t->end);
 	}
 }
@@ -150,41 +150,42 @@ size_t ast_format_time(char *buf, size_t size, const struct event_time *t)
 static void put_hex(struct strbuf *sb, const uint8_t *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		sb_printf(sb, "%02x", d[i]);
+		lang_sb_printf(sb, "%02x", d[i]);
 }
 
 static void put_option(struct strbuf *sb, const struct tcp_option *o)
 {
-	sb_puts(sb, tcp_option_kind_name(o->kind));
+	lang_sb_puts(sb, tcp_option_kind_name(o->kind));
 	switch (o->kind) {
 	case OPT_MSS:
 	case OPT_WSCALE:
-		sb_printf(sb, " %" PRIu32, o->value);
+		lang_sb_printf(sb, " %" PRIu32, o->value);
 		break;
 	case OPT_SACK:
 		for (size_t i = 0; i < o->n_sack; i++)
-			sb_printf(sb, " %" PRIu32 ":%" PRIu32, o->sack[i].left, o->sack[i].right);
+			lang_sb_printf(sb, " %" PRIu32 ":%" PRIu32, o->sack[i].left,
+			               o->sack[i].right);
 		break;
 	case OPT_TS:
-		sb_printf(sb, " val %" PRIu32 " ecr %" PRIu32, o->ts_val, o->ts_ecr);
+		lang_sb_printf(sb, " val %" PRIu32 " ecr %" PRIu32, o->ts_val, o->ts_ecr);
 		break;
 	case OPT_ACCECN:
 		for (size_t i = 0; i < o->n_accecn && i < 3; i++)
-			sb_printf(sb, " %s %" PRIu32,
-			          o->accecn_field[i] == ACCECN_E0B   ? "e0b"
-			          : o->accecn_field[i] == ACCECN_CEB ? "ceb"
-			                                             : "e1b",
-			          o->accecn_value[i]);
+			lang_sb_printf(sb, " %s %" PRIu32,
+			               o->accecn_field[i] == ACCECN_E0B   ? "e0b"
+			               : o->accecn_field[i] == ACCECN_CEB ? "ceb"
+			                                                  : "e1b",
+			               o->accecn_value[i]);
 		break;
 	case OPT_GENERIC:
-		sb_printf(sb, " %u len %u", o->wire_kind, o->wire_len);
+		lang_sb_printf(sb, " %u len %u", o->wire_kind, o->wire_len);
 		/* fall through */
 	case OPT_FO:
 	case OPT_FOEXP:
 	case OPT_MD5:
 	case OPT_EXP:
 		if (o->data_len) {
-			sb_puts(sb, " ");
+			lang_sb_puts(sb, " ");
 			put_hex(sb, o->data, o->data_len);
 		}
 		break;
@@ -210,59 +211,59 @@ static void put_ip(struct strbuf *sb, const struct ip_info *ip)
 		                           [ECN_CE] = "ce",
 		                           [ECN_ECT01] = "ect01" };
 	if (ip->ecn != ECN_UNSPEC && (unsigned)ip->ecn < sizeof ecn / sizeof ecn[0])
-		sb_printf(sb, " [%s]", ecn[ip->ecn]);
+		lang_sb_printf(sb, " [%s]", ecn[ip->ecn]);
 	if (!ip->has_tos && !ip->has_flowlabel && !ip->has_ttl)
 		return;
 	const char *sep = " (";
 	if (ip->has_tos) {
-		sb_printf(sb, "%stos 0x%02x", sep, ip->tos);
+		lang_sb_printf(sb, "%stos 0x%02x", sep, ip->tos);
 		sep = ", ";
 	}
 	if (ip->has_flowlabel) {
-		sb_printf(sb, "%sflowlabel 0x%" PRIx32, sep, ip->flowlabel);
+		lang_sb_printf(sb, "%sflowlabel 0x%" PRIx32, sep, ip->flowlabel);
 		sep = ", ";
 	}
 	if (ip->has_ttl)
-		sb_printf(sb, "%sttl %u", sep, ip->ttl);
-	sb_puts(sb, ")");
+		lang_sb_printf(sb, "%sttl %u", sep, ip->ttl);
+	lang_sb_puts(sb, ")");
 }
 
 static void put_seq(struct strbuf *sb, const struct packet_spec *p)
 {
-	sb_printf(sb, "%" PRIu32 ":%" PRIu32 "(%" PRIu32 ")", p->seq, p->end_seq, p->len);
+	lang_sb_printf(sb, "%" PRIu32 ":%" PRIu32 "(%" PRIu32 ")", p->seq, p->end_seq, p->len);
 }
 
 static void put_packet(struct strbuf *sb, const struct packet_spec *p)
 {
-	sb_puts(sb, p->dir == DIR_INBOUND ? "<" : ">");
+	lang_sb_puts(sb, p->dir == DIR_INBOUND ? "<" : ">");
 	put_ip(sb, &p->ip);
 	if (p->proto == PROTO_UDP) {
-		sb_puts(sb, " udp");
+		lang_sb_puts(sb, " udp");
 		if (p->has_ports)
-			sb_printf(sb, " %u>%u", p->src_port, p->dst_port);
-		sb_printf(sb, " (%" PRIu32 ")", p->len);
+			lang_sb_printf(sb, " %u>%u", p->src_port, p->dst_port);
+		lang_sb_printf(sb, " (%" PRIu32 ")", p->len);
 		return;
 	}
 	if (p->proto == PROTO_ICMP) {
-		sb_printf(sb, " icmp %s", p->icmp_type ? p->icmp_type : "unreachable");
+		lang_sb_printf(sb, " icmp %s", p->icmp_type ? p->icmp_type : "unreachable");
 		if (p->icmp_code)
-			sb_printf(sb, " %s", p->icmp_code);
+			lang_sb_printf(sb, " %s", p->icmp_code);
 		if (p->has_mtu)
-			sb_printf(sb, " mtu %" PRIu32, p->mtu);
+			lang_sb_printf(sb, " mtu %" PRIu32, p->mtu);
 		if (p->has_icmp_id)
-			sb_printf(sb, " id %" PRIu32, p->icmp_id);
+			lang_sb_printf(sb, " id %" PRIu32, p->icmp_id);
 		if (p->quoted == ICMP_QUOTED_TCP) {
-			sb_puts(sb, " [");
+			lang_sb_puts(sb, " [");
 			put_seq(sb, p);
-			sb_puts(sb, "]");
+			lang_sb_puts(sb, "]");
 		} else if (p->quoted == ICMP_QUOTED_UDP || p->quoted == ICMP_QUOTED_RAW) {
-			sb_printf(sb, " [%s (%" PRIu32 ")]",
-			          p->quoted == ICMP_QUOTED_UDP ? "udp" : "raw", p->len);
+			lang_sb_printf(sb, " [%s (%" PRIu32 ")]",
+			               p->quoted == ICMP_QUOTED_UDP ? "udp" : "raw", p->len);
 		}
 		return;
 	}
 	if (p->has_ports)
-		sb_printf(sb, " %u>%u", p->src_port, p->dst_port);
+		lang_sb_printf(sb, " %u>%u", p->src_port, p->dst_port);
 	char fl[12];
 	if (!p->flags_text) {
 		tcp_flags_string(p->flags, fl);
@@ -277,24 +278,24 @@ static void put_packet(struct strbuf *sb, const struct packet_spec *p)
 			fl[n] = '\0';
 		}
 	}
-	sb_printf(sb, " %s ", p->flags_text ? p->flags_text : fl);
+	lang_sb_printf(sb, " %s ", p->flags_text ? p->flags_text : fl);
 	put_seq(sb, p);
 	if (p->has_ack)
-		sb_printf(sb, " ack %" PRIu32, p->ack);
+		lang_sb_printf(sb, " ack %" PRIu32, p->ack);
 	if (p->has_win)
-		sb_printf(sb, " win %" PRIu32, p->win);
+		lang_sb_printf(sb, " win %" PRIu32, p->win);
 	if (p->has_urg)
-		sb_printf(sb, " urg %u", p->urg);
+		lang_sb_printf(sb, " urg %u", p->urg);
 	if (p->options_mode == OPTIONS_ANY) {
-		sb_puts(sb, " <...>");
+		lang_sb_puts(sb, " <...>");
 	} else if (p->options_mode == OPTIONS_LIST) {
-		sb_puts(sb, " <");
+		lang_sb_puts(sb, " <");
 		for (size_t i = 0; i < p->n_options; i++) {
 			if (i)
-				sb_puts(sb, ",");
+				lang_sb_puts(sb, ",");
 			put_option(sb, &p->options[i]);
 		}
-		sb_puts(sb, ">");
+		lang_sb_puts(sb, ">");
 	}
 }
 
@@ -311,23 +312,23 @@ size_t ast_format_packet(char *buf, size_t size, const struct packet_spec *p)
 
 static void put_string(struct strbuf *sb, const char *s, size_t n)
 {
-	sb_puts(sb, "\"");
+	lang_sb_puts(sb, "\"");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\')
-			sb_printf(sb, "\\%c", c);
+			lang_sb_printf(sb, "\\%c", c);
 		else if (c == '\n')
-			sb_puts(sb, "\\n");
+			lang_sb_puts(sb, "\\n");
 		else if (c == '\t')
-			sb_puts(sb, "\\t");
+			lang_sb_puts(sb, "\\t");
 		else if (c == '\r')
-			sb_puts(sb, "\\r");
+			lang_sb_puts(sb, "\\r");
 		else if (c < 0x20 || c >= 0x7f)
-			sb_printf(sb, "\\x%02x", c);
+			lang_sb_printf(sb, "\\x%02x", c);
 		else
-			sb_put(sb, (const char *)&s[i], 1);
+			lang_sb_put(sb, (const char *)&s[i], 1);
 	}
-	sb_puts(sb, "\"");
+	lang_sb_puts(sb, "\"");
 }
 
 static void put_expr(struct strbuf *sb, const struct expr *e, int depth);
@@ -336,7 +337,7 @@ static void put_list(struct strbuf *sb, const struct expr_list *l, int depth)
 {
 	for (size_t i = 0; i < l->count; i++) {
 		if (i)
-			sb_puts(sb, ", ");
+			lang_sb_puts(sb, ", ");
 		put_expr(sb, l->items[i], depth);
 	}
 }
@@ -345,57 +346,57 @@ static void put_expr(struct strbuf *sb, const struct expr *e, int depth)
 {
 	/* Trees from the parser are shallow; one built by hand might not be. */
 	if (!e || depth > 256) {
-		sb_puts(sb, "...");
+		lang_sb_puts(sb, "...");
 		return;
 	}
 	switch (e->kind) {
 	case EXPR_INT:
 		if (e->text)
-			sb_puts(sb, e->text);
+			lang_sb_puts(sb, e->text);
 		else
-			sb_printf(sb, "%" PRId64, e->num);
+			lang_sb_printf(sb, "%" PRId64, e->num);
 		break;
 	case EXPR_NAME:
-		sb_puts(sb, e->name ? e->name : "?");
+		lang_sb_puts(sb, e->name ? e->name : "?");
 		break;
 	case EXPR_ELLIPSIS:
-		sb_puts(sb, "...");
+		lang_sb_puts(sb, "...");
 		break;
 	case EXPR_STRING:
 		put_string(sb, e->str ? e->str : "", e->str ? e->str_len : 0);
 		if (e->prefix)
-			sb_puts(sb, "...");
+			lang_sb_puts(sb, "...");
 		break;
 	case EXPR_BINARY:
 		put_expr(sb, e->lhs, depth + 1);
-		sb_puts(sb, "|");
+		lang_sb_puts(sb, "|");
 		put_expr(sb, e->rhs, depth + 1);
 		break;
 	case EXPR_LIST:
-		sb_puts(sb, "[");
+		lang_sb_puts(sb, "[");
 		put_list(sb, &e->items, depth + 1);
-		sb_puts(sb, "]");
+		lang_sb_puts(sb, "]");
 		break;
 	case EXPR_STRUCT:
-		sb_puts(sb, "{");
+		lang_sb_puts(sb, "{");
 		put_list(sb, &e->items, depth + 1);
-		sb_puts(sb, "}");
+		lang_sb_puts(sb, "}");
 		break;
 	case EXPR_FIELD:
-		sb_puts(sb, e->name ? e->name : "?");
+		lang_sb_puts(sb, e->name ? e->name : "?");
 		if (e->index) {
-			sb_puts(sb, "(");
+			lang_sb_puts(sb, "(");
 			put_expr(sb, e->index, depth + 1);
-			sb_puts(sb, ")");
+			lang_sb_puts(sb, ")");
 		}
-		sb_puts(sb, "=");
+		lang_sb_puts(sb, "=");
 		put_expr(sb, e->value, depth + 1);
 		break;
 	case EXPR_CALL:
-		sb_puts(sb, e->name ? e->name : "?");
-		sb_puts(sb, "(");
+		lang_sb_puts(sb, e->name ? e->name : "?");
+		lang_sb_puts(sb, "(");
 		put_list(sb, &e->items, depth + 1);
-		sb_puts(sb, ")");
+		lang_sb_puts(sb, ")");
 		break;
 	}
 }
@@ -412,14 +413,14 @@ size_t ast_format_expr(char *buf, size_t size, const struct expr *e)
 /* Without the blocking `...END` prefix (the event printer puts it after the time). */
 static void put_syscall(struct strbuf *sb, const struct syscall_spec *s)
 {
-	sb_printf(sb, "%s(", s->name ? s->name : "?");
+	lang_sb_printf(sb, "%s(", s->name ? s->name : "?");
 	put_list(sb, &s->args, 0);
-	sb_puts(sb, ") = ");
+	lang_sb_puts(sb, ") = ");
 	put_expr(sb, s->result, 0);
 	if (s->errno_name)
-		sb_printf(sb, " %s", s->errno_name);
+		lang_sb_printf(sb, " %s", s->errno_name);
 	if (s->note)
-		sb_printf(sb, " (%s)", s->note);
+		lang_sb_printf(sb, " (%s)", s->note);
 }
 
 size_t ast_format_syscall(char *buf, size_t size, const struct syscall_spec *s)
@@ -428,9 +429,9 @@ size_t ast_format_syscall(char *buf, size_t size, const struct syscall_spec *s)
 	if (size)
 		buf[0] = '\0';
 	if (s->blocking) {
-		sb_puts(&sb, "...");
+		lang_sb_puts(&sb, "...");
 		put_point(&sb, &s->end);
-		sb_puts(&sb, " ");
+		lang_sb_puts(&sb, " ");
 	}
 	put_syscall(&sb, s);
 	return sb.len;
@@ -486,32 +487,32 @@ static void put_child(struct strbuf *sb, const struct code_expr *child, int pare
 	if (parent_prec == 4 && (cp == 5 || cp == 6))
 		paren = true;
 	if (paren)
-		sb_puts(sb, "(");
+		lang_sb_puts(sb, "(");
 	put_code(sb, child, depth + 1);
 	if (paren)
-		sb_puts(sb, ")");
+		lang_sb_puts(sb, ")");
 }
 
 static void put_code(struct strbuf *sb, const struct code_expr *e, int depth)
 {
 	if (!e || depth > 256) {
-		sb_puts(sb, "0");
+		lang_sb_puts(sb, "0");
 		return;
 	}
 	switch (e->kind) {
 	case CODE_INT:
-		sb_printf(sb, "%" PRId64, e->num);
+		lang_sb_printf(sb, "%" PRId64, e->num);
 		break;
 	case CODE_NAME:
-		sb_puts(sb, e->name ? e->name : "?");
+		lang_sb_puts(sb, e->name ? e->name : "?");
 		break;
 	case CODE_UNARY:
-		sb_puts(sb, e->op == COP_NOT ? "not " : "-");
+		lang_sb_puts(sb, e->op == COP_NOT ? "not " : "-");
 		put_child(sb, e->lhs, prec(e), false, depth);
 		break;
 	case CODE_BINARY:
 		put_child(sb, e->lhs, prec(e), false, depth);
-		sb_printf(sb, " %s ", code_op_string(e->op));
+		lang_sb_printf(sb, " %s ", code_op_string(e->op));
 		put_child(sb, e->rhs, prec(e), true, depth);
 		break;
 	}
@@ -533,7 +534,7 @@ static void put_event(struct strbuf *sb, const struct event *ev)
 	put_time(sb, &ev->time);
 	switch (ev->kind) {
 	case EVENT_PACKET:
-		sb_puts(sb, " ");
+		lang_sb_puts(sb, " ");
 		if (ev->packet)
 			put_packet(sb, ev->packet);
 		break;
@@ -541,21 +542,22 @@ static void put_event(struct strbuf *sb, const struct event *ev)
 		if (!ev->syscall)
 			break;
 		if (ev->syscall->blocking) {
-			sb_puts(sb, "...");
+			lang_sb_puts(sb, "...");
 			put_point(sb, &ev->syscall->end);
 		}
-		sb_puts(sb, " ");
+		lang_sb_puts(sb, " ");
 		put_syscall(sb, ev->syscall);
 		break;
 	case EVENT_COMMAND:
-		sb_printf(sb, " `%s`", ev->command && ev->command->text ? ev->command->text : "");
+		lang_sb_printf(sb, " `%s`",
+		               ev->command && ev->command->text ? ev->command->text : "");
 		break;
 	case EVENT_CODE: {
 		/* Multi-line blocks keep their newlines next to the delimiters. */
 		const char *t = ev->code && ev->code->text ? ev->code->text : "";
 		size_t n = strlen(t);
-		sb_printf(sb, " %%{%s%s%s}%%", n && t[0] == '\n' ? "" : " ", t,
-		          n && t[n - 1] == '\n' ? "" : " ");
+		lang_sb_printf(sb, " %%{%s%s%s}%%", n && t[0] == '\n' ? "" : " ", t,
+		               n && t[n - 1] == '\n' ? "" : " ");
 		break;
 	}
 	}
@@ -587,7 +589,7 @@ static void print_sb(FILE *out, void (*fn)(struct strbuf *, const void *), const
 static void event_fn(struct strbuf *sb, const void *ev)
 {
 	put_event(sb, ev);
-	sb_puts(sb, "\n");
+	lang_sb_puts(sb, "\n");
 }
 
 void ast_print_event(FILE *out, const struct event *ev)
@@ -600,18 +602,18 @@ static void header_fn(struct strbuf *sb, const void *arg)
 	const struct script *s = arg;
 	for (size_t i = 0; i < s->n_options; i++) {
 		const struct header_option *o = &s->options[i];
-		sb_printf(sb, "--%s", o->name);
+		lang_sb_printf(sb, "--%s", o->name);
 		if (o->value_text) { /* as written: re-quoting could change the value */
-			sb_printf(sb, "=%s\n", o->value_text);
+			lang_sb_printf(sb, "=%s\n", o->value_text);
 		} else if (o->value) {
 			bool quote = strpbrk(o->value, " \t") != NULL;
-			sb_printf(sb, quote ? "=\"%s\"\n" : "=%s\n", o->value);
+			lang_sb_printf(sb, quote ? "=\"%s\"\n" : "=%s\n", o->value);
 		} else {
-			sb_puts(sb, "\n");
+			lang_sb_puts(sb, "\n");
 		}
 	}
 	for (size_t i = 0; i < s->n_init_commands; i++)
-		sb_printf(sb, "`%s`\n", s->init_commands[i].text);
+		lang_sb_printf(sb, "`%s`\n", s->init_commands[i].text);
 }
 
 void ast_print_script(FILE *out, const struct script *script)

@@ -118,7 +118,7 @@ enum tcp_option_kind {
 	OPT_FOEXP,     /* `FOEXP [COOKIE]` (kind 254, magic 0xF989) */
 	OPT_EXP,       /* `exp [HEX]`: experimental kind 254, raw data */
 	OPT_GENERIC,   /* `kind N len M [HEX]`: any kind, by number */
-	OPT_ACCECN,    /* `ECN e1b N ceb N e0b N`: AccECN (kind 172 or 174, RFC 9768) */
+	OPT_ACCECN,    /* `ECN e1b N ceb N e0b N`: AccECN option (kind 172 or 174, accurate-ecn) */
 };
 
 /* The AccECN option's byte counters, in the order written (the first one
@@ -182,7 +182,7 @@ struct packet_spec {
 
 	/* TCP */
 	uint8_t flags;          /* enum tcp_flag bits; 0 with `-` */
-	bool flag_ae;           /* `A`: AccECN's AE bit (header bit 8, RFC 9768); not in flags */
+	bool flag_ae;           /* `A`: AccECN AE bit (header bit 8, accurate-ecn); not in flags */
 	const char *flags_text; /* the flags as written (`S.`, `-`, `FP.`); NULL: the
 				   printer spells flags from the bits */
 	uint32_t seq;           /* SEQ of SEQ:END(LEN) */
@@ -419,7 +419,7 @@ struct script {
 struct lang_options {
 	const char *const *defines; /* "NAME=VALUE" strings (-D / --define); they win */
 	size_t n_defines;           /* how many */
-	int max_depth;              /* nesting limit for expressions, 0: LANG_DEFAULT_MAX_DEPTH */
+	int max_depth; /* nesting limit for expressions, 0: LANG_DEFAULT_MAX_DEPTH; at most 1000 */
 	size_t max_diags; /* stop after this many diagnostics, 0: LANG_DEFAULT_MAX_DIAGS */
 };
 

@@ -16,11 +16,11 @@
 struct lang_arena;
 
 /* cap: total bytes the arena may hand out (bounds memory relative to the input). */
-struct lang_arena *arena_new(size_t cap);
-void arena_free(struct lang_arena *a);
+struct lang_arena *lang_arena_new(size_t cap);
+void lang_arena_free(struct lang_arena *a);
 /* Zeroed memory, or NULL when the cap is reached or malloc fails. */
-void *arena_alloc(struct lang_arena *a, size_t size);
-char *arena_strndup(struct lang_arena *a, const char *s, size_t n);
+void *lang_arena_alloc(struct lang_arena *a, size_t size);
+char *lang_arena_strndup(struct lang_arena *a, const char *s, size_t n);
 
 /* ---- text appender shared by the printers and diagnostics ------------------- */
 
@@ -30,9 +30,9 @@ struct strbuf {
 	size_t len;  /* length the full text needs (may exceed size) */
 };
 
-void sb_put(struct strbuf *sb, const char *s, size_t n);
-void sb_puts(struct strbuf *sb, const char *s);
-void sb_printf(struct strbuf *sb, const char *fmt, ...) DIAG_PRINTF(2, 3);
+void lang_sb_put(struct strbuf *sb, const char *s, size_t n);
+void lang_sb_puts(struct strbuf *sb, const char *s);
+void lang_sb_printf(struct strbuf *sb, const char *fmt, ...) DIAG_PRINTF(2, 3);
 
 /* ---- tokens -------------------------------------------------------------------- */
 
@@ -97,13 +97,14 @@ struct lexer {
 	size_t expand_cap; /* bound on expanded (defines cannot blow up time) */
 };
 
-void lex_init(struct lexer *lx, struct parser *p, const char *file, const char *text, size_t len);
+void lang_lex_init(struct lexer *lx, struct parser *p, const char *file, const char *text,
+                   size_t len);
 /* The next token; never fails (errors are reported and come back as TOK_ERROR). */
-struct token lex_next(struct lexer *lx);
+struct token lang_lex_next(struct lexer *lx);
 /* Raw text up to (not including) `close` on the current source line; the
  * lexer then continues after it. Returns false (position unchanged) when the
  * line ends first. */
-bool lex_raw_until(struct lexer *lx, char close, const char **text, size_t *len);
+bool lang_lex_raw_until(struct lexer *lx, char close, const char **text, size_t *len);
 
 /* ---- the parser state ----------------------------------------------------------- */
 
@@ -140,52 +141,52 @@ struct parser {
 };
 
 /* Diagnostics at a location, with the source line excerpt. */
-void parser_diag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt, ...)
+void lp_diag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt, ...)
     DIAG_PRINTF(4, 5);
 /* Report an error and abandon the current event (longjmp). */
-_Noreturn void parse_fail(struct parser *p, struct src_loc loc, const char *fmt, ...)
+_Noreturn void lp_fail(struct parser *p, struct src_loc loc, const char *fmt, ...)
     DIAG_PRINTF(3, 4);
 /* Report a fatal problem and abandon the whole parse. */
-_Noreturn void parse_fatal(struct parser *p, struct src_loc loc, const char *fmt, ...)
+_Noreturn void lp_fatal(struct parser *p, struct src_loc loc, const char *fmt, ...)
     DIAG_PRINTF(3, 4);
 
 /* Arena allocation that abandons the parse when the memory bound is hit. */
-void *palloc(struct parser *p, size_t size);
-char *pstrndup(struct parser *p, const char *s, size_t n);
+void *lp_alloc(struct parser *p, size_t size);
+char *lp_strndup(struct parser *p, const char *s, size_t n);
 /* Grow an arena array of elem-sized items holding *count, capacity *cap. */
-void *pgrow(struct parser *p, void *arr, size_t count, size_t *cap, size_t elem);
+void *lp_grow(struct parser *p, void *arr, size_t count, size_t *cap, size_t elem);
 
 /* Token helpers. */
-struct token *peek(struct parser *p);
-struct token next(struct parser *p);
-bool is_punct(const struct token *t, int ch);
-bool is_word(const struct token *t, const char *w);
-bool accept_punct(struct parser *p, int ch);
-struct token expect_punct(struct parser *p, int ch, const char *what);
+struct token *lp_peek(struct parser *p);
+struct token lp_next(struct parser *p);
+bool lp_is_punct(const struct token *t, int ch);
+bool lp_is_word(const struct token *t, const char *w);
+bool lp_accept_punct(struct parser *p, int ch);
+struct token lp_expect_punct(struct parser *p, int ch, const char *what);
 /* A short description for messages: "`foo`", "end of file", "a string". */
-const char *tok_desc(const struct token *t, char *buf, size_t size);
-_Noreturn void fail_expected(struct parser *p, const char *what);
+const char *lp_tok_desc(const struct token *t, char *buf, size_t size);
+_Noreturn void lp_fail_expected(struct parser *p, const char *what);
 /* An unsigned integer token within [0, max]; what names it in errors. */
-uint64_t expect_uint(struct parser *p, uint64_t max, const char *what);
+uint64_t lp_expect_uint(struct parser *p, uint64_t max, const char *what);
 
 /* Define lookup for the lexer: the value, or NULL. */
-const struct define *find_define(struct parser *p, const char *name, size_t len);
-void add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
-                    const char *value, size_t value_len);
+const struct define *lp_find_define(struct parser *p, const char *name, size_t len);
+void lp_add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
+                       const char *value, size_t value_len);
 
 /* Depth guard for recursive constructs. */
-void enter_nested(struct parser *p, struct src_loc loc);
-void leave_nested(struct parser *p);
+void lp_enter_nested(struct parser *p, struct src_loc loc);
+void lp_leave_nested(struct parser *p);
 
 /* ['+'] seconds; what names it in errors. */
-struct time_point parse_time_point(struct parser *p, const char *what);
+struct time_point lp_parse_time_point(struct parser *p, const char *what);
 
 /* The sub-parsers; each is called with the lookahead on its first token. */
-struct packet_spec *parse_packet(struct parser *p);
-struct syscall_spec *parse_syscall(struct parser *p);
-struct expr *parse_expr(struct parser *p);
+struct packet_spec *lp_parse_packet(struct parser *p);
+struct syscall_spec *lp_parse_syscall(struct parser *p);
+struct expr *lp_parse_expr(struct parser *p);
 /* Parses the %{ }% text into c (supported flag, asserts or the first
  * unsupported construct). */
-void parse_code(struct parser *p, const struct token *t, struct code_spec *c);
+void lp_parse_code(struct parser *p, const struct token *t, struct code_spec *c);
 
 #endif

@@ -10,7 +10,8 @@
 #include <ctype.h>
 #include <string.h>
 
-void lex_init(struct lexer *lx, struct parser *p, const char *file, const char *text, size_t len)
+void lang_lex_init(struct lexer *lx, struct parser *p, const char *file, const char *text,
+                   size_t len)
 {
 	memset(lx, 0, sizeof *lx);
 	lx->p = p;
@@ -108,7 +109,7 @@ static void line_comment(struct lexer *lx)
 	while (ve > v &&
 	       (f->text[ve - 1] == ' ' || f->text[ve - 1] == '\t' || f->text[ve - 1] == '\r'))
 		ve--;
-	add_annotation(lx->p, loc, f->text + i + 1, k - i - 1, f->text + v, ve - v);
+	lp_add_annotation(lx->p, loc, f->text + i + 1, k - i - 1, f->text + v, ve - v);
 }
 
 /* Skips blanks and comments. Returns false after reporting an unterminated
@@ -130,7 +131,7 @@ static bool skip_space(struct lexer *lx, bool *skipped, struct token *err)
 			while (!at_end(lx) && !(at(lx, 0) == '*' && at(lx, 1) == '/'))
 				advance(lx);
 			if (at_end(lx)) {
-				parser_diag(lx->p, DIAG_ERROR, loc, "unterminated comment");
+				lp_diag(lx->p, DIAG_ERROR, loc, "unterminated comment");
 				err->loc = loc;
 				return false;
 			}
@@ -148,7 +149,7 @@ static void push_define(struct lexer *lx, const struct define *d, struct src_loc
 	size_t n = strlen(d->value);
 	lx->expanded += n;
 	if (lx->expanded > lx->expand_cap)
-		parse_fatal(lx->p, loc, "define expansion too large (recursive defines?)");
+		lp_fatal(lx->p, loc, "define expansion too large (recursive defines?)");
 	lx->depth++;
 	struct lex_frame *f = top(lx);
 	f->text = d->value;
@@ -260,12 +261,12 @@ static bool lex_string(struct lexer *lx, struct token *t)
 		end++;
 	}
 	if (end >= f->len) {
-		parser_diag(lx->p, DIAG_ERROR, t->loc, "unterminated string");
+		lp_diag(lx->p, DIAG_ERROR, t->loc, "unterminated string");
 		while (!at_end(lx))
 			advance(lx);
 		return false;
 	}
-	char *out = palloc(lx->p, end - start + 1);
+	char *out = lp_alloc(lx->p, end - start + 1);
 	size_t n = 0;
 	for (size_t i = start; i < end; i++) {
 		char c = f->text[i];
@@ -325,7 +326,7 @@ static bool lex_raw_block(struct lexer *lx, struct token *t, size_t olen, const 
 	size_t start = f->pos, end = start;
 	for (;;) {
 		if (end + clen > f->len) {
-			parser_diag(lx->p, DIAG_ERROR, t->loc, "unterminated %s", what);
+			lp_diag(lx->p, DIAG_ERROR, t->loc, "unterminated %s", what);
 			while (!at_end(lx))
 				advance(lx);
 			return false;
@@ -352,7 +353,7 @@ static void lex_option(struct lexer *lx, struct token *t)
 	size_t start = f->pos;
 	while (is_word_char(at(lx, 0)) || (at(lx, 0) == '-' && is_word_char(at(lx, 1))))
 		advance(lx);
-	t->str = pstrndup(lx->p, f->text + start, f->pos - start);
+	t->str = lp_strndup(lx->p, f->text + start, f->pos - start);
 	t->str_len = f->pos - start;
 	if (at(lx, 0) != '=')
 		return;
@@ -374,13 +375,13 @@ static void lex_option(struct lexer *lx, struct token *t)
 		advance(lx);
 	}
 	size_t ve = f->pos;
-	t->value_text = pstrndup(lx->p, f->text + vs, ve - vs);
+	t->value_text = lp_strndup(lx->p, f->text + vs, ve - vs);
 	/* --x="a b": the quotes are not part of the value. */
 	if (ve - vs >= 2 && f->text[vs] == '"' && f->text[ve - 1] == '"') {
 		vs++;
 		ve--;
 	}
-	t->value = pstrndup(lx->p, f->text + vs, ve - vs);
+	t->value = lp_strndup(lx->p, f->text + vs, ve - vs);
 }
 
 static struct token lex_token(struct lexer *lx)
@@ -415,15 +416,15 @@ static struct token lex_token(struct lexer *lx)
 				k++;
 			size_t nlen = k - n0;
 			if (nlen == 0 || (brace && at(lx, k) != '}')) {
-				parser_diag(lx->p, DIAG_ERROR, t.loc,
-				            "expected a define name after `$`");
+				lp_diag(lx->p, DIAG_ERROR, t.loc,
+				        "expected a define name after `$`");
 				advance(lx);
 				return error_token(t);
 			}
-			const struct define *d = find_define(lx->p, f->text + start + n0, nlen);
+			const struct define *d = lp_find_define(lx->p, f->text + start + n0, nlen);
 			if (!d) {
-				parser_diag(lx->p, DIAG_ERROR, t.loc, "undefined `$%.*s`",
-				            (int)nlen, f->text + start + n0);
+				lp_diag(lx->p, DIAG_ERROR, t.loc, "undefined `$%.*s`", (int)nlen,
+				        f->text + start + n0);
 				for (size_t i = 0; i < k + brace; i++)
 					advance(lx);
 				return error_token(t);
@@ -431,8 +432,8 @@ static struct token lex_token(struct lexer *lx)
 			for (size_t i = 0; i < k + brace; i++)
 				advance(lx);
 			if (lx->depth >= LEX_MAX_EXPANSION || expanding(lx, d->name)) {
-				parser_diag(lx->p, DIAG_ERROR, t.loc,
-				            "define `%s` expands to itself", d->name);
+				lp_diag(lx->p, DIAG_ERROR, t.loc, "define `%s` expands to itself",
+				        d->name);
 				return error_token(t);
 			}
 			push_define(lx, d, t.loc);
@@ -444,7 +445,7 @@ static struct token lex_token(struct lexer *lx)
 			while (is_word_char(at(lx, 0)))
 				advance(lx);
 			t.kind = TOK_WORD;
-			const struct define *d = find_define(lx->p, t.text, f->pos - start);
+			const struct define *d = lp_find_define(lx->p, t.text, f->pos - start);
 			if (d && lx->depth < LEX_MAX_EXPANSION && !expanding(lx, d->name)) {
 				push_define(lx, d, t.loc);
 				continue;
@@ -470,7 +471,7 @@ static struct token lex_token(struct lexer *lx)
 			advance(lx);
 			advance(lx);
 		} else if (c == 0) {
-			parser_diag(lx->p, DIAG_ERROR, t.loc, "NUL byte in input");
+			lp_diag(lx->p, DIAG_ERROR, t.loc, "NUL byte in input");
 			advance(lx);
 			return error_token(t);
 		} else {
@@ -483,7 +484,7 @@ static struct token lex_token(struct lexer *lx)
 	}
 }
 
-struct token lex_next(struct lexer *lx)
+struct token lang_lex_next(struct lexer *lx)
 {
 	struct token t = lex_token(lx);
 	/* The line where this token ends: a token after a multi-line command
@@ -492,7 +493,7 @@ struct token lex_next(struct lexer *lx)
 	return t;
 }
 
-bool lex_raw_until(struct lexer *lx, char close, const char **text, size_t *len)
+bool lang_lex_raw_until(struct lexer *lx, char close, const char **text, size_t *len)
 {
 	struct lex_frame *f = top(lx);
 	size_t k = f->pos;

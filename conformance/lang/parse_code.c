@@ -169,13 +169,13 @@ _Noreturn static void unsupported(struct cparse *c, const char *what, const char
 	else
 		snprintf(buf, sizeof buf, "%s `%.*s`%s%s", what, n, c->text, sep, why);
 	c->bad_loc = c->loc;
-	c->bad_what = pstrndup(c->p, buf, strlen(buf));
+	c->bad_what = lp_strndup(c->p, buf, strlen(buf));
 	longjmp(c->out, 1);
 }
 
 static struct code_expr *node(struct cparse *c, enum code_expr_kind kind, struct src_loc loc)
 {
-	struct code_expr *e = palloc(c->p, sizeof *e);
+	struct code_expr *e = lp_alloc(c->p, sizeof *e);
 	e->kind = kind;
 	e->loc = loc;
 	return e;
@@ -247,7 +247,7 @@ static struct code_expr *atom(struct cparse *c)
 		if (!supported_name(c->text, c->tlen))
 			unsupported(c, "name", "(only tcpi_* fields and UPPER_CASE constants)");
 		struct code_expr *e = node(c, CODE_NAME, loc);
-		e->name = pstrndup(c->p, c->text, c->tlen);
+		e->name = lp_strndup(c->p, c->text, c->tlen);
 		c_next(c);
 		if (c_is(c, C_OP, "("))
 			unsupported(c, "function call", "");
@@ -437,7 +437,7 @@ static void parse_statements(struct cparse *c, struct code_spec *cs)
 			if (!supported_name(c->text, c->tlen) ||
 			    (c->tlen >= 5 && memcmp(c->text, "tcpi_", 5) == 0))
 				unsupported(c, "assignment to", "(only UPPER_CASE constants)");
-			a.assign = pstrndup(c->p, c->text, c->tlen);
+			a.assign = lp_strndup(c->p, c->text, c->tlen);
 			c_next(c);
 			c_next(c); /* the '=' */
 			a.cond = or_test(c);
@@ -453,12 +453,12 @@ static void parse_statements(struct cparse *c, struct code_spec *cs)
 		}
 		if (c->kind != C_EOS && c->kind != C_END)
 			unsupported(c, "construct", "");
-		cs->asserts = pgrow(c->p, cs->asserts, cs->n_asserts, &cap, sizeof *cs->asserts);
+		cs->asserts = lp_grow(c->p, cs->asserts, cs->n_asserts, &cap, sizeof *cs->asserts);
 		cs->asserts[cs->n_asserts++] = a;
 	}
 }
 
-void parse_code(struct parser *p, const struct token *t, struct code_spec *cs)
+void lp_parse_code(struct parser *p, const struct token *t, struct code_spec *cs)
 {
 	/* packetdrill strips blanks (not newlines) at both ends. */
 	const char *s = t->str;
@@ -471,9 +471,9 @@ void parse_code(struct parser *p, const struct token *t, struct code_spec *cs)
 	}
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	cs->text = pstrndup(p, s, n);
+	cs->text = lp_strndup(p, s, n);
 	cs->text_loc = loc;
-	struct cparse *c = palloc(p, sizeof *c);
+	struct cparse *c = lp_alloc(p, sizeof *c);
 	c->p = p;
 	c->s = cs->text;
 	c->len = n;
@@ -485,7 +485,7 @@ void parse_code(struct parser *p, const struct token *t, struct code_spec *cs)
 		cs->n_asserts = 0;
 		cs->unsupported_loc = c->bad_loc;
 		cs->unsupported_what = c->bad_what;
-		parser_diag(p, DIAG_UNSUPPORTED, c->bad_loc, "python block: %s", c->bad_what);
+		lp_diag(p, DIAG_UNSUPPORTED, c->bad_loc, "python block: %s", c->bad_what);
 		return;
 	}
 	parse_statements(c, cs);

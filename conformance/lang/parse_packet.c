@@ -10,7 +10,7 @@
 static bool word_in(const struct token *t, const char *const *words)
 {
 	for (; *words; words++)
-		if (is_word(t, *words))
+		if (lp_is_word(t, *words))
 			return true;
 	return false;
 }
@@ -19,12 +19,12 @@ static bool word_in(const struct token *t, const char *const *words)
 
 static void parse_ip_group(struct parser *p, struct ip_info *ip, enum direction dir)
 {
-	struct token open = next(p);
+	struct token open = lp_next(p);
 	int close = open.ch == '(' ? ')' : ']';
 	if (!ip->loc.line)
 		ip->loc = open.loc;
 	do {
-		struct token *t = peek(p);
+		struct token *t = lp_peek(p);
 		static const struct {
 			const char *name;
 			enum ecn_mark ecn;
@@ -35,40 +35,41 @@ static void parse_ip_group(struct parser *p, struct ip_info *ip, enum direction 
 			      { "ect01", ECN_ECT01 } };
 		bool done = false;
 		for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
-			if (!is_word(t, marks[i].name))
+			if (!lp_is_word(t, marks[i].name))
 				continue;
 			if (ip->ecn != ECN_UNSPEC)
-				parse_fail(p, t->loc, "more than one ECN mark");
+				lp_fail(p, t->loc, "more than one ECN mark");
 			if (marks[i].ecn == ECN_ECT01 && dir != DIR_OUTBOUND)
-				parse_fail(p, t->loc,
-				           "[ect01] can only be used with outbound packets");
+				lp_fail(p, t->loc,
+				        "[ect01] can only be used with outbound packets");
 			ip->ecn = marks[i].ecn;
-			next(p);
+			lp_next(p);
 			done = true;
 		}
 		if (done)
 			continue;
-		if (is_word(t, "tos")) {
-			next(p);
+		if (lp_is_word(t, "tos")) {
+			lp_next(p);
 			ip->has_tos = true;
-			ip->tos = (uint8_t)expect_uint(p, 0xff, "tos");
-		} else if (is_word(t, "flowlabel")) {
-			next(p);
+			ip->tos = (uint8_t)lp_expect_uint(p, 0xff, "tos");
+		} else if (lp_is_word(t, "flowlabel")) {
+			lp_next(p);
 			ip->has_flowlabel = true;
-			ip->flowlabel = (uint32_t)expect_uint(p, 0xfffff, "flowlabel");
-		} else if (is_word(t, "ttl")) {
-			next(p);
+			ip->flowlabel = (uint32_t)lp_expect_uint(p, 0xfffff, "flowlabel");
+		} else if (lp_is_word(t, "ttl")) {
+			lp_next(p);
 			ip->has_ttl = true;
-			ip->ttl = (uint8_t)expect_uint(p, 0xff, "ttl");
+			ip->ttl = (uint8_t)lp_expect_uint(p, 0xff, "ttl");
 		} else {
-			fail_expected(p, "`tos`, `flowlabel`, `ttl` or an ECN mark (ect0 ect1 ce "
+			lp_fail_expected(p,
+			                 "`tos`, `flowlabel`, `ttl` or an ECN mark (ect0 ect1 ce "
 			                 "noecn ect01)");
 		}
-	} while (accept_punct(p, ','));
+	} while (lp_accept_punct(p, ','));
 	if (close == ')')
-		expect_punct(p, ')', "`)` closing the IP information");
+		lp_expect_punct(p, ')', "`)` closing the IP information");
 	else
-		expect_punct(p, ']', "`]` closing the IP information");
+		lp_expect_punct(p, ']', "`]` closing the IP information");
 }
 
 /* ---- TCP options ---------------------------------------------------------------- */
@@ -85,33 +86,32 @@ static int hexdig(char c)
 /* An optional hex blob (packetdrill's hex_blob: a word or an integer). */
 static void parse_hex_blob(struct parser *p, struct tcp_option *o, size_t max, const char *what)
 {
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	if ((t->kind != TOK_WORD && t->kind != TOK_INT) || t->is_hex)
 		return;
 	for (size_t i = 0; i < t->len; i++)
 		if (hexdig(t->text[i]) < 0) /* most likely a kernel selftest run without its -D */
-			parse_fail(p, t->loc,
-			           "%s `%.*s` is not a hex string (a missing -D define?)", what,
-			           (int)(t->len > 40 ? 40 : t->len), t->text);
+			lp_fail(p, t->loc, "%s `%.*s` is not a hex string (a missing -D define?)",
+			        what, (int)(t->len > 40 ? 40 : t->len), t->text);
 	if (t->len % 2)
-		parse_fail(p, t->loc, "%s is not a valid hex string (odd number of digits)", what);
+		lp_fail(p, t->loc, "%s is not a valid hex string (odd number of digits)", what);
 	if (t->len / 2 > max)
-		parse_fail(p, t->loc, "%s too long (%zu bytes; at most %zu)", what, t->len / 2,
-		           max);
-	uint8_t *d = palloc(p, t->len / 2 + 1);
+		lp_fail(p, t->loc, "%s too long (%zu bytes; at most %zu)", what, t->len / 2, max);
+	uint8_t *d = lp_alloc(p, t->len / 2 + 1);
 	for (size_t i = 0; i < t->len; i += 2) {
 		int hi = hexdig(t->text[i]), lo = hexdig(t->text[i + 1]);
 		if (hi < 0 || lo < 0)
-			parse_fail(p, t->loc, "%s is not a valid hex string", what);
+			lp_fail(p, t->loc, "%s is not a valid hex string", what);
 		d[i / 2] = (uint8_t)(hi * 16 + lo);
 	}
 	o->data = d;
 	o->data_len = t->len / 2;
-	o->data_text = pstrndup(p, t->text, t->len);
-	next(p);
+	o->data_text = lp_strndup(p, t->text, t->len);
+	lp_next(p);
 }
 
-/* AccECN (RFC 9768 3.2.3): `ECN e0b N ceb N e1b N`, counters in wire order;
+/* AccECN (draft-ietf-tcpm-accurate-ecn, the option section):
+ * `ECN e0b N ceb N e1b N`, counters in wire order;
  * e1b first makes it AccECN1 (kind 174). Fewer counters make a shorter option. */
 static void parse_accecn(struct parser *p, struct tcp_option *o)
 {
@@ -120,20 +120,20 @@ static void parse_accecn(struct parser *p, struct tcp_option *o)
 	};
 	o->kind = OPT_ACCECN;
 	while (o->n_accecn < 3) {
-		struct token *t = peek(p);
+		struct token *t = lp_peek(p);
 		int f = -1;
 		for (int i = 0; i < 3; i++)
-			if (is_word(t, names[i]))
+			if (lp_is_word(t, names[i]))
 				f = i;
 		if (f < 0)
 			break;
 		for (size_t i = 0; i < o->n_accecn; i++)
 			if (o->accecn_field[i] == (enum accecn_field)f)
-				parse_fail(p, t->loc, "AccECN counter `%s` given twice", names[f]);
-		next(p);
+				lp_fail(p, t->loc, "AccECN counter `%s` given twice", names[f]);
+		lp_next(p);
 		o->accecn_field[o->n_accecn] = (enum accecn_field)f;
 		o->accecn_value[o->n_accecn++] =
-		    (uint32_t)expect_uint(p, 0xffffff, "AccECN byte counter");
+		    (uint32_t)lp_expect_uint(p, 0xffffff, "AccECN byte counter");
 	}
 	o->wire_kind = o->n_accecn && o->accecn_field[0] == ACCECN_E1B ? 174 : 172;
 	o->wire_len = (uint8_t)(2 + 3 * o->n_accecn);
@@ -141,128 +141,128 @@ static void parse_accecn(struct parser *p, struct tcp_option *o)
 
 static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 {
-	struct token t = next(p);
+	struct token t = lp_next(p);
 	char buf[80];
 	o->loc = t.loc;
 	if (t.kind == TOK_ERROR) /* already reported */
 		longjmp(p->line_jmp, 1);
 	if (t.kind != TOK_WORD)
-		parse_fail(p, t.loc, "expected a TCP option, got %s",
-		           tok_desc(&t, buf, sizeof buf));
-	if (is_word(&t, "nop")) {
+		lp_fail(p, t.loc, "expected a TCP option, got %s",
+		        lp_tok_desc(&t, buf, sizeof buf));
+	if (lp_is_word(&t, "nop")) {
 		o->kind = OPT_NOP;
 		o->wire_kind = 1;
 		o->wire_len = 1;
-	} else if (is_word(&t, "eol")) {
+	} else if (lp_is_word(&t, "eol")) {
 		o->kind = OPT_EOL;
 		o->wire_kind = 0;
 		o->wire_len = 1;
-	} else if (is_word(&t, "mss")) {
+	} else if (lp_is_word(&t, "mss")) {
 		o->kind = OPT_MSS;
 		o->wire_kind = 2;
 		o->wire_len = 4;
-		o->value = (uint32_t)expect_uint(p, 0xffff, "mss value");
-	} else if (is_word(&t, "wscale")) {
+		o->value = (uint32_t)lp_expect_uint(p, 0xffff, "mss value");
+	} else if (lp_is_word(&t, "wscale")) {
 		o->kind = OPT_WSCALE;
 		o->wire_kind = 3;
 		o->wire_len = 3;
-		o->value = (uint32_t)expect_uint(p, 0xff, "window scale shift count");
-	} else if (is_word(&t, "sackOK")) {
+		o->value = (uint32_t)lp_expect_uint(p, 0xff, "window scale shift count");
+	} else if (lp_is_word(&t, "sackOK")) {
 		o->kind = OPT_SACK_PERM;
 		o->wire_kind = 4;
 		o->wire_len = 2;
-	} else if (is_word(&t, "sack")) {
+	} else if (lp_is_word(&t, "sack")) {
 		o->kind = OPT_SACK;
 		o->wire_kind = 5;
 		size_t cap = 0;
 		do {
-			struct token *b = peek(p);
+			struct token *b = lp_peek(p);
 			if (o->n_sack == 4)
-				parse_fail(p, b->loc, "too many SACK blocks (at most 4 fit)");
-			o->sack = pgrow(p, o->sack, o->n_sack, &cap, sizeof *o->sack);
+				lp_fail(p, b->loc, "too many SACK blocks (at most 4 fit)");
+			o->sack = lp_grow(p, o->sack, o->n_sack, &cap, sizeof *o->sack);
 			struct sack_block *sb = &o->sack[o->n_sack++];
-			sb->left = (uint32_t)expect_uint(p, 0xffffffffu, "SACK left edge");
-			expect_punct(p, ':', "`:` in a SACK block");
-			sb->right = (uint32_t)expect_uint(p, 0xffffffffu, "SACK right edge");
-		} while (peek(p)->kind == TOK_INT);
+			sb->left = (uint32_t)lp_expect_uint(p, 0xffffffffu, "SACK left edge");
+			lp_expect_punct(p, ':', "`:` in a SACK block");
+			sb->right = (uint32_t)lp_expect_uint(p, 0xffffffffu, "SACK right edge");
+		} while (lp_peek(p)->kind == TOK_INT);
 		o->wire_len = (uint8_t)(2 + 8 * o->n_sack);
-	} else if (is_word(&t, "TS")) {
+	} else if (lp_is_word(&t, "TS")) {
 		o->kind = OPT_TS;
 		o->wire_kind = 8;
 		o->wire_len = 10;
-		if (!is_word(peek(p), "val"))
-			fail_expected(p, "`val` after `TS`");
-		next(p);
-		o->ts_val = (uint32_t)expect_uint(p, 0xffffffffu, "TS val");
-		if (!is_word(peek(p), "ecr"))
-			fail_expected(p, "`ecr` after the TS value");
-		next(p);
-		o->ts_ecr = (uint32_t)expect_uint(p, 0xffffffffu, "TS ecr");
-	} else if (is_word(&t, "FO") || is_word(&t, "FOEXP")) {
-		bool exp = is_word(&t, "FOEXP");
+		if (!lp_is_word(lp_peek(p), "val"))
+			lp_fail_expected(p, "`val` after `TS`");
+		lp_next(p);
+		o->ts_val = (uint32_t)lp_expect_uint(p, 0xffffffffu, "TS val");
+		if (!lp_is_word(lp_peek(p), "ecr"))
+			lp_fail_expected(p, "`ecr` after the TS value");
+		lp_next(p);
+		o->ts_ecr = (uint32_t)lp_expect_uint(p, 0xffffffffu, "TS ecr");
+	} else if (lp_is_word(&t, "FO") || lp_is_word(&t, "FOEXP")) {
+		bool exp = lp_is_word(&t, "FOEXP");
 		o->kind = exp ? OPT_FOEXP : OPT_FO;
 		o->wire_kind = exp ? 254 : 34;
 		parse_hex_blob(p, o, 16, "TCP fast open cookie");
 		o->wire_len = (uint8_t)((exp ? 4 : 2) + o->data_len);
-	} else if (is_word(&t, "md5")) {
+	} else if (lp_is_word(&t, "md5")) {
 		o->kind = OPT_MD5;
 		o->wire_kind = 19;
 		o->wire_len = 18;
 		parse_hex_blob(p, o, 16, "TCP MD5 digest");
-	} else if (is_word(&t, "exp")) {
+	} else if (lp_is_word(&t, "exp")) {
 		o->kind = OPT_EXP;
 		o->wire_kind = 254;
 		parse_hex_blob(p, o, 38, "experimental option data");
 		o->wire_len = (uint8_t)(2 + o->data_len);
-	} else if (is_word(&t, "ECN")) {
+	} else if (lp_is_word(&t, "ECN")) {
 		parse_accecn(p, o);
-	} else if (is_word(&t, "kind")) {
+	} else if (lp_is_word(&t, "kind")) {
 		o->kind = OPT_GENERIC;
-		o->wire_kind = (uint8_t)expect_uint(p, 255, "option kind");
-		if (!is_word(peek(p), "len"))
-			fail_expected(p, "`len` after `kind N`");
-		next(p);
-		struct token *l = peek(p);
+		o->wire_kind = (uint8_t)lp_expect_uint(p, 255, "option kind");
+		if (!lp_is_word(lp_peek(p), "len"))
+			lp_fail_expected(p, "`len` after `kind N`");
+		lp_next(p);
+		struct token *l = lp_peek(p);
 		struct src_loc lloc = l->loc;
-		o->wire_len = (uint8_t)expect_uint(p, LANG_MAX_OPTION_BYTES, "option length");
+		o->wire_len = (uint8_t)lp_expect_uint(p, LANG_MAX_OPTION_BYTES, "option length");
 		if (o->wire_len < 2)
-			parse_fail(p, lloc, "option length %u is less than 2", o->wire_len);
+			lp_fail(p, lloc, "option length %u is less than 2", o->wire_len);
 		parse_hex_blob(p, o, 38, "option data");
 		if (o->data && o->data_len != (size_t)o->wire_len - 2)
-			parse_fail(p, o->loc, "option data is %zu bytes but `len %u` leaves %u",
-			           o->data_len, o->wire_len, o->wire_len - 2);
+			lp_fail(p, o->loc, "option data is %zu bytes but `len %u` leaves %u",
+			        o->data_len, o->wire_len, o->wire_len - 2);
 	} else {
-		parse_fail(p, t.loc, "unknown TCP option %s", tok_desc(&t, buf, sizeof buf));
+		lp_fail(p, t.loc, "unknown TCP option %s", lp_tok_desc(&t, buf, sizeof buf));
 	}
 }
 
 static void parse_tcp_options(struct parser *p, struct packet_spec *pk)
 {
-	struct token open = next(p);
+	struct token open = lp_next(p);
 	pk->options_loc = open.loc;
-	if (peek(p)->kind == TOK_ELLIPSIS) {
-		next(p);
-		expect_punct(p, '>', "`>` after `<...`");
+	if (lp_peek(p)->kind == TOK_ELLIPSIS) {
+		lp_next(p);
+		lp_expect_punct(p, '>', "`>` after `<...`");
 		if (pk->dir != DIR_OUTBOUND)
-			parse_fail(p, open.loc,
-			           "<...> for TCP options can only be used with outbound packets");
+			lp_fail(p, open.loc,
+			        "<...> for TCP options can only be used with outbound packets");
 		pk->options_mode = OPTIONS_ANY;
 		return;
 	}
 	pk->options_mode = OPTIONS_LIST;
-	if (accept_punct(p, '>'))
+	if (lp_accept_punct(p, '>'))
 		return;
 	size_t cap = 0, bytes = 0;
 	do {
-		pk->options = pgrow(p, pk->options, pk->n_options, &cap, sizeof *pk->options);
+		pk->options = lp_grow(p, pk->options, pk->n_options, &cap, sizeof *pk->options);
 		struct tcp_option *o = &pk->options[pk->n_options++];
 		parse_tcp_option(p, o);
 		bytes += o->wire_len;
 		if (bytes > LANG_MAX_OPTION_BYTES)
-			parse_fail(p, o->loc, "TCP option list too long (%zu bytes; at most %d)",
-			           bytes, LANG_MAX_OPTION_BYTES);
-	} while (accept_punct(p, ','));
-	expect_punct(p, '>', "`,` or `>` in the TCP option list");
+			lp_fail(p, o->loc, "TCP option list too long (%zu bytes; at most %d)",
+			        bytes, LANG_MAX_OPTION_BYTES);
+	} while (lp_accept_punct(p, ','));
+	lp_expect_punct(p, '>', "`,` or `>` in the TCP option list");
 }
 
 /* ---- TCP header fields -------------------------------------------------------- */
@@ -292,22 +292,22 @@ static uint8_t flag_bit(char c)
 
 static void parse_flags(struct parser *p, struct packet_spec *pk)
 {
-	struct token first = *peek(p);
+	struct token first = *lp_peek(p);
 	pk->flags_loc = first.loc;
-	if (is_punct(&first, '-')) {
-		next(p);
+	if (lp_is_punct(&first, '-')) {
+		lp_next(p);
 		pk->flags_text = "-";
 		return;
 	}
 	const char *expect = "TCP flags (S F R P . E W U A, or - for none)";
-	if (first.kind != TOK_WORD && !is_punct(&first, '.'))
-		fail_expected(p, expect);
+	if (first.kind != TOK_WORD && !lp_is_punct(&first, '.'))
+		lp_fail_expected(p, expect);
 	char text[16];
 	size_t n = 0;
 	bool started = false;
 	for (;;) {
-		struct token *t = peek(p);
-		if (started && (t->space_before || !(t->kind == TOK_WORD || is_punct(t, '.'))))
+		struct token *t = lp_peek(p);
+		if (started && (t->space_before || !(t->kind == TOK_WORD || lp_is_punct(t, '.'))))
 			break;
 		bool first_tok = !started;
 		started = true;
@@ -317,51 +317,51 @@ static void parse_flags(struct parser *p, struct packet_spec *pk)
 			at.col += (int)i;
 			if (t->text[i] == 'A') { /* AccECN's AE: outside the flags byte */
 				if (pk->flag_ae)
-					parse_fail(p, at, "TCP flag `A` given twice");
+					lp_fail(p, at, "TCP flag `A` given twice");
 				pk->flag_ae = true;
 				text[n++] = 'A';
 				continue;
 			}
 			if (!bit && first_tok && i == 0)
-				fail_expected(p, expect);
+				lp_fail_expected(p, expect);
 			if (!bit)
-				parse_fail(p, at, "unknown TCP flag `%c`", t->text[i]);
+				lp_fail(p, at, "unknown TCP flag `%c`", t->text[i]);
 			if (pk->flags & bit)
-				parse_fail(p, at, "TCP flag `%c` given twice", t->text[i]);
+				lp_fail(p, at, "TCP flag `%c` given twice", t->text[i]);
 			pk->flags |= bit;
 			text[n++] = t->text[i];
 		}
-		next(p);
+		lp_next(p);
 	}
-	pk->flags_text = pstrndup(p, text, n);
+	pk->flags_text = lp_strndup(p, text, n);
 }
 
 /* SEQ:END(LEN), also inside an ICMP quote. */
 static void parse_seq(struct parser *p, struct packet_spec *pk)
 {
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	struct src_loc loc = t->loc;
 	if (t->kind != TOK_INT)
-		fail_expected(p, "a sequence range SEQ:END(LEN)");
+		lp_fail_expected(p, "a sequence range SEQ:END(LEN)");
 	pk->seq_loc = loc;
-	pk->seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP start sequence number");
-	expect_punct(p, ':', "`:` in SEQ:END(LEN)");
-	pk->end_seq = (uint32_t)expect_uint(p, 0xffffffffu, "TCP end sequence number");
-	expect_punct(p, '(', "`(` in SEQ:END(LEN)");
-	pk->len = (uint32_t)expect_uint(p, 0xffff, "TCP payload size");
-	expect_punct(p, ')', "`)` in SEQ:END(LEN)");
+	pk->seq = (uint32_t)lp_expect_uint(p, 0xffffffffu, "TCP start sequence number");
+	lp_expect_punct(p, ':', "`:` in SEQ:END(LEN)");
+	pk->end_seq = (uint32_t)lp_expect_uint(p, 0xffffffffu, "TCP end sequence number");
+	lp_expect_punct(p, '(', "`(` in SEQ:END(LEN)");
+	pk->len = (uint32_t)lp_expect_uint(p, 0xffff, "TCP payload size");
+	lp_expect_punct(p, ')', "`)` in SEQ:END(LEN)");
 	if ((uint64_t)pk->end_seq != (uint64_t)pk->seq + pk->len)
-		parse_fail(p, loc, "inconsistent TCP sequence numbers and payload size");
+		lp_fail(p, loc, "inconsistent TCP sequence numbers and payload size");
 }
 
 static void parse_ports(struct parser *p, struct packet_spec *pk)
 {
-	if (peek(p)->kind != TOK_INT)
+	if (lp_peek(p)->kind != TOK_INT)
 		return;
 	pk->has_ports = true;
-	pk->src_port = (uint16_t)expect_uint(p, 0xffff, "source port");
-	expect_punct(p, '>', "`>` between the ports");
-	pk->dst_port = (uint16_t)expect_uint(p, 0xffff, "destination port");
+	pk->src_port = (uint16_t)lp_expect_uint(p, 0xffff, "source port");
+	lp_expect_punct(p, '>', "`>` between the ports");
+	pk->dst_port = (uint16_t)lp_expect_uint(p, 0xffff, "destination port");
 }
 
 static void parse_tcp(struct parser *p, struct packet_spec *pk)
@@ -371,39 +371,40 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 	parse_flags(p, pk);
 	parse_seq(p, pk);
 	for (;;) {
-		struct token *t = peek(p);
+		struct token *t = lp_peek(p);
 		struct src_loc loc = t->loc;
-		if (is_word(t, "ack")) {
+		if (lp_is_word(t, "ack")) {
 			if (pk->has_ack)
-				parse_fail(p, loc, "`ack` given twice");
-			next(p);
+				lp_fail(p, loc, "`ack` given twice");
+			lp_next(p);
 			pk->has_ack = true;
 			pk->ack_loc = loc;
-			pk->ack = (uint32_t)expect_uint(p, 0xffffffffu, "TCP ack sequence number");
-		} else if (is_word(t, "win")) {
+			pk->ack =
+			    (uint32_t)lp_expect_uint(p, 0xffffffffu, "TCP ack sequence number");
+		} else if (lp_is_word(t, "win")) {
 			if (pk->has_win)
-				parse_fail(p, loc, "`win` given twice");
-			next(p);
+				lp_fail(p, loc, "`win` given twice");
+			lp_next(p);
 			pk->has_win = true;
 			pk->win_loc = loc;
-			pk->win = (uint32_t)expect_uint(p, 0xffff, "TCP window value");
-		} else if (is_word(t, "urg")) {
+			pk->win = (uint32_t)lp_expect_uint(p, 0xffff, "TCP window value");
+		} else if (lp_is_word(t, "urg")) {
 			if (pk->has_urg)
-				parse_fail(p, loc, "`urg` given twice");
-			next(p);
+				lp_fail(p, loc, "`urg` given twice");
+			lp_next(p);
 			pk->has_urg = true;
 			pk->urg_loc = loc;
-			pk->urg = (uint16_t)expect_uint(p, 0xffff, "urg_ptr value");
+			pk->urg = (uint16_t)lp_expect_uint(p, 0xffff, "urg_ptr value");
 		} else {
 			break;
 		}
 	}
-	if (is_punct(peek(p), '<'))
+	if (lp_is_punct(lp_peek(p), '<'))
 		parse_tcp_options(p, pk);
 	else
 		p->tail_hint = "`ack`, `win`, `urg`, `<options>` or the end of the event";
-	if (is_punct(peek(p), '{')) {
-		parser_diag(p, DIAG_UNSUPPORTED, peek(p)->loc, "packetdrill fuzz options `{...}`");
+	if (lp_is_punct(lp_peek(p), '{')) {
+		lp_diag(p, DIAG_UNSUPPORTED, lp_peek(p)->loc, "packetdrill fuzz options `{...}`");
 		longjmp(p->line_jmp, 1);
 	}
 }
@@ -412,70 +413,70 @@ static void parse_tcp(struct parser *p, struct packet_spec *pk)
 
 static void parse_udp(struct parser *p, struct packet_spec *pk)
 {
-	next(p);
+	lp_next(p);
 	pk->proto = PROTO_UDP;
 	parse_ports(p, pk);
-	expect_punct(p, '(', "`(LEN)` after `udp`");
-	pk->len = (uint32_t)expect_uint(p, 0xffff, "UDP payload size");
-	expect_punct(p, ')', "`)` after the UDP payload size");
+	lp_expect_punct(p, '(', "`(LEN)` after `udp`");
+	pk->len = (uint32_t)lp_expect_uint(p, 0xffff, "UDP payload size");
+	lp_expect_punct(p, ')', "`)` after the UDP payload size");
 }
 
 static void parse_icmp(struct parser *p, struct packet_spec *pk)
 {
-	next(p);
+	lp_next(p);
 	pk->proto = PROTO_ICMP;
-	if (peek(p)->kind != TOK_WORD)
-		fail_expected(p, "an ICMP type (`unreachable`, `echo_request`, ...)");
-	struct token t = next(p);
-	pk->icmp_type = pstrndup(p, t.text, t.len);
+	if (lp_peek(p)->kind != TOK_WORD)
+		lp_fail_expected(p, "an ICMP type (`unreachable`, `echo_request`, ...)");
+	struct token t = lp_next(p);
+	pk->icmp_type = lp_strndup(p, t.text, t.len);
 	static const char *const kw[] = { "mtu", "id", NULL };
-	if (peek(p)->kind == TOK_WORD && !word_in(peek(p), kw)) {
-		t = next(p);
-		pk->icmp_code = pstrndup(p, t.text, t.len);
+	if (lp_peek(p)->kind == TOK_WORD && !word_in(lp_peek(p), kw)) {
+		t = lp_next(p);
+		pk->icmp_code = lp_strndup(p, t.text, t.len);
 	}
-	if (is_word(peek(p), "mtu")) {
-		next(p);
+	if (lp_is_word(lp_peek(p), "mtu")) {
+		lp_next(p);
 		pk->has_mtu = true;
-		pk->mtu = (uint32_t)expect_uint(p, 0xffffffffu, "ICMP mtu");
+		pk->mtu = (uint32_t)lp_expect_uint(p, 0xffffffffu, "ICMP mtu");
 	}
-	if (is_word(peek(p), "id")) {
-		next(p);
+	if (lp_is_word(lp_peek(p), "id")) {
+		lp_next(p);
 		pk->has_icmp_id = true;
-		pk->icmp_id = (uint32_t)expect_uint(p, 0xffff, "ICMP echo id");
+		pk->icmp_id = (uint32_t)lp_expect_uint(p, 0xffff, "ICMP echo id");
 	}
-	if (!accept_punct(p, '['))
+	if (!lp_accept_punct(p, '['))
 		return;
-	if (is_word(peek(p), "udp") || is_word(peek(p), "raw")) {
-		pk->quoted = is_word(peek(p), "udp") ? ICMP_QUOTED_UDP : ICMP_QUOTED_RAW;
-		next(p);
-		expect_punct(p, '(', "`(LEN)`");
-		pk->len = (uint32_t)expect_uint(p, 0xffff, "payload size");
-		expect_punct(p, ')', "`)`");
+	if (lp_is_word(lp_peek(p), "udp") || lp_is_word(lp_peek(p), "raw")) {
+		pk->quoted = lp_is_word(lp_peek(p), "udp") ? ICMP_QUOTED_UDP : ICMP_QUOTED_RAW;
+		lp_next(p);
+		lp_expect_punct(p, '(', "`(LEN)`");
+		pk->len = (uint32_t)lp_expect_uint(p, 0xffff, "payload size");
+		lp_expect_punct(p, ')', "`)`");
 	} else {
 		pk->quoted = ICMP_QUOTED_TCP;
 		parse_seq(p, pk);
 	}
-	expect_punct(p, ']', "`]` closing the quoted packet");
+	lp_expect_punct(p, ']', "`]` closing the quoted packet");
 }
 
-struct packet_spec *parse_packet(struct parser *p)
+struct packet_spec *lp_parse_packet(struct parser *p)
 {
-	struct packet_spec *pk = palloc(p, sizeof *pk);
-	struct token d = next(p);
+	struct packet_spec *pk = lp_alloc(p, sizeof *pk);
+	struct token d = lp_next(p);
 	pk->dir = d.ch == '<' ? DIR_INBOUND : DIR_OUTBOUND;
 	pk->loc = d.loc;
-	while (is_punct(peek(p), '(') || is_punct(peek(p), '['))
+	while (lp_is_punct(lp_peek(p), '(') || lp_is_punct(lp_peek(p), '['))
 		parse_ip_group(p, &pk->ip, pk->dir);
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	static const char *const encaps[] = { "ipv4", "ipv6", "gre", "GREv0", "mpls", NULL };
 	if (word_in(t, encaps)) {
-		parser_diag(p, DIAG_UNSUPPORTED, t->loc, "packet encapsulation `%.*s`", (int)t->len,
-		            t->text);
+		lp_diag(p, DIAG_UNSUPPORTED, t->loc, "packet encapsulation `%.*s`", (int)t->len,
+		        t->text);
 		longjmp(p->line_jmp, 1);
 	}
-	if (is_word(t, "udp"))
+	if (lp_is_word(t, "udp"))
 		parse_udp(p, pk);
-	else if (is_word(t, "icmp"))
+	else if (lp_is_word(t, "icmp"))
 		parse_icmp(p, pk);
 	else
 		parse_tcp(p, pk);

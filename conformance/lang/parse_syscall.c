@@ -11,7 +11,7 @@
 
 static struct expr *new_expr(struct parser *p, enum expr_kind kind, struct src_loc loc)
 {
-	struct expr *e = palloc(p, sizeof *e);
+	struct expr *e = lp_alloc(p, sizeof *e);
 	e->kind = kind;
 	e->loc = loc;
 	return e;
@@ -19,7 +19,7 @@ static struct expr *new_expr(struct parser *p, enum expr_kind kind, struct src_l
 
 static void push_item(struct parser *p, struct expr_list *l, size_t *cap, struct expr *e)
 {
-	l->items = pgrow(p, l->items, l->count, cap, sizeof *l->items);
+	l->items = lp_grow(p, l->items, l->count, cap, sizeof *l->items);
 	l->items[l->count++] = e;
 }
 
@@ -27,60 +27,60 @@ static void push_item(struct parser *p, struct expr_list *l, size_t *cap, struct
 static void parse_items(struct parser *p, struct expr_list *l, int close, const char *what)
 {
 	size_t cap = 0;
-	if (accept_punct(p, close))
+	if (lp_accept_punct(p, close))
 		return;
 	do
-		push_item(p, l, &cap, parse_expr(p));
-	while (accept_punct(p, ','));
-	expect_punct(p, close, what);
+		push_item(p, l, &cap, lp_parse_expr(p));
+	while (lp_accept_punct(p, ','));
+	lp_expect_punct(p, close, what);
 }
 
 /* An integer, with a '-' written right before it. */
 static struct expr *parse_int(struct parser *p)
 {
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	struct src_loc loc = t->loc;
 	bool neg = false;
-	if (is_punct(t, '-')) {
-		next(p);
+	if (lp_is_punct(t, '-')) {
+		lp_next(p);
 		neg = true;
-		t = peek(p);
+		t = lp_peek(p);
 		if (t->kind != TOK_INT || t->space_before)
-			fail_expected(p, "an integer after `-`");
+			lp_fail_expected(p, "an integer after `-`");
 	}
 	if (t->overflow || (!t->is_hex && t->num > (uint64_t)INT64_MAX + neg))
-		parse_fail(p, t->loc, "integer %s%.*s out of range", neg ? "-" : "", (int)t->len,
-		           t->text);
+		lp_fail(p, t->loc, "integer %s%.*s out of range", neg ? "-" : "", (int)t->len,
+		        t->text);
 	struct expr *e = new_expr(p, EXPR_INT, loc);
 	/* Hex keeps all 64 bits (masks like 0xffffffffffffffff). */
 	e->num = neg ? (int64_t)(0 - t->num) : (int64_t)t->num;
 	if (neg) {
-		char *s = palloc(p, t->len + 2);
+		char *s = lp_alloc(p, t->len + 2);
 		s[0] = '-';
 		memcpy(s + 1, t->text, t->len);
 		e->text = s;
 	} else {
-		e->text = pstrndup(p, t->text, t->len);
+		e->text = lp_strndup(p, t->text, t->len);
 	}
-	next(p);
+	lp_next(p);
 	return e;
 }
 
 static struct expr *parse_string(struct parser *p)
 {
-	struct expr *e = new_expr(p, EXPR_STRING, peek(p)->loc);
-	struct token t = next(p);
+	struct expr *e = new_expr(p, EXPR_STRING, lp_peek(p)->loc);
+	struct token t = lp_next(p);
 	const char *s = t.str;
 	size_t n = t.str_len;
 	/* "a" "b" is "ab", as in C and packetdrill; the buffer doubles so a
 	 * long run of pieces stays linear. */
 	char *cat = NULL;
 	size_t cap = 0;
-	while (peek(p)->kind == TOK_STRING) {
-		struct token u = next(p);
+	while (lp_peek(p)->kind == TOK_STRING) {
+		struct token u = lp_next(p);
 		if (n + u.str_len + 1 > cap) {
 			cap = 2 * (n + u.str_len + 1);
-			char *grown = palloc(p, cap);
+			char *grown = lp_alloc(p, cap);
 			memcpy(grown, s, n);
 			s = cat = grown;
 		}
@@ -90,8 +90,8 @@ static struct expr *parse_string(struct parser *p)
 	}
 	e->str = s;
 	e->str_len = n;
-	if (peek(p)->kind == TOK_ELLIPSIS && !peek(p)->space_before) {
-		next(p);
+	if (lp_peek(p)->kind == TOK_ELLIPSIS && !lp_peek(p)->space_before) {
+		lp_next(p);
 		e->prefix = true;
 	}
 	return e;
@@ -99,25 +99,25 @@ static struct expr *parse_string(struct parser *p)
 
 static struct expr *parse_word_expr(struct parser *p)
 {
-	struct token w = next(p);
-	const char *name = pstrndup(p, w.text, w.len);
+	struct token w = lp_next(p);
+	const char *name = lp_strndup(p, w.text, w.len);
 	struct expr *index = NULL;
-	if (is_punct(peek(p), '(')) {
+	if (lp_is_punct(lp_peek(p), '(')) {
 		struct expr *call = new_expr(p, EXPR_CALL, w.loc);
 		call->name = name;
-		next(p);
+		lp_next(p);
 		parse_items(p, &call->items, ')', "`,` or `)` closing the call");
-		if (!is_punct(peek(p), '='))
+		if (!lp_is_punct(lp_peek(p), '='))
 			return call;
 		if (call->items.count != 1)
-			parse_fail(p, w.loc, "`%s(...)=` takes exactly one index", name);
+			lp_fail(p, w.loc, "`%s(...)=` takes exactly one index", name);
 		index = call->items.items[0];
 	}
-	if (accept_punct(p, '=')) {
+	if (lp_accept_punct(p, '=')) {
 		struct expr *f = new_expr(p, EXPR_FIELD, w.loc);
 		f->name = name;
 		f->index = index;
-		f->value = parse_expr(p);
+		f->value = lp_parse_expr(p);
 		return f;
 	}
 	struct expr *e = new_expr(p, EXPR_NAME, w.loc);
@@ -127,38 +127,38 @@ static struct expr *parse_word_expr(struct parser *p)
 
 static struct expr *parse_primary(struct parser *p)
 {
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	struct src_loc loc = t->loc;
 	if (t->kind == TOK_ELLIPSIS) {
-		next(p);
+		lp_next(p);
 		return new_expr(p, EXPR_ELLIPSIS, loc);
 	}
-	if (t->kind == TOK_INT || is_punct(t, '-'))
+	if (t->kind == TOK_INT || lp_is_punct(t, '-'))
 		return parse_int(p);
 	if (t->kind == TOK_STRING)
 		return parse_string(p);
 	if (t->kind == TOK_WORD)
 		return parse_word_expr(p);
-	if (is_punct(t, '[') || is_punct(t, '{')) {
-		bool list = is_punct(t, '[');
+	if (lp_is_punct(t, '[') || lp_is_punct(t, '{')) {
+		bool list = lp_is_punct(t, '[');
 		struct expr *e = new_expr(p, list ? EXPR_LIST : EXPR_STRUCT, loc);
-		next(p);
+		lp_next(p);
 		parse_items(p, &e->items, list ? ']' : '}',
 		            list ? "`,` or `]` in the list" : "`,` or `}` in the struct");
 		return e;
 	}
 	if (t->kind == TOK_FLOAT)
-		parse_fail(p, loc, "unexpected number %.*s (arguments are integers)", (int)t->len,
-		           t->text);
-	fail_expected(p, "an expression (integer, name, string, `...`, `[...]` or `{...}`)");
+		lp_fail(p, loc, "unexpected number %.*s (arguments are integers)", (int)t->len,
+		        t->text);
+	lp_fail_expected(p, "an expression (integer, name, string, `...`, `[...]` or `{...}`)");
 }
 
-struct expr *parse_expr(struct parser *p)
+struct expr *lp_parse_expr(struct parser *p)
 {
-	enter_nested(p, peek(p)->loc);
+	lp_enter_nested(p, lp_peek(p)->loc);
 	struct expr *e = parse_primary(p);
-	while (is_punct(peek(p), '|')) {
-		struct token bar = next(p);
+	while (lp_is_punct(lp_peek(p), '|')) {
+		struct token bar = lp_next(p);
 		struct expr *b = new_expr(p, EXPR_BINARY, e->loc);
 		(void)bar;
 		b->op = OP_OR;
@@ -166,35 +166,35 @@ struct expr *parse_expr(struct parser *p)
 		b->rhs = parse_primary(p);
 		e = b;
 	}
-	leave_nested(p);
+	lp_leave_nested(p);
 	return e;
 }
 
 /* The expected return value: an integer, `...`, or a name, possibly `|`-ed. */
 static struct expr *parse_result_atom(struct parser *p)
 {
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	if (t->kind == TOK_ELLIPSIS) {
 		struct expr *e = new_expr(p, EXPR_ELLIPSIS, t->loc);
-		next(p);
+		lp_next(p);
 		return e;
 	}
-	if (t->kind == TOK_INT || is_punct(t, '-'))
+	if (t->kind == TOK_INT || lp_is_punct(t, '-'))
 		return parse_int(p);
 	if (t->kind == TOK_WORD) {
 		struct expr *e = new_expr(p, EXPR_NAME, t->loc);
-		e->name = pstrndup(p, t->text, t->len);
-		next(p);
+		e->name = lp_strndup(p, t->text, t->len);
+		lp_next(p);
 		return e;
 	}
-	fail_expected(p, "the expected result (an integer or `...`)");
+	lp_fail_expected(p, "the expected result (an integer or `...`)");
 }
 
 static struct expr *parse_result(struct parser *p)
 {
 	struct expr *e = parse_result_atom(p);
-	while (is_punct(peek(p), '|')) {
-		next(p);
+	while (lp_is_punct(lp_peek(p), '|')) {
+		lp_next(p);
 		struct expr *b = new_expr(p, EXPR_BINARY, e->loc);
 		b->op = OP_OR;
 		b->lhs = e;
@@ -207,43 +207,43 @@ static struct expr *parse_result(struct parser *p)
 /* `(free text)` after the result or the errno name. */
 static const char *parse_note(struct parser *p)
 {
-	struct token open = next(p);
+	struct token open = lp_next(p);
 	const char *text;
 	size_t len;
-	if (!lex_raw_until(&p->lx, ')', &text, &len))
-		parse_fail(p, open.loc, "unterminated `(`: the note must end with `)` on its line");
+	if (!lang_lex_raw_until(&p->lx, ')', &text, &len))
+		lp_fail(p, open.loc, "unterminated `(`: the note must end with `)` on its line");
 	while (len && (text[0] == ' ' || text[0] == '\t'))
 		text++, len--;
 	while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r'))
 		len--;
-	return pstrndup(p, text, len);
+	return lp_strndup(p, text, len);
 }
 
-struct syscall_spec *parse_syscall(struct parser *p)
+struct syscall_spec *lp_parse_syscall(struct parser *p)
 {
-	struct syscall_spec *s = palloc(p, sizeof *s);
-	if (peek(p)->kind == TOK_ELLIPSIS) {
-		next(p);
+	struct syscall_spec *s = lp_alloc(p, sizeof *s);
+	if (lp_peek(p)->kind == TOK_ELLIPSIS) {
+		lp_next(p);
 		s->blocking = true;
-		s->end = parse_time_point(p, "the end time of the blocking call after `...`");
+		s->end = lp_parse_time_point(p, "the end time of the blocking call after `...`");
 	}
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	if (t->kind != TOK_WORD)
-		fail_expected(p, "a syscall name");
+		lp_fail_expected(p, "a syscall name");
 	s->name_loc = t->loc;
-	s->name = pstrndup(p, t->text, t->len);
-	next(p);
-	expect_punct(p, '(', "`(` after the syscall name");
+	s->name = lp_strndup(p, t->text, t->len);
+	lp_next(p);
+	lp_expect_punct(p, '(', "`(` after the syscall name");
 	parse_items(p, &s->args, ')', "`,` or `)` in the argument list");
-	expect_punct(p, '=', "`=` and the expected result after the syscall");
+	lp_expect_punct(p, '=', "`=` and the expected result after the syscall");
 	s->result = parse_result(p);
-	t = peek(p);
+	t = lp_peek(p);
 	if (t->kind == TOK_WORD) {
 		s->errno_loc = t->loc;
-		s->errno_name = pstrndup(p, t->text, t->len);
-		next(p);
+		s->errno_name = lp_strndup(p, t->text, t->len);
+		lp_next(p);
 	}
-	if (is_punct(peek(p), '('))
+	if (lp_is_punct(lp_peek(p), '('))
 		s->note = parse_note(p);
 	return s;
 }

@@ -52,7 +52,7 @@ static void vdiag(struct parser *p, enum diag_severity sev, struct src_loc loc, 
 	diag_addv(p->diags, sev, loc, line, len, fmt, ap);
 }
 
-void parser_diag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt, ...)
+void lp_diag(struct parser *p, enum diag_severity sev, struct src_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -60,7 +60,7 @@ void parser_diag(struct parser *p, enum diag_severity sev, struct src_loc loc, c
 	va_end(ap);
 }
 
-void parse_fail(struct parser *p, struct src_loc loc, const char *fmt, ...)
+void lp_fail(struct parser *p, struct src_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -69,7 +69,7 @@ void parse_fail(struct parser *p, struct src_loc loc, const char *fmt, ...)
 	longjmp(p->line_jmp, 1);
 }
 
-void parse_fatal(struct parser *p, struct src_loc loc, const char *fmt, ...)
+void lp_fatal(struct parser *p, struct src_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -80,88 +80,87 @@ void parse_fatal(struct parser *p, struct src_loc loc, const char *fmt, ...)
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-void *palloc(struct parser *p, size_t size)
+void *lp_alloc(struct parser *p, size_t size)
 {
-	void *m = arena_alloc(p->arena, size);
+	void *m = lang_arena_alloc(p->arena, size);
 	if (!m)
-		parse_fatal(p, (struct src_loc){ p->file, p->lx.line, p->lx.col },
-		            "script too large or too complex (memory limit reached)");
+		lp_fatal(p, (struct src_loc){ p->file, p->lx.line, p->lx.col },
+		         "script too large or too complex (memory limit reached)");
 	return m;
 }
 
-char *pstrndup(struct parser *p, const char *s, size_t n)
+char *lp_strndup(struct parser *p, const char *s, size_t n)
 {
-	char *d = palloc(p, n + 1);
+	char *d = lp_alloc(p, n + 1);
 	if (n)
 		memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
 }
 
-void *pgrow(struct parser *p, void *arr, size_t count, size_t *cap, size_t elem)
+void *lp_grow(struct parser *p, void *arr, size_t count, size_t *cap, size_t elem)
 {
 	if (count < *cap)
 		return arr;
 	size_t ncap = *cap ? *cap * 2 : 4;
 	if (ncap > SIZE_MAX / elem / 2)
-		parse_fatal(p, (struct src_loc){ p->file, p->lx.line, p->lx.col },
-		            "script too large");
-	void *n = palloc(p, ncap * elem);
+		lp_fatal(p, (struct src_loc){ p->file, p->lx.line, p->lx.col }, "script too large");
+	void *n = lp_alloc(p, ncap * elem);
 	if (count)
 		memcpy(n, arr, count * elem);
 	*cap = ncap;
 	return n;
 }
 
-void enter_nested(struct parser *p, struct src_loc loc)
+void lp_enter_nested(struct parser *p, struct src_loc loc)
 {
 	if (++p->depth > p->max_depth)
-		parse_fail(p, loc, "nesting too deep (more than %d levels)", p->max_depth);
+		lp_fail(p, loc, "nesting too deep (more than %d levels)", p->max_depth);
 }
 
-void leave_nested(struct parser *p)
+void lp_leave_nested(struct parser *p)
 {
 	p->depth--;
 }
 
 /* ---- tokens -------------------------------------------------------------------- */
 
-struct token *peek(struct parser *p)
+struct token *lp_peek(struct parser *p)
 {
 	if (!p->have_la) {
-		p->la = lex_next(&p->lx);
+		p->la = lang_lex_next(&p->lx);
 		p->have_la = true;
 	}
 	return &p->la;
 }
 
-struct token next(struct parser *p)
+struct token lp_next(struct parser *p)
 {
-	peek(p);
+	lp_peek(p);
 	p->have_la = false;
 	p->prev = p->la;
 	return p->la;
 }
 
-bool is_punct(const struct token *t, int ch)
+bool lp_is_punct(const struct token *t, int ch)
 {
 	return t->kind == TOK_PUNCT && t->ch == ch;
 }
 
-bool is_word(const struct token *t, const char *w)
+bool lp_is_word(const struct token *t, const char *w)
 {
 	return t->kind == TOK_WORD && t->len == strlen(w) && memcmp(t->text, w, t->len) == 0;
 }
 
-bool accept_punct(struct parser *p, int ch)
+bool lp_accept_punct(struct parser *p, int ch)
 {
-	if (!is_punct(peek(p), ch))
+	if (!lp_is_punct(lp_peek(p), ch))
 		return false;
-	next(p);
+	lp_next(p);
 	return true;
 }
 
-const char *tok_desc(const struct token *t, char *buf, size_t size)
+const char *lp_tok_desc(const struct token *t, char *buf, size_t size)
 {
 	switch (t->kind) {
 	case TOK_EOF:
@@ -199,10 +198,10 @@ static struct src_loc end_of(const struct token *t)
 	return l;
 }
 
-void fail_expected(struct parser *p, const char *what)
+void lp_fail_expected(struct parser *p, const char *what)
 {
 	char buf[80];
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	if (t->kind == TOK_ERROR) /* the lexer said why */
 		longjmp(p->line_jmp, 1);
 	/* Something missing at the end of a line is best shown there, not at
@@ -211,28 +210,28 @@ void fail_expected(struct parser *p, const char *what)
 	bool started = p->prev.loc.line >= p->event_line && p->prev.loc.line > 0;
 	if (started && (t->kind == TOK_EOF || (t->first_on_line && p->prev.loc.line < t->loc.line)))
 		at = end_of(&p->prev);
-	parse_fail(p, at, "expected %s, got %s", what, tok_desc(t, buf, sizeof buf));
+	lp_fail(p, at, "expected %s, got %s", what, lp_tok_desc(t, buf, sizeof buf));
 }
 
-struct token expect_punct(struct parser *p, int ch, const char *what)
+struct token lp_expect_punct(struct parser *p, int ch, const char *what)
 {
-	if (!is_punct(peek(p), ch))
-		fail_expected(p, what);
-	return next(p);
+	if (!lp_is_punct(lp_peek(p), ch))
+		lp_fail_expected(p, what);
+	return lp_next(p);
 }
 
-uint64_t expect_uint(struct parser *p, uint64_t max, const char *what)
+uint64_t lp_expect_uint(struct parser *p, uint64_t max, const char *what)
 {
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	if (t->kind != TOK_INT) {
 		char buf[96];
 		snprintf(buf, sizeof buf, "%s (an integer)", what);
-		fail_expected(p, buf);
+		lp_fail_expected(p, buf);
 	}
 	if (t->overflow || t->num > max)
-		parse_fail(p, t->loc, "%s %.*s out of range (0..%llu)", what, (int)t->len, t->text,
-		           (unsigned long long)max);
-	return next(p).num;
+		lp_fail(p, t->loc, "%s %.*s out of range (0..%llu)", what, (int)t->len, t->text,
+		        (unsigned long long)max);
+	return lp_next(p).num;
 }
 
 /* ---- defines and annotations -------------------------------------------------- */
@@ -261,7 +260,7 @@ static size_t *def_slot(struct parser *p, const char *name, size_t len)
 	}
 }
 
-const struct define *find_define(struct parser *p, const char *name, size_t len)
+const struct define *lp_find_define(struct parser *p, const char *name, size_t len)
 {
 	if (!p->cap_slots)
 		return NULL;
@@ -274,7 +273,7 @@ static void index_define(struct parser *p, size_t index)
 {
 	if ((p->n_defs + 1) * 2 > p->cap_slots) {
 		size_t cap = p->cap_slots ? p->cap_slots * 2 : 64;
-		p->def_slots = palloc(p, cap * sizeof *p->def_slots);
+		p->def_slots = lp_alloc(p, cap * sizeof *p->def_slots);
 		p->cap_slots = cap;
 		for (size_t i = 0; i < p->n_defs; i++)
 			if (i != index)
@@ -294,11 +293,11 @@ static void add_define(struct parser *p, const char *nv, size_t len, struct src_
 		      ((nv[i] | 0x20) >= 'a' && (nv[i] | 0x20) <= 'z')))
 			ok = false;
 	if (!ok) {
-		parser_diag(p, DIAG_ERROR, loc, "bad define `%.*s` (want NAME=VALUE)",
-		            (int)(len > 60 ? 60 : len), nv);
+		lp_diag(p, DIAG_ERROR, loc, "bad define `%.*s` (want NAME=VALUE)",
+		        (int)(len > 60 ? 60 : len), nv);
 		return;
 	}
-	const struct define *old = find_define(p, nv, nlen);
+	const struct define *old = lp_find_define(p, nv, nlen);
 	if (old && old->from_command_line && !cmdline)
 		return; /* the command line wins */
 	const char *val = eq ? eq + 1 : "";
@@ -309,24 +308,24 @@ static void add_define(struct parser *p, const char *nv, size_t len, struct src_
 	if (old) {
 		d = (struct define *)old;
 	} else {
-		p->defs = pgrow(p, p->defs, p->n_defs, &p->cap_defs, sizeof *p->defs);
+		p->defs = lp_grow(p, p->defs, p->n_defs, &p->cap_defs, sizeof *p->defs);
 		d = &p->defs[p->n_defs++];
 	}
-	d->name = pstrndup(p, nv, nlen);
-	d->value = pstrndup(p, val, vlen);
+	d->name = lp_strndup(p, nv, nlen);
+	d->value = lp_strndup(p, val, vlen);
 	d->loc = loc;
 	d->from_command_line = cmdline;
 	if (!old)
 		index_define(p, (size_t)(d - p->defs));
 }
 
-void add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
-                    const char *value, size_t value_len)
+void lp_add_annotation(struct parser *p, struct src_loc loc, const char *key, size_t key_len,
+                       const char *value, size_t value_len)
 {
-	p->notes = pgrow(p, p->notes, p->n_notes, &p->cap_notes, sizeof *p->notes);
+	p->notes = lp_grow(p, p->notes, p->n_notes, &p->cap_notes, sizeof *p->notes);
 	struct annotation *a = &p->notes[p->n_notes++];
-	a->key = pstrndup(p, key, key_len);
-	a->value = pstrndup(p, value, value_len);
+	a->key = lp_strndup(p, key, key_len);
+	a->value = lp_strndup(p, value, value_len);
 	a->loc = loc;
 }
 
@@ -334,60 +333,60 @@ void add_annotation(struct parser *p, struct src_loc loc, const char *key, size_
 
 static bool starts_time(const struct token *t)
 {
-	return t->kind == TOK_INT || t->kind == TOK_FLOAT || is_punct(t, '+') || is_punct(t, '*') ||
-	       is_punct(t, '-');
+	return t->kind == TOK_INT || t->kind == TOK_FLOAT || lp_is_punct(t, '+') ||
+	       lp_is_punct(t, '*') || lp_is_punct(t, '-');
 }
 
 /* ['+'] NUMBER in seconds. */
-struct time_point parse_time_point(struct parser *p, const char *what)
+struct time_point lp_parse_time_point(struct parser *p, const char *what)
 {
 	struct time_point tp = { 0 };
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	tp.loc = t->loc;
-	if (is_punct(t, '+')) {
-		next(p);
+	if (lp_is_punct(t, '+')) {
+		lp_next(p);
 		tp.relative = true;
-		t = peek(p);
-	} else if (is_punct(t, '-')) {
-		parse_fail(p, t->loc, "negative time");
+		t = lp_peek(p);
+	} else if (lp_is_punct(t, '-')) {
+		lp_fail(p, t->loc, "negative time");
 	}
 	if (t->kind != TOK_INT && t->kind != TOK_FLOAT)
-		fail_expected(p, what);
+		lp_fail_expected(p, what);
 	if (t->overflow || (t->kind == TOK_INT && t->num > (uint64_t)INT64_MAX / 1000000))
-		parse_fail(p, t->loc, "time %.*s out of range", (int)t->len, t->text);
+		lp_fail(p, t->loc, "time %.*s out of range", (int)t->len, t->text);
 	if (t->kind == TOK_INT && t->is_hex)
-		parse_fail(p, t->loc, "a time is in seconds, not hex");
+		lp_fail(p, t->loc, "a time is in seconds, not hex");
 	if (t->sub_usec)
-		parser_diag(p, DIAG_WARNING, t->loc,
-		            "time %.*s has more than microsecond precision; truncated", (int)t->len,
-		            t->text);
+		lp_diag(p, DIAG_WARNING, t->loc,
+		        "time %.*s has more than microsecond precision; truncated", (int)t->len,
+		        t->text);
 	tp.usecs = t->usecs;
-	next(p);
+	lp_next(p);
 	return tp;
 }
 
 static struct event_time parse_event_time(struct parser *p)
 {
 	struct event_time et = { 0 };
-	struct token *t = peek(p);
+	struct token *t = lp_peek(p);
 	et.loc = t->loc;
-	if (is_punct(t, '*')) {
-		next(p);
+	if (lp_is_punct(t, '*')) {
+		lp_next(p);
 		et.form = TIME_ANY;
 		return et;
 	}
 	et.form = TIME_POINT;
-	et.start = parse_time_point(p, "an event time");
-	if (is_punct(peek(p), '~')) {
-		next(p);
+	et.start = lp_parse_time_point(p, "an event time");
+	if (lp_is_punct(lp_peek(p), '~')) {
+		lp_next(p);
 		et.form = TIME_RANGE;
-		et.end = parse_time_point(p, "the end of the time range");
+		et.end = lp_parse_time_point(p, "the end of the time range");
 		if (et.start.relative != et.end.relative)
-			parse_fail(p, et.end.loc,
-			           "time range mixes relative and absolute times (write `%sA~%sB`)",
-			           et.start.relative ? "+" : "", et.start.relative ? "+" : "");
+			lp_fail(p, et.end.loc,
+			        "time range mixes relative and absolute times (write `%sA~%sB`)",
+			        et.start.relative ? "+" : "", et.start.relative ? "+" : "");
 		if (et.end.usecs < et.start.usecs)
-			parse_fail(p, et.end.loc, "time range is backwards");
+			lp_fail(p, et.end.loc, "time range is backwards");
 	}
 	return et;
 }
@@ -396,7 +395,7 @@ static struct event_time parse_event_time(struct parser *p)
 
 static struct command_spec command_of(struct parser *p, const struct token *t)
 {
-	struct command_spec c = { pstrndup(p, t->str, t->str_len), t->loc };
+	struct command_spec c = { lp_strndup(p, t->str, t->str_len), t->loc };
 	return c;
 }
 
@@ -404,16 +403,15 @@ static void check_time_use(struct parser *p, const struct event *ev)
 {
 	bool outbound = ev->kind == EVENT_PACKET && ev->packet->dir == DIR_OUTBOUND;
 	if (ev->time.form == TIME_ANY && !outbound)
-		parse_fail(p, ev->time.loc,
-		           "event time `*` can only be used with outbound packets");
+		lp_fail(p, ev->time.loc, "event time `*` can only be used with outbound packets");
 	if (ev->time.form == TIME_RANGE && !outbound && ev->kind != EVENT_SYSCALL)
-		parse_fail(p, ev->time.loc,
-		           "event time range can only be used with outbound packets and syscalls");
+		lp_fail(p, ev->time.loc,
+		        "event time range can only be used with outbound packets and syscalls");
 	/* packetdrill reads END on the same base as START (run.c adds the
 	 * relative offset to both), so the two compare directly. */
 	if (ev->kind == EVENT_SYSCALL && ev->syscall->blocking && ev->time.form == TIME_POINT &&
 	    ev->syscall->end.usecs < ev->time.start.usecs)
-		parse_fail(p, ev->syscall->end.loc, "blocking call ends before it starts");
+		lp_fail(p, ev->syscall->end.loc, "blocking call ends before it starts");
 }
 
 static struct event *parse_event(struct parser *p, struct event *ev)
@@ -421,31 +419,32 @@ static struct event *parse_event(struct parser *p, struct event *ev)
 	p->tail_hint = NULL;
 	ev->time = parse_event_time(p);
 	ev->loc = ev->time.loc;
-	struct token *t = peek(p);
-	if (is_punct(t, '<') || is_punct(t, '>')) {
+	struct token *t = lp_peek(p);
+	if (lp_is_punct(t, '<') || lp_is_punct(t, '>')) {
 		ev->kind = EVENT_PACKET;
-		ev->packet = parse_packet(p);
+		ev->packet = lp_parse_packet(p);
 	} else if (t->kind == TOK_WORD || t->kind == TOK_ELLIPSIS) {
 		ev->kind = EVENT_SYSCALL;
-		ev->syscall = parse_syscall(p);
+		ev->syscall = lp_parse_syscall(p);
 	} else if (t->kind == TOK_BACKQUOTE) {
 		ev->kind = EVENT_COMMAND;
-		ev->command = palloc(p, sizeof *ev->command);
+		ev->command = lp_alloc(p, sizeof *ev->command);
 		*ev->command = command_of(p, t);
-		next(p);
+		lp_next(p);
 	} else if (t->kind == TOK_CODE) {
 		ev->kind = EVENT_CODE;
-		ev->code = palloc(p, sizeof *ev->code);
-		parse_code(p, t, ev->code);
-		next(p);
+		ev->code = lp_alloc(p, sizeof *ev->code);
+		lp_parse_code(p, t, ev->code);
+		lp_next(p);
 	} else {
-		fail_expected(p, "a packet (`<` or `>`), a syscall, a `command` or a %{ }% block");
+		lp_fail_expected(p,
+		                 "a packet (`<` or `>`), a syscall, a `command` or a %{ }% block");
 	}
 	/* Events start on a new line; anything left on this one is a typo,
 	 * best reported here rather than as a missing time. */
-	struct token *t2 = peek(p);
+	struct token *t2 = lp_peek(p);
 	if (t2->kind != TOK_EOF && !t2->first_on_line)
-		fail_expected(p, p->tail_hint ? p->tail_hint : "the end of the event");
+		lp_fail_expected(p, p->tail_hint ? p->tail_hint : "the end of the event");
 	check_time_use(p, ev);
 	return ev;
 }
@@ -455,14 +454,14 @@ static struct event *parse_event(struct parser *p, struct event *ev)
 static void resync(struct parser *p, int err_line)
 {
 	for (;;) {
-		struct token *t = peek(p);
+		struct token *t = lp_peek(p);
 		if (t->kind == TOK_EOF)
 			return;
 		if (t->first_on_line && t->loc.line > err_line &&
 		    (starts_time(t) || t->kind == TOK_BACKQUOTE || t->kind == TOK_CODE ||
 		     t->kind == TOK_OPTION))
 			return;
-		next(p);
+		lp_next(p);
 	}
 }
 
@@ -470,13 +469,13 @@ static void header_option(struct parser *p, const struct token *t)
 {
 	struct script *s = p->script;
 	if (!t->str_len)
-		parse_fail(p, t->loc, "empty option name");
+		lp_fail(p, t->loc, "empty option name");
 	if (strcmp(t->str, "define") == 0) {
 		if (!t->value)
-			parse_fail(p, t->loc, "`--define` needs NAME=VALUE");
+			lp_fail(p, t->loc, "`--define` needs NAME=VALUE");
 		add_define(p, t->value, strlen(t->value), t->value_loc, false);
 	}
-	s->options = pgrow(p, s->options, s->n_options, &p->cap_options, sizeof *s->options);
+	s->options = lp_grow(p, s->options, s->n_options, &p->cap_options, sizeof *s->options);
 	s->options[s->n_options++] =
 	    (struct header_option){ t->str, t->value, t->loc, t->value_loc, t->value_text };
 }
@@ -491,42 +490,42 @@ static void parse_script(struct parser *p)
 	for (;;) {
 		if (p->errors && p->diags->count - p->diags_at_start >= p->max_diags)
 			return;
-		struct token *t = peek(p);
+		struct token *t = lp_peek(p);
 		p->event_line = t->loc.line;
 		if (t->kind == TOK_EOF)
 			return;
 		if (t->kind == TOK_ERROR) {
-			next(p);
+			lp_next(p);
 			longjmp(p->line_jmp, 1);
 		}
 		if (t->kind == TOK_OPTION) {
 			if (p->in_events)
-				parse_fail(p, t->loc, "header option `--%s` after the first event",
-				           t->str);
-			struct token o = next(p);
+				lp_fail(p, t->loc, "header option `--%s` after the first event",
+				        t->str);
+			struct token o = lp_next(p);
 			header_option(p, &o);
 			continue;
 		}
 		if (t->kind == TOK_BACKQUOTE) {
-			struct token c = next(p);
+			struct token c = lp_next(p);
 			if (!p->in_events) {
-				s->init_commands = pgrow(p, s->init_commands, s->n_init_commands,
-				                         &p->cap_init, sizeof *s->init_commands);
+				s->init_commands = lp_grow(p, s->init_commands, s->n_init_commands,
+				                           &p->cap_init, sizeof *s->init_commands);
 				s->init_commands[s->n_init_commands++] = command_of(p, &c);
 				continue;
 			}
-			if (peek(p)->kind != TOK_EOF)
-				parse_fail(p, c.loc,
-				           "a command without a time is only allowed before the "
-				           "first event or as the last line (cleanup)");
-			s->cleanup_command = palloc(p, sizeof *s->cleanup_command);
+			if (lp_peek(p)->kind != TOK_EOF)
+				lp_fail(p, c.loc,
+				        "a command without a time is only allowed before the "
+				        "first event or as the last line (cleanup)");
+			s->cleanup_command = lp_alloc(p, sizeof *s->cleanup_command);
 			*s->cleanup_command = command_of(p, &c);
 			return;
 		}
 		if (!starts_time(t))
-			fail_expected(p, "an event time");
+			lp_fail_expected(p, "an event time");
 		p->in_events = true;
-		s->events = pgrow(p, s->events, s->n_events, &p->cap_events, sizeof *s->events);
+		s->events = lp_grow(p, s->events, s->n_events, &p->cap_events, sizeof *s->events);
 		struct event ev = { 0 };
 		parse_event(p, &ev);
 		s->events[s->n_events++] = ev;
@@ -551,7 +550,7 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 				at.col = 1;
 			}
 		}
-		parse_fatal(p, at, "NUL byte in input");
+		lp_fatal(p, at, "NUL byte in input");
 	}
 	struct src_loc cl = { p->file, 0, 0 };
 	for (size_t i = 0; i < opts->n_defines; i++)
@@ -559,8 +558,7 @@ static void run_parse(struct parser *p, const struct lang_options *opts)
 			add_define(p, opts->defines[i], strlen(opts->defines[i]), cl, true);
 	parse_script(p);
 	if (!p->errors && p->script->n_events == 0)
-		parser_diag(p, DIAG_WARNING, (struct src_loc){ p->file, 1, 1 },
-		            "script has no events");
+		lp_diag(p, DIAG_WARNING, (struct src_loc){ p->file, 1, 1 }, "script has no events");
 }
 
 static int parse_buffer(const char *name, const char *text, size_t len,
@@ -592,14 +590,14 @@ static int parse_buffer(const char *name, const char *text, size_t len,
 		name = "<input>";
 	if (!text)
 		len = 0;
-	struct lang_arena *arena = arena_new(256 * len + (1u << 20));
+	struct lang_arena *arena = lang_arena_new(256 * len + (1u << 20));
 	struct parser *p = calloc(1, sizeof *p);
-	struct script *s = arena ? arena_alloc(arena, sizeof *s) : NULL;
-	char *src = arena ? arena_strndup(arena, text ? text : "", len) : NULL;
-	char *file = arena ? arena_strndup(arena, name, strlen(name)) : NULL;
+	struct script *s = arena ? lang_arena_alloc(arena, sizeof *s) : NULL;
+	char *src = arena ? lang_arena_strndup(arena, text ? text : "", len) : NULL;
+	char *file = arena ? lang_arena_strndup(arena, name, strlen(name)) : NULL;
 	if (!p || !s || !src || !file) {
 		free(p);
-		arena_free(arena);
+		lang_arena_free(arena);
 		diag_add(diags, DIAG_ERROR, (struct src_loc){ name, 0, 0 }, NULL, 0,
 		         "out of memory");
 		return -1;
@@ -613,11 +611,13 @@ static int parse_buffer(const char *name, const char *text, size_t len,
 	p->diags_at_start = diags->count;
 	p->max_diags = opts->max_diags ? opts->max_diags : LANG_DEFAULT_MAX_DIAGS;
 	p->max_depth = opts->max_depth > 0 ? opts->max_depth : LANG_DEFAULT_MAX_DEPTH;
+	if (p->max_depth > 1000) /* beyond this the C stack, not the limit, would stop us */
+		p->max_depth = 1000;
 	p->script = s;
 	p->file = file;
 	p->src = src;
 	p->src_len = len;
-	lex_init(&p->lx, p, file, src, len);
+	lang_lex_init(&p->lx, p, file, src, len);
 	run_parse(p, opts);
 	int errors = p->errors;
 	s->defines = p->defs;
@@ -679,7 +679,7 @@ int lang_parse_file(const char *path, const struct lang_options *opts, struct sc
 void script_free(struct script *script)
 {
 	if (script)
-		arena_free(script->arena); /* the script itself lives in its arena */
+		lang_arena_free(script->arena); /* the script itself lives in its arena */
 }
 
 const char *script_line(const struct script *script, int line, size_t *len)

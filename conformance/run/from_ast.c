@@ -305,10 +305,9 @@ static void conv_packet(struct conv *c, const struct packet_spec *p, struct run_
 		conv_icmp(c, p, r);
 		return;
 	}
-	if (p->has_ports) {
-		unsupported(c, "%s", "explicit ports on a packet line");
-		return;
-	}
+	r->has_ports = p->has_ports;
+	r->sport = p->src_port;
+	r->dport = p->dst_port;
 	r->outbound = p->dir == DIR_OUTBOUND;
 	r->flags = p->flags; /* ast.h's TCPF_* are the wire bits, like SYNACK_TH_* */
 	r->seq = p->seq;
@@ -455,6 +454,8 @@ int run_from_ast(const struct script *ast, struct run_script *s, char *why, size
 	s->commands = run_script_alloc(s, sizeof *s->commands * (ast->n_init_commands + 1));
 	for (size_t i = 0; i < ast->n_init_commands; i++)
 		s->commands[i] = ast->init_commands[i].text;
+	if (ast->cleanup_command)
+		s->cleanup = ast->cleanup_command->text;
 	for (size_t i = 0; i < ast->n_events; i++)
 		conv_event(s, ast, &ast->events[i]);
 	for (size_t i = 0; i < ast->n_annotations; i++) {

@@ -136,6 +136,8 @@ void run_pkt_format(const struct run_pkt *p, char *buf, size_t cap)
 			put(&o, "%sttl %u", sep, p->ttl);
 		put(&o, ") ");
 	}
+	if (p->has_ports)
+		put(&o, "%u>%u ", p->sport, p->dport);
 	put(&o, "%s %u:%u(%u)", flags, p->seq, p->seq + p->len, p->len);
 	if (p->has_ack)
 		put(&o, " ack %u", p->ack);

@@ -76,6 +76,10 @@ enum run_proto {
 struct run_pkt {
 	bool outbound;
 	enum run_proto proto;
+	/* `SPORT>DPORT` written: the connection by its ports (inbound: the
+	 * peer's port > the stack's; outbound: the stack's > the peer's). */
+	bool has_ports;
+	uint16_t sport, dport;
 	/* ICMP: ICMPv4 type and code (translated for IPv6 when built), the
 	 * next-hop MTU, and the quoted segment in seq/len (relative). */
 	uint8_t icmp_type, icmp_code;
@@ -195,6 +199,9 @@ struct run_script {
 	struct run_config cfg;
 	int n_commands; /* header commands (`sysctl ...`), run first */
 	const char **commands;
+	/* An untimed command after the last event: run at the end even when
+	 * the script failed (packetdrill's cleanup command). NULL: none. */
+	const char *cleanup;
 	int n_events, cap_events;
 	struct run_event *events;
 	/* synack annotations (// @stacks: ..., // @divergence: STACK reason) */

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-static const uint8_t zeros[65536];
+/* What `...` buffers are written from; larger writes are unsupported. */
+static const uint8_t zeros[1 << 20];
 
 int run_fd_to_stack(const struct run_fdmap *m, int script_fd)
 {
@@ -126,6 +127,13 @@ void run_syscall_call_text(const char *source, char *buf, size_t cap)
 		}
 	}
 	snprintf(buf, cap, "%.*s", (int)n, p);
+}
+
+/* A length from the script, within what stack_call can carry back: reads
+ * of more than 64 KiB return at most 64 KiB. */
+static size_t clamp_len(long long len, size_t max)
+{
+	return len <= 0 ? 0 : (size_t)len > max ? max : (size_t)len;
 }
 
 static long long int_arg(const struct run_syscall *sc, int i, long long dflt)
@@ -248,11 +256,11 @@ int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fd
 		c->out_cap = sizeof(struct sockaddr_storage);
 	} else if (strcmp(n, "read") == 0 || strcmp(n, "recv") == 0 || strcmp(n, "recvfrom") == 0) {
 		c->op = STACK_READ;
-		c->out_cap = (size_t)int_arg(sc, 2, 0);
+		c->out_cap = clamp_len(int_arg(sc, 2, 0), sizeof c->out);
 		c->a[0] = n[0] == 'r' && n[2] == 'c' ? int_arg(sc, 3, 0) : 0;
 	} else if (strcmp(n, "readv") == 0 || strcmp(n, "recvmsg") == 0) {
 		c->op = STACK_READ;
-		c->out_cap = sc->nargs > 1 ? (size_t)iov_total(&sc->args[1]) : 0;
+		c->out_cap = clamp_len(sc->nargs > 1 ? iov_total(&sc->args[1]) : 0, sizeof c->out);
 		c->a[0] = n[4] == 'm' ? int_arg(sc, 2, 0) : 0;
 	} else if (strcmp(n, "write") == 0 || strcmp(n, "send") == 0 || strcmp(n, "sendto") == 0) {
 		c->op = STACK_WRITE;
@@ -261,15 +269,25 @@ int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fd
 			c->in = (const uint8_t *)sc->args[1].str;
 			c->in_len = sc->args[1].str_len;
 		} else {
+			if (len > (long long)sizeof zeros) {
+				snprintf(why, cap, "unsupported: %s of %lld bytes (at most %zu)", n,
+				         len, sizeof zeros);
+				return -1;
+			}
 			c->in = zeros;
-			c->in_len = len > 0 && len <= (long long)sizeof zeros ? (size_t)len : 0;
+			c->in_len = len > 0 ? (size_t)len : 0;
 		}
 		c->a[0] = n[0] == 's' ? int_arg(sc, 3, 0) : 0;
 	} else if (strcmp(n, "writev") == 0 || strcmp(n, "sendmsg") == 0) {
 		c->op = STACK_WRITE;
 		long long len = sc->nargs > 1 ? iov_total(&sc->args[1]) : 0;
+		if (len > (long long)sizeof zeros) {
+			snprintf(why, cap, "unsupported: %s of %lld bytes (at most %zu)", n, len,
+			         sizeof zeros);
+			return -1;
+		}
 		c->in = zeros;
-		c->in_len = len > 0 && len <= (long long)sizeof zeros ? (size_t)len : 0;
+		c->in_len = len > 0 ? (size_t)len : 0;
 		c->a[0] = n[1] == 'e' && n[4] == 'm' ? int_arg(sc, 2, 0) : 0;
 	} else if (strcmp(n, "close") == 0) {
 		c->op = STACK_CLOSE;

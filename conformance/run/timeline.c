@@ -456,9 +456,22 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	else
 		run_pkt_format(&ev->pkt, exp, sizeof exp);
 	if (!x->nq) {
+		/* Say what came instead, if something does within one more
+		 * tolerance: "late" reads better than "missing". */
+		if (!w.any)
+			pump(x, ev, w.hi + w.tolerance, PUMP_FOR_PACKET, NULL);
+		if (x->failed)
+			return;
 		struct run_failure *f = fail(x, ev, "missing outbound packet");
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
 		set_times(f, &w, -1);
+		if (x->nq) {
+			describe_live(x, x->q[0].pkt, x->q[0].len, f->actual, sizeof f->actual,
+			              NULL);
+			size_t n = strlen(f->actual);
+			snprintf(f->actual + n, sizeof f->actual - n, " (too late)");
+			f->actual_us = (int64_t)x->q[0].time_us;
+		}
 		return;
 	}
 	struct queued_pkt q = x->q[0];
@@ -480,6 +493,9 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		snprintf(why, sizeof why, "unparseable: %s", synack_seg_error_name(e));
 	else if (ci < 0)
 		snprintf(why, sizeof why, "packet on a connection the script never opened");
+	else if (ev->pkt.has_ports && (seg.sport != ev->pkt.sport || seg.dport != ev->pkt.dport))
+		snprintf(why, sizeof why, "ports: expected %u>%u, got %u>%u", ev->pkt.sport,
+		         ev->pkt.dport, seg.sport, seg.dport);
 	else
 		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, why, sizeof why);
 	/* Observing: the packet is this line's whatever it is, and still
@@ -522,6 +538,14 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 static int inbound_conn(struct exec *x, const struct run_pkt *p)
 {
 	struct run_conns *cs = &x->conns;
+	if (p->has_ports) {
+		/* The script named the connection: no guessing. */
+		int ci = run_conns_find(cs, &x->local, p->dport, &x->remote, p->sport);
+		if (ci < 0)
+			ci = run_conns_add(cs, &x->local, p->dport, &x->remote, p->sport);
+		cs->current = ci;
+		return ci;
+	}
 	bool syn = (p->flags & SYNACK_TH_SYN) && !(p->flags & SYNACK_TH_ACK);
 	int ci = cs->current;
 	if (ci >= 0 && (!syn || !cs->v[ci].peer_acked))
@@ -559,8 +583,23 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "inject failed");
 }
 
+/* packetdrill runs calls on one syscall thread: a call made while another
+ * is blocked waits for it to return. Without this a call right after the
+ * packet that unblocks another races it on a real kernel (getsockopt
+ * (SO_ERROR) could take the error a blocked connect() is about to return). */
+static void await_blocked_calls(struct exec *x, const struct run_event *ev)
+{
+	while (!x->failed && x->npend) {
+		const struct pending_call *p = &x->pend[0];
+		pump(x, ev, p->w.hi + 1, PUMP_FOR_CALL, p->call);
+	}
+}
+
 static void syscall_event(struct exec *x, const struct run_event *ev, int64_t start, int64_t end)
 {
+	await_blocked_calls(x, ev);
+	if (x->failed)
+		return;
 	struct stack_call *c = calloc(1, sizeof *c);
 	if (!c) {
 		fail(x, ev, "out of memory");
@@ -717,6 +756,9 @@ static void run_event(struct exec *x, const struct run_event *ev)
  * the end, and neither do we. */
 static void finish(struct exec *x)
 {
+	/* The script's last moment: what a real-time stack sends after it is
+	 * not the script's business (it may still be on its way when we look). */
+	uint64_t end = now_us(x);
 	while (!x->failed && x->npend) {
 		int64_t hi = x->pend[0].w.hi;
 		for (int i = 1; i < x->npend; i++)
@@ -727,6 +769,9 @@ static void finish(struct exec *x)
 			break; /* calls still blocked stay so */
 	}
 	drain(x);
+	if (x->npend == 0)
+		while (x->nq && x->q[x->nq - 1].time_us > end)
+			x->nq--, free(x->q[x->nq].pkt);
 	if (x->observe)
 		observe_unexpected(x);
 	else if (!x->failed && x->nq)
@@ -794,6 +839,16 @@ void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, c
 			run_event(x, &s->events[i]);
 		if (!x->failed)
 			finish(x);
+		if (s->cleanup) {
+			/* Always, like packetdrill; its failure only matters to a
+			 * run that had not failed already. */
+			bool failed = x->failed;
+			struct stack_error cerr = { 0 };
+			run_trace_add(&res->trace, RUN_OBS_COMMAND, now_us(x), 0, NULL, 0, "`%s`",
+			              s->cleanup);
+			if (ops->command(x->st, s->cleanup, &cerr) < 0 && !failed)
+				fail(x, NULL, "%s (cleanup command)", cerr.msg);
+		}
 		res->end_us = now_us(x);
 		for (int i = 0; i < x->npend; i++)
 			x->pend[i].done = true;

@@ -297,7 +297,8 @@ static bool attempt(struct stack *s, struct stack_call *c, bool first)
 		r = synack_listen(st, c->fd, (int)c->a[0]);
 		break;
 	case STACK_ACCEPT: {
-		socklen_t len = (socklen_t)c->out_cap;
+		socklen_t len =
+		    (socklen_t)(c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out);
 		r = synack_accept(st, c->fd, (struct sockaddr *)c->out, &len);
 		if (r == -EAGAIN && may_wait)
 			return false;
@@ -325,7 +326,9 @@ static bool attempt(struct stack *s, struct stack_call *c, bool first)
 		}
 		break;
 	case STACK_READ:
-		r = synack_recv(st, c->fd, c->out, c->out_cap, (int)c->a[0]);
+		r = synack_recv(st, c->fd, c->out,
+		                c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out,
+		                (int)c->a[0]);
 		if (r == -EAGAIN && may_wait && !(c->a[0] & MSG_DONTWAIT))
 			return false;
 		c->out_len = r > 0 ? (size_t)r : 0;
@@ -408,7 +411,8 @@ static bool attempt(struct stack *s, struct stack_call *c, bool first)
 	}
 	case STACK_GETSOCKNAME:
 	case STACK_GETPEERNAME: {
-		socklen_t len = (socklen_t)c->out_cap;
+		socklen_t len =
+		    (socklen_t)(c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out);
 		r = c->op == STACK_GETSOCKNAME
 		        ? synack_getsockname(st, c->fd, (struct sockaddr *)c->out, &len)
 		        : synack_getpeername(st, c->fd, (struct sockaddr *)c->out, &len);

@@ -32,6 +32,7 @@
 
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t script_fd[MAX_FD / 8];
+static uint16_t busy[MAX_FD]; /* syscall threads in flight per descriptor */
 static char cc_fallback[16];
 
 bool lx_calls_is_script_fd(int fd)
@@ -60,6 +61,25 @@ static void own_fd(int fd, bool owned)
 	else
 		script_fd[fd / 8] &= (uint8_t) ~(1u << (fd % 8));
 	pthread_mutex_unlock(&fd_lock);
+}
+
+void lx_calls_busy(int fd, int delta)
+{
+	if (fd < 0 || fd >= MAX_FD)
+		return;
+	pthread_mutex_lock(&fd_lock);
+	busy[fd] = (uint16_t)(busy[fd] + delta);
+	pthread_mutex_unlock(&fd_lock);
+}
+
+static bool is_busy(int fd)
+{
+	if (fd < 0 || fd >= MAX_FD)
+		return false;
+	pthread_mutex_lock(&fd_lock);
+	bool b = busy[fd] != 0;
+	pthread_mutex_unlock(&fd_lock);
+	return b;
 }
 
 void lx_calls_set_cc_fallback(const char *cc)
@@ -202,6 +222,128 @@ static void after_socket(struct stack_call *c)
 	if (tcp && cc[0])
 		(void)setsockopt((int)c->ret, IPPROTO_TCP, TCP_CONGESTION, cc,
 		                 (socklen_t)strlen(cc));
+}
+
+static bool nonblocking_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+static bool ready(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	return poll(&p, 1, 0) == 1 && (p.revents & (events | POLLERR | POLLHUP));
+}
+
+static bool lingers(int fd)
+{
+	struct linger l = { 0 };
+	socklen_t len = sizeof(l);
+	return getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff && l.l_linger;
+}
+
+/* Tries a call that the script didn't mark blocking without ever blocking
+ * the caller: either it completes here exactly as the blocking syscall
+ * would have (true, results filled), or it must go to a syscall thread
+ * (false) — after `*carry` bytes of a write already went out, which the
+ * thread adds to its result. Saves a thread and its wake-ups, which cost
+ * milliseconds on a loaded machine, for the common calls that return at
+ * once: a write with room in the buffer, a read with data queued, an
+ * accept with a connection waiting. */
+bool lx_call_try_now(struct stack_call *c, size_t *carry)
+{
+	*carry = 0;
+	if (c->may_block)
+		return false;
+	if (lx_call_cannot_block(c)) {
+		lx_call_exec(c);
+		return true;
+	}
+	bool mine = lx_calls_is_script_fd(c->fd);
+	long flags = c->a[0];
+	switch (c->op) {
+	case STACK_READ:
+		if (mine && !(flags & MSG_WAITALL)) {
+			/* Data, EOF or an error: the blocking recv returns the
+			 * same. Nothing yet: it would wait, so a thread does. */
+			c->a[0] = flags | MSG_DONTWAIT;
+			lx_call_exec(c);
+			c->a[0] = flags;
+			return !(c->ret < 0 && (c->err == EAGAIN || c->err == EWOULDBLOCK));
+		}
+		break;
+	case STACK_WRITE:
+		if (mine) {
+			c->a[0] = flags | MSG_DONTWAIT;
+			lx_call_exec(c);
+			c->a[0] = flags;
+			if (c->ret >= 0 && (size_t)c->ret < c->in_len) {
+				/* Partly sent: a blocking send goes on with the
+				 * rest, so the thread does. */
+				*carry = (size_t)c->ret;
+				c->in += *carry;
+				c->in_len -= *carry;
+				return false;
+			}
+			return !(c->ret < 0 && (c->err == EAGAIN || c->err == EWOULDBLOCK));
+		}
+		break;
+	case STACK_ACCEPT:
+		/* A queued connection, and no thread that could take it
+		 * first: accept() returns it at once. */
+		if (mine && !is_busy(c->fd) && ready(c->fd, POLLIN))
+			break;
+		return false;
+	case STACK_CLOSE:
+		if (mine && !lingers(c->fd))
+			break;
+		return false;
+	case STACK_POLL:
+	case STACK_EPOLL_WAIT: {
+		/* Ready now: the same answer as waiting. */
+		long *timeout = c->op == STACK_POLL ? &c->a[0] : &c->a[1];
+		long t = *timeout;
+		*timeout = 0;
+		lx_call_exec(c);
+		*timeout = t;
+		return c->ret != 0 || t == 0;
+	}
+	default:
+		break;
+	}
+	if (!mine || c->op == STACK_ACCEPT || c->op == STACK_CLOSE) {
+		lx_call_exec(c);
+		return true;
+	}
+	return false;
+}
+
+bool lx_call_cannot_block(const struct stack_call *c)
+{
+	switch (c->op) {
+	case STACK_SOCKET:
+	case STACK_BIND:
+	case STACK_LISTEN:
+	case STACK_SHUTDOWN:
+	case STACK_SETSOCKOPT:
+	case STACK_GETSOCKOPT:
+	case STACK_FCNTL:
+	case STACK_IOCTL:
+	case STACK_EPOLL_CREATE:
+	case STACK_EPOLL_CTL:
+	case STACK_GETSOCKNAME:
+	case STACK_GETPEERNAME:
+		return true;
+	case STACK_READ:
+	case STACK_WRITE:
+		return (c->a[0] & MSG_DONTWAIT) || nonblocking_fd(c->fd);
+	case STACK_ACCEPT:
+	case STACK_CONNECT:
+		return nonblocking_fd(c->fd);
+	default:
+		return false;
+	}
 }
 
 static bool needs_fd(enum stack_op op)

@@ -123,14 +123,14 @@ static void on_packet(void *ctx, uint64_t mono_ns, const uint8_t *ip, size_t len
 
 struct pending {
 	uint32_t id;
+	size_t carry;           /* bytes of a write already sent by lx_call_try_now */
 	struct stack_call call; /* in points at in_buf */
 	uint8_t in_buf[];
 };
 
-static void *syscall_thread(void *arg)
+/* Reports a finished call and frees it. */
+static void finish(struct pending *p)
 {
-	struct pending *p = arg;
-	lx_call_exec(&p->call);
 	struct lx_call_rep rep = {
 		.ret = p->call.ret,
 		.err = p->call.err,
@@ -143,6 +143,24 @@ static void *syscall_thread(void *arg)
 	struct lx_msg m = { .type = LX_CALL_DONE, .id = p->id };
 	(void)lx_msg_send(ctl, &m, &rep, sizeof(rep), p->call.out, p->call.out_len);
 	free(p);
+}
+
+static void *syscall_thread(void *arg)
+{
+	struct pending *p = arg;
+	struct stack_call *c = &p->call;
+	lx_call_exec(c);
+	lx_calls_busy(c->fd, -1);
+	if (p->carry) {
+		/* A blocking send reports what it sent before an error. */
+		if (c->ret >= 0) {
+			c->ret += (long)p->carry;
+		} else {
+			c->ret = (long)p->carry;
+			c->err = 0;
+		}
+	}
+	finish(p);
 	return NULL;
 }
 
@@ -169,8 +187,14 @@ static void start_call(uint32_t id, const uint8_t *payload, size_t len)
 	memcpy(c->pfds, req.pfds, sizeof(c->pfds));
 	c->may_block = req.may_block;
 
-	/* One thread per call: a blocking accept() must not hold up the
-	 * write() the script issues next on another socket. */
+	if (lx_call_try_now(c, &p->carry)) {
+		finish(p);
+		return;
+	}
+	lx_calls_busy(c->fd, +1);
+	/* One thread per call that could block: a blocking accept() must not
+	 * hold up the capture loop, nor the write() the script issues next on
+	 * another socket. */
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

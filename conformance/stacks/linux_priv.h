@@ -97,6 +97,15 @@ int lx_wire_drain(struct lx_wire *w,
 /* ---- linux_calls.c: runs in the child ------------------------------------ */
 /* Executes one call synchronously on real sockets; thread-safe. */
 void lx_call_exec(struct stack_call *c);
+/* True when the call returns at once whatever the kernel's state. */
+bool lx_call_cannot_block(const struct stack_call *c);
+/* Runs a call the script didn't mark blocking if it can complete without
+ * blocking (true, results filled); false: it goes to a syscall thread, after
+ * *carry bytes of a write went out already. */
+bool lx_call_try_now(struct stack_call *c, size_t *carry);
+/* Counts syscall threads in flight per descriptor (+1 / -1), so an accept
+ * is never run inline while a thread might take the same connection. */
+void lx_calls_busy(int fd, int delta);
 /* The congestion control set with TCP_CONGESTION on every TCP socket the
  * script creates, because the namespace refused the sysctl; NULL: none. */
 void lx_calls_set_cc_fallback(const char *cc);

@@ -227,6 +227,7 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 	if (n < MOCK_MAX) {
 		mock_record.ops[n] = c->op;
 		mock_record.fds[n] = c->fd;
+		mock_record.call_times[n] = s->now;
 	}
 	if (c->op == STACK_EPOLL_WAIT) {
 		snprintf(err->msg, sizeof err->msg, "unsupported: epoll_wait on stack mock");
@@ -277,6 +278,12 @@ static int mock_command(struct stack *s, const char *cmd, struct stack_error *er
 	return 0;
 }
 
+static const char *mock_notes(struct stack *s)
+{
+	(void)s;
+	return mock_spec.notes ? mock_spec.notes : "";
+}
+
 const struct stack_ops mock_stack_ops = {
 	.name = "mock",
 	.start = mock_start,
@@ -287,4 +294,5 @@ const struct stack_ops mock_stack_ops = {
 	.inject = mock_inject,
 	.call = mock_call_fn,
 	.command = mock_command,
+	.notes = mock_notes,
 };

@@ -52,6 +52,7 @@ struct mock_spec {
 	struct mock_call_result calls[MOCK_MAX];
 	bool fail_start_skip; /* start() fails with skip */
 	bool hang;            /* advance() makes no progress (wall-clock timeout tests) */
+	const char *notes;    /* what stack_ops.notes says (NULL: nothing) */
 };
 
 /* What the mock saw. */
@@ -59,6 +60,7 @@ struct mock_record {
 	int n_injected, n_calls, n_commands;
 	enum stack_op ops[MOCK_MAX];
 	int fds[MOCK_MAX];
+	uint64_t call_times[MOCK_MAX]; /* the stack clock at each call */
 	uint8_t injected[MOCK_MAX][128];
 	size_t injected_len[MOCK_MAX];
 	char commands[8][128];

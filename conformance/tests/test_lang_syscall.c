@@ -190,6 +190,10 @@ static void test_results(void)
 	ok(s && s->result->kind == EXPR_BINARY, "a symbolic result");
 	s = call("0 f() = 0x10");
 	ok(s && s->result->num == 16, "hex result");
+	s = call("   +0\tfcntl(3, F_GETFL) = 0x2 (flags O_RDWR)");
+	ok(s && s->result->num == 2 && strcmp(s->result->text, "0x2") == 0 && !s->errno_name &&
+	       strcmp(s->note, "flags O_RDWR") == 0,
+	   "kernel tcp_inq_client: hex result with a note");
 	is_str(lang_parse_err("0 f() = [1]"),
 	       "t.pkt:1:9: error: expected the expected result (an integer or `...`), got `[`\n"
 	       "0 f() = [1]\n"

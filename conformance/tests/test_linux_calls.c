@@ -242,6 +242,59 @@ int main(void)
 	ok(wait_event(1000) && ev.kind == STACK_EV_CALL_DONE && ev.call == acc2,
 	   "then completes as an event");
 
+	/* A write bigger than the send buffer, not marked blocking: what fits
+	 * goes at once, the rest blocks on a thread (PENDING); as the peer
+	 * reads, it completes with the whole length, as a blocking send does. */
+	int small = 4096;
+	int l3 = tcp_socket();
+	struct sockaddr_in a3 = lo_addr(9002);
+	c = mk(0, STACK_SETSOCKOPT, l3);
+	c->a[0] = SOL_SOCKET;
+	c->a[1] = SO_RCVBUF;
+	c->in = (const uint8_t *)&small;
+	c->in_len = sizeof(small);
+	run(c);
+	with_addr(STACK_BIND, l3, &a3);
+	call2(STACK_LISTEN, l3, 1, 0);
+	int w1 = tcp_socket();
+	c = mk(0, STACK_SETSOCKOPT, w1);
+	c->a[0] = SOL_SOCKET;
+	c->a[1] = SO_SNDBUF;
+	c->in = (const uint8_t *)&small;
+	c->in_len = sizeof(small);
+	run(c);
+	is_int(with_addr(STACK_CONNECT, w1, &a3), 0, "connect a writer (small buffers both ends)");
+	c = mk(0, STACK_ACCEPT, l3);
+	int r1 = (int)run(c);
+	ok(r1 >= 0, "accept the reader");
+	static uint8_t big[1000000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	struct stack_call *wr = mk(3, STACK_WRITE, w1);
+	wr->in = big;
+	wr->in_len = sizeof(big);
+	is_int(ops->call(st, wr, &err), STACK_CALL_PENDING, "a 1 MB write blocks part way");
+	static uint8_t got[sizeof(big)];
+	size_t total = 0;
+	bool wdone = false;
+	for (int i = 0; i < 1000 && (total < sizeof(big) || !wdone); i++) {
+		c = mk(0, STACK_READ, r1);
+		c->out_cap = 65536;
+		c->a[0] = MSG_DONTWAIT;
+		if (run(c) > 0 && total + c->out_len <= sizeof(got)) {
+			memcpy(got + total, c->out, c->out_len);
+			total += c->out_len;
+		}
+		if (ops->next_event(st, &ev) && ev.kind == STACK_EV_CALL_DONE && ev.call == wr)
+			wdone = true;
+		else if (total < sizeof(big))
+			ops->advance(st, ops->now(st) + 1000);
+	}
+	ok(wdone, "the write completed as an event");
+	is_int(wr->ret, (long)sizeof(big), "write() = the whole length");
+	is_uint(total, sizeof(big), "the reader got every byte");
+	ok(memcmp(got, big, sizeof(big)) == 0, "in order");
+
 	/* TCP_INFO on a loopback connection */
 	c = mk(0, STACK_GETSOCKOPT, cl);
 	c->a[0] = IPPROTO_TCP;

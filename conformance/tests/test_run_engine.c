@@ -114,6 +114,18 @@ static void test_passing(void)
 	            "+0 listen(3, 1) = 0\n"
 	            "+0 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>\n"
 	            "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK>\n");
+	expect_pass("interleaved handshakes told apart by explicit ports",
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 2) = 0\n"
+	            "+0 < 40001>8080 S 0:0(0) win 65535 <mss 1460>\n"
+	            "+0 > 8080>40001 S. 0:0(0) ack 1 <...>\n"
+	            "+0 < 40002>8080 S 0:0(0) win 65535 <mss 1460>\n"
+	            "+0 > 8080>40002 S. 0:0(0) ack 1 <...>\n"
+	            "+0 < 40001>8080 . 1:1(0) ack 1 win 257\n"
+	            "+0 < 40002>8080 . 1:1(0) ack 1 win 257\n"
+	            "+0 accept(3, ..., ...) = 4\n"
+	            "+0 accept(3, ..., ...) = 5\n");
 	expect_pass("poll on a listener",
 	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
 	            "+0 bind(3, ..., ...) = 0\n"
@@ -139,6 +151,16 @@ static void test_failure_report(void)
 	is_str(r.fail.actual, "> . 1:1(0) ack 2 win 502", "actual in script syntax, relative");
 	is_int(r.fail.expected_us, 100000, "expected at 0.1 s");
 	is_int(r.fail.actual_us, 100000, "sent at 0.1 s");
+	run_result_free(&r);
+
+	text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	       "+0 bind(3, ..., ...) = 0\n"
+	       "+0 listen(3, 2) = 0\n"
+	       "+0 < 40001>8080 S 0:0(0) win 65535 <mss 1460>\n"
+	       "+0 > 8080>40003 S. 0:0(0) ack 1 <...>\n";
+	run_text("ports.pkt", text, NULL, &r);
+	is_str(r.fail.message, "outbound packet: ports: expected 8080>40003, got 8080>40001",
+	       "explicit ports are checked on outbound packets");
 	run_result_free(&r);
 
 	text = LISTEN "+0 close(4) = 0\n"
@@ -173,6 +195,13 @@ static void test_unsupported(void)
 	run_text("u.pkt", "0 `ip link set lo up`\n", NULL, &r);
 	is_str(r.fail.message, "unsupported: command `ip link set lo up` on stack engine",
 	       "a shell command on the engine");
+	run_result_free(&r);
+
+	run_text("u.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`ip link set lo down`\n",
+	         NULL, &r);
+	is_str(r.fail.message,
+	       "unsupported: command `ip link set lo down` on stack engine (cleanup command)",
+	       "the cleanup command runs at the end");
 	run_result_free(&r);
 
 	run_text("u.pkt", "0 < udp (100)\n", NULL, &r);

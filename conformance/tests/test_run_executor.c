@@ -333,7 +333,17 @@ static void test_tolerance(void)
 	sb_init(&s);
 	listener(&s);
 	handshake(&s, 4001);
-	fails_with(&s, "missing outbound packet", "reply 4001 us late");
+	{
+		struct run_result r;
+		run(&s, &r);
+		is_str(r.fail.message, "missing outbound packet", "reply 4001 us late: missing");
+		is_str(r.fail.actual,
+		       "> S. 1000000:1000000(0) ack 1 win 64240 <mss 1460> (too late)",
+		       "and the report shows the late packet");
+		is_int(r.fail.actual_us, 4001, "with its time");
+		run_result_free(&r);
+		run_script_free(&s);
+	}
 
 	/* Early: the stack answers 20 ms before the script's time. */
 	mock_reset();
@@ -411,7 +421,7 @@ static void test_unexpected_and_missing(void)
 	run(&s, &r);
 	is_int(r.status, RUN_FAIL, "missing packet fails");
 	is_str(r.fail.message, "missing outbound packet", "missing: message");
-	is_uint(r.end_us, 4000, "missing: waited exactly to the end of the window");
+	is_uint(r.end_us, 8000, "missing: waited to the end of the window and one tolerance more");
 	run_result_free(&r);
 	run_script_free(&s);
 }
@@ -444,6 +454,25 @@ static void test_calls(void)
 	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
 	mock_call(3, 4, 0, 3000);
 	passes(&s, "a call without ... may block within the tolerance");
+
+	/* One syscall thread, as packetdrill: a call waits for a blocked one. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0...0.1", "accept", "i..", fd3, 4, 0, "+0...0.1 accept(3, ..., ...) = 4");
+	mock_call(3, 4, 0, 100000);
+	sb_sys(&s, "+.05", "getsockopt", "iii..", (const long long[]){ 3, 1, 4 }, 0, 0,
+	       "+.05 getsockopt(3, SOL_SOCKET, SO_ERROR, ..., ...) = 0");
+	{
+		struct run_result r;
+		run(&s, &r);
+		is_int(r.status, RUN_PASS, "a call while another blocks: passes: %s",
+		       r.fail.message);
+		is_uint(mock_record.call_times[4], 100000,
+		        "it is made once the blocked call returned (0.1 s), not at 0.05 s");
+		run_result_free(&r);
+		run_script_free(&s);
+	}
 
 	mock_reset();
 	sb_init(&s);

@@ -124,6 +124,9 @@ static void test_tap_stream(void)
 	sb_sys(&s, "0", "socket", ".ii", (const long long[]){ SOCK_STREAM, IPPROTO_TCP }, 3, 0,
 	       "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
 	run_execute(&s, &mock_stack_ops, NULL, &pass_r);
+	mock_spec.notes = "sysctl x refused\nfell back to y\n";
+	struct run_result noted;
+	run_execute(&s, &mock_stack_ops, NULL, &noted);
 	mock_spec.fail_start_skip = true;
 	run_execute(&s, &mock_stack_ops, NULL, &skip_r);
 	run_script_free(&s);
@@ -153,6 +156,15 @@ static void test_tap_stream(void)
 	       "  ...\n",
 	       "TAP: version 13, plan, one point per script, -v subtest, SKIP, TODO, errors");
 	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	run_tap_point(f, 1, "noted.pkt", &noted, NULL, false);
+	fclose(f);
+	is_str(buf, "ok 1 - noted.pkt\n# sysctl x refused\n# fell back to y\n",
+	       "the stack's notes follow the point as comments");
+	free(buf);
+	run_result_free(&noted);
 
 	buf = NULL;
 	f = open_memstream(&buf, &len);

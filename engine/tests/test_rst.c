@@ -35,6 +35,42 @@ static void no_socket(void)
 	subtest_end();
 }
 
+static void no_socket_v6(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	subtest("CLOSED over IPv6");
+	fx_init6(&f, NULL, 304);
+	fx_send_syn(&f);
+	expect_seg_out(&f, F_RA, 0, 1, 0, 0, &s);
+	is_int(s.src.family, 6, "IPv6 reply");
+	ok(!memcmp(s.dst.bytes, f.remote.bytes, 16), "to the sender");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void specific_listener(void)
+{
+	struct fx f;
+	struct sockaddr_storage ss;
+	subtest("a listener on one address does not answer for another");
+	fx_init(&f, NULL, 305);
+	struct synack_addr a2 = f.local;
+	a2.bytes[3] = 9;
+	synack_add_address(f.st, &a2);
+	int fd = synack_socket(f.st, AF_INET, SOCK_STREAM, 0);
+	int n = fx_sockaddr(&f, &a2, f.lport, &ss);
+	synack_bind(f.st, fd, (struct sockaddr *)&ss, (socklen_t)n);
+	synack_listen(f.st, fd, 5);
+	fx_send_syn(&f); /* to f.local */
+	expect_seg(&f, F_RA, FX_ANY, 1, 0, 0);
+	f.local = a2;
+	fx_send_syn(&f);
+	expect_seg(&f, F_SA, 0, 1, 0, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
 static void not_for_us(void)
 {
 	struct fx f;
@@ -101,6 +137,8 @@ static void malformed(void)
 int main(void)
 {
 	no_socket();
+	no_socket_v6();
+	specific_listener();
 	not_for_us();
 	malformed();
 	done_testing();

@@ -52,6 +52,10 @@ static const struct row rows[] = {
 	{ "ESTABLISHED", fx_established, "FIN: ACK, CLOSE_WAIT", F_FA, 0, 0, 0, F_A, 8 },
 	{ "ESTABLISHED", fx_established, "FIN out of order: ACK, stays", F_FA, 5, 0, 0, F_A, 1 },
 	{ "ESTABLISHED", fx_established, "no ACK bit: dropped", F_P, 0, 0, 5, 0, 1 },
+	{ "ESTABLISHED", fx_established, "keepalive probe (SEQ=RCV.NXT-1): ACK", F_A, -1, 0, 0, F_A,
+	  1 },
+	{ "ESTABLISHED", fx_established, "bare ACK above RCV.NXT, in window: nothing", F_A, 100, 0,
+	  0, 0, 1 },
 	/* Active-open ESTABLISHED behaves the same. */
 	{ "ESTABLISHED(active)", fx_established_active, "RST at RCV.NXT", F_R, 0, 0, 0, 0, 7 },
 	{ "ESTABLISHED(active)", fx_established_active, "SYN: challenge ACK", F_S, 0, 0, 0, F_A,
@@ -145,8 +149,77 @@ static void run_row(const struct row *r, int i)
 	subtest_end();
 }
 
+/* Fills the stack's receive window to zero (the application never reads). */
+static void close_window(struct fx *f)
+{
+	static char d[1448];
+	struct synack_segment s;
+	for (int i = 0; i < 200; i++) {
+		fx_send(f, F_A, 0, 0, d, sizeof(d));
+		if (!fx_pop(f, &s) || s.window == 0)
+			break;
+	}
+}
+
+static void four_cases(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	subtest("RFC 9293 §3.10.7.4 acceptability: the four cases");
+	fx_init(&f, NULL, 90);
+	fx_established(&f);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	uint32_t wnd = ti.rcv_wnd;
+	/* case 2: length 0, window > 0: RCV.NXT =< SEG.SEQ =< RCV.NXT+RCV.WND
+	 * (Linux's right edge is inclusive). */
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	fx_send(&f, F_A, (int32_t)wnd, 0, NULL, 0);
+	expect_none(&f);
+	fx_send(&f, F_A, (int32_t)wnd + 1, 0, NULL, 0);
+	expect_seg(&f, F_A, 1, 1, 0, FX_ANY);
+	/* case 4: length > 0, window > 0: a segment overlapping RCV.NXT from
+	 * the left is acceptable, its new part delivered. */
+	fx_send(&f, F_PA, 0, 0, "abc", 3);
+	expect_seg(&f, F_A, 1, 4, 0, FX_ANY);
+	fx_send(&f, F_PA, -3, 0, "abcdef", 6);
+	f.p_seq += 3;
+	expect_seg(&f, F_A, 1, 7, 0, FX_ANY);
+	char b[8];
+	is_int(synack_recv(f.st, f.fd, b, sizeof(b), 0), 6, "abc + def, once each");
+	ok(!memcmp(b, "abcdef", 6), "in order");
+	/* Entirely old: a duplicate, re-ACKed. */
+	fx_send(&f, F_PA, -6, 0, "abcdef", 6);
+	f.p_seq -= 6;
+	expect_seg(&f, F_A, 1, 7, 0, FX_ANY);
+	fx_free(&f);
+
+	fx_init(&f, NULL, 91);
+	fx_established(&f);
+	close_window(&f);
+	fx_drain(&f);
+	/* case 1: length 0, window 0: only SEG.SEQ = RCV.NXT. */
+	fx_advance(&f, 600000);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	fx_send(&f, F_A, 1, 0, NULL, 0);
+	expect_seg_out(&f, F_A, 1, FX_ANY, 0, 0, &s);
+	/* case 3: length > 0, window 0: the text is not acceptable (ACKed and
+	 * dropped) but its ACK and RST are processed. */
+	fx_send(&f, F_PA, 0, 0, "zz", 2);
+	f.p_seq -= 2;
+	expect_seg_out(&f, F_A, 1, FX_ANY, 0, 0, &s);
+	is_hex(s.ack, f.p_seq, "not delivered");
+	fx_send(&f, F_R, 0, 0, NULL, 0);
+	is_int(fx_state(&f, f.fd), 7, "an RST at RCV.NXT still resets at window 0");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
+	four_cases();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i], (int)i);
 	done_testing();
