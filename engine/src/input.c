@@ -489,8 +489,14 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		return;
 	}
 
-	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in every synchronized state) */
-	if (f & SYNACK_TH_SYN) {
+	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in every synchronized state).
+	 * Linux: tcp_validate_incoming — except the peer's SYN-ACK completing a
+	 * simultaneous open (SYN-RECEIVED from SYN-SENT, RFC 9293 §3.5 figure 7):
+	 * it goes on to the ACK check, then is re-ACKed as a duplicate. */
+	bool simopen_synack = (f & SYNACK_TH_SYN) && (f & SYNACK_TH_ACK) &&
+	                      t->state == SA_SYN_RECV && !t->listener && sa_seg_len(seg) == 1 &&
+	                      seg->seq + 1 == t->rcv_nxt && seg->ack == t->snd_nxt;
+	if ((f & SYNACK_TH_SYN) && !simopen_synack) {
 		challenge_ack(t);
 		return;
 	}
@@ -500,6 +506,12 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		return;
 	if (!process_ack(t, seg))
 		return;
+	if (simopen_synack) {
+		/* Linux: tcp_data_queue — its sequence space is old: ACK at once. */
+		sa_send_ack_now(t);
+		sa_output(t);
+		return;
+	}
 	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)
 		return; /* LAST-ACK done, or CLOSING → TIME-WAIT */
 
