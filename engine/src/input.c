@@ -123,6 +123,12 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 	/* first: the ACK bit */
 	if (f & SYNACK_TH_ACK) {
 		if (synack_seq_leq(seg->ack, t->iss) || synack_seq_gt(seg->ack, t->snd_nxt)) {
+			/* Linux: tcp_rcv_synsent_state_process — "previous FIN/ACK
+			 * or RST/ACK might be ignored": before any retransmission,
+			 * the SYN timer is rearmed to TCP_TIMEOUT_MIN (2 jiffies,
+			 * 8 ms at HZ=250). */
+			if (!t->retransmits)
+				sa_timer_set(t, SA_T_RTX, t->st->now_us + 8000u);
 			/* <SEQ=SEG.ACK><CTL=RST> unless this is an RST. */
 			sa_send_reset_reply(t->st, seg);
 			return;
