@@ -265,10 +265,9 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	}
 	if (synack_seq_gt(ack, t->snd_nxt)) {
 		/* RFC 9293: ACK of data not yet sent → send an ACK, drop. Linux
-		 * drops silently in ESTABLISHED (tcp_rcv_established) and sends a
-		 * challenge ACK in the other states (tcp_rcv_state_process). */
-		if (t->state != SA_ESTABLISHED)
-			challenge_ack(t);
+		 * (tcp_ack → tcp_send_challenge_ack, RFC 5961 §5.2) sends a
+		 * rate-limited challenge ACK in every synchronized state. */
+		challenge_ack(t);
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;

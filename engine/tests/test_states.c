@@ -41,7 +41,7 @@ static const struct row rows[] = {
 	{ "ESTABLISHED", fx_established, "SYN out of window: challenge ACK", F_S, FAR, 0, 0, F_A,
 	  1 },
 	{ "ESTABLISHED", fx_established, "ACK out of window: ACK", F_A, FAR, 0, 0, F_A, 1 },
-	{ "ESTABLISHED", fx_established, "ACK of unsent data: dropped (Linux)", F_A, 0, 100, 0, 0,
+	{ "ESTABLISHED", fx_established, "ACK of unsent data: challenge ACK", F_A, 0, 100, 0, F_A,
 	  1 },
 	{ "ESTABLISHED", fx_established, "ACK below SND.UNA-MAX.SND.WND: challenge ACK", F_A, 0, -1,
 	  0, F_A, 1 },
