@@ -213,6 +213,10 @@ void sa_enter_time_wait(struct tcb *t)
 		sa_conn_hash_add(tw);
 		sa_bind_hash_add(tw);
 	}
+	/* Linux: inet_twsk_hashdance — the TIME_WAIT sock keeps the bind
+	 * bucket (an accepted child inherited it: __inet_inherit_port), so
+	 * bind() without SO_REUSEADDR conflicts (inet_csk_bind_conflict). */
+	sa_bind_hash_add(tw);
 	sa_timer_clear_all(tw);
 	sa_set_state(tw, SA_TIME_WAIT);
 	/* RFC 9293 §3.10.7.4: the timer is 2 MSL; Linux: TCP_TIMEWAIT_LEN. */
