@@ -281,6 +281,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
 	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
 	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
+	/* Linux: tcp_ack — an old ACK (SEG.ACK < SND.UNA) goes to old_ack and
+	 * never reaches tcp_ack_update_window. */
+	if (synack_seq_lt(ack, t->snd_una))
+		update = false;
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
