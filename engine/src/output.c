@@ -213,6 +213,11 @@ void sa_output(struct tcb *t)
 		if (t->fin_sent)
 			break;
 		if (left == 0) {
+			/* Linux: tcp_send_fin queues the FIN like data; tcp_write_xmit
+			 * holds it unless tcp_snd_wnd_test finds room for its
+			 * sequence number (SND.NXT + 1 =< SND.UNA + SND.WND). */
+			if (t->fin_queued && synack_seq_gt(t->snd_nxt + 1, t->snd_una + t->snd_wnd))
+				break;
 			if (t->fin_queued) {
 				sa_send_data(t, t->snd_nxt, 0, true, false);
 				t->fin_sent = true;
