@@ -245,6 +245,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_rtx_on_ack(t, 1);
 		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
+		/* Linux: tcp_create_openreq_child — the child is made from the
+		 * ACK: max_window is this ACK's window, not the SYN's. */
+		if (t->listener)
+			t->max_snd_wnd = t->snd_wnd;
 		t->max_snd_wnd = SA_MAX(t->max_snd_wnd, t->snd_wnd);
 		t->snd_wl1 = seg->seq;
 		t->snd_wl2 = ack;
