@@ -190,6 +190,12 @@ conformance: all $(BUILD)/.deps-linux
 # mode through AFL++'s libFuzzer driver), and the replay driver that runs
 # corpora/NAME/ in `make check` (build/{plain,asan}/fuzz-replay/NAME).
 FUZZ_TIME ?= 30
+# The network target's liveness oracle needs retransmission with a real RTO
+# (engine/src/rto.c, issue 5) and the persist timer (engine/src/persist.c):
+# on by itself once both are in the tree; NETWORK_LIVENESS=0|1 forces it
+# (then `touch fuzz/fuzz_network.c`: objects do not track the flag).
+NETWORK_LIVENESS ?= $(if $(and $(wildcard engine/src/rto.c),$(wildcard engine/src/persist.c)),1,0)
+$(foreach v,plain asan fuzzlib afl,$(eval $(v)_FLAGS += -DNETWORK_LIVENESS=$(NETWORK_LIVENESS)))
 FUZZ_LIBF := $(patsubst %,$(BUILD)/fuzz/libfuzzer/%,$(FUZZ_NAMES))
 FUZZ_AFL  := $(patsubst %,$(BUILD)/fuzz/afl/%,$(FUZZ_NAMES))
 
