@@ -308,12 +308,22 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	if (c->op == STACK_ACCEPT && c->ret >= 0 && c->out_len >= 4) {
 		const struct sockaddr_in *sin = (const void *)c->out;
 		uint16_t rport = ntohs(sin->sin_port);
-		for (int i = x->conns.n - 1; i >= 0; i--)
-			if (x->conns.v[i].rport == rport && x->conns.v[i].stack_fd < 0) {
-				x->conns.v[i].stack_fd = (int)c->ret;
-				break;
-			}
+		/* The newest connection from that port without a socket; else
+		 * the newest from it (a new incarnation of a reused 4-tuple). */
+		int bound = -1;
+		for (int i = x->conns.n - 1; i >= 0 && bound < 0; i--)
+			if (x->conns.v[i].rport == rport && x->conns.v[i].stack_fd < 0)
+				bound = i;
+		for (int i = x->conns.n - 1; i >= 0 && bound < 0; i--)
+			if (x->conns.v[i].rport == rport)
+				bound = i;
+		if (bound >= 0)
+			x->conns.v[bound].stack_fd = (int)c->ret;
 	}
+	/* The listener is the socket under test again: the next inbound
+	 * packet without ports opens a new connection (packetdrill). */
+	if (c->op == STACK_LISTEN && c->ret == 0)
+		x->conns.listening = true;
 	if (c->ret >= 0 && (c->op == STACK_ACCEPT))
 		x->cur_fd = (int)c->ret;
 }
@@ -519,8 +529,12 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		if (!x->observe)
 			return;
 	}
-	if (ci >= 0)
+	if (ci >= 0) {
 		x->conns.current = ci;
+		/* An active open: its SYN-ACK comes to it, not to a listener. */
+		if ((seg.flags & SYNACK_TH_SYN) && !(seg.flags & SYNACK_TH_ACK))
+			x->conns.listening = false;
+	}
 	if (!run_window_contains(&w, (int64_t)q.time_us)) {
 		struct run_failure *f =
 		    fail(x, ev, "timing error: outbound packet at %.6f s, expected %.6f s",
@@ -534,7 +548,14 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	dequeue_packet(x);
 }
 
-/* Which connection an inbound packet belongs to (conns.h explains why). */
+/* Which connection an inbound packet belongs to (conns.h explains why).
+ *
+ * packetdrill's rule: packets go to the "socket under test", the
+ * connection used last; a SYN too (a SYN in ESTABLISHED or TIME-WAIT is
+ * sent on that connection's 4-tuple, as RFC 5961 and RFC 6191 scripts
+ * need). A new connection, from a new remote port, only when there is
+ * none yet or a listen() made the listener the socket under test again;
+ * a script that wants another one names it with explicit ports. */
 static int inbound_conn(struct exec *x, const struct run_pkt *p)
 {
 	struct run_conns *cs = &x->conns;
@@ -544,14 +565,14 @@ static int inbound_conn(struct exec *x, const struct run_pkt *p)
 		if (ci < 0)
 			ci = run_conns_add(cs, &x->local, p->dport, &x->remote, p->sport);
 		cs->current = ci;
+		cs->listening = false;
 		return ci;
 	}
-	bool syn = (p->flags & SYNACK_TH_SYN) && !(p->flags & SYNACK_TH_ACK);
-	int ci = cs->current;
-	if (ci >= 0 && (!syn || !cs->v[ci].peer_acked))
-		return ci;
+	if (cs->current >= 0 && !cs->listening)
+		return cs->current;
+	cs->listening = false;
 	uint16_t lport = x->cfg->bind_port;
-	return run_conns_add(cs, &x->local, lport, &x->remote, cs->next_rport++);
+	return run_conns_add(cs, &x->local, lport, &x->remote, run_conns_new_rport(cs));
 }
 
 static void inbound_event(struct exec *x, const struct run_event *ev)
@@ -569,8 +590,6 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		fail(x, ev, "cannot build packet: %s", why);
 		return;
 	}
-	if ((ev->pkt.flags & SYNACK_TH_ACK) && !(ev->pkt.flags & SYNACK_TH_SYN))
-		c->peer_acked = true;
 	char text[480];
 	if (ev->expected_text)
 		snprintf(text, sizeof text, "%s",
@@ -617,8 +636,10 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	if (c->fd >= 0 && c->op != STACK_SOCKET && c->op != STACK_POLL &&
 	    c->op != STACK_EPOLL_CREATE) {
 		int ci = run_conns_by_fd(&x->conns, c->fd);
-		if (ci >= 0)
+		if (ci >= 0) {
 			x->conns.current = ci;
+			x->conns.listening = false;
+		}
 		x->cur_fd = c->fd;
 	}
 	struct stack_error err = { 0 };

@@ -515,6 +515,15 @@ static void test_calls(void)
 	run_script_free(&s);
 }
 
+static uint16_t injected_sport(int n)
+{
+	struct synack_segment seg;
+	if (synack_seg_parse(mock_record.injected[n], mock_record.injected_len[n], false, &seg) !=
+	    SYNACK_SEG_OK)
+		return 0;
+	return seg.sport;
+}
+
 static void test_connections(void)
 {
 	struct run_script s;
@@ -524,8 +533,11 @@ static void test_connections(void)
 	listener(&s);
 	handshake(&s, 0);
 	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
-	/* A second connection to the same listener. */
-	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	/* A second connection to the same listener, named by its ports. */
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < 40001>8080 S 0:0(0) win 1000");
+	p->has_ports = true;
+	p->sport = 40001;
+	p->dport = 8080;
 	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1");
 	p->has_ack = true;
 	p->ack = 1;
@@ -537,12 +549,71 @@ static void test_connections(void)
 	sb_sys(&s, "+0", "accept", "i..", fd3, 5, 0, "+0 accept(3, ..., ...) = 5");
 	run(&s, &r);
 	is_int(r.status, RUN_PASS, "two connections: passes: %s", r.fail.message);
-	struct synack_segment a, b;
-	synack_seg_parse(mock_record.injected[1], mock_record.injected_len[1], true, &a);
+	is_int(injected_sport(1), 48000, "the first connection: the first passive port");
+	is_int(injected_sport(2), 40001, "the second: the port the script named");
+	is_int(injected_sport(3), 40001, "later packets without ports: the connection used last");
+	struct synack_segment b;
 	synack_seg_parse(mock_record.injected[3], mock_record.injected_len[3], true, &b);
-	ok(a.sport != b.sport, "each connection has its own remote port (%u, %u)", a.sport,
-	   b.sport);
 	is_hex(b.ack, 5001, "each connection maps onto its own ISN");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+/* packetdrill's rule: a SYN after the handshake goes to the script's
+ * connection, on its 4-tuple (RFC 5961 challenge ACK, TIME-WAIT reuse);
+ * the ISN mapping stays the connection's. */
+static void test_syn_on_existing_connection(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, ACK, 1, 0, "+0 > . 1:1(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	mock_on_inject(2, 0, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1 });
+	/* A later SYN well above RCV.NXT: a new SYN-ACK, numbered relative
+	 * to the connection's first ISN (as packetdrill: learned once). */
+	p = sb_pkt(&s, "+1", false, SYN, 100000, 0, "+1 < S 100000:100000(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 65539, 0, "+0 > S. 65539:65539(0) ack 100001");
+	p->has_ack = true;
+	p->ack = 100001;
+	mock_on_inject(3, 0,
+	               (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN + 65539, .ack = 100001 });
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "SYN on the connection: passes: %s", r.fail.message);
+	is_int(injected_sport(2), injected_sport(0), "a SYN after the handshake: the same 4-tuple");
+	is_int(injected_sport(3), injected_sport(0), "and a SYN after that one too");
+	run_result_free(&r);
+	run_script_free(&s);
+
+	/* A listen() makes the listener the socket under test again: the
+	 * next packet without ports opens a new connection. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	sb_sys(&s, "+0", "listen", "ii", fd3, 0, 0, "+0 listen(3, 1) = 0");
+	p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	mock_on_inject(2, 0, (struct mock_tmpl){ .flags = SYN | ACK, .seq = 7000, .ack = 1 });
+	p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < . 1:1(0) ack 1 win 1000");
+	p->has_ack = true;
+	p->ack = 1;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "listen() again: passes: %s", r.fail.message);
+	is_int(injected_sport(2), 48001, "the SYN after listen(): a new remote port");
+	is_int(injected_sport(3), 48001, "the ACK after it: that new connection");
+	struct synack_segment a;
+	synack_seg_parse(mock_record.injected[3], mock_record.injected_len[3], true, &a);
+	is_hex(a.ack, 7001, "mapped onto the new connection's ISN");
 	run_result_free(&r);
 	run_script_free(&s);
 }
@@ -665,6 +736,7 @@ int main(void)
 	test_unexpected_and_missing();
 	test_calls();
 	test_connections();
+	test_syn_on_existing_connection();
 	test_timeout();
 	test_misc();
 	done_testing();
