@@ -30,6 +30,9 @@ struct run_conn {
 	uint16_t lport, rport;
 	bool isn_known, ts_known;
 	uint32_t local_isn, ts_offset;
+	/* The first TS packet's observed and nominal script times: how late
+	 * it was, for the TS val check (match.c). */
+	int64_t ts_first_observed_us, ts_first_nominal_us;
 	int stack_fd; /* the connected socket, once known (accept/connect); -1 */
 };
 

@@ -58,6 +58,11 @@ struct exec {
 	struct pending_call pend[MAX_PENDING];
 	int npend;
 	int64_t last_script_us; /* the previous event's script time; -1 at start */
+	/* Script times as written, without packetdrill's adjustment to when
+	 * the previous event really happened: the previous event's and this
+	 * one's (-1: unknown, `*`). The TS val check compares them with when
+	 * packets were seen. */
+	int64_t nominal_us, ev_nominal_us;
 	bool last_inbound;
 	int connect_fd; /* the stack fd of the last connect(): owns the next new SYN */
 	int cur_fd;     /* the socket %{ }% blocks look at */
@@ -206,7 +211,7 @@ static void dequeue_packet(struct exec *x)
  * and teaches its connection what matching would have: the ISN from a SYN,
  * the TSval offset from the first timestamp, so later inbound packets are
  * still built right. */
-static void observe_learn(struct run_conn *c, const struct synack_segment *seg)
+static void observe_learn(struct run_conn *c, const struct synack_segment *seg, uint64_t t)
 {
 	if ((seg->flags & SYNACK_TH_SYN) && !c->isn_known) {
 		c->isn_known = true;
@@ -215,6 +220,7 @@ static void observe_learn(struct run_conn *c, const struct synack_segment *seg)
 	if (seg->opt.has_ts && !c->ts_known) {
 		c->ts_known = true;
 		c->ts_offset = seg->opt.ts_val;
+		c->ts_first_observed_us = c->ts_first_nominal_us = (int64_t)t;
 	}
 }
 
@@ -232,7 +238,7 @@ static void observe_unexpected(struct exec *x)
 					x->conns.v[ci].stack_fd = x->connect_fd;
 			}
 			if (ci >= 0) {
-				observe_learn(&x->conns.v[ci], &seg);
+				observe_learn(&x->conns.v[ci], &seg, x->q[0].time_us);
 				char act[512];
 				describe_live(x, x->q[0].pkt, x->q[0].len, act, sizeof act, NULL);
 				if (x->q[0].trace_idx < x->res->trace.n)
@@ -506,12 +512,17 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	else if (ev->pkt.has_ports && (seg.sport != ev->pkt.sport || seg.dport != ev->pkt.dport))
 		snprintf(why, sizeof why, "ports: expected %u>%u, got %u>%u", ev->pkt.sport,
 		         ev->pkt.dport, seg.sport, seg.dport);
-	else
-		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, why, sizeof why);
+	else {
+		struct run_match_when when = { .observed_us = (int64_t)q.time_us,
+			                       .nominal_us = x->ev_nominal_us,
+			                       .script_us = w.expected };
+		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, &when, why,
+		                        sizeof why);
+	}
 	/* Observing: the packet is this line's whatever it is, and still
 	 * teaches its connection what a SYN and a TSval say. */
 	if (!ok && x->observe && ci >= 0)
-		observe_learn(&x->conns.v[ci], &seg);
+		observe_learn(&x->conns.v[ci], &seg, q.time_us);
 	/* Matching may have taught us the ISN: the trace shows the packet as
 	 * the script would write it, relative. */
 	char act[512];
@@ -731,8 +742,21 @@ static int64_t event_base(struct exec *x, const struct run_event *ev)
 	return (int64_t)now_us(x);
 }
 
+static int64_t nominal_time(const struct exec *x, const struct run_event *ev)
+{
+	switch (ev->time.kind) {
+	case RUN_TIME_ABS:
+		return ev->time.start_us;
+	case RUN_TIME_REL:
+		return x->nominal_us + ev->time.start_us;
+	default:
+		return -1;
+	}
+}
+
 static void run_event(struct exec *x, const struct run_event *ev)
 {
+	x->ev_nominal_us = nominal_time(x, ev);
 	int64_t base = ev->time.kind == RUN_TIME_ABS ? 0 : event_base(x, ev);
 	int64_t start = ev->time.kind == RUN_TIME_ANY ? base : base + ev->time.start_us;
 	int64_t end = (ev->time.range || ev->time.blocking) ? base + ev->time.end_us : start;
@@ -769,6 +793,8 @@ static void run_event(struct exec *x, const struct run_event *ev)
 	if (!x->failed)
 		step(x, ev, true);
 	x->last_script_us = start;
+	/* After `*`, relative times count from when it happened. */
+	x->nominal_us = x->ev_nominal_us >= 0 ? x->ev_nominal_us : (int64_t)now_us(x);
 	x->last_inbound = ev->kind == RUN_EV_PACKET && !ev->pkt.outbound;
 }
 

@@ -315,8 +315,61 @@ static void test_ts_val(void)
 {
 	ts_val_case(777100, NULL);
 	ts_val_case(777105, NULL);
+	/* The allowance is packetdrill's: max(tolerance_usecs, 12.5 % of the
+	 * script time, 0.2 s) = 25 ms = 25 ticks, plus one for rounding. */
+	ts_val_case(777126, NULL);
 	ts_val_case(777050,
-	            "outbound packet: TS val: expected 777100 (+/- 5), got 777050 (script 200)");
+	            "outbound packet: TS val: expected 777100 (+/- 26), got 777050 (script 200)");
+}
+
+/* On a loaded machine packets come late (inside their windows) and relative
+ * times count from when the previous event really happened, so the stack's
+ * TSval clock runs ahead of the script's nominal times: the expectation
+ * follows when each packet was actually seen. */
+static void ts_val_late_case(uint32_t third_val, const char *msg)
+{
+	struct run_script s;
+	base(&s);
+	s.cfg.tcp_ts_tick_usecs = 1000;
+	s.cfg.tolerance_usecs = 10000;
+	s.cfg.tolerance_percent = 0;
+	struct run_pkt *p =
+	    data_out(&s,
+	             (struct mock_tmpl){
+	                 .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777000, .ts_ecr = 5 },
+	             "+0 > . 1:1(0) <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	/* 10 ms late twice: seen at 0.21 and 0.32 for nominal 0.2 and 0.3. */
+	mock_at(210000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777110, .ts_ecr = 5 });
+	mock_at(320000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = third_val, .ts_ecr = 5 });
+	for (int i = 0; i < 2; i++) {
+		p = sb_pkt(&s, "+.1", true, ACK, 1, 0,
+		           i ? "+.1 > . 1:1(0) <nop,nop,TS val 300 ecr 5>"
+		             : "+.1 > . 1:1(0) <nop,nop,TS val 200 ecr 5>");
+		sb_opt(p, RUN_OPT_NOP, 0, 0);
+		sb_opt(p, RUN_OPT_NOP, 0, 0);
+		sb_opt(p, RUN_OPT_TS, i ? 300 : 200, 5);
+	}
+	if (msg)
+		fails_with(&s, msg, "TS val: a clock that does not follow real time");
+	else
+		passes(&s, "TS val: late packets, the stack's clock followed real time (20 ticks "
+		           "past the script's, allowance 11)");
+}
+
+static void test_ts_val_late(void)
+{
+	ts_val_late_case(777220, NULL);
+	ts_val_late_case(
+	    777200, "outbound packet: TS val: expected 777220 (+/- 11), got 777200 (script 300)");
 }
 
 static void test_tolerance(void)
@@ -732,6 +785,7 @@ int main(void)
 	test_fields();
 	test_timestamps();
 	test_ts_val();
+	test_ts_val_late();
 	test_tolerance();
 	test_unexpected_and_missing();
 	test_calls();
