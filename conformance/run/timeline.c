@@ -149,6 +149,34 @@ static double wall_elapsed(const struct exec *x)
 	       (double)(now.tv_nsec - x->wall_start.tv_nsec) / 1e9;
 }
 
+/* ---- the trace -------------------------------------------------------------- */
+
+/* Keeps the trace in time order, so it reads causally on a real-time stack:
+ * inbound packets and calls are stamped when issued, returns when they
+ * return, outbound packets when the stack sent them, and a packet sent
+ * before an event but collected after it goes before it (equal times keep
+ * the order they were added in: a cause is added before its response).
+ * Moves the last entry back to its place and returns its index; queued
+ * packets' trace indices follow. */
+static size_t trace_place(struct exec *x)
+{
+	struct run_trace *t = &x->res->trace;
+	if (!t->n)
+		return 0;
+	size_t idx = t->n - 1, k = idx;
+	while (k > 0 && t->v[k - 1].time_us > t->v[idx].time_us)
+		k--;
+	if (k == idx)
+		return idx;
+	struct run_obs o = t->v[idx];
+	memmove(&t->v[k + 1], &t->v[k], (idx - k) * sizeof o);
+	t->v[k] = o;
+	for (int i = 0; i < x->nq; i++)
+		if (x->q[i].trace_idx >= k && x->q[i].trace_idx < idx)
+			x->q[i].trace_idx++;
+	return k;
+}
+
 /* ---- observed packets ------------------------------------------------------ */
 
 /* A live outbound packet as the script would write it, relative to its
@@ -182,7 +210,8 @@ static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t 
 	char text[512];
 	describe_live(x, pkt, len, text, sizeof text, NULL);
 	size_t idx = x->res->trace.n;
-	run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2);
+	if (run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2))
+		idx = trace_place(x);
 	if (x->nq == MAX_QUEUED && x->observe)
 		observe_unexpected(x);
 	if (x->nq == MAX_QUEUED) {
@@ -285,14 +314,18 @@ static const char *expected_call(const struct run_event *ev)
 
 /* ---- blocking calls ---------------------------------------------------------- */
 
+/* issued_us: when the call was made (its trace entry's time unless it
+ * blocked: then the return's entry is stamped when it returned). */
 static void check_call_result(struct exec *x, const struct run_event *ev, struct stack_call *c,
-                              const struct run_window *w, bool was_pending)
+                              const struct run_window *w, bool was_pending, uint64_t issued_us)
 {
 	char why[320], call[200], res[128];
 	run_syscall_call_text(ev->text ? ev->text : ev->sys.name, call, sizeof call);
 	run_syscall_result_text(c->ret, c->err, res, sizeof res);
-	run_trace_add(&x->res->trace, was_pending ? RUN_OBS_RETURN : RUN_OBS_SYSCALL,
-	              was_pending ? c->done_us : now_us(x), ev->line, NULL, 0, "%s%s", call, res);
+	if (run_trace_add(&x->res->trace, was_pending ? RUN_OBS_RETURN : RUN_OBS_SYSCALL,
+	                  was_pending ? c->done_us : issued_us, ev->line, NULL, 0, "%s%s", call,
+	                  res))
+		trace_place(x);
 	if (!run_syscall_check(&ev->sys, c, &x->fds, why, sizeof why)) {
 		struct run_failure *f = fail(x, ev, "%s", why);
 		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
@@ -342,7 +375,7 @@ static void handle_call_done(struct exec *x, struct stack_call *c)
 			continue;
 		p->done = true;
 		c->done_us = to_script(x, c->done_us);
-		check_call_result(x, p->ev, c, &p->w, true);
+		check_call_result(x, p->ev, c, &p->w, true, c->done_us);
 		return;
 	}
 }
@@ -607,7 +640,10 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		         ev->expected_text + (ev->expected_text[0] == '<' ? 2 : 0));
 	else
 		run_pkt_format(&ev->pkt, text, sizeof text);
-	run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s", text);
+	/* Stamped when injected, before the stack can answer. */
+	if (run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s",
+	                  text))
+		trace_place(x);
 	struct stack_error err = { 0 };
 	if (x->ops->inject(x->st, buf, len, &err) < 0)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "inject failed");
@@ -654,6 +690,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		x->cur_fd = c->fd;
 	}
 	struct stack_error err = { 0 };
+	uint64_t issued = now_us(x);
 	int st = x->ops->call(x->st, c, &err);
 	if (st < 0) {
 		free(c);
@@ -667,7 +704,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		 * (packetdrill times only blocking calls' returns). */
 		struct run_window w = run_window_make(x->cfg, end, end, x->last_script_us, false);
 		c->done_us = now_us(x);
-		check_call_result(x, ev, c, ev->time.blocking ? &w : NULL, false);
+		check_call_result(x, ev, c, ev->time.blocking ? &w : NULL, false, issued);
 		free(c);
 		return;
 	}
@@ -684,8 +721,9 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	p->done = false;
 	p->w = run_window_make(x->cfg, ev->time.blocking ? end : start,
 	                       ev->time.blocking ? end : start, x->last_script_us, false);
-	run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, now_us(x), ev->line, NULL, 0, "%s (blocked)",
-	              ev->sys.name);
+	if (run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, issued, ev->line, NULL, 0,
+	                  "%s (blocked)", ev->sys.name))
+		trace_place(x);
 	if (!ev->time.blocking) {
 		/* Wait for it now; packets meanwhile are queued for the next
 		 * outbound expectations. */
@@ -706,6 +744,7 @@ static void code_event(struct exec *x, const struct run_event *ev)
 	c->a[1] = 11; /* TCP_INFO */
 	c->out_cap = 256;
 	struct stack_error err = { 0 };
+	uint64_t issued = now_us(x);
 	int st = x->ops->call(x->st, c, &err);
 	char why[320];
 	if (st != STACK_CALL_DONE || c->ret < 0 || !c->has_tcp_info) {
@@ -716,8 +755,9 @@ static void code_event(struct exec *x, const struct run_event *ev)
 	}
 	int r = run_tcpinfo_assert(ev->command ? ev->command : "", &c->tcp_info, why, sizeof why);
 	free(c);
-	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, now_us(x), ev->line, NULL, 0,
-	              "%%{ ... }%% %s", r == 0 ? "held" : "failed");
+	if (run_trace_add(&x->res->trace, RUN_OBS_COMMAND, issued, ev->line, NULL, 0,
+	                  "%%{ ... }%% %s", r == 0 ? "held" : "failed"))
+		trace_place(x);
 	if (r != 0)
 		fail(x, ev, "%s", why);
 }

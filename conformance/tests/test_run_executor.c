@@ -671,6 +671,64 @@ static void test_syn_on_existing_connection(void)
 	run_script_free(&s);
 }
 
+static bool trace_in_time_order(const struct run_trace *t)
+{
+	for (size_t i = 1; i < t->n; i++)
+		if (t->v[i].time_us < t->v[i - 1].time_us)
+			return false;
+	return true;
+}
+
+static size_t trace_find(const struct run_trace *t, const char *prefix)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strncmp(t->v[i].text, prefix, strlen(prefix)) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+/* On a real-time stack calls and injections take time: a call is stamped
+ * when it was made and a packet when it was sent, so a packet a write()
+ * sends comes after the write in the trace, at a later time, although the
+ * write returned after it was sent. */
+static void test_causal_trace(void)
+{
+	struct run_script s;
+	struct run_result r;
+	static const long long w4[] = { 4, 10 };
+	base(&s);
+	mock_spec.inject_takes_us = 300;
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	sb_sys(&s, "+0", "write", "i.i", w4, 10, 0, "+0 write(4, ..., 10) = 10");
+	mock_call(4, 10, 0, 0);
+	mock_spec.calls[4].takes_us = 500;
+	mock_on_call(4, 100,
+	             (struct mock_tmpl){ .flags = ACK | PSH,
+	                                 .seq = ISN + 1,
+	                                 .ack = 1,
+	                                 .len = 10,
+	                                 .lport = 8080,
+	                                 .rport = 48000 });
+	struct run_pkt *p = sb_pkt(&s, "+0", true, ACK | PSH, 1, 10, "+0 > P. 1:11(10) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "causal trace: passes: %s", r.fail.message);
+	size_t syn = trace_find(&r.trace, "S 0:0(0)"), synack = trace_find(&r.trace, "S. ");
+	size_t wr = trace_find(&r.trace, "write("), data = trace_find(&r.trace, "P. ");
+	ok(syn < synack && synack < r.trace.n, "the SYN before its SYN-ACK");
+	ok(synack < r.trace.n && r.trace.v[syn].time_us <= r.trace.v[synack].time_us,
+	   "an inbound packet is stamped when injected, not after the injection returned");
+	ok(wr < data && data < r.trace.n, "the write before the packet it sent");
+	ok(data < r.trace.n && r.trace.v[wr].time_us < r.trace.v[data].time_us,
+	   "the write stamped when made (%.6f), its packet when sent (%.6f)",
+	   wr < r.trace.n ? (double)r.trace.v[wr].time_us / 1e6 : -1.0,
+	   data < r.trace.n ? (double)r.trace.v[data].time_us / 1e6 : -1.0);
+	ok(trace_in_time_order(&r.trace), "the whole trace in time order");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
 static void test_timeout(void)
 {
 	struct run_script s;
@@ -791,6 +849,7 @@ int main(void)
 	test_calls();
 	test_connections();
 	test_syn_on_existing_connection();
+	test_causal_trace();
 	test_timeout();
 	test_misc();
 	done_testing();
