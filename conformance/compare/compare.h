@@ -178,6 +178,7 @@ void cmp_paths_free(char **v, int n);
  * script's own header commands. */
 struct cmp_stack {
 	char spec[256];
+	char name[256]; /* for // @stacks: and @divergence: ("engine:rfc", "linux", "so") */
 	const struct stack_ops *ops;
 	char profile[256]; /* engine profile / so path; "" = none */
 	char sysctls[8][128];

@@ -105,7 +105,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 	bool ran[2] = { false, false };
 	char skip[300] = "", err[400] = "", notes[2][400];
 	for (int k = 0; k < 2 && !skip[0] && !err[0]; k++) {
-		if (!o->any_stack && !run_script_for_stack(&rs, st[k].spec)) {
+		if (!o->any_stack && !run_script_for_stack(&rs, st[k].name)) {
 			snprintf(skip, sizeof skip, "not for stack %.100s (@stacks: %.100s)",
 			         st[k].spec, rs.stacks);
 			break;
@@ -148,7 +148,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 			/* The script's own `// @divergence: STACK reason` for either
 			 * stack explains its differences too. */
 			for (int k = 0; k < 2 && !rep.known; k++) {
-				const char *why = run_script_divergence(&rs, st[k].spec);
+				const char *why = run_script_divergence(&rs, st[k].name);
 				if (why) {
 					snprintf(script_div.reason, sizeof script_div.reason,
 					         "@divergence %.60s: %.180s", st[k].spec, why);
