@@ -168,7 +168,7 @@ $(PD_SO): $(patsubst %.c,$(BUILD)/plain/pic/%.o,$(PD_SO_SRC))
 -include $(shell find $(BUILD)/plain/pic -name '*.d' 2>/dev/null)
 
 # The so: stack's tests dlopen the library.
-$(filter %/test_so_%,$(plain_TESTS) $(asan_TESTS)): | $(PD_SO)
+$(foreach v,plain asan,$(filter $($(v)_DIR)/tests/conformance/tests/test_so_%,$($(v)_TESTS))): | $(PD_SO)
 
 # ---- user-facing targets ------------------------------------------------------
 all: $(PD_SO)
