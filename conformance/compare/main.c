@@ -29,6 +29,9 @@ static const char usage[] =
     "--all    every row of the side by side, not only differences in context\n"
     "--any-stack  run scripts whatever their // @stacks: line says\n"
     "--tap    TAP version 13, one point per script; known divergences are TODO\n"
+    "--fuzz SECONDS [--seed N] [--out DIR]  differential fuzzing: generated scripts\n"
+    "         on both stacks; each divergence minimised and saved under DIR\n"
+    "         (default corpora/divergences)\n"
     "\n"
     "exit status: 0 no unexplained difference, 1 a difference, 2 usage error.\n";
 
@@ -61,6 +64,9 @@ static const char *default_divergences(void)
 struct copts {
 	const char *stacks;
 	bool tap, all, any_stack;
+	double fuzz_s;
+	unsigned long long seed;
+	const char *out_dir;
 	unsigned ignore;
 	const char *divs;
 	int width;
@@ -203,6 +209,12 @@ int compare_main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--tap") == 0) {
 			o.tap = true;
+		} else if (strcmp(a, "--fuzz") == 0 && next) {
+			o.fuzz_s = atof(argv[++i]);
+		} else if (strcmp(a, "--seed") == 0 && next) {
+			o.seed = strtoull(argv[++i], NULL, 0);
+		} else if (strcmp(a, "--out") == 0 && next) {
+			o.out_dir = argv[++i];
 		} else if (strcmp(a, "--any-stack") == 0) {
 			o.any_stack = true;
 		} else if (strcmp(a, "--all") == 0) {
@@ -250,7 +262,7 @@ int compare_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.stacks || i >= argc) {
+	if (!o.stacks || (i >= argc && !o.fuzz_s)) {
 		fprintf(stderr, "synack compare: %s\n\n%s",
 		        o.stacks ? "no scripts given" : "--stacks A,B is required", usage);
 		return 2;
@@ -282,6 +294,13 @@ int compare_main(int argc, char **argv)
 	    0) {
 		fprintf(stderr, "synack compare: %s\n", why);
 		return 2;
+	}
+	if (o.fuzz_s > 0) {
+		struct cmp_opts co = { .ignore = o.ignore };
+		int rc = cmp_fuzz(st, &co, &divs, o.fuzz_s, o.seed,
+		                  o.out_dir ? o.out_dir : "corpora/divergences");
+		cmp_div_free(&divs);
+		return rc;
 	}
 	char **paths = NULL;
 	int n = cmp_collect(argv + i, argc - i, &paths);
