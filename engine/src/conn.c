@@ -151,6 +151,8 @@ void sa_established(struct tcb *t)
 	sa_sync_mss(t);
 	if (!t->rcv_mss)
 		t->rcv_mss = SA_MIN(t->advmss, t->mss_clamp);
+	sa_delack_established(t); /* delack.c */
+	sa_keepalive_reset(t);    /* keepalive.c */
 	sa_wake(t);
 }
 

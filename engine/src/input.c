@@ -270,6 +270,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	uint32_t prior_in_flight = sa_in_flight(t);
 	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
@@ -293,6 +294,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		if (nwin > t->max_snd_wnd)
 			t->max_snd_wnd = nwin;
 	}
+	sa_persist_on_ack(t, prior_in_flight); /* persist.c, keepalive: an answer */
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;

@@ -262,4 +262,5 @@ void sa_output(struct tcb *t)
 	}
 	if (any)
 		sa_rtx_arm(t);
+	sa_persist_check(t); /* persist.c: a zero window holds data back */
 }

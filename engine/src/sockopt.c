@@ -94,7 +94,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		t->reuseaddr = v != 0;
 		return 0;
 	case SO_KEEPALIVE:
-		t->keepalive = v != 0; /* part 2: the keepalive timer */
+		sa_keepalive_set(t, v != 0); /* keepalive.c */
 		return 0;
 	case SO_RCVBUF: {
 		/* Linux: sk_setsockopt doubles the value, bounded by rmem_max
@@ -167,6 +167,7 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		if (v < 1 || v > MAX_KEEPIDLE)
 			return -EINVAL;
 		t->keepidle_s = (uint32_t)v;
+		sa_keepalive_idle_changed(t); /* keepalive.c */
 		return 0;
 	case TCP_KEEPINTVL:
 		if (v < 1 || v > MAX_KEEPINTVL)
@@ -245,6 +246,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->state = t->state;
 	i->retransmits = t->retransmits;
 	i->backoff = t->backoff;
+	i->probes = t->rx.probes_out;
 	if (t->ts_ok)
 		i->options |= TCPI_OPT_TIMESTAMPS;
 	if (t->sack_ok)
