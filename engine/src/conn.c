@@ -82,6 +82,7 @@ void sa_tcb_done(struct tcb *t)
 	if (t->dead)
 		return;
 	sa_timer_clear_all(t);
+	sa_ooo_purge(t); /* ooo.c */
 	sa_set_state(t, SA_CLOSED);
 	sa_conn_hash_del(t);
 	t->shut_rd = t->shut_wr = true;

@@ -10,3 +10,16 @@ void sa_delack_established(struct tcb *t)
 {
 	t->rx.lrcv_us = t->st->now_us;
 }
+
+/* Out-of-order data: an immediate duplicate ACK (RFC 5681 §4.2). */
+void sa_rx_ooo_ack(struct tcb *t)
+{
+	sa_send_ack_now(t);
+}
+
+void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled)
+{
+	(void)len;
+	(void)gap_filled;
+	sa_ack_needed(t);
+}

@@ -86,6 +86,11 @@ static void oow_ack(struct tcb *t, const struct synack_segment *seg)
 	t->st->stats.out_of_window++;
 	if (seg->flags & SYNACK_TH_RST)
 		return;
+	/* Linux: tcp_send_dupack — old data is reported as D-SACK (RFC 2883). */
+	if (seg->payload_len && synack_seq_lt(seg->seq, t->rcv_nxt)) {
+		uint32_t end = seg->seq + (uint32_t)seg->payload_len;
+		sa_dsack_set(t, seg->seq, synack_seq_gt(end, t->rcv_nxt) ? t->rcv_nxt : end);
+	}
 	if (oow_limited(t, seg)) {
 		t->st->stats.out_of_window_acks_limited++;
 		return;
@@ -318,19 +323,25 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		uint32_t dup = t->rcv_nxt - seq;
 		if (dup >= len) {
 			bool fin = (seg->flags & SYNACK_TH_FIN) && dup == len;
+			/* RFC 2883 §4 / Linux tcp_data_queue: report the duplicate. */
+			sa_dsack_set(t, seq, seq + len);
 			if (len || !fin)
 				sa_ack_needed(t); /* a duplicate: re-ACK (Linux: tcp_send_dupack) */
 			return fin;
 		}
+		sa_dsack_set(t, seq, t->rcv_nxt); /* Linux: partial packet, D-SACK the old part */
 		p += dup;
 		len -= dup;
 		seq = t->rcv_nxt;
 	}
 	if (seq != t->rcv_nxt) {
-		/* Out of order. Part 2 keeps it for reassembly and SACK; part 1
-		 * drops it and ACKs at once (RFC 9293 §3.10.7.4 / RFC 5681 §4.2:
-		 * immediate duplicate ACK). */
-		sa_send_ack_now(t);
+		/* Out of order: held for reassembly, SACKed (ooo.c, sack_gen.c);
+		 * beyond the window it is dropped (Linux: tcp_data_queue
+		 * out_of_window). Either way an immediate duplicate ACK (RFC 5681
+		 * §4.2, RFC 9293 §3.10.7.4). */
+		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t)))
+			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0);
+		sa_rx_ooo_ack(t);
 		return false;
 	}
 	if (len == 0)
@@ -353,8 +364,17 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		t->rcv_mss = (uint16_t)SA_MIN(took, 65535u);
 	sa_grow_window(t, took);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
+	bool gap_filled = false;
+	if (!sa_ooo_empty(t)) {
+		/* ooo.c: what the hole held is now in order (Linux: tcp_ofo_queue). */
+		bool ofin;
+		t->bytes_received += sa_ooo_drain(t, &ofin);
+		fin = fin || ofin;
+		sa_sack_on_advance(t);
+		gap_filled = sa_ooo_empty(t);
+	}
 	if (!fin)
-		sa_ack_needed(t);
+		sa_rx_data_ack(t, took, gap_filled);
 	sa_wake(t);
 	return fin;
 }
@@ -532,7 +552,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	}
 
 	/* eighth: FIN */
-	if (fin_in_seq && (f & SYNACK_TH_FIN) && !t->rcv_fin)
+	if (fin_in_seq && !t->rcv_fin)
 		process_fin(t);
 	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT)
 		sa_output(t);

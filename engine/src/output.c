@@ -30,6 +30,8 @@ static void base(struct tcb *t, struct synack_segment *s, uint32_t seq, uint8_t 
 	s->flags = flags;
 	if (flags & SYNACK_TH_ACK)
 		s->ack = t->rcv_nxt;
+	if (!(flags & SYNACK_TH_SYN))
+		sa_sack_fill(t, s); /* sack_gen.c: RFC 2018 / RFC 2883 blocks */
 }
 
 /* RFC 7323 §3.2: TSval from our clock, TSecr echoes TS.Recent. */

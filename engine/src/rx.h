@@ -21,6 +21,7 @@ struct synack_segment;
 struct sa_ooo_seg {
 	struct sa_ooo_seg *next;
 	uint32_t seq, end;
+	bool fin;       /* the peer's FIN follows end */
 	uint8_t data[]; /* end - seq bytes */
 };
 
@@ -44,7 +45,11 @@ struct sa_rx {
 
 	/* Out-of-order queue (ooo.c), bounded by the receive buffer. */
 	struct sa_ooo_seg *ooo;
-	uint32_t ooo_bytes; /* payload bytes held */
+	uint32_t ooo_mem; /* bytes allocated (headers + payload), within rcvbuf */
+	/* SACK compression (Linux: tp->compressed_ack, dup_ack_counter). */
+	uint32_t comp_rcv_nxt;
+	uint8_t dup_ack_counter;
+	uint32_t compressed_ack;
 
 	/* SACK blocks to send, most recent first (RFC 2018 §4), and a
 	 * pending D-SACK block (RFC 2883). */
@@ -67,6 +72,8 @@ void sa_persist_fire(struct tcb *t);
 uint64_t sa_probe0_when(const struct tcb *t);
 
 /* delack.c */
+void sa_rx_ooo_ack(struct tcb *t);                                 /* out-of-order data arrived */
+void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled); /* in-order data queued */
 void sa_delack_data_in(struct tcb *t, uint32_t len, bool ooo_or_gap);
 void sa_delack_ack_needed(struct tcb *t);
 void sa_delack_sent_ack(struct tcb *t);
@@ -80,17 +87,21 @@ void sa_delack_check(struct tcb *t); /* after input: send the ACK now or arm the
 /* ooo.c */
 /* Queues out-of-order text; returns false if it could not be kept. */
 bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin);
-/* Moves what is now in order into the receive queue; true if a hole closed. */
-bool sa_ooo_drain(struct tcb *t, bool *fin);
+/* Moves what is now in order into the receive queue; *fin if the peer's
+ * FIN is now in sequence. Returns the bytes moved. */
+uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
 void sa_ooo_purge(struct tcb *t);
 bool sa_ooo_empty(const struct tcb *t);
 
 /* sack_gen.c */
 void sa_sack_on_ooo(struct tcb *t, uint32_t seq, uint32_t end);
 void sa_sack_on_advance(struct tcb *t);
-void sa_sack_on_dup(struct tcb *t, uint32_t seq, uint32_t end);
 /* Fills blk with the blocks to send (D-SACK first), at most max; returns n. */
-int sa_sack_blocks(struct tcb *t, struct sa_sack_block *blk, int max);
-void sa_sack_sent(struct tcb *t);
+struct synack_segment;
+/* Puts the SACK / D-SACK blocks into an outgoing segment (Linux:
+ * tcp_established_options); a D-SACK is sent once. */
+void sa_sack_fill(struct tcb *t, struct synack_segment *s);
+void sa_dsack_set(struct tcb *t, uint32_t seq, uint32_t end);
+void sa_dsack_extend(struct tcb *t, uint32_t seq, uint32_t end);
 
 #endif
