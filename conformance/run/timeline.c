@@ -516,8 +516,23 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "inject failed");
 }
 
+/* packetdrill runs calls on one syscall thread: a call made while another
+ * is blocked waits for it to return. Without this a call right after the
+ * packet that unblocks another races it on a real kernel (getsockopt
+ * (SO_ERROR) could take the error a blocked connect() is about to return). */
+static void await_blocked_calls(struct exec *x, const struct run_event *ev)
+{
+	while (!x->failed && x->npend) {
+		const struct pending_call *p = &x->pend[0];
+		pump(x, ev, p->w.hi + 1, PUMP_FOR_CALL, p->call);
+	}
+}
+
 static void syscall_event(struct exec *x, const struct run_event *ev, int64_t start, int64_t end)
 {
+	await_blocked_calls(x, ev);
+	if (x->failed)
+		return;
 	struct stack_call *c = calloc(1, sizeof *c);
 	if (!c) {
 		fail(x, ev, "out of memory");

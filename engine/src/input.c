@@ -12,11 +12,12 @@
 
 /* ---- acknowledgements ----------------------------------------------------- */
 
-/* Delayed-ACK hook. Part 1 acknowledges at once; part 2 schedules the
- * delayed-ACK timer here (Linux: inet_csk_schedule_ack + __tcp_ack_snd_check). */
+/* A duplicate to re-ACK: immediate, and quick-ACK mode (delack.c; Linux:
+ * tcp_data_queue out_of_window). In-order data goes through
+ * sa_rx_data_ack / sa_delack_check instead. */
 void sa_ack_needed(struct tcb *t)
 {
-	sa_send_ack_now(t);
+	sa_delack_ack_needed(t);
 }
 
 void sa_send_ack_now(struct tcb *t)
@@ -38,23 +39,18 @@ static bool ratelimit(struct tcb *t)
 	return false;
 }
 
-/* Linux: tcp_oow_rate_limited — data segments without SYN are never limited
- * (they are not part of an ACK loop). */
+/* Linux: tcp_oow_rate_limited — segments that occupy sequence space (text
+ * or FIN) without SYN are never limited: they are not part of an ACK loop. */
 static bool oow_limited(struct tcb *t, const struct synack_segment *seg)
 {
-	if (seg->payload_len && !(seg->flags & SYNACK_TH_SYN))
+	if (sa_seg_len(seg) && !(seg->flags & SYNACK_TH_SYN))
 		return false;
 	return ratelimit(t);
 }
 
-bool sa_oow_rate_limited(struct tcb *t)
+bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg)
 {
-	return ratelimit(t);
-}
-
-void sa_send_oow_ack(struct tcb *t)
-{
-	sa_send_ack_now(t);
+	return oow_limited(t, seg);
 }
 
 /* RFC 5961 §3.2, §4.2, §5.2 challenge ACK; Linux: tcp_send_challenge_ack —
@@ -247,6 +243,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		}
 		t->snd_una = ack;
 		sa_rtx_on_ack(t, 1);
+		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		t->max_snd_wnd = SA_MAX(t->max_snd_wnd, t->snd_wnd);
 		t->snd_wl1 = seg->seq;
@@ -276,6 +273,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	}
 	t->last_ack_recv_us = t->st->now_us;
 	uint32_t prior_in_flight = sa_in_flight(t);
+	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent, skipped for
+	 * old or invalid ACKs). */
+	if (!synack_seq_lt(ack, t->snd_una))
+		sa_ts_update_recent(t, seg);
 	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
@@ -360,21 +361,24 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	if (took > t->rcv_mss)
-		t->rcv_mss = (uint16_t)SA_MIN(took, 65535u);
+	/* Linux: tcp_measure_rcv_mss (its common case). */
+	if (took >= t->rcv_mss)
+		t->rcv_mss = (uint16_t)SA_MIN(took, (uint32_t)t->advmss);
 	sa_grow_window(t, took);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	bool gap_filled = false;
+	uint32_t in_order = took;
 	if (!sa_ooo_empty(t)) {
 		/* ooo.c: what the hole held is now in order (Linux: tcp_ofo_queue). */
 		bool ofin;
-		t->bytes_received += sa_ooo_drain(t, &ofin);
+		uint32_t moved = sa_ooo_drain(t, &ofin);
+		t->bytes_received += moved;
+		in_order += moved;
 		fin = fin || ofin;
 		sa_sack_on_advance(t);
 		gap_filled = sa_ooo_empty(t);
 	}
-	if (!fin)
-		sa_rx_data_ack(t, took, gap_filled);
+	sa_rx_data_ack(t, in_order, gap_filled); /* delack.c: now or later */
 	sa_wake(t);
 	return fin;
 }
@@ -517,7 +521,6 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* fifth: ACK */
 	if (!(f & SYNACK_TH_ACK))
 		return;
-	sa_ts_update_recent(t, seg);
 	if (!process_ack(t, seg))
 		return;
 	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)
@@ -554,8 +557,10 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* eighth: FIN */
 	if (fin_in_seq && !t->rcv_fin)
 		process_fin(t);
-	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT)
+	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT) {
 		sa_output(t);
+		sa_delack_check(t); /* delack.c: the ACK owed, now or delayed */
+	}
 }
 
 /* TIME-WAIT (RFC 9293 §3.10.7.4 with Linux's tcp_timewait_state_process). */

@@ -45,8 +45,10 @@ static void add_ts(struct tcb *t, struct synack_segment *s)
 static void sent(struct tcb *t, const struct synack_segment *s)
 {
 	t->segs_out++;
-	if (s->flags & SYNACK_TH_ACK)
+	if (s->flags & SYNACK_TH_ACK) {
 		t->last_ack_sent_us = t->st->now_us;
+		sa_delack_sent_ack(t); /* delack.c: this segment carries the ACK */
+	}
 	if (s->payload_len) {
 		t->data_segs_out++;
 		t->last_data_sent_us = t->st->now_us;
@@ -184,6 +186,8 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	if (rtx) {
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
+	} else if (len) {
+		sa_delack_data_sent(t); /* delack.c: interactive detection */
 	}
 }
 

@@ -36,12 +36,11 @@ struct sa_rx {
 	uint64_t probes_tstamp_us;
 
 	/* Delayed ACK (Linux: icsk->icsk_ack). */
-	uint8_t ack_pending;  /* SA_ACK_* bits */
-	uint16_t quick;       /* quick-ACK credit (Linux: icsk_ack.quick) */
-	bool pingpong;        /* interactive mode (Linux: inet_csk_in_pingpong_mode) */
-	uint32_t ato_us;      /* Linux: icsk_ack.ato */
-	uint64_t lrcv_us;     /* last data received (Linux: icsk_ack.lrcvtime) */
-	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
+	uint8_t ack_pending; /* SA_ACK_* bits */
+	uint16_t quick;      /* quick-ACK credit (Linux: icsk_ack.quick) */
+	bool pingpong;       /* interactive mode (Linux: inet_csk_in_pingpong_mode) */
+	uint32_t ato_us;     /* Linux: icsk_ack.ato */
+	uint64_t lrcv_us;    /* last data received (Linux: icsk_ack.lrcvtime) */
 
 	/* Out-of-order queue (ooo.c), bounded by the receive buffer. */
 	struct sa_ooo_seg *ooo;
@@ -72,17 +71,20 @@ void sa_persist_fire(struct tcb *t);
 uint64_t sa_probe0_when(const struct tcb *t);
 
 /* delack.c */
-void sa_rx_ooo_ack(struct tcb *t);                                 /* out-of-order data arrived */
+void sa_rx_ooo_ack(struct tcb *t); /* out-of-order data arrived: ACK now */
 void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled); /* in-order data queued */
-void sa_delack_data_in(struct tcb *t, uint32_t len, bool ooo_or_gap);
-void sa_delack_ack_needed(struct tcb *t);
-void sa_delack_sent_ack(struct tcb *t);
+void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled);
+void sa_delack_ack_needed(struct tcb *t); /* a duplicate: quick-ACK mode, ACK now */
+void sa_delack_check(struct tcb *t);      /* end of input: ACK now or arm the timer */
+void sa_delack_sent_ack(struct tcb *t);   /* a segment with ACK went out */
+void sa_delack_data_sent(struct tcb *t);  /* new data went out */
 void sa_delack_fire(struct tcb *t);
 void sa_delack_established(struct tcb *t);
 void sa_delack_quickack(struct tcb *t, bool on);
-void sa_delack_data_sent(struct tcb *t);
+bool sa_delack_quickack_get(const struct tcb *t);
+bool sa_delack_cleanup_rbuf(struct tcb *t, uint32_t copied);
 uint32_t sa_delack_ato(const struct tcb *t);
-void sa_delack_check(struct tcb *t); /* after input: send the ACK now or arm the timer */
+bool sa_window_wont_shrink(struct tcb *t); /* window.c */
 
 /* ooo.c */
 /* Queues out-of-order text; returns false if it could not be kept. */

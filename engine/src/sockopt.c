@@ -185,7 +185,8 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		t->user_timeout_ms = (uint32_t)v;
 		return 0;
 	case TCP_QUICKACK:
-		t->quickack = v != 0; /* part 2: delayed ACK */
+		t->quickack = v != 0;
+		sa_delack_quickack(t, v != 0); /* delack.c */
 		return 0;
 	case TCP_SYNCNT:
 		if (v < 1 || v > MAX_SYNCNT)
@@ -258,7 +259,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	}
 	uint64_t rto = (uint64_t)t->rto_us << SA_MIN(t->backoff, 20);
 	i->rto = (uint32_t)SA_MIN(rto, st->prof.rto_max_us);
-	i->ato = (uint32_t)st->prof.delack_min_us;
+	i->ato = sa_delack_ato(t); /* delack.c */
 	i->snd_mss = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
 	i->rcv_mss = t->rcv_mss ? t->rcv_mss : t->st->prof.default_mss;
 	if (t->state != SA_LISTEN && t->state != SA_CLOSED) {
@@ -409,7 +410,7 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 	case TCP_USER_TIMEOUT:
 		return put_int(val, len, (int)t->user_timeout_ms);
 	case TCP_QUICKACK:
-		return put_int(val, len, t->quickack);
+		return put_int(val, len, sa_delack_quickack_get(t)); /* delack.c */
 	case TCP_SYNCNT:
 		return put_int(val, len, t->syncnt ? t->syncnt : t->st->prof.syn_retries);
 	case TCP_DEFER_ACCEPT:

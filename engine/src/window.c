@@ -21,7 +21,9 @@ uint32_t sa_full_space(const struct tcb *t)
 uint32_t sa_rcv_space(const struct tcb *t)
 {
 	uint32_t used = t->rcvq.len;
-	return sa_win_from_space(t, t->rcvbuf > used ? t->rcvbuf - used : 0);
+	/* The ring is sized once; a later, larger SO_RCVBUF cannot be offered. */
+	uint32_t buf = t->rcvq.buf ? SA_MIN(t->rcvbuf, t->rcvq.cap) : t->rcvbuf;
+	return sa_win_from_space(t, buf > used ? buf - used : 0);
 }
 
 /* RFC 7323 §2.3 / Linux tcp_select_initial_window: the shift that covers
@@ -102,6 +104,12 @@ static uint32_t raw_select(struct tcb *t)
 			window = free_space;
 	}
 	return window;
+}
+
+/* Linux: __tcp_select_window(sk) >= tp->rcv_wnd (for delack.c). */
+bool sa_window_wont_shrink(struct tcb *t)
+{
+	return raw_select(t) >= t->rcv_wnd;
 }
 
 /* Linux: tcp_select_window — RFC 9293 §3.8.6.2.2: never shrink the window
