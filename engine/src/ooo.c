@@ -137,3 +137,30 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 	}
 	return moved;
 }
+
+/* For synack_check_invariants: runs sorted, non-empty (but a bare FIN),
+ * beyond RCV.NXT, within the memory bound, and SACK state consistent. */
+const char *sa_ooo_invariant(const struct tcb *t)
+{
+	uint32_t mem = 0;
+	const struct sa_ooo_seg *prev = NULL;
+	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next) {
+		if (synack_seq_lt(n->end, n->seq) || (n->seq == n->end && !n->fin))
+			return "out-of-order run empty or inverted";
+		if (!synack_seq_gt(n->seq, t->rcv_nxt))
+			return "out-of-order run not beyond RCV.NXT";
+		if (prev && synack_seq_lt(n->seq, prev->end))
+			return "out-of-order runs overlap or unsorted";
+		if (prev && prev->fin)
+			return "out-of-order data after a FIN";
+		mem += (uint32_t)node_size(n->end - n->seq);
+		prev = n;
+	}
+	if (mem != t->rx.ooo_mem)
+		return "out-of-order memory count wrong";
+	if (t->rx.ooo_mem && t->rx.ooo_mem + t->rcvq.len > t->rcvbuf)
+		return "out-of-order queue beyond the receive buffer";
+	if (t->rx.n_sack > SA_OOO_MAX_SACK || (t->rx.n_sack && !t->sack_ok))
+		return "SACK blocks without SACK or too many";
+	return NULL;
+}

@@ -94,6 +94,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
 void sa_ooo_purge(struct tcb *t);
 bool sa_ooo_empty(const struct tcb *t);
+const char *sa_ooo_invariant(const struct tcb *t); /* NULL if sound */
 
 /* sack_gen.c */
 void sa_sack_on_ooo(struct tcb *t, uint32_t seq, uint32_t end);
