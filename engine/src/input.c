@@ -356,6 +356,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		sa_send_ack_now(t);
 		return false;
 	}
+	sa_ooo_make_room(t, len); /* ooo.c: in-order data first (Linux: tcp_prune_ofo_queue) */
 	uint32_t took = sa_ring_write(&t->rcvq, p, len);
 	t->rcv_nxt += took;
 	t->bytes_received += took;
@@ -388,6 +389,7 @@ static void process_fin(struct tcb *t)
 {
 	t->rcv_nxt++;
 	t->rcv_fin = true;
+	sa_ooo_purge(t); /* ooo.c; Linux: tcp_fin purges the out-of-order queue */
 	switch (t->state) {
 	case SA_SYN_RECV:
 	case SA_ESTABLISHED:

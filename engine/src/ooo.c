@@ -7,7 +7,9 @@
  * plus the in-order queue never exceeds the receive buffer: a segment that
  * does not fit is dropped (Linux prunes: tcp_prune_ofo_queue; the engine
  * keeps what it has and the sender retransmits). Bytes a new segment repeats
- * are reported as D-SACK (RFC 2883 §4; Linux: tcp_dsack_set/extend).
+ * are reported as D-SACK (RFC 2883 §4; Linux: tcp_dsack_set/extend). Runs
+ * beyond a held FIN are kept as Linux keeps them, and dropped with the rest
+ * once the FIN is in order (Linux: tcp_fin purges the queue).
  */
 #include <string.h>
 
@@ -36,12 +38,38 @@ static size_t node_size(uint32_t len)
 	return sizeof(struct sa_ooo_seg) + len;
 }
 
+/* The receive memory: the buffer, or the ring if it was sized larger
+ * before SO_RCVBUF shrank it. */
+static uint32_t rmem(const struct tcb *t)
+{
+	return SA_MAX(t->rcvbuf, t->rcvq.cap);
+}
+
+/* Linux: tcp_prune_ofo_queue — in-order data has priority: drop held runs
+ * from the highest sequence down until `need` more bytes fit; the SACK
+ * blocks are reset (tcp_sack_reset). */
+void sa_ooo_make_room(struct tcb *t, uint32_t need)
+{
+	bool pruned = false;
+	while (t->rx.ooo && (uint64_t)t->rcvq.len + need + t->rx.ooo_mem > rmem(t)) {
+		struct sa_ooo_seg **link = &t->rx.ooo;
+		while ((*link)->next)
+			link = &(*link)->next;
+		t->rx.ooo_mem -= (uint32_t)node_size((*link)->end - (*link)->seq);
+		sa_free(t->st, *link);
+		*link = NULL;
+		pruned = true;
+	}
+	if (pruned)
+		t->rx.n_sack = 0;
+}
+
 /* Links a new run [seq, seq+len) before *link; false if over the bound. */
 static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const uint8_t *p,
                     uint32_t len, bool fin)
 {
 	size_t sz = node_size(len);
-	if (t->rcvq.len + t->rx.ooo_mem + sz > t->rcvbuf)
+	if (t->rcvq.len + t->rx.ooo_mem + sz > rmem(t))
 		return false; /* bounded by the receive buffer */
 	struct sa_ooo_seg *n = sa_alloc(t->st, sz);
 	if (!n)
@@ -62,6 +90,23 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 	uint32_t end = seq + len, cur = seq;
 	bool any = false, dup = false, kept = true;
 	struct sa_ooo_seg **link = &t->rx.ooo;
+	if (len == 0) {
+		/* A bare FIN: on the run it ends, or a run of its own in place;
+		 * inside held data it is bogus and dropped. */
+		while (*link && synack_seq_lt((*link)->seq, seq) &&
+		       synack_seq_lt((*link)->end, seq))
+			link = &(*link)->next;
+		struct sa_ooo_seg *n = *link;
+		if (n && n->end == seq) {
+			n->fin = true;
+		} else if (n && synack_seq_lt(n->seq, seq)) {
+			return false;
+		} else if (!add_run(t, link, seq, p, 0, true)) {
+			return false;
+		}
+		sa_sack_on_ooo(t, seq, seq + 1);
+		return true;
+	}
 	while (*link && synack_seq_lt(cur, end)) {
 		struct sa_ooo_seg *n = *link;
 		if (synack_seq_leq(n->end, cur)) {
@@ -91,8 +136,6 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 	}
 	if (synack_seq_lt(cur, end))
 		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin);
-	else if (len == 0 && fin)
-		kept = add_run(t, link, cur, p, 0, true);
 	any = any || kept;
 	if (any)
 		sa_sack_on_ooo(t, seq, end + (fin ? 1u : 0u)); /* RFC 2018 §4; a FIN counts */
@@ -122,6 +165,7 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 				 * window is at most the buffer). */
 				n->seq = t->rcv_nxt;
 				memmove(n->data, n->data + off + took, want - took);
+				t->rx.ooo_mem -= off + took; /* counted by what it holds */
 				break;
 			}
 		}
@@ -147,18 +191,16 @@ const char *sa_ooo_invariant(const struct tcb *t)
 	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next) {
 		if (synack_seq_lt(n->end, n->seq) || (n->seq == n->end && !n->fin))
 			return "out-of-order run empty or inverted";
-		if (!synack_seq_gt(n->seq, t->rcv_nxt))
-			return "out-of-order run not beyond RCV.NXT";
+		if (synack_seq_lt(n->seq, t->rcv_nxt))
+			return "out-of-order run below RCV.NXT";
 		if (prev && synack_seq_lt(n->seq, prev->end))
 			return "out-of-order runs overlap or unsorted";
-		if (prev && prev->fin)
-			return "out-of-order data after a FIN";
 		mem += (uint32_t)node_size(n->end - n->seq);
 		prev = n;
 	}
 	if (mem != t->rx.ooo_mem)
 		return "out-of-order memory count wrong";
-	if (t->rx.ooo_mem && t->rx.ooo_mem + t->rcvq.len > t->rcvbuf)
+	if (t->rx.ooo_mem && t->rx.ooo_mem + t->rcvq.len > rmem(t))
 		return "out-of-order queue beyond the receive buffer";
 	if (t->rx.n_sack > SA_OOO_MAX_SACK || (t->rx.n_sack && !t->sack_ok))
 		return "SACK blocks without SACK or too many";

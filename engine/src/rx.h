@@ -93,6 +93,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
  * FIN is now in sequence. Returns the bytes moved. */
 uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
 void sa_ooo_purge(struct tcb *t);
+void sa_ooo_make_room(struct tcb *t, uint32_t need); /* before in-order data */
 bool sa_ooo_empty(const struct tcb *t);
 const char *sa_ooo_invariant(const struct tcb *t); /* NULL if sound */
 

@@ -103,6 +103,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		u = SA_MIN(u, (uint32_t)SYSCTL_RMEM_MAX);
 		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_BUF);
 		t->rcvbuf_locked = true;
+		sa_ooo_make_room(t, 0); /* ooo.c: held data within the new bound */
 		return 0;
 	}
 	case SO_SNDBUF: {
