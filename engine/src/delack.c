@@ -115,9 +115,9 @@ void sa_delack_ack_needed(struct tcb *t)
 
 void sa_rx_ooo_ack(struct tcb *t)
 {
-	/* RFC 5681 §4.2: an immediate duplicate ACK. Linux sends the first
-	 * three per RCV.NXT at once and compresses later ones with SACK
-	 * (tcp_comp_sack_*): the engine sends each at once. */
+	/* RFC 5681 §4.2: an immediate duplicate ACK (it counts against the
+	 * quick-ACK credit, as Linux's does: inet_csk_schedule_ack first). */
+	t->rx.ack_pending |= SA_ACK_SCHED;
 	sa_send_ack_now(t);
 }
 
@@ -164,7 +164,15 @@ void sa_delack_check(struct tcb *t)
 		sa_send_ack_now(t);
 		return;
 	}
-	send_delayed(t);
+	if (sa_ooo_empty(t)) {
+		send_delayed(t);
+		return;
+	}
+	/* Holes remain (a partial fill): Linux sends the first three ACKs per
+	 * RCV.NXT at once and compresses later ones with SACK
+	 * (tcp_comp_sack_*); RCV.NXT just moved, so this one goes now. The
+	 * engine does not compress (docs/engine.md, known gaps). */
+	sa_send_ack_now(t);
 }
 
 /* Linux: tcp_event_ack_sent — every segment we send acknowledges. */
