@@ -20,7 +20,8 @@
 
 #include "internal.h"
 
-#define TCP_TIMEOUT_MIN_US 8000u /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
+#define TCP_TIMEOUT_MIN_US 8000u      /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
+#define TCP_RTO_MAX_US     120000000u /* Linux: TCP_RTO_MAX, the constant */
 
 static uint32_t unsent(const struct tcb *t)
 {
@@ -139,10 +140,16 @@ void sa_persist_fire(struct tcb *t)
 	}
 	uint32_t max_probes = p->retries2;
 	if (t->orphan) {
-		/* Linux: tcp_orphan_retries — 0 means 8, and 0 once the
-		 * backed-off interval reached RTO max. */
-		bool alive = sa_probe0_when(t) < p->rto_max_us;
-		max_probes = p->orphan_retries ? p->orphan_retries : 8;
+		/* Linux: tcp_orphan_retries — 0 means 8 while the backed-off
+		 * RTO is below TCP_RTO_MAX ("alive": inet_csk_rto_backoff
+		 * against the constant, not the sysctl), else 0. */
+		uint64_t rto = t->rto_us;
+		for (int i = 0; i < t->backoff && rto < TCP_RTO_MAX_US; i++)
+			rto <<= 1;
+		bool alive = rto < TCP_RTO_MAX_US;
+		max_probes = p->orphan_retries;
+		if (max_probes == 0 && alive)
+			max_probes = 8;
 		if (!alive && t->backoff >= max_probes) {
 			give_up(t);
 			return;

@@ -128,8 +128,37 @@ static void window_opens_early(void)
 	subtest_end();
 }
 
+static void orphan(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.rto_max_us = 4000000;
+	subtest("an orphan probes while its backed-off RTO is below 120 s (orphan_retries 0)");
+	zero_window(&f, 6, &p);
+	synack_close(f.st, f.fd);
+	expect_none(&f); /* the FIN waits behind the data */
+	int probes = 0;
+	for (int i = 0; i < 20; i++) {
+		uint64_t d = synack_next_deadline(f.st);
+		if (d == SYNACK_NEVER)
+			break;
+		fx_advance(&f, d - f.now);
+		struct synack_segment s;
+		while (fx_pop(&f, &s))
+			probes++;
+	}
+	/* Probes at 1, 2, 4, 4, 4, 4, 4 s (interval capped at 4 s); the 8th
+	 * firing finds 1 s << 7 >= TCP_RTO_MAX: not alive, dropped. */
+	is_int(probes, 7, "7 probes, then the orphan is dropped");
+	is_uint(synack_next_deadline(f.st), SYNACK_NEVER, "no timer left");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
+	orphan();
 	backoff_and_cap();
 	answered_never_aborts();
 	unanswered_abort();
