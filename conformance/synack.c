@@ -20,6 +20,7 @@
 
 #include "compare/compare.h"
 #include "lang/ast.h"
+#include "record/record.h"
 #include "run/from_ast.h"
 #include "run/pcap_writer.h"
 #include "run/report.h"
@@ -511,6 +512,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "compare") == 0)
 		return compare_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "record") == 0)
+		return record_main(argc - 1, argv + 1);
 	const char *cmd = argv[1];
 	struct opts o = { .stack = "engine" };
 	int i = 2;
