@@ -63,6 +63,15 @@ struct exec {
 	 * one's (-1: unknown, `*`). The TS val check compares them with when
 	 * packets were seen. */
 	int64_t nominal_us, ev_nominal_us;
+	/* When the previous event actually happened on the stack's clock
+	 * (script time): an inbound packet or a call when it was issued, an
+	 * outbound packet when it was sent, a call waited for when it
+	 * returned; -1: use now. Relative times count from it. */
+	int64_t happened_us;
+	/* How long after that we got to this event (now - happened_us): the
+	 * previous event happened somewhere in between, so an expected
+	 * event's window reaches this much later too. 0 in virtual time. */
+	int64_t base_slack_us;
 	bool last_inbound;
 	int connect_fd; /* the stack fd of the last connect(): owns the next new SYN */
 	int cur_fd;     /* the socket %{ }% blocks look at */
@@ -490,6 +499,8 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 {
 	struct run_window w =
 	    run_window_make(x->cfg, start, end, x->last_script_us, ev->time.kind == RUN_TIME_ANY);
+	if (!w.any)
+		w.hi += x->base_slack_us;
 	int64_t hi = w.any ? INT64_MAX : w.hi;
 	if (w.any) {
 		/* `*`: wait as long as the wall-clock limit allows. */
@@ -506,22 +517,27 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		run_pkt_format(&ev->pkt, exp, sizeof exp);
 	if (!x->nq) {
 		/* Say what came instead, if something does within one more
-		 * tolerance: "late" reads better than "missing". */
+		 * tolerance: "late" reads better than "missing". A real-time
+		 * stack can also hand a packet over after its window closed
+		 * although it was sent inside it (its timestamp says when):
+		 * that one is on time. */
 		if (!w.any)
 			pump(x, ev, w.hi + w.tolerance, PUMP_FOR_PACKET, NULL);
 		if (x->failed)
 			return;
-		struct run_failure *f = fail(x, ev, "missing outbound packet");
-		snprintf(f->expected, sizeof f->expected, "> %s", exp);
-		set_times(f, &w, -1);
-		if (x->nq) {
-			describe_live(x, x->q[0].pkt, x->q[0].len, f->actual, sizeof f->actual,
-			              NULL);
-			size_t n = strlen(f->actual);
-			snprintf(f->actual + n, sizeof f->actual - n, " (too late)");
-			f->actual_us = (int64_t)x->q[0].time_us;
+		if (!x->nq || !run_window_contains(&w, (int64_t)x->q[0].time_us)) {
+			struct run_failure *f = fail(x, ev, "missing outbound packet");
+			snprintf(f->expected, sizeof f->expected, "> %s", exp);
+			set_times(f, &w, -1);
+			if (x->nq) {
+				describe_live(x, x->q[0].pkt, x->q[0].len, f->actual,
+				              sizeof f->actual, NULL);
+				size_t n = strlen(f->actual);
+				snprintf(f->actual + n, sizeof f->actual - n, " (too late)");
+				f->actual_us = (int64_t)x->q[0].time_us;
+			}
+			return;
 		}
-		return;
 	}
 	struct queued_pkt q = x->q[0];
 	struct synack_segment seg;
@@ -579,6 +595,7 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		if ((seg.flags & SYNACK_TH_SYN) && !(seg.flags & SYNACK_TH_ACK))
 			x->conns.listening = false;
 	}
+	x->happened_us = (int64_t)q.time_us;
 	if (!run_window_contains(&w, (int64_t)q.time_us)) {
 		struct run_failure *f =
 		    fail(x, ev, "timing error: outbound packet at %.6f s, expected %.6f s",
@@ -641,8 +658,9 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 	else
 		run_pkt_format(&ev->pkt, text, sizeof text);
 	/* Stamped when injected, before the stack can answer. */
-	if (run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s",
-	                  text))
+	x->happened_us = (int64_t)now_us(x);
+	if (run_trace_add(&x->res->trace, RUN_OBS_INBOUND, (uint64_t)x->happened_us, ev->line, buf,
+	                  len, "%s", text))
 		trace_place(x);
 	struct stack_error err = { 0 };
 	if (x->ops->inject(x->st, buf, len, &err) < 0)
@@ -691,6 +709,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	}
 	struct stack_error err = { 0 };
 	uint64_t issued = now_us(x);
+	x->happened_us = (int64_t)issued;
 	int st = x->ops->call(x->st, c, &err);
 	if (st < 0) {
 		free(c);
@@ -703,6 +722,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		 * real kernel takes to run it is not the script's business
 		 * (packetdrill times only blocking calls' returns). */
 		struct run_window w = run_window_make(x->cfg, end, end, x->last_script_us, false);
+		w.hi += x->base_slack_us;
 		c->done_us = now_us(x);
 		check_call_result(x, ev, c, ev->time.blocking ? &w : NULL, false, issued);
 		free(c);
@@ -721,6 +741,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	p->done = false;
 	p->w = run_window_make(x->cfg, ev->time.blocking ? end : start,
 	                       ev->time.blocking ? end : start, x->last_script_us, false);
+	p->w.hi += x->base_slack_us;
 	if (run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, issued, ev->line, NULL, 0,
 	                  "%s (blocked)", ev->sys.name))
 		trace_place(x);
@@ -728,6 +749,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		/* Wait for it now; packets meanwhile are queued for the next
 		 * outbound expectations. */
 		pump(x, ev, p->w.hi + 1, PUMP_FOR_CALL, c);
+		x->happened_us = -1; /* it returned (or failed): from now */
 	}
 }
 
@@ -745,6 +767,7 @@ static void code_event(struct exec *x, const struct run_event *ev)
 	c->out_cap = 256;
 	struct stack_error err = { 0 };
 	uint64_t issued = now_us(x);
+	x->happened_us = (int64_t)issued;
 	int st = x->ops->call(x->st, c, &err);
 	char why[320];
 	if (st != STACK_CALL_DONE || c->ret < 0 || !c->has_tcp_info) {
@@ -765,21 +788,31 @@ static void code_event(struct exec *x, const struct run_event *ev)
 static void command_event(struct exec *x, const struct run_event *ev, const char *cmd)
 {
 	struct stack_error err = { 0 };
-	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, now_us(x), ev ? ev->line : 0, NULL, 0,
-	              "`%s`", cmd);
+	x->happened_us = (int64_t)now_us(x);
+	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, (uint64_t)x->happened_us, ev ? ev->line : 0,
+	              NULL, 0, "`%s`", cmd);
 	if (x->ops->command(x->st, cmd, &err) < 0)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "command failed");
 }
 
 /* packetdrill's adjust_relative_event_times(): relative times count from
- * now, except back-to-back inbound packets, which count from the previous
- * one's script time so processing overhead does not accumulate. */
+ * when the previous event actually happened, except back-to-back inbound
+ * packets, which count from the previous one's script time so processing
+ * overhead does not accumulate. packetdrill takes "now" when it gets to the
+ * next event; on a real-time stack an injection or a call can take
+ * milliseconds on a loaded machine while the stack answers at once, so we
+ * take when the previous one was issued (the answer's cause), or when the
+ * previous outbound packet was sent. The same in virtual time. */
 static int64_t event_base(struct exec *x, const struct run_event *ev)
 {
 	bool inbound = ev->kind == RUN_EV_PACKET && !ev->pkt.outbound;
 	if (x->last_inbound && inbound && x->last_script_us >= 0)
 		return x->last_script_us;
-	return (int64_t)now_us(x);
+	int64_t now = (int64_t)now_us(x);
+	if (x->happened_us < 0 || x->happened_us > now)
+		return now;
+	x->base_slack_us = now - x->happened_us;
+	return x->happened_us;
 }
 
 static int64_t nominal_time(const struct exec *x, const struct run_event *ev)
@@ -797,6 +830,7 @@ static int64_t nominal_time(const struct exec *x, const struct run_event *ev)
 static void run_event(struct exec *x, const struct run_event *ev)
 {
 	x->ev_nominal_us = nominal_time(x, ev);
+	x->base_slack_us = 0;
 	int64_t base = ev->time.kind == RUN_TIME_ABS ? 0 : event_base(x, ev);
 	int64_t start = ev->time.kind == RUN_TIME_ANY ? base : base + ev->time.start_us;
 	int64_t end = (ev->time.range || ev->time.blocking) ? base + ev->time.end_us : start;
@@ -894,6 +928,7 @@ void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, c
 	x->res = res;
 	x->sev = sev;
 	x->last_script_us = -1;
+	x->happened_us = -1;
 	x->connect_fd = -1;
 	x->cur_fd = -1;
 	x->observe = opts && opts->observe;
@@ -922,6 +957,10 @@ void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, c
 		for (int i = 0; i < s->n_commands && !x->failed; i++)
 			command_event(x, NULL, s->commands[i]);
 		x->t0 = ops->now(x->st);
+		/* Header commands ran before the script's time 0: they are at 0. */
+		for (size_t i = 0; i < res->trace.n; i++)
+			res->trace.v[i].time_us = 0;
+		x->happened_us = -1;
 		for (int i = 0; i < s->n_events && !x->failed; i++)
 			run_event(x, &s->events[i]);
 		if (!x->failed)

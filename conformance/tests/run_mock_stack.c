@@ -10,6 +10,7 @@ struct mock_record mock_record;
 
 struct scheduled {
 	uint64_t at;
+	uint64_t lag; /* handed over at at + lag */
 	bool is_call;
 	bool build_at_release; /* `at` reactions: reply to the last injected packet */
 	struct mock_tmpl t;
@@ -109,11 +110,12 @@ static size_t build(struct stack *s, const struct mock_tmpl *t, const uint8_t *r
 }
 
 static void schedule_pkt(struct stack *s, uint64_t at, const struct mock_tmpl *t,
-                         const uint8_t *reply_to, size_t reply_len)
+                         const uint8_t *reply_to, size_t reply_len, uint64_t lag)
 {
 	struct scheduled *x = &s->sched[s->nsched++];
 	memset(x, 0, sizeof *x);
 	x->at = at;
+	x->lag = lag;
 	x->len = build(s, t, reply_to, reply_len, x->pkt, sizeof x->pkt);
 }
 
@@ -155,7 +157,7 @@ static void release(struct stack *s)
 {
 	for (int i = 0; i < s->nsched;) {
 		struct scheduled *x = &s->sched[i];
-		if (x->at > s->now || s->nev == 16) {
+		if (x->at + x->lag > s->now || s->nev == 16) {
 			i++;
 			continue;
 		}
@@ -189,8 +191,8 @@ static int mock_advance(struct stack *s, uint64_t until)
 		return 0; /* time never moves: only the wall-clock limit ends this */
 	uint64_t next = until;
 	for (int i = 0; i < s->nsched; i++)
-		if (s->sched[i].at < next)
-			next = s->sched[i].at;
+		if (s->sched[i].at + s->sched[i].lag < next)
+			next = s->sched[i].at + s->sched[i].lag;
 	if (next > s->now)
 		s->now = next;
 	release(s);
@@ -218,7 +220,8 @@ static int mock_inject(struct stack *s, const uint8_t *pkt, size_t len, struct s
 	}
 	for (int i = 0; i < mock_spec.nr; i++)
 		if (mock_spec.r[i].on_inject == n)
-			schedule_pkt(s, s->now + mock_spec.r[i].delay, &mock_spec.r[i].t, pkt, len);
+			schedule_pkt(s, s->now + mock_spec.r[i].delay, &mock_spec.r[i].t, pkt, len,
+			             mock_spec.r[i].lag_us);
 	s->now += mock_spec.inject_takes_us;
 	release(s);
 	return 0;
@@ -253,7 +256,8 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 	}
 	for (int i = 0; i < mock_spec.nr; i++)
 		if (mock_spec.r[i].on_call == n)
-			schedule_pkt(s, s->now + mock_spec.r[i].delay, &mock_spec.r[i].t, NULL, 0);
+			schedule_pkt(s, s->now + mock_spec.r[i].delay, &mock_spec.r[i].t, NULL, 0,
+			             mock_spec.r[i].lag_us);
 	if (r && r->pending_us) {
 		struct scheduled *x = &s->sched[s->nsched++];
 		memset(x, 0, sizeof *x);

@@ -35,6 +35,9 @@ struct mock_reaction {
 	int on_call;   /* -1: not; else after the N-th call */
 	int64_t at;    /* -1: not; else at this absolute time */
 	uint64_t delay;
+	/* A real-time stack's capture lag: stamped at its time, handed over
+	 * this much later. */
+	uint64_t lag_us;
 	struct mock_tmpl t;
 	bool fired;
 };

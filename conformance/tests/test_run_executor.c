@@ -729,6 +729,69 @@ static void test_causal_trace(void)
 	run_script_free(&s);
 }
 
+/* An injection that takes longer than the tolerance on a loaded machine
+ * while the stack answers at once: `+0 > S.` counts from when the SYN was
+ * injected, not from when the injection returned. */
+static void test_relative_to_issue(void)
+{
+	struct run_script s;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	mock_spec.inject_takes_us = 6000;
+	passes(&s, "an answer during a 6 ms injection is on time");
+
+	/* And a packet sent 0.1 s after a write that took 6 ms to return:
+	 * `+.1` counts from when the write was made. */
+	static const long long w4[] = { 4, 10 };
+	base(&s);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	sb_sys(&s, "+0", "write", "i.i", w4, 10, 0, "+0 write(4, ..., 10) = 10");
+	mock_call(4, 10, 0, 0);
+	mock_spec.calls[4].takes_us = 6000;
+	mock_on_call(4, 100000,
+	             (struct mock_tmpl){ .flags = ACK | PSH,
+	                                 .seq = ISN + 1,
+	                                 .ack = 1,
+	                                 .len = 10,
+	                                 .lport = 8080,
+	                                 .rport = 48000 });
+	struct run_pkt *p = sb_pkt(&s, "+.1", true, ACK | PSH, 1, 10, "+.1 > P. 1:11(10) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	s.cfg.tolerance_percent = 0;
+	passes(&s, "+.1 after a call counts from when it was made");
+}
+
+/* A packet sent inside its window but handed over after the window closed
+ * (a loaded machine's capture lag) is on time: its timestamp says so. */
+static void test_capture_lag(void)
+{
+	struct run_script s;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 1000);
+	mock_spec.r[0].lag_us = 6000;
+	passes(&s, "sent 1 ms after, handed over 7 ms after: on time");
+
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 5000);
+	mock_spec.r[0].lag_us = 1000;
+	{
+		struct run_result r;
+		run(&s, &r);
+		is_str(r.fail.message, "missing outbound packet",
+		       "sent 5 ms after: late, lag or not");
+		is_int(r.fail.actual_us, 5000, "with the time it was sent");
+		run_result_free(&r);
+		run_script_free(&s);
+	}
+}
+
 static void test_timeout(void)
 {
 	struct run_script s;
@@ -850,6 +913,8 @@ int main(void)
 	test_connections();
 	test_syn_on_existing_connection();
 	test_causal_trace();
+	test_relative_to_issue();
+	test_capture_lag();
 	test_timeout();
 	test_misc();
 	done_testing();
