@@ -232,6 +232,9 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 		if (cls) {
 			/* Minimise: drop whole steps while the same classes remain. */
 			for (size_t i = 1; i + STEP <= n;) {
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				if ((double)(now.tv_sec - t0.tv_sec) > seconds + 60)
+					break; /* out of time: save it as it is */
 				uint8_t cand[sizeof bytes];
 				memcpy(cand, bytes, i);
 				memcpy(cand + i, bytes + i + STEP, n - i - STEP);
@@ -263,8 +266,7 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 						fprintf(f, "// %s\n", line);
 					fclose(f);
 					found++;
-					printf("divergence: %s\n", path);
-					fflush(stdout);
+					fprintf(stderr, "divergence: %s\n", path);
 				}
 			}
 			free(report);

@@ -241,6 +241,22 @@ int cmp_normalise(const struct run_trace *t, struct cmp_trace *out)
 			renumber_fd(st, e->text, sizeof e->text);
 	}
 	free(st);
+	/* A real stack's packet may be captured (and queued) after an inbound
+	 * packet the script injected later than it was sent: it goes back
+	 * before such inbound packets. Never past a call, which may have
+	 * caused it (a call's time is when it returned). */
+	for (size_t i = 1; i < out->n; i++) {
+		if (out->v[i].kind != RUN_OBS_OUTBOUND)
+			continue;
+		struct cmp_event e = out->v[i];
+		size_t j = i;
+		while (j > 0 && out->v[j - 1].kind == RUN_OBS_INBOUND &&
+		       out->v[j - 1].time_us > e.time_us) {
+			out->v[j] = out->v[j - 1];
+			j--;
+		}
+		out->v[j] = e;
+	}
 	return 0;
 }
 

@@ -247,6 +247,45 @@ static void test_normalised_text(void)
 	run_trace_free(&t);
 }
 
+/* A real stack's packet captured after a later inbound packet goes back
+ * before it; never before a call that may have caused it. */
+static void test_capture_order(void)
+{
+	struct run_trace ra, rb;
+	run_trace_init(&ra);
+	run_trace_init(&rb);
+	cs_add_text(&ra, RUN_OBS_SYSCALL, 100000, 14, "shutdown(4, SHUT_WR) = 0");
+	cs_add_pkt(
+	    &ra,
+	    &(struct cs_pkt){
+	        .outbound = true, .t = 100000, .flags = F | A, .seq = 1, .ack = 1, .win = 502 });
+	cs_add_pkt(&ra, &(struct cs_pkt){
+	                    .t = 100000, .line = 15, .flags = A, .seq = 1, .ack = 2, .win = 64 });
+	/* B: the FIN (sent at 0.1003) was queued after the ACK injected at 0.1010,
+	 * and the call's time (when it returned) is after the FIN's. */
+	cs_add_text(&rb, RUN_OBS_SYSCALL, 100500, 14, "shutdown(4, SHUT_WR) = 0");
+	cs_add_pkt(&rb, &(struct cs_pkt){
+	                    .t = 101000, .line = 15, .flags = A, .seq = 1, .ack = 2, .win = 64 });
+	cs_add_pkt(
+	    &rb,
+	    &(struct cs_pkt){
+	        .outbound = true, .t = 100300, .flags = F | A, .seq = 1, .ack = 1, .win = 502 });
+	struct cmp_trace ta, tb;
+	cmp_normalise(&ra, &ta);
+	cmp_normalise(&rb, &tb);
+	ok(tb.v[1].kind == RUN_OBS_OUTBOUND && tb.v[0].kind == RUN_OBS_SYSCALL,
+	   "the FIN goes back before the inbound ACK, not before the call");
+	struct cmp_opts o = { .tolerance_us = 4000 };
+	struct cmp_result r;
+	cmp_align(&ta, &tb, &o, &r);
+	is_int(r.n_diff_rows, 0, "so the traces agree");
+	cmp_result_free(&r);
+	cmp_trace_free(&ta);
+	cmp_trace_free(&tb);
+	run_trace_free(&ra);
+	run_trace_free(&rb);
+}
+
 static void test_class_names(void)
 {
 	unsigned m;
@@ -265,5 +304,6 @@ int main(void)
 	test_rows_and_ignore();
 	test_normalised_text();
 	test_class_names();
+	test_capture_order();
 	return tap_done();
 }
