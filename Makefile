@@ -53,7 +53,7 @@ ENGINE_SRC  := $(sort $(wildcard engine/src/*.c))
 CONF_SRC    := $(sort $(wildcard conformance/lang/*.c conformance/run/*.c conformance/stacks/*.c \
                  conformance/compare/*.c conformance/record/*.c))
 # libsynack-packetdrill.so: the engine behind packetdrill's shared-object
-# interface (docs/comparing.md), built from the engine, the engine stack and
+# interface (docs/compare.md), built from the engine, the engine stack and
 # conformance/export/*.c, all compiled separately with -fPIC.
 EXPORT_SRC  := $(sort $(wildcard conformance/export/*.c))
 PD_SO       := $(BUILD)/plain/lib/libsynack-packetdrill.so
@@ -207,7 +207,7 @@ conformance: all $(BUILD)/.deps-linux
 	$(call run_scripts,engine)
 	$(call run_scripts,linux,-j$(JOBS))
 
-# ---- differential fuzzing (docs/comparing.md) ---------------------------------
+# ---- differential fuzzing (docs/compare.md) ---------------------------------
 # Generated scripts on two stacks; every divergence minimised and saved under
 # corpora/divergences/ as a ready-to-read script.
 STACKS   ?= engine,linux

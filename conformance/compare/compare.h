@@ -193,6 +193,11 @@ void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run
 /* Bytes -> a valid script (a passive-open prefix, then 4 bytes per step;
  * outbound lines left to the stacks). Returns its length, -1 if cap is short. */
 int cmp_gen_script(const uint8_t *data, size_t n, char *out, size_t cap);
+/* A divergence's root: the classes of the first differing row in *first,
+ * and that row with its numbers left out in sig ("options: > . #:#(#) ack #
+ * win # | > . #:#(#) ack # win # <nop,nop,sack #:#>"). */
+void cmp_fuzz_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
+                        const struct cmp_result *res, unsigned *first, char *sig, size_t cap);
 /* Generates, runs on both stacks and compares scripts for `seconds`; each
  * unexplained divergence is minimised and saved under out_dir. */
 int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struct cmp_divs *divs,

@@ -8,9 +8,13 @@
  * the tracked state (the peer's sequence number; acknowledgments never past
  * what the application wrote), every call's result is left open (`= ...`)
  * and there is no outbound line at all: the stacks fill those in, and the
- * diff is the oracle. Minimising removes whole steps while the same classes
- * of difference remain.
+ * diff is the oracle. Minimising removes whole steps while the first
+ * difference (the root: what follows is mostly its consequence) stays the
+ * same: the same classes, the same packets with the numbers left out. A
+ * divergence is saved once (its signature, that first difference, is in the
+ * file and looked for before saving another).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,17 +126,64 @@ struct fuzz_run {
 	const char *tmp;
 };
 
-/* Compares the script of `bytes` on both stacks: returns its unexplained
- * classes (0: the same or known), the report in *report when asked. */
-static unsigned try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n, char **report,
-                          char **script)
+/* What one generated script did on the two stacks. */
+struct verdict {
+	unsigned all;   /* unexplained classes, every row (0: the same or known) */
+	unsigned first; /* the classes of the first differing row: the root */
+	char sig[400];  /* the first differing row, numbers left out */
+};
+
+/* "> . 1:1(0) ack 101 win 502" -> "> . #:#(#) ack # win #": what a
+ * divergence is, whatever numbers a generated script happened to use. */
+static void shape(const char *text, char *out, size_t cap)
+{
+	size_t k = 0;
+	for (const char *p = text; *p && k + 2 < cap; p++) {
+		if (*p >= '0' && *p <= '9') {
+			while (p[1] >= '0' && p[1] <= '9')
+				p++;
+			out[k++] = '#';
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = 0;
+}
+
+void cmp_fuzz_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
+                        const struct cmp_result *res, unsigned *first, char *sig, size_t cap)
+{
+	*first = 0;
+	if (cap)
+		sig[0] = 0;
+	for (size_t i = 0; i < res->n; i++) {
+		const struct cmp_row *row = &res->rows[i];
+		if (!row->diff)
+			continue;
+		char names[160], a[300] = "-", b[300] = "-";
+		*first = row->diff;
+		cmp_class_list(row->diff, names, sizeof names);
+		if (row->a >= 0)
+			shape(ta->v[row->a].text, a, sizeof a);
+		if (row->b >= 0)
+			shape(tb->v[row->b].text, b, sizeof b);
+		snprintf(sig, cap, "%s: %.180s | %.180s", names, a, b);
+		return;
+	}
+}
+
+/* Compares the script of `bytes` on both stacks into *v; the report and the
+ * script in *report and *script when asked and there is a difference. */
+static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n, struct verdict *v,
+                      char **report, char **script)
 {
 	static char text[1 << 16];
+	memset(v, 0, sizeof *v);
 	if (cmp_gen_script(bytes, n, text, sizeof text) < 0)
-		return 0;
+		return;
 	FILE *f = fopen(fr->tmp, "w");
 	if (!f)
-		return 0;
+		return;
 	fputs(text, f);
 	fclose(f);
 	struct cmp_load_opts lo = { 0 };
@@ -142,7 +193,7 @@ static unsigned try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_
 		fprintf(stderr, "synack compare --fuzz: generated an invalid script:\n%s%s", msg,
 		        text);
 		free(msg);
-		return 0;
+		return;
 	}
 	free(msg);
 	struct run_result r[2];
@@ -155,14 +206,15 @@ static unsigned try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_
 	o.tolerance_us = rs.cfg.tolerance_usecs;
 	o.tolerance_percent = rs.cfg.tolerance_percent;
 	struct cmp_result res;
-	unsigned cls = 0;
 	bool skip = r[0].status == RUN_SKIP || r[1].status == RUN_SKIP;
 	if (!skip && cmp_align(&t[0], &t[1], &o, &res) == 0) {
-		cls = res.classes;
-		if (cls && cmp_div_find(fr->divs, "fuzz/generated.pkt", fr->st[0].spec,
-		                        fr->st[1].spec, cls))
-			cls = 0;
-		if (cls && report) {
+		v->all = res.classes;
+		if (v->all && cmp_div_find(fr->divs, "fuzz/generated.pkt", fr->st[0].spec,
+		                           fr->st[1].spec, v->all))
+			v->all = 0;
+		if (v->all)
+			cmp_fuzz_signature(&t[0], &t[1], &res, &v->first, v->sig, sizeof v->sig);
+		if (v->all && report) {
 			size_t len = 0;
 			FILE *m = open_memstream(report, &len);
 			struct cmp_report rep = { .script = "generated",
@@ -174,7 +226,7 @@ static unsigned try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_
 			cmp_report_side_by_side(m, &rep, 150);
 			fclose(m);
 		}
-		if (cls && script)
+		if (v->all && script)
 			*script = strdup(text);
 		cmp_result_free(&res);
 	}
@@ -183,7 +235,6 @@ static unsigned try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_
 		run_result_free(&r[k]);
 	}
 	run_script_free(&rs);
-	return cls;
 }
 
 static uint64_t rng(uint64_t *s)
@@ -200,6 +251,35 @@ static uint32_t fnv(const char *s)
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 16777619u;
 	return h;
+}
+
+#define SIG_PREFIX "// divergence: "
+
+/* Is a divergence with this signature already saved in dir? */
+static bool already_saved(const char *dir, const char *sig)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 4, ".pkt") != 0)
+			continue;
+		char path[4096], line[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		while (f && !found && fgets(line, sizeof line, f)) {
+			line[strcspn(line, "\n")] = 0;
+			found = strncmp(line, SIG_PREFIX, strlen(SIG_PREFIX)) == 0 &&
+			        strcmp(line + strlen(SIG_PREFIX), sig) == 0;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return found;
 }
 
 int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struct cmp_divs *divs,
@@ -219,18 +299,22 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 	}
 	struct fuzz_run fr = { st, o, divs, tmp };
 	uint64_t s = seed ? seed : (uint64_t)time(NULL) | 1;
+	uint64_t used_seed = s;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int runs = 0, found = 0;
+	int runs = 0, found = 0, again = 0;
 	do {
 		uint8_t bytes[1 + STEP * 24];
 		size_t n = 1 + STEP * (1 + rng(&s) % 24);
 		for (size_t i = 0; i < n; i++)
 			bytes[i] = (uint8_t)rng(&s);
 		runs++;
-		unsigned cls = try_bytes(&fr, bytes, n, NULL, NULL);
-		if (cls) {
-			/* Minimise: drop whole steps while the same classes remain. */
+		struct verdict v;
+		try_bytes(&fr, bytes, n, &v, NULL, NULL);
+		if (v.all) {
+			/* Minimise: drop whole steps while the first difference (the
+			 * root; what follows it is mostly its consequence) keeps its
+			 * classes and its shape. */
 			for (size_t i = 1; i + STEP <= n;) {
 				clock_gettime(CLOCK_MONOTONIC, &now);
 				if ((double)(now.tv_sec - t0.tv_sec) > seconds + 60)
@@ -238,7 +322,9 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 				uint8_t cand[sizeof bytes];
 				memcpy(cand, bytes, i);
 				memcpy(cand + i, bytes + i + STEP, n - i - STEP);
-				if ((try_bytes(&fr, cand, n - STEP, NULL, NULL) & cls) == cls) {
+				struct verdict cv;
+				try_bytes(&fr, cand, n - STEP, &cv, NULL, NULL);
+				if (cv.first == v.first && strcmp(cv.sig, v.sig) == 0) {
 					memcpy(bytes, cand, n - STEP);
 					n -= STEP;
 				} else {
@@ -246,10 +332,15 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 				}
 			}
 			char *report = NULL, *script = NULL;
-			cls = try_bytes(&fr, bytes, n, &report, &script);
-			if (cls && script) {
+			struct verdict fv;
+			try_bytes(&fr, bytes, n, &fv, &report, &script);
+			if (!fv.all || !script) {
+				/* It did not happen again: a real-time stack's noise. */
+			} else if (already_saved(out_dir, fv.sig)) {
+				again++;
+			} else {
 				char names[160], path[4096];
-				cmp_class_list(cls, names, sizeof names);
+				cmp_class_list(fv.first, names, sizeof names);
 				for (char *p = names; *p; p++)
 					if (*p == ' ' || *p == ',' || *p == '/')
 						*p = '-';
@@ -259,11 +350,17 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 				if (f) {
 					fprintf(f, "%s", script);
 					fprintf(f,
-					        "\n// synack compare --stacks %s,%s (seed %llu):\n",
-					        st[0].spec, st[1].spec, (unsigned long long)seed);
+					        "\n// synack compare --stacks %s,%s --fuzz (seed "
+					        "%llu):\n" SIG_PREFIX "%s\n",
+					        st[0].spec, st[1].spec,
+					        (unsigned long long)used_seed, fv.sig);
 					for (char *line = strtok(report, "\n"); line;
-					     line = strtok(NULL, "\n"))
-						fprintf(f, "// %s\n", line);
+					     line = strtok(NULL, "\n")) {
+						size_t l = strlen(line);
+						while (l && line[l - 1] == ' ')
+							l--;
+						fprintf(f, "// %.*s\n", (int)l, line);
+					}
 					fclose(f);
 					found++;
 					fprintf(stderr, "divergence: %s\n", path);
@@ -276,7 +373,8 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 	} while ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 <
 	         seconds);
 	unlink(tmp);
-	printf("synack compare --fuzz: %d scripts, %d new divergence%s saved under %s\n", runs,
-	       found, found == 1 ? "" : "s", out_dir);
+	printf("synack compare --fuzz: %d scripts (seed %llu), %d new divergence%s saved under %s"
+	       " (%d found again)\n",
+	       runs, (unsigned long long)used_seed, found, found == 1 ? "" : "s", out_dir, again);
 	return 0;
 }

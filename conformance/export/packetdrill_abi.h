@@ -1,5 +1,5 @@
 /* packetdrill's shared-object stack interface, declared from its
- * documentation (docs/comparing.md, "The shared-object ABI").
+ * documentation (docs/compare.md, "The shared-object ABI").
  *
  * packetdrill (--so_filename=LIB --so_flags=FLAGS) dlopen()s LIB, looks up
  * `packetdrill_interface_init`, zeroes a struct packetdrill_interface and
