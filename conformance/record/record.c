@@ -155,6 +155,19 @@ static const char *result_of(const struct run_obs *o)
 	return last ? last + 1 : NULL;
 }
 
+/* A call whose result is a new descriptor. */
+static bool returns_fd(const struct run_event *ev)
+{
+	static const char *const calls[] = { "socket", "accept", "accept4", "epoll_create",
+		                             "epoll_create1" };
+	if (ev->kind != RUN_EV_SYSCALL || !ev->sys.name)
+		return false;
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		if (strcmp(ev->sys.name, calls[i]) == 0)
+			return true;
+	return false;
+}
+
 int record_rewrite(const char *source, size_t len, const struct run_script *rs,
                    const struct run_result *res, FILE *out, struct record_stats *st)
 {
@@ -220,6 +233,14 @@ int record_rewrite(const char *source, size_t len, const struct run_script *rs,
 			add_before(&info[next], o);
 		}
 	}
+	/* The script's descriptors: a call that returns one and has no number
+	 * written gets the next after every number the script uses. */
+	int next_fd = 3;
+	for (int i = 0; i < rs->n_events; i++)
+		if (returns_fd(&rs->events[i]) && !rs->events[i].sys.ret_any &&
+		    rs->events[i].sys.ret >= next_fd)
+			next_fd = (int)rs->events[i].sys.ret + 1;
+	int64_t tolerance = rs->cfg.tolerance_usecs > 0 ? rs->cfg.tolerance_usecs : 1;
 	/* Write. */
 	bool changed = false;
 	uint64_t prev = 0;
@@ -260,14 +281,18 @@ int record_rewrite(const char *source, size_t len, const struct run_script *rs,
 		char tok[64];
 		snprintf(tok, sizeof tok, "%.*s", (int)(tk.tlen < 63 ? tk.tlen : 63),
 		         ln->s + tk.lead);
+		/* Within the tolerance (a real stack's few microseconds of latency)
+		 * a time is kept as written: the script passes as it is. */
+		int64_t slack = tolerance;
 		if (in->has_time && (outbound || changed)) {
 			int64_t delta = (int64_t)(in->time_us - prev);
-			if (tk.plain_rel && llabs((long long)(tk.value * 1e6 + 0.5) - delta) > 1) {
+			if (tk.plain_rel &&
+			    llabs((long long)(tk.value * 1e6 + 0.5) - delta) > slack) {
 				fmt_rel(tok, sizeof tok, delta);
 				st->retimed++;
 			} else if (tk.plain_abs && outbound &&
 			           llabs((long long)(tk.value * 1e6 + 0.5) -
-			                 (long long)in->time_us) > 1) {
+			                 (long long)in->time_us) > slack) {
 				fmt_abs(tok, sizeof tok, in->time_us);
 				st->retimed++;
 			}
@@ -279,6 +304,17 @@ int record_rewrite(const char *source, size_t len, const struct run_script *rs,
 		} else if (in->ev->kind == RUN_EV_SYSCALL && in->result && result_of(in->result) &&
 		           !strstr(in->result->text, "(blocked)")) {
 			const char *r = result_of(in->result);
+			char fdres[32];
+			if (returns_fd(in->ev) && r[0] == '=' && r[1] == ' ' && r[2] >= '0' &&
+			    r[2] <= '9') {
+				/* The stack's own descriptor number (Linux: 6) is not the
+				 * script's: the script's as written, else the next one. */
+				int fd = !in->ev->sys.ret_any && in->ev->sys.ret >= 0
+				             ? (int)in->ev->sys.ret
+				             : next_fd++;
+				snprintf(fdres, sizeof fdres, "= %d", fd);
+				r = fdres;
+			}
 			struct line body_line = { ln->s, ln->n };
 			size_t before = (size_t)ftell(out);
 			put_call(out, &body_line, body, r);
