@@ -34,11 +34,17 @@ static void add_before(struct info *in, const struct run_obs *o)
 	in->before[in->n_before++] = o;
 }
 
-/* "+0", "+1.5", "+0.000250". */
+/* "+0", "+1.5", "+0.000250". A time is written no finer than the script's
+ * tolerance makes useful: within it, 0; with a tolerance of 2 ms or more,
+ * to the millisecond (a real stack's "+0.310822" is "+0.311"). */
+static int64_t tol_us = 1;
+
 static void fmt_rel(char *buf, size_t cap, int64_t us)
 {
-	if (us < 0)
+	if (us < 0 || us <= tol_us)
 		us = 0;
+	else if (tol_us >= 2000)
+		us = (us + 500) / 1000 * 1000;
 	snprintf(buf, cap, "+%lld.%06lld", (long long)(us / 1000000), (long long)(us % 1000000));
 	char *p = buf + strlen(buf) - 1;
 	while (*p == '0')
@@ -241,6 +247,7 @@ int record_rewrite(const char *source, size_t len, const struct run_script *rs,
 		    rs->events[i].sys.ret >= next_fd)
 			next_fd = (int)rs->events[i].sys.ret + 1;
 	int64_t tolerance = rs->cfg.tolerance_usecs > 0 ? rs->cfg.tolerance_usecs : 1;
+	tol_us = tolerance;
 	/* Write. */
 	bool changed = false;
 	uint64_t prev = 0;

@@ -226,6 +226,17 @@ static void test_real_stack(void)
 	   "a descriptor the script left open: the next after the script's own");
 	is_int(st.retimed, 0, "no time rewritten");
 	free(out);
+	/* The data segment 310.822 ms late: written to the millisecond. */
+	for (size_t i = 0; i < res.trace.n; i++)
+		if (res.trace.v[i].kind == RUN_OBS_OUTBOUND && strstr(res.trace.v[i].text, "P."))
+			res.trace.v[i].time_us += 310822;
+	f = open_memstream(&out, &len);
+	record_rewrite(passing, strlen(passing), &rs, &res, f, &st);
+	fclose(f);
+	ok(strstr(out, "+0    write(4, ..., 100) = 100\n+0.311 > P. 1:101(100) ack 1 win 502\n"),
+	   "beyond the tolerance: re-timed, to the millisecond");
+	is_int(st.retimed, 1, "one time rewritten");
+	free(out);
 	run_result_free(&res);
 	run_script_free(&rs);
 }
