@@ -107,7 +107,8 @@ static void put_time(FILE *out, const char *lead, size_t nlead, const char *tok,
 
 /* The body of a call line with its result replaced: "accept(3, ..., ...) = 4".
  * Keeps a trailing // comment. */
-static void put_call(FILE *out, const struct line *l, size_t body, const char *result)
+static void put_call(FILE *out, const struct line *l, size_t body, const char *result,
+                     const char *observed)
 {
 	const char *s = l->s + body;
 	size_t n = l->n - body;
@@ -143,7 +144,21 @@ static void put_call(FILE *out, const struct line *l, size_t body, const char *r
 	size_t keep = eq;
 	while (keep && (s[keep - 1] == ' ' || s[keep - 1] == '\t'))
 		keep--;
-	fprintf(out, "%.*s %s", (int)keep, s, result);
+	/* The call as the stack answered it (a getsockopt value), when that
+	 * differs from the call as written. */
+	size_t call_end = 0;
+	for (int d = 0; call_end < keep; call_end++) {
+		if (s[call_end] == '(')
+			d++;
+		else if (s[call_end] == ')' && --d == 0) {
+			call_end++;
+			break;
+		}
+	}
+	if (observed && (strlen(observed) != call_end || strncmp(observed, s, call_end) != 0))
+		fprintf(out, "%s%.*s %s", observed, (int)(keep - call_end), s + call_end, result);
+	else
+		fprintf(out, "%.*s %s", (int)keep, s, result);
 	if (comment < n)
 		fprintf(out, "   %.*s", (int)(n - comment), s + comment);
 	fputc('\n', out);
@@ -311,6 +326,7 @@ int record_rewrite(const char *source, size_t len, const struct run_script *rs,
 		} else if (in->ev->kind == RUN_EV_SYSCALL && in->result && result_of(in->result) &&
 		           !strstr(in->result->text, "(blocked)")) {
 			const char *r = result_of(in->result);
+			const char *raw = r;
 			char fdres[32];
 			if (returns_fd(in->ev) && r[0] == '=' && r[1] == ' ' && r[2] >= '0' &&
 			    r[2] <= '9') {
@@ -324,9 +340,13 @@ int record_rewrite(const char *source, size_t len, const struct run_script *rs,
 			}
 			struct line body_line = { ln->s, ln->n };
 			size_t before = (size_t)ftell(out);
-			put_call(out, &body_line, body, r);
+			char observed[256];
+			snprintf(observed, sizeof observed, "%.*s",
+			         (int)(raw - 1 - in->result->text), in->result->text);
+			put_call(out, &body_line, body, r, observed);
+			bool same_call = strncmp(observed, ln->s + body, strlen(observed)) == 0;
 			(void)before;
-			if (!strstr(ln->s + body, r) ||
+			if (!same_call || !strstr(ln->s + body, r) ||
 			    (size_t)(strstr(ln->s + body, r) - ln->s) > ln->n)
 				st->results++;
 		} else {

@@ -362,6 +362,72 @@ static int32_t out_int(const struct stack_call *c)
 	return v;
 }
 
+void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_call *c, char *call,
+                               size_t cap)
+{
+	int idx = -1;
+	if (c->ret < 0)
+		return;
+	if (c->op == STACK_GETSOCKOPT && sc->nargs > 3 &&
+	    (sc->args[3].kind == RUN_ARG_INTPTR || sc->args[3].kind == RUN_ARG_STRING))
+		idx = 3;
+	else if (c->op == STACK_IOCTL && sc->nargs > 2 && sc->args[2].kind == RUN_ARG_INTPTR)
+		idx = 2;
+	if (idx < 0)
+		return;
+	char val[80];
+	if (sc->args[idx].kind == RUN_ARG_INTPTR) {
+		snprintf(val, sizeof val, "[%d]", out_int(c));
+	} else {
+		size_t n = strnlen((const char *)c->out, c->out_len < 64 ? c->out_len : 64);
+		for (size_t i = 0; i < n; i++)
+			if (c->out[i] < 0x20 || c->out[i] > 0x7e || c->out[i] == '"' ||
+			    c->out[i] == '\\')
+				return; /* not printable as written: left as the script has it */
+		snprintf(val, sizeof val, "\"%.*s\"", (int)n, (const char *)c->out);
+	}
+	/* The argument's span: after the idx-th comma at depth 1. */
+	int depth = 0, arg = -1;
+	bool in_str = false;
+	size_t start = 0, end = 0;
+	for (size_t i = 0; call[i]; i++) {
+		char ch = call[i];
+		if (in_str) {
+			if (ch == '\\' && call[i + 1])
+				i++;
+			else if (ch == '"')
+				in_str = false;
+			continue;
+		}
+		if (ch == '"') {
+			in_str = true;
+		} else if (ch == '(' || ch == '[' || ch == '{') {
+			if (++depth == 1 && ch == '(')
+				arg = 0, start = i + 1;
+		} else if (ch == ')' || ch == ']' || ch == '}') {
+			if (depth-- == 1) {
+				if (arg == idx)
+					end = i;
+				break;
+			}
+		} else if (ch == ',' && depth == 1) {
+			if (arg == idx) {
+				end = i;
+				break;
+			}
+			arg++;
+			start = i + 1;
+		}
+	}
+	if (arg != idx || end <= start)
+		return;
+	while (start < end && call[start] == ' ')
+		start++;
+	char buf[512];
+	snprintf(buf, sizeof buf, "%.*s%s%s", (int)start, call, val, call + end);
+	snprintf(call, cap, "%s", buf);
+}
+
 static bool check_outputs(const struct run_syscall *sc, const struct stack_call *c, char *why,
                           size_t cap)
 {
@@ -373,6 +439,18 @@ static bool check_outputs(const struct run_syscall *sc, const struct stack_call 
 			snprintf(why, cap, "getsockopt value: expected [%lld], got [%d]", v->ival,
 			         out_int(c));
 			return false;
+		}
+		if (v->kind == RUN_ARG_STRING) {
+			/* TCP_CONGESTION: "cubic", NUL-padded to the length asked. */
+			size_t got = strnlen((const char *)c->out, c->out_len);
+			size_t want = strnlen(v->str, v->str_len);
+			if (got != want || memcmp(c->out, v->str, want) != 0) {
+				snprintf(why, cap,
+				         "getsockopt value: expected \"%.*s\", got \"%.*s\"",
+				         (int)(want < 64 ? want : 64), v->str,
+				         (int)(got < 64 ? got : 64), (const char *)c->out);
+				return false;
+			}
 		}
 		if (v->kind == RUN_ARG_STRUCT && c->has_tcp_info) {
 			for (int i = 0; i < v->n; i++) {

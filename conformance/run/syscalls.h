@@ -49,6 +49,11 @@ bool run_syscall_check(const struct run_syscall *sc, const struct stack_call *ca
                        struct run_fdmap *fds, char *why, size_t cap);
 /* "accept(3, ..., ...)" as written (from the source line). */
 void run_syscall_call_text(const char *source, char *buf, size_t cap);
+/* The call text as the stack answered it: getsockopt's value ([N] or a
+ * string, as TCP_CONGESTION's "cubic") and ioctl's [N] become what came
+ * back, so a trace shows the stack's value, not the script's. */
+void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_call *call,
+                               char *text, size_t cap);
 /* " = 4" / " = -1 EAGAIN (Resource temporarily unavailable)". */
 void run_syscall_result_text(long ret, int err, char *buf, size_t cap);
 const char *run_errno_name(int err);

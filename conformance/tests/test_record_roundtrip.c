@@ -126,6 +126,8 @@ static const char wrong[] = "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\
                             "+0    > S. 0:0(0) ack 1 win 1000 <mss 536>\n"
                             "+.1   < . 1:1(0) ack 1 win 257\n"
                             "+0    accept(3, ..., ...) = 9\n"
+                            "+0    getsockopt(4, SOL_SOCKET, SO_RCVBUF, [1], [4]) = 0\n"
+                            "+0    getsockopt(4, SOL_TCP, TCP_CONGESTION, \"reno\", [16]) = 0\n"
                             "+0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
                             "+0    read(4, ..., 10) = 10\n"
                             "+0    > . 1:1(0) ack 1\n"
@@ -144,6 +146,11 @@ static void test_wrong(void)
 	   "the wrong SYN-ACK replaced by what was sent");
 	ok(strstr(out, "+0    read(4, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)\n"),
 	   "the read's result is the observed one");
+	ok(strstr(out, "getsockopt(4, SOL_SOCKET, SO_RCVBUF, [1],") == NULL &&
+	       strstr(out, "+0    getsockopt(4, SOL_SOCKET, SO_RCVBUF, [") != NULL,
+	   "an integer getsockopt value: the stack's");
+	ok(strstr(out, "+0    getsockopt(4, SOL_TCP, TCP_CONGESTION, \"cubic\", [16]) = 0\n"),
+	   "a string getsockopt value: the stack's");
 	ok(strstr(out, "// record: not sent: +0    > . 1:1(0) ack 1\n") != NULL,
 	   "a packet never sent: its line commented out");
 	is_int(st.removed, 1, "one line commented out");
