@@ -339,7 +339,8 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 			 * a loaded machine) is not a divergence: what is saved
 			 * happens every time, a timing difference three times more. */
 			bool again_ok = fv.all && strcmp(fv.sig, v.sig) == 0;
-			for (int k = 0; again_ok && k < (fv.first == CMP_BIT(CMP_TIMING) ? 3 : 1); k++) {
+			for (int k = 0; again_ok && k < (fv.first == CMP_BIT(CMP_TIMING) ? 3 : 1);
+			     k++) {
 				struct verdict rv;
 				try_bytes(&fr, bytes, n, &rv, NULL, NULL);
 				again_ok = strcmp(rv.sig, fv.sig) == 0;
