@@ -52,8 +52,8 @@ void run_syscall_call_text(const char *source, char *buf, size_t cap);
 /* The call text as the stack answered it: getsockopt's value ([N] or a
  * string, as TCP_CONGESTION's "cubic") and ioctl's [N] become what came
  * back, so a trace shows the stack's value, not the script's. */
-void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_call *call,
-                               char *text, size_t cap);
+void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_call *c, char *call,
+                               size_t cap);
 /* " = 4" / " = -1 EAGAIN (Resource temporarily unavailable)". */
 void run_syscall_result_text(long ret, int err, char *buf, size_t cap);
 const char *run_errno_name(int err);
