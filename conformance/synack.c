@@ -33,7 +33,7 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-    "usage: synack run [--stack engine|engine:PROFILE|linux] [--tap] [-v] [-j N]\n"
+    "usage: synack run [--stack STACK] [--tap] [-v] [-j N]\n"
     "                  [--pcap FILE|DIR] [--timeout SECONDS] [--tolerance_usecs N]\n"
     "                  [--unsupported=fail|skip]\n"
     "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
@@ -47,7 +47,9 @@ static const char usage[] =
     "run     runs each script (directories are searched for *.pkt, recursively)\n"
     "        against the stack: engine (the synack engine in virtual time, Linux\n"
     "        profile), engine:rfc (RFC defaults), linux (the host kernel in a\n"
-    "        private network namespace; needs root). Without --tap, a line per\n"
+    "        private network namespace; needs root), linux:CC (linux:reno),\n"
+    "        linux:SYSCTL=VALUE, so:/path/lib.so (packetdrill's shared-object\n"
+    "        interface), any of them +SYSCTL=VALUE. Without --tap, a line per\n"
     "        script and a readable report for each failure; with --tap, TAP version\n"
     "        13, one test point per script (-v adds a subtest per event).\n"
     "        --pcap FILE writes the observed packets of a single script; --pcap DIR\n"
@@ -255,8 +257,7 @@ static void human_result(const char *path, const struct run_result *r, const cha
 
 struct run_ctx {
 	const struct opts *o;
-	const struct stack_ops *ops;
-	const char *profile;
+	struct cmp_stack st; /* --stack, as compare and record name stacks */
 	bool pcap_dir;
 	char **pcap_names; /* --pcap DIR: one unique file name per script */
 };
@@ -290,8 +291,8 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 	}
 	free(msg);
 	struct run_result r;
-	const char *todo = run_script_divergence(&rs, o->stack);
-	if (!run_script_for_stack(&rs, o->stack)) {
+	const char *todo = run_script_divergence(&rs, x->st.name);
+	if (!run_script_for_stack(&rs, x->st.name)) {
 		memset(&r, 0, sizeof r);
 		r.status = RUN_SKIP;
 		snprintf(r.skip_reason, sizeof r.skip_reason, "not for this stack");
@@ -299,7 +300,7 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 		/* A watchdog over the executor's own wall-clock checks, for a
 		 * stack call that never returns. */
 		alarm((unsigned)rs.cfg.timeout_s + 10);
-		run_execute(&rs, x->ops, x->profile, &r);
+		cmp_run_opts(&rs, &x->st, NULL, &r);
 		alarm(0);
 	}
 	if (r.status == RUN_FAIL && o->unsupported_skip &&
@@ -430,13 +431,12 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 
 static int cmd_run(const struct opts *o, struct paths *scripts)
 {
-	struct run_ctx x = { .o = o, .ops = stack_lookup(o->stack) };
-	if (!x.ops) {
-		fprintf(stderr, "synack: unknown or unavailable stack '%s'\n", o->stack);
+	struct run_ctx x = { .o = o };
+	char why[300];
+	if (cmp_stack_parse(o->stack, &x.st, why, sizeof why) < 0) {
+		fprintf(stderr, "synack: %s\n", why);
 		return EXIT_USAGE;
 	}
-	const char *colon = strchr(o->stack, ':');
-	x.profile = colon ? colon + 1 : NULL;
 	if (o->pcap) {
 		struct stat st;
 		x.pcap_dir = scripts->n > 1 || (stat(o->pcap, &st) == 0 && S_ISDIR(st.st_mode));

@@ -188,6 +188,10 @@ struct cmp_stack {
 int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t cap);
 /* Runs the script on the stack in observe mode, with the stack's sysctls. */
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res);
+/* The same with other options (NULL: enforcing, as `synack run`). */
+struct run_options;
+void cmp_run_opts(const struct run_script *rs, const struct cmp_stack *st,
+                  const struct run_options *o, struct run_result *res);
 
 /* ---- differential fuzzing (fuzz.c) -------------------------------------------- */
 /* Bytes -> a valid script (a passive-open prefix, then 4 bytes per step;

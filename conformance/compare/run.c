@@ -223,6 +223,13 @@ int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t c
 
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res)
 {
+	struct run_options o = { .observe = true };
+	cmp_run_opts(rs, st, &o, res);
+}
+
+void cmp_run_opts(const struct run_script *rs, const struct cmp_stack *st,
+                  const struct run_options *o, struct run_result *res)
+{
 	struct run_script s = *rs;
 	const char *cmds[64];
 	int n = 0;
@@ -232,8 +239,7 @@ void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run
 		cmds[n++] = rs->commands[i];
 	s.commands = cmds;
 	s.n_commands = n;
-	struct run_options o = { .observe = true };
-	run_execute_opts(&s, st->ops, st->profile[0] ? st->profile : NULL, &o, res);
+	run_execute_opts(&s, st->ops, st->profile[0] ? st->profile : NULL, o, res);
 	/* The stack's own settings are how it is configured, not what it did. */
 	struct run_trace *t = &res->trace;
 	size_t drop = 0;

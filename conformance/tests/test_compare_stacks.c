@@ -146,6 +146,50 @@ static void test_engine_profiles(void)
 	is_int((int)all, 0, "engine and engine:linux: the same");
 }
 
+/* `synack run --stack S` runs through cmp_run_opts, enforcing: the
+ * settings are in force, and the verdict is the script's. */
+static void test_enforcing(void)
+{
+	static const char no_sack[] =
+	    "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+	    "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+	    "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	    "+0    bind(3, ..., ...) = 0\n"
+	    "+0    listen(3, 1) = 0\n"
+	    "+0    < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"
+	    "+0    > S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>\n";
+	char path[256];
+	snprintf(path, sizeof path, "%s/nosack.pkt", tmpdir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		tap_bail("%s", path);
+	fputs(no_sack, f);
+	fclose(f);
+	struct cmp_load_opts lo = { 0 };
+	struct run_script rs;
+	char *msg = NULL;
+	if (cmp_load_script(path, &lo, &rs, &msg) < 0)
+		tap_bail("%s", msg ? msg : "load");
+	free(msg);
+	const char *specs[] = { "engine+tcp_sack=0", "engine:rfc+net.ipv4.tcp_sack=0", "engine" };
+	const enum run_status want[] = { RUN_PASS, RUN_PASS, RUN_FAIL };
+	for (int k = 0; k < 3; k++) {
+		struct cmp_stack st;
+		char why[300];
+		cmp_stack_parse(specs[k], &st, why, sizeof why);
+		struct run_result r;
+		cmp_run_opts(&rs, &st, NULL, &r);
+		is_int(r.status, want[k], "%s: %s", specs[k],
+		       want[k] == RUN_PASS ? "the SYN-ACK without sackOK passes" : "it fails");
+		bool cmd = false;
+		for (size_t i = 0; i < r.trace.n; i++)
+			cmd |= strstr(r.trace.v[i].text, "tcp_sack") != NULL;
+		ok(!cmd, "%s: its settings are not in the trace", specs[k]);
+		run_result_free(&r);
+	}
+	run_script_free(&rs);
+}
+
 static void test_linux_variants(void)
 {
 	if (geteuid() != 0) {
@@ -168,6 +212,7 @@ int main(void)
 		tap_bail("mkdtemp");
 	test_parse();
 	test_engine_profiles();
+	test_enforcing();
 	test_linux_variants();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
