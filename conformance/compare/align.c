@@ -114,7 +114,8 @@ unsigned cmp_event_diff(const struct cmp_event *a, const struct cmp_event *b,
 		int64_t dt = b->time_us - a->time_us - offset_us;
 		if (dt < 0)
 			dt = -dt;
-		if (dt > tolerance(o, a->time_us, prev_us))
+		int64_t slack = a->slack_us > b->slack_us ? a->slack_us : b->slack_us;
+		if (dt > tolerance(o, a->time_us, prev_us) + slack)
 			d |= CMP_BIT(CMP_TIMING);
 	}
 	return d;

@@ -55,6 +55,9 @@ struct cmp_event {
 	uint32_t len;
 	uint16_t win;
 	char opts[160]; /* the options as compared ("mss 1460,sackOK,TS ecr 100,nop,wscale 7") */
+	/* The width of the time range the script allows this event (`+0~+.05`
+	 * on its line: 50000), added to the timing tolerance (cmp_script_slack). */
+	int64_t slack_us;
 	/* what a reader sees: "< S 0:0(0) win 65535 <mss 1460>", "accept(3, ...) = 4" */
 	char text[280];
 };
@@ -188,6 +191,10 @@ struct cmp_stack {
 int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t cap);
 /* Runs the script on the stack in observe mode, with the stack's sysctls. */
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res);
+/* Sets slack_us on the events whose script line allows a time range
+ * (`a~b`; a blocking call's `a...b` return): when the script says the
+ * exact moment does not matter, two stacks do not differ by it. */
+void cmp_script_slack(struct cmp_trace *t, const struct run_script *rs);
 /* The same with other options (NULL: enforcing, as `synack run`). */
 struct run_options;
 void cmp_run_opts(const struct run_script *rs, const struct cmp_stack *st,

@@ -84,6 +84,22 @@ static void fail_note(char *buf, size_t cap, const struct run_result *r)
 	}
 }
 
+/* The two runs' traces normalised (with the script's time ranges as
+ * slack) and aligned. */
+static int diff_runs(const struct run_result r[2], const struct run_script *rs, unsigned ignore,
+                     struct cmp_trace t[2], struct cmp_result *res)
+{
+	for (int k = 0; k < 2; k++) {
+		if (cmp_normalise(&r[k].trace, &t[k]) < 0)
+			return -1;
+		cmp_script_slack(&t[k], rs);
+	}
+	struct cmp_opts o = { .ignore = ignore,
+		              .tolerance_us = rs->cfg.tolerance_usecs,
+		              .tolerance_percent = rs->cfg.tolerance_percent };
+	return cmp_align(&t[0], &t[1], &o, res);
+}
+
 /* One script on both stacks; returns 0 same/known/skip, 1 differs, 2 error. */
 static int compare_one(const struct copts *o, const struct cmp_stack st[2],
                        const struct cmp_divs *divs, const char *path, int num)
@@ -135,12 +151,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 	} else if (err[0]) {
 		rep.error = err;
 		rc = 2;
-	} else if (cmp_normalise(&r[0].trace, &t[0]) < 0 || cmp_normalise(&r[1].trace, &t[1]) < 0 ||
-	           cmp_align(&t[0], &t[1],
-	                     &(struct cmp_opts){ .ignore = o->ignore,
-	                                         .tolerance_us = rs.cfg.tolerance_usecs,
-	                                         .tolerance_percent = rs.cfg.tolerance_percent },
-	                     &res) < 0) {
+	} else if (diff_runs(r, &rs, o->ignore, t, &res) < 0) {
 		rep.error = "out of memory";
 		rc = 2;
 	} else {

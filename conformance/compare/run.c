@@ -221,6 +221,23 @@ int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t c
 	return 0;
 }
 
+void cmp_script_slack(struct cmp_trace *t, const struct run_script *rs)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct cmp_event *e = &t->v[i];
+		if (e->line <= 0 || (e->kind != RUN_OBS_OUTBOUND && e->kind != RUN_OBS_RETURN))
+			continue;
+		for (int k = 0; k < rs->n_events; k++) {
+			const struct run_event *ev = &rs->events[k];
+			if (ev->line != e->line)
+				continue;
+			if (ev->time.range && ev->time.end_us > ev->time.start_us)
+				e->slack_us = ev->time.end_us - ev->time.start_us;
+			break;
+		}
+	}
+}
+
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res)
 {
 	struct run_options o = { .observe = true };

@@ -5,6 +5,7 @@
 
 #include "compare/compare.h"
 #include "compare_support.h"
+#include "run/script.h"
 #include "synack/segment.h"
 #include "tap.h"
 
@@ -340,6 +341,66 @@ static void test_script_events_anchor(void)
 	run_trace_free(&rb);
 }
 
+/* `+0~+.05 > . 1:1(0) ack 2`: the script lets the ACK come any time in
+ * 50 ms (Linux sometimes delays it); two stacks 12 ms apart there do not
+ * differ. A line without a range keeps the plain tolerance. */
+static void test_script_range(void)
+{
+	struct run_trace ra, rb;
+	run_trace_init(&ra);
+	run_trace_init(&rb);
+	const struct cs_pkt fin = {
+		.t = 100000, .line = 15, .flags = F | A, .seq = 1, .ack = 1, .win = 257
+	};
+	const struct cs_pkt ack = { .outbound = true,
+		                    .t = 100000,
+		                    .line = 16,
+		                    .flags = A,
+		                    .seq = 1,
+		                    .ack = 2,
+		                    .win = 502 };
+	cs_add_pkt(&ra, &fin);
+	cs_add_pkt(&ra, &ack);
+	struct cs_pkt ack_b = ack;
+	ack_b.t = 112000;
+	cs_add_pkt(&rb, &fin);
+	cs_add_pkt(&rb, &ack_b);
+	struct cmp_trace ta, tb;
+	cmp_normalise(&ra, &ta);
+	cmp_normalise(&rb, &tb);
+	struct cmp_opts o = { .tolerance_us = 4000 };
+	struct cmp_result r;
+	cmp_align(&ta, &tb, &o, &r);
+	is_int((int)r.classes, (int)CMP_BIT(CMP_TIMING), "12 ms apart: timing, without a range");
+	cmp_result_free(&r);
+	struct run_event ev[2];
+	memset(ev, 0, sizeof ev);
+	ev[0].line = 15;
+	ev[1].line = 16;
+	ev[1].time.range = true;
+	ev[1].time.start_us = 100000;
+	ev[1].time.end_us = 150000;
+	struct run_script rs;
+	memset(&rs, 0, sizeof rs);
+	rs.events = ev;
+	rs.n_events = 2;
+	cmp_script_slack(&ta, &rs);
+	cmp_script_slack(&tb, &rs);
+	is_int((int)tb.v[1].slack_us, 50000, "line 16's range: 50 ms of slack");
+	is_int((int)tb.v[0].slack_us, 0, "none for the inbound packet");
+	cmp_align(&ta, &tb, &o, &r);
+	is_int((int)r.classes, 0, "within the script's range: the same");
+	cmp_result_free(&r);
+	tb.v[1].time_us = 100000 + 60000;
+	cmp_align(&ta, &tb, &o, &r);
+	is_int((int)r.classes, (int)CMP_BIT(CMP_TIMING), "60 ms apart: beyond it, timing");
+	cmp_result_free(&r);
+	cmp_trace_free(&ta);
+	cmp_trace_free(&tb);
+	run_trace_free(&ra);
+	run_trace_free(&rb);
+}
+
 static void test_class_names(void)
 {
 	unsigned m;
@@ -357,6 +418,7 @@ int main(void)
 	test_classes();
 	test_rows_and_ignore();
 	test_script_events_anchor();
+	test_script_range();
 	test_normalised_text();
 	test_class_names();
 	test_capture_order();
