@@ -1,4 +1,5 @@
 /* Reports for compare (compare.h): side by side for people, TAP for prove. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,28 @@ static void cell(char *buf, size_t cap, const struct cmp_trace *t, int i)
 	}
 	const struct cmp_event *e = &t->v[i];
 	snprintf(buf, cap, "%7.3f %s", (double)e->time_us / 1e6, e->text);
+}
+
+/* The next piece of a cell's text that fits `col` columns into out (a
+ * continuation indented by 8, under the text after the time); returns
+ * where the rest starts. */
+static const char *chunk(const char *p, bool first, int col, char *out, size_t cap)
+{
+	size_t indent = first ? 0 : 8, room = (size_t)col - indent, n = strlen(p);
+	if (n > room) {
+		size_t cut = room;
+		for (size_t k = room; k > room / 2; k--)
+			if (p[k - 1] == ' ' || p[k - 1] == ',') {
+				cut = k;
+				break;
+			}
+		n = cut;
+	}
+	snprintf(out, cap, "%*s%.*s", (int)indent, "", (int)n, p);
+	p += n;
+	while (*p == ' ')
+		p++;
+	return p;
 }
 
 static int row_line(const struct cmp_report *r, const struct cmp_row *row)
@@ -97,14 +120,18 @@ void cmp_report_side_by_side(FILE *f, const struct cmp_report *r, int width)
 		char ln[12] = "";
 		if (line)
 			snprintf(ln, sizeof ln, "%d", line);
-		/* Long texts wrap onto a second line rather than lose the end. */
-		size_t la = strlen(a), lb = strlen(b);
-		fprintf(f, "  %4s  %-*.*s %c %-*.*s%s\n", ln, col, col, a, mark, col, col, b,
-		        (la <= (size_t)col && lb <= (size_t)col) ? cls : "");
-		if (la > (size_t)col || lb > (size_t)col)
-			fprintf(f, "  %4s  %-*.*s %c %-*.*s%s\n", "", col, col,
-			        la > (size_t)col ? a + col : "", mark, col, col,
-			        lb > (size_t)col ? b + col : "", cls);
+		/* Long texts wrap (at a blank or a comma when there is one) onto
+		 * more lines, indented under the text, rather than lose the end. */
+		const char *pa = a, *pb = b;
+		bool first = true;
+		while (first || *pa || *pb) {
+			char ca[300], cb[300];
+			pa = chunk(pa, first, col, ca, sizeof ca);
+			pb = chunk(pb, first, col, cb, sizeof cb);
+			fprintf(f, "  %4s  %-*s %c %-*s%s\n", first ? ln : "", col, ca, mark, col,
+			        cb, (*pa || *pb) ? "" : cls);
+			first = false;
+		}
 	}
 }
 

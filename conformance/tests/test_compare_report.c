@@ -76,7 +76,7 @@ static void make(struct run_trace *t, uint16_t win)
 	                                .mss = 1460 });
 }
 
-static char *report(bool tap, const struct cmp_div *known, uint16_t win_b)
+static char *report_w(bool tap, const struct cmp_div *known, uint16_t win_b, int width)
 {
 	struct run_trace ra, rb;
 	make(&ra, 64240);
@@ -100,7 +100,7 @@ static char *report(bool tap, const struct cmp_div *known, uint16_t win_b)
 	if (tap)
 		cmp_report_tap(f, 1, &r);
 	else
-		cmp_report_side_by_side(f, &r, 120);
+		cmp_report_side_by_side(f, &r, width);
 	fclose(f);
 	cmp_result_free(&res);
 	cmp_trace_free(&ta);
@@ -108,6 +108,41 @@ static char *report(bool tap, const struct cmp_div *known, uint16_t win_b)
 	run_trace_free(&ra);
 	run_trace_free(&rb);
 	return buf;
+}
+
+static char *report(bool tap, const struct cmp_div *known, uint16_t win_b)
+{
+	return report_w(tap, known, win_b, 120);
+}
+
+/* 80 columns: each side gets 33; a longer text wraps at a blank onto a
+ * line indented under the text, the classes on the row's last line. */
+static void test_wrap(void)
+{
+	char *s = report_w(false, NULL, 29200, 80);
+	tap_diag("\n%s", s);
+	const char *row = strstr(s, "\n     6  ");
+	ok(row != NULL, "row 6 is there");
+	const char *nl = row ? strchr(row + 1, '\n') : NULL;
+	const char *next = nl ? nl + 1 : "";
+	ok(row && nl && strstr(row, "0.000 > S. 0:0(0) ack 1 win ") < nl &&
+	       !memchr(row, '[', (size_t)(nl - row)),
+	   "first line: up to the last blank that fits, no classes yet");
+	ok(strncmp(next, "                64240 <mss 1460>", 32) == 0 &&
+	       strstr(next, "|         29200 <mss 1460>") && strstr(next, "[window]"),
+	   "second line: the rest of both, indented, then the classes");
+	bool narrow = true;
+	for (const char *p = s; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		char line[400];
+		snprintf(line, sizeof line, "%.*s", (int)len, p);
+		if (len > 80 && !strstr(line, "[window]") && strncmp(line, "DIFF", 4) != 0)
+			narrow = false;
+		p += len + (e ? 1 : 0);
+	}
+	ok(narrow, "no line wider than 80 but for the classes");
+	free(s);
 }
 
 static void test_reports(void)
@@ -149,5 +184,6 @@ int main(void)
 {
 	test_divergences();
 	test_reports();
+	test_wrap();
 	return tap_done();
 }
