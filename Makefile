@@ -210,10 +210,12 @@ conformance: all $(BUILD)/.deps-linux
 # ---- differential fuzzing (docs/compare.md) ---------------------------------
 # Generated scripts on two stacks; every divergence minimised and saved under
 # corpora/divergences/ as a ready-to-read script.
+# DURATION defaults to 60 s here; `make fuzz`'s own default (3600 s, below)
+# applies only when DURATION is not given.
 STACKS   ?= engine,linux
-DURATION ?= 60
+DIFF_FUZZ_DURATION = $(if $(filter file undefined,$(origin DURATION)),60,$(DURATION))
 diff-fuzz: all
-	$(plain_CLI) compare --stacks $(STACKS) --fuzz $(DURATION) --out corpora/divergences
+	$(plain_CLI) compare --stacks $(STACKS) --fuzz $(DIFF_FUZZ_DURATION) --out corpora/divergences
 
 # ---- fuzzing -----------------------------------------------------------------
 # Each fuzz/fuzz_NAME.c is one plain LLVMFuzzerTestOneInput, built three ways:
