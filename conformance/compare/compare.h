@@ -191,6 +191,9 @@ struct cmp_stack {
 int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t cap);
 /* Runs the script on the stack in observe mode, with the stack's sysctls. */
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res);
+/* Did the run stop being comparable at a first failure "unsupported: ..."
+ * (a sysctl a so: library cannot take, a call a stack lacks)? */
+bool cmp_unsupported(const struct run_result *r);
 /* Sets slack_us on the events whose script line allows a time range
  * (`a~b`; a blocking call's `a...b` return): when the script says the
  * exact moment does not matter, two stacks do not differ by it. */

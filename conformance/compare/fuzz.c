@@ -132,6 +132,7 @@ struct verdict {
 	unsigned all;   /* unexplained classes, every row (0: the same or known) */
 	unsigned first; /* the classes of the first differing row: the root */
 	char sig[400];  /* the first differing row, numbers left out */
+	bool skipped;   /* not comparable: a stack skipped it or cannot run it */
 };
 
 /* "> . 1:1(0) ack 101 win 502" -> "> . #:#(#) ack # win #": what a
@@ -207,7 +208,9 @@ static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n,
 	o.tolerance_us = rs.cfg.tolerance_usecs;
 	o.tolerance_percent = rs.cfg.tolerance_percent;
 	struct cmp_result res;
-	bool skip = r[0].status == RUN_SKIP || r[1].status == RUN_SKIP;
+	bool skip = r[0].status == RUN_SKIP || r[1].status == RUN_SKIP || cmp_unsupported(&r[0]) ||
+	            cmp_unsupported(&r[1]);
+	v->skipped = skip;
 	if (!skip && cmp_align(&t[0], &t[1], &o, &res) == 0) {
 		v->all = res.classes;
 		if (v->all && cmp_div_find(fr->divs, "fuzz/generated.pkt", fr->st[0].spec,
@@ -303,7 +306,7 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 	uint64_t used_seed = s;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int runs = 0, found = 0, again = 0, noise = 0;
+	int runs = 0, found = 0, again = 0, noise = 0, skipped = 0;
 	do {
 		uint8_t bytes[1 + STEP * 24];
 		size_t n = 1 + STEP * (1 + rng(&s) % 24);
@@ -312,6 +315,7 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 		runs++;
 		struct verdict v;
 		try_bytes(&fr, bytes, n, &v, NULL, NULL);
+		skipped += v.skipped;
 		if (v.all) {
 			/* Minimise: drop whole steps while the first difference (the
 			 * root; what follows it is mostly its consequence) keeps its
@@ -388,5 +392,11 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 	       " (%d found again, %d not reproduced)\n",
 	       runs, (unsigned long long)used_seed, found, found == 1 ? "" : "s", out_dir, again,
 	       noise);
+	if (skipped)
+		printf(
+		    "synack compare --fuzz: %d of the %d scripts not comparable (a stack skipped "
+		    "them or could not run them: a so: library without the command extension "
+		    "cannot take their sysctls)\n",
+		    skipped, runs);
 	return 0;
 }

@@ -138,6 +138,12 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 		ran[k] = true;
 		if (r[k].status == RUN_SKIP)
 			snprintf(skip, sizeof skip, "%.40s: %.250s", st[k].spec, r[k].skip_reason);
+		else if (cmp_unsupported(&r[k]))
+			/* The stack cannot run what the script asks (a so: library
+			 * without the command extension and a sysctl): the two
+			 * runs are not comparable. */
+			snprintf(skip, sizeof skip, "not comparable on %.100s: %.170s", st[k].spec,
+			         r[k].fail.message);
 		else if (r[k].status == RUN_FAIL && !r[k].fail.line && !r[k].trace.n)
 			snprintf(err, sizeof err, "%.60s: %.330s", st[k].spec, r[k].fail.message);
 		fail_note(notes[k], sizeof notes[k], &r[k]);

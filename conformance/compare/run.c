@@ -221,6 +221,11 @@ int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t c
 	return 0;
 }
 
+bool cmp_unsupported(const struct run_result *r)
+{
+	return r->status == RUN_FAIL && strncmp(r->fail.message, "unsupported:", 12) == 0;
+}
+
 void cmp_script_slack(struct cmp_trace *t, const struct run_script *rs)
 {
 	for (size_t i = 0; i < t->n; i++) {

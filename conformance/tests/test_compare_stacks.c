@@ -190,6 +190,66 @@ static void test_enforcing(void)
 	run_script_free(&rs);
 }
 
+/* `synack compare` itself (compare_main), its stdout captured. */
+static char *compare_cli(int argc, char **argv, int *rc)
+{
+	char out[300];
+	snprintf(out, sizeof out, "%s/out.txt", tmpdir);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	FILE *f = fopen(out, "w");
+	if (!f || saved < 0)
+		tap_bail("capture");
+	dup2(fileno(f), STDOUT_FILENO);
+	*rc = compare_main(argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	fclose(f);
+	f = fopen(out, "r");
+	static char buf[8192];
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* A stack that cannot run what the script asks: not comparable, a SKIP
+ * with the reason, not a difference. */
+static void test_not_comparable(void)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/bogus.pkt", tmpdir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		tap_bail("%s", path);
+	fputs("`sysctl -q net.ipv4.tcp_no_such_setting=1`\n"
+	      "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+	      f);
+	fclose(f);
+	struct cmp_load_opts lo = { 0 };
+	struct run_script rs;
+	char *msg = NULL;
+	if (cmp_load_script(path, &lo, &rs, &msg) < 0)
+		tap_bail("%s", msg ? msg : "load");
+	free(msg);
+	struct cmp_stack st;
+	char why[300];
+	cmp_stack_parse("engine", &st, why, sizeof why);
+	struct run_result r;
+	cmp_run(&rs, &st, &r);
+	ok(cmp_unsupported(&r), "the engine cannot take that sysctl: %s", r.fail.message);
+	run_result_free(&r);
+	run_script_free(&rs);
+	int rc;
+	char *argv[] = { "compare", "--tap", "--stacks", "engine,engine:rfc", path, NULL };
+	const char *out = compare_cli(5, argv, &rc);
+	ok(strstr(out, "ok 1 - ") && strstr(out, "# SKIP not comparable on engine: unsupported: "),
+	   "compare: a SKIP that says why: %s", out);
+	is_int(rc, 0, "not a difference");
+}
+
 static void test_linux_variants(void)
 {
 	if (geteuid() != 0) {
@@ -213,6 +273,7 @@ int main(void)
 	test_parse();
 	test_engine_profiles();
 	test_enforcing();
+	test_not_comparable();
 	test_linux_variants();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
