@@ -79,7 +79,7 @@ support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
 support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
 
-.PHONY: diff-fuzz all check test lint format conformance conformance-engine cflite-local fuzz fuzz-smoke bench install clean deps
+.PHONY: coverage-matrix diff-fuzz all check test lint format conformance conformance-engine cflite-local fuzz fuzz-smoke bench install clean deps
 .DEFAULT_GOAL := all
 
 # ---- dependencies: one list, in harness/deps.sh ------------------------------
@@ -202,6 +202,15 @@ run_scripts  = $(if $(SCRIPTS),@echo "conformance: $(words $(SCRIPTS)) scripts o
 
 conformance-engine: $(plain_CLI)
 	$(call run_scripts,engine)
+
+# docs/coverage.md: every RFC 9293 MUST/SHLD (conformance/requirements/rfc9293.txt)
+# with the scripts whose // @requirement: cites it. Fails, writing nothing, when a
+# script's header is incomplete or cites an unknown ID; make check fails when the
+# file is stale (conformance/tests/test_coverage.c).
+coverage-matrix: $(plain_CLI)
+	$(plain_CLI) list --requirements $(SCRIPTS_DIR) > docs/coverage.md.tmp
+	@mv docs/coverage.md.tmp docs/coverage.md
+	@echo "docs/coverage.md written"
 
 conformance: all $(BUILD)/.deps-linux
 	$(call run_scripts,engine)
