@@ -77,8 +77,8 @@ struct opts {
 	int jobs;              /* -j N: scripts run in N processes at once */
 	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
 	const char *pcap;
-	bool requirements;   /* list --requirements */
-	const char *table;   /* list --table FILE */
+	bool requirements; /* list --requirements */
+	const char *table; /* list --table FILE */
 	const char *defines[64];
 	size_t n_defines;
 	const char *overrides[64][2]; /* --name=value header options */

@@ -16,10 +16,10 @@
 #include <stdio.h>
 
 struct cov_req {
-	char id[16];  /* "MUST-13", "SHLD-3" */
-	bool wire;    /* a script can check it */
-	char *why;    /* why not (when !wire), else NULL */
-	char *desc;   /* one short line */
+	char id[16]; /* "MUST-13", "SHLD-3" */
+	bool wire;   /* a script can check it */
+	char *why;   /* why not (when !wire), else NULL */
+	char *desc;  /* one short line */
 };
 
 struct cov_table {
@@ -59,7 +59,7 @@ int cov_check(const struct cov_table *t, const struct cov_script *s, size_t n, F
 
 /* Writes the coverage document (Markdown). Paths are printed as given;
  * link_prefix goes in front of each in the links ("../" from docs/). */
-void cov_write_markdown(FILE *out, const struct cov_table *t, const struct cov_script *s,
-                        size_t n, const char *link_prefix);
+void cov_write_markdown(FILE *out, const struct cov_table *t, const struct cov_script *s, size_t n,
+                        const char *link_prefix);
 
 #endif
