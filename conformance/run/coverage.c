@@ -468,6 +468,19 @@ int cov_check(const struct cov_table *t, const struct cov_script *s, size_t n, F
 			fprintf(diag, "%s: no // @stacks: line\n", s[i].path);
 			problems++;
 		}
+		for (size_t d = 0; d < s[i].n_divergences; d++) {
+			/* "STACK reason": the runner keeps 159 bytes of the reason. */
+			const char *reason =
+			    s[i].divergences[d] + strcspn(s[i].divergences[d], " ");
+			reason += strspn(reason, " ");
+			if (!*reason || strlen(reason) > 159) {
+				fprintf(diag,
+				        "%s: @divergence needs a stack and a reason of at most 159 "
+				        "bytes\n",
+				        s[i].path);
+				problems++;
+			}
+		}
 		if (!s[i].requirement)
 			continue;
 		char ids[32][16];

@@ -123,6 +123,11 @@ static void test_check(void)
 	                 "// p\n// @requirement: RFC9293 MUST-13, MUST-99\n// @stacks: linux\n",
 	                 &s[1]);
 	cov_script_parse("bare.pkt", "0 socket() = 3\n", &s[2]);
+	struct cov_script div;
+	cov_script_parse("div.pkt",
+	                 "// p\n// @requirement: RFC9293 MUST-13\n// @stacks: linux\n"
+	                 "// @divergence: engine\n",
+	                 &div);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
