@@ -135,6 +135,8 @@ static void test_check(void)
 	is_int(cov_check(&t, s + 1, 1, f), 1, "an unknown RFC 9293 id is a problem");
 	is_int(cov_check(&t, s + 2, 1, f), 3,
 	       "no purpose, @requirement or @stacks: three problems");
+	is_int(cov_check(&t, &div, 1, f), 1, "a divergence without a reason is a problem");
+	cov_script_free(&div);
 	fclose(f);
 	ok(buf && strstr(buf, "unknown.pkt: cites RFC 9293 MUST-99"),
 	   "the problem names script and id");
