@@ -424,13 +424,17 @@ static void collect_cites(struct cites *c, const struct cov_script *s, size_t n)
 		const char *r = s[i].requirement;
 		if (!r)
 			continue;
+		/* Citations are separated by ';' outside parentheses: "RFC9293 3.4
+		 * (modulo 2^32; modular comparisons)" is one. */
 		for (const char *p = r;;) {
-			const char *semi = strchr(p, ';');
-			const char *e = semi ? semi : p + strlen(p);
+			const char *e = p;
+			int depth = 0;
+			for (; *e && (*e != ';' || depth > 0); e++)
+				depth += *e == '(' ? 1 : *e == ')' && depth > 0 ? -1 : 0;
 			classify(c, p, e, i, s[i].path);
-			if (!semi)
+			if (!*e)
 				break;
-			p = semi + 1;
+			p = e + 1;
 		}
 	}
 }

@@ -73,6 +73,8 @@ static void test_ids(void)
 	is_uint(cov_rfc9293_ids("RFC9293 MUST-13; RFC9293 MUST-13 again", ids, 8), 1,
 	        "an id cited twice counts once");
 	is_uint(cov_rfc9293_ids("RFC9293 XMUST-13", ids, 8), 0, "not inside a word");
+	is_uint(cov_rfc9293_ids("RFC9293 3.4 (modulo; MUST-1 here); MUST-2", ids, 8), 1,
+	        "';' inside parentheses does not split a citation");
 	subtest_end();
 }
 
