@@ -10,7 +10,7 @@
 #       each of that directory's tests
 #   harness/tests/helpers/*.c      -> helper binaries the harness tests run
 #   fuzz/fuzz_*.c                  -> one fuzz target each (other fuzz/*.c: support)
-#   bench/bench_*.c                -> one benchmark each
+#   bench/bench_*.c                -> one benchmark each (+ engine/tests/simnet.c)
 # Everything builds out of tree under $(BUILD), twice for the tests: plain
 # (gcc) and with ASan+UBSan (clang).
 
