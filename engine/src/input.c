@@ -154,7 +154,7 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 	t->snd_wl2 = seg->ack;
 	if (f & SYNACK_TH_ACK) {
 		t->snd_una = seg->ack;
-		sa_rtx_on_ack(t, 1);
+		sa_rtx_on_ack(t, seg);
 		t->last_ack_recv_us = t->st->now_us;
 		sa_established(t);
 		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux: tcp_send_ack, no
@@ -241,7 +241,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			return false;
 		}
 		t->snd_una = ack;
-		sa_rtx_on_ack(t, 1);
+		sa_rtx_on_ack(t, seg);
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		t->max_snd_wnd = SA_MAX(t->max_snd_wnd, t->snd_wnd);
 		t->snd_wl1 = seg->seq;
@@ -276,6 +276,9 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
 	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
 	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
+	/* p2-tx: duplicate ACK test before the window update (recovery.c). */
+	bool dupack = sa_rec_is_dupack(t, seg, nwin);
+	uint32_t prior_una = t->snd_una, acked_segs = 0;
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
@@ -284,7 +287,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_ring_drop(&t->sndq, data);
 		t->snd_una = ack;
 		t->bytes_acked += data;
-		sa_rtx_on_ack(t, acked);
+		acked_segs = sa_rtx_on_ack(t, seg);
 	}
 	if (update) {
 		t->snd_wnd = nwin;
@@ -293,6 +296,8 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		if (nwin > t->max_snd_wnd)
 			t->max_snd_wnd = nwin;
 	}
+	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
+	sa_rec_on_ack(t, prior_una, dupack, acked_segs);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;

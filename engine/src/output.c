@@ -183,6 +183,7 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
 	}
+	sa_tx_sent(t, seq, len, fin, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
 }
 
 /* Bytes queued but not yet sent. */
@@ -205,7 +206,10 @@ void sa_output(struct tcb *t)
 	if (t->state != SA_ESTABLISHED && t->state != SA_CLOSE_WAIT && t->state != SA_FIN_WAIT1 &&
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
-	bool any = false;
+	bool any = false, cwnd_limited = false;
+	/* p2-tx: idle restart, then lost segments before new data (cc.c, recovery.c). */
+	sa_cc_before_output(t);
+	sa_rec_xmit_lost(t);
 	for (;;) {
 		uint32_t left = unsent(t);
 		if (t->fin_sent)
@@ -220,8 +224,10 @@ void sa_output(struct tcb *t)
 			}
 			break;
 		}
-		if (!sa_cc_can_send(t))
+		if (!sa_cc_can_send(t)) {
+			cwnd_limited = true;
 			break; /* RFC 5681: the congestion window is full */
+		}
 		uint32_t wnd_end = t->snd_una + t->snd_wnd;
 		uint32_t avail = synack_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
 		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
@@ -260,6 +266,7 @@ void sa_output(struct tcb *t)
 		}
 		any = true;
 	}
-	if (any)
+	sa_cc_after_output(t, cwnd_limited);
+	if (any || t->retrans_out)
 		sa_rtx_arm(t);
 }
