@@ -307,7 +307,7 @@ struct sa_txseg {
 	uint64_t xmit_us;  /* last (re)transmission */
 	uint8_t flags;     /* SA_TX_* */
 };
-enum { SA_TX_RETRANS = 1, SA_TX_LOST = 2, SA_TX_EVER_RETRANS = 4 };
+enum { SA_TX_RETRANS = 1, SA_TX_LOST = 2, SA_TX_EVER_RETRANS = 4, SA_TX_PSH = 8 };
 enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
 /* New data acknowledged (seg: the ACK); returns the segments acknowledged. */
@@ -315,7 +315,8 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
 /* output.c calls this for every data/FIN segment it sends. */
-void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx);
+void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool rtx);
+bool sa_tx_was_psh(const struct tcb *t, uint32_t end); /* the segment ending there had PSH */
 struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i);
 void sa_txq_free(struct tcb *t);
 uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */

@@ -169,6 +169,9 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	/* Linux: tcp_push marks PSH on the last segment of what was written. */
 	if (len && off + len == t->sndq.len)
 		flags |= SYNACK_TH_PSH;
+	if (rtx && len) /* p2-tx: a retransmission keeps its PSH (Linux: the skb's flags) */
+		flags = (uint8_t)((flags & ~SYNACK_TH_PSH) |
+		                  (sa_tx_was_psh(t, seq + len) ? SYNACK_TH_PSH : 0));
 	if (fin)
 		flags |= SYNACK_TH_FIN;
 	base(t, &s, seq, flags);
@@ -183,7 +186,7 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
 	}
-	sa_tx_sent(t, seq, len, fin, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
+	sa_tx_sent(t, seq, len, flags, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
 }
 
 /* Bytes queued but not yet sent. */

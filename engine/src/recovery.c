@@ -34,23 +34,31 @@ static void mark_lost(struct sa_txseg *s, struct tcb *t)
 	t->lost_out++;
 }
 
-/* Linux: tcp_newreno_mark_lost — the head is lost. */
-static void mark_head_lost(struct tcb *t)
+/* Linux: tcp_newreno_mark_lost — the head is lost. Returns the segments
+ * newly marked. */
+static uint32_t mark_head_lost(struct tcb *t)
 {
 	if (!t->txq_len)
-		return;
+		return 0;
 	struct sa_txseg *s = sa_txq_at(t, 0);
-	if (!(s->flags & SA_TX_LOST))
-		mark_lost(s, t);
+	if (s->flags & SA_TX_LOST)
+		return 0;
+	mark_lost(s, t);
+	return 1;
 }
 
 /* Linux: tcp_limit_reno_sacked — no more "sacked" than outstanding. */
+static void limit_reno_sacked(struct tcb *t)
+{
+	uint32_t holes = SA_MIN(t->lost_out ? t->lost_out : 1, t->txq_len);
+	if (t->sacked_out + holes > t->txq_len)
+		t->sacked_out = t->txq_len - holes;
+}
+
 static void add_reno_sack(struct tcb *t)
 {
-	uint32_t holes = t->lost_out ? t->lost_out : 1;
 	t->sacked_out++;
-	if (t->sacked_out + holes > t->txq_len)
-		t->sacked_out = t->txq_len > holes ? t->txq_len - holes : 0;
+	limit_reno_sacked(t);
 }
 
 /* Linux: tcp_end_cwnd_reduction — back to ssthresh after recovery. */
@@ -72,8 +80,11 @@ static void enter_recovery(struct tcb *t)
 	t->ca_state = SA_CA_RECOVERY;
 }
 
-/* RFC 6937 PRR-SSRB as Linux's tcp_cwnd_reduction computes it. */
-static void cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced)
+/* RFC 6937 PRR as Linux 6.x's tcp_cwnd_reduction computes it (the
+ * RFC 6937bis variant: SSRB's extra segment only when SND.UNA advances
+ * without a new loss, never above ssthresh). */
+static void cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
+                           uint32_t newly_lost)
 {
 	if (!delivered || !t->prior_cwnd)
 		return;
@@ -86,11 +97,12 @@ static void cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced)
 		    (uint64_t)t->snd_ssthresh * t->prr_delivered + t->prior_cwnd - 1;
 		sndcnt = (int64_t)(dividend / t->prior_cwnd) - t->prr_out;
 	} else {
+		/* Packet conservation; when SND.UNA advances without a new
+		 * loss, one more (slow start up to ssthresh). */
 		sndcnt = SA_MAX((int64_t)t->prr_delivered - t->prr_out, (int64_t)delivered);
-		if (una_advanced)
-			sndcnt = SA_MIN(delta, sndcnt);
-		else
-			sndcnt = SA_MIN(delta, sndcnt);
+		if (una_advanced && !newly_lost)
+			sndcnt++;
+		sndcnt = SA_MIN(delta, sndcnt);
 	}
 	/* Force a fast retransmit upon entering fast recovery. */
 	sndcnt = SA_MAX(sndcnt, (int64_t)(t->prr_out ? 0 : 1));
@@ -112,7 +124,7 @@ static void try_keep_open(struct tcb *t)
 void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_segs)
 {
 	bool advanced = synack_seq_gt(t->snd_una, prior_una);
-	uint32_t delivered = 0;
+	uint32_t delivered = 0, newly_lost = 0;
 	if (advanced) {
 		/* Linux: tcp_remove_reno_sacks. */
 		delivered = acked_segs > t->sacked_out ? acked_segs - t->sacked_out : 1;
@@ -120,6 +132,7 @@ void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_s
 			t->sacked_out = acked_segs ? 0 : t->sacked_out;
 		else
 			t->sacked_out -= acked_segs - 1;
+		limit_reno_sacked(t);
 	}
 	bool dubious = dup || !advanced || t->ca_state != SA_CA_OPEN;
 	if (dubious && (advanced || dup)) {
@@ -130,7 +143,7 @@ void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_s
 			 * until something above "recover" is ACKed (RFC 6582 §3.2
 			 * step 3 / RFC 2582's false fast retransmits). */
 			if (t->snd_una == t->high_seq) {
-				cwnd_reduction(t, delivered, advanced);
+				cwnd_reduction(t, delivered, advanced, 0);
 				return;
 			}
 			t->ca_state = SA_CA_OPEN;
@@ -144,7 +157,7 @@ void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_s
 			} else if (advanced) {
 				/* RFC 6582 §3.2 step 4: a partial ACK — retransmit the
 				 * first unacknowledged segment. */
-				mark_head_lost(t);
+				newly_lost = mark_head_lost(t);
 			}
 			break;
 		case SA_CA_LOSS:
@@ -167,7 +180,7 @@ void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_s
 			 * tcp_time_to_recover, dupthresh = tcp_reordering). */
 			if (t->sacked_out >= t->st->prof.reordering && t->txq_len) {
 				enter_recovery(t);
-				mark_head_lost(t);
+				newly_lost = mark_head_lost(t);
 			} else {
 				try_keep_open(t);
 			}
@@ -176,7 +189,7 @@ void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_s
 	}
 	/* Linux: tcp_cong_control. */
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
-		cwnd_reduction(t, delivered, advanced);
+		cwnd_reduction(t, delivered, advanced, newly_lost);
 	else if (may_raise_cwnd(t, advanced))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)

@@ -48,8 +48,21 @@ uint32_t sa_packets_in_flight(const struct tcb *t)
 	return out + t->retrans_out;
 }
 
-void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
+bool sa_tx_was_psh(const struct tcb *t, uint32_t end)
 {
+	for (uint32_t i = 0; i < t->txq_len; i++) {
+		const struct sa_txseg *s = sa_txq_at(t, i);
+		if (s->end == end || (s->end == end + 1 && t->fin_sent && s->end == t->fin_seq + 1))
+			return (s->flags & SA_TX_PSH) != 0;
+		if (synack_seq_gt(s->end, end))
+			break;
+	}
+	return false;
+}
+
+void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool rtx)
+{
+	bool fin = (flags & SYNACK_TH_FIN) != 0;
 	uint32_t end = seq + len + (fin ? 1u : 0u);
 	uint64_t now = t->st->now_us;
 	if (len)
@@ -90,7 +103,7 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	s->seq = seq;
 	s->end = end;
 	s->xmit_us = now;
-	s->flags = 0;
+	s->flags = (flags & SYNACK_TH_PSH) ? SA_TX_PSH : 0;
 }
 
 /* Arms the timer if something is outstanding and it is not running. */
