@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,23 @@ struct peer {
 	unsigned emitted;
 };
 
+/* FUZZ_TRACE=1 in the environment prints every step: for triage of a
+ * finding with the replay binary (build/plain/fuzz-replay/segment FILE). */
+static int tracing = -1;
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+	if (tracing < 0)
+		tracing = getenv("FUZZ_TRACE") != NULL;
+	if (!tracing)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 static void check(int cond, const char *what)
 {
 	if (!cond) {
@@ -67,16 +85,32 @@ static void check(int cond, const char *what)
 	}
 }
 
-/* The peer's byte stream and the application's: a function of the offset,
- * so retransmissions and overlaps carry the same bytes. */
-static uint8_t peer_byte(uint64_t off)
+/* The peer's byte stream and the application's: a function of the offset
+ * with period 256, so retransmissions and overlaps carry the same bytes, and
+ * a run of them is one memcpy/memcmp from a pattern table (per-byte loops
+ * under coverage instrumentation cost more than the engine itself). */
+#define MAX_SEND    16384
+#define PATTERN_LEN (70000 + 256)
+static uint8_t peer_pattern[PATTERN_LEN], app_pattern[PATTERN_LEN];
+
+static void init_patterns(void)
 {
-	return (uint8_t)(off * 31 + 7);
+	if (peer_pattern[1])
+		return;
+	for (size_t i = 0; i < PATTERN_LEN; i++) {
+		peer_pattern[i] = (uint8_t)(i * 31 + 7);
+		app_pattern[i] = (uint8_t)(i * 17 + 3);
+	}
 }
 
-static uint8_t app_byte(uint64_t off)
+static const uint8_t *peer_bytes(uint64_t off)
 {
-	return (uint8_t)(off * 17 + 3);
+	return peer_pattern + off % 256;
+}
+
+static const uint8_t *app_bytes(uint64_t off)
+{
+	return app_pattern + off % 256;
 }
 
 static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
@@ -85,12 +119,17 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 	struct synack_segment s;
 	p->emitted++;
 	check(synack_seg_parse(pkt, len, true, &s) == SYNACK_SEG_OK, "emitted packet parses");
+	trace("  > %u>%u flags %02x seq %u ack %u win %u len %zu\n", s.sport, s.dport, s.flags,
+	      s.seq - p->iss, s.ack - p->irs, s.window, s.payload_len);
 	check(memcmp(&s.src, &p->local, sizeof s.src) == 0, "emitted from the stack's address");
 	if (s.dport != p->rport || s.sport != p->lport)
 		return; /* another connection: only the generic checks */
 	if (s.flags & SYNACK_TH_SYN) {
-		if (p->handshake_done)
-			p->tainted = true; /* a new incarnation: offsets start over */
+		/* A new incarnation (an RST killed the request and a new SYN made
+		 * another, or TIME_WAIT was reopened): stream offsets start over. */
+		if (p->iss_known &&
+		    (s.seq != p->iss || ((s.flags & SYNACK_TH_ACK) && s.ack != p->irs + 1)))
+			p->tainted = true;
 		p->iss = s.seq;
 		p->iss_known = true;
 		p->s_nxt = s.seq + 1;
@@ -107,9 +146,8 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 	if (p->iss_known && s.payload_len && !p->tainted) {
 		/* Byte-stream integrity, stack -> peer. */
 		uint64_t off = (uint32_t)(s.seq - p->iss - 1);
-		for (size_t i = 0; i < s.payload_len; i++)
-			check(s.payload[i] == app_byte(off + i),
-			      "sent bytes are the written bytes");
+		check(memcmp(s.payload, app_bytes(off), s.payload_len) == 0,
+		      "sent bytes are the written bytes");
 	}
 	uint32_t end = s.seq + (uint32_t)s.payload_len + ((s.flags & SYNACK_TH_FIN) ? 1 : 0);
 	if (p->iss_known && synack_seq_gt(end, p->s_nxt))
@@ -144,6 +182,9 @@ static void inject(struct peer *p, struct synack_segment *s, bool corrupt)
 		return;
 	if (corrupt)
 		pkt[len - 1] ^= 0x40; /* the checksum no longer matches */
+	trace("%llu < %u>%u flags %02x seq %u ack %u win %u len %zu\n", (unsigned long long)p->now,
+	      s->sport, s->dport, s->flags, s->seq - p->irs, s->ack - p->iss, s->window,
+	      s->payload_len);
 	synack_input(p->st, p->now, pkt, len);
 }
 
@@ -151,7 +192,6 @@ static void inject(struct peer *p, struct synack_segment *s, bool corrupt)
  * nudged by the fuzzer. */
 static void tracked_segment(struct peer *p, struct fuzz_input *in)
 {
-	static uint8_t payload[1500];
 	struct synack_segment s;
 	memset(&s, 0, sizeof s);
 	uint8_t shape = fi_u8(in);
@@ -165,10 +205,8 @@ static void tracked_segment(struct peer *p, struct fuzz_input *in)
 	s.seq = p->p_seq + (uint32_t)dseq;
 	s.ack = p->s_nxt + (uint32_t)dack;
 	s.window = (shape & 32) ? fi_u16(in) : 65535;
-	size_t len = (shape & 64) ? fi_range(in, 0, sizeof payload) : 0;
-	for (size_t i = 0; i < len; i++)
-		payload[i] = peer_byte((uint32_t)(s.seq - p->irs - 1) + i);
-	s.payload = payload;
+	size_t len = (shape & 64) ? fi_range(in, 0, 1500) : 0;
+	s.payload = peer_bytes((uint32_t)(s.seq - p->irs - 1));
 	s.payload_len = len;
 	if (p->ts) {
 		s.opt.has_ts = true;
@@ -211,6 +249,7 @@ static void raw_segment(struct peer *p, struct fuzz_input *in)
 	    ((pkt[20] << 8 | pkt[21]) == p->rport || (pkt[22] << 8 | pkt[23]) == p->lport))
 		p->tainted = true; /* its payload is not the peer's stream */
 	synack_seg_fix_checksums(pkt, 20 + n);
+	trace("raw segment of %zu bytes%s\n", n, p->tainted ? " (tainted)" : "");
 	synack_input(p->st, p->now, pkt, 20 + n);
 }
 
@@ -226,6 +265,7 @@ static void advance(struct peer *p, struct fuzz_input *in)
 		p->now += (uint64_t)fi_u16(in) * 1000;
 	else
 		p->now += (uint64_t)fi_u8(in) * 1000000;
+	trace("advance to %llu\n", (unsigned long long)p->now);
 	synack_advance(p->st, p->now);
 }
 
@@ -236,10 +276,10 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 	int fd = p->fd;
 	switch (op % 10) {
 	case 0: {
-		size_t len = fi_range(in, 0, 65536);
-		for (size_t i = 0; i < len; i++)
-			buf[i] = app_byte(p->app_written + i);
-		ssize_t r = synack_send(p->st, fd, buf, len, (op & 0x10) ? MSG_MORE : 0);
+		size_t len = fi_range(in, 0, MAX_SEND);
+		ssize_t r = synack_send(p->st, fd, app_bytes(p->app_written), len,
+		                        (op & 0x10) ? MSG_MORE : 0);
+		trace("send(%d, %zu) = %zd\n", fd, len, r);
 		if (r > 0)
 			p->app_written += (size_t)r;
 		break;
@@ -247,11 +287,11 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 	case 1: {
 		int flags = (op & 0x10) ? MSG_PEEK : 0;
 		ssize_t r = synack_recv(p->st, fd, buf, fi_range(in, 0, sizeof buf), flags);
-		if (r > 0 && !p->tainted) {
-			for (ssize_t i = 0; i < r; i++)
-				check(buf[i] == peer_byte(p->app_read + (size_t)i),
-				      "received bytes are the peer's bytes, in order");
-		}
+		trace("recv(%d, flags %d) = %zd at offset %llu\n", fd, flags, r,
+		      (unsigned long long)p->app_read);
+		if (r > 0 && !p->tainted)
+			check(memcmp(buf, peer_bytes(p->app_read), (size_t)r) == 0,
+			      "received bytes are the peer's bytes, in order");
 		if (r > 0 && !flags)
 			p->app_read += (size_t)r;
 		break;
@@ -362,6 +402,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct peer p;
 	char why[256];
 	memset(&p, 0, sizeof p);
+	init_patterns();
 	uint8_t scenario = fi_u8(&in);
 	synack_profile_linux(&p.prof);
 	p.prof.max_sockets = 32;
