@@ -39,32 +39,29 @@ void sa_cc_after_output(struct tcb *t, bool cwnd_limited)
 	}
 }
 
-/* RFC 5681 §4.1 / RFC 7661: restart from the initial window after an idle
- * period longer than the RTO (Linux: tcp_cwnd_restart, halving per RTO
- * idle, not below the restart window). */
-void sa_cc_before_output(struct tcb *t)
+/* A data segment is about to leave with nothing in flight (Linux:
+ * tcp_event_data_sent → CA_EVENT_TX_START, tcp_cwnd_restart): RFC 5681 §4.1 /
+ * RFC 7661 — after an idle period longer than the RTO, restart from the
+ * initial window, halving per RTO idle but not below it. */
+void sa_cc_data_sent(struct tcb *t)
 {
-	if (t->snd_nxt != t->snd_una || !t->lsndtime_us)
+	if (t->txq_len || !t->lsndtime_us)
 		return;
-	uint64_t idle = t->st->now_us - t->lsndtime_us;
+	int64_t idle = (int64_t)(t->st->now_us - t->lsndtime_us);
 	const struct sa_cc_ops *ops = sa_cc_ops_of(t);
 	if (ops->tx_start)
-		ops->tx_start(t, idle);
-	if (!t->st->prof.slow_start_after_idle || idle < t->rto_us)
+		ops->tx_start(t, (uint64_t)idle);
+	int64_t rto = (int64_t)sa_rto_backed_off(t);
+	if (!t->st->prof.slow_start_after_idle || idle <= rto)
 		return;
 	uint32_t restart = SA_MIN(t->st->prof.initcwnd ? t->st->prof.initcwnd : 1, t->snd_cwnd);
 	uint32_t cwnd = t->snd_cwnd;
-	/* Linux: ssthresh = tcp_current_ssthresh (max(ssthresh, 3/4 cwnd)). */
-	t->snd_ssthresh =
-	    SA_MAX(t->snd_ssthresh == 0x7fffffff ? 0 : t->snd_ssthresh, (cwnd >> 1) + (cwnd >> 2));
-	if (t->snd_ssthresh == 0)
-		t->snd_ssthresh = 0x7fffffff;
-	while (idle >= t->rto_us && cwnd > restart) {
+	/* Linux: tcp_current_ssthresh — max(ssthresh, 3/4 cwnd). */
+	if (t->ca_state != SA_CA_RECOVERY && t->ca_state != SA_CA_CWR)
+		t->snd_ssthresh = SA_MAX(t->snd_ssthresh, (cwnd >> 1) + (cwnd >> 2));
+	while ((idle -= rto) > 0 && cwnd > restart)
 		cwnd >>= 1;
-		idle -= t->rto_us;
-	}
 	t->snd_cwnd = SA_MAX(cwnd, restart);
-	t->lsndtime_us = t->st->now_us;
 }
 
 /* RFC 5681 §3.1 slow start with RFC 3465 ABC (L = unbounded, as Linux's

@@ -345,7 +345,7 @@ const struct sa_cc_ops *sa_cc_ops_of(const struct tcb *t);
 /* Congestion-control hook: may another segment go? */
 bool sa_cc_can_send(const struct tcb *t);
 void sa_cc_after_output(struct tcb *t, bool cwnd_limited);
-void sa_cc_before_output(struct tcb *t); /* RFC 7661 / Linux tcp_cwnd_restart */
+void sa_cc_data_sent(struct tcb *t); /* RFC 7661 / Linux tcp_cwnd_restart */
 void sa_cc_on_ack(struct tcb *t, uint32_t acked_segs);
 bool sa_cc_is_cwnd_limited(const struct tcb *t);
 uint32_t sa_cc_slow_start(struct tcb *t, uint32_t acked); /* returns acked left over */

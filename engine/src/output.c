@@ -210,8 +210,7 @@ void sa_output(struct tcb *t)
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
 	bool any = false, cwnd_limited = false;
-	/* p2-tx: idle restart, then lost segments before new data (cc.c, recovery.c). */
-	sa_cc_before_output(t);
+	/* p2-tx: lost segments before new data (recovery.c). */
 	sa_rec_xmit_lost(t);
 	for (;;) {
 		uint32_t left = unsent(t);

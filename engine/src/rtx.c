@@ -65,6 +65,8 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 	bool fin = (flags & SYNACK_TH_FIN) != 0;
 	uint32_t end = seq + len + (fin ? 1u : 0u);
 	uint64_t now = t->st->now_us;
+	if (len && !rtx)
+		sa_cc_data_sent(t);
 	if (len)
 		t->lsndtime_us = now;
 	if (t->ca_state == SA_CA_RECOVERY)
