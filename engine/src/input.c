@@ -297,7 +297,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			t->max_snd_wnd = nwin;
 	}
 	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
-	sa_rec_on_ack(t, prior_una, dupack, acked_segs);
+	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;

@@ -134,7 +134,10 @@ struct tcb {
 	/* Sent segments, oldest first (Linux: the retransmit queue's skbs). */
 	struct sa_txseg *txq;
 	uint32_t txq_cap, txq_head, txq_len;
-	uint32_t lost_out, retrans_out, sacked_out;  /* segments (Linux names) */
+	uint32_t lost_out, retrans_out, sacked_out; /* segments (Linux names) */
+	uint32_t undo_marker;                       /* Linux: undo_marker (0: none) */
+	int32_t undo_retrans;                       /* retransmissions not yet D-SACKed */
+	uint32_t prior_ssthresh;
 	uint8_t ca_state;                            /* TCP_CA_Open/Disorder/CWR/Recovery/Loss */
 	uint32_t high_seq;                           /* RFC 6582 "recover" */
 	uint32_t prior_cwnd, prr_delivered, prr_out; /* RFC 6937 PRR (Linux) */
@@ -303,7 +306,13 @@ struct sa_txseg {
 	uint64_t xmit_us;  /* last (re)transmission */
 	uint8_t flags;     /* SA_TX_* */
 };
-enum { SA_TX_RETRANS = 1, SA_TX_LOST = 2, SA_TX_EVER_RETRANS = 4, SA_TX_PSH = 8 };
+enum {
+	SA_TX_RETRANS = 1,
+	SA_TX_LOST = 2,
+	SA_TX_EVER_RETRANS = 4,
+	SA_TX_PSH = 8,
+	SA_TX_SACKED = 16
+};
 enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
 /* New data acknowledged (seg: the ACK); returns the segments acknowledged. */
@@ -326,7 +335,16 @@ uint64_t sa_rto_clamp_user_timeout(const struct tcb *t, uint64_t rto);
 /* ---- recovery.c: RFC 5681 §3.2, RFC 6582, RFC 6937 (Linux) ---- */
 bool sa_rec_is_dupack(const struct tcb *t, const struct synack_segment *seg, uint32_t nwin);
 /* After each acceptable ACK: prior_una before it, dup from sa_rec_is_dupack. */
-void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_segs);
+void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup,
+                   uint32_t acked_segs);
+
+/* ---- sack_board.c: the SACK scoreboard (RFC 2018, RFC 2883, RFC 6675) ---- */
+/* Marks segments the ACK's SACK blocks cover; returns how many were newly
+ * SACKed. D-SACK blocks (RFC 2883) are recognised and only undo. */
+uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una);
+/* RFC 6675 IsLost as Linux's tcp_mark_head_lost: holes with at least
+ * DupThresh SACKed segments above them are lost. Returns newly lost. */
+uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
 void sa_rec_enter_loss(struct tcb *t);
 void sa_rec_xmit_lost(struct tcb *t); /* retransmits lost segments the cwnd allows */
 

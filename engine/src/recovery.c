@@ -71,6 +71,10 @@ static void end_cwnd_reduction(struct tcb *t)
 /* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery + tcp_init_cwnd_reduction. */
 static void enter_recovery(struct tcb *t)
 {
+	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
+	t->undo_marker = t->snd_una ? t->snd_una : 1;
+	t->undo_retrans = t->retrans_out ? (int32_t)t->retrans_out : -1;
+	t->prior_ssthresh = SA_MAX(t->snd_ssthresh, (t->snd_cwnd >> 1) + (t->snd_cwnd >> 2));
 	t->high_seq = t->snd_nxt; /* "recover" */
 	t->snd_cwnd_cnt = 0;
 	t->prior_cwnd = t->snd_cwnd;
@@ -121,9 +125,76 @@ static void try_keep_open(struct tcb *t)
 	    (t->sacked_out || t->lost_out || t->retrans_out) ? SA_CA_DISORDER : SA_CA_OPEN;
 }
 
-void sa_rec_on_ack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t acked_segs)
+/* Linux: tcp_undo_cwnd_reduction — the reduction was spurious (RFC 2883
+ * §4 / RFC 3708: every retransmission was D-SACKed). */
+static void undo_cwnd_reduction(struct tcb *t)
+{
+	t->snd_cwnd = SA_MAX(t->snd_cwnd, t->prior_cwnd);
+	if (t->prior_ssthresh > t->snd_ssthresh)
+		t->snd_ssthresh = t->prior_ssthresh;
+	t->undo_marker = 0;
+}
+
+/* With SACK (Linux tcp_fastretrans_alert, tcp_recovery without RACK):
+ * RFC 6675 — enter recovery when DupThresh segments are SACKed above a
+ * hole (or a loss is known), mark holes lost by IsLost(), retransmit
+ * them first; leave when SND.UNA reaches "recover" (RFC 6675 §5: no
+ * NewReno hold). */
+static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t delivered,
+                        bool advanced)
+{
+	uint32_t newly_lost = 0;
+	(void)dup;
+	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
+		if (t->undo_marker && !t->undo_retrans)
+			undo_cwnd_reduction(t);
+		else
+			end_cwnd_reduction(t);
+		t->ca_state = SA_CA_OPEN;
+	} else if (t->ca_state == SA_CA_LOSS && synack_seq_geq(t->snd_una, t->high_seq)) {
+		t->ca_state = SA_CA_OPEN;
+	}
+	(void)prior_una;
+	switch (t->ca_state) {
+	case SA_CA_RECOVERY:
+		if (t->undo_marker && !t->undo_retrans) {
+			/* Linux: tcp_try_undo_dsack, then tcp_try_to_open. */
+			undo_cwnd_reduction(t);
+			try_keep_open(t);
+			break;
+		}
+		newly_lost = sa_sack_update_scoreboard(t, false);
+		break;
+	case SA_CA_LOSS:
+		break;
+	default:
+		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
+			undo_cwnd_reduction(t);
+		if (t->lost_out || t->sacked_out >= t->st->prof.reordering) {
+			enter_recovery(t);
+			newly_lost = sa_sack_update_scoreboard(t, true);
+		} else {
+			try_keep_open(t);
+		}
+		break;
+	}
+	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
+		cwnd_reduction(t, delivered, advanced, newly_lost);
+	else if (may_raise_cwnd(t, advanced))
+		sa_cc_on_ack(t, delivered);
+	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
+		t->retrans_stamped = false;
+}
+
+void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup,
+                   uint32_t acked_segs)
 {
 	bool advanced = synack_seq_gt(t->snd_una, prior_una);
+	if (t->sack_ok) {
+		uint32_t sacked = sa_sack_tag(t, seg, prior_una);
+		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced);
+		return;
+	}
 	uint32_t delivered = 0, newly_lost = 0;
 	if (advanced) {
 		/* Linux: tcp_remove_reno_sacks. */
@@ -208,9 +279,14 @@ void sa_rec_enter_loss(struct tcb *t)
 		if (ops->on_loss)
 			ops->on_loss(t);
 	}
-	t->sacked_out = 0;
-	for (uint32_t i = 0; i < t->txq_len; i++)
-		mark_lost(sa_txq_at(t, i), t);
+	if (!t->sack_ok)
+		t->sacked_out = 0;
+	t->undo_marker = 0; /* no undo of an RTO here (F-RTO is not modelled) */
+	for (uint32_t i = 0; i < t->txq_len; i++) {
+		struct sa_txseg *s = sa_txq_at(t, i);
+		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
+			mark_lost(s, t);
+	}
 	t->snd_cwnd = sa_packets_in_flight(t) + 1;
 	t->snd_cwnd_cnt = 0;
 	t->ca_state = SA_CA_LOSS;
@@ -225,7 +301,7 @@ void sa_rec_xmit_lost(struct tcb *t)
 		return;
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
-		if (!(s->flags & SA_TX_LOST) || (s->flags & SA_TX_RETRANS))
+		if (!(s->flags & SA_TX_LOST) || (s->flags & (SA_TX_RETRANS | SA_TX_SACKED)))
 			continue;
 		if (sa_packets_in_flight(t) >= t->snd_cwnd)
 			break;

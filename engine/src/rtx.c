@@ -84,6 +84,9 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 				continue;
 			if (!(s->flags & SA_TX_RETRANS))
 				t->retrans_out++;
+			if (t->undo_retrans < 0)
+				t->undo_retrans = 0;
+			t->undo_retrans++; /* Linux: __tcp_retransmit_skb */
 			s->flags |= SA_TX_RETRANS | SA_TX_EVER_RETRANS;
 			s->xmit_us = now;
 		}
@@ -141,9 +144,12 @@ static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs)
 				t->retrans_out--;
 			if (s->flags & SA_TX_LOST)
 				t->lost_out--;
+			if (s->flags & SA_TX_SACKED)
+				t->sacked_out--; /* delivered when it was SACKed */
+			else
+				(*acked_segs)++;
 			t->txq_head = (t->txq_head + 1) % t->txq_cap;
 			t->txq_len--;
-			(*acked_segs)++;
 			continue;
 		}
 		if (synack_seq_gt(t->snd_una, s->seq)) {
