@@ -122,7 +122,13 @@ struct tcb {
 	uint64_t t_deadline[SA_T_COUNT];
 	uint32_t t_heap[SA_T_COUNT]; /* index+1 in the heap; 0: not armed */
 	uint32_t rto_us;
-	uint8_t retransmits, backoff;
+	uint8_t retransmits;
+	/* Linux keeps two counts: icsk_backoff (tcpi_backoff), bumped by the
+	 * retransmission timer and by zero-window probes, and the doublings
+	 * of icsk_rto itself, which only the retransmission timer applies
+	 * (tcp_retransmit_timer vs tcp_send_probe0). rto_us << rto_shift is
+	 * Linux's icsk_rto. */
+	uint8_t backoff, rto_shift;
 	uint32_t total_retrans;
 	uint64_t first_tx_us; /* start of the current retransmission episode */
 
@@ -334,6 +340,7 @@ uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_fli
 /* ---- rto.c: RFC 6298 / RFC 7323 §4 ---- */
 void sa_rto_sample(struct tcb *t, int64_t rtt_us);
 uint64_t sa_rto_backed_off(const struct tcb *t);
+void sa_rto_back_off(struct tcb *t);
 bool sa_rto_timed_out(const struct tcb *t, uint32_t boundary, uint32_t user_timeout_ms, bool syn);
 uint64_t sa_rto_clamp_user_timeout(const struct tcb *t, uint64_t rto);
 

@@ -22,6 +22,7 @@ static void set_rto(struct tcb *t)
 {
 	uint64_t rto = granular(t, (uint64_t)(t->srtt_us >> 3) + t->rttvar_us);
 	t->rto_us = (uint32_t)SA_MIN(rto, t->st->prof.rto_max_us);
+	t->rto_shift = 0; /* a fresh icsk_rto */
 }
 
 /* RFC 6298 §2.2 (first sample) and §2.3 (later ones); Linux:
@@ -71,13 +72,25 @@ void sa_rto_sample(struct tcb *t, int64_t rtt_us)
 		ops->on_rtt(t, (uint32_t)(rtt_us < 1 ? 1 : rtt_us));
 }
 
-/* RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum (§2.5). */
+/* RFC 6298 §5.5: the RTO doubles per expiry, up to the maximum (§2.5).
+ * This is Linux's icsk_rto: zero-window probes back off icsk_backoff only
+ * (tcp_send_probe0), so they do not count here. */
 uint64_t sa_rto_backed_off(const struct tcb *t)
 {
 	uint64_t rto = t->rto_us;
-	for (int i = 0; i < t->backoff && rto < t->st->prof.rto_max_us; i++)
+	for (int i = 0; i < t->rto_shift && rto < t->st->prof.rto_max_us; i++)
 		rto <<= 1;
 	return SA_MIN(rto, t->st->prof.rto_max_us);
+}
+
+/* Linux: tcp_retransmit_timer — icsk_backoff++ and
+ * icsk_rto = min(icsk_rto << 1, rto_max) together. */
+void sa_rto_back_off(struct tcb *t)
+{
+	if (t->backoff < UINT8_MAX)
+		t->backoff++;
+	if (t->rto_shift < UINT8_MAX)
+		t->rto_shift++;
 }
 
 /* Linux: tcp_model_timeout — the time `boundary` backed-off retransmissions

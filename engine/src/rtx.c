@@ -202,6 +202,7 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
 		 * (Linux: tcp_init_metrics, TCP_TIMEOUT_FALLBACK). */
 		t->rto_us = (uint32_t)t->st->prof.rto_fallback_us;
 		t->rttvar_us = t->mdev_us = t->mdev_max_us = (uint32_t)t->st->prof.rto_fallback_us;
+		t->rto_shift = 0;
 	}
 	/* Linux: icsk_retransmits is cleared by any ACK of new data, the
 	 * backoff only with a valid RTT sample (tcp_ack_update_rtt, RFC 6298
@@ -248,7 +249,7 @@ void sa_rtx_fire(struct tcb *t)
 		t->retransmits++;
 		/* Linux: the first syn_linear_timeouts retries keep the initial RTO. */
 		if (t->retransmits > p->syn_linear_timeouts)
-			t->backoff++;
+			sa_rto_back_off(t);
 		t->total_retrans++;
 		t->st->stats.retrans_segs++;
 		sa_send_syn(t);
@@ -277,7 +278,7 @@ void sa_rtx_fire(struct tcb *t)
 				sa_send_synack(t);
 			}
 			t->retransmits++;
-			t->backoff++;
+			sa_rto_back_off(t);
 			sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 			return;
 		}
@@ -287,7 +288,7 @@ void sa_rtx_fire(struct tcb *t)
 		}
 		stamp(t);
 		t->retransmits++;
-		t->backoff++;
+		sa_rto_back_off(t);
 		t->total_retrans++;
 		t->st->stats.retrans_segs++;
 		sa_send_synack(t);
@@ -299,11 +300,15 @@ void sa_rtx_fire(struct tcb *t)
 	}
 	if (t->snd_nxt == t->snd_una)
 		return;
-	/* Linux: tcp_write_timeout. An orphan uses tcp_orphan_retries (0
-	 * means 8 while the RTO is below the maximum: tcp_orphan_retries). */
+	/* Linux: tcp_write_timeout. An orphan uses tcp_orphan_retries: 0
+	 * means 8 while icsk_rto is below the RTO max ("alive"), else 0. */
 	uint32_t limit = p->retries2;
-	if (t->orphan)
-		limit = p->orphan_retries ? p->orphan_retries : 8;
+	if (t->orphan) {
+		bool alive = sa_rto_backed_off(t) < p->rto_max_us;
+		limit = p->orphan_retries;
+		if (!limit && alive)
+			limit = 8;
+	}
 	if (sa_rto_timed_out(t, limit, t->user_timeout_ms, false)) {
 		give_up(t);
 		return;
@@ -312,7 +317,7 @@ void sa_rtx_fire(struct tcb *t)
 	 * (RFC 6298 §5.4), back off (§5.5), restart the timer (§5.6). */
 	sa_rec_enter_loss(t);
 	t->retransmits++;
-	t->backoff++;
+	sa_rto_back_off(t);
 	sa_rec_xmit_lost(t);
 	if (!t->retrans_out) {
 		/* Nothing went (no queue memory): retransmit the head anyway. */

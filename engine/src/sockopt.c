@@ -258,9 +258,8 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 		i->snd_wscale = t->snd_wscale;
 		i->rcv_wscale = t->rcv_wscale;
 	}
-	uint64_t rto = (uint64_t)t->rto_us << SA_MIN(t->backoff, 20);
-	i->rto = (uint32_t)SA_MIN(rto, st->prof.rto_max_us);
-	i->ato = sa_delack_ato(t); /* delack.c */
+	i->rto = (uint32_t)sa_rto_backed_off(t); /* Linux: icsk_rto */
+	i->ato = sa_delack_ato(t);               /* delack.c */
 	i->snd_mss = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
 	i->rcv_mss = t->rcv_mss ? t->rcv_mss : t->st->prof.default_mss;
 	if (t->state != SA_LISTEN && t->state != SA_CLOSED) {
