@@ -280,22 +280,24 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		challenge_ack(t);
 		return false;
 	}
+	if (synack_seq_lt(ack, t->snd_una)) {
+		/* Linux: tcp_ack old_ack — only its SACK blocks count (a
+		 * D-SACK, tcp_sacktag_write_queue + tcp_fastretrans_alert); no
+		 * window update, TS.Recent, probe reset or rcv_tstamp. */
+		if (seg->opt.n_sack)
+			sa_rec_on_ack(t, seg, t->snd_una, false, 0);
+		return true;
+	}
 	t->last_ack_recv_us = t->st->now_us;
 	uint32_t prior_in_flight = sa_in_flight(t);
-	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent, skipped for
-	 * old or invalid ACKs). */
-	if (!synack_seq_lt(ack, t->snd_una))
-		sa_ts_update_recent(t, seg);
+	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent). */
+	sa_ts_update_recent(t, seg);
 	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
 	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
 	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
 	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
-	/* Linux: tcp_ack — an old ACK (SEG.ACK < SND.UNA) goes to old_ack and
-	 * never reaches tcp_ack_update_window. */
-	if (synack_seq_lt(ack, t->snd_una))
-		update = false;
 	/* p2-tx: duplicate ACK test before the window update (recovery.c). */
 	bool dupack = sa_rec_is_dupack(t, seg, nwin);
 	uint32_t prior_una = t->snd_una, acked_segs = 0;

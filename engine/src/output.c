@@ -186,11 +186,13 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	s.payload_len = len;
 	sa_emit(t->st, &s);
 	sent(t, &s);
+	/* Linux: tcp_event_data_sent runs for every data segment, a
+	 * retransmission too (__tcp_transmit_skb). */
+	if (len)
+		sa_delack_data_sent(t); /* delack.c: interactive detection */
 	if (rtx) {
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
-	} else if (len) {
-		sa_delack_data_sent(t); /* delack.c: interactive detection */
 	}
 	sa_tx_sent(t, seq, len, flags, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
 }

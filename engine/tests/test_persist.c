@@ -166,6 +166,35 @@ static void window_opens_early(void)
 	subtest_end();
 }
 
+static void old_ack_not_an_answer(void)
+{
+	struct fx f;
+	subtest("an old ACK (SEG.ACK < SND.UNA) does not answer a probe (Linux: tcp_ack old_ack)");
+	fx_init(&f, NULL, 7);
+	fx_established(&f);
+	char d[100] = { 0 };
+	synack_send(f.st, f.fd, d, sizeof(d), 0);
+	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* ACKs the 100 bytes, window 0 */
+	synack_send(f.st, f.fd, "0123456789", 10, 0);
+	expect_none(&f);
+	fx_advance(&f, synack_next_deadline(f.st) - f.now);
+	expect_seg(&f, F_A, 100, 1, 0, FX_ANY);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.probes, 1, "one probe out");
+	fx_send(&f, F_A, 0, -50, NULL, 0); /* within MAX.SND.WND below SND.UNA */
+	expect_none(&f);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.probes, 1, "the old ACK left the probe count");
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.probes, 0, "an ACK of SND.UNA clears it (MUST-36)");
+	fx_free(&f);
+	subtest_end();
+}
+
 /* Linux: tcp_probe_timer on a dead socket — tcp_orphan_retries(sk, alive)
  * is 8 while min(icsk_rto << icsk_backoff, rto_max) < rto_max (the
  * per-socket maximum, Linux 6.15+), else 0, which drops the orphan. */
@@ -216,5 +245,6 @@ int main(void)
 	unanswered_abort();
 	user_timeout();
 	window_opens_early();
+	old_ack_not_an_answer();
 	done_testing();
 }
