@@ -220,6 +220,8 @@ void sa_output(struct tcb *t)
 	bool any = false, cwnd_limited = false;
 	/* p2-tx: lost segments before new data (recovery.c). */
 	sa_rec_xmit_lost(t);
+	/* Linux runs tcp_write_xmit only with a send head. */
+	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
 	for (;;) {
 		uint32_t left = unsent(t);
 		if (t->fin_sent)
@@ -281,7 +283,12 @@ void sa_output(struct tcb *t)
 		}
 		any = true;
 	}
-	sa_cc_after_output(t, cwnd_limited);
+	/* Linux: tcp_write_xmit — cwnd-limited also when the last segment
+	 * filled the window, then tcp_cwnd_validate if anything went or the
+	 * window is full. */
+	cwnd_limited = cwnd_limited || sa_packets_in_flight(t) >= t->snd_cwnd;
+	if (send_head && (any || cwnd_limited))
+		sa_cc_after_output(t, cwnd_limited);
 	if (any || t->retrans_out)
 		sa_rtx_arm(t);
 	sa_persist_check(t); /* persist.c: a zero window holds data back */

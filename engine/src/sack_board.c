@@ -22,11 +22,14 @@ static bool is_dsack(const struct synack_segment *seg, uint32_t prior_una)
 
 uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una)
 {
-	if (!t->sack_ok || !seg->opt.n_sack || !t->txq_len)
+	if (!t->sack_ok || !seg->opt.n_sack)
 		return 0;
 	uint32_t newly = 0;
 	bool dsack = is_dsack(seg, prior_una);
-	for (uint32_t k = 0; k < seg->opt.n_sack && k < SYNACK_MAX_SACK_BLOCKS; k++) {
+	/* The cumulative ACK has already emptied the queue (Linux tags
+	 * before tcp_clean_rtx_queue): only a D-SACK is left to count. */
+	uint32_t nblocks = t->txq_len ? seg->opt.n_sack : (dsack ? 1u : 0u);
+	for (uint32_t k = 0; k < nblocks && k < SYNACK_MAX_SACK_BLOCKS; k++) {
 		uint32_t l = seg->opt.sack[k].left, r = seg->opt.sack[k].right;
 		if (!synack_seq_gt(r, l))
 			continue;
@@ -62,7 +65,10 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 			newly++;
 		}
 	}
-	return newly;
+	/* Linux: tcp_sacktag_write_queue — a D-SACK counts one segment
+	 * delivered ("a spurious retransmission is delivered"), which
+	 * congestion control and PRR then see. */
+	return newly + (dsack ? 1u : 0u);
 }
 
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit)
