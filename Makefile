@@ -10,7 +10,7 @@
 #       each of that directory's tests
 #   harness/tests/helpers/*.c      -> helper binaries the harness tests run
 #   fuzz/fuzz_*.c                  -> one fuzz target each (other fuzz/*.c: support)
-#   bench/bench_*.c                -> one benchmark each
+#   bench/bench_*.c                -> one benchmark each (+ engine/tests/simnet.c)
 # Everything builds out of tree under $(BUILD), twice for the tests: plain
 # (gcc) and with ASan+UBSan (clang).
 
@@ -79,7 +79,7 @@ support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
 support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
 
-.PHONY: diff-fuzz all check test lint format conformance conformance-engine cflite-local fuzz fuzz-smoke bench install clean deps
+.PHONY: coverage-matrix diff-fuzz all check test lint format conformance conformance-engine cflite-local fuzz fuzz-smoke bench install clean deps
 .DEFAULT_GOAL := all
 
 # ---- dependencies: one list, in harness/deps.sh ------------------------------
@@ -167,6 +167,10 @@ $(PD_SO): $(patsubst %.c,$(BUILD)/plain/pic/%.o,$(PD_SO_SRC))
 
 -include $(shell find $(BUILD)/plain/pic -name '*.d' 2>/dev/null)
 
+# The tutorial test runs the CLI of its own variant (docs/writing-scripts.md).
+$(filter %/test_tutorial,$(plain_TESTS)): | $(plain_CLI)
+$(filter %/test_tutorial,$(asan_TESTS)): | $(asan_CLI)
+
 # The so: stack's tests dlopen the library.
 $(foreach v,plain asan,$(filter $($(v)_DIR)/tests/conformance/tests/test_so_%,$($(v)_TESTS))): | $(PD_SO)
 
@@ -202,6 +206,15 @@ run_scripts  = $(if $(SCRIPTS),@echo "conformance: $(words $(SCRIPTS)) scripts o
 
 conformance-engine: $(plain_CLI)
 	$(call run_scripts,engine)
+
+# docs/coverage.md: every RFC 9293 MUST/SHLD (conformance/requirements/rfc9293.txt)
+# with the scripts whose // @requirement: cites it. Fails, writing nothing, when a
+# script's header is incomplete or cites an unknown ID; make check fails when the
+# file is stale (conformance/tests/test_coverage.c).
+coverage-matrix: $(plain_CLI)
+	$(plain_CLI) list --requirements $(SCRIPTS_DIR) > docs/coverage.md.tmp
+	@mv docs/coverage.md.tmp docs/coverage.md
+	@echo "docs/coverage.md written"
 
 conformance: all $(BUILD)/.deps-linux
 	$(call run_scripts,engine)
@@ -281,19 +294,30 @@ cflite-local: $(BUILD)/.deps-fuzz
 # bench/fuzz-bench.sh: exec/s of every libFuzzer target next to a trivial
 # baseline target built with the same flags (bench/baseline_fuzz.c), measured
 # in the same run; BENCH_TIME seconds each.
+# bench/bench_engine.c: the two-engine bulk transfer over engine/tests/simnet
+# at 0 % and 1 % loss (BENCH_MB MB), payload bytes per CPU second next to a
+# memcpy of the same bytes, and instructions per segment from callgrind
+# (valgrind: harness/deps.sh bench). `make check` builds the benchmarks
+# without running them, so they never bit-rot.
 BENCH_TIME ?= 10
+BENCH_MB   ?= 8
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_SUPPORT := engine/tests/simnet.c engine/tests/simnet.h
 FUZZ_BASELINE := $(BUILD)/fuzz/bench/baseline
-$(BUILD)/bench/%: bench/%.c $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB))
+$(BUILD)/bench/%: bench/%.c $(BENCH_SUPPORT) $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) \
+		| $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -g $^ $(SYS_LIBS) -o $@
+	$(call say,LD,$@)$(Q)$(CC) $(WARN) $(DEFS) $(INCS) -Iengine/tests -O2 -g $(filter-out %.h,$^) \
+	    $(SYS_LIBS) -o $@
+
+test: $(BENCH_BIN)
 
 $(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(DEFS) $(INCS) $(FUZZ_CFLAGS) $< -o $@
 
-bench: $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
-	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+bench: $(BUILD)/.deps-bench $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
+	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; BENCH_MB=$(BENCH_MB) $$b; done
 	@bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
 
 # ---- install -------------------------------------------------------------------
