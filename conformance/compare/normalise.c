@@ -112,12 +112,17 @@ static void options_text(const struct synack_segment *seg, const struct nconn *c
 		case SYNACK_OPT_SACK_PERM:
 			snprintf(k, sizeof k, "sackOK");
 			break;
-		case SYNACK_OPT_SACK:
+		case SYNACK_OPT_SACK: {
+			/* An inbound packet's blocks are in the stack's sequence
+			 * space: relative to its ISN, as its ack. An outbound
+			 * packet's are the peer's, the script's own numbers. */
+			uint32_t base = !outbound && c && c->isn_known ? c->isn : 0;
 			snprintf(k, sizeof k, "sack");
 			for (; sack_i < o->n_sack; sack_i++)
-				append(k, sizeof k, " %u:%u", o->sack[sack_i].left,
-				       o->sack[sack_i].right);
+				append(k, sizeof k, " %u:%u", o->sack[sack_i].left - base,
+				       o->sack[sack_i].right - base);
 			break;
+		}
 		case SYNACK_OPT_TS: {
 			uint32_t val = o->ts_val, ecr = o->ts_ecr;
 			if (outbound && c && c->ts_known)

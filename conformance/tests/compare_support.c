@@ -32,6 +32,11 @@ void cs_add_pkt(struct run_trace *t, const struct cs_pkt *p)
 		seg.opt.ts_val = p->ts_val;
 		seg.opt.ts_ecr = p->ts_ecr;
 	}
+	if (p->sack[1]) {
+		seg.opt.n_sack = 1;
+		seg.opt.sack[0].left = p->sack[0];
+		seg.opt.sack[0].right = p->sack[1];
+	}
 	uint8_t buf[2000];
 	size_t n = synack_seg_build(&seg, buf, sizeof buf);
 	run_trace_add(t, p->outbound ? RUN_OBS_OUTBOUND : RUN_OBS_INBOUND, p->t, p->line, buf, n,

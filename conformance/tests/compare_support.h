@@ -19,6 +19,7 @@ struct cs_pkt {
 	uint32_t ts_val; /* 0: no timestamps */
 	uint32_t ts_ecr;
 	uint16_t peer_port; /* 0: 40000 */
+	uint32_t sack[2];   /* one SACK block (left, right) on the wire; {0, 0}: none */
 };
 
 /* Appends a packet between 192.168.0.1:8080 (the stack) and 192.0.2.1. */

@@ -248,6 +248,53 @@ static void test_normalised_text(void)
 	run_trace_free(&t);
 }
 
+/* An inbound SACK block names the stack's bytes: relative to its ISN like
+ * the ack, so two stacks with different ISNs agree (sack/dsack-undo.pkt
+ * once differed in every inbound SACK). An outbound block names the
+ * peer's, the script's own numbers. */
+static void test_sack_relative(void)
+{
+	struct run_trace t[2];
+	struct cmp_trace n[2];
+	const uint32_t isn[2] = { 1000, 4000000000u };
+	for (int k = 0; k < 2; k++) {
+		run_trace_init(&t[k]);
+		cs_add_pkt(&t[k], &(struct cs_pkt){ .line = 5, .flags = S, .win = 65535 });
+		cs_add_pkt(&t[k], &(struct cs_pkt){ .outbound = true,
+		                                    .line = 6,
+		                                    .flags = S | A,
+		                                    .seq = isn[k],
+		                                    .ack = 1,
+		                                    .win = 64240 });
+		cs_add_pkt(&t[k], &(struct cs_pkt){ .line = 7,
+		                                    .flags = A,
+		                                    .seq = 1,
+		                                    .ack = isn[k] + 1,
+		                                    .win = 257,
+		                                    .sack = { isn[k] + 1461, isn[k] + 2921 } });
+		cs_add_pkt(&t[k], &(struct cs_pkt){ .outbound = true,
+		                                    .flags = A,
+		                                    .seq = isn[k] + 1,
+		                                    .ack = 1,
+		                                    .win = 502,
+		                                    .sack = { 101, 201 } });
+		cmp_normalise(&t[k], &n[k]);
+	}
+	is_str(n[1].v[2].text, "< . 1:1(0) ack 1 win 257 <nop,nop,sack 1461:2921>",
+	       "inbound: the block relative to the stack's ISN");
+	is_str(n[1].v[3].text, "> . 1:1(0) ack 1 win 502 <nop,nop,sack 101:201>",
+	       "outbound: the peer's numbers as they are");
+	struct cmp_opts o = { .tolerance_us = 4000 };
+	struct cmp_result r;
+	cmp_align(&n[0], &n[1], &o, &r);
+	is_int(r.n_diff_rows, 0, "two ISNs, the same trace");
+	cmp_result_free(&r);
+	for (int k = 0; k < 2; k++) {
+		cmp_trace_free(&n[k]);
+		run_trace_free(&t[k]);
+	}
+}
+
 /* A real stack's packet captured after a later inbound packet goes back
  * before it; never before a call that may have caused it. */
 static void test_capture_order(void)
@@ -419,6 +466,7 @@ int main(void)
 	test_rows_and_ignore();
 	test_script_events_anchor();
 	test_script_range();
+	test_sack_relative();
 	test_normalised_text();
 	test_class_names();
 	test_capture_order();
