@@ -898,6 +898,38 @@ static void test_annotations(void)
 	run_script_free(&s);
 }
 
+/* Observing (compare, record), a blocking call that returns after its
+ * window but within one tolerance after the script's last event is still
+ * in the trace: Linux's connect refused a moment after the RST that the
+ * script's last line injected (handshake/rst-in-syn-sent.pkt). */
+static void test_observe_late_return(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0...0.1", "accept", "i..", fd3, 4, 0, "+0...0.1 accept(3, ..., ...) = 4");
+	/* Returns at 0.1135: after its window (0.1 + 12.5 % of 0.1 s = 0.1125). */
+	mock_call(3, 4, 0, 113500);
+	handshake(&s, 0);
+	struct run_pkt *p = sb_pkt(&s, "+.01", false, ACK, 1, 0, "+.01 < . 1:1(0) ack 1 win 257");
+	p->has_ack = true;
+	p->ack = 1;
+	p->has_win = true;
+	p->win = 257; /* the script's last event, at 0.110 */
+	struct run_options o = { .observe = true };
+	run_execute_opts(&s, &mock_stack_ops, NULL, &o, &r);
+	bool returned = false;
+	for (size_t i = 0; i < r.trace.n; i++)
+		if (r.trace.v[i].kind == RUN_OBS_RETURN && strstr(r.trace.v[i].text, "accept(") &&
+		    strstr(r.trace.v[i].text, "= 4"))
+			returned = r.trace.v[i].time_us == 113500;
+	ok(returned, "the late return is in the trace, at 0.1135");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
 int main(void)
 {
 	test_annotations();
@@ -910,6 +942,7 @@ int main(void)
 	test_tolerance();
 	test_unexpected_and_missing();
 	test_calls();
+	test_observe_late_return();
 	test_connections();
 	test_syn_on_existing_connection();
 	test_causal_trace();
