@@ -416,6 +416,10 @@ static void process_fin(struct tcb *t)
 	case SA_SYN_RECV:
 	case SA_ESTABLISHED:
 		sa_set_state(t, SA_CLOSE_WAIT);
+		if (sa_delack_fin(t)) { /* delack.c: sa_delack_check decides */
+			sa_wake(t);
+			return;
+		}
 		break;
 	case SA_FIN_WAIT1:
 		/* Our FIN not yet acknowledged (else we would be in FIN-WAIT-2):

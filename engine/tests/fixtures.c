@@ -484,6 +484,9 @@ bool fx_close_wait(struct fx *f)
 	if (!fx_established(f))
 		return false;
 	fx_send(f, SYNACK_TH_FIN | SYNACK_TH_ACK, 0, 0, NULL, 0);
+	/* Linux tcp_fin: the FIN's ACK is delayed; before any data the ATO is 0,
+	 * so the delayed-ACK timer fires at once. */
+	fx_advance(f, 0);
 	fx_drain(f);
 	return fx_state(f, f->fd) == 8;
 }
