@@ -33,6 +33,7 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->raddr.family = family;
 	t->sndbuf = p->wmem[1];
 	t->rcvbuf = p->rmem[1];
+	t->scaling_ratio = p->scaling_ratio_init ? p->scaling_ratio_init : 128;
 	t->rto_us = (uint32_t)p->rto_init_us;
 	t->cc = p->cc;
 	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */

@@ -328,6 +328,15 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	return true;
 }
 
+/* IP + TCP header bytes of a received segment (for its skb truesize). */
+static uint32_t seg_hdr_len(const struct tcb *t, const struct synack_segment *seg)
+{
+	uint32_t opt = seg->options_len;
+	if (!seg->options_raw && seg->opt.has_ts)
+		opt = 12; /* built, not parsed: NOP, NOP, TS */
+	return (t->family == 6 ? 40u : 20u) + 20u + opt;
+}
+
 /* Seventh: the segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). Returns
  * true if the segment's FIN is now in sequence. */
 static bool process_text(struct tcb *t, struct synack_segment *seg)
@@ -380,14 +389,16 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	}
 	sa_ooo_make_room(t, len); /* ooo.c: in-order data first (Linux: tcp_prune_ofo_queue) */
 	uint32_t took = sa_ring_write(&t->rcvq, p, len);
+	/* Linux: tcp_queue_rcv charges the skb's truesize (window.c). */
+	uint32_t tailroom;
+	uint32_t truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
+	sa_rmem_charge(t, took, truesize, tailroom);
 	t->rcv_nxt += took;
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	/* Linux: tcp_measure_rcv_mss (its common case). */
-	if (took >= t->rcv_mss)
-		t->rcv_mss = (uint16_t)SA_MIN(took, (uint32_t)t->advmss);
-	sa_grow_window(t, took);
+	sa_measure_rcv_mss(t, took, truesize); /* window.c: rcv_mss, scaling_ratio */
+	sa_grow_window(t, took, truesize);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	bool gap_filled = false;
 	uint32_t in_order = took;

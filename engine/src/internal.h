@@ -46,6 +46,12 @@ enum sa_timer_kind {
 	SA_T_COUNT
 };
 
+/* One received skb still (partly) in rcvq: where its bytes end (in
+ * rcvq_in units), its truesize and the tailroom later data may fill. */
+struct sa_rskb {
+	uint32_t end, truesize, tailroom;
+};
+
 struct sa_ring {
 	uint8_t *buf;
 	uint32_t cap, head, len;
@@ -80,7 +86,15 @@ struct tcb {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
 	uint32_t rcv_ssthresh, window_clamp;
-	uint32_t snd_sml; /* end of the last small segment sent (Nagle, Minshall) */
+	/* Receive memory as Linux charges it (window.c): tp->scaling_ratio
+	 * (window bytes per 256 bytes of buffer) and sk_rmem_alloc, the skb
+	 * truesize of what rcvq holds, one record per skb. */
+	uint8_t scaling_ratio;
+	uint32_t rmem_alloc;
+	struct sa_rskb *rskb;
+	uint32_t rskb_cap, rskb_head, rskb_n;
+	uint32_t rcvq_in, rcvq_out; /* bytes ever written to / read from rcvq (mod 2^32) */
+	uint32_t snd_sml;           /* end of the last small segment sent (Nagle, Minshall) */
 
 	/* Negotiated options. */
 	bool ws_ok, sack_ok, ts_ok;
@@ -387,7 +401,13 @@ uint16_t sa_select_window(struct tcb *t);
 uint32_t sa_rcv_space(const struct tcb *t);
 uint32_t sa_full_space(const struct tcb *t);
 uint32_t sa_win_from_space(const struct tcb *t, uint32_t space);
-void sa_grow_window(struct tcb *t, uint32_t len);
+void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize);
+uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32_t *tailroom);
+bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom);
+void sa_rmem_uncharge(struct tcb *t, uint32_t n);   /* n bytes read from rcvq */
+void sa_rmem_charge_run(struct tcb *t, uint32_t n); /* reassembled bytes */
+void sa_rmem_free(struct tcb *t);
+void sa_measure_rcv_mss(struct tcb *t, uint32_t len, uint32_t truesize);
 uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space);
 
 /* ---- timestamps.c (RFC 7323) ---- */

@@ -405,6 +405,7 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 		    sa_ring_peek(&t->rcvq, 0, buf, (uint32_t)SA_MIN(len, (size_t)UINT32_MAX));
 		if (!(flags & MSG_PEEK)) {
 			sa_ring_drop(&t->rcvq, n);
+			sa_rmem_uncharge(t, n); /* window.c: skbs read to the end */
 			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT) {
 				if (sa_delack_cleanup_rbuf(t, n)) /* delack.c */
 					sa_send_ack_now(t);
@@ -529,6 +530,7 @@ int synack_close(struct synack_stack *st, int fd)
 	}
 	uint32_t unread = t->rcvq.len;
 	sa_ring_drop(&t->rcvq, unread);
+	sa_rmem_uncharge(t, unread);
 	if (t->state == SA_CLOSED) {
 		sa_tcb_free(t);
 	} else if (unread) {

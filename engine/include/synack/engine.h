@@ -63,7 +63,16 @@ struct synack_profile {
 
 	/* Buffers (tcp_rmem / tcp_wmem: min, default, max; bytes). */
 	uint32_t rmem[3], wmem[3];
-	int tcp_adv_win_scale; /* Linux: 1 (half the buffer is window) */
+	int tcp_adv_win_scale; /* without rcv_truesize: 1 (half the buffer is window) */
+	/* Linux >= 6.5: the buffer is charged by skb truesize (sk_rmem_alloc)
+	 * and the window is scaling_ratio/256 of it, the ratio measured as
+	 * payload/truesize of received segments (tcp_measure_rcv_mss). The
+	 * truesize is that of a linear skb from a tun device (tun_alloc_skb):
+	 * skb_pad + IP/TCP headers + payload, cache-aligned, plus skb_shared_info,
+	 * kmalloc-rounded (a small-head cache for tiny ones), plus struct sk_buff. */
+	bool rcv_truesize;
+	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
+	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
 	bool moderate_rcvbuf;
 
 	/* Options negotiated in the handshake. */
