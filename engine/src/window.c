@@ -35,11 +35,12 @@ uint32_t sa_rcv_space(const struct tcb *t)
 }
 
 /* Sizes of Linux's skb layout on x86-64 (include/linux/skbuff.h). */
-#define SKB_PAD        64u                  /* NET_SKB_PAD: headroom tun reserves */
+#define SKB_PAD \
+	0u /* tun_alloc_skb's prepad: none here (measured: 100-byte segments pair up in one skb) */
 #define SKB_ALIGN(x)   (((x) + 63u) & ~63u) /* SKB_DATA_ALIGN: cache lines */
 #define SKB_SHINFO     320u                 /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
 #define SKB_STRUCT     256u                 /* SKB_DATA_ALIGN(sizeof(struct sk_buff)) */
-#define SKB_SMALL_HEAD 640u                 /* SKB_SMALL_HEAD_CACHE_SIZE (MAX_TCP_HEADER 320) */
+#define SKB_SMALL_HEAD 576u /* SKB_SMALL_HEAD_CACHE_SIZE: MAX_TCP_HEADER 256 + shinfo (measured) */
 
 /* Linux: the truesize of the linear skb a tun device builds for a packet of
  * `hdr` header bytes and `len` payload bytes (tun_alloc_skb →
