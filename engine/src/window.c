@@ -238,6 +238,8 @@ static uint32_t raw_select(struct tcb *t)
 			return 0;
 	}
 	if (free_space < (full >> 1)) {
+		/* Linux: the buffer is filling, stop quick ACKs (icsk_ack.quick = 0). */
+		t->rx.quick = 0;
 		free_space &= ~((1u << t->rcv_wscale) - 1);
 		if (free_space < (allowed >> 4) || free_space < mss)
 			return 0;
