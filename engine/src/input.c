@@ -610,6 +610,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		process_fin(t);
 	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT) {
 		sa_output(t);
+		sa_check_space(t);  /* conn.c: Linux tcp_data_snd_check → tcp_check_space */
 		sa_delack_check(t); /* delack.c: the ACK owed, now or delayed */
 	}
 }

@@ -110,6 +110,7 @@ struct tcb {
 	struct sa_ring sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
 	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
+	bool nospace; /* a writer found the send buffer full (Linux: SOCK_NOSPACE) */
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
 	uint32_t fin_seq; /* sequence number of our FIN when sent */
 	int so_error;
@@ -262,6 +263,9 @@ void sa_established(struct tcb *t);
 const char *sa_state_name(uint8_t s);
 void sa_sync_mss(struct tcb *t);
 bool sa_ring_reserve(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
+bool sa_ring_grow(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
+void sa_sndbuf_expand(struct tcb *t);
+void sa_check_space(struct tcb *t);
 uint32_t sa_ring_write(struct sa_ring *r, const uint8_t *p, uint32_t n);
 uint32_t sa_ring_peek(const struct sa_ring *r, uint32_t off, uint8_t *p, uint32_t n);
 void sa_ring_drop(struct sa_ring *r, uint32_t n);

@@ -22,6 +22,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->rcv_truesize = true;      /* Linux >= 6.5: tp->scaling_ratio */
 	p->scaling_ratio_init = 128; /* TCP_DEFAULT_SCALING_RATIO: 50% */
 	p->tcp_app_win = 31;         /* tcp_app_win */
+	p->sndbuf_expand = true;     /* tcp_sndbuf_expand */
 	p->moderate_rcvbuf = true;
 	p->sack = true;
 	p->dsack = true;
@@ -82,6 +83,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->fin_pingpong = false; /* RFC 9293 §3.10.7.4: ACK the FIN */
 	p->rcv_truesize = false; /* the buffer counts payload bytes */
 	p->tcp_app_win = 0;
+	p->sndbuf_expand = false; /* SO_SNDBUF stays tcp_wmem[1] */
 	p->rfc1337 = true;
 	p->cc = SYNACK_CC_RENO;
 	p->recovery = 0;

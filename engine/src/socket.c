@@ -354,9 +354,11 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 	if (!buf)
 		return -EFAULT;
 	uint32_t room = sndq_free(t);
+	if (room < len)
+		t->nospace = true; /* Linux: tcp_sendmsg wait_for_space, SOCK_NOSPACE */
 	if (room == 0)
 		return -EAGAIN;
-	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf))
+	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf) || !sa_ring_grow(st, &t->sndq, t->sndbuf))
 		return -ENOBUFS;
 	uint32_t n = (uint32_t)SA_MIN(len, (size_t)room);
 	n = sa_ring_write(&t->sndq, buf, n);
@@ -607,6 +609,8 @@ int synack_poll(struct synack_stack *st, int fd)
 			/* Linux: __sk_stream_is_writeable — free >= queued / 2. */
 			if (sndq_free(t) >= t->sndq.len / 2)
 				mask |= POLLOUT | POLLWRNORM;
+			else
+				t->nospace = true; /* Linux: tcp_poll sets SOCK_NOSPACE */
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
 		}

@@ -71,6 +71,10 @@ struct synack_profile {
 	 * skb_pad + IP/TCP headers + payload, cache-aligned, plus skb_shared_info,
 	 * kmalloc-rounded (a small-head cache for tiny ones), plus struct sk_buff. */
 	bool rcv_truesize;
+	/* Linux: tcp_sndbuf_expand — at ESTABLISHED and when ACKs free a full
+	 * send buffer (tcp_new_space), SO_SNDBUF grows to room for 2 * max(10,
+	 * cwnd) segments of skb memory, at most tcp_wmem[2], unless locked. */
+	bool sndbuf_expand;
 	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
 	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
 	bool moderate_rcvbuf;
