@@ -202,6 +202,7 @@ void sa_enter_time_wait(struct tcb *t)
 		tw->rcv_ssthresh = t->rcv_ssthresh;
 		tw->window_clamp = t->window_clamp;
 		tw->rcvbuf = t->rcvbuf;
+		tw->scaling_ratio = t->scaling_ratio;
 		tw->ws_ok = t->ws_ok;
 		tw->sack_ok = t->sack_ok;
 		tw->ts_ok = t->ts_ok;

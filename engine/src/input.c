@@ -392,7 +392,8 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	/* Linux: tcp_queue_rcv charges the skb's truesize (window.c). */
 	uint32_t tailroom;
 	uint32_t truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
-	sa_rmem_charge(t, took, truesize, tailroom);
+	if (took)
+		sa_rmem_charge(t, took, truesize, tailroom);
 	t->rcv_nxt += took;
 	t->bytes_received += took;
 	t->data_segs_in++;

@@ -71,6 +71,19 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		     t->rcvq.cap);
 	if (t->snd_wscale > 14 || t->rcv_wscale > 14)
 		fail(v, t, "window scale > 14 (RFC 7323 §2.3)");
+	/* Receive memory (window.c): the skb records cover exactly rcvq and
+	 * their truesizes add up to rmem_alloc. */
+	if (t->rskb) {
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < t->rskb_n && i < t->rskb_cap; i++)
+			sum += t->rskb[(t->rskb_head + i) % t->rskb_cap].truesize;
+		if (t->rskb_n > t->rskb_cap || sum != t->rmem_alloc)
+			fail(v, t, "rmem_alloc %u != truesize of %u skbs (%llu)", t->rmem_alloc,
+			     t->rskb_n, (unsigned long long)sum);
+		if (t->rcvq_in - t->rcvq_out != t->rcvq.len)
+			fail(v, t, "skb records hold %u bytes, rcvq %u", t->rcvq_in - t->rcvq_out,
+			     t->rcvq.len);
+	}
 	if (synchronized(t->state)) {
 		/* RFC 9293 §3.3.1: SND.UNA =< SND.NXT in sequence space. */
 		if (!synack_seq_leq(t->snd_una, t->snd_nxt))
