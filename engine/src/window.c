@@ -70,6 +70,7 @@ uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32
  * they run out, the bytes join the tail skb. */
 bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom)
 {
+	t->rcvq_in += len; /* counted even if no record can be kept */
 	if (!t->rskb) {
 		uint32_t cap = SA_MAX(t->rcvbuf, t->rcvq.cap) / 512 + 4;
 		t->rskb = sa_alloc(t->st, cap * sizeof(*t->rskb));
@@ -79,7 +80,6 @@ bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tai
 		t->rskb_head = 0;
 		t->rskb_n = 0;
 	}
-	t->rcvq_in += len;
 	if (t->rskb_n) {
 		struct sa_rskb *tail = &t->rskb[(t->rskb_head + t->rskb_n - 1) % t->rskb_cap];
 		if (len <= tail->tailroom || t->rskb_n == t->rskb_cap) {
