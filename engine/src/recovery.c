@@ -20,7 +20,7 @@ bool sa_rec_is_dupack(const struct tcb *t, const struct synack_segment *seg, uin
 	       !(seg->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN)) && nwin == t->snd_wnd;
 }
 
-static void mark_lost(struct sa_txseg *s, struct tcb *t)
+void sa_rec_mark_lost(struct tcb *t, struct sa_txseg *s)
 {
 	/* Linux: tcp_mark_skb_lost — a lost retransmission is lost again. */
 	if (s->flags & SA_TX_LOST) {
@@ -43,7 +43,7 @@ static uint32_t mark_head_lost(struct tcb *t)
 	struct sa_txseg *s = sa_txq_at(t, 0);
 	if (s->flags & SA_TX_LOST)
 		return 0;
-	mark_lost(s, t);
+	sa_rec_mark_lost(t, s);
 	return 1;
 }
 
@@ -69,7 +69,7 @@ static void end_cwnd_reduction(struct tcb *t)
 }
 
 /* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery + tcp_init_cwnd_reduction. */
-static void enter_recovery(struct tcb *t)
+void sa_rec_enter_recovery(struct tcb *t)
 {
 	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
 	t->undo_marker = t->snd_una ? t->snd_una : 1;
@@ -87,7 +87,7 @@ static void enter_recovery(struct tcb *t)
 /* RFC 6937 PRR as Linux 6.x's tcp_cwnd_reduction computes it (the
  * RFC 6937bis variant: SSRB's extra segment only when SND.UNA advances
  * without a new loss, never above ssthresh). */
-static void cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
+void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
                            uint32_t newly_lost)
 {
 	if (!delivered || !t->prior_cwnd)
@@ -135,15 +135,16 @@ static void undo_cwnd_reduction(struct tcb *t)
 	t->undo_marker = 0;
 }
 
-/* With SACK (Linux tcp_fastretrans_alert, tcp_recovery without RACK):
- * RFC 6675 — enter recovery when DupThresh segments are SACKed above a
- * hole (or a loss is known), mark holes lost by IsLost(), retransmit
- * them first; leave when SND.UNA reaches "recover" (RFC 6675 §5: no
- * NewReno hold). */
+/* With SACK (Linux tcp_fastretrans_alert): losses come from RACK (RFC 8985,
+ * rack.c; tcp_recovery bit 1) or else RFC 6675 — enter recovery when
+ * DupThresh segments are SACKed above a hole, mark holes lost by IsLost();
+ * either way retransmit them first and leave when SND.UNA reaches
+ * "recover" (RFC 6675 §5: no NewReno hold). */
 static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t delivered,
                         bool advanced)
 {
 	uint32_t newly_lost = 0;
+	bool rack = sa_rack_on(t);
 	(void)dup;
 	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
 		if (t->undo_marker && !t->undo_retrans)
@@ -163,23 +164,30 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 			try_keep_open(t);
 			break;
 		}
-		newly_lost = sa_sack_update_scoreboard(t, false);
+		/* Linux: tcp_identify_packet_loss — RACK, or RFC 6675's
+		 * IsLost() through tcp_update_scoreboard without it. */
+		newly_lost = rack ? sa_rack_mark_lost(t) : sa_sack_update_scoreboard(t, false);
 		break;
 	case SA_CA_LOSS:
 		break;
 	default:
 		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
 			undo_cwnd_reduction(t);
-		if (t->lost_out || t->sacked_out >= t->st->prof.reordering) {
-			enter_recovery(t);
-			newly_lost = sa_sack_update_scoreboard(t, true);
+		if (rack)
+			newly_lost = sa_rack_mark_lost(t);
+		/* Linux: tcp_time_to_recover — a known loss; without RACK
+		 * also DupThresh SACKed segments (RFC 6675 §5). */
+		if (t->lost_out || (!rack && t->sacked_out >= t->st->prof.reordering)) {
+			sa_rec_enter_recovery(t);
+			if (!rack)
+				newly_lost = sa_sack_update_scoreboard(t, true);
 		} else {
 			try_keep_open(t);
 		}
 		break;
 	}
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
-		cwnd_reduction(t, delivered, advanced, newly_lost);
+		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
 	else if (may_raise_cwnd(t, advanced))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
@@ -214,7 +222,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			 * until something above "recover" is ACKed (RFC 6582 §3.2
 			 * step 3 / RFC 2582's false fast retransmits). */
 			if (t->snd_una == t->high_seq) {
-				cwnd_reduction(t, delivered, advanced, 0);
+				sa_rec_cwnd_reduction(t, delivered, advanced, 0);
 				return;
 			}
 			t->ca_state = SA_CA_OPEN;
@@ -250,7 +258,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			/* RFC 5681 §3.2: the third duplicate ACK (Linux:
 			 * tcp_time_to_recover, dupthresh = tcp_reordering). */
 			if (t->sacked_out >= t->st->prof.reordering && t->txq_len) {
-				enter_recovery(t);
+				sa_rec_enter_recovery(t);
 				newly_lost = mark_head_lost(t);
 			} else {
 				try_keep_open(t);
@@ -260,7 +268,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 	}
 	/* Linux: tcp_cong_control. */
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
-		cwnd_reduction(t, delivered, advanced, newly_lost);
+		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
 	else if (may_raise_cwnd(t, advanced))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
@@ -285,7 +293,7 @@ void sa_rec_enter_loss(struct tcb *t)
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
 		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
-			mark_lost(s, t);
+			sa_rec_mark_lost(t, s);
 	}
 	t->snd_cwnd = sa_packets_in_flight(t) + 1;
 	t->snd_cwnd_cnt = 0;

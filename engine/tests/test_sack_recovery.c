@@ -23,9 +23,10 @@ static struct synack_tcp_info info(struct fx *f)
 /* Established with SACK and without timestamps, 100 ms RTT, Reno, then n
  * full segments sent, one write each; the peer's SYN comes `pre_us` after
  * the fixture's start (which moves the ISS, RFC 6528). */
-static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
+static void setup_prof(struct fx *f, const struct synack_profile *p, uint64_t seed, int n,
+                       uint64_t pre_us)
 {
-	fx_init(f, NULL, seed);
+	fx_init(f, p, seed);
 	fx_advance(f, pre_us);
 	f->p_ts = false;
 	f->p_sack = true;
@@ -42,6 +43,11 @@ static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
 		expect_seg(f, F_PA, 1 + (int64_t)k * mss, 1, mss, FX_ANY);
 	}
 	fx_advance(f, 100000);
+}
+
+static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
+{
+	setup_prof(f, NULL, seed, n, pre_us);
 }
 
 /* An ACK of `ack` (relative to the stack's ISS) with SACK blocks given as
@@ -172,11 +178,74 @@ static void seq_wrap(void)
 	subtest_end();
 }
 
+/* RFC 8985 §6.2-6.3 as Linux: 100 ms RTT, every segment sent at once. */
+static void rack_timer(void)
+{
+	struct fx f;
+	subtest(
+	    "RACK: below DupThresh the hole waits min_rtt/4 (+2 ms, in 4 ms ticks), then is lost");
+	setup_at(&f, 706, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	expect_none(&f);
+	/* RACK.rtt 100 ms + reo_wnd 25 ms - 100 ms since it left = 25 ms. */
+	is_uint(synack_next_deadline(S(&f)) - f.now, 28000,
+	        "reordering timer in 28 ms, not the RTO");
+	fx_advance(&f, 27999);
+	expect_none(&f);
+	fx_advance(&f, 1);
+	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
+	struct synack_tcp_info i = info(&f);
+	is_uint(i.ca_state, 3, "Recovery");
+	is_uint(i.lost, 1, "only the hole: segments 4-10 were sent with it, not before it");
+	/* The RTO is back, counted from the retransmission of the head. */
+	is_uint(synack_next_deadline(S(&f)) - f.now, i.rto, "RTO re-armed");
+	fx_free(&f);
+	subtest_end();
+
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.recovery = 0;
+	subtest("tcp_recovery=0: no reordering timer (RFC 6675 DupThresh only)");
+	setup_prof(&f, &p, 707, 10, 0);
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	i = info(&f);
+	is_uint(synack_next_deadline(S(&f)) - f.now, i.rto - 100000,
+	        "only the RTO, from the first send");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void rack_reordering_seen(void)
+{
+	struct fx f;
+	subtest("RACK: once reordering was seen, DupThresh no longer shortcuts the window");
+	setup_at(&f, 708, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(2, mss) });
+	/* Segment 2 arrives after segment 3: reordering (Linux: reord_seen). */
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 5 * mss });
+	expect_none(&f);
+	is_uint(info(&f).sacked, 4, "4 SACKed, above DupThresh");
+	is_uint(info(&f).ca_state, 1, "still Disorder");
+	is_uint(synack_next_deadline(S(&f)) - f.now, 28000, "the reordering window applies");
+	fx_advance(&f, 28000);
+	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	dupthresh();
 	blocks_that_do_not_count();
 	dsack_undo();
 	seq_wrap();
+	rack_timer();
+	rack_reordering_seen();
 	done_testing();
 }
