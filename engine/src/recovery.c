@@ -82,6 +82,7 @@ void sa_rec_enter_recovery(struct tcb *t)
 	t->prr_out = 0;
 	t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
 	t->ca_state = SA_CA_RECOVERY;
+	t->tlp_out = false; /* Linux: tcp_init_cwnd_reduction clears tlp_high_seq */
 }
 
 /* RFC 6937 PRR as Linux 6.x's tcp_cwnd_reduction computes it (the
@@ -299,6 +300,7 @@ void sa_rec_enter_loss(struct tcb *t)
 	t->snd_cwnd_cnt = 0;
 	t->ca_state = SA_CA_LOSS;
 	t->high_seq = t->snd_nxt;
+	t->tlp_out = false; /* Linux: tcp_enter_loss */
 }
 
 /* Linux: tcp_xmit_retransmit_queue — lost, not yet retransmitted segments,

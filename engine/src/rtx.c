@@ -71,6 +71,24 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 		t->lsndtime_us = now;
 	if (t->ca_state == SA_CA_RECOVERY)
 		t->prr_out++;
+	if (rtx && t->tlp_sending) {
+		/* A loss probe (Linux: __tcp_retransmit_skb from
+		 * tcp_send_loss_probe): ever retransmitted, not in retrans_out. */
+		if (!t->retrans_stamped) {
+			t->retrans_stamped = true;
+			t->retrans_stamp_us = now;
+		}
+		for (uint32_t i = 0; i < t->txq_len; i++) {
+			struct sa_txseg *s = sa_txq_at(t, i);
+			if (synack_seq_geq(s->seq, end))
+				break;
+			if (synack_seq_gt(s->end, seq)) {
+				s->flags |= SA_TX_EVER_RETRANS;
+				s->xmit_us = now;
+			}
+		}
+		return;
+	}
 	if (rtx) {
 		if (!t->retrans_stamped) {
 			t->retrans_stamped = true;
@@ -120,7 +138,7 @@ void sa_rtx_arm(struct tcb *t)
 		return;
 	if (!t->retransmits)
 		t->first_tx_us = t->st->now_us;
-	t->rack_reo = false;
+	t->rack_reo = t->tlp_pending = false;
 	sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 }
 
@@ -218,7 +236,7 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
 	if (!t->retrans_out)
 		t->retrans_stamped = false;
 	sa_timer_clear(t, SA_T_RTX);
-	t->rack_reo = false;
+	t->rack_reo = t->tlp_pending = false;
 	sa_rtx_arm(t);
 	return segs;
 }
@@ -247,6 +265,10 @@ void sa_rtx_fire(struct tcb *t)
 		/* The slot held RACK's reordering timer (Linux: icsk_pending
 		 * ICSK_TIME_REO_TIMEOUT). */
 		sa_rack_reo_timeout(t);
+		return;
+	}
+	if (t->tlp_pending) {
+		sa_tlp_fire(t); /* ICSK_TIME_LOSS_PROBE (tlp.c) */
 		return;
 	}
 	switch (t->state) {

@@ -32,11 +32,13 @@ static uint64_t until_next(struct fx *f)
 }
 
 /* A connection whose handshake RTT was rtt_us (passive open; the SYN-ACK is
- * timed, RFC 6298 §2.2's first sample). */
+ * timed, RFC 6298 §2.2's first sample). The peer offers no SACK, so no tail
+ * loss probe (RFC 8985 §7, SACK only) takes the RTO's place. */
 static void open_rtt(struct fx *f, const struct synack_profile *p, uint64_t seed, uint64_t rtt_us)
 {
 	fx_init(f, p, seed);
 	f->p_ts = false;
+	f->p_sack = false;
 	fx_listen(f);
 	fx_send_syn(f);
 	expect_seg(f, F_SA, 0, 1, 0, FX_ANY);

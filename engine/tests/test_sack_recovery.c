@@ -207,6 +207,7 @@ static void rack_timer(void)
 	struct synack_profile p;
 	synack_profile_linux(&p);
 	p.recovery = 0;
+	p.early_retrans = 0; /* and no TLP timer */
 	subtest("tcp_recovery=0: no reordering timer (RFC 6675 DupThresh only)");
 	setup_prof(&f, &p, 707, 10, 0);
 	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
