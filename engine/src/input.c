@@ -326,7 +326,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
 	/* Linux: tcp_set_xmit_timer — after data is ACKed, the probe timer
 	 * unless RACK armed its own. */
-	if (synack_seq_gt(t->snd_una, prior_una) && !t->rack_reo)
+	if (synack_seq_gt(t->snd_una, prior_una) && !t->rack_reo && !sa_rec_sack_reneged(t))
 		sa_tlp_schedule(t, true);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);

@@ -370,6 +370,7 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
 void sa_rec_mark_lost(struct tcb *t, struct sa_txseg *s);
 void sa_rec_enter_recovery(struct tcb *t);
+bool sa_rec_sack_reneged(const struct tcb *t);
 void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
                            uint32_t newly_lost);
 

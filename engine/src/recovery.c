@@ -147,6 +147,19 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 	uint32_t newly_lost = 0;
 	bool rack = sa_rack_on(t);
 	(void)dup;
+	if (advanced && sa_rec_sack_reneged(t)) {
+		/* RFC 2018 §8 / Linux tcp_check_sack_reneging: the ACK stops
+		 * at a segment the peer had SACKed — it dropped what it held.
+		 * Wait a moment for an ACK beyond it, then time out (the RTO
+		 * forgets the SACKs): max(SRTT / 2, 10 ms), in ticks. */
+		uint64_t g = t->st->prof.clock_granularity_us;
+		uint64_t d = SA_MAX((uint64_t)(t->srtt_us >> 4), 10000u);
+		if (g > 1)
+			d = (d + g - 1) / g * g;
+		t->rack_reo = t->tlp_pending = false;
+		sa_timer_set(t, SA_T_RTX, t->st->now_us + d);
+		return;
+	}
 	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
 		if (t->undo_marker && !t->undo_retrans)
 			undo_cwnd_reduction(t);
@@ -290,6 +303,13 @@ void sa_rec_enter_loss(struct tcb *t)
 	}
 	if (!t->sack_ok)
 		t->sacked_out = 0;
+	if (sa_rec_sack_reneged(t)) {
+		/* Linux: tcp_timeout_mark_lost — the head is SACKed, so the
+		 * peer reneged: forget every SACK (RFC 2018 §8). */
+		for (uint32_t i = 0; i < t->txq_len; i++)
+			sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_SACKED;
+		t->sacked_out = 0;
+	}
 	t->undo_marker = 0; /* no undo of an RTO here (F-RTO is not modelled) */
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
@@ -303,6 +323,13 @@ void sa_rec_enter_loss(struct tcb *t)
 	t->tlp_out = false; /* Linux: tcp_enter_loss */
 }
 
+/* The oldest unacknowledged segment is marked SACKed: the receiver
+ * reneged (Linux: FLAG_SACK_RENEGING in tcp_clean_rtx_queue). */
+bool sa_rec_sack_reneged(const struct tcb *t)
+{
+	return t->sack_ok && t->txq_len && (sa_txq_at(t, 0)->flags & SA_TX_SACKED);
+}
+
 /* Linux: tcp_xmit_retransmit_queue — lost, not yet retransmitted segments,
  * oldest first, while the window allows (RFC 6582 / RFC 5681 go-back). */
 void sa_rec_xmit_lost(struct tcb *t)
@@ -314,6 +341,10 @@ void sa_rec_xmit_lost(struct tcb *t)
 		if (!(s->flags & SA_TX_LOST) || (s->flags & (SA_TX_RETRANS | SA_TX_SACKED)))
 			continue;
 		if (sa_packets_in_flight(t) >= t->snd_cwnd)
+			break;
+		/* Linux: __tcp_retransmit_skb — nothing that starts beyond the
+		 * peer's window, except the head (it probes a zero window). */
+		if (!synack_seq_lt(s->seq, t->snd_una + t->snd_wnd) && s->seq != t->snd_una)
 			break;
 		uint32_t seq = s->seq, len = s->end - s->seq;
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;

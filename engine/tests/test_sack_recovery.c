@@ -64,6 +64,11 @@ static void sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr)
 	fx_inject(f, &s);
 }
 
+static uint64_t until_next_us(struct fx *f)
+{
+	return synack_next_deadline(S(f)) - f->now;
+}
+
 /* Segment k (0-based) as relative [left, right). */
 #define SEG(k, mss) (1 + (k) * (mss)), (1 + ((k) + 1) * (mss))
 
@@ -240,6 +245,31 @@ static void rack_reordering_seen(void)
 	subtest_end();
 }
 
+static void reneging(void)
+{
+	struct fx f;
+	subtest("RFC 2018 §8: an ACK that stops at a SACKed segment is reneging; the RTO forgets "
+	        "SACKs");
+	setup_at(&f, 709, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	is_uint(info(&f).sacked, 1, "segment 2 SACKed");
+	/* Segment 1 arrives, but the ACK stops before segment 2: the peer
+	 * dropped it (Linux: FLAG_SACK_RENEGING). */
+	sack(&f, 1 + mss, 0, NULL);
+	expect_none(&f);
+	/* Linux: tcp_check_sack_reneging — max(SRTT / 2, 10 ms) in ticks. */
+	is_uint(until_next_us(&f), 52000, "a short timer, not the RTO or a probe");
+	fx_advance(&f, 52000);
+	expect_seg(&f, F_PA, 1 + (int64_t)mss, 1, mss, FX_ANY);
+	struct synack_tcp_info i = info(&f);
+	is_uint(i.ca_state, 4, "it is an RTO: Loss");
+	is_uint(i.sacked, 0, "every SACK forgotten (tcp_timeout_mark_lost)");
+	is_uint(i.lost, 9, "everything outstanding lost");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	dupthresh();
@@ -248,5 +278,6 @@ int main(void)
 	seq_wrap();
 	rack_timer();
 	rack_reordering_seen();
+	reneging();
 	done_testing();
 }
