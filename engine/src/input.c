@@ -320,9 +320,14 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			sa_sync_mss(t); /* Linux: tcp_ack_update_window */
 		}
 	}
-	sa_persist_on_ack(t, prior_in_flight); /* persist.c, keepalive: an answer */
+	sa_persist_on_ack(t, prior_in_flight);    /* persist.c, keepalive: an answer */
+	sa_tlp_on_ack(t, seg, prior_una, dupack); /* tlp.c: tcp_process_tlp_ack */
 	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
 	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
+	/* Linux: tcp_set_xmit_timer — after data is ACKed, the probe timer
+	 * unless RACK armed its own. */
+	if (synack_seq_gt(t->snd_una, prior_una) && !t->rack_reo && !sa_rec_sack_reneged(t))
+		sa_tlp_schedule(t, true);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;

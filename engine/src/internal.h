@@ -168,6 +168,17 @@ struct tcb {
 	bool is_cwnd_limited;
 	uint64_t lsndtime_us; /* last data sent (RFC 7661 / Linux tcp_cwnd_restart) */
 	uint64_t cc_priv[8];  /* the cc algorithm's state (cc_cubic.c) */
+	/* RACK (RFC 8985 §6; Linux tcp_recovery.c), SACK connections only. */
+	uint64_t rack_xmit_us;        /* RACK.xmit_ts (Linux: rack.mstamp) */
+	uint32_t rack_end_seq;        /* RACK.end_seq */
+	uint32_t rack_rtt_us;         /* RACK.rtt */
+	uint32_t fack;                /* end of the highest SACKed segment (Linux: highest_sack) */
+	uint32_t reord_seen;          /* Linux: reord_seen (RFC 8985 §6.2 step 4) */
+	bool rack_advanced, rack_reo; /* RACK.xmit_ts moved; SA_T_RTX is the REO timer */
+	/* TLP (RFC 8985 §7; Linux tcp_schedule_loss_probe), tlp.c. */
+	uint32_t tlp_high_seq;         /* TLPRxtOut's SND.NXT (valid while tlp_out) */
+	bool tlp_out, tlp_retrans;     /* a probe is unacknowledged; it was a retransmission */
+	bool tlp_pending, tlp_sending; /* SA_T_RTX is the probe timer; a probe is being sent */
 
 	/* RFC 5961 §7 / Linux tcp_oow_rate_limited: last out-of-window ACK. */
 	uint64_t last_oow_ack_us;
@@ -375,6 +386,24 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 /* RFC 6675 IsLost as Linux's tcp_mark_head_lost: holes with at least
  * DupThresh SACKed segments above them are lost. Returns newly lost. */
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
+void sa_rec_mark_lost(struct tcb *t, struct sa_txseg *s);
+void sa_rec_enter_recovery(struct tcb *t);
+bool sa_rec_sack_reneged(const struct tcb *t);
+void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
+                           uint32_t newly_lost);
+
+/* ---- rack.c: RFC 8985 RACK loss detection (Linux tcp_recovery.c) ---- */
+bool sa_rack_on(const struct tcb *t);
+/* A segment newly SACKed or cumulatively ACKed (prior_fack: the highest
+ * SACKed sequence before this ACK). */
+void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack);
+uint32_t sa_rack_mark_lost(struct tcb *t); /* newly lost; may arm the REO timer */
+void sa_rack_reo_timeout(struct tcb *t);
+
+/* ---- tlp.c: RFC 8985 §7 tail loss probe (Linux tcp_send_loss_probe) ---- */
+bool sa_tlp_schedule(struct tcb *t, bool advancing_rto);
+void sa_tlp_fire(struct tcb *t);
+void sa_tlp_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup);
 void sa_rec_enter_loss(struct tcb *t);
 void sa_rec_xmit_lost(struct tcb *t); /* retransmits lost segments the cwnd allows */
 

@@ -95,6 +95,24 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		if (t->snd_mss == 0)
 			fail(v, t, "zero send MSS (the zero-MSS loop)");
 	}
+	/* The scoreboard's counters are counts of the sent-segment queue's
+	 * flags (Linux: tcp_verify_left_out); its segments are in order. */
+	uint32_t n_sacked = 0, n_lost = 0, n_retrans = 0;
+	for (uint32_t i = 0; i < t->txq_len && t->txq; i++) {
+		const struct sa_txseg *s = &t->txq[(t->txq_head + i) % t->txq_cap];
+		n_sacked += (s->flags & SA_TX_SACKED) != 0;
+		n_lost += (s->flags & SA_TX_LOST) != 0;
+		n_retrans += (s->flags & SA_TX_RETRANS) != 0;
+		if (!synack_seq_lt(s->seq, s->end))
+			fail(v, t, "sent segment %u is empty or inverted", i);
+		if (i + 1 < t->txq_len && t->txq[(t->txq_head + i + 1) % t->txq_cap].seq != s->end)
+			fail(v, t, "sent segments %u and %u are not contiguous", i, i + 1);
+	}
+	if (n_lost != t->lost_out || n_retrans != t->retrans_out ||
+	    (t->sack_ok && n_sacked != t->sacked_out))
+		fail(v, t,
+		     "scoreboard counters (sacked %u, lost %u, retrans %u) != flags (%u, %u, %u)",
+		     t->sacked_out, t->lost_out, t->retrans_out, n_sacked, n_lost, n_retrans);
 	const char *ooo = sa_ooo_invariant(t); /* ooo.c */
 	if (ooo)
 		fail(v, t, "%s", ooo);
