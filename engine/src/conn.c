@@ -82,6 +82,7 @@ void sa_tcb_done(struct tcb *t)
 	if (t->dead)
 		return;
 	sa_timer_clear_all(t);
+	sa_ooo_purge(t); /* ooo.c */
 	sa_set_state(t, SA_CLOSED);
 	sa_conn_hash_del(t);
 	t->shut_rd = t->shut_wr = true;
@@ -161,6 +162,8 @@ void sa_established(struct tcb *t)
 	hint = SA_MIN(hint, t->rcv_wnd / 2);
 	hint = SA_MIN(hint, 536u);
 	t->rcv_mss = (uint16_t)SA_MAX(hint, 88u); /* TCP_MIN_MSS */
+	sa_delack_established(t);                 /* delack.c */
+	sa_keepalive_reset(t);                    /* keepalive.c */
 	sa_wake(t);
 }
 

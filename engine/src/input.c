@@ -12,11 +12,12 @@
 
 /* ---- acknowledgements ----------------------------------------------------- */
 
-/* Delayed-ACK hook. Part 1 acknowledges at once; part 2 schedules the
- * delayed-ACK timer here (Linux: inet_csk_schedule_ack + __tcp_ack_snd_check). */
+/* A duplicate to re-ACK: immediate, and quick-ACK mode (delack.c; Linux:
+ * tcp_data_queue out_of_window). In-order data goes through
+ * sa_rx_data_ack / sa_delack_check instead. */
 void sa_ack_needed(struct tcb *t)
 {
-	sa_send_ack_now(t);
+	sa_delack_ack_needed(t);
 }
 
 void sa_send_ack_now(struct tcb *t)
@@ -81,6 +82,11 @@ static void oow_ack(struct tcb *t, const struct synack_segment *seg)
 	t->st->stats.out_of_window++;
 	if (seg->flags & SYNACK_TH_RST)
 		return;
+	/* Linux: tcp_send_dupack — old data is reported as D-SACK (RFC 2883). */
+	if (seg->payload_len && synack_seq_lt(seg->seq, t->rcv_nxt)) {
+		uint32_t end = seg->seq + (uint32_t)seg->payload_len;
+		sa_dsack_set(t, seg->seq, synack_seq_gt(end, t->rcv_nxt) ? t->rcv_nxt : end);
+	}
 	if (oow_limited(t, seg)) {
 		t->st->stats.out_of_window_acks_limited++;
 		return;
@@ -266,6 +272,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	uint32_t prior_in_flight = sa_in_flight(t);
 	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent, skipped for
 	 * old or invalid ACKs). */
 	if (!synack_seq_lt(ack, t->snd_una))
@@ -295,6 +302,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			sa_sync_mss(t); /* Linux: tcp_ack_update_window */
 		}
 	}
+	sa_persist_on_ack(t, prior_in_flight); /* persist.c, keepalive: an answer */
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;
@@ -318,19 +326,25 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		uint32_t dup = t->rcv_nxt - seq;
 		if (dup >= len) {
 			bool fin = (seg->flags & SYNACK_TH_FIN) && dup == len;
+			/* RFC 2883 §4 / Linux tcp_data_queue: report the duplicate. */
+			sa_dsack_set(t, seq, seq + len);
 			if (len || !fin)
 				sa_ack_needed(t); /* a duplicate: re-ACK (Linux: tcp_send_dupack) */
 			return fin;
 		}
+		sa_dsack_set(t, seq, t->rcv_nxt); /* Linux: partial packet, D-SACK the old part */
 		p += dup;
 		len -= dup;
 		seq = t->rcv_nxt;
 	}
 	if (seq != t->rcv_nxt) {
-		/* Out of order. Part 2 keeps it for reassembly and SACK; part 1
-		 * drops it and ACKs at once (RFC 9293 §3.10.7.4 / RFC 5681 §4.2:
-		 * immediate duplicate ACK). */
-		sa_send_ack_now(t);
+		/* Out of order: held for reassembly, SACKed (ooo.c, sack_gen.c);
+		 * beyond the window it is dropped (Linux: tcp_data_queue
+		 * out_of_window). Either way an immediate duplicate ACK (RFC 5681
+		 * §4.2, RFC 9293 §3.10.7.4). */
+		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t)))
+			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0);
+		sa_rx_ooo_ack(t);
 		return false;
 	}
 	if (len == 0)
@@ -354,8 +368,19 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		t->rcv_mss = (uint16_t)SA_MIN(took, (uint32_t)t->advmss);
 	sa_grow_window(t, took);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
-	if (!fin)
-		sa_ack_needed(t);
+	bool gap_filled = false;
+	uint32_t in_order = took;
+	if (!sa_ooo_empty(t)) {
+		/* ooo.c: what the hole held is now in order (Linux: tcp_ofo_queue). */
+		bool ofin;
+		uint32_t moved = sa_ooo_drain(t, &ofin);
+		t->bytes_received += moved;
+		in_order += moved;
+		fin = fin || ofin;
+		sa_sack_on_advance(t);
+		gap_filled = sa_ooo_empty(t);
+	}
+	sa_rx_data_ack(t, in_order, gap_filled); /* delack.c: now or later */
 	sa_wake(t);
 	return fin;
 }
@@ -532,10 +557,12 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	}
 
 	/* eighth: FIN */
-	if (fin_in_seq && (f & SYNACK_TH_FIN) && !t->rcv_fin)
+	if (fin_in_seq && !t->rcv_fin)
 		process_fin(t);
-	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT)
+	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT) {
 		sa_output(t);
+		sa_delack_check(t); /* delack.c: the ACK owed, now or delayed */
+	}
 }
 
 /* TIME-WAIT (RFC 9293 §3.10.7.4 with Linux's tcp_timewait_state_process). */

@@ -16,6 +16,8 @@
 #include "synack/engine.h"
 #include "synack/segment.h"
 
+#include "rx.h" /* part 2 receiver and idle timers */
+
 /* States with Linux's numbering (<netinet/tcp.h>), so tcp_info.state and
  * scripts' expectations need no translation. */
 enum sa_state {
@@ -134,6 +136,9 @@ struct tcb {
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
 	uint64_t bytes_acked, bytes_received;
 	uint64_t last_data_sent_us, last_data_recv_us, last_ack_recv_us, last_ack_sent_us;
+
+	/* Part 2 receiver side and idle timers (rx.h). */
+	struct sa_rx rx;
 };
 
 struct sa_timer {

@@ -80,6 +80,9 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		if (t->snd_mss == 0)
 			fail(v, t, "zero send MSS (the zero-MSS loop)");
 	}
+	const char *ooo = sa_ooo_invariant(t); /* ooo.c */
+	if (ooo)
+		fail(v, t, "%s", ooo);
 	if (t->state == SA_TIME_WAIT && !sa_timer_armed(t, SA_T_TIME_WAIT))
 		fail(v, t, "TIME_WAIT without its timer: never freed");
 	if (t->state == SA_LISTEN &&

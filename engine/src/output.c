@@ -30,6 +30,8 @@ static void base(struct tcb *t, struct synack_segment *s, uint32_t seq, uint8_t 
 	s->flags = flags;
 	if (flags & SYNACK_TH_ACK)
 		s->ack = t->rcv_nxt;
+	if (!(flags & SYNACK_TH_SYN))
+		sa_sack_fill(t, s); /* sack_gen.c: RFC 2018 / RFC 2883 blocks */
 }
 
 /* RFC 7323 §3.2: TSval from our clock, TSecr echoes TS.Recent. */
@@ -43,8 +45,10 @@ static void add_ts(struct tcb *t, struct synack_segment *s)
 static void sent(struct tcb *t, const struct synack_segment *s)
 {
 	t->segs_out++;
-	if (s->flags & SYNACK_TH_ACK)
+	if (s->flags & SYNACK_TH_ACK) {
 		t->last_ack_sent_us = t->st->now_us;
+		sa_delack_sent_ack(t); /* delack.c: this segment carries the ACK */
+	}
 	if (s->payload_len) {
 		t->data_segs_out++;
 		t->last_data_sent_us = t->st->now_us;
@@ -182,6 +186,8 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	if (rtx) {
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
+	} else if (len) {
+		sa_delack_data_sent(t); /* delack.c: interactive detection */
 	}
 }
 
@@ -268,4 +274,5 @@ void sa_output(struct tcb *t)
 		sa_cc_sent(t, cwnd_full);
 	if (any)
 		sa_rtx_arm(t);
+	sa_persist_check(t); /* persist.c: a zero window holds data back */
 }

@@ -405,8 +405,12 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 		    sa_ring_peek(&t->rcvq, 0, buf, (uint32_t)SA_MIN(len, (size_t)UINT32_MAX));
 		if (!(flags & MSG_PEEK)) {
 			sa_ring_drop(&t->rcvq, n);
-			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT)
-				window_update(t);
+			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT) {
+				if (sa_delack_cleanup_rbuf(t, n)) /* delack.c */
+					sa_send_ack_now(t);
+				else
+					window_update(t);
+			}
 		}
 		sa_reap(st);
 		return n;

@@ -94,7 +94,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		t->reuseaddr = v != 0;
 		return 0;
 	case SO_KEEPALIVE:
-		t->keepalive = v != 0; /* part 2: the keepalive timer */
+		sa_keepalive_set(t, v != 0); /* keepalive.c */
 		return 0;
 	case SO_RCVBUF: {
 		/* Linux: sk_setsockopt doubles the value, bounded by rmem_max
@@ -167,6 +167,7 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		if (v < 1 || v > MAX_KEEPIDLE)
 			return -EINVAL;
 		t->keepidle_s = (uint32_t)v;
+		sa_keepalive_idle_changed(t); /* keepalive.c */
 		return 0;
 	case TCP_KEEPINTVL:
 		if (v < 1 || v > MAX_KEEPINTVL)
@@ -184,7 +185,8 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		t->user_timeout_ms = (uint32_t)v;
 		return 0;
 	case TCP_QUICKACK:
-		t->quickack = v != 0; /* part 2: delayed ACK */
+		t->quickack = v != 0;
+		sa_delack_quickack(t, v != 0); /* delack.c */
 		return 0;
 	case TCP_SYNCNT:
 		if (v < 1 || v > MAX_SYNCNT)
@@ -245,6 +247,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->state = t->state;
 	i->retransmits = t->retransmits;
 	i->backoff = t->backoff;
+	i->probes = t->rx.probes_out;
 	if (t->ts_ok)
 		i->options |= TCPI_OPT_TIMESTAMPS;
 	if (t->sack_ok)
@@ -256,7 +259,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	}
 	uint64_t rto = (uint64_t)t->rto_us << SA_MIN(t->backoff, 20);
 	i->rto = (uint32_t)SA_MIN(rto, st->prof.rto_max_us);
-	i->ato = (uint32_t)st->prof.delack_min_us;
+	i->ato = sa_delack_ato(t); /* delack.c */
 	i->snd_mss = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
 	i->rcv_mss = t->rcv_mss ? t->rcv_mss : t->st->prof.default_mss;
 	if (t->state != SA_LISTEN && t->state != SA_CLOSED) {
@@ -407,7 +410,7 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 	case TCP_USER_TIMEOUT:
 		return put_int(val, len, (int)t->user_timeout_ms);
 	case TCP_QUICKACK:
-		return put_int(val, len, t->quickack);
+		return put_int(val, len, sa_delack_quickack_get(t)); /* delack.c */
 	case TCP_SYNCNT:
 		return put_int(val, len, t->syncnt ? t->syncnt : t->st->prof.syn_retries);
 	case TCP_DEFER_ACCEPT:

@@ -122,8 +122,16 @@ static void fire(struct tcb *t, int kind)
 		/* RFC 9293 §3.10.8: when the time-wait timeout expires, delete the TCB. */
 		sa_tcb_done(t);
 		break;
+	case SA_T_DELACK:
+		sa_delack_fire(t); /* delack.c */
+		break;
+	case SA_T_PERSIST:
+		sa_persist_fire(t); /* persist.c */
+		break;
+	case SA_T_KEEPALIVE:
+		sa_keepalive_fire(t); /* keepalive.c */
+		break;
 	default:
-		/* Part 2: delayed ACK, persist, keepalive. */
 		break;
 	}
 }

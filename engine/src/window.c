@@ -106,6 +106,12 @@ static uint32_t raw_select(struct tcb *t)
 	return window;
 }
 
+/* Linux: __tcp_select_window(sk) >= tp->rcv_wnd (for delack.c). */
+bool sa_window_wont_shrink(struct tcb *t)
+{
+	return raw_select(t) >= t->rcv_wnd;
+}
+
 /* Linux: tcp_select_window — RFC 9293 §3.8.6.2.2: never shrink the window
  * already offered (the right edge RCV.WUP + RCV.WND stays put). */
 uint16_t sa_select_window(struct tcb *t)

@@ -1,0 +1,166 @@
+/* The out-of-order queue: segments beyond RCV.NXT are kept for reassembly
+ * (RFC 9293 §3.10.7.4: "segments with higher beginning sequence numbers
+ * SHOULD be held for later processing"; RFC 1122 §4.2.2.20 (g) — Linux:
+ * tcp_data_queue_ofo, tcp_ofo_queue).
+ *
+ * A sorted list of non-overlapping runs. Memory (run headers + payload)
+ * plus the in-order queue never exceeds the receive buffer: a segment that
+ * does not fit is dropped (Linux prunes: tcp_prune_ofo_queue; the engine
+ * keeps what it has and the sender retransmits). Bytes a new segment repeats
+ * are reported as D-SACK (RFC 2883 §4; Linux: tcp_dsack_set/extend).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+bool sa_ooo_empty(const struct tcb *t)
+{
+	return t->rx.ooo == NULL;
+}
+
+void sa_ooo_purge(struct tcb *t)
+{
+	struct sa_ooo_seg *n = t->rx.ooo;
+	while (n) {
+		struct sa_ooo_seg *next = n->next;
+		sa_free(t->st, n);
+		n = next;
+	}
+	t->rx.ooo = NULL;
+	t->rx.ooo_mem = 0;
+	t->rx.n_sack = 0;
+}
+
+static size_t node_size(uint32_t len)
+{
+	return sizeof(struct sa_ooo_seg) + len;
+}
+
+/* Links a new run [seq, seq+len) before *link; false if over the bound. */
+static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const uint8_t *p,
+                    uint32_t len, bool fin)
+{
+	size_t sz = node_size(len);
+	if (t->rcvq.len + t->rx.ooo_mem + sz > t->rcvbuf)
+		return false; /* bounded by the receive buffer */
+	struct sa_ooo_seg *n = sa_alloc(t->st, sz);
+	if (!n)
+		return false;
+	n->seq = seq;
+	n->end = seq + len;
+	n->fin = fin;
+	memcpy(n->data, p, len);
+	n->next = *link;
+	*link = n;
+	t->rx.ooo_mem += (uint32_t)sz;
+	return true;
+}
+
+/* Linux: tcp_data_queue_ofo. */
+bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin)
+{
+	uint32_t end = seq + len, cur = seq;
+	bool any = false, dup = false, kept = true;
+	struct sa_ooo_seg **link = &t->rx.ooo;
+	while (*link && synack_seq_lt(cur, end)) {
+		struct sa_ooo_seg *n = *link;
+		if (synack_seq_leq(n->end, cur)) {
+			link = &n->next;
+			continue;
+		}
+		if (synack_seq_geq(n->seq, end))
+			break;
+		if (synack_seq_lt(cur, n->seq)) {
+			if (!add_run(t, link, cur, p + (cur - seq), n->seq - cur, false))
+				return any;
+			any = true;
+			link = &(*link)->next;
+		}
+		/* [max(cur, n->seq), min(end, n->end)) is already held. */
+		uint32_t ds = synack_seq_gt(cur, n->seq) ? cur : n->seq;
+		uint32_t de = synack_seq_lt(end, n->end) ? end : n->end;
+		if (dup)
+			sa_dsack_extend(t, ds, de);
+		else
+			sa_dsack_set(t, ds, de);
+		dup = true;
+		if (fin && de == end)
+			n->fin = true;
+		cur = n->end;
+		link = &n->next;
+	}
+	if (synack_seq_lt(cur, end))
+		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin);
+	else if (len == 0 && fin)
+		kept = add_run(t, link, cur, p, 0, true);
+	any = any || kept;
+	if (any)
+		sa_sack_on_ooo(t, seq, end + (fin ? 1u : 0u)); /* RFC 2018 §4; a FIN counts */
+	return any;
+}
+
+/* Linux: tcp_ofo_queue — what RCV.NXT now reaches moves to the receive
+ * queue; bytes received twice become D-SACK. */
+uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
+{
+	uint32_t moved = 0;
+	*fin = false;
+	while (t->rx.ooo && synack_seq_leq(t->rx.ooo->seq, t->rcv_nxt)) {
+		struct sa_ooo_seg *n = t->rx.ooo;
+		if (synack_seq_lt(n->seq, t->rcv_nxt)) {
+			uint32_t de = synack_seq_lt(n->end, t->rcv_nxt) ? n->end : t->rcv_nxt;
+			sa_dsack_extend(t, n->seq, de);
+		}
+		if (synack_seq_gt(n->end, t->rcv_nxt)) {
+			uint32_t off = t->rcv_nxt - n->seq;
+			uint32_t want = n->end - t->rcv_nxt;
+			uint32_t took = sa_ring_write(&t->rcvq, n->data + off, want);
+			t->rcv_nxt += took;
+			moved += took;
+			if (took < want) {
+				/* No room: keep the rest (cannot happen while the
+				 * window is at most the buffer). */
+				n->seq = t->rcv_nxt;
+				memmove(n->data, n->data + off + took, want - took);
+				break;
+			}
+		}
+		t->rx.ooo = n->next;
+		t->rx.ooo_mem -= (uint32_t)node_size(n->end - n->seq);
+		bool f = n->fin;
+		sa_free(t->st, n);
+		if (f) {
+			*fin = true;
+			sa_ooo_purge(t); /* nothing follows a FIN */
+			break;
+		}
+	}
+	return moved;
+}
+
+/* For synack_check_invariants: runs sorted, non-empty (but a bare FIN),
+ * beyond RCV.NXT, within the memory bound, and SACK state consistent. */
+const char *sa_ooo_invariant(const struct tcb *t)
+{
+	uint32_t mem = 0;
+	const struct sa_ooo_seg *prev = NULL;
+	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next) {
+		if (synack_seq_lt(n->end, n->seq) || (n->seq == n->end && !n->fin))
+			return "out-of-order run empty or inverted";
+		if (!synack_seq_gt(n->seq, t->rcv_nxt))
+			return "out-of-order run not beyond RCV.NXT";
+		if (prev && synack_seq_lt(n->seq, prev->end))
+			return "out-of-order runs overlap or unsorted";
+		if (prev && prev->fin)
+			return "out-of-order data after a FIN";
+		mem += (uint32_t)node_size(n->end - n->seq);
+		prev = n;
+	}
+	if (mem != t->rx.ooo_mem)
+		return "out-of-order memory count wrong";
+	if (t->rx.ooo_mem && t->rx.ooo_mem + t->rcvq.len > t->rcvbuf)
+		return "out-of-order queue beyond the receive buffer";
+	if (t->rx.n_sack > SA_OOO_MAX_SACK || (t->rx.n_sack && !t->sack_ok))
+		return "SACK blocks without SACK or too many";
+	return NULL;
+}

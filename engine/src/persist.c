@@ -1,0 +1,168 @@
+/* The persist timer: zero-window probes (RFC 9293 §3.8.6.1; RFC 1122
+ * §4.2.2.17), as Linux does them (tcp_check_probe_timer, tcp_probe_timer,
+ * tcp_send_probe0, tcp_ack_probe).
+ *
+ * - Armed when data waits, nothing is in flight and the peer's window is
+ *   zero, at the current RTO (Linux: tcp_probe0_base = max(RTO, RTO min)).
+ * - Each probe backs off exponentially (icsk_backoff, shared with the
+ *   retransmission timer as in Linux), the interval capped at RTO max.
+ * - The probe is Linux's: an ACK with SEQ = SND.UNA - 1 and no data
+ *   (tcp_write_wakeup → tcp_xmit_probe_skb); once the window has opened the
+ *   probe sends real data instead.
+ * - RFC 9293 MUST-36: never abort while probes are answered — every
+ *   acceptable ACK clears the probe count (Linux: tcp_ack). Unanswered, the
+ *   connection gives up after tcp_retries2 probes (orphans: orphan_retries)
+ *   with ETIMEDOUT and no RST (tcp_write_err). TCP_USER_TIMEOUT bounds the
+ *   whole zero-window period, answered or not (Linux: icsk_probes_tstamp,
+ *   reset only when the window opens).
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+#define TCP_TIMEOUT_MIN_US 8000u /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
+
+static uint32_t unsent(const struct tcb *t)
+{
+	uint32_t out = sa_in_flight(t);
+	if (t->fin_sent)
+		return 0;
+	return t->sndq.len > out ? t->sndq.len - out : 0;
+}
+
+/* Something queued that the window does not let out (Linux: a send head
+ * beyond tcp_wnd_end). */
+static bool window_blocked(const struct tcb *t)
+{
+	if (!unsent(t))
+		return false;
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	return !synack_seq_gt(wnd_end, t->snd_nxt);
+}
+
+/* Linux: tcp_probe0_base / tcp_probe0_when. */
+uint64_t sa_probe0_when(const struct tcb *t)
+{
+	const struct synack_profile *p = &t->st->prof;
+	uint64_t base = SA_MAX((uint64_t)t->rto_us, p->rto_min_us);
+	uint64_t when = base;
+	for (int i = 0; i < t->backoff && when < p->rto_max_us; i++)
+		when <<= 1;
+	return SA_MIN(when, p->rto_max_us);
+}
+
+/* Linux: tcp_clamp_probe0_to_user_timeout. */
+static uint64_t clamp_to_user_timeout(const struct tcb *t, uint64_t when)
+{
+	if (!t->user_timeout_ms || !t->rx.probes_tstamp_set)
+		return when;
+	uint64_t ut = (uint64_t)t->user_timeout_ms * 1000u;
+	uint64_t el = t->st->now_us - t->rx.probes_tstamp_us;
+	uint64_t remaining = ut > el ? ut - el : 0;
+	remaining = SA_MAX(remaining, (uint64_t)TCP_TIMEOUT_MIN_US);
+	return SA_MIN(remaining, when);
+}
+
+/* Linux: tcp_check_probe_timer — after output, with nothing in flight and
+ * no retransmission timer pending, a blocked queue starts the timer. */
+void sa_persist_check(struct tcb *t)
+{
+	if (sa_in_flight(t) || sa_timer_armed(t, SA_T_RTX) || sa_timer_armed(t, SA_T_PERSIST))
+		return;
+	if (!window_blocked(t))
+		return;
+	sa_timer_set(t, SA_T_PERSIST,
+	             t->st->now_us + SA_MAX((uint64_t)t->rto_us, t->st->prof.rto_min_us));
+}
+
+/* An acceptable ACK (Linux: tcp_ack). Any ACK is an answer: the probe count
+ * goes back to 0 (RFC 9293 MUST-36). With nothing in flight before it
+ * (Linux: tcp_ack_probe): an opened window stops the timer and resets the
+ * backoff; a still-closed one re-arms it, from now, at the current backoff. */
+void sa_persist_on_ack(struct tcb *t, uint32_t prior_in_flight)
+{
+	t->rx.probes_out = 0;
+	if (prior_in_flight || !unsent(t))
+		return;
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t head = SA_MIN(unsent(t), mss);
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	if (!synack_seq_gt(t->snd_nxt + head, wnd_end)) {
+		t->backoff = 0;
+		t->rx.probes_tstamp_set = false;
+		sa_timer_clear(t, SA_T_PERSIST);
+		return;
+	}
+	if (sa_timer_armed(t, SA_T_PERSIST) || window_blocked(t))
+		sa_timer_set(t, SA_T_PERSIST,
+		             t->st->now_us + clamp_to_user_timeout(t, sa_probe0_when(t)));
+}
+
+static void give_up(struct tcb *t)
+{
+	/* Linux: tcp_write_err — ETIMEDOUT, tcp_done, no RST. */
+	t->st->stats.aborts_on_timeout++;
+	t->timed_out = true;
+	t->so_error = ETIMEDOUT;
+	sa_tcb_done(t);
+}
+
+/* Linux: tcp_write_wakeup — data if the window has room, else the probe. */
+static void write_wakeup(struct tcb *t)
+{
+	if (!window_blocked(t)) {
+		sa_output(t);
+		return;
+	}
+	uint32_t nxt = t->snd_nxt;
+	t->snd_nxt = t->snd_una - 1; /* Linux: tcp_xmit_probe_skb, SND.UNA - 1 */
+	sa_send_ack(t);
+	t->snd_nxt = nxt;
+}
+
+/* Linux: tcp_probe_timer + tcp_send_probe0. */
+void sa_persist_fire(struct tcb *t)
+{
+	const struct synack_profile *p = &t->st->prof;
+	if (sa_in_flight(t) || !unsent(t)) {
+		t->rx.probes_out = 0;
+		t->rx.probes_tstamp_set = false;
+		return;
+	}
+	if (!t->rx.probes_tstamp_set) {
+		t->rx.probes_tstamp_set = true;
+		t->rx.probes_tstamp_us = t->st->now_us;
+	} else if (t->user_timeout_ms &&
+	           t->st->now_us - t->rx.probes_tstamp_us >= (uint64_t)t->user_timeout_ms * 1000u) {
+		give_up(t);
+		return;
+	}
+	uint32_t max_probes = p->retries2;
+	if (t->orphan) {
+		/* Linux: tcp_orphan_retries — 0 means 8, and 0 once the
+		 * backed-off interval reached RTO max. */
+		bool alive = sa_probe0_when(t) < p->rto_max_us;
+		max_probes = p->orphan_retries ? p->orphan_retries : 8;
+		if (!alive && t->backoff >= max_probes) {
+			give_up(t);
+			return;
+		}
+	}
+	if (t->rx.probes_out >= max_probes) {
+		give_up(t);
+		return;
+	}
+	write_wakeup(t);
+	if (sa_in_flight(t) || !unsent(t)) {
+		/* The window opened: data went out, the RTO timer takes over. */
+		t->rx.probes_out = 0;
+		t->backoff = 0;
+		t->rx.probes_tstamp_set = false;
+		return;
+	}
+	if (t->rx.probes_out < 255)
+		t->rx.probes_out++;
+	if (t->backoff < p->retries2)
+		t->backoff++;
+	sa_timer_set(t, SA_T_PERSIST, t->st->now_us + clamp_to_user_timeout(t, sa_probe0_when(t)));
+}

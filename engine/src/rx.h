@@ -1,0 +1,110 @@
+/* Part 2, receiver side and idle timers: delayed ACK (delack.c), the
+ * out-of-order queue (ooo.c), SACK / D-SACK generation (sack_gen.c), the
+ * persist timer (persist.c) and keepalive (keepalive.c).
+ *
+ * Their per-connection state lives in one struct (tcb.rx) so the shared
+ * TCB in internal.h only gains a single member; the hooks the shared files
+ * call are declared here.
+ */
+#ifndef SYNACK_ENGINE_RX_H
+#define SYNACK_ENGINE_RX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tcb;
+struct synack_segment;
+
+#define SA_OOO_MAX_SACK 4 /* RFC 2018 §3: at most 4 blocks (3 with timestamps) */
+
+/* One out-of-order run of bytes [seq, end), kept in sequence order. */
+struct sa_ooo_seg {
+	struct sa_ooo_seg *next;
+	uint32_t seq, end;
+	bool fin;       /* the peer's FIN follows end */
+	uint8_t data[]; /* end - seq bytes */
+};
+
+struct sa_sack_block {
+	uint32_t start, end;
+};
+
+struct sa_rx {
+	/* Persist and keepalive share Linux's icsk_probes_out (tcp_info.probes). */
+	uint8_t probes_out;
+	bool probes_tstamp_set; /* Linux: icsk_probes_tstamp != 0 */
+	uint64_t probes_tstamp_us;
+
+	/* Delayed ACK (Linux: icsk->icsk_ack). */
+	uint8_t ack_pending; /* SA_ACK_* bits */
+	uint16_t quick;      /* quick-ACK credit (Linux: icsk_ack.quick) */
+	bool pingpong;       /* interactive mode (Linux: inet_csk_in_pingpong_mode) */
+	uint32_t ato_us;     /* Linux: icsk_ack.ato */
+	uint64_t lrcv_us;    /* last data received (Linux: icsk_ack.lrcvtime) */
+
+	/* Out-of-order queue (ooo.c), bounded by the receive buffer. */
+	struct sa_ooo_seg *ooo;
+	uint32_t ooo_mem; /* bytes allocated (headers + payload), within rcvbuf */
+	/* SACK compression (Linux: tp->compressed_ack, dup_ack_counter). */
+	uint32_t comp_rcv_nxt;
+	uint8_t dup_ack_counter;
+	uint32_t compressed_ack;
+
+	/* SACK blocks to send, most recent first (RFC 2018 §4), and a
+	 * pending D-SACK block (RFC 2883). */
+	struct sa_sack_block sack[SA_OOO_MAX_SACK];
+	uint8_t n_sack;
+	bool dsack;
+	struct sa_sack_block dsack_blk;
+};
+
+/* keepalive.c */
+void sa_keepalive_reset(struct tcb *t); /* (re)arm at KEEPIDLE from the last segment heard */
+void sa_keepalive_fire(struct tcb *t);
+void sa_keepalive_set(struct tcb *t, bool on);
+void sa_keepalive_idle_changed(struct tcb *t);
+
+/* persist.c */
+void sa_persist_check(struct tcb *t); /* after output: arm if a zero window blocks data */
+void sa_persist_on_ack(struct tcb *t, uint32_t prior_in_flight);
+void sa_persist_fire(struct tcb *t);
+uint64_t sa_probe0_when(const struct tcb *t);
+
+/* delack.c */
+void sa_rx_ooo_ack(struct tcb *t); /* out-of-order data arrived: ACK now */
+void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled); /* in-order data queued */
+void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled);
+void sa_delack_ack_needed(struct tcb *t); /* a duplicate: quick-ACK mode, ACK now */
+void sa_delack_check(struct tcb *t);      /* end of input: ACK now or arm the timer */
+void sa_delack_sent_ack(struct tcb *t);   /* a segment with ACK went out */
+void sa_delack_data_sent(struct tcb *t);  /* new data went out */
+void sa_delack_fire(struct tcb *t);
+void sa_delack_established(struct tcb *t);
+void sa_delack_quickack(struct tcb *t, bool on);
+bool sa_delack_quickack_get(const struct tcb *t);
+bool sa_delack_cleanup_rbuf(struct tcb *t, uint32_t copied);
+uint32_t sa_delack_ato(const struct tcb *t);
+bool sa_window_wont_shrink(struct tcb *t); /* window.c */
+
+/* ooo.c */
+/* Queues out-of-order text; returns false if it could not be kept. */
+bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin);
+/* Moves what is now in order into the receive queue; *fin if the peer's
+ * FIN is now in sequence. Returns the bytes moved. */
+uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
+void sa_ooo_purge(struct tcb *t);
+bool sa_ooo_empty(const struct tcb *t);
+const char *sa_ooo_invariant(const struct tcb *t); /* NULL if sound */
+
+/* sack_gen.c */
+void sa_sack_on_ooo(struct tcb *t, uint32_t seq, uint32_t end);
+void sa_sack_on_advance(struct tcb *t);
+/* Fills blk with the blocks to send (D-SACK first), at most max; returns n. */
+struct synack_segment;
+/* Puts the SACK / D-SACK blocks into an outgoing segment (Linux:
+ * tcp_established_options); a D-SACK is sent once. */
+void sa_sack_fill(struct tcb *t, struct synack_segment *s);
+void sa_dsack_set(struct tcb *t, uint32_t seq, uint32_t end);
+void sa_dsack_extend(struct tcb *t, uint32_t seq, uint32_t end);
+
+#endif

@@ -1,0 +1,135 @@
+/* Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2; Linux tcp_event_data_recv,
+ * __tcp_ack_snd_check, tcp_send_delayed_ack, tcp_delack_timer_handler). */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "fixtures.h"
+#include "tap.h"
+
+static const uint8_t z[1500];
+
+static void seg(struct fx *f, uint32_t n)
+{
+	fx_send(f, F_A, 0, 0, z, n);
+}
+
+/* Runs the connection out of quick-ACK mode: 16 full segments, each ACKed. */
+static bool drain_quick(struct fx *f)
+{
+	bool good = true;
+	for (int i = 0; i < 16; i++) {
+		fx_advance(f, 10000);
+		seg(f, 1000);
+		good = good && fx_pending(f) == 1;
+		fx_drain(f);
+	}
+	return good;
+}
+
+static void quick_then_delayed(void)
+{
+	struct fx f;
+	struct synack_tcp_info ti;
+	subtest("quick-ACK mode for the first 16 segments, then the 40 ms ATO");
+	fx_init(&f, NULL, 1);
+	fx_established(&f);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.ato, 0, "tcpi_ato 0 before data");
+	ok(drain_quick(&f), "16 immediate ACKs");
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.ato, 40000, "tcpi_ato 40 ms");
+	fx_advance(&f, 10000);
+	seg(&f, 1000);
+	expect_none(&f);
+	is_uint(synack_next_deadline(f.st) - f.now, 40000, "delayed-ACK timer at ATO");
+	fx_advance(&f, 39999);
+	expect_none(&f);
+	fx_advance(&f, 1);
+	expect_seg(&f, F_A, 1, 17001, 0, FX_ANY);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.ato, 80000, "missed: ATO inflated");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void second_full_segment(void)
+{
+	struct fx f;
+	subtest("a second full segment, read as it comes, is ACKed at once");
+	fx_init(&f, NULL, 2);
+	fx_established(&f);
+	uint8_t b[2000];
+	for (int i = 0; i < 16; i++) {
+		fx_advance(&f, 10000);
+		seg(&f, 1000);
+		fx_drain(&f);
+		synack_recv(f.st, f.fd, b, sizeof(b), 0);
+	}
+	fx_drain(&f);
+	fx_advance(&f, 100);
+	seg(&f, 1000);
+	expect_none(&f);
+	synack_recv(f.st, f.fd, b, sizeof(b), 0);
+	expect_none(&f);
+	fx_advance(&f, 100);
+	seg(&f, 1000);
+	expect_seg(&f, F_A, 1, 18001, 0, FX_ANY);
+	is_uint(synack_next_deadline(f.st), SYNACK_NEVER, "timer cancelled by the ACK");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void ooo_and_gap(void)
+{
+	struct fx f;
+	subtest("out of quick mode: out-of-order data and the gap fill ACK at once");
+	fx_init(&f, NULL, 3);
+	fx_established(&f);
+	drain_quick(&f);
+	struct synack_segment s;
+	fx_mkseg(&f, &s, F_A, 1000, 0, z, 1000);
+	fx_inject(&f, &s);
+	expect_seg(&f, F_A, 1, 16001, 0, FX_ANY);
+	seg(&f, 1000);
+	expect_seg(&f, F_A, 1, 18001, 0, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void piggyback_and_quickack(void)
+{
+	struct fx f;
+	int v;
+	socklen_t l = sizeof(v);
+	subtest("data sent carries the ACK; TCP_QUICKACK 0 delays, 1 releases");
+	fx_init(&f, NULL, 4);
+	fx_established(&f);
+	v = 0;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof(v));
+	synack_getsockopt(f.st, f.fd, IPPROTO_TCP, TCP_QUICKACK, &v, &l);
+	is_int(v, 0, "TCP_QUICKACK reads 0");
+	seg(&f, 100);
+	expect_none(&f);
+	synack_send(f.st, f.fd, "reply", 5, 0);
+	expect_seg(&f, F_PA, 1, 101, 5, FX_ANY);
+	is_uint(synack_next_deadline(f.st) - f.now, 1000000, "only the RTO left");
+	fx_send(&f, F_A, 0, 0, z, 100);
+	expect_none(&f);
+	uint8_t b[300];
+	synack_recv(f.st, f.fd, b, sizeof(b), 0);
+	expect_none(&f);
+	v = 1;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof(v));
+	expect_seg(&f, F_A, 6, 201, 0, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+int main(void)
+{
+	quick_then_delayed();
+	second_full_segment();
+	ooo_and_gap();
+	piggyback_and_quickack();
+	done_testing();
+}
