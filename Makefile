@@ -137,7 +137,8 @@ $$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$
 # A fuzz target linked with the replay driver, which replays corpora/NAME/.
 $$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
+	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" \
+	    -DREPLAY_REGRESSIONS=\"$(CURDIR)/corpora/regressions/$$*\" -c $$< -o $$@
 
 $$($(1)_DIR)/fuzz-replay/%: $$($(1)_DIR)/obj/fuzz/fuzz_%.o $$($(1)_DIR)/obj/fuzz/replay-%.o \
 		$$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
@@ -237,7 +238,7 @@ fuzz-smoke: $(BUILD)/.deps-fuzz $(FUZZ_LIBF)
 	    $(BUILD)/fuzz/libfuzzer/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$n- \
 	        $$( [ -f corpora/$$n/$$n.dict ] && echo -dict=corpora/$$n/$$n.dict ) \
-	        $(BUILD)/fuzz/corpus/$$n $$(ls -d corpora/$$n/seeds corpora/$$n/regressions 2>/dev/null); \
+	        $(BUILD)/fuzz/corpus/$$n $$(ls -d corpora/$$n/seeds corpora/regressions/$$n 2>/dev/null); \
 	done
 
 # The ClusterFuzzLite/OSS-Fuzz build script, run here with the variables those
