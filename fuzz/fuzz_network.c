@@ -82,8 +82,10 @@ struct end {
 };
 
 struct net {
-	struct end e[2]; /* 0 client, 1 server */
-	unsigned head, n;
+	struct end e[2];          /* 0 client, 1 server */
+	unsigned n;               /* packets in flight */
+	uint8_t ord[QUEUE_LEN];   /* their slots in q, in queue order */
+	uint8_t free_[QUEUE_LEN]; /* the free slots: free_[0 .. QUEUE_LEN - n) */
 	uint64_t now, fault_time;
 	unsigned emitted;
 	bool healing;
@@ -130,9 +132,11 @@ static void init_patterns(void)
 
 /* ---- the network model --------------------------------------------------- */
 
+/* The i-th packet in queue order. Packets stay in their slot; only the
+ * one-byte slot numbers move. */
 static struct pkt *at(struct net *n, unsigned i)
 {
-	return &n->q[(n->head + i) % QUEUE_LEN];
+	return &n->q[n->ord[i]];
 }
 
 static struct net *g_net; /* the emit callback's way back (one input at a time) */
@@ -148,6 +152,7 @@ static void emit_from(int side, const uint8_t *b, size_t len)
 	      s.ack, s.window, s.payload_len);
 	if (n->n == QUEUE_LEN || len > PKT_MAX)
 		return; /* the queue is full: lost */
+	n->ord[n->n] = n->free_[QUEUE_LEN - 1 - n->n];
 	struct pkt *p = at(n, n->n++);
 	p->to = (uint8_t)!side;
 	p->len = (uint16_t)len;
@@ -168,9 +173,10 @@ static void emit_server(void *ctx, const uint8_t *b, size_t len)
 
 static void remove_at(struct net *n, unsigned i)
 {
-	for (unsigned k = i; k + 1 < n->n; k++)
-		memcpy(at(n, k), at(n, k + 1), sizeof(struct pkt));
+	uint8_t slot = n->ord[i];
+	memmove(&n->ord[i], &n->ord[i + 1], n->n - i - 1);
 	n->n--;
+	n->free_[QUEUE_LEN - 1 - n->n] = slot;
 }
 
 static void deliver(struct net *n, const struct pkt *p)
@@ -184,7 +190,10 @@ static void deliver(struct net *n, const struct pkt *p)
 static void deliver_at(struct net *n, unsigned i)
 {
 	static struct pkt p;
-	memcpy(&p, at(n, i), sizeof p);
+	struct pkt *q = at(n, i);
+	p.to = q->to;
+	p.len = q->len;
+	memcpy(p.b, q->b, q->len);
 	remove_at(n, i);
 	deliver(n, &p);
 }
@@ -220,10 +229,9 @@ static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
 		break;
 	case 2: /* delay: to the back of the queue */
 		if (n->n > 1) {
-			static struct pkt tmp;
-			memcpy(&tmp, p, sizeof tmp);
-			remove_at(n, i);
-			memcpy(at(n, n->n++), &tmp, sizeof tmp);
+			uint8_t slot = n->ord[i];
+			memmove(&n->ord[i], &n->ord[i + 1], n->n - i - 1);
+			n->ord[n->n - 1] = slot;
 		}
 		break;
 	case 3: /* corrupt one bit of the TCP segment: the checksum catches it */
@@ -531,6 +539,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_in sin;
 
 	memset(n, 0, offsetof(struct net, q));
+	for (unsigned i = 0; i < QUEUE_LEN; i++)
+		n->free_[i] = (uint8_t)i;
 	g_net = n;
 	init_patterns();
 

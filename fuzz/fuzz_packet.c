@@ -122,6 +122,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	inject(st, SYNACK_TH_ACK | SYNACK_TH_PSH, 1000, captured_iss + 1, 100);
 	synack_send(st, fd, data100, sizeof data100, 0);
 	invariants(st);
+#ifdef PACKET_PRINT_ISS
+	printf("iss %u\n", captured_iss); /* for the seed generator */
+#endif
 
 	uint64_t before = stats_total(synack_stats(st));
 	emitted = 0;
