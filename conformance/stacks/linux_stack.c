@@ -65,6 +65,10 @@ struct stack {
 	int32_t reply_status;
 	char reply_msg[256];
 	char notes[2048];
+	/* Timing jitter as this stack sees it: how late advance() woke for a
+	 * deadline it waited out (the executor's sleep → its next action). */
+	uint64_t wake_n, wake_sum_us, wake_max_us;
+	char notes_out[2304];
 };
 
 static uint64_t to_us(const struct stack *s, int64_t mono_ns)
@@ -339,8 +343,17 @@ static int linux_advance(struct stack *s, uint64_t until_us)
 {
 	while (!s->head) {
 		int64_t left = ((int64_t)until_us - (int64_t)linux_now(s)) * 1000;
-		if (!wait_readable(s, left))
-			return s->dead ? -1 : 0;
+		if (!wait_readable(s, left)) {
+			if (s->dead)
+				return -1;
+			uint64_t now = linux_now(s);
+			uint64_t late = now > until_us ? now - until_us : 0;
+			s->wake_n++;
+			s->wake_sum_us += late;
+			if (late > s->wake_max_us)
+				s->wake_max_us = late;
+			return 0;
+		}
 		if (read_one(s) < 0)
 			return -1;
 	}
@@ -464,7 +477,14 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 
 static const char *linux_notes(struct stack *s)
 {
-	return s->notes;
+	if (!s->wake_n)
+		return s->notes;
+	snprintf(s->notes_out, sizeof(s->notes_out),
+	         "%s%sjitter: timer wake-ups %llu, late by mean %llu us, max %llu us", s->notes,
+	         s->notes[0] ? "\n" : "", (unsigned long long)s->wake_n,
+	         (unsigned long long)(s->wake_sum_us / s->wake_n),
+	         (unsigned long long)s->wake_max_us);
+	return s->notes_out;
 }
 
 pid_t stack_linux_pid(const struct stack *s)
