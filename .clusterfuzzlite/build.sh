@@ -3,6 +3,7 @@
 # variables they provide ($CC $CFLAGS $CXX $CXXFLAGS $LIB_FUZZING_ENGINE $OUT),
 # and ships NAME.dict, NAME.options and NAME_seed_corpus.zip beside each.
 # Run it locally with: make cflite-local
+set -euo pipefail # also when run as `bash build.sh`, which ignores the #! flags
 if [ -n "${SRC:-}" ] && [ -d "$SRC/synack" ]; then
 	cd "$SRC/synack"
 else
@@ -10,7 +11,12 @@ else
 fi
 
 WORK=${WORK:-$(mktemp -d)}
-FLAGS="-std=c11 -D_DEFAULT_SOURCE -DSYNACK_FUZZING=1 -Iengine/include -Iengine/src -Iconformance -Iharness"
+# The network target's liveness oracle: on once the engine has an RTO and a
+# persist timer (as in the Makefile).
+liveness=0
+[ -f engine/src/rto.c ] && [ -f engine/src/persist.c ] && liveness=1
+FLAGS="-std=c11 -D_DEFAULT_SOURCE -DSYNACK_FUZZING=1 -DNETWORK_LIVENESS=$liveness"
+FLAGS="$FLAGS -Iengine/include -Iengine/src -Iconformance -Iharness"
 
 objs=()
 for src in engine/src/*.c conformance/lang/*.c conformance/run/*.c \
@@ -27,13 +33,19 @@ for src in fuzz/*.c; do
 	objs+=("$obj")
 done
 
+# An archive, so a target links only what it uses (the conformance library's
+# stack table refers to the Linux stack, which needs raw sockets and libnet and
+# has no place in a hermetic fuzz target).
+rm -f "$WORK/libsynack-fuzz.a"
+ar rcs "$WORK/libsynack-fuzz.a" "${objs[@]}"
+
 for target in fuzz/fuzz_*.c; do
 	name=$(basename "$target" .c)
 	name=${name#fuzz_}
 	$CC $CFLAGS $FLAGS -c "$target" -o "$WORK/target_$name.o"
-	$CXX $CXXFLAGS "$WORK/target_$name.o" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$name"
-	[ -f "corpora/$name/$name.dict" ] && cp "corpora/$name/$name.dict" "$OUT/$name.dict"
-	[ -f "corpora/$name/$name.options" ] && cp "corpora/$name/$name.options" "$OUT/$name.options"
+	$CXX $CXXFLAGS "$WORK/target_$name.o" "$WORK/libsynack-fuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$name"
+	[ ! -f "corpora/$name/$name.dict" ] || cp "corpora/$name/$name.dict" "$OUT/$name.dict"
+	[ ! -f "corpora/$name/$name.options" ] || cp "corpora/$name/$name.options" "$OUT/$name.options"
 	find "corpora/$name/seeds" "corpora/regressions/$name" -type f 2>/dev/null |
 		zip -q -j -@ "$OUT/${name}_seed_corpus.zip" || true
 done

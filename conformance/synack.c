@@ -20,6 +20,7 @@
 
 #include "compare/compare.h"
 #include "lang/ast.h"
+#include "record/record.h"
 #include "run/from_ast.h"
 #include "run/pcap_writer.h"
 #include "run/report.h"
@@ -47,10 +48,12 @@ static const char usage[] =
     "        script and a readable report for each failure; with --tap, TAP version\n"
     "        13, one test point per script (-v adds a subtest per event).\n"
     "        --pcap FILE writes the observed packets of a single script; --pcap DIR\n"
-    "        writes DIR/NAME.pcap per script. --timeout bounds each script's wall\n"
-    "        time (default 60 s). -j N runs N scripts at once (separate processes;\n"
-    "        output stays in script order). --unsupported=skip reports a script that\n"
-    "        uses something the stack cannot run as a TAP SKIP instead of a failure.\n"
+    "        writes DIR/NAME.pcap per script, NAME its path below the scripts'\n"
+    "        common directory with / as __ (handshake__passive-open.pcap).\n"
+    "        --timeout bounds each script's wall time (default 60 s). -j N runs N\n"
+    "        scripts at once (separate processes; output stays in script order).\n"
+    "        --unsupported=skip reports a script that uses something the stack\n"
+    "        cannot run as a TAP SKIP instead of a failure.\n"
     "        Any other --OPTION=VALUE is a script header\n"
     "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
     "        and wins over the script's own header.\n"
@@ -248,6 +251,7 @@ struct run_ctx {
 	const struct stack_ops *ops;
 	const char *profile;
 	bool pcap_dir;
+	char **pcap_names; /* --pcap DIR: one unique file name per script */
 };
 
 /* Runs one script and prints its result (TAP point number i + 1) on
@@ -304,7 +308,9 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 	}
 	if (o->pcap && r.trace.n) {
 		char file[4096], err[300];
-		if (x->pcap_dir)
+		if (x->pcap_dir && x->pcap_names)
+			snprintf(file, sizeof file, "%s/%s", o->pcap, x->pcap_names[i]);
+		else if (x->pcap_dir)
 			run_pcap_path_for(o->pcap, path, file, sizeof file);
 		else
 			snprintf(file, sizeof file, "%s", o->pcap);
@@ -431,6 +437,8 @@ static int cmd_run(const struct opts *o, struct paths *scripts)
 			fprintf(stderr, "synack: %s: %s\n", o->pcap, strerror(errno));
 			return EXIT_USAGE;
 		}
+		if (x.pcap_dir)
+			x.pcap_names = run_pcap_names(scripts->v, scripts->n);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
@@ -438,11 +446,14 @@ static int cmd_run(const struct opts *o, struct paths *scripts)
 		run_tap_header(stdout);
 		run_tap_plan(stdout, (int)scripts->n);
 	}
-	if (o->jobs > 1 && scripts->n > 1)
-		return run_parallel(&x, scripts, o->jobs);
 	int status = EXIT_PASS;
-	for (size_t i = 0; i < scripts->n; i++)
-		status = worse(status, run_one(&x, i, scripts->v[i]));
+	if (o->jobs > 1 && scripts->n > 1) {
+		status = run_parallel(&x, scripts, o->jobs);
+	} else {
+		for (size_t i = 0; i < scripts->n; i++)
+			status = worse(status, run_one(&x, i, scripts->v[i]));
+	}
+	run_pcap_names_free(x.pcap_names, scripts->n);
 	return status;
 }
 
@@ -501,6 +512,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "compare") == 0)
 		return compare_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "record") == 0)
+		return record_main(argc - 1, argv + 1);
 	const char *cmd = argv[1];
 	struct opts o = { .stack = "engine" };
 	int i = 2;

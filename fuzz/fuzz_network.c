@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_arena.h"
 #include "fuzz_input.h"
 #include "synack/engine.h"
 #include "synack/segment.h"
@@ -565,10 +566,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n->e[0].to_send = n->e[1].to_recv = fi_range(&in, 0, MAX_STREAM);
 	n->e[1].to_send = n->e[0].to_recv = (cfg & 0x80) ? fi_range(&in, 0, 4096) : 0;
 	uint64_t seed = fi_u32(&in);
+	static struct fuzz_arena arena;
+	arena_reset(&arena);
 	struct synack_env env[2] = {
 		{ .emit = emit_client, .ctx = n, .seed = seed },
 		{ .emit = emit_server, .ctx = n, .seed = seed ^ 0x9e3779b97f4a7c15ull },
 	};
+	for (int i = 0; i < 2; i++) {
+		env[i].alloc = arena_alloc;
+		env[i].free = arena_free;
+		env[i].alloc_ctx = &arena;
+	}
 	n->now = 1000000;
 	for (int i = 0; i < 2; i++) {
 		n->e[i].st = synack_stack_new(&prof[i], &env[i]);

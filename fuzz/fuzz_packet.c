@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_arena.h"
 #include "fuzz_input.h"
 #include "packet_fix.h"
 #include "synack/engine.h"
@@ -104,7 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	synack_profile_linux(&prof);
 	prof.max_sockets = 8;
 	prof.timestamps = false; /* fixed sequence numbers, no clock in the seeds */
-	struct synack_env env = { .emit = on_emit, .seed = 1 };
+	static struct fuzz_arena arena;
+	arena_reset(&arena);
+	struct synack_env env = { .emit = on_emit,
+		                  .seed = 1,
+		                  .alloc = arena_alloc,
+		                  .free = arena_free,
+		                  .alloc_ctx = &arena };
 	struct synack_stack *st = synack_stack_new(&prof, &env);
 	check(st != NULL, "stack_new");
 	struct synack_addr a = { .family = 4, .bytes = { 10, 0, 0, 1 } };

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_arena.h"
 #include "fuzz_input.h"
 #include "synack/engine.h"
 #include "synack/segment.h"
@@ -414,7 +415,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.rport = RPORT;
 	p.lfd = p.fd = -1;
 	p.now = 1000000;
-	struct synack_env env = { .emit = on_emit, .ctx = &p, .seed = fi_u32(&in) };
+	static struct fuzz_arena arena;
+	arena_reset(&arena);
+	struct synack_env env = { .emit = on_emit,
+		                  .ctx = &p,
+		                  .seed = fi_u32(&in),
+		                  .alloc = arena_alloc,
+		                  .free = arena_free,
+		                  .alloc_ctx = &arena };
 	p.st = synack_stack_new(&p.prof, &env);
 	check(p.st != NULL, "stack_new");
 	synack_add_address(p.st, &p.local);

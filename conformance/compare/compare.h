@@ -178,6 +178,7 @@ void cmp_paths_free(char **v, int n);
  * script's own header commands. */
 struct cmp_stack {
 	char spec[256];
+	char name[256]; /* for // @stacks: and @divergence: ("engine:rfc", "linux", "so") */
 	const struct stack_ops *ops;
 	char profile[256]; /* engine profile / so path; "" = none */
 	char sysctls[8][128];
@@ -187,6 +188,15 @@ struct cmp_stack {
 int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t cap);
 /* Runs the script on the stack in observe mode, with the stack's sysctls. */
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res);
+
+/* ---- differential fuzzing (fuzz.c) -------------------------------------------- */
+/* Bytes -> a valid script (a passive-open prefix, then 4 bytes per step;
+ * outbound lines left to the stacks). Returns its length, -1 if cap is short. */
+int cmp_gen_script(const uint8_t *data, size_t n, char *out, size_t cap);
+/* Generates, runs on both stacks and compares scripts for `seconds`; each
+ * unexplained divergence is minimised and saved under out_dir. */
+int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struct cmp_divs *divs,
+             double seconds, uint64_t seed, const char *out_dir);
 
 /* `synack compare ...` (argv[0] is "compare"). */
 int compare_main(int argc, char **argv);

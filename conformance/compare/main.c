@@ -29,6 +29,9 @@ static const char usage[] =
     "--all    every row of the side by side, not only differences in context\n"
     "--any-stack  run scripts whatever their // @stacks: line says\n"
     "--tap    TAP version 13, one point per script; known divergences are TODO\n"
+    "--fuzz SECONDS [--seed N] [--out DIR]  differential fuzzing: generated scripts\n"
+    "         on both stacks; each divergence minimised and saved under DIR\n"
+    "         (default corpora/divergences)\n"
     "\n"
     "exit status: 0 no unexplained difference, 1 a difference, 2 usage error.\n";
 
@@ -61,6 +64,9 @@ static const char *default_divergences(void)
 struct copts {
 	const char *stacks;
 	bool tap, all, any_stack;
+	double fuzz_s;
+	unsigned long long seed;
+	const char *out_dir;
 	unsigned ignore;
 	const char *divs;
 	int width;
@@ -105,7 +111,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 	bool ran[2] = { false, false };
 	char skip[300] = "", err[400] = "", notes[2][400];
 	for (int k = 0; k < 2 && !skip[0] && !err[0]; k++) {
-		if (!o->any_stack && !run_script_for_stack(&rs, st[k].spec)) {
+		if (!o->any_stack && !run_script_for_stack(&rs, st[k].name)) {
 			snprintf(skip, sizeof skip, "not for stack %.100s (@stacks: %.100s)",
 			         st[k].spec, rs.stacks);
 			break;
@@ -148,7 +154,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 			/* The script's own `// @divergence: STACK reason` for either
 			 * stack explains its differences too. */
 			for (int k = 0; k < 2 && !rep.known; k++) {
-				const char *why = run_script_divergence(&rs, st[k].spec);
+				const char *why = run_script_divergence(&rs, st[k].name);
 				if (why) {
 					snprintf(script_div.reason, sizeof script_div.reason,
 					         "@divergence %.60s: %.180s", st[k].spec, why);
@@ -203,6 +209,12 @@ int compare_main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--tap") == 0) {
 			o.tap = true;
+		} else if (strcmp(a, "--fuzz") == 0 && next) {
+			o.fuzz_s = atof(argv[++i]);
+		} else if (strcmp(a, "--seed") == 0 && next) {
+			o.seed = strtoull(argv[++i], NULL, 0);
+		} else if (strcmp(a, "--out") == 0 && next) {
+			o.out_dir = argv[++i];
 		} else if (strcmp(a, "--any-stack") == 0) {
 			o.any_stack = true;
 		} else if (strcmp(a, "--all") == 0) {
@@ -250,7 +262,7 @@ int compare_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.stacks || i >= argc) {
+	if (!o.stacks || (i >= argc && !o.fuzz_s)) {
 		fprintf(stderr, "synack compare: %s\n\n%s",
 		        o.stacks ? "no scripts given" : "--stacks A,B is required", usage);
 		return 2;
@@ -282,6 +294,13 @@ int compare_main(int argc, char **argv)
 	    0) {
 		fprintf(stderr, "synack compare: %s\n", why);
 		return 2;
+	}
+	if (o.fuzz_s > 0) {
+		struct cmp_opts co = { .ignore = o.ignore };
+		int rc = cmp_fuzz(st, &co, &divs, o.fuzz_s, o.seed,
+		                  o.out_dir ? o.out_dir : "corpora/divergences");
+		cmp_div_free(&divs);
+		return rc;
 	}
 	char **paths = NULL;
 	int n = cmp_collect(argv + i, argc - i, &paths);

@@ -175,10 +175,12 @@ int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t c
 {
 	memset(out, 0, sizeof *out);
 	snprintf(out->spec, sizeof out->spec, "%s", spec);
+	snprintf(out->name, sizeof out->name, "%.*s", (int)strcspn(spec, "+"), spec);
 	size_t base = strcspn(spec, ":+");
 	if (base == 2 && strncmp(spec, "so", 2) == 0 && spec[2] == ':') {
 		/* so:PATH: the path may hold '+' and ':'. */
 		out->ops = &stack_so_ops;
+		snprintf(out->name, sizeof out->name, "so");
 		snprintf(out->profile, sizeof out->profile, "%s", spec + 3);
 		return 0;
 	}
@@ -232,4 +234,14 @@ void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run
 	s.n_commands = n;
 	struct run_options o = { .observe = true };
 	run_execute_opts(&s, st->ops, st->profile[0] ? st->profile : NULL, &o, res);
+	/* The stack's own settings are how it is configured, not what it did. */
+	struct run_trace *t = &res->trace;
+	size_t drop = 0;
+	while (drop < t->n && drop < (size_t)st->n_sysctls && t->v[drop].kind == RUN_OBS_COMMAND &&
+	       t->v[drop].line == 0)
+		drop++;
+	if (drop) {
+		memmove(t->v, t->v + drop, sizeof *t->v * (t->n - drop));
+		t->n -= drop;
+	}
 }

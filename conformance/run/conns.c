@@ -54,6 +54,20 @@ int run_conns_add(struct run_conns *cs, const struct synack_addr *local, uint16_
 	return cs->n++;
 }
 
+uint16_t run_conns_new_rport(struct run_conns *cs)
+{
+	for (;;) {
+		uint16_t port = cs->next_rport++;
+		if (cs->next_rport == 0)
+			cs->next_rport = 48000;
+		bool used = false;
+		for (int i = 0; i < cs->n && !used; i++)
+			used = cs->v[i].rport == port;
+		if (!used && port != 0)
+			return port;
+	}
+}
+
 uint32_t run_conn_local_off(const struct run_conn *c)
 {
 	return c->isn_known ? c->local_isn : 0;

@@ -34,8 +34,28 @@ static enum run_opt_kind live_kind(uint8_t kind)
 	}
 }
 
+uint32_t run_ts_val_expected(const struct run_conn *c, const struct run_config *cfg,
+                             uint32_t script_val, const struct run_match_when *when,
+                             long long *slack_ticks)
+{
+	int64_t tick = cfg->tcp_ts_tick_usecs ? (int64_t)cfg->tcp_ts_tick_usecs : 1000;
+	int64_t nominal = when->nominal_us >= 0 ? when->nominal_us : when->observed_us;
+	int64_t late =
+	    (when->observed_us - nominal) - (c->ts_first_observed_us - c->ts_first_nominal_us);
+	/* Rounded to the nearest tick, either sign. */
+	int64_t ticks = late >= 0 ? (late + tick / 2) / tick : -((-late + tick / 2) / tick);
+	int64_t tol = cfg->tolerance_usecs;
+	int64_t dyn = (int64_t)(cfg->tolerance_percent / 100.0 *
+	                        (double)(when->script_us > 0 ? when->script_us : 0));
+	if (dyn > tol)
+		tol = dyn;
+	*slack_ticks = tol / tick + 1;
+	return script_val + c->ts_offset + (uint32_t)(int32_t)ticks;
+}
+
 static bool match_opts(const struct run_pkt *exp, const struct synack_segment *seg,
-                       struct run_conn *c, const struct run_config *cfg, char *why, size_t cap)
+                       struct run_conn *c, const struct run_config *cfg,
+                       const struct run_match_when *when, char *why, size_t cap)
 {
 	const struct synack_tcp_options *t = &seg->opt;
 	if (exp->opts_any)
@@ -106,14 +126,14 @@ static bool match_opts(const struct run_pkt *exp, const struct synack_segment *s
 			if (!c->ts_known) {
 				c->ts_known = true;
 				c->ts_offset = t->ts_val - e->v1;
-			} else if (cfg->tcp_ts_tick_usecs) {
-				/* packetdrill's rule: the stack's TSval clock must
-				 * advance with the script's, within the time
-				 * tolerance expressed in ticks. */
-				uint32_t want = e->v1 + c->ts_offset;
+				c->ts_first_observed_us = when ? when->observed_us : 0;
+				c->ts_first_nominal_us = when && when->nominal_us >= 0
+				                             ? when->nominal_us
+				                             : c->ts_first_observed_us;
+			} else if (cfg->tcp_ts_tick_usecs && when) {
+				long long slack;
+				uint32_t want = run_ts_val_expected(c, cfg, e->v1, when, &slack);
 				long long dev = (long long)(int32_t)(t->ts_val - want);
-				long long slack =
-				    cfg->tolerance_usecs / (long long)cfg->tcp_ts_tick_usecs + 1;
 				if (llabs(dev) > slack) {
 					snprintf(
 					    why, cap,
@@ -178,7 +198,8 @@ static bool match_ip(const struct run_pkt *exp, const struct synack_segment *seg
 }
 
 bool run_match_outbound(const struct run_pkt *exp, const struct synack_segment *seg,
-                        struct run_conn *c, const struct run_config *cfg, char *why, size_t whycap)
+                        struct run_conn *c, const struct run_config *cfg,
+                        const struct run_match_when *when, char *why, size_t whycap)
 {
 	if ((exp->flags & SYNACK_TH_SYN) && (seg->flags & SYNACK_TH_SYN) && !c->isn_known) {
 		c->isn_known = true;
@@ -213,5 +234,5 @@ bool run_match_outbound(const struct run_pkt *exp, const struct synack_segment *
 		snprintf(why, whycap, "urg: expected %u, got %u", exp->urg, seg->urg_ptr);
 		return false;
 	}
-	return match_opts(exp, seg, c, cfg, why, whycap) && match_ip(exp, seg, why, whycap);
+	return match_opts(exp, seg, c, cfg, when, why, whycap) && match_ip(exp, seg, why, whycap);
 }

@@ -17,4 +17,15 @@ int run_pcap_write(const char *path, const struct run_trace *t, char *err, size_
 /* For `--pcap DIR`: DIR/<script basename without .pkt>.pcap into out. */
 void run_pcap_path_for(const char *dir, const char *script_path, char *out, size_t cap);
 
+/* For `--pcap DIR` with several scripts: one file name per script, unique
+ * among them. A name is the script's path relative to the scripts' common
+ * directory, components joined by "__", ".pkt" replaced by ".pcap":
+ * a/handshake/passive-open.pkt and a/close/passive-open.pkt give
+ * handshake__passive-open.pcap and close__passive-open.pcap; one script
+ * gives its basename. Empty and "." components are dropped; names still
+ * equal get "-2", "-3", ... before ".pcap". Returns a malloc'd array of
+ * n malloc'd names (run_pcap_names_free), or NULL when out of memory. */
+char **run_pcap_names(char *const *paths, size_t n);
+void run_pcap_names_free(char **names, size_t n);
+
 #endif

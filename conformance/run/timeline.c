@@ -58,6 +58,11 @@ struct exec {
 	struct pending_call pend[MAX_PENDING];
 	int npend;
 	int64_t last_script_us; /* the previous event's script time; -1 at start */
+	/* Script times as written, without packetdrill's adjustment to when
+	 * the previous event really happened: the previous event's and this
+	 * one's (-1: unknown, `*`). The TS val check compares them with when
+	 * packets were seen. */
+	int64_t nominal_us, ev_nominal_us;
 	bool last_inbound;
 	int connect_fd; /* the stack fd of the last connect(): owns the next new SYN */
 	int cur_fd;     /* the socket %{ }% blocks look at */
@@ -144,6 +149,34 @@ static double wall_elapsed(const struct exec *x)
 	       (double)(now.tv_nsec - x->wall_start.tv_nsec) / 1e9;
 }
 
+/* ---- the trace -------------------------------------------------------------- */
+
+/* Keeps the trace in time order, so it reads causally on a real-time stack:
+ * inbound packets and calls are stamped when issued, returns when they
+ * return, outbound packets when the stack sent them, and a packet sent
+ * before an event but collected after it goes before it (equal times keep
+ * the order they were added in: a cause is added before its response).
+ * Moves the last entry back to its place and returns its index; queued
+ * packets' trace indices follow. */
+static size_t trace_place(struct exec *x)
+{
+	struct run_trace *t = &x->res->trace;
+	if (!t->n)
+		return 0;
+	size_t idx = t->n - 1, k = idx;
+	while (k > 0 && t->v[k - 1].time_us > t->v[idx].time_us)
+		k--;
+	if (k == idx)
+		return idx;
+	struct run_obs o = t->v[idx];
+	memmove(&t->v[k + 1], &t->v[k], (idx - k) * sizeof o);
+	t->v[k] = o;
+	for (int i = 0; i < x->nq; i++)
+		if (x->q[i].trace_idx >= k && x->q[i].trace_idx < idx)
+			x->q[i].trace_idx++;
+	return k;
+}
+
 /* ---- observed packets ------------------------------------------------------ */
 
 /* A live outbound packet as the script would write it, relative to its
@@ -177,7 +210,8 @@ static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t 
 	char text[512];
 	describe_live(x, pkt, len, text, sizeof text, NULL);
 	size_t idx = x->res->trace.n;
-	run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2);
+	if (run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2))
+		idx = trace_place(x);
 	if (x->nq == MAX_QUEUED && x->observe)
 		observe_unexpected(x);
 	if (x->nq == MAX_QUEUED) {
@@ -206,7 +240,7 @@ static void dequeue_packet(struct exec *x)
  * and teaches its connection what matching would have: the ISN from a SYN,
  * the TSval offset from the first timestamp, so later inbound packets are
  * still built right. */
-static void observe_learn(struct run_conn *c, const struct synack_segment *seg)
+static void observe_learn(struct run_conn *c, const struct synack_segment *seg, uint64_t t)
 {
 	if ((seg->flags & SYNACK_TH_SYN) && !c->isn_known) {
 		c->isn_known = true;
@@ -215,6 +249,7 @@ static void observe_learn(struct run_conn *c, const struct synack_segment *seg)
 	if (seg->opt.has_ts && !c->ts_known) {
 		c->ts_known = true;
 		c->ts_offset = seg->opt.ts_val;
+		c->ts_first_observed_us = c->ts_first_nominal_us = (int64_t)t;
 	}
 }
 
@@ -232,7 +267,7 @@ static void observe_unexpected(struct exec *x)
 					x->conns.v[ci].stack_fd = x->connect_fd;
 			}
 			if (ci >= 0) {
-				observe_learn(&x->conns.v[ci], &seg);
+				observe_learn(&x->conns.v[ci], &seg, x->q[0].time_us);
 				char act[512];
 				describe_live(x, x->q[0].pkt, x->q[0].len, act, sizeof act, NULL);
 				if (x->q[0].trace_idx < x->res->trace.n)
@@ -279,14 +314,18 @@ static const char *expected_call(const struct run_event *ev)
 
 /* ---- blocking calls ---------------------------------------------------------- */
 
+/* issued_us: when the call was made (its trace entry's time unless it
+ * blocked: then the return's entry is stamped when it returned). */
 static void check_call_result(struct exec *x, const struct run_event *ev, struct stack_call *c,
-                              const struct run_window *w, bool was_pending)
+                              const struct run_window *w, bool was_pending, uint64_t issued_us)
 {
 	char why[320], call[200], res[128];
 	run_syscall_call_text(ev->text ? ev->text : ev->sys.name, call, sizeof call);
 	run_syscall_result_text(c->ret, c->err, res, sizeof res);
-	run_trace_add(&x->res->trace, was_pending ? RUN_OBS_RETURN : RUN_OBS_SYSCALL,
-	              was_pending ? c->done_us : now_us(x), ev->line, NULL, 0, "%s%s", call, res);
+	if (run_trace_add(&x->res->trace, was_pending ? RUN_OBS_RETURN : RUN_OBS_SYSCALL,
+	                  was_pending ? c->done_us : issued_us, ev->line, NULL, 0, "%s%s", call,
+	                  res))
+		trace_place(x);
 	if (!run_syscall_check(&ev->sys, c, &x->fds, why, sizeof why)) {
 		struct run_failure *f = fail(x, ev, "%s", why);
 		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
@@ -308,12 +347,22 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	if (c->op == STACK_ACCEPT && c->ret >= 0 && c->out_len >= 4) {
 		const struct sockaddr_in *sin = (const void *)c->out;
 		uint16_t rport = ntohs(sin->sin_port);
-		for (int i = x->conns.n - 1; i >= 0; i--)
-			if (x->conns.v[i].rport == rport && x->conns.v[i].stack_fd < 0) {
-				x->conns.v[i].stack_fd = (int)c->ret;
-				break;
-			}
+		/* The newest connection from that port without a socket; else
+		 * the newest from it (a new incarnation of a reused 4-tuple). */
+		int bound = -1;
+		for (int i = x->conns.n - 1; i >= 0 && bound < 0; i--)
+			if (x->conns.v[i].rport == rport && x->conns.v[i].stack_fd < 0)
+				bound = i;
+		for (int i = x->conns.n - 1; i >= 0 && bound < 0; i--)
+			if (x->conns.v[i].rport == rport)
+				bound = i;
+		if (bound >= 0)
+			x->conns.v[bound].stack_fd = (int)c->ret;
 	}
+	/* The listener is the socket under test again: the next inbound
+	 * packet without ports opens a new connection (packetdrill). */
+	if (c->op == STACK_LISTEN && c->ret == 0)
+		x->conns.listening = true;
 	if (c->ret >= 0 && (c->op == STACK_ACCEPT))
 		x->cur_fd = (int)c->ret;
 }
@@ -326,7 +375,7 @@ static void handle_call_done(struct exec *x, struct stack_call *c)
 			continue;
 		p->done = true;
 		c->done_us = to_script(x, c->done_us);
-		check_call_result(x, p->ev, c, &p->w, true);
+		check_call_result(x, p->ev, c, &p->w, true, c->done_us);
 		return;
 	}
 }
@@ -496,12 +545,17 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	else if (ev->pkt.has_ports && (seg.sport != ev->pkt.sport || seg.dport != ev->pkt.dport))
 		snprintf(why, sizeof why, "ports: expected %u>%u, got %u>%u", ev->pkt.sport,
 		         ev->pkt.dport, seg.sport, seg.dport);
-	else
-		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, why, sizeof why);
+	else {
+		struct run_match_when when = { .observed_us = (int64_t)q.time_us,
+			                       .nominal_us = x->ev_nominal_us,
+			                       .script_us = w.expected };
+		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, &when, why,
+		                        sizeof why);
+	}
 	/* Observing: the packet is this line's whatever it is, and still
 	 * teaches its connection what a SYN and a TSval say. */
 	if (!ok && x->observe && ci >= 0)
-		observe_learn(&x->conns.v[ci], &seg);
+		observe_learn(&x->conns.v[ci], &seg, q.time_us);
 	/* Matching may have taught us the ISN: the trace shows the packet as
 	 * the script would write it, relative. */
 	char act[512];
@@ -519,8 +573,12 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		if (!x->observe)
 			return;
 	}
-	if (ci >= 0)
+	if (ci >= 0) {
 		x->conns.current = ci;
+		/* An active open: its SYN-ACK comes to it, not to a listener. */
+		if ((seg.flags & SYNACK_TH_SYN) && !(seg.flags & SYNACK_TH_ACK))
+			x->conns.listening = false;
+	}
 	if (!run_window_contains(&w, (int64_t)q.time_us)) {
 		struct run_failure *f =
 		    fail(x, ev, "timing error: outbound packet at %.6f s, expected %.6f s",
@@ -534,7 +592,14 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	dequeue_packet(x);
 }
 
-/* Which connection an inbound packet belongs to (conns.h explains why). */
+/* Which connection an inbound packet belongs to (conns.h explains why).
+ *
+ * packetdrill's rule: packets go to the "socket under test", the
+ * connection used last; a SYN too (a SYN in ESTABLISHED or TIME-WAIT is
+ * sent on that connection's 4-tuple, as RFC 5961 and RFC 6191 scripts
+ * need). A new connection, from a new remote port, only when there is
+ * none yet or a listen() made the listener the socket under test again;
+ * a script that wants another one names it with explicit ports. */
 static int inbound_conn(struct exec *x, const struct run_pkt *p)
 {
 	struct run_conns *cs = &x->conns;
@@ -544,14 +609,14 @@ static int inbound_conn(struct exec *x, const struct run_pkt *p)
 		if (ci < 0)
 			ci = run_conns_add(cs, &x->local, p->dport, &x->remote, p->sport);
 		cs->current = ci;
+		cs->listening = false;
 		return ci;
 	}
-	bool syn = (p->flags & SYNACK_TH_SYN) && !(p->flags & SYNACK_TH_ACK);
-	int ci = cs->current;
-	if (ci >= 0 && (!syn || !cs->v[ci].peer_acked))
-		return ci;
+	if (cs->current >= 0 && !cs->listening)
+		return cs->current;
+	cs->listening = false;
 	uint16_t lport = x->cfg->bind_port;
-	return run_conns_add(cs, &x->local, lport, &x->remote, cs->next_rport++);
+	return run_conns_add(cs, &x->local, lport, &x->remote, run_conns_new_rport(cs));
 }
 
 static void inbound_event(struct exec *x, const struct run_event *ev)
@@ -569,15 +634,16 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		fail(x, ev, "cannot build packet: %s", why);
 		return;
 	}
-	if ((ev->pkt.flags & SYNACK_TH_ACK) && !(ev->pkt.flags & SYNACK_TH_SYN))
-		c->peer_acked = true;
 	char text[480];
 	if (ev->expected_text)
 		snprintf(text, sizeof text, "%s",
 		         ev->expected_text + (ev->expected_text[0] == '<' ? 2 : 0));
 	else
 		run_pkt_format(&ev->pkt, text, sizeof text);
-	run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s", text);
+	/* Stamped when injected, before the stack can answer. */
+	if (run_trace_add(&x->res->trace, RUN_OBS_INBOUND, now_us(x), ev->line, buf, len, "%s",
+	                  text))
+		trace_place(x);
 	struct stack_error err = { 0 };
 	if (x->ops->inject(x->st, buf, len, &err) < 0)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "inject failed");
@@ -617,11 +683,14 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	if (c->fd >= 0 && c->op != STACK_SOCKET && c->op != STACK_POLL &&
 	    c->op != STACK_EPOLL_CREATE) {
 		int ci = run_conns_by_fd(&x->conns, c->fd);
-		if (ci >= 0)
+		if (ci >= 0) {
 			x->conns.current = ci;
+			x->conns.listening = false;
+		}
 		x->cur_fd = c->fd;
 	}
 	struct stack_error err = { 0 };
+	uint64_t issued = now_us(x);
 	int st = x->ops->call(x->st, c, &err);
 	if (st < 0) {
 		free(c);
@@ -635,7 +704,7 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		 * (packetdrill times only blocking calls' returns). */
 		struct run_window w = run_window_make(x->cfg, end, end, x->last_script_us, false);
 		c->done_us = now_us(x);
-		check_call_result(x, ev, c, ev->time.blocking ? &w : NULL, false);
+		check_call_result(x, ev, c, ev->time.blocking ? &w : NULL, false, issued);
 		free(c);
 		return;
 	}
@@ -652,8 +721,9 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 	p->done = false;
 	p->w = run_window_make(x->cfg, ev->time.blocking ? end : start,
 	                       ev->time.blocking ? end : start, x->last_script_us, false);
-	run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, now_us(x), ev->line, NULL, 0, "%s (blocked)",
-	              ev->sys.name);
+	if (run_trace_add(&x->res->trace, RUN_OBS_SYSCALL, issued, ev->line, NULL, 0,
+	                  "%s (blocked)", ev->sys.name))
+		trace_place(x);
 	if (!ev->time.blocking) {
 		/* Wait for it now; packets meanwhile are queued for the next
 		 * outbound expectations. */
@@ -674,6 +744,7 @@ static void code_event(struct exec *x, const struct run_event *ev)
 	c->a[1] = 11; /* TCP_INFO */
 	c->out_cap = 256;
 	struct stack_error err = { 0 };
+	uint64_t issued = now_us(x);
 	int st = x->ops->call(x->st, c, &err);
 	char why[320];
 	if (st != STACK_CALL_DONE || c->ret < 0 || !c->has_tcp_info) {
@@ -684,8 +755,9 @@ static void code_event(struct exec *x, const struct run_event *ev)
 	}
 	int r = run_tcpinfo_assert(ev->command ? ev->command : "", &c->tcp_info, why, sizeof why);
 	free(c);
-	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, now_us(x), ev->line, NULL, 0,
-	              "%%{ ... }%% %s", r == 0 ? "held" : "failed");
+	if (run_trace_add(&x->res->trace, RUN_OBS_COMMAND, issued, ev->line, NULL, 0,
+	                  "%%{ ... }%% %s", r == 0 ? "held" : "failed"))
+		trace_place(x);
 	if (r != 0)
 		fail(x, ev, "%s", why);
 }
@@ -710,8 +782,21 @@ static int64_t event_base(struct exec *x, const struct run_event *ev)
 	return (int64_t)now_us(x);
 }
 
+static int64_t nominal_time(const struct exec *x, const struct run_event *ev)
+{
+	switch (ev->time.kind) {
+	case RUN_TIME_ABS:
+		return ev->time.start_us;
+	case RUN_TIME_REL:
+		return x->nominal_us + ev->time.start_us;
+	default:
+		return -1;
+	}
+}
+
 static void run_event(struct exec *x, const struct run_event *ev)
 {
+	x->ev_nominal_us = nominal_time(x, ev);
 	int64_t base = ev->time.kind == RUN_TIME_ABS ? 0 : event_base(x, ev);
 	int64_t start = ev->time.kind == RUN_TIME_ANY ? base : base + ev->time.start_us;
 	int64_t end = (ev->time.range || ev->time.blocking) ? base + ev->time.end_us : start;
@@ -748,6 +833,8 @@ static void run_event(struct exec *x, const struct run_event *ev)
 	if (!x->failed)
 		step(x, ev, true);
 	x->last_script_us = start;
+	/* After `*`, relative times count from when it happened. */
+	x->nominal_us = x->ev_nominal_us >= 0 ? x->ev_nominal_us : (int64_t)now_us(x);
 	x->last_inbound = ev->kind == RUN_EV_PACKET && !ev->pkt.outbound;
 }
 

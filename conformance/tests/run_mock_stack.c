@@ -85,7 +85,7 @@ static size_t build(struct stack *s, const struct mock_tmpl *t, const uint8_t *r
 		seg.src = s->cfg.local_ip;
 		seg.dst = s->cfg.remote_ip;
 		seg.sport = t->lport ? t->lport : 40000;
-		seg.dport = 8080;
+		seg.dport = t->rport ? t->rport : 8080;
 	}
 	static const uint8_t zeros[1500];
 	seg.ttl = 64;
@@ -160,11 +160,13 @@ static void release(struct stack *s)
 			continue;
 		}
 		struct stack_event *e = &s->ev[s->nev++];
-		e->time_us = s->now;
+		/* When it happened: a real-time stack reports the send time,
+		 * even when the clock has moved on (takes_us). */
+		e->time_us = x->at;
 		if (x->is_call) {
 			e->kind = STACK_EV_CALL_DONE;
 			e->call = x->call;
-			x->call->done_us = s->now;
+			x->call->done_us = x->at;
 		} else {
 			e->kind = STACK_EV_PACKET;
 			if (x->build_at_release) {
@@ -217,6 +219,7 @@ static int mock_inject(struct stack *s, const uint8_t *pkt, size_t len, struct s
 	for (int i = 0; i < mock_spec.nr; i++)
 		if (mock_spec.r[i].on_inject == n)
 			schedule_pkt(s, s->now + mock_spec.r[i].delay, &mock_spec.r[i].t, pkt, len);
+	s->now += mock_spec.inject_takes_us;
 	release(s);
 	return 0;
 }
@@ -260,6 +263,8 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 		release(s);
 		return STACK_CALL_PENDING;
 	}
+	if (r)
+		s->now += r->takes_us;
 	c->done_us = s->now;
 	release(s);
 	return STACK_CALL_DONE;

@@ -27,6 +27,7 @@ struct mock_tmpl {
 	/* For reactions not tied to an injected packet: the local port
 	 * (remote is the config's remote address, port 8080). */
 	uint16_t lport;
+	uint16_t rport; /* and the remote port (0: 8080) */
 };
 
 struct mock_reaction {
@@ -43,6 +44,10 @@ struct mock_call_result {
 	long ret;
 	int err;
 	uint64_t pending_us; /* > 0: the call blocks this long */
+	/* > 0: a real-time stack's call that returns at once but takes this
+	 * long: the clock moves while it runs, packets it triggers are sent
+	 * (stamped) `delay` after it started. */
+	uint64_t takes_us;
 	uint8_t tcpi_state;
 };
 
@@ -50,9 +55,10 @@ struct mock_spec {
 	struct mock_reaction r[MOCK_MAX];
 	int nr;
 	struct mock_call_result calls[MOCK_MAX];
-	bool fail_start_skip; /* start() fails with skip */
-	bool hang;            /* advance() makes no progress (wall-clock timeout tests) */
-	const char *notes;    /* what stack_ops.notes says (NULL: nothing) */
+	bool fail_start_skip;     /* start() fails with skip */
+	bool hang;                /* advance() makes no progress (wall-clock timeout tests) */
+	const char *notes;        /* what stack_ops.notes says (NULL: nothing) */
+	uint64_t inject_takes_us; /* like takes_us, for every injection */
 };
 
 /* What the mock saw. */

@@ -315,8 +315,61 @@ static void test_ts_val(void)
 {
 	ts_val_case(777100, NULL);
 	ts_val_case(777105, NULL);
+	/* The allowance is packetdrill's: max(tolerance_usecs, 12.5 % of the
+	 * script time, 0.2 s) = 25 ms = 25 ticks, plus one for rounding. */
+	ts_val_case(777126, NULL);
 	ts_val_case(777050,
-	            "outbound packet: TS val: expected 777100 (+/- 5), got 777050 (script 200)");
+	            "outbound packet: TS val: expected 777100 (+/- 26), got 777050 (script 200)");
+}
+
+/* On a loaded machine packets come late (inside their windows) and relative
+ * times count from when the previous event really happened, so the stack's
+ * TSval clock runs ahead of the script's nominal times: the expectation
+ * follows when each packet was actually seen. */
+static void ts_val_late_case(uint32_t third_val, const char *msg)
+{
+	struct run_script s;
+	base(&s);
+	s.cfg.tcp_ts_tick_usecs = 1000;
+	s.cfg.tolerance_usecs = 10000;
+	s.cfg.tolerance_percent = 0;
+	struct run_pkt *p =
+	    data_out(&s,
+	             (struct mock_tmpl){
+	                 .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777000, .ts_ecr = 5 },
+	             "+0 > . 1:1(0) <nop,nop,TS val 100 ecr 5>");
+	p->flags = ACK;
+	p->seq = 1;
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_NOP, 0, 0);
+	sb_opt(p, RUN_OPT_TS, 100, 5);
+	/* 10 ms late twice: seen at 0.21 and 0.32 for nominal 0.2 and 0.3. */
+	mock_at(210000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = 777110, .ts_ecr = 5 });
+	mock_at(320000,
+	        (struct mock_tmpl){
+	            .flags = ACK, .seq = ISN + 1, .ts = true, .ts_val = third_val, .ts_ecr = 5 });
+	for (int i = 0; i < 2; i++) {
+		p = sb_pkt(&s, "+.1", true, ACK, 1, 0,
+		           i ? "+.1 > . 1:1(0) <nop,nop,TS val 300 ecr 5>"
+		             : "+.1 > . 1:1(0) <nop,nop,TS val 200 ecr 5>");
+		sb_opt(p, RUN_OPT_NOP, 0, 0);
+		sb_opt(p, RUN_OPT_NOP, 0, 0);
+		sb_opt(p, RUN_OPT_TS, i ? 300 : 200, 5);
+	}
+	if (msg)
+		fails_with(&s, msg, "TS val: a clock that does not follow real time");
+	else
+		passes(&s, "TS val: late packets, the stack's clock followed real time (20 ticks "
+		           "past the script's, allowance 11)");
+}
+
+static void test_ts_val_late(void)
+{
+	ts_val_late_case(777220, NULL);
+	ts_val_late_case(
+	    777200, "outbound packet: TS val: expected 777220 (+/- 11), got 777200 (script 300)");
 }
 
 static void test_tolerance(void)
@@ -515,6 +568,15 @@ static void test_calls(void)
 	run_script_free(&s);
 }
 
+static uint16_t injected_sport(int n)
+{
+	struct synack_segment seg;
+	if (synack_seg_parse(mock_record.injected[n], mock_record.injected_len[n], false, &seg) !=
+	    SYNACK_SEG_OK)
+		return 0;
+	return seg.sport;
+}
+
 static void test_connections(void)
 {
 	struct run_script s;
@@ -524,8 +586,11 @@ static void test_connections(void)
 	listener(&s);
 	handshake(&s, 0);
 	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
-	/* A second connection to the same listener. */
-	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	/* A second connection to the same listener, named by its ports. */
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < 40001>8080 S 0:0(0) win 1000");
+	p->has_ports = true;
+	p->sport = 40001;
+	p->dport = 8080;
 	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1");
 	p->has_ack = true;
 	p->ack = 1;
@@ -537,12 +602,129 @@ static void test_connections(void)
 	sb_sys(&s, "+0", "accept", "i..", fd3, 5, 0, "+0 accept(3, ..., ...) = 5");
 	run(&s, &r);
 	is_int(r.status, RUN_PASS, "two connections: passes: %s", r.fail.message);
-	struct synack_segment a, b;
-	synack_seg_parse(mock_record.injected[1], mock_record.injected_len[1], true, &a);
+	is_int(injected_sport(1), 48000, "the first connection: the first passive port");
+	is_int(injected_sport(2), 40001, "the second: the port the script named");
+	is_int(injected_sport(3), 40001, "later packets without ports: the connection used last");
+	struct synack_segment b;
 	synack_seg_parse(mock_record.injected[3], mock_record.injected_len[3], true, &b);
-	ok(a.sport != b.sport, "each connection has its own remote port (%u, %u)", a.sport,
-	   b.sport);
 	is_hex(b.ack, 5001, "each connection maps onto its own ISN");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+/* packetdrill's rule: a SYN after the handshake goes to the script's
+ * connection, on its 4-tuple (RFC 5961 challenge ACK, TIME-WAIT reuse);
+ * the ISN mapping stays the connection's. */
+static void test_syn_on_existing_connection(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, ACK, 1, 0, "+0 > . 1:1(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	mock_on_inject(2, 0, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1 });
+	/* A later SYN well above RCV.NXT: a new SYN-ACK, numbered relative
+	 * to the connection's first ISN (as packetdrill: learned once). */
+	p = sb_pkt(&s, "+1", false, SYN, 100000, 0, "+1 < S 100000:100000(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 65539, 0, "+0 > S. 65539:65539(0) ack 100001");
+	p->has_ack = true;
+	p->ack = 100001;
+	mock_on_inject(3, 0,
+	               (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN + 65539, .ack = 100001 });
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "SYN on the connection: passes: %s", r.fail.message);
+	is_int(injected_sport(2), injected_sport(0), "a SYN after the handshake: the same 4-tuple");
+	is_int(injected_sport(3), injected_sport(0), "and a SYN after that one too");
+	run_result_free(&r);
+	run_script_free(&s);
+
+	/* A listen() makes the listener the socket under test again: the
+	 * next packet without ports opens a new connection. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	handshake(&s, 0);
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	sb_sys(&s, "+0", "listen", "ii", fd3, 0, 0, "+0 listen(3, 1) = 0");
+	p = sb_pkt(&s, "+0", false, SYN, 0, 0, "+0 < S 0:0(0) win 1000");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	mock_on_inject(2, 0, (struct mock_tmpl){ .flags = SYN | ACK, .seq = 7000, .ack = 1 });
+	p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < . 1:1(0) ack 1 win 1000");
+	p->has_ack = true;
+	p->ack = 1;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "listen() again: passes: %s", r.fail.message);
+	is_int(injected_sport(2), 48001, "the SYN after listen(): a new remote port");
+	is_int(injected_sport(3), 48001, "the ACK after it: that new connection");
+	struct synack_segment a;
+	synack_seg_parse(mock_record.injected[3], mock_record.injected_len[3], true, &a);
+	is_hex(a.ack, 7001, "mapped onto the new connection's ISN");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+static bool trace_in_time_order(const struct run_trace *t)
+{
+	for (size_t i = 1; i < t->n; i++)
+		if (t->v[i].time_us < t->v[i - 1].time_us)
+			return false;
+	return true;
+}
+
+static size_t trace_find(const struct run_trace *t, const char *prefix)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strncmp(t->v[i].text, prefix, strlen(prefix)) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+/* On a real-time stack calls and injections take time: a call is stamped
+ * when it was made and a packet when it was sent, so a packet a write()
+ * sends comes after the write in the trace, at a later time, although the
+ * write returned after it was sent. */
+static void test_causal_trace(void)
+{
+	struct run_script s;
+	struct run_result r;
+	static const long long w4[] = { 4, 10 };
+	base(&s);
+	mock_spec.inject_takes_us = 300;
+	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	sb_sys(&s, "+0", "write", "i.i", w4, 10, 0, "+0 write(4, ..., 10) = 10");
+	mock_call(4, 10, 0, 0);
+	mock_spec.calls[4].takes_us = 500;
+	mock_on_call(4, 100,
+	             (struct mock_tmpl){ .flags = ACK | PSH,
+	                                 .seq = ISN + 1,
+	                                 .ack = 1,
+	                                 .len = 10,
+	                                 .lport = 8080,
+	                                 .rport = 48000 });
+	struct run_pkt *p = sb_pkt(&s, "+0", true, ACK | PSH, 1, 10, "+0 > P. 1:11(10) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "causal trace: passes: %s", r.fail.message);
+	size_t syn = trace_find(&r.trace, "S 0:0(0)"), synack = trace_find(&r.trace, "S. ");
+	size_t wr = trace_find(&r.trace, "write("), data = trace_find(&r.trace, "P. ");
+	ok(syn < synack && synack < r.trace.n, "the SYN before its SYN-ACK");
+	ok(synack < r.trace.n && r.trace.v[syn].time_us <= r.trace.v[synack].time_us,
+	   "an inbound packet is stamped when injected, not after the injection returned");
+	ok(wr < data && data < r.trace.n, "the write before the packet it sent");
+	ok(data < r.trace.n && r.trace.v[wr].time_us < r.trace.v[data].time_us,
+	   "the write stamped when made (%.6f), its packet when sent (%.6f)",
+	   wr < r.trace.n ? (double)r.trace.v[wr].time_us / 1e6 : -1.0,
+	   data < r.trace.n ? (double)r.trace.v[data].time_us / 1e6 : -1.0);
+	ok(trace_in_time_order(&r.trace), "the whole trace in time order");
 	run_result_free(&r);
 	run_script_free(&s);
 }
@@ -661,10 +843,13 @@ int main(void)
 	test_fields();
 	test_timestamps();
 	test_ts_val();
+	test_ts_val_late();
 	test_tolerance();
 	test_unexpected_and_missing();
 	test_calls();
 	test_connections();
+	test_syn_on_existing_connection();
+	test_causal_trace();
 	test_timeout();
 	test_misc();
 	done_testing();

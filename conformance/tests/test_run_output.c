@@ -229,8 +229,43 @@ static void test_pcap(void)
 	run_script_free(&s);
 }
 
+static void names_case(char *const *paths, size_t n, const char *const *want, const char *what)
+{
+	char **names = run_pcap_names(paths, n);
+	ok(names != NULL, "%s: names made", what);
+	for (size_t i = 0; names && i < n; i++)
+		is_str(names[i], want[i], "%s: %s", what, paths[i]);
+	run_pcap_names_free(names, n);
+}
+
+/* --pcap DIR: scripts with one basename in different directories get
+ * different files, named by their path below the common directory. */
+static void test_pcap_names(void)
+{
+	char *const same_base[] = { "conformance/scripts/handshake/passive-open.pkt",
+		                    "conformance/scripts/close/passive-open.pkt",
+		                    "conformance/scripts//close/sub/x.pkt" };
+	names_case(same_base, 3,
+	           (const char *const[]){ "handshake__passive-open.pcap",
+	                                  "close__passive-open.pcap", "close__sub__x.pcap" },
+	           "same basename, two directories");
+	char *const one[] = { "conformance/scripts/handshake/passive-open.pkt" };
+	names_case(one, 1, (const char *const[]){ "passive-open.pcap" },
+	           "one script: its basename");
+	char *const siblings[] = { "./d/a.pkt", "d/b.pkt" };
+	names_case(siblings, 2, (const char *const[]){ "a.pcap", "b.pcap" },
+	           "one directory, ./ or not");
+	char *const mixed[] = { "/abs/x.pkt", "abs/x.pkt" };
+	names_case(mixed, 2, (const char *const[]){ "abs__x.pcap", "abs__x-2.pcap" },
+	           "names still equal get a number");
+	char *const dup[] = { "d/x.pkt", "d/x.pkt", "d/x.pkt" };
+	names_case(dup, 3, (const char *const[]){ "x.pcap", "x-2.pcap", "x-3.pcap" },
+	           "a script given twice");
+}
+
 int main(void)
 {
+	test_pcap_names();
 	test_failure_report();
 	test_tap_stream();
 	test_pcap();

@@ -12,9 +12,11 @@
 
 /* The checker runs after every fuzz step: keep coverage instrumentation out
  * of it, so it neither slows the fuzzer down nor feeds it features that say
- * nothing about the engine. */
+ * nothing about the engine; and ASan's checks (it only reads what the
+ * engine, which ASan does check, wrote: a sixth of the segment target's time
+ * went here with them). */
 #if defined(__clang__)
-#define NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#define NO_COVERAGE __attribute__((no_sanitize("coverage", "address")))
 #else
 #define NO_COVERAGE
 #endif
@@ -40,13 +42,13 @@ static bool fail(struct inv *v, const struct tcb *t, const char *fmt, ...)
 	return false;
 }
 
-static bool synchronized(uint8_t s)
+NO_COVERAGE static bool synchronized(uint8_t s)
 {
 	return s == SA_ESTABLISHED || s == SA_FIN_WAIT1 || s == SA_FIN_WAIT2 ||
 	       s == SA_CLOSE_WAIT || s == SA_CLOSING || s == SA_LAST_ACK || s == SA_TIME_WAIT;
 }
 
-static bool ring_ok(const struct sa_ring *r)
+NO_COVERAGE static bool ring_ok(const struct sa_ring *r)
 {
 	return r->len <= r->cap && (r->cap == 0 || r->head < r->cap) && (r->cap == 0 || r->buf);
 }

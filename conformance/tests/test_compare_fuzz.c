@@ -1,0 +1,109 @@
+/* Differential fuzzing: the generator makes valid scripts from any bytes,
+ * and the driver runs, compares, minimises and saves. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare/compare.h"
+#include "lang/ast.h"
+#include "run/run.h"
+#include "tap.h"
+
+static int count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int main(void)
+{
+	/* Any bytes: a script that parses. */
+	uint64_t s = 12345;
+	int parsed = 0, runs = 200;
+	static char text[1 << 16];
+	for (int r = 0; r < runs; r++) {
+		uint8_t b[1 + 4 * 32];
+		size_t n = 1 + 4 * (size_t)(r % 33);
+		for (size_t i = 0; i < n; i++) {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			b[i] = (uint8_t)s;
+		}
+		int len = cmp_gen_script(b, n, text, sizeof text);
+		struct diag_list diags;
+		struct script *ast = NULL;
+		diag_list_init(&diags);
+		struct lang_options lo = { 0 };
+		if (len > 0 &&
+		    lang_parse_buffer("gen.pkt", text, (size_t)len, &lo, &ast, &diags) == 0 &&
+		    !diags.n_unsupported)
+			parsed++;
+		else
+			tap_diag("does not parse:\n%s", text);
+		if (ast)
+			script_free(ast);
+		diag_list_free(&diags);
+	}
+	is_int(parsed, runs, "%d generated scripts all parse", runs);
+	char small[64];
+	ok(cmp_gen_script((const uint8_t *)"", 0, text, sizeof text) > 0 &&
+	       cmp_gen_script((const uint8_t *)"\x01\x02\x03\x04\x05", 5, small, sizeof small) < 0,
+	   "empty input: the prefix alone; a short buffer: -1");
+
+	char dir[] = "/tmp/synack-difffuzz-XXXXXX";
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp");
+	struct cmp_stack st[2];
+	char why[200];
+	cmp_stack_parse("engine", &st[0], why, sizeof why);
+	cmp_stack_parse("engine", &st[1], why, sizeof why);
+	struct cmp_divs divs = { 0 };
+	struct cmp_opts o = { 0 };
+	is_int(cmp_fuzz(st, &o, &divs, 0.3, 7, dir), 0, "engine vs engine for 0.3 s");
+	is_int(count_files(dir), 0, "a stack never diverges from itself");
+
+	/* engine vs engine with SACK off: the SYN-ACK's options differ at once,
+	 * and minimising keeps that down to the prefix. */
+	cmp_stack_parse("engine+tcp_sack=0", &st[1], why, sizeof why);
+	is_int(cmp_fuzz(st, &o, &divs, 0.2, 7, dir), 0, "engine vs engine+tcp_sack=0");
+	ok(count_files(dir) >= 1, "the divergence is saved (%d file(s))", count_files(dir));
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512] = "";
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+	if (d)
+		closedir(d);
+	FILE *f = fopen(path, "r");
+	char buf[8192] = "";
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	ok(strstr(path, "options") != NULL, "named by its classes: %s", path);
+	ok(strstr(buf, "then 0 steps") != NULL, "minimised to the prefix");
+	ok(strstr(buf, "// DIFF generated: engine vs engine+tcp_sack=0") != NULL,
+	   "the report is in the file, as comments");
+	struct cmp_load_opts lo = { 0 };
+	struct run_script rs;
+	char *msg = NULL;
+	ok(cmp_load_script(path, &lo, &rs, &msg) == 0, "the saved script is a script");
+	free(msg);
+	run_script_free(&rs);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+	return tap_done();
+}

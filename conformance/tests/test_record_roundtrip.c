@@ -1,0 +1,166 @@
+/* synack record: a script with missing or wrong outbound lines and wrong
+ * results, recorded on the engine, then passes on the engine; comments and
+ * layout survive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare/compare.h"
+#include "record/record.h"
+#include "run/run.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/synack-record-XXXXXX";
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Records `text` on the engine; returns the recorded script (malloc'd). */
+static char *record(const char *name, const char *text, struct record_stats *st)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	write_file(path, text);
+	struct cmp_load_opts lo = { 0 };
+	struct run_script rs;
+	char *msg = NULL;
+	if (cmp_load_script(path, &lo, &rs, &msg) < 0) {
+		tap_diag("%s", msg ? msg : "load");
+		free(msg);
+		return NULL;
+	}
+	free(msg);
+	struct cmp_stack stack;
+	char why[200];
+	cmp_stack_parse("engine", &stack, why, sizeof why);
+	struct run_result res;
+	cmp_run(&rs, &stack, &res);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	record_rewrite(text, strlen(text), &rs, &res, f, st);
+	fclose(f);
+	run_result_free(&res);
+	run_script_free(&rs);
+	return out;
+}
+
+/* Runs `text` on the engine, enforcing: RUN_PASS or the failure. */
+static bool passes(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	write_file(path, text);
+	struct cmp_load_opts lo = { 0 };
+	struct run_script rs;
+	char *msg = NULL;
+	if (cmp_load_script(path, &lo, &rs, &msg) < 0) {
+		tap_diag("%s", msg ? msg : "load");
+		free(msg);
+		return false;
+	}
+	free(msg);
+	struct run_result res;
+	run_execute(&rs, &stack_engine_ops, NULL, &res);
+	bool ok = res.status == RUN_PASS;
+	if (!ok)
+		tap_diag("line %d: %s; expected %s; actual %s", res.fail.line, res.fail.message,
+		         res.fail.expected, res.fail.actual);
+	run_result_free(&res);
+	run_script_free(&rs);
+	return ok;
+}
+
+static const char missing[] = "// A passive open and a write, with no outbound line written yet.\n"
+                              "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+                              "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+                              "\n"
+                              "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                              "+0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+                              "+0    bind(3, ..., ...) = 0\n"
+                              "+0    listen(3, 1) = 0\n"
+                              "\n"
+                              "+0    < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"
+                              "// the SYN-ACK goes here\n"
+                              "+.1   < . 1:1(0) ack 1 win 257\n"
+                              "+0    accept(3, ..., ...) = 4\n"
+                              "+0    write(4, ..., 100) = 100   // one segment\n"
+                              "+1.5  < . 1:1(0) ack 101 win 257\n";
+
+static void test_missing(void)
+{
+	ok(!passes("missing.pkt", missing), "as written, the script fails");
+	struct record_stats st;
+	char *out = record("missing.pkt", missing, &st);
+	if (!ok(out != NULL, "recorded"))
+		return;
+	tap_diag("recorded:\n%s", out);
+	ok(st.inserted >= 3, "packets inserted: %d (SYN-ACK, data, its retransmission)",
+	   st.inserted);
+	ok(strstr(out, "+0    > S. 0:0(0) ack 1 win 64240 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n"
+	               "+.1   < . 1:1(0) ack 1 win 257\n") != NULL,
+	   "the SYN-ACK where it was sent, the next line's time kept");
+	ok(strstr(out, "// the SYN-ACK goes here\n") != NULL, "comments kept");
+	ok(strstr(out, "+0    write(4, ..., 100) = 100   // one segment\n") != NULL,
+	   "a trailing comment kept");
+	ok(strstr(out, "+0    > P. 1:101(100) ack 1 win 502\n") != NULL, "the data segment");
+	ok(strstr(out, "> P. 1:101(100) ack 1 win 502\n+0.5  < . 1:1(0) ack 101 win 257\n") != NULL,
+	   "its retransmission at the RTO, and the ACK re-timed after it");
+	ok(passes("missing-recorded.pkt", out), "the recorded script passes");
+	free(out);
+}
+
+static const char wrong[] = "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+                            "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                            "+0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+                            "+0    bind(3, ..., ...) = 0\n"
+                            "+0    listen(3, 1) = 0\n"
+                            "+0    < S 0:0(0) win 65535 <mss 1460>\n"
+                            "+0    > S. 0:0(0) ack 1 win 1000 <mss 536>\n"
+                            "+.1   < . 1:1(0) ack 1 win 257\n"
+                            "+0    accept(3, ..., ...) = 9\n"
+                            "+0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                            "+0    read(4, ..., 10) = 10\n"
+                            "+0    > . 1:1(0) ack 1\n"
+                            "+0    close(4) = 0\n"
+                            "+0    > F. 1:1(0) ack 1 win 64240\n";
+
+static void test_wrong(void)
+{
+	ok(!passes("wrong.pkt", wrong), "as written, the script fails");
+	struct record_stats st;
+	char *out = record("wrong.pkt", wrong, &st);
+	if (!ok(out != NULL, "recorded"))
+		return;
+	tap_diag("recorded:\n%s", out);
+	ok(strstr(out, "+0    > S. 0:0(0) ack 1 win 64240 <mss 1460>\n") != NULL,
+	   "the wrong SYN-ACK replaced by what was sent");
+	ok(strstr(out, "+0    read(4, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)\n"),
+	   "the read's result is the observed one");
+	ok(strstr(out, "// record: not sent: +0    > . 1:1(0) ack 1\n") != NULL,
+	   "a packet never sent: its line commented out");
+	is_int(st.removed, 1, "one line commented out");
+	ok(strstr(out, "> F. 1:1(0) ack 1 win 64240\n") != NULL, "the FIN as sent");
+	ok(passes("wrong-recorded.pkt", out), "the recorded script passes");
+	free(out);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		tap_bail("mkdtemp");
+	test_missing();
+	test_wrong();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", tmpdir);
+	return tap_done();
+}
