@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,12 @@ void lx_child_main(int sock, const struct stack_config *cfg)
 	/* Background processes a command starts re-parent to us, not to init,
 	 * so shutdown can wait for them (lx_command_cleanup). */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Real time, like the executor's thread (linux_stack.c raise_priority);
+	 * RESET_ON_FORK: commands' shells and syscall threads run normally. */
+	if (lx_rt_wanted()) {
+		struct sched_param sp = { .sched_priority = 1 };
+		(void)sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp);
+	}
 
 	char err[256] = "", notes[512] = "";
 	bool skip = false, cc_fallback = false;

@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +67,18 @@ struct stack {
 	int32_t reply_status;
 	char reply_msg[256];
 	char notes[2048];
+	/* Timing jitter as this stack sees it: how late advance() woke for a
+	 * deadline it waited out (the executor's sleep → its next action). */
+	uint64_t wake_n, wake_sum_us, wake_max_us;
+	/* The calling thread's scheduling before start() raised it. */
+	bool rt_set;
+	pthread_t rt_thread;
+	int old_policy;
+	struct sched_param old_param;
+	char notes_out[2304];
 };
+
+#define SPIN_NS 300000 /* 0.3 ms */
 
 static uint64_t to_us(const struct stack *s, int64_t mono_ns)
 {
@@ -238,6 +251,33 @@ static void reap(pid_t pid)
 		;
 }
 
+/* Real-time scheduling (SCHED_FIFO, lowest priority) for the thread that
+ * drives the script, as for the helper (lx_child_main): on a loaded machine a
+ * normal thread wakes milliseconds late for an injection or a call, the
+ * kernel then answers late and the script fails on timing; several scripts
+ * at once (-j) make it worse. Only the edges of each wait spin (SPIN_NS), so
+ * the thread sleeps nearly all the time, and RT throttling bounds it anyway.
+ * SYNACK_LINUX_RT=0 turns it off; without CAP_SYS_NICE it silently stays off. */
+bool lx_rt_wanted(void)
+{
+	const char *e = getenv("SYNACK_LINUX_RT");
+	return !(e && e[0] == '0');
+}
+
+static void raise_priority(struct stack *s)
+{
+	if (!lx_rt_wanted())
+		return;
+	pthread_t self = pthread_self();
+	if (pthread_getschedparam(self, &s->old_policy, &s->old_param) != 0)
+		return;
+	struct sched_param sp = { .sched_priority = 1 };
+	if (s->old_policy == SCHED_OTHER && pthread_setschedparam(self, SCHED_FIFO, &sp) == 0) {
+		s->rt_set = true;
+		s->rt_thread = self;
+	}
+}
+
 static void linux_stop(struct stack *s)
 {
 	if (!s)
@@ -246,6 +286,8 @@ static void linux_stop(struct stack *s)
 		close(s->sock);
 	if (s->pid > 0)
 		reap(s->pid);
+	if (s->rt_set && pthread_equal(s->rt_thread, pthread_self()))
+		(void)pthread_setschedparam(s->rt_thread, s->old_policy, &s->old_param);
 	while (s->head) {
 		struct qev *e = s->head;
 		s->head = e->next;
@@ -324,6 +366,7 @@ static int linux_start(struct stack **out, const struct stack_config *cfg, struc
 	}
 	snprintf(s->notes, sizeof(s->notes), "%s", payload ? (const char *)payload : "");
 	free(payload);
+	raise_priority(s);
 	s->t0_ns = lx_mono_ns();
 	s->setup_us = (s->t0_ns - t_setup) / 1000;
 	*out = s;
@@ -337,12 +380,33 @@ static uint64_t linux_now(struct stack *s)
 
 static int linux_advance(struct stack *s, uint64_t until_us)
 {
+	/* Sleep until SPIN_NS before the deadline, then poll without sleeping:
+	 * a wake-up from a long sleep is late by the scheduler's whim, the
+	 * last stretch isn't. */
 	while (!s->head) {
 		int64_t left = ((int64_t)until_us - (int64_t)linux_now(s)) * 1000;
-		if (!wait_readable(s, left))
-			return s->dead ? -1 : 0;
-		if (read_one(s) < 0)
+		if (left <= 0) {
+			if (wait_readable(s, 0)) {
+				if (read_one(s) < 0)
+					return -1;
+				continue;
+			}
+			if (s->dead)
+				return -1;
+			uint64_t now = linux_now(s);
+			uint64_t late = now > until_us ? now - until_us : 0;
+			s->wake_n++;
+			s->wake_sum_us += late;
+			if (late > s->wake_max_us)
+				s->wake_max_us = late;
+			return 0;
+		}
+		if (wait_readable(s, left > SPIN_NS ? left - SPIN_NS : 0)) {
+			if (read_one(s) < 0)
+				return -1;
+		} else if (s->dead) {
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -464,7 +528,14 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 
 static const char *linux_notes(struct stack *s)
 {
-	return s->notes;
+	if (!s->wake_n)
+		return s->notes;
+	snprintf(s->notes_out, sizeof(s->notes_out),
+	         "%s%sjitter: timer wake-ups %llu, late by mean %llu us, max %llu us", s->notes,
+	         s->notes[0] ? "\n" : "", (unsigned long long)s->wake_n,
+	         (unsigned long long)(s->wake_sum_us / s->wake_n),
+	         (unsigned long long)s->wake_max_us);
+	return s->notes_out;
 }
 
 pid_t stack_linux_pid(const struct stack *s)
