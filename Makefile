@@ -39,6 +39,7 @@ endif
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wno-missing-field-initializers
 DEFS      := -D_DEFAULT_SOURCE
+DEFS      += -DSYNACK_PACKETDRILL_SO=\"$(abspath $(BUILD))/plain/lib/libsynack-packetdrill.so\"
 INCS      := -Iengine/include -Iengine/src -Iconformance -Iharness
 PLAIN_CFLAGS := -O2 -g
 ASAN_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -49,7 +50,14 @@ FUZZLIB_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,addre
                 -fno-sanitize-recover=all -DSYNACK_FUZZING=1
 
 ENGINE_SRC  := $(sort $(wildcard engine/src/*.c))
-CONF_SRC    := $(sort $(wildcard conformance/lang/*.c conformance/run/*.c conformance/stacks/*.c))
+CONF_SRC    := $(sort $(wildcard conformance/lang/*.c conformance/run/*.c conformance/stacks/*.c \
+                 conformance/compare/*.c conformance/record/*.c))
+# libsynack-packetdrill.so: the engine behind packetdrill's shared-object
+# interface (docs/comparing.md), built from the engine, the engine stack and
+# conformance/export/*.c, all compiled separately with -fPIC.
+EXPORT_SRC  := $(sort $(wildcard conformance/export/*.c))
+PD_SO       := $(BUILD)/plain/lib/libsynack-packetdrill.so
+PD_SO_SRC   := $(ENGINE_SRC) conformance/stacks/engine.c $(EXPORT_SRC)
 CLI_SRC     := $(wildcard conformance/synack.c)
 HARNESS_SRC := harness/tap.c
 TEST_DIRS   := harness/tests engine/tests conformance/tests
@@ -65,7 +73,7 @@ ALL_C_H     := $(sort $(wildcard engine/include/synack/*.h engine/src/*.[ch] eng
 
 # The Linux stack needs libnet, libpcap and threads; only linked when present.
 LINUX_STACK := $(wildcard conformance/stacks/linux*.c)
-SYS_LIBS    := -lpthread $(if $(LINUX_STACK),-lnet -lpcap)
+SYS_LIBS    := -lpthread $(if $(LINUX_STACK),-lnet -lpcap) -ldl
 
 support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))*.c))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
@@ -147,7 +155,22 @@ $(eval $(call VARIANT,asan,$(ASAN_CC),$(ASAN_CFLAGS)))
 $(eval $(call VARIANT,fuzzlib,$(FUZZ_CC),$(FUZZLIB_CFLAGS)))
 $(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
 
+# ---- libsynack-packetdrill.so ---------------------------------------------------
+$(BUILD)/plain/pic/%.o: %.c | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	$(call say,CC pic,$<)$(Q)$(plain_CC) $(plain_FLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(PD_SO): $(patsubst %.c,$(BUILD)/plain/pic/%.o,$(PD_SO_SRC))
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(Q)$(plain_CC) -shared $^ -lpthread -o $@
+
+-include $(shell find $(BUILD)/plain/pic -name '*.d' 2>/dev/null)
+
+# The so: stack's tests dlopen the library.
+$(filter %/test_so_%,$(plain_TESTS) $(asan_TESTS)): | $(PD_SO)
+
 # ---- user-facing targets ------------------------------------------------------
+all: $(PD_SO)
 all: $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) $(plain_CLI)
 	@$(if $(plain_CLI),ln -sf plain/bin/synack $(BUILD)/synack)
 
@@ -167,7 +190,7 @@ lint: $(BUILD)/.deps-check
 	@echo "cppcheck"
 	@cppcheck -q --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	    --inline-suppr --suppress=missingIncludeSystem $(INCS) $(DEFS) \
-	    $(ENGINE_SRC) $(CONF_SRC) $(CLI_SRC) $(HARNESS_SRC)
+	    $(ENGINE_SRC) $(CONF_SRC) $(EXPORT_SRC) $(CLI_SRC) $(HARNESS_SRC)
 
 format: $(BUILD)/.deps-check
 	clang-format -i $(ALL_C_H)

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compare/compare.h"
 #include "lang/ast.h"
 #include "run/from_ast.h"
 #include "run/pcap_writer.h"
@@ -498,6 +499,8 @@ int main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
 	}
+	if (strcmp(argv[1], "compare") == 0)
+		return compare_main(argc - 1, argv + 1);
 	const char *cmd = argv[1];
 	struct opts o = { .stack = "engine" };
 	int i = 2;

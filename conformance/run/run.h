@@ -59,6 +59,22 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
                  struct run_result *res);
 void run_result_free(struct run_result *res);
 
+/* How to run (run_execute_opts; NULL or all-zero = run_execute). */
+struct run_options {
+	/* Observe: run the script to its end whatever the stack does, for
+	 * compare and record. Outbound expectations take the next packet
+	 * whatever it is (each packet still gets its line in the trace);
+	 * packets no expectation takes stay in the trace with line 0 instead
+	 * of failing the run; wrong results and times do not stop it. The
+	 * first difference is still in res->fail (status RUN_FAIL), so a
+	 * reader can tell "matched" from "observed". Only a stack that cannot
+	 * start, advance failing and the wall-clock timeout end a run early. */
+	bool observe;
+};
+
+void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, const char *profile,
+                      const struct run_options *opts, struct run_result *res);
+
 /* The stack configuration a script's header and defaults describe. Returns
  * 0, or -1 with why filled (a bad address). */
 int run_stack_config(const struct run_config *cfg, const char *profile, struct stack_config *out,

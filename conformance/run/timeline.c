@@ -63,6 +63,10 @@ struct exec {
 	int cur_fd;     /* the socket %{ }% blocks look at */
 	struct timespec wall_start;
 	bool failed;
+	/* run_options.observe: failures are recorded (the first one in
+	 * res->fail) but the run goes on to the script's end; `recorded`
+	 * says the first one is in. */
+	bool observe, recorded;
 	/* The stack's clock when the script's time 0 began: after the header
 	 * commands, which may take real time on a real stack (packetdrill
 	 * also runs init commands before its clock starts). */
@@ -104,9 +108,10 @@ static struct run_failure *fail(struct exec *x, const struct run_event *ev, cons
 static struct run_failure *fail(struct exec *x, const struct run_event *ev, const char *fmt, ...)
 {
 	static struct run_failure dummy;
-	if (x->failed)
+	if (x->failed || x->recorded)
 		return &dummy;
-	x->failed = true;
+	x->recorded = true;
+	x->failed = !x->observe;
 	struct run_failure *f = &x->res->fail;
 	x->res->status = RUN_FAIL;
 	snprintf(f->path, sizeof f->path, "%s", x->s->path ? x->s->path : "");
@@ -165,12 +170,16 @@ static void describe_live(struct exec *x, const uint8_t *pkt, size_t len, char *
 		*conn_out = ci;
 }
 
+static void observe_unexpected(struct exec *x);
+
 static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t len)
 {
 	char text[512];
 	describe_live(x, pkt, len, text, sizeof text, NULL);
 	size_t idx = x->res->trace.n;
 	run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2);
+	if (x->nq == MAX_QUEUED && x->observe)
+		observe_unexpected(x);
 	if (x->nq == MAX_QUEUED) {
 		fail(x, NULL, "more than %d outbound packets nobody expected", MAX_QUEUED);
 		return;
@@ -191,6 +200,48 @@ static void dequeue_packet(struct exec *x)
 	free(x->q[0].pkt);
 	memmove(&x->q[0], &x->q[1], sizeof x->q[0] * (size_t)(x->nq - 1));
 	x->nq--;
+}
+
+/* Observe mode: a packet no expectation took stays in the trace (line 0)
+ * and teaches its connection what matching would have: the ISN from a SYN,
+ * the TSval offset from the first timestamp, so later inbound packets are
+ * still built right. */
+static void observe_learn(struct run_conn *c, const struct synack_segment *seg)
+{
+	if ((seg->flags & SYNACK_TH_SYN) && !c->isn_known) {
+		c->isn_known = true;
+		c->local_isn = seg->seq;
+	}
+	if (seg->opt.has_ts && !c->ts_known) {
+		c->ts_known = true;
+		c->ts_offset = seg->opt.ts_val;
+	}
+}
+
+static void observe_unexpected(struct exec *x)
+{
+	while (x->nq) {
+		struct synack_segment seg;
+		if (synack_seg_parse(x->q[0].pkt, x->q[0].len, false, &seg) == SYNACK_SEG_OK) {
+			int ci =
+			    run_conns_find(&x->conns, &seg.src, seg.sport, &seg.dst, seg.dport);
+			if (ci < 0 && (seg.flags & SYNACK_TH_SYN) && !(seg.flags & SYNACK_TH_ACK)) {
+				ci = run_conns_add(&x->conns, &seg.src, seg.sport, &seg.dst,
+				                   seg.dport);
+				if (ci >= 0)
+					x->conns.v[ci].stack_fd = x->connect_fd;
+			}
+			if (ci >= 0) {
+				observe_learn(&x->conns.v[ci], &seg);
+				char act[512];
+				describe_live(x, x->q[0].pkt, x->q[0].len, act, sizeof act, NULL);
+				if (x->q[0].trace_idx < x->res->trace.n)
+					snprintf(x->res->trace.v[x->q[0].trace_idx].text,
+					         sizeof x->res->trace.v[0].text, "%.250s", act + 2);
+			}
+		}
+		dequeue_packet(x);
+	}
 }
 
 static void fail_unexpected(struct exec *x, const struct run_event *ev)
@@ -240,7 +291,8 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 		struct run_failure *f = fail(x, ev, "%s", why);
 		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
-		return;
+		if (!x->observe)
+			return;
 	}
 	if (w && !run_window_contains(w, (int64_t)c->done_us)) {
 		struct run_failure *f = fail(x, ev, "timing error: %s returned at %.6f s",
@@ -248,7 +300,8 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 		snprintf(f->expected, sizeof f->expected, "%s", expected_call(ev));
 		snprintf(f->actual, sizeof f->actual, "%s%s", call, res);
 		set_times(f, w, (int64_t)c->done_us);
-		return;
+		if (!x->observe)
+			return;
 	}
 	/* A call that created a connected socket: bind it to its connection
 	 * so later packets and %{ }% blocks know which one it is. */
@@ -308,6 +361,7 @@ static bool timed_out(struct exec *x, const struct run_event *ev)
 	if (x->cfg->timeout_s > 0 && wall_elapsed(x) > x->cfg->timeout_s) {
 		fail(x, ev, "timeout: the script ran longer than %.0f s of wall time",
 		     x->cfg->timeout_s);
+		x->failed = true; /* even when observing */
 		return true;
 	}
 	return false;
@@ -343,12 +397,17 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 		if (mode == PUMP_FOR_CALL && !pending(x, wait))
 			return;
 		if (mode == PUMP_TO && x->nq && now < target) {
-			fail_unexpected(x, ev);
-			return;
+			if (!x->observe) {
+				fail_unexpected(x, ev);
+				return;
+			}
+			observe_unexpected(x);
 		}
 		int64_t limit = target;
 		for (int i = 0; i < x->npend; i++) {
 			const struct pending_call *p = &x->pend[i];
+			if (x->observe && p->w.hi < now)
+				continue; /* late: its return is observed whenever it comes */
 			if (p->w.hi < now) {
 				struct run_failure *f =
 				    p->ev->time.blocking
@@ -369,6 +428,7 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 			return;
 		if (x->ops->advance(x->st, (uint64_t)limit + x->t0) < 0) {
 			fail(x, ev, "stack %s: advance failed", x->ops->name);
+			x->failed = true;
 			return;
 		}
 		drain(x);
@@ -438,6 +498,10 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		         ev->pkt.dport, seg.sport, seg.dport);
 	else
 		ok = run_match_outbound(&ev->pkt, &seg, &x->conns.v[ci], x->cfg, why, sizeof why);
+	/* Observing: the packet is this line's whatever it is, and still
+	 * teaches its connection what a SYN and a TSval say. */
+	if (!ok && x->observe && ci >= 0)
+		observe_learn(&x->conns.v[ci], &seg);
 	/* Matching may have taught us the ISN: the trace shows the packet as
 	 * the script would write it, relative. */
 	char act[512];
@@ -452,9 +516,11 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
 		snprintf(f->actual, sizeof f->actual, "%s", act);
 		set_times(f, &w, (int64_t)q.time_us);
-		return;
+		if (!x->observe)
+			return;
 	}
-	x->conns.current = ci;
+	if (ci >= 0)
+		x->conns.current = ci;
 	if (!run_window_contains(&w, (int64_t)q.time_us)) {
 		struct run_failure *f =
 		    fail(x, ev, "timing error: outbound packet at %.6f s, expected %.6f s",
@@ -462,7 +528,8 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
 		snprintf(f->actual, sizeof f->actual, "%s", act);
 		set_times(f, &w, (int64_t)q.time_us);
-		return;
+		if (!x->observe)
+			return;
 	}
 	dequeue_packet(x);
 }
@@ -516,8 +583,23 @@ static void inbound_event(struct exec *x, const struct run_event *ev)
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "inject failed");
 }
 
+/* packetdrill runs calls on one syscall thread: a call made while another
+ * is blocked waits for it to return. Without this a call right after the
+ * packet that unblocks another races it on a real kernel (getsockopt
+ * (SO_ERROR) could take the error a blocked connect() is about to return). */
+static void await_blocked_calls(struct exec *x, const struct run_event *ev)
+{
+	while (!x->failed && x->npend) {
+		const struct pending_call *p = &x->pend[0];
+		pump(x, ev, p->w.hi + 1, PUMP_FOR_CALL, p->call);
+	}
+}
+
 static void syscall_event(struct exec *x, const struct run_event *ev, int64_t start, int64_t end)
 {
+	await_blocked_calls(x, ev);
+	if (x->failed)
+		return;
 	struct stack_call *c = calloc(1, sizeof *c);
 	if (!c) {
 		fail(x, ev, "out of memory");
@@ -683,12 +765,16 @@ static void finish(struct exec *x)
 			if (x->pend[i].w.hi > hi)
 				hi = x->pend[i].w.hi;
 		pump(x, x->pend[0].ev, hi + 1, PUMP_TO, NULL);
+		if (x->observe)
+			break; /* calls still blocked stay so */
 	}
 	drain(x);
 	if (x->npend == 0)
 		while (x->nq && x->q[x->nq - 1].time_us > end)
 			x->nq--, free(x->q[x->nq].pkt);
-	if (!x->failed && x->nq)
+	if (x->observe)
+		observe_unexpected(x);
+	else if (!x->failed && x->nq)
 		fail_unexpected(x, NULL);
 }
 
@@ -696,6 +782,12 @@ static void finish(struct exec *x)
 
 void run_execute(const struct run_script *s, const struct stack_ops *ops, const char *profile,
                  struct run_result *res)
+{
+	run_execute_opts(s, ops, profile, NULL, res);
+}
+
+void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, const char *profile,
+                      const struct run_options *opts, struct run_result *res)
 {
 	memset(res, 0, sizeof *res);
 	run_trace_init(&res->trace);
@@ -717,6 +809,7 @@ void run_execute(const struct run_script *s, const struct stack_ops *ops, const 
 	x->last_script_us = -1;
 	x->connect_fd = -1;
 	x->cur_fd = -1;
+	x->observe = opts && opts->observe;
 	run_conns_init(&x->conns);
 	clock_gettime(CLOCK_MONOTONIC, &x->wall_start);
 	res->status = RUN_PASS;

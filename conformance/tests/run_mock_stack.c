@@ -227,6 +227,7 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 	if (n < MOCK_MAX) {
 		mock_record.ops[n] = c->op;
 		mock_record.fds[n] = c->fd;
+		mock_record.call_times[n] = s->now;
 	}
 	if (c->op == STACK_EPOLL_WAIT) {
 		snprintf(err->msg, sizeof err->msg, "unsupported: epoll_wait on stack mock");

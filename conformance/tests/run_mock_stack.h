@@ -60,6 +60,7 @@ struct mock_record {
 	int n_injected, n_calls, n_commands;
 	enum stack_op ops[MOCK_MAX];
 	int fds[MOCK_MAX];
+	uint64_t call_times[MOCK_MAX]; /* the stack clock at each call */
 	uint8_t injected[MOCK_MAX][128];
 	size_t injected_len[MOCK_MAX];
 	char commands[8][128];

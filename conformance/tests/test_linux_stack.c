@@ -1,6 +1,6 @@
-/* The Linux stack end to end: a real kernel in a private namespace, packets
- * built by hand here, decoded minimally here (the shared segment code may not
- * be in this branch yet).
+/* The Linux stack end to end: a real kernel in a private namespace, inbound
+ * packets built by hand here, outbound ones decoded by the engine's
+ * synack_seg_parse (checksums verified).
  *
  * Scenarios: passive open (SYN in, SYN-ACK out with the right fields, the
  * blocking accept completing as an event once the ACK is in), active open
@@ -21,6 +21,7 @@
 
 #include "stacks/linux_stack.h"
 #include "stacks/stack.h"
+#include "synack/segment.h"
 #include "tap.h"
 
 static const struct stack_ops *ops = &stack_linux_ops;
@@ -84,16 +85,6 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v);
 }
 
-static uint32_t get16(const uint8_t *p)
-{
-	return (uint32_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) << 16 | get16(p + 2);
-}
-
 static size_t build(const struct seg *s, uint8_t *buf)
 {
 	size_t ip = s->family == 4 ? 20 : 40;
@@ -142,70 +133,39 @@ static void syn_options(struct seg *s, uint32_t tsval)
 	s->optlen = sizeof(o);
 }
 
+/* Outbound packets go through the engine's own parser (full validation,
+ * checksum verified), then into the test's flat view. */
 static bool parse(const uint8_t *p, size_t len, struct seg *s)
 {
 	memset(s, 0, sizeof(*s));
-	size_t ip;
-	if (len >= 20 && p[0] >> 4 == 4) {
-		s->family = 4;
-		ip = (size_t)(p[0] & 15) * 4;
-		if (p[9] != IPPROTO_TCP || get16(p + 2) != len)
-			return false;
-		memcpy(s->src, p + 12, 4);
-		memcpy(s->dst, p + 16, 4);
-	} else if (len >= 40 && p[0] >> 4 == 6) {
-		s->family = 6;
-		ip = 40;
-		if (p[6] != IPPROTO_TCP || get16(p + 4) + 40 != len)
-			return false;
-		memcpy(s->src, p + 8, 16);
-		memcpy(s->dst, p + 24, 16);
-	} else {
+	struct synack_segment g;
+	enum synack_seg_error e = synack_seg_parse(p, len, true, &g);
+	s->csum_ok = e == SYNACK_SEG_OK;
+	if (e == SYNACK_SEG_BAD_CHECKSUM)
+		e = synack_seg_parse(p, len, false, &g);
+	if (e != SYNACK_SEG_OK) {
+		tap_diag("synack_seg_parse: %s", synack_seg_error_name(e));
 		return false;
 	}
-	const uint8_t *t = p + ip;
-	size_t tcp_len = len - ip;
-	if (tcp_len < 20)
-		return false;
-	size_t th = (size_t)(t[12] >> 4) * 4;
-	if (th < 20 || th > tcp_len)
-		return false;
-	s->sport = (uint16_t)get16(t);
-	s->dport = (uint16_t)get16(t + 2);
-	s->seq = get32(t + 4);
-	s->ack = get32(t + 8);
-	s->flags = t[13];
-	s->win = (uint16_t)get16(t + 14);
-	s->optlen = th - 20;
-	memcpy(s->opts, t + 20, s->optlen);
-	s->data = t + th;
-	s->datalen = tcp_len - th;
-	s->csum_ok = tcp_csum(s->family, s->src, s->dst, t, tcp_len) == 0;
-	s->mss = s->wscale = -1;
-	for (size_t i = 0; i < s->optlen;) {
-		uint8_t kind = s->opts[i];
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= s->optlen || s->opts[i + 1] < 2)
-			return false;
-		uint8_t l = s->opts[i + 1];
-		if (kind == 2 && l == 4)
-			s->mss = (int)get16(s->opts + i + 2);
-		if (kind == 3 && l == 3)
-			s->wscale = s->opts[i + 2];
-		if (kind == 4)
-			s->sack_ok = 1;
-		if (kind == 8 && l == 10) {
-			s->has_ts = 1;
-			s->tsval = get32(s->opts + i + 2);
-			s->tsecr = get32(s->opts + i + 6);
-		}
-		i += l;
-	}
+	s->family = g.src.family;
+	memcpy(s->src, g.src.bytes, 16);
+	memcpy(s->dst, g.dst.bytes, 16);
+	s->sport = g.sport;
+	s->dport = g.dport;
+	s->seq = g.seq;
+	s->ack = g.ack;
+	s->flags = g.flags;
+	s->win = g.window;
+	s->optlen = g.options_len;
+	memcpy(s->opts, g.options_raw, g.options_len);
+	s->data = g.payload;
+	s->datalen = g.payload_len;
+	s->mss = g.opt.has_mss ? g.opt.mss : -1;
+	s->wscale = g.opt.has_wscale ? g.opt.wscale : -1;
+	s->sack_ok = g.opt.sack_permitted;
+	s->has_ts = g.opt.has_ts;
+	s->tsval = g.opt.ts_val;
+	s->tsecr = g.opt.ts_ecr;
 	return true;
 }
 

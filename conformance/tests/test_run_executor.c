@@ -455,6 +455,25 @@ static void test_calls(void)
 	mock_call(3, 4, 0, 3000);
 	passes(&s, "a call without ... may block within the tolerance");
 
+	/* One syscall thread, as packetdrill: a call waits for a blocked one. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0...0.1", "accept", "i..", fd3, 4, 0, "+0...0.1 accept(3, ..., ...) = 4");
+	mock_call(3, 4, 0, 100000);
+	sb_sys(&s, "+.05", "getsockopt", "iii..", (const long long[]){ 3, 1, 4 }, 0, 0,
+	       "+.05 getsockopt(3, SOL_SOCKET, SO_ERROR, ..., ...) = 0");
+	{
+		struct run_result r;
+		run(&s, &r);
+		is_int(r.status, RUN_PASS, "a call while another blocks: passes: %s",
+		       r.fail.message);
+		is_uint(mock_record.call_times[4], 100000,
+		        "it is made once the blocked call returned (0.1 s), not at 0.05 s");
+		run_result_free(&r);
+		run_script_free(&s);
+	}
+
 	mock_reset();
 	sb_init(&s);
 	listener(&s);

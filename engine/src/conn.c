@@ -149,8 +149,12 @@ void sa_established(struct tcb *t)
 	sa_set_state(t, SA_ESTABLISHED);
 	t->snd_sml = t->snd_una;
 	sa_sync_mss(t);
-	if (!t->rcv_mss)
-		t->rcv_mss = SA_MIN(t->advmss, t->mss_clamp);
+	/* Linux: tcp_initialize_rcv_mss — a guess of the peer's segment size,
+	 * at most 536 until segments are measured (tcp_measure_rcv_mss). */
+	uint32_t hint = SA_MIN(t->advmss, t->snd_mss);
+	hint = SA_MIN(hint, t->rcv_wnd / 2);
+	hint = SA_MIN(hint, 536u);
+	t->rcv_mss = (uint16_t)SA_MAX(hint, 88u); /* TCP_MIN_MSS */
 	sa_wake(t);
 }
 

@@ -38,23 +38,18 @@ static bool ratelimit(struct tcb *t)
 	return false;
 }
 
-/* Linux: tcp_oow_rate_limited — data segments without SYN are never limited
- * (they are not part of an ACK loop). */
+/* Linux: tcp_oow_rate_limited — segments that occupy sequence space (text
+ * or FIN) without SYN are never limited: they are not part of an ACK loop. */
 static bool oow_limited(struct tcb *t, const struct synack_segment *seg)
 {
-	if (seg->payload_len && !(seg->flags & SYNACK_TH_SYN))
+	if (sa_seg_len(seg) && !(seg->flags & SYNACK_TH_SYN))
 		return false;
 	return ratelimit(t);
 }
 
-bool sa_oow_rate_limited(struct tcb *t)
+bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg)
 {
-	return ratelimit(t);
-}
-
-void sa_send_oow_ack(struct tcb *t)
-{
-	sa_send_ack_now(t);
+	return oow_limited(t, seg);
 }
 
 /* RFC 5961 §3.2, §4.2, §5.2 challenge ACK; Linux: tcp_send_challenge_ack —
@@ -242,6 +237,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		}
 		t->snd_una = ack;
 		sa_rtx_on_ack(t, 1);
+		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		t->max_snd_wnd = SA_MAX(t->max_snd_wnd, t->snd_wnd);
 		t->snd_wl1 = seg->seq;
@@ -270,6 +266,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent, skipped for
+	 * old or invalid ACKs). */
+	if (!synack_seq_lt(ack, t->snd_una))
+		sa_ts_update_recent(t, seg);
 	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
@@ -347,8 +347,9 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	if (took > t->rcv_mss)
-		t->rcv_mss = (uint16_t)SA_MIN(took, 65535u);
+	/* Linux: tcp_measure_rcv_mss (its common case). */
+	if (took >= t->rcv_mss)
+		t->rcv_mss = (uint16_t)SA_MIN(took, (uint32_t)t->advmss);
 	sa_grow_window(t, took);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	if (!fin)
@@ -495,7 +496,6 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* fifth: ACK */
 	if (!(f & SYNACK_TH_ACK))
 		return;
-	sa_ts_update_recent(t, seg);
 	if (!process_ack(t, seg))
 		return;
 	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)

@@ -81,7 +81,7 @@ struct tcb {
 	uint32_t snd_sml; /* end of the last small segment sent (Nagle, Minshall) */
 
 	/* Negotiated options. */
-	bool ws_ok, sack_ok, ts_ok, tstamp_ok_req;
+	bool ws_ok, sack_ok, ts_ok;
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss_clamp; /* the peer's MSS option (or default_mss) */
 	uint16_t advmss;    /* what we advertise */
@@ -95,19 +95,17 @@ struct tcb {
 	uint32_t sndbuf, rcvbuf;
 	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
-	uint32_t fin_seq;    /* sequence number of our FIN when sent */
-	bool syn_acked_data; /* reserved (TFO) */
+	uint32_t fin_seq; /* sequence number of our FIN when sent */
 	int so_error;
 	bool reset_seen, orphan, timed_out;
 	bool dead; /* freed, waiting in the graveyard */
-	bool connect_refused_seen;
 
 	/* Socket options (stored; those of part 2 are applied there). */
 	uint8_t ss;                     /* socket state: SA_SS_* (Linux: sock->state) */
 	bool user_bound;                /* bind() chose the port (Linux: SOCK_BINDPORT_LOCK) */
 	uint64_t last_synq_overflow_us; /* listener: last cookie sent */
 	bool synq_overflowed;
-	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack, listening_once;
+	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack;
 	int linger_s;
 	uint16_t user_mss;
 	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
@@ -134,7 +132,6 @@ struct tcb {
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
 	uint64_t bytes_acked, bytes_received;
 	uint64_t last_data_sent_us, last_data_recv_us, last_ack_recv_us, last_ack_sent_us;
-	uint32_t bytes_in_flight_peak;
 };
 
 struct sa_timer {
@@ -239,8 +236,7 @@ void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg);
 void sa_ack_needed(struct tcb *t);
 void sa_send_ack_now(struct tcb *t);
 /* RFC 5961 §7 / Linux tcp_oow_rate_limited: true if the ACK must be skipped. */
-bool sa_oow_rate_limited(struct tcb *t);
-void sa_send_oow_ack(struct tcb *t);
+bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg);
 
 /* ---- listen.c ---- */
 void sa_listen_input(struct tcb *l, struct synack_segment *seg);

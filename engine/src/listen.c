@@ -358,7 +358,7 @@ void sa_embryonic_input(struct tcb *c, struct synack_segment *seg)
 	/* A retransmitted SYN: send the SYN-ACK again (rate-limited). */
 	if (seg->seq == c->irs &&
 	    (f & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) == SYNACK_TH_SYN && !paws) {
-		if (!sa_oow_rate_limited(c))
+		if (!sa_oow_rate_limited(c, seg))
 			sa_send_synack(c);
 		return;
 	}
@@ -380,7 +380,7 @@ void sa_embryonic_input(struct tcb *c, struct synack_segment *seg)
 			st->stats.paws_drops++;
 		else
 			st->stats.out_of_window++;
-		if (!(f & SYNACK_TH_RST) && !sa_oow_rate_limited(c))
+		if (!(f & SYNACK_TH_RST) && !sa_oow_rate_limited(c, seg))
 			embryonic_ack(c);
 		return;
 	}

@@ -21,7 +21,9 @@ uint32_t sa_full_space(const struct tcb *t)
 uint32_t sa_rcv_space(const struct tcb *t)
 {
 	uint32_t used = t->rcvq.len;
-	return sa_win_from_space(t, t->rcvbuf > used ? t->rcvbuf - used : 0);
+	/* The ring is sized once; a later, larger SO_RCVBUF cannot be offered. */
+	uint32_t buf = t->rcvq.buf ? SA_MIN(t->rcvbuf, t->rcvq.cap) : t->rcvbuf;
+	return sa_win_from_space(t, buf > used ? buf - used : 0);
 }
 
 /* RFC 7323 §2.3 / Linux tcp_select_initial_window: the shift that covers

@@ -216,9 +216,17 @@ static void tcp_info_connected(void)
 	is_int(ti.tcpi_snd_mss, 1448, "snd_mss");
 	is_int(ti.tcpi_unacked, 1, "one segment unacked");
 	is_int(ti.tcpi_rto, 1000000, "rto 1 s (no samples yet)");
+	is_int(ti.tcpi_rcv_mss, 536, "rcv_mss starts at 536 (tcp_initialize_rcv_mss)");
+
 	int q = 0;
 	synack_ioctl(S(&f), f.fd, TIOCOUTQ, &q);
 	is_int(q, 6, "SIOCOUTQ 6");
+	static char d[1000];
+	fx_send(&f, F_PA, 0, 0, d, sizeof(d));
+	fx_drain(&f);
+	l = sizeof(ti);
+	synack_getsockopt(S(&f), f.fd, IPPROTO_TCP, TCP_INFO, &ti, &l);
+	is_int(ti.tcpi_rcv_mss, 1000, "then measured (tcp_measure_rcv_mss)");
 	fx_free(&f);
 	subtest_end();
 }

@@ -47,12 +47,17 @@ static void fin_retransmitted(void)
 	fx_send(&f, F_FA, -1, 0, NULL, 0);
 	expect_seg(&f, F_A, 2, 2, 0, FX_ANY);
 	is_uint(synack_next_deadline(f.st) - f.now, 60000000, "timer restarted");
-	/* A second one within 500 ms: rate-limited (tcp_invalid_ratelimit). */
+	/* A FIN occupies sequence space, so tcp_oow_rate_limited never limits
+	 * its ACK; a bare out-of-window ACK is limited. */
 	fx_advance(&f, 100000);
 	fx_send(&f, F_FA, -1, 0, NULL, 0);
+	expect_seg(&f, F_A, 2, 2, 0, FX_ANY);
+	fx_send(&f, F_A, 0x40000000, 0, NULL, 0);
+	expect_seg(&f, F_A, 2, 2, 0, FX_ANY);
+	fx_send(&f, F_A, 0x40000000, 0, NULL, 0);
 	expect_none(&f);
 	fx_advance(&f, 500000);
-	fx_send(&f, F_FA, -1, 0, NULL, 0);
+	fx_send(&f, F_A, 0x40000000, 0, NULL, 0);
 	expect_seg(&f, F_A, 2, 2, 0, FX_ANY);
 	fx_free(&f);
 	subtest_end();

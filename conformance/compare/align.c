@@ -1,0 +1,237 @@
+/* Aligning two normalised traces and classifying each difference
+ * (compare.h). A global alignment (Needleman-Wunsch) over the two event
+ * lists: leaving an event unpaired costs GAP; pairing two events costs
+ * nothing when they agree, a little per difference class, and is not
+ * allowed across kinds (a packet never pairs with a call) or, for events
+ * the script made (inbound packets, calls, commands), across script lines.
+ * Outbound packets may pair across lines (a stack that sends its ACK a
+ * line later is one timing difference, not a missing and an extra packet),
+ * but pairing on the same line is cheaper.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare/compare.h"
+
+#define GAP 4
+#define INF (1 << 28)
+
+static const char *const class_names[CMP_N_CLASSES] = {
+	[CMP_MISSING] = "missing", [CMP_EXTRA] = "extra",     [CMP_FLAGS] = "flags",
+	[CMP_SEQACK] = "seq/ack",  [CMP_PAYLOAD] = "payload", [CMP_WINDOW] = "window",
+	[CMP_OPTIONS] = "options", [CMP_TIMING] = "timing",   [CMP_SYSCALL] = "syscall",
+};
+
+const char *cmp_class_name(enum cmp_class c)
+{
+	return c < CMP_N_CLASSES ? class_names[c] : "?";
+}
+
+int cmp_class_parse(const char *list, unsigned *mask, char *why, size_t cap)
+{
+	*mask = 0;
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool found = false;
+		for (int c = 0; c < CMP_N_CLASSES; c++) {
+			const char *name = class_names[c];
+			if ((strlen(name) == n && strncmp(p, name, n) == 0) ||
+			    (c == CMP_SEQACK && n == 3 && strncmp(p, "seq", 3) == 0) ||
+			    (c == CMP_SEQACK && n == 3 && strncmp(p, "ack", 3) == 0) ||
+			    (c == CMP_PAYLOAD && n == 6 && strncmp(p, "length", 6) == 0) ||
+			    (c == CMP_TIMING && n == 4 && strncmp(p, "time", 4) == 0)) {
+				*mask |= CMP_BIT(c);
+				found = true;
+			}
+		}
+		if (n && !found) {
+			snprintf(why, cap,
+			         "unknown difference class '%.*s' (missing, extra, flags, seq/ack, "
+			         "payload, window, options, timing, syscall)",
+			         (int)n, p);
+			return -1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+void cmp_class_list(unsigned mask, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (int c = 0; c < CMP_N_CLASSES; c++)
+		if (mask & CMP_BIT(c)) {
+			int k = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", class_names[c]);
+			if (k < 0 || (size_t)k >= cap - n)
+				return;
+			n += (size_t)k;
+		}
+}
+
+static int64_t tolerance(const struct cmp_opts *o, int64_t t, int64_t prev_us)
+{
+	int64_t tol = o->tolerance_us;
+	if (prev_us >= 0 && t > prev_us) {
+		int64_t dyn = (int64_t)(o->tolerance_percent / 100.0 * (double)(t - prev_us));
+		if (dyn > tol)
+			tol = dyn;
+	}
+	return tol;
+}
+
+unsigned cmp_event_diff(const struct cmp_event *a, const struct cmp_event *b,
+                        const struct cmp_opts *o, int64_t prev_us, int64_t offset_us)
+{
+	unsigned d = 0;
+	if (a->is_pkt && b->is_pkt && a->parsed && b->parsed) {
+		if (a->flags != b->flags)
+			d |= CMP_BIT(CMP_FLAGS);
+		if (a->seq != b->seq || a->ack != b->ack)
+			d |= CMP_BIT(CMP_SEQACK);
+		if (a->len != b->len)
+			d |= CMP_BIT(CMP_PAYLOAD);
+		if (a->win != b->win)
+			d |= CMP_BIT(CMP_WINDOW);
+		if (strcmp(a->opts, b->opts) != 0)
+			d |= CMP_BIT(CMP_OPTIONS);
+	} else if (a->is_pkt || b->is_pkt) {
+		if (a->is_pkt != b->is_pkt || a->parsed != b->parsed ||
+		    strcmp(a->opts, b->opts) != 0)
+			d |= CMP_BIT(CMP_FLAGS);
+	} else if ((a->kind == RUN_OBS_SYSCALL || a->kind == RUN_OBS_RETURN) &&
+	           strcmp(a->text, b->text) != 0) {
+		d |= CMP_BIT(CMP_SYSCALL);
+	}
+	/* Only the stack decides when it sends and when a blocked call
+	 * returns; the script's own events happen at script times on both, and
+	 * a real stack's latency moves them by offset_us, which is not the
+	 * stack's behaviour. */
+	if (a->kind == RUN_OBS_OUTBOUND || a->kind == RUN_OBS_RETURN) {
+		int64_t dt = b->time_us - a->time_us - offset_us;
+		if (dt < 0)
+			dt = -dt;
+		if (dt > tolerance(o, a->time_us, prev_us))
+			d |= CMP_BIT(CMP_TIMING);
+	}
+	return d;
+}
+
+static int popcount(unsigned v)
+{
+	int n = 0;
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+static bool script_made(const struct cmp_event *e)
+{
+	return e->kind != RUN_OBS_OUTBOUND;
+}
+
+static int pair_cost(const struct cmp_event *a, const struct cmp_event *b, const struct cmp_opts *o,
+                     int64_t prev_us)
+{
+	if (a->kind != b->kind)
+		return INF;
+	if (script_made(a) && a->line != b->line)
+		return INF;
+	if (a->is_pkt && a->conn != b->conn)
+		return INF;
+	unsigned d = cmp_event_diff(a, b, o, prev_us, 0);
+	int cost = popcount(d & ~CMP_BIT(CMP_TIMING)) * 2 + ((d & CMP_BIT(CMP_TIMING)) ? 1 : 0);
+	if (cost > 2 * GAP - 1)
+		cost = 2 * GAP - 1;
+	if (!script_made(a) && a->line != b->line)
+		cost += 1;
+	return cost;
+}
+
+int cmp_align(const struct cmp_trace *a, const struct cmp_trace *b, const struct cmp_opts *o,
+              struct cmp_result *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t n = a->n, m = b->n, w = m + 1;
+	int *cost = malloc(sizeof *cost * (n + 1) * (m + 1));
+	out->rows = calloc(n + m + 1, sizeof *out->rows);
+	if (!cost || !out->rows) {
+		free(cost);
+		free(out->rows);
+		out->rows = NULL;
+		return -1;
+	}
+	for (size_t i = 0; i <= n; i++)
+		cost[i * w] = (int)i * GAP;
+	for (size_t j = 0; j <= m; j++)
+		cost[j] = (int)j * GAP;
+	for (size_t i = 1; i <= n; i++) {
+		int64_t prev = i >= 2 ? a->v[i - 2].time_us : -1;
+		for (size_t j = 1; j <= m; j++) {
+			int best = cost[(i - 1) * w + j] + GAP;
+			int left = cost[i * w + j - 1] + GAP;
+			if (left < best)
+				best = left;
+			int pc = pair_cost(&a->v[i - 1], &b->v[j - 1], o, prev);
+			if (pc < INF && cost[(i - 1) * w + j - 1] + pc <= best)
+				best = cost[(i - 1) * w + j - 1] + pc;
+			cost[i * w + j] = best;
+		}
+	}
+	/* Walk back, then reverse. */
+	size_t i = n, j = m, k = 0;
+	while (i > 0 || j > 0) {
+		struct cmp_row *r = &out->rows[k++];
+		int64_t prev = i >= 2 ? a->v[i - 2].time_us : -1;
+		int pc = i > 0 && j > 0 ? pair_cost(&a->v[i - 1], &b->v[j - 1], o, prev) : INF;
+		if (pc < INF && cost[i * w + j] == cost[(i - 1) * w + j - 1] + pc) {
+			r->a = (int)--i;
+			r->b = (int)--j;
+		} else if (i > 0 && cost[i * w + j] == cost[(i - 1) * w + j] + GAP) {
+			r->a = (int)--i;
+			r->b = -1;
+			r->diff = CMP_BIT(CMP_MISSING);
+		} else {
+			r->a = -1;
+			r->b = (int)--j;
+			r->diff = CMP_BIT(CMP_EXTRA);
+		}
+	}
+	free(cost);
+	for (size_t x = 0; x < k / 2; x++) {
+		struct cmp_row t = out->rows[x];
+		out->rows[x] = out->rows[k - 1 - x];
+		out->rows[k - 1 - x] = t;
+	}
+	out->n = k;
+	/* Classify in order: times compare against the offset between the two
+	 * runs at the last event the script made. */
+	int64_t offset = 0;
+	for (size_t x = 0; x < k; x++) {
+		struct cmp_row *r = &out->rows[x];
+		if (r->a >= 0 && r->b >= 0) {
+			const struct cmp_event *ea = &a->v[r->a], *eb = &b->v[r->b];
+			int64_t prev = r->a >= 1 ? a->v[r->a - 1].time_us : -1;
+			r->diff = cmp_event_diff(ea, eb, o, prev, offset);
+			if (script_made(ea) && ea->kind != RUN_OBS_RETURN)
+				offset = eb->time_us - ea->time_us;
+		}
+		r->diff &= ~o->ignore;
+		out->classes |= r->diff;
+		if (r->diff)
+			out->n_diff_rows++;
+		for (int c = 0; c < CMP_N_CLASSES; c++)
+			if (r->diff & CMP_BIT(c))
+				out->counts[c]++;
+	}
+	return 0;
+}
+
+void cmp_result_free(struct cmp_result *r)
+{
+	free(r->rows);
+	memset(r, 0, sizeof *r);
+}

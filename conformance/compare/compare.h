@@ -1,0 +1,194 @@
+/* Comparing two stacks: DESIGN.md's "compare = diffing observed traces".
+ *
+ * A script runs on both stacks in observe mode (run_options.observe), so
+ * each run goes to the script's end and its trace holds everything the
+ * stack did. Each trace is normalised (cmp_normalise): sequence numbers
+ * relative to the stack's ISN, connections numbered by first appearance
+ * (ephemeral ports gone), TS val left out of the options key (each stack's
+ * clock is its own). The two normalised traces are aligned (cmp_align, a
+ * global alignment with costs that prefer pairing the same script line) and
+ * every aligned row gets its difference classes. Known, explained
+ * differences come from the divergences file (cmp_div_*).
+ */
+#ifndef SYNACK_COMPARE_H
+#define SYNACK_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "run/trace.h"
+
+enum cmp_class {
+	CMP_MISSING, /* in A's trace, not in B's */
+	CMP_EXTRA,   /* in B's trace, not in A's */
+	CMP_FLAGS,
+	CMP_SEQACK,
+	CMP_PAYLOAD, /* payload length */
+	CMP_WINDOW,
+	CMP_OPTIONS,
+	CMP_TIMING,  /* times further apart than the tolerance */
+	CMP_SYSCALL, /* a call's result or errno */
+	CMP_N_CLASSES
+};
+
+#define CMP_BIT(c) (1u << (c))
+
+const char *cmp_class_name(enum cmp_class c);
+/* "window,options,timing" -> bits. Returns 0, or -1 with the bad name in why. */
+int cmp_class_parse(const char *list, unsigned *mask, char *why, size_t cap);
+/* "flags, window" for a mask. */
+void cmp_class_list(unsigned mask, char *buf, size_t cap);
+
+/* One observed event, normalised. */
+struct cmp_event {
+	enum run_obs_kind kind;
+	int line; /* script line; 0: none (a packet no expectation took) */
+	int64_t time_us;
+	/* packets */
+	bool is_pkt, parsed;
+	int conn; /* connections numbered by first appearance */
+	uint8_t flags;
+	uint32_t seq, ack; /* relative: outbound seq and inbound ack to the stack's ISN */
+	bool has_ack;
+	uint32_t len;
+	uint16_t win;
+	char opts[160]; /* the options as compared ("mss 1460,sackOK,TS ecr 100,nop,wscale 7") */
+	/* what a reader sees: "< S 0:0(0) win 65535 <mss 1460>", "accept(3, ...) = 4" */
+	char text[280];
+};
+
+struct cmp_trace {
+	struct cmp_event *v;
+	size_t n;
+};
+
+int cmp_normalise(const struct run_trace *t, struct cmp_trace *out);
+void cmp_trace_free(struct cmp_trace *t);
+
+struct cmp_opts {
+	unsigned ignore;      /* CMP_BIT()s not reported */
+	int64_t tolerance_us; /* timing: |a - b| beyond max(this, percent of the gap) */
+	double tolerance_percent;
+};
+
+/* The classes in which two paired events differ (before ignore). prev_us:
+ * the previous event's time in A's trace, for the percentage tolerance;
+ * offset_us: how far B's clock runs behind A's at this point (B's time
+ * minus A's at the last event the script made). Timing is judged only for
+ * what the stack decides: outbound packets and blocked calls' returns. */
+unsigned cmp_event_diff(const struct cmp_event *a, const struct cmp_event *b,
+                        const struct cmp_opts *o, int64_t prev_us, int64_t offset_us);
+
+struct cmp_row {
+	int a, b;      /* indexes into the traces; -1: absent on that side */
+	unsigned diff; /* difference classes, ignored ones removed */
+};
+
+struct cmp_result {
+	struct cmp_row *rows;
+	size_t n;
+	unsigned classes; /* union of every row's diff */
+	int counts[CMP_N_CLASSES];
+	int n_diff_rows;
+};
+
+int cmp_align(const struct cmp_trace *a, const struct cmp_trace *b, const struct cmp_opts *o,
+              struct cmp_result *out);
+void cmp_result_free(struct cmp_result *r);
+
+/* ---- the divergences file ------------------------------------------------ */
+/* One line each: SCRIPT-PATTERN STACK-A,STACK-B [classes=C1,C2] REASON...
+ * '#' starts a comment. The pattern is an fnmatch(3) glob matched against
+ * the script's path or any '/'-suffix of it; each stack is a glob too
+ * ("engine*", "linux:*"), the pair matches in either order. Without
+ * classes= a line explains every difference; with it, only those classes. */
+struct cmp_div {
+	char pattern[256];
+	char stack_a[64], stack_b[64];
+	unsigned classes; /* 0: all */
+	char reason[256];
+	int line;
+};
+
+struct cmp_divs {
+	struct cmp_div *v;
+	size_t n;
+};
+
+/* Returns 0, or -1 with "file:line: why" in why. A missing file is empty. */
+int cmp_div_load(const char *path, struct cmp_divs *out, char *why, size_t cap);
+int cmp_div_parse(const char *name, const char *text, struct cmp_divs *out, char *why, size_t cap);
+void cmp_div_free(struct cmp_divs *d);
+/* The first line that explains every class in `classes` for this script
+ * and pair, or NULL. */
+const struct cmp_div *cmp_div_find(const struct cmp_divs *d, const char *script,
+                                   const char *stack_a, const char *stack_b, unsigned classes);
+
+/* ---- reports ---------------------------------------------------------------- */
+struct cmp_report {
+	const char *script;
+	const char *stack_a, *stack_b;
+	const struct cmp_trace *ta, *tb;
+	const struct cmp_result *res;
+	const struct cmp_div *known; /* non-NULL: the differences are explained */
+	const char *skip;            /* non-NULL: not compared, why */
+	const char *error;           /* non-NULL: a run could not happen, why */
+	const char *note_a,
+	    *note_b;   /* the script's own verdict on each stack ("" or NULL: passed) */
+	bool all_rows; /* side by side: every row, not only differences with context */
+};
+
+/* Side by side, line-aligned, `width` columns in all. */
+void cmp_report_side_by_side(FILE *f, const struct cmp_report *r, int width);
+/* One TAP point (header and plan are the caller's). */
+void cmp_report_tap(FILE *f, int num, const struct cmp_report *r);
+
+/* ---- running -------------------------------------------------------------- */
+struct run_script;
+struct run_result;
+struct stack_ops;
+
+/* What the command line says about loading scripts. */
+struct cmp_load_opts {
+	const char *defines[64]; /* -D NAME=VALUE */
+	size_t n_defines;
+	const char *overrides[64][2]; /* --name=value header options */
+	int n_overrides;
+	bool verbose;
+};
+
+/* Parses and converts one script (as `synack run` does). Returns 0, or -1
+ * with the diagnostics in *msg (malloc'd, the caller frees). */
+int cmp_load_script(const char *path, const struct cmp_load_opts *o, struct run_script *rs,
+                    char **msg);
+/* Scripts named on the command line, directories searched for *.pkt
+ * (sorted). Returns the count, or -1 (an error printed). *out is malloc'd
+ * strings: release with cmp_paths_free. */
+int cmp_collect(char **args, int n, char ***out);
+void cmp_paths_free(char **v, int n);
+
+/* A stack as the command line names it:
+ *   engine | engine:PROFILE | linux | linux:CC | so:PATH
+ * each optionally followed by +SYSCTL=VALUE settings (+tcp_sack=0; a name
+ * without a dot means net.ipv4.NAME). linux:CC (a name without '=') is
+ * linux+net.ipv4.tcp_congestion_control=CC; linux:SYSCTL=VALUE is
+ * linux+SYSCTL=VALUE. The settings run as sysctl commands before the
+ * script's own header commands. */
+struct cmp_stack {
+	char spec[256];
+	const struct stack_ops *ops;
+	char profile[256]; /* engine profile / so path; "" = none */
+	char sysctls[8][128];
+	int n_sysctls;
+};
+
+int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t cap);
+/* Runs the script on the stack in observe mode, with the stack's sysctls. */
+void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res);
+
+/* `synack compare ...` (argv[0] is "compare"). */
+int compare_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,601 @@
+/* The so: stack (so.h): a packetdrill shared-object stack behind stack.h.
+ *
+ * Calls run on a thread each (a library's blocking call blocks that thread,
+ * as packetdrill's syscall thread does); a call not back within a few
+ * milliseconds of wall time is reported pending and its return becomes a
+ * STACK_EV_CALL_DONE later. Packets go in through netdev_send and come out
+ * through netdev_receive, polled after every step.
+ *
+ * Time: when the library gives usleep and gettimeofday, its clock is the
+ * stack's (virtual time for a user-space stack); advance moves it with the
+ * library's synack_packetdrill_advance when exported, else in usleep steps.
+ * Without them, the real clock (CLOCK_MONOTONIC) and nanosleep.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "export/packetdrill_abi.h"
+#include "stacks/so.h"
+
+#define MAX_JOBS     32
+#define MAX_QUEUED   1024
+#define CALL_WAIT_MS 20
+
+struct job {
+	struct stack *s;
+	struct stack_call *c;
+	pthread_t thread;
+	bool used, done, reported;
+};
+
+struct qpkt {
+	uint64_t time_us;
+	size_t len;
+	uint8_t *pkt;
+};
+
+struct stack {
+	void *dl;
+	struct packetdrill_interface pd;
+	synack_packetdrill_advance_t advance_ext;
+	synack_packetdrill_command_t command_ext;
+	bool virt;
+	uint64_t t0;      /* the library's (or monotonic) clock at start, us */
+	uint64_t step_us; /* usleep step without the extension */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job jobs[MAX_JOBS];
+	struct qpkt q[MAX_QUEUED];
+	int qhead, qn;
+	uint8_t *buf; /* 64 KiB receive buffer */
+};
+
+static uint64_t raw_now(struct stack *s)
+{
+	if (s->virt) {
+		struct timeval tv = { 0 };
+		s->pd.gettimeofday(s->pd.userdata, &tv, NULL);
+		return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t so_now(struct stack *s)
+{
+	uint64_t t = raw_now(s);
+	return t > s->t0 ? t - s->t0 : 0;
+}
+
+/* ---- calls --------------------------------------------------------------------- */
+
+static void fill_tcp_info(const uint8_t *raw, size_t len, struct synack_tcp_info *o)
+{
+	struct tcp_info k;
+	memset(&k, 0, sizeof k);
+	memcpy(&k, raw, len < sizeof k ? len : sizeof k);
+	memset(o, 0, sizeof *o);
+#define F(a, b) o->a = k.b
+	F(state, tcpi_state);
+	F(ca_state, tcpi_ca_state);
+	F(retransmits, tcpi_retransmits);
+	F(probes, tcpi_probes);
+	F(backoff, tcpi_backoff);
+	F(options, tcpi_options);
+	F(snd_wscale, tcpi_snd_wscale);
+	F(rcv_wscale, tcpi_rcv_wscale);
+	F(rto, tcpi_rto);
+	F(ato, tcpi_ato);
+	F(snd_mss, tcpi_snd_mss);
+	F(rcv_mss, tcpi_rcv_mss);
+	F(unacked, tcpi_unacked);
+	F(sacked, tcpi_sacked);
+	F(lost, tcpi_lost);
+	F(retrans, tcpi_retrans);
+	F(fackets, tcpi_fackets);
+	F(last_data_sent, tcpi_last_data_sent);
+	F(last_ack_sent, tcpi_last_ack_sent);
+	F(last_data_recv, tcpi_last_data_recv);
+	F(last_ack_recv, tcpi_last_ack_recv);
+	F(pmtu, tcpi_pmtu);
+	F(rcv_ssthresh, tcpi_rcv_ssthresh);
+	F(rtt, tcpi_rtt);
+	F(rttvar, tcpi_rttvar);
+	F(snd_ssthresh, tcpi_snd_ssthresh);
+	F(snd_cwnd, tcpi_snd_cwnd);
+	F(advmss, tcpi_advmss);
+	F(reordering, tcpi_reordering);
+	F(rcv_rtt, tcpi_rcv_rtt);
+	F(rcv_space, tcpi_rcv_space);
+	F(total_retrans, tcpi_total_retrans);
+	F(bytes_acked, tcpi_bytes_acked);
+	F(bytes_received, tcpi_bytes_received);
+	F(segs_out, tcpi_segs_out);
+	F(segs_in, tcpi_segs_in);
+	F(data_segs_in, tcpi_data_segs_in);
+	F(data_segs_out, tcpi_data_segs_out);
+	F(notsent_bytes, tcpi_notsent_bytes);
+	F(min_rtt, tcpi_min_rtt);
+	F(delivered, tcpi_delivered);
+	F(delivered_ce, tcpi_delivered_ce);
+	F(snd_wnd, tcpi_snd_wnd);
+#undef F
+	size_t off = offsetof(struct tcp_info, tcpi_snd_wnd) + 4;
+	if (len >= off + 4)
+		memcpy(&o->rcv_wnd, raw + off, 4);
+}
+
+static size_t cap_of(const struct stack_call *c)
+{
+	return c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out;
+}
+
+/* Whether the library implements what this call needs. */
+static bool supported(const struct packetdrill_interface *pd, const struct stack_call *c)
+{
+	switch (c->op) {
+	case STACK_SOCKET:
+		return pd->socket;
+	case STACK_BIND:
+		return pd->bind;
+	case STACK_LISTEN:
+		return pd->listen;
+	case STACK_ACCEPT:
+		return pd->accept;
+	case STACK_CONNECT:
+		return pd->connect;
+	case STACK_READ:
+		return pd->recv || (pd->read && !c->a[0]);
+	case STACK_WRITE:
+		return pd->send || (pd->write && !c->a[0]);
+	case STACK_CLOSE:
+		return pd->close;
+	case STACK_SHUTDOWN:
+		return pd->shutdown;
+	case STACK_SETSOCKOPT:
+		return pd->setsockopt;
+	case STACK_GETSOCKOPT:
+		return pd->getsockopt;
+	case STACK_FCNTL:
+		return pd->fcntl;
+	case STACK_IOCTL:
+		return pd->ioctl;
+	case STACK_POLL:
+		return pd->poll;
+	case STACK_EPOLL_CREATE:
+		return pd->epoll_create;
+	case STACK_EPOLL_CTL:
+		return pd->epoll_ctl;
+	case STACK_EPOLL_WAIT:
+		return pd->epoll_wait;
+	case STACK_GETSOCKNAME:
+	case STACK_GETPEERNAME:
+		return false;
+	}
+	return false;
+}
+
+static void do_call(struct stack *s, struct stack_call *c)
+{
+	const struct packetdrill_interface *pd = &s->pd;
+	void *u = pd->userdata;
+	long r = -1;
+	errno = 0;
+	c->out_len = 0;
+	switch (c->op) {
+	case STACK_SOCKET:
+		r = pd->socket(u, (int)c->a[0], (int)c->a[1], (int)c->a[2]);
+		break;
+	case STACK_BIND:
+		r = pd->bind(u, c->fd, (const struct sockaddr *)c->in, (socklen_t)c->in_len);
+		break;
+	case STACK_CONNECT:
+		r = pd->connect(u, c->fd, (const struct sockaddr *)c->in, (socklen_t)c->in_len);
+		break;
+	case STACK_LISTEN:
+		r = pd->listen(u, c->fd, (int)c->a[0]);
+		break;
+	case STACK_ACCEPT: {
+		socklen_t len = (socklen_t)cap_of(c);
+		r = pd->accept(u, c->fd, (struct sockaddr *)c->out, &len);
+		if (r >= 0)
+			c->out_len = len;
+		break;
+	}
+	case STACK_READ:
+		r = pd->recv ? pd->recv(u, c->fd, c->out, cap_of(c), (int)c->a[0])
+		             : pd->read(u, c->fd, c->out, cap_of(c));
+		if (r > 0)
+			c->out_len = (size_t)r;
+		break;
+	case STACK_WRITE:
+		r = pd->send ? pd->send(u, c->fd, c->in, c->in_len, (int)c->a[0])
+		             : pd->write(u, c->fd, c->in, c->in_len);
+		break;
+	case STACK_CLOSE:
+		r = pd->close(u, c->fd);
+		break;
+	case STACK_SHUTDOWN:
+		r = pd->shutdown(u, c->fd, (int)c->a[0]);
+		break;
+	case STACK_SETSOCKOPT:
+		r = pd->setsockopt(u, c->fd, (int)c->a[0], (int)c->a[1], c->in,
+		                   (socklen_t)c->in_len);
+		break;
+	case STACK_GETSOCKOPT: {
+		socklen_t len = (socklen_t)cap_of(c);
+		r = pd->getsockopt(u, c->fd, (int)c->a[0], (int)c->a[1], c->out, &len);
+		if (r == 0) {
+			c->out_len = len;
+			if (c->a[0] == IPPROTO_TCP && c->a[1] == TCP_INFO) {
+				fill_tcp_info(c->out, len, &c->tcp_info);
+				c->has_tcp_info = true;
+			}
+		}
+		break;
+	}
+	case STACK_FCNTL:
+		r = pd->fcntl(u, c->fd, (int)c->a[0], c->a[1]);
+		break;
+	case STACK_IOCTL: {
+		int v = 0;
+		r = pd->ioctl(u, c->fd, (unsigned long)c->a[0], &v);
+		memcpy(c->out, &v, sizeof v);
+		c->out_len = sizeof v;
+		break;
+	}
+	case STACK_POLL: {
+		struct pollfd p[STACK_MAX_POLLFDS];
+		for (int i = 0; i < c->npfds; i++) {
+			p[i].fd = c->pfds[i].fd;
+			p[i].events = c->pfds[i].events;
+			p[i].revents = 0;
+		}
+		r = pd->poll(u, p, (nfds_t)c->npfds, (int)c->a[0]);
+		for (int i = 0; i < c->npfds; i++)
+			c->pfds[i].revents = p[i].revents;
+		break;
+	}
+	case STACK_EPOLL_CREATE:
+		r = pd->epoll_create(u, 1);
+		break;
+	case STACK_EPOLL_CTL: {
+		struct epoll_event ev = { .events = (uint32_t)c->a[2] };
+		ev.data.fd = (int)c->a[1];
+		r = pd->epoll_ctl(u, c->fd, (int)c->a[0], (int)c->a[1], &ev);
+		break;
+	}
+	case STACK_EPOLL_WAIT: {
+		struct epoll_event evs[16];
+		int max = c->a[0] > 0 && c->a[0] < 16 ? (int)c->a[0] : 16;
+		r = pd->epoll_wait(u, c->fd, evs, max, (int)c->a[1]);
+		if (r > 0) {
+			c->out_len = (size_t)r * sizeof evs[0];
+			memcpy(c->out, evs, c->out_len);
+		}
+		break;
+	}
+	case STACK_GETSOCKNAME:
+	case STACK_GETPEERNAME:
+		errno = EOPNOTSUPP;
+		break;
+	}
+	c->ret = r;
+	c->err = r < 0 ? errno : 0;
+}
+
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	do_call(j->s, j->c);
+	pthread_mutex_lock(&j->s->mu);
+	j->c->done_us = so_now(j->s);
+	j->done = true;
+	pthread_cond_broadcast(&j->s->cv);
+	pthread_mutex_unlock(&j->s->mu);
+	return NULL;
+}
+
+static int so_call(struct stack *s, struct stack_call *c, struct stack_error *err)
+{
+	if (!supported(&s->pd, c)) {
+		snprintf(err->msg, sizeof err->msg,
+		         "unsupported: this call on stack so (the library "
+		         "does not implement it)");
+		return -1;
+	}
+	struct job *j = NULL;
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < MAX_JOBS && !j; i++)
+		if (!s->jobs[i].used)
+			j = &s->jobs[i];
+	if (!j) {
+		pthread_mutex_unlock(&s->mu);
+		snprintf(err->msg, sizeof err->msg, "so: more than %d calls at once", MAX_JOBS);
+		return -1;
+	}
+	*j = (struct job){ .s = s, .c = c, .used = true };
+	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+		j->used = false;
+		pthread_mutex_unlock(&s->mu);
+		snprintf(err->msg, sizeof err->msg, "so: cannot start a call thread");
+		return -1;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += CALL_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!j->done)
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+			break;
+	bool done = j->done;
+	pthread_mutex_unlock(&s->mu);
+	if (!done)
+		return STACK_CALL_PENDING;
+	pthread_join(j->thread, NULL);
+	j->used = false;
+	return STACK_CALL_DONE;
+}
+
+/* ---- packets and time ------------------------------------------------------------- */
+
+static void poll_packets(struct stack *s)
+{
+	if (!s->pd.netdev_receive)
+		return;
+	for (;;) {
+		size_t count = 65536;
+		long long t = 0;
+		if (s->pd.netdev_receive(s->pd.userdata, s->buf, &count, &t) < 0 || !count)
+			return;
+		if (s->qn == MAX_QUEUED)
+			return;
+		struct qpkt *q = &s->q[(s->qhead + s->qn) % MAX_QUEUED];
+		q->pkt = malloc(count);
+		if (!q->pkt)
+			return;
+		memcpy(q->pkt, s->buf, count);
+		q->len = count;
+		q->time_us = t > 0 && (uint64_t)t > s->t0 ? (uint64_t)t - s->t0 : so_now(s);
+		s->qn++;
+	}
+}
+
+static bool has_event(struct stack *s)
+{
+	if (s->qn)
+		return true;
+	bool any = false;
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (s->jobs[i].used && s->jobs[i].done && !s->jobs[i].reported)
+			any = true;
+	pthread_mutex_unlock(&s->mu);
+	return any;
+}
+
+/* Waits (up to a second of wall time) for a call thread to finish. */
+static void wait_job(struct stack *s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		bool any = false, running = false;
+		for (int i = 0; i < MAX_JOBS; i++) {
+			if (s->jobs[i].used && s->jobs[i].done && !s->jobs[i].reported)
+				any = true;
+			if (s->jobs[i].used && !s->jobs[i].done)
+				running = true;
+		}
+		if (any || !running || pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int so_advance(struct stack *s, uint64_t until)
+{
+	poll_packets(s);
+	while (!has_event(s)) {
+		uint64_t now = so_now(s);
+		if (now >= until)
+			return 0;
+		if (s->virt && s->advance_ext) {
+			if (s->advance_ext(s->pd.userdata, (long long)(until + s->t0)) < 0)
+				return -1;
+			poll_packets(s);
+			if (!has_event(s) && so_now(s) < until)
+				wait_job(s); /* it stopped for a call that returned */
+		} else if (s->virt) {
+			uint64_t d = until - now < s->step_us ? until - now : s->step_us;
+			s->pd.usleep(s->pd.userdata, (useconds_t)d);
+		} else {
+			uint64_t d = until - now < 200 ? until - now : 200;
+			struct timespec ts = { 0, (long)d * 1000L };
+			nanosleep(&ts, NULL);
+		}
+		poll_packets(s);
+	}
+	return 0;
+}
+
+static bool so_next_event(struct stack *s, struct stack_event *ev)
+{
+	poll_packets(s);
+	/* Calls that returned first: they happened before later packets. */
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < MAX_JOBS; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->used && j->done && !j->reported) {
+			j->reported = true;
+			pthread_mutex_unlock(&s->mu);
+			pthread_join(j->thread, NULL);
+			j->used = false;
+			ev->kind = STACK_EV_CALL_DONE;
+			ev->time_us = j->c->done_us;
+			ev->call = j->c;
+			return true;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!s->qn)
+		return false;
+	struct qpkt *q = &s->q[s->qhead];
+	ev->kind = STACK_EV_PACKET;
+	ev->time_us = q->time_us;
+	ev->len = q->len < sizeof ev->pkt ? q->len : sizeof ev->pkt;
+	memcpy(ev->pkt, q->pkt, ev->len);
+	free(q->pkt);
+	s->qhead = (s->qhead + 1) % MAX_QUEUED;
+	s->qn--;
+	return true;
+}
+
+static int so_inject(struct stack *s, const uint8_t *pkt, size_t len, struct stack_error *err)
+{
+	if (!s->pd.netdev_send || s->pd.netdev_send(s->pd.userdata, pkt, len) < 0) {
+		snprintf(err->msg, sizeof err->msg, "so: netdev_send failed");
+		return -1;
+	}
+	poll_packets(s);
+	return 0;
+}
+
+static int so_command(struct stack *s, const char *cmd, struct stack_error *err)
+{
+	if (s->command_ext) {
+		char msg[256] = "";
+		if (s->command_ext(s->pd.userdata, cmd, msg, sizeof msg) == 0)
+			return 0;
+		snprintf(err->msg, sizeof err->msg, "%s", msg[0] ? msg : "command failed");
+		return -1;
+	}
+	snprintf(err->msg, sizeof err->msg, "unsupported: command `%s` on stack so", cmd);
+	return -1;
+}
+
+static void so_stop(struct stack *s)
+{
+	if (!s)
+		return;
+	/* Calls still blocked: the library's free must wake them (ours does);
+	 * threads are detached so a library that does not cannot hang us. */
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (s->jobs[i].used && !s->jobs[i].done)
+			pthread_detach(s->jobs[i].thread);
+		else if (s->jobs[i].used)
+			pthread_join(s->jobs[i].thread, NULL);
+	bool busy = false;
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (s->jobs[i].used && !s->jobs[i].done)
+			busy = true;
+	if (s->pd.free && !busy)
+		s->pd.free(s->pd.userdata);
+	while (s->qn) {
+		free(s->q[s->qhead].pkt);
+		s->qhead = (s->qhead + 1) % MAX_QUEUED;
+		s->qn--;
+	}
+	free(s->buf);
+	/* A library with threads blocked in it must stay mapped. */
+	if (s->dl && !busy)
+		dlclose(s->dl);
+	if (!busy) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+		free(s);
+	}
+}
+
+static void addr_text(const struct synack_addr *a, char *buf, size_t cap)
+{
+	if (a->family == 6)
+		snprintf(buf, cap, "%x:%x:%x:%x:%x:%x:%x:%x", (a->bytes[0] << 8) | a->bytes[1],
+		         (a->bytes[2] << 8) | a->bytes[3], (a->bytes[4] << 8) | a->bytes[5],
+		         (a->bytes[6] << 8) | a->bytes[7], (a->bytes[8] << 8) | a->bytes[9],
+		         (a->bytes[10] << 8) | a->bytes[11], (a->bytes[12] << 8) | a->bytes[13],
+		         (a->bytes[14] << 8) | a->bytes[15]);
+	else
+		snprintf(buf, cap, "%u.%u.%u.%u", a->bytes[0], a->bytes[1], a->bytes[2],
+		         a->bytes[3]);
+}
+
+static int so_start(struct stack **out, const struct stack_config *cfg, struct stack_error *err)
+{
+	*out = NULL;
+	if (!cfg->profile || !cfg->profile[0]) {
+		snprintf(err->msg, sizeof err->msg, "so: no library (so:/path/libstack.so)");
+		return -1;
+	}
+	struct stack *s = calloc(1, sizeof *s);
+	if (!s || !(s->buf = malloc(65536))) {
+		free(s);
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->dl = dlopen(cfg->profile, RTLD_NOW | RTLD_LOCAL);
+	if (!s->dl) {
+		snprintf(err->msg, sizeof err->msg, "so: %s", dlerror());
+		so_stop(s);
+		return -1;
+	}
+	packetdrill_interface_init_t init;
+	*(void **)&init = dlsym(s->dl, PACKETDRILL_INIT_SYMBOL);
+	if (!init) {
+		snprintf(err->msg, sizeof err->msg, "so: %s: no %s", cfg->profile,
+		         PACKETDRILL_INIT_SYMBOL);
+		so_stop(s);
+		return -1;
+	}
+	*(void **)&s->advance_ext = dlsym(s->dl, SYNACK_PACKETDRILL_ADVANCE_SYMBOL);
+	*(void **)&s->command_ext = dlsym(s->dl, SYNACK_PACKETDRILL_COMMAND_SYMBOL);
+	char flags[512];
+	const char *env = getenv("SYNACK_SO_FLAGS");
+	if (env) {
+		snprintf(flags, sizeof flags, "%s", env);
+	} else {
+		char l[64], r[64];
+		addr_text(&cfg->local_ip, l, sizeof l);
+		addr_text(&cfg->remote_ip, r, sizeof r);
+		snprintf(flags, sizeof flags,
+		         "local_ip=%s remote_ip=%s ip_version=%d mtu=%u seed=%llu", l, r,
+		         cfg->ip_version, cfg->mtu, (unsigned long long)cfg->seed);
+	}
+	memset(&s->pd, 0, sizeof s->pd);
+	init(flags, &s->pd);
+	s->virt = s->pd.usleep && s->pd.gettimeofday;
+	const char *step = getenv("SYNACK_SO_STEP_USECS");
+	s->step_us = step && atoi(step) > 0 ? (uint64_t)atoi(step) : 100;
+	s->t0 = raw_now(s);
+	*out = s;
+	return 0;
+}
+
+const struct stack_ops stack_so_ops = {
+	.name = "so",
+	.start = so_start,
+	.stop = so_stop,
+	.now = so_now,
+	.advance = so_advance,
+	.next_event = so_next_event,
+	.inject = so_inject,
+	.call = so_call,
+	.command = so_command,
+};

@@ -1,0 +1,99 @@
+/* The timer heap (timers.c): next_deadline exact, every due timer fired in
+ * (deadline, arming order), re-arming and cancelling in any order. Uses the
+ * engine's internal API with part-2 kinds whose handlers are still empty. */
+#include <string.h>
+
+#include "fixtures.h"
+#include "internal.h"
+#include "tap.h"
+
+#define N 300
+
+static uint32_t lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(*s >> 33);
+}
+
+int main(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.max_sockets = N + 8;
+	fx_init(&f, &p, 77);
+	static struct tcb *t[N];
+	static uint64_t when[N][2];
+	uint64_t r = 1;
+	for (int i = 0; i < N; i++) {
+		t[i] = sa_tcb_new(f.st, 4);
+		for (int k = 0; k < 2; k++) {
+			/* Many equal deadlines on purpose. */
+			when[i][k] = f.now + 1000 * (lcg(&r) % 50);
+			sa_timer_set(t[i], k ? SA_T_KEEPALIVE : SA_T_PERSIST, when[i][k]);
+		}
+	}
+	/* Cancel a third, re-arm a third later. */
+	for (int i = 0; i < N; i += 3) {
+		sa_timer_clear(t[i], SA_T_PERSIST);
+		when[i][0] = SYNACK_NEVER;
+	}
+	for (int i = 1; i < N; i += 3) {
+		when[i][1] += 7000;
+		sa_timer_set(t[i], SA_T_KEEPALIVE, when[i][1]);
+	}
+	bool exact = true, fired_right = true;
+	int steps = 0;
+	for (;;) {
+		uint64_t min = SYNACK_NEVER;
+		for (int i = 0; i < N; i++)
+			for (int k = 0; k < 2; k++)
+				if (when[i][k] < min)
+					min = when[i][k];
+		if (synack_next_deadline(f.st) != min)
+			exact = false;
+		if (min == SYNACK_NEVER)
+			break;
+		synack_advance(f.st, min);
+		steps++;
+		for (int i = 0; i < N; i++)
+			for (int k = 0; k < 2; k++) {
+				int kind = k ? SA_T_KEEPALIVE : SA_T_PERSIST;
+				if (when[i][k] == SYNACK_NEVER)
+					continue;
+				bool due = when[i][k] <= min;
+				if (sa_timer_armed(t[i], kind) == due)
+					fired_right = false;
+				if (due)
+					when[i][k] = SYNACK_NEVER;
+			}
+	}
+	ok(exact, "next_deadline is the exact minimum at every step");
+	ok(fired_right, "exactly the due timers fired at each step (%d steps)", steps);
+	is_uint(synack_next_deadline(f.st), SYNACK_NEVER, "heap empty");
+	for (int i = 0; i < N; i++)
+		sa_tcb_free(t[i]);
+	sa_reap(f.st);
+
+	/* Ties go in arming order: a re-armed timer moves behind its equals. */
+	subtest("equal deadlines fire in the order they were armed");
+	fx_free(&f);
+	fx_init(&f, &p, 78);
+	fx_listen(&f);
+	uint64_t d = f.now + 5000;
+	for (int i = 0; i < 4; i++) {
+		t[i] = sa_tcb_new(f.st, 4);
+		sa_timer_set(t[i], SA_T_KEEPALIVE, d);
+	}
+	sa_timer_set(t[0], SA_T_KEEPALIVE, d); /* re-armed: now last */
+	is_uint(f.st->heap[0].tcb == t[1], 1, "t1 first after t0 re-armed");
+	synack_advance(f.st, d);
+	ok(!sa_timer_armed(t[0], SA_T_KEEPALIVE) && !sa_timer_armed(t[3], SA_T_KEEPALIVE),
+	   "all fired");
+	subtest_end();
+	for (int i = 0; i < 4; i++)
+		sa_tcb_free(t[i]);
+	sa_reap(f.st);
+	fx_free(&f);
+	done_testing();
+}
