@@ -205,8 +205,11 @@ run_scripts  = $(if $(SCRIPTS),@echo "conformance: $(words $(SCRIPTS)) scripts o
 conformance-engine: $(plain_CLI)
 	$(call run_scripts,engine)
 
+# Real time on a shared 2-core CI machine: one script at a time unless asked
+# (LINUX_JOBS=2), so scheduler delays never eat into the 4 ms tolerance.
+LINUX_JOBS ?= 1
 conformance-linux: $(plain_CLI) $(BUILD)/.deps-linux
-	$(call run_scripts,linux,-j$(JOBS))
+	$(call run_scripts,linux,-j$(LINUX_JOBS))
 
 conformance: all $(BUILD)/.deps-linux
 	$(call run_scripts,engine)
