@@ -137,7 +137,8 @@ $$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$
 # A fuzz target linked with the replay driver, which replays corpora/NAME/.
 $$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
-	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" -c $$< -o $$@
+	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" \
+	    -DREPLAY_REGRESSIONS=\"$(CURDIR)/corpora/regressions/$$*\" -c $$< -o $$@
 
 $$($(1)_DIR)/fuzz-replay/%: $$($(1)_DIR)/obj/fuzz/fuzz_%.o $$($(1)_DIR)/obj/fuzz/replay-%.o \
 		$$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$(FUZZ_SUPPORT)) \
@@ -235,19 +236,28 @@ $(BUILD)/fuzz/afl/%: $(afl_DIR)/obj/fuzz/fuzz_%.o $(patsubst %.c,$(afl_DIR)/obj/
 	@mkdir -p $(@D)
 	AFL_QUIET=1 afl-clang-fast -fsanitize=fuzzer $^ $(SYS_LIBS) -o $@
 
-fuzz: $(BUILD)/.deps-fuzz $(FUZZ_LIBF) $(FUZZ_AFL)
+# AFL++'s checksum-fixing post-processor for targets that take whole packets
+# (fuzz/afl_post_checksum.c; AFL_CUSTOM_MUTATOR_LIBRARY).
+AFL_POST := $(BUILD)/fuzz/afl/libpostchecksum.so
+AFL_POST_SRC := fuzz/afl_post_checksum.c engine/src/segment.c engine/src/checksum.c \
+                engine/src/options.c
+$(AFL_POST): $(AFL_POST_SRC) fuzz/packet_fix.h | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(Q)$(CC) $(WARN) $(DEFS) $(INCS) -O2 -shared -fPIC $(AFL_POST_SRC) -o $@
 
-# A short libFuzzer run of every target (CI smoke); new corpus entries go to
-# build/fuzz/corpus/NAME, crashes to build/fuzz/artifacts/.
+# make fuzz: build every target both ways. With TARGET=NAME, a long run:
+#   make fuzz TARGET=segment ENGINE=libfuzzer|afl JOBS=N DURATION=SECONDS
+ENGINE   ?= libfuzzer
+DURATION ?= 3600
+fuzz: $(BUILD)/.deps-fuzz $(FUZZ_LIBF) $(FUZZ_AFL) $(AFL_POST)
+	$(if $(TARGET),fuzz/run-fuzz.sh $(BUILD) $(TARGET) $(ENGINE) $(JOBS) $(DURATION))
+
+# A short libFuzzer run of every target (CI smoke), FUZZ_TIME seconds each;
+# fails on any finding, prints exec/s per target. New corpus entries go to
+# build/fuzz/corpus/NAME, findings to build/fuzz/artifacts/, logs to
+# build/fuzz/logs/.
 fuzz-smoke: $(BUILD)/.deps-fuzz $(FUZZ_LIBF)
-	@set -e; for n in $(FUZZ_NAMES); do \
-	    mkdir -p $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/artifacts; \
-	    echo "fuzz-smoke: $$n for $(FUZZ_TIME)s"; \
-	    $(BUILD)/fuzz/libfuzzer/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$n- \
-	        $$( [ -f corpora/$$n/$$n.dict ] && echo -dict=corpora/$$n/$$n.dict ) \
-	        $(BUILD)/fuzz/corpus/$$n $$(ls -d corpora/$$n/seeds corpora/$$n/regressions 2>/dev/null); \
-	done
+	@fuzz/smoke.sh $(BUILD) $(FUZZ_TIME) $(FUZZ_NAMES)
 
 # The ClusterFuzzLite/OSS-Fuzz build script, run here with the variables those
 # services set, so a broken build.sh is caught before it reaches them.
@@ -260,13 +270,24 @@ cflite-local: $(BUILD)/.deps-fuzz
 	@ls $(BUILD)/cflite/out
 
 # ---- benchmarks ----------------------------------------------------------------
+# bench/bench_*.c: plain -O2 programs that print ratios (make bench runs them).
+# bench/fuzz-bench.sh: exec/s of every libFuzzer target next to a trivial
+# baseline target built with the same flags (bench/baseline_fuzz.c), measured
+# in the same run; BENCH_TIME seconds each.
+BENCH_TIME ?= 10
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_BASELINE := $(BUILD)/fuzz/bench/baseline
 $(BUILD)/bench/%: bench/%.c $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB))
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -g $^ $(SYS_LIBS) -o $@
 
-bench: $(BENCH_BIN)
+$(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(DEFS) $(INCS) $(FUZZ_CFLAGS) $< -o $@
+
+bench: $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+	@bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
 
 # ---- install -------------------------------------------------------------------
 install: all

@@ -34,8 +34,6 @@ for target in fuzz/fuzz_*.c; do
 	$CXX $CXXFLAGS "$WORK/target_$name.o" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$name"
 	[ -f "corpora/$name/$name.dict" ] && cp "corpora/$name/$name.dict" "$OUT/$name.dict"
 	[ -f "corpora/$name/$name.options" ] && cp "corpora/$name/$name.options" "$OUT/$name.options"
-	if [ -d "corpora/$name" ]; then
-		(cd "corpora/$name" && find seeds regressions -type f 2>/dev/null |
-			zip -q -j -@ "$OUT/${name}_seed_corpus.zip") || true
-	fi
+	find "corpora/$name/seeds" "corpora/regressions/$name" -type f 2>/dev/null |
+		zip -q -j -@ "$OUT/${name}_seed_corpus.zip" || true
 done

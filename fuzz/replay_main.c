@@ -2,7 +2,8 @@
  * driver `make check` runs (plain and ASan+UBSan), one TAP point per input.
  *
  * Usage: replay [FILE|DIR]...   With no argument it replays the target's own
- * corpus (seeds and regressions), baked in at build time as REPLAY_CORPUS.
+ * seeds (corpora/NAME/seeds, REPLAY_CORPUS) and regressions
+ * (corpora/regressions/NAME, REPLAY_REGRESSIONS), baked in at build time.
  * A crash or sanitizer report kills the process, which prove counts as a
  * failure of the whole binary: that is the point.
  */
@@ -87,7 +88,9 @@ int main(int argc, char **argv)
 	} else {
 #ifdef REPLAY_CORPUS
 		replay(REPLAY_CORPUS "/seeds");
-		replay(REPLAY_CORPUS "/regressions");
+#endif
+#ifdef REPLAY_REGRESSIONS
+		replay(REPLAY_REGRESSIONS);
 #endif
 	}
 	if (points == 0)

@@ -12,7 +12,7 @@
 #include "run/tap_writer.h"
 
 static const char usage[] =
-    "usage: synack compare --stacks A,B [--tap] [--all] [--ignore CLASSES]\n"
+    "usage: synack compare --stacks A,B [--tap] [--all] [--any-stack] [--ignore CLASSES]\n"
     "                      [--divergences FILE] [--width N] [-D NAME=VALUE]\n"
     "                      [--OPTION=VALUE] SCRIPT|DIR...\n"
     "\n"
@@ -27,6 +27,7 @@ static const char usage[] =
     "--ignore window,options,timing   classes not reported\n"
     "--divergences FILE  known differences (default conformance/divergences)\n"
     "--all    every row of the side by side, not only differences in context\n"
+    "--any-stack  run scripts whatever their // @stacks: line says\n"
     "--tap    TAP version 13, one point per script; known divergences are TODO\n"
     "\n"
     "exit status: 0 no unexplained difference, 1 a difference, 2 usage error.\n";
@@ -59,7 +60,7 @@ static const char *default_divergences(void)
 
 struct copts {
 	const char *stacks;
-	bool tap, all;
+	bool tap, all, any_stack;
 	unsigned ignore;
 	const char *divs;
 	int width;
@@ -104,7 +105,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 	bool ran[2] = { false, false };
 	char skip[300] = "", err[400] = "", notes[2][400];
 	for (int k = 0; k < 2 && !skip[0] && !err[0]; k++) {
-		if (!run_script_for_stack(&rs, st[k].spec)) {
+		if (!o->any_stack && !run_script_for_stack(&rs, st[k].spec)) {
 			snprintf(skip, sizeof skip, "not for stack %.100s (@stacks: %.100s)",
 			         st[k].spec, rs.stacks);
 			break;
@@ -202,6 +203,8 @@ int compare_main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--tap") == 0) {
 			o.tap = true;
+		} else if (strcmp(a, "--any-stack") == 0) {
+			o.any_stack = true;
 		} else if (strcmp(a, "--all") == 0) {
 			o.all = true;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {

@@ -45,7 +45,10 @@ struct pd {
 	struct stack_call *blocked[MAX_BLOCKED];
 	bool done[MAX_BLOCKED];
 	bool closing;
-	unsigned completions; /* blocked calls completed, ever */
+	unsigned completions;        /* blocked calls completed, ever */
+	unsigned blocked_now;        /* callers waiting for the engine now */
+	unsigned long blocked_total; /* calls that ever had to wait */
+	unsigned active;             /* callers inside call() */
 	char profile[32];
 };
 
@@ -68,8 +71,10 @@ static void pump(struct pd *p)
 			p->qn++;
 		} else {
 			for (int i = 0; i < MAX_BLOCKED; i++)
-				if (p->blocked[i] == p->ev->call)
+				if (p->blocked[i] == p->ev->call && !p->done[i]) {
 					p->done[i] = true;
+					p->blocked_now--; /* no longer waiting, as of now */
+				}
 			p->completions++;
 			pthread_cond_broadcast(&p->cv);
 		}
@@ -82,8 +87,16 @@ static long call(struct pd *p, struct stack_call *c)
 {
 	struct stack_error err = { 0 };
 	pthread_mutex_lock(&p->mu);
+	if (p->closing) {
+		pthread_mutex_unlock(&p->mu);
+		errno = EBADF;
+		return -1;
+	}
+	p->active++;
 	int r = OPS.call(p->st, c, &err);
 	if (r < 0) {
+		p->active--;
+		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 		errno = EOPNOTSUPP;
 		return -1;
@@ -94,23 +107,31 @@ static long call(struct pd *p, struct stack_call *c)
 			if (!p->blocked[i])
 				slot = i;
 		if (slot < 0) {
+			p->active--;
 			pthread_mutex_unlock(&p->mu);
 			errno = ENOMEM;
 			return -1;
 		}
 		p->blocked[slot] = c;
 		p->done[slot] = false;
+		p->blocked_now++;
+		p->blocked_total++;
 		pump(p);
 		while (!p->done[slot] && !p->closing)
 			pthread_cond_wait(&p->cv, &p->mu);
 		p->blocked[slot] = NULL;
 		if (!p->done[slot]) {
+			p->blocked_now--;
+			p->active--;
+			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 			errno = EINTR;
 			return -1;
 		}
 	}
 	pump(p);
+	p->active--;
+	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	if (c->ret < 0) {
 		errno = c->err ? c->err : EIO;
@@ -470,6 +491,9 @@ static void pd_free(void *u)
 	pthread_mutex_lock(&p->mu);
 	p->closing = true;
 	pthread_cond_broadcast(&p->cv);
+	/* Blocked callers leave with EINTR; wait until every one has. */
+	while (p->active)
+		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 	OPS.stop(p->st);
 	while (p->qn) {
@@ -478,7 +502,8 @@ static void pd_free(void *u)
 		p->qn--;
 	}
 	free(p->ev);
-	/* Not destroyed: a thread woken by `closing` may still be leaving. */
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
 	free(p);
 }
 
@@ -497,6 +522,19 @@ int synack_packetdrill_advance(void *u, long long until)
 		run_to(p, (uint64_t)until, true);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+__attribute__((visibility("default"))) int synack_packetdrill_blocked(void *u,
+                                                                      unsigned long *total);
+int synack_packetdrill_blocked(void *u, unsigned long *total)
+{
+	struct pd *p = u;
+	pthread_mutex_lock(&p->mu);
+	int n = (int)p->blocked_now;
+	if (total)
+		*total = p->blocked_total;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 __attribute__((visibility("default"))) int synack_packetdrill_command(void *u, const char *cmd,

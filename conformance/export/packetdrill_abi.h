@@ -84,6 +84,13 @@ typedef void (*packetdrill_interface_init_t)(const char *flags, struct packetdri
 typedef int (*synack_packetdrill_advance_t)(void *userdata, long long until_usecs);
 #define SYNACK_PACKETDRILL_ADVANCE_SYMBOL "synack_packetdrill_advance"
 
+/* A synack extension (optional; libsynack-packetdrill.so has it): how many
+ * calls are waiting inside the library right now (the result), and how many
+ * ever had to wait (*total). It lets a caller tell "this call blocked" from
+ * "this call is slow" without guessing from wall time. */
+typedef int (*synack_packetdrill_blocked_t)(void *userdata, unsigned long *total);
+#define SYNACK_PACKETDRILL_BLOCKED_SYMBOL "synack_packetdrill_blocked"
+
 /* A synack extension (optional; libsynack-packetdrill.so has it): a script
  * command (`sysctl -q net.ipv4.tcp_sack=0`), as stack_ops.command. 0, or -1
  * with a message in msg. */

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stacks/linux_priv.h"
@@ -63,13 +64,47 @@ static void own_fd(int fd, bool owned)
 	pthread_mutex_unlock(&fd_lock);
 }
 
-void lx_calls_busy(int fd, int delta)
+static short wake_events[MAX_FD]; /* what wakes the last threaded call per fd */
+
+void lx_calls_track(enum stack_op op, int fd, int delta)
 {
 	if (fd < 0 || fd >= MAX_FD)
 		return;
+	short ev = 0;
+	if (op == STACK_ACCEPT || op == STACK_READ)
+		ev = POLLIN;
+	else if (op == STACK_CONNECT || op == STACK_WRITE)
+		ev = POLLOUT;
 	pthread_mutex_lock(&fd_lock);
 	busy[fd] = (uint16_t)(busy[fd] + delta);
+	if (delta > 0)
+		wake_events[fd] = ev;
 	pthread_mutex_unlock(&fd_lock);
+}
+
+static bool ready(int fd, short events);
+
+/* packetdrill never starts a syscall while its syscall thread is busy, so
+ * `+.1 < R.` ending a blocking connect() followed by `+0 getsockopt(...,
+ * SO_ERROR)` sees the connect return first. Here the connect's thread may
+ * not have run yet when the next call arrives, and the getsockopt would
+ * take the error out from under it. So a call on a descriptor whose
+ * threaded call has been woken (its poll condition holds) waits for that
+ * thread to finish, at most 20 ms; one still genuinely blocked doesn't. */
+void lx_calls_settle(int fd)
+{
+	if (fd < 0 || fd >= MAX_FD)
+		return;
+	for (int i = 0; i < 400; i++) {
+		pthread_mutex_lock(&fd_lock);
+		bool b = busy[fd] != 0;
+		short ev = wake_events[fd];
+		pthread_mutex_unlock(&fd_lock);
+		if (!b || !ev || !ready(fd, ev))
+			return;
+		struct timespec t = { 0, 50000 };
+		nanosleep(&t, NULL);
+	}
 }
 
 static bool is_busy(int fd)

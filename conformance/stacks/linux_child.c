@@ -150,7 +150,8 @@ static void *syscall_thread(void *arg)
 	struct pending *p = arg;
 	struct stack_call *c = &p->call;
 	lx_call_exec(c);
-	lx_calls_busy(c->fd, -1);
+	enum stack_op op = c->op;
+	int fd = c->fd;
 	if (p->carry) {
 		/* A blocking send reports what it sent before an error. */
 		if (c->ret >= 0) {
@@ -161,6 +162,9 @@ static void *syscall_thread(void *arg)
 		}
 	}
 	finish(p);
+	/* Only now: a call waiting in lx_calls_settle runs after our result
+	 * is on its way to the executor. */
+	lx_calls_track(op, fd, -1);
 	return NULL;
 }
 
@@ -187,11 +191,12 @@ static void start_call(uint32_t id, const uint8_t *payload, size_t len)
 	memcpy(c->pfds, req.pfds, sizeof(c->pfds));
 	c->may_block = req.may_block;
 
+	lx_calls_settle(c->fd);
 	if (lx_call_try_now(c, &p->carry)) {
 		finish(p);
 		return;
 	}
-	lx_calls_busy(c->fd, +1);
+	lx_calls_track(c->op, c->fd, +1);
 	/* One thread per call that could block: a blocking accept() must not
 	 * hold up the capture loop, nor the write() the script issues next on
 	 * another socket. */

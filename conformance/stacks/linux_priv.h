@@ -103,9 +103,13 @@ bool lx_call_cannot_block(const struct stack_call *c);
  * blocking (true, results filled); false: it goes to a syscall thread, after
  * *carry bytes of a write went out already. */
 bool lx_call_try_now(struct stack_call *c, size_t *carry);
-/* Counts syscall threads in flight per descriptor (+1 / -1), so an accept
- * is never run inline while a thread might take the same connection. */
-void lx_calls_busy(int fd, int delta);
+/* Counts syscall threads in flight per descriptor (+1 / -1), remembering
+ * what would wake the call (POLLIN / POLLOUT): an accept is never run
+ * inline while a thread might take the same connection. */
+void lx_calls_track(enum stack_op op, int fd, int delta);
+/* Before a call on fd: lets a threaded call on it that has already been
+ * woken finish first (bounded), as packetdrill's one syscall thread would. */
+void lx_calls_settle(int fd);
 /* The congestion control set with TCP_CONGESTION on every TCP socket the
  * script creates, because the namespace refused the sysctl; NULL: none. */
 void lx_calls_set_cc_fallback(const char *cc);

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
@@ -45,10 +46,16 @@
 #define ETH_HLEN_ 14
 #define FILTER    "tcp"
 
+#define VNET_LEN sizeof(struct virtio_net_hdr)
+
+/* Both directions carry a virtio_net_hdr first (PACKET_VNET_HDR): that is
+ * how a packet larger than the MTU goes in, as one GSO packet the way
+ * packetdrill's tun device takes it, instead of failing with EMSGSIZE. */
 struct lx_wire {
 	int fd;
-	uint8_t frame[ETH_HLEN_ + 65536]; /* inject: header + packet */
-	uint8_t rx[ETH_HLEN_ + 65536];    /* capture */
+	uint16_t mtu;
+	uint8_t frame[VNET_LEN + ETH_HLEN_ + 65536]; /* inject */
+	uint8_t rx[VNET_LEN + ETH_HLEN_ + 65536];    /* capture */
 };
 
 uint64_t lx_mono_ns(void)
@@ -102,8 +109,9 @@ struct lx_wire *lx_wire_open(const struct lx_net *net, char *err, size_t cap)
 		return NULL;
 	}
 	static const uint8_t kmac[6] = LX_KERNEL_MAC, pmac[6] = LX_PEER_MAC;
-	memcpy(w->frame, kmac, 6);
-	memcpy(w->frame + 6, pmac, 6);
+	memcpy(w->frame + VNET_LEN, kmac, 6);
+	memcpy(w->frame + VNET_LEN + 6, pmac, 6);
+	w->mtu = net->mtu;
 
 	/* Protocol 0: the socket sees nothing until bind, so no frame slips
 	 * in before the filter is attached, and bind needn't unhook a running
@@ -118,7 +126,8 @@ struct lx_wire *lx_wire_open(const struct lx_net *net, char *err, size_t cap)
 	if (attach_filter(w->fd, err, cap) < 0)
 		goto fail;
 	if (setsockopt(w->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
-	    setsockopt(w->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) {
+	    setsockopt(w->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
+	    setsockopt(w->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
 		snprintf(err, cap, "linux stack: capture socket options: %s", strerror(errno));
 		goto fail;
 	}
@@ -164,14 +173,29 @@ int lx_wire_inject(struct lx_wire *w, const uint8_t *pkt, size_t len, char *err,
 		snprintf(err, cap, "inject: not an IP packet (version %d)", version);
 		return -1;
 	}
-	w->frame[12] = version == 4 ? 0x08 : 0x86;
-	w->frame[13] = version == 4 ? 0x00 : 0xdd;
-	memcpy(w->frame + ETH_HLEN_, pkt, len);
+	struct virtio_net_hdr vh;
+	memset(&vh, 0, sizeof(vh));
+	size_t ip = version == 4 ? (size_t)(pkt[0] & 15) * 4 : 40;
+	bool tcp = len >= ip + 20 && (version == 4 ? pkt[9] : pkt[6]) == 6 /* IPPROTO_TCP */;
+	if (len > w->mtu && tcp) {
+		/* One GSO packet: the kernel takes it as the MTU-sized
+		 * segments it stands for, as from a NIC with LRO. */
+		size_t th = (size_t)(pkt[ip + 12] >> 4) * 4;
+		vh.gso_type = version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		vh.hdr_len = (uint16_t)(ETH_HLEN_ + ip + th);
+		vh.gso_size = (uint16_t)(w->mtu - ip - th);
+	}
+	memcpy(w->frame, &vh, VNET_LEN);
+	uint8_t *eth = w->frame + VNET_LEN;
+	eth[12] = version == 4 ? 0x08 : 0x86;
+	eth[13] = version == 4 ? 0x00 : 0xdd;
+	memcpy(eth + ETH_HLEN_, pkt, len);
+	size_t total = VNET_LEN + ETH_HLEN_ + len;
 	ssize_t n;
 	do
-		n = send(w->fd, w->frame, ETH_HLEN_ + len, 0);
+		n = send(w->fd, w->frame, total, 0);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)(ETH_HLEN_ + len)) {
+	if (n != (ssize_t)total) {
 		snprintf(err, cap, "inject: send on %s: %s", LX_PEER_IF,
 		         n < 0 ? strerror(errno) : "short write");
 		return -1;
@@ -204,7 +228,7 @@ int lx_wire_drain(struct lx_wire *w,
 				continue;
 			return (errno == EAGAIN || errno == EWOULDBLOCK) ? count : -1;
 		}
-		if (from.sll_pkttype == PACKET_OUTGOING || n <= ETH_HLEN_ ||
+		if (from.sll_pkttype == PACKET_OUTGOING || n <= (ssize_t)(VNET_LEN + ETH_HLEN_) ||
 		    (size_t)n > sizeof(w->rx))
 			continue; /* ours, runt, or larger than any IP packet */
 		/* The kernel stamps the skb on CLOCK_REALTIME as it reaches
@@ -220,7 +244,8 @@ int lx_wire_drain(struct lx_wire *w,
 		int64_t mono = (int64_t)lx_mono_ns();
 		if (stamp)
 			mono += stamp - real_ns();
-		fn(ctx, (uint64_t)mono, w->rx + ETH_HLEN_, (size_t)n - ETH_HLEN_);
+		fn(ctx, (uint64_t)mono, w->rx + VNET_LEN + ETH_HLEN_,
+		   (size_t)n - VNET_LEN - ETH_HLEN_);
 		count++;
 	}
 }

@@ -26,9 +26,13 @@
 #include "export/packetdrill_abi.h"
 #include "stacks/so.h"
 
-#define MAX_JOBS     32
-#define MAX_QUEUED   1024
-#define CALL_WAIT_MS 20
+#define MAX_JOBS   32
+#define MAX_QUEUED 1024
+/* Without the blocked-call extension, how long a call may take before it is
+ * taken to be blocked: a call the script marks blocking is expected to, one
+ * it does not is given longer. */
+#define CALL_WAIT_BLOCKING_MS 50
+#define CALL_WAIT_MS          500
 
 struct job {
 	struct stack *s;
@@ -48,6 +52,8 @@ struct stack {
 	struct packetdrill_interface pd;
 	synack_packetdrill_advance_t advance_ext;
 	synack_packetdrill_command_t command_ext;
+	synack_packetdrill_blocked_t blocked_ext;
+	bool stopping; /* under mu: the library is being freed, leave it alone */
 	bool virt;
 	uint64_t t0;      /* the library's (or monotonic) clock at start, us */
 	uint64_t step_us; /* usleep step without the extension */
@@ -299,12 +305,15 @@ static void *job_main(void *arg)
 	struct job *j = arg;
 	do_call(j->s, j->c);
 	pthread_mutex_lock(&j->s->mu);
-	j->c->done_us = so_now(j->s);
+	if (!j->s->stopping)
+		j->c->done_us = so_now(j->s);
 	j->done = true;
 	pthread_cond_broadcast(&j->s->cv);
 	pthread_mutex_unlock(&j->s->mu);
 	return NULL;
 }
+
+static void settle(struct stack *s);
 
 static int so_call(struct stack *s, struct stack_call *c, struct stack_error *err)
 {
@@ -325,28 +334,48 @@ static int so_call(struct stack *s, struct stack_call *c, struct stack_error *er
 		return -1;
 	}
 	*j = (struct job){ .s = s, .c = c, .used = true };
+	unsigned long before = 0, now_total = 0;
+	if (s->blocked_ext)
+		s->blocked_ext(s->pd.userdata, &before);
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
 		j->used = false;
 		pthread_mutex_unlock(&s->mu);
 		snprintf(err->msg, sizeof err->msg, "so: cannot start a call thread");
 		return -1;
 	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += CALL_WAIT_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	while (!j->done)
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+	/* Done, or blocked: the extension says so exactly; without it, a call
+	 * still out after a while is taken to be blocked. */
+	long limit_ms = s->blocked_ext ? 10000
+	                : c->may_block ? CALL_WAIT_BLOCKING_MS
+	                               : CALL_WAIT_MS;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!j->done) {
+		if (s->blocked_ext) {
+			s->blocked_ext(s->pd.userdata, &now_total);
+			if (now_total > before)
+				break;
+		}
+		struct timespec now, until;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long el = (now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L;
+		if (el >= limit_ms)
 			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200000L; /* 0.2 ms */
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	}
 	bool done = j->done;
 	pthread_mutex_unlock(&s->mu);
 	if (!done)
 		return STACK_CALL_PENDING;
 	pthread_join(j->thread, NULL);
 	j->used = false;
+	settle(s);
 	return STACK_CALL_DONE;
 }
 
@@ -387,12 +416,18 @@ static bool has_event(struct stack *s)
 	return any;
 }
 
-/* Waits (up to a second of wall time) for a call thread to finish. */
-static void wait_job(struct stack *s)
+/* Waits (up to `ms` of wall time) for a call thread to finish, when one is
+ * still in the library. */
+static void wait_job_ms(struct stack *s, long ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 1;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		bool any = false, running = false;
@@ -408,6 +443,51 @@ static void wait_job(struct stack *s)
 	pthread_mutex_unlock(&s->mu);
 }
 
+static int running_jobs(struct stack *s)
+{
+	int n = 0;
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (s->jobs[i].used && !s->jobs[i].done)
+			n++;
+	return n;
+}
+
+/* After a packet or a call, a blocked call may have returned inside the
+ * library: wait until its thread is back, so its return is seen in order
+ * (before the script's next event). With the extension: exactly until every
+ * running call thread is accounted for by a call blocked in the library.
+ * Without: a few milliseconds of wall time. */
+#define SETTLE_MS 3
+static void settle(struct stack *s)
+{
+	if (!s->blocked_ext) {
+		wait_job_ms(s, SETTLE_MS);
+		return;
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		int in_lib = s->blocked_ext(s->pd.userdata, NULL);
+		if (running_jobs(s) <= in_lib)
+			break;
+		struct timespec now, until;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= 10)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* After a packet or a call, a blocked call may return: give its thread a
+ * moment, so the return is seen in order (before the script's next event). */
 static int so_advance(struct stack *s, uint64_t until)
 {
 	poll_packets(s);
@@ -418,9 +498,8 @@ static int so_advance(struct stack *s, uint64_t until)
 		if (s->virt && s->advance_ext) {
 			if (s->advance_ext(s->pd.userdata, (long long)(until + s->t0)) < 0)
 				return -1;
+			settle(s); /* it may have stopped for a call that returned */
 			poll_packets(s);
-			if (!has_event(s) && so_now(s) < until)
-				wait_job(s); /* it stopped for a call that returned */
 		} else if (s->virt) {
 			uint64_t d = until - now < s->step_us ? until - now : s->step_us;
 			s->pd.usleep(s->pd.userdata, (useconds_t)d);
@@ -437,11 +516,13 @@ static int so_advance(struct stack *s, uint64_t until)
 static bool so_next_event(struct stack *s, struct stack_event *ev)
 {
 	poll_packets(s);
-	/* Calls that returned first: they happened before later packets. */
+	/* In time order; at the same time packets first (a stack sends what an
+	 * input makes it send, then wakes the callers). */
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < MAX_JOBS; i++) {
 		struct job *j = &s->jobs[i];
-		if (j->used && j->done && !j->reported) {
+		if (j->used && j->done && !j->reported &&
+		    (!s->qn || j->c->done_us < s->q[s->qhead].time_us)) {
 			j->reported = true;
 			pthread_mutex_unlock(&s->mu);
 			pthread_join(j->thread, NULL);
@@ -472,6 +553,7 @@ static int so_inject(struct stack *s, const uint8_t *pkt, size_t len, struct sta
 		snprintf(err->msg, sizeof err->msg, "so: netdev_send failed");
 		return -1;
 	}
+	settle(s);
 	poll_packets(s);
 	return 0;
 }
@@ -493,33 +575,44 @@ static void so_stop(struct stack *s)
 {
 	if (!s)
 		return;
-	/* Calls still blocked: the library's free must wake them (ours does);
-	 * threads are detached so a library that does not cannot hang us. */
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (s->jobs[i].used && !s->jobs[i].done)
-			pthread_detach(s->jobs[i].thread);
-		else if (s->jobs[i].used)
-			pthread_join(s->jobs[i].thread, NULL);
-	bool busy = false;
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (s->jobs[i].used && !s->jobs[i].done)
-			busy = true;
-	if (s->pd.free && !busy)
+	/* Calls still in the library: its free must make them return (ours
+	 * does, with EINTR); give them a second, then leave any that did not
+	 * behind (and the library mapped, and this struct), rather than hang. */
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_mutex_unlock(&s->mu);
+	if (s->pd.free)
 		s->pd.free(s->pd.userdata);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&s->mu);
+	while (running_jobs(s))
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+			break;
+	bool busy = running_jobs(s) > 0;
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < MAX_JOBS; i++) {
+		if (!s->jobs[i].used)
+			continue;
+		if (s->jobs[i].done)
+			pthread_join(s->jobs[i].thread, NULL);
+		else
+			pthread_detach(s->jobs[i].thread);
+	}
 	while (s->qn) {
 		free(s->q[s->qhead].pkt);
 		s->qhead = (s->qhead + 1) % MAX_QUEUED;
 		s->qn--;
 	}
+	if (busy)
+		return;
 	free(s->buf);
-	/* A library with threads blocked in it must stay mapped. */
-	if (s->dl && !busy)
+	if (s->dl)
 		dlclose(s->dl);
-	if (!busy) {
-		pthread_mutex_destroy(&s->mu);
-		pthread_cond_destroy(&s->cv);
-		free(s);
-	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
 }
 
 static void addr_text(const struct synack_addr *a, char *buf, size_t cap)
@@ -564,8 +657,15 @@ static int so_start(struct stack **out, const struct stack_config *cfg, struct s
 		so_stop(s);
 		return -1;
 	}
-	*(void **)&s->advance_ext = dlsym(s->dl, SYNACK_PACKETDRILL_ADVANCE_SYMBOL);
-	*(void **)&s->command_ext = dlsym(s->dl, SYNACK_PACKETDRILL_COMMAND_SYMBOL);
+	/* SYNACK_SO_PLAIN=1: packetdrill's interface alone, no synack extension
+	 * (how any other library runs; the tests check both ways). */
+	bool plain = getenv("SYNACK_SO_PLAIN") && atoi(getenv("SYNACK_SO_PLAIN"));
+	if (!plain)
+		*(void **)&s->advance_ext = dlsym(s->dl, SYNACK_PACKETDRILL_ADVANCE_SYMBOL);
+	if (!plain) {
+		*(void **)&s->command_ext = dlsym(s->dl, SYNACK_PACKETDRILL_COMMAND_SYMBOL);
+		*(void **)&s->blocked_ext = dlsym(s->dl, SYNACK_PACKETDRILL_BLOCKED_SYMBOL);
+	}
 	char flags[512];
 	const char *env = getenv("SYNACK_SO_FLAGS");
 	if (env) {

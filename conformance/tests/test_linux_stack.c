@@ -241,7 +241,7 @@ static long bind_listen(int fd, int family, uint16_t port)
 
 static int inject(const struct seg *s)
 {
-	uint8_t buf[2048];
+	static uint8_t buf[65536];
 	size_t n = build(s, buf);
 	struct stack_error err;
 	int rc = ops->inject(st, buf, n, &err);
@@ -428,6 +428,36 @@ static void passive_open(int version)
 	is_mem(rd->out, rd->out_len, data, sizeof(data), "the bytes we sent");
 	ok(acked, "the kernel ACKed them (ack 1101)");
 
+	/* A segment larger than the MTU, as packetdrill scripts write them
+	 * (`< . 1101:5101(4000)`): injected as one GSO packet. */
+	static uint8_t bigdata[4000];
+	for (size_t i = 0; i < sizeof(bigdata); i++)
+		bigdata[i] = (uint8_t)(i * 13);
+	struct seg big = ackseg;
+	big.seq = 1101;
+	big.flags = ACK;
+	big.data = bigdata;
+	big.datalen = sizeof(bigdata);
+	is_int(inject(&big), 0, "inject a 4000-byte segment (MTU 1500)");
+	rd = mkcall(2, STACK_READ, afd);
+	rd->out_cap = 8000;
+	rd->may_block = true;
+	ops->call(st, rd, &err);
+	read_done = acked = false;
+	for (int i = 0; i < 6 && !(read_done && acked); i++) {
+		if (!next(&ev, 1000))
+			break;
+		if (ev.kind == STACK_EV_CALL_DONE && ev.call == rd)
+			read_done = true;
+		struct seg a;
+		if (ev.kind == STACK_EV_PACKET && parse(ev.pkt, ev.len, &a) && a.ack == 5101)
+			acked = true;
+	}
+	ok(read_done && rd->ret == 4000, "read() = %ld: all of it", rd->ret);
+	ok(rd->out_len == sizeof(bigdata) && memcmp(rd->out, bigdata, sizeof(bigdata)) == 0,
+	   "the bytes we sent");
+	ok(acked, "the kernel ACKed it all (ack 5101)");
+
 	/* Data out. */
 	struct stack_call *wr = mkcall(3, STACK_WRITE, afd);
 	wr->in = data;
@@ -540,6 +570,61 @@ static void active_open(void)
 	subtest_end();
 }
 
+/* `+0...0.1 connect() = -1 ECONNREFUSED`, `+.1 < R.`, `+0 getsockopt(SO_ERROR)
+ * = 0`: the connect, already woken by the RST, returns before the next call
+ * on its socket runs, as in packetdrill. Repeated: it is a race otherwise. */
+static void woken_call_first(void)
+{
+	subtest("a call after a woken blocking call on the same socket runs after it");
+	if (start(4) != 0) {
+		fail("stack starts");
+		subtest_end();
+		return;
+	}
+	int good = 0, rounds = 20;
+	for (int r = 0; r < rounds; r++) {
+		int fd = make_socket(AF_INET);
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(8081) };
+		inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);
+		struct stack_call *con = mkcall(1, STACK_CONNECT, fd);
+		con->in = (const uint8_t *)&to;
+		con->in_len = sizeof(to);
+		con->may_block = true;
+		struct stack_error err;
+		ops->call(st, con, &err);
+		struct seg syn;
+		if (!next_packet(&syn, 1000))
+			break;
+		struct seg rst = { .family = 4,
+			           .sport = 8081,
+			           .dport = syn.sport,
+			           .seq = 0,
+			           .ack = syn.seq + 1,
+			           .flags = RST | ACK };
+		memcpy(rst.src, syn.dst, 4);
+		memcpy(rst.dst, syn.src, 4);
+		inject(&rst);
+		struct stack_call *so = mkcall(0, STACK_GETSOCKOPT, fd);
+		so->a[0] = SOL_SOCKET;
+		so->a[1] = SO_ERROR;
+		so->out_cap = sizeof(int);
+		long rc = do_call(so);
+		int soerr = -1;
+		memcpy(&soerr, so->out, sizeof(soerr));
+		bool done = next(&ev, 1000) && ev.kind == STACK_EV_CALL_DONE && ev.call == con;
+		if (rc == 0 && soerr == 0 && done && con->ret == -1 && con->err == ECONNREFUSED)
+			good++;
+		else
+			tap_diag("round %d: SO_ERROR %d, connect %ld/%d", r, soerr, con->ret,
+			         con->err);
+		do_call(mkcall(0, STACK_CLOSE, fd));
+	}
+	is_int(good, rounds, "connect() got ECONNREFUSED and SO_ERROR read 0, %d times", rounds);
+	ops->stop(st);
+	st = NULL;
+	subtest_end();
+}
+
 int main(void)
 {
 	if (geteuid() != 0)
@@ -560,5 +645,6 @@ int main(void)
 	active_open();
 	passive_open(6);
 	passive_open(46);
+	woken_call_first();
 	done_testing();
 }

@@ -139,6 +139,11 @@ void sa_sync_mss(struct tcb *t)
 		mss = p->min_snd_mss;
 	if (t->ts_ok)
 		mss -= 12; /* TCPOLEN_TSTAMP_ALIGNED */
+	/* Linux: tcp_bound_to_half_wnd — never more than half the largest
+	 * window the peer offered (all of it if that is at most 536). */
+	uint32_t cutoff = t->max_snd_wnd > 536 ? t->max_snd_wnd >> 1 : t->max_snd_wnd;
+	if (cutoff && mss > cutoff)
+		mss = SA_MAX(cutoff, 68u - (t->ts_ok ? 32u : 20u));
 	t->snd_mss = (uint16_t)mss;
 }
 
@@ -148,6 +153,7 @@ void sa_established(struct tcb *t)
 {
 	sa_set_state(t, SA_ESTABLISHED);
 	t->snd_sml = t->snd_una;
+	t->cwnd_usage_seq = t->snd_una;
 	sa_sync_mss(t);
 	/* Linux: tcp_initialize_rcv_mss — a guess of the peer's segment size,
 	 * at most 536 until segments are measured (tcp_measure_rcv_mss). */

@@ -290,8 +290,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		t->snd_wnd = nwin;
 		t->snd_wl1 = seg->seq;
 		t->snd_wl2 = ack;
-		if (nwin > t->max_snd_wnd)
+		if (nwin > t->max_snd_wnd) {
 			t->max_snd_wnd = nwin;
+			sa_sync_mss(t); /* Linux: tcp_ack_update_window */
+		}
 	}
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);

@@ -114,7 +114,9 @@ struct tcb {
 	enum synack_cc cc;
 
 	/* Congestion window (rtx.c: slow start only; part 2 brings the cc ops). */
-	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
+	uint32_t snd_cwnd, snd_ssthresh;          /* segments, as Linux counts them */
+	uint32_t max_packets_out, cwnd_usage_seq; /* Linux: tcp_cwnd_validate */
+	bool is_cwnd_limited;
 
 	/* Timers and retransmission (rtx.c). */
 	uint64_t t_deadline[SA_T_COUNT];
@@ -285,6 +287,11 @@ void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
 /* Congestion-control hook: may another segment go? (part 2: cc ops) */
 bool sa_cc_can_send(const struct tcb *t);
+/* Before sending new data: RFC 5681 §4.1 restart after idle (Linux
+ * tcp_cwnd_restart under tcp_slow_start_after_idle). */
+void sa_cc_before_send(struct tcb *t);
+/* After a burst: remember how much of cwnd was used (Linux tcp_cwnd_validate). */
+void sa_cc_sent(struct tcb *t, bool cwnd_limited);
 
 /* ---- window.c ---- */
 void sa_init_rcv_window(struct tcb *t, bool wscale_ok);

@@ -205,7 +205,9 @@ void sa_output(struct tcb *t)
 	if (t->state != SA_ESTABLISHED && t->state != SA_CLOSE_WAIT && t->state != SA_FIN_WAIT1 &&
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
-	bool any = false;
+	bool any = false, cwnd_full = false;
+	if (unsent(t))
+		sa_cc_before_send(t);
 	for (;;) {
 		uint32_t left = unsent(t);
 		if (t->fin_sent)
@@ -220,8 +222,10 @@ void sa_output(struct tcb *t)
 			}
 			break;
 		}
-		if (!sa_cc_can_send(t))
+		if (!sa_cc_can_send(t)) {
+			cwnd_full = true;
 			break; /* RFC 5681: the congestion window is full */
+		}
 		uint32_t wnd_end = t->snd_una + t->snd_wnd;
 		uint32_t avail = synack_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
 		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
@@ -260,6 +264,8 @@ void sa_output(struct tcb *t)
 		}
 		any = true;
 	}
+	if (any || cwnd_full)
+		sa_cc_sent(t, cwnd_full);
 	if (any)
 		sa_rtx_arm(t);
 }

@@ -21,6 +21,14 @@ uint32_t sa_in_flight(const struct tcb *t)
 	return t->snd_nxt - t->snd_una;
 }
 
+static uint64_t backed_off(const struct tcb *t)
+{
+	uint64_t rto = t->rto_us;
+	for (int i = 0; i < t->backoff && rto < t->st->prof.rto_max_us; i++)
+		rto <<= 1;
+	return SA_MIN(rto, t->st->prof.rto_max_us);
+}
+
 static uint32_t mss_of(const struct tcb *t)
 {
 	return t->snd_mss ? t->snd_mss : 536;
@@ -43,8 +51,51 @@ bool sa_cc_can_send(const struct tcb *t)
 
 /* RFC 5681 §3.1 slow start (Linux tcp_slow_start: cwnd += packets acked,
  * up to ssthresh), then one segment per window (congestion avoidance). */
+void sa_cc_before_send(struct tcb *t)
+{
+	const struct synack_profile *p = &t->st->prof;
+	uint64_t rto = backed_off(t);
+	if (!p->slow_start_after_idle || sa_in_flight(t) || !t->last_data_sent_us)
+		return;
+	uint64_t idle = t->st->now_us - t->last_data_sent_us;
+	if (idle <= rto)
+		return;
+	/* Linux: tcp_cwnd_restart — halve per RTO idle, down to the restart
+	 * window min(initcwnd, cwnd). */
+	uint32_t restart = SA_MIN(p->initcwnd ? p->initcwnd : 1u, t->snd_cwnd);
+	uint32_t cwnd = t->snd_cwnd;
+	int64_t delta = (int64_t)idle;
+	while ((delta -= (int64_t)rto) > 0 && cwnd > restart)
+		cwnd >>= 1;
+	t->snd_cwnd = SA_MAX(cwnd, restart);
+}
+
+void sa_cc_sent(struct tcb *t, bool cwnd_limited)
+{
+	uint32_t po = segs_in_flight(t);
+	if (!synack_seq_lt(t->snd_una, t->cwnd_usage_seq) || cwnd_limited ||
+	    po > t->max_packets_out) {
+		t->is_cwnd_limited = cwnd_limited;
+		t->max_packets_out = po;
+		t->cwnd_usage_seq = t->snd_nxt;
+	}
+}
+
+/* Linux: tcp_is_cwnd_limited — cwnd only grows while it is what limits
+ * the sender (in slow start: while under twice the most used lately). */
+static bool cwnd_limited(const struct tcb *t)
+{
+	if (t->is_cwnd_limited)
+		return true;
+	if (t->snd_cwnd < t->snd_ssthresh)
+		return t->snd_cwnd < 2 * t->max_packets_out;
+	return false;
+}
+
 static void cc_on_ack(struct tcb *t, uint32_t acked)
 {
+	if (!cwnd_limited(t))
+		return;
 	uint32_t segs = (acked + mss_of(t) - 1) / mss_of(t);
 	if (t->snd_cwnd < t->snd_ssthresh)
 		t->snd_cwnd = SA_MIN(t->snd_cwnd + segs, SA_MAX(t->snd_ssthresh, t->snd_cwnd));
@@ -60,14 +111,6 @@ static void cc_on_rto(struct tcb *t)
 {
 	t->snd_ssthresh = SA_MAX(segs_in_flight(t) / 2, 2u);
 	t->snd_cwnd = 1;
-}
-
-static uint64_t backed_off(const struct tcb *t)
-{
-	uint64_t rto = t->rto_us;
-	for (int i = 0; i < t->backoff && rto < t->st->prof.rto_max_us; i++)
-		rto <<= 1;
-	return SA_MIN(rto, t->st->prof.rto_max_us);
 }
 
 /* Arms the timer if something is outstanding and it is not running. */

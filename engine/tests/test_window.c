@@ -55,9 +55,10 @@ static void peer_window(void)
 	f.p_win = 10; /* << 7 = 1280, from the handshake's ACK */
 	fx_established(&f);
 	is_int(synack_send(f.st, f.fd, d, 3000, 0), 3000, "queued 3000");
-	/* Linux tcp_mss_split_point: nothing in flight, so the window-limited
-	 * partial segment goes. */
-	expect_seg(&f, F_A, 1, 1, 1280, FX_ANY);
+	/* Linux tcp_bound_to_half_wnd: the largest window seen is 1280, so
+	 * segments are at most 640 bytes. */
+	expect_seg(&f, F_A, 1, 1, 640, FX_ANY);
+	expect_seg(&f, F_A, 641, 1, 640, FX_ANY);
 	expect_none(&f);
 	f.p_win = 0;
 	fx_send(&f, F_A, 0, 0, NULL, 0);
@@ -225,6 +226,40 @@ static void initial_window(void)
 	synack_tcp_info(f.st, f.fd, &ti);
 	is_int(ti.snd_cwnd, 12, "cwnd 12");
 	fx_free(&f);
+
+	/* Linux tcp_is_cwnd_limited: an application-limited flow keeps its
+	 * cwnd (request/response traffic stays at 10). */
+	fx_init(&f, NULL, 612);
+	fx_established(&f);
+	for (int i = 0; i < 20; i++) {
+		synack_send(f.st, f.fd, d, 100, 0);
+		fx_drain(&f);
+		fx_send(&f, F_A, 0, 0, NULL, 0);
+	}
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 10, "20 small exchanges: cwnd still 10");
+	fx_free(&f);
+
+	/* RFC 5681 §4.1 / tcp_slow_start_after_idle: after an idle RTO the
+	 * window restarts at initcwnd. */
+	fx_init(&f, NULL, 613);
+	fx_established(&f);
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	for (int round = 0; round < 3; round++) {
+		synack_send(f.st, f.fd, d, sizeof(d), 0);
+		fx_drain(&f);
+		fx_send(&f, F_A, 0, 0, NULL, 0);
+	}
+	fx_drain(&f);
+	synack_tcp_info(f.st, f.fd, &ti);
+	ok(ti.snd_cwnd > 10, "cwnd grew to %u", ti.snd_cwnd);
+	fx_advance(&f, 5000000);
+	synack_send(f.st, f.fd, d, sizeof(d), 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.snd_cwnd, 10, "after 5 s idle: back to 10");
+	is_int(ti.unacked, 10, "10 segments out");
+	fx_free(&f);
 	subtest_end();
 }
 
@@ -248,6 +283,22 @@ static void maxseg(void)
 	socklen_t l = sizeof(v);
 	synack_getsockopt(f.st, fd, IPPROTO_TCP, TCP_MAXSEG, &v, &l);
 	is_int(v, 988, "TCP_MAXSEG reads the effective MSS");
+	fx_free(&f);
+	subtest_end();
+
+	subtest("the MSS is bounded by half the peer's largest window (tcp_bound_to_half_wnd)");
+	fx_init(&f, NULL, 611);
+	f.p_ws = false;
+	f.p_ts = false;
+	f.p_win = 1000;
+	fx_established(&f);
+	struct synack_tcp_info ti0;
+	synack_tcp_info(f.st, f.fd, &ti0);
+	is_int(ti0.snd_mss, 500, "window 1000: mss 500");
+	f.p_win = 65535;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_tcp_info(f.st, f.fd, &ti0);
+	is_int(ti0.snd_mss, 1460, "the window opens: mss 1460");
 	fx_free(&f);
 	subtest_end();
 

@@ -1,0 +1,603 @@
+/* Fuzz target: a client and a server engine transferring known byte streams
+ * (both ways) across a fuzz-controlled network (docs/fuzzing.md).
+ *
+ * The network is a small model inside the target: one bounded FIFO of
+ * packets in flight between the two stacks. Each fuzz step either delivers a
+ * packet with a fault — drop, duplicate, reorder (deliver one from the
+ * middle), delay (send the head to the back), corrupt (one bit of the TCP
+ * segment, so the checksum must catch it: this target verifies checksums),
+ * truncate (cut the datagram short, or trim the payload and fix the
+ * lengths and checksums, as a middlebox may), rewrite the window, clamp the
+ * MSS option of a SYN — or advances the clock, or makes an application read
+ * a little (zero windows), write, or shut down.
+ *
+ * Oracles:
+ * - integrity: every byte an application reads is exactly the next byte the
+ *   other side wrote — no loss, corruption, duplication or reordering reaches
+ *   the application, and no end of stream before the last byte;
+ * - no reset and no error on a connection over a network that loses,
+ *   duplicates, reorders, delays, corrupts (detectably) and rewrites windows;
+ * - synack_check_invariants() on both stacks after every step;
+ * - at most MAX_EMIT_PER_STEP packets emitted per step (the zero-window /
+ *   zero-MSS packet-loop guard);
+ * - liveness (NETWORK_LIVENESS): once the input — the faults — ends, the
+ *   network delivers everything in order and the applications read, write
+ *   and close as fast as they can; both transfers then complete, both sides
+ *   see the end of stream, close, and both stacks go quiet (no pending
+ *   timer: TIME_WAIT over, every TCB freed) within LIVENESS_BUDGET_US of
+ *   virtual time. This needs retransmission with a working RTO (issue 5,
+ *   engine/src/rto.c): it is switched on at compile time once that is in.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fuzz_input.h"
+#include "synack/engine.h"
+#include "synack/segment.h"
+
+#ifndef NETWORK_LIVENESS
+#define NETWORK_LIVENESS 0
+#endif
+
+#define MAX_STEPS         512
+#define MAX_EMIT_PER_STEP 256
+#define QUEUE_LEN         64
+#define PKT_MAX           1600
+#define MAX_STREAM        65536
+/* Clock advances during the faulty phase stay below this much virtual time
+ * in total, so no side may rightly give up (tcp_syn_retries: 127 s;
+ * tcp_retries2: ~15 min) before the network heals. */
+#define FAULT_TIME_US (60ull * 1000000)
+/* After the faults: the retransmission backoff may have reached its 120 s
+ * cap, then the transfer, the close and TIME_WAIT (60 s). */
+#define LIVENESS_BUDGET_US (15ull * 60 * 1000000)
+#define LIVENESS_MAX_ITER  200000
+
+#define SPORT 80
+#define CPORT 40000
+
+struct pkt {
+	uint8_t to; /* 0: client, 1: server */
+	uint16_t len;
+	uint8_t b[PKT_MAX];
+};
+
+struct end {
+	struct synack_stack *st;
+	struct synack_addr addr;
+	int fd, lfd;
+	const uint8_t *out_pattern, *in_pattern;
+	uint32_t to_send;             /* this side's stream length */
+	uint32_t to_recv;             /* the other side's stream length */
+	uint64_t written, read;       /* bytes of the streams so far */
+	bool shut, eof, closed, dead; /* dead: the connection failed (error) */
+	int err;
+};
+
+struct net {
+	struct end e[2];          /* 0 client, 1 server */
+	unsigned n;               /* packets in flight */
+	uint8_t ord[QUEUE_LEN];   /* their slots in q, in queue order */
+	uint8_t free_[QUEUE_LEN]; /* the free slots: free_[0 .. QUEUE_LEN - n) */
+	uint64_t now, fault_time;
+	unsigned emitted;
+	bool healing;
+	struct pkt q[QUEUE_LEN]; /* last: not cleared per input */
+};
+
+static int tracing = -1;
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+	if (tracing < 0)
+		tracing = getenv("FUZZ_TRACE") != NULL;
+	if (!tracing)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz_network: oracle failed: %s\n", what);
+		abort();
+	}
+}
+
+/* Each stream is a function of its offset with period 256 (one memcmp from a
+ * table, see fuzz_segment.c). */
+#define PATTERN_LEN (MAX_STREAM + 256)
+static uint8_t c_pattern[PATTERN_LEN], s_pattern[PATTERN_LEN];
+
+static void init_patterns(void)
+{
+	if (c_pattern[1])
+		return;
+	for (size_t i = 0; i < PATTERN_LEN; i++) {
+		c_pattern[i] = (uint8_t)(i * 13 + 1);
+		s_pattern[i] = (uint8_t)(i * 29 + 5);
+	}
+}
+
+/* ---- the network model --------------------------------------------------- */
+
+/* The i-th packet in queue order. Packets stay in their slot; only the
+ * one-byte slot numbers move. */
+static struct pkt *at(struct net *n, unsigned i)
+{
+	return &n->q[n->ord[i]];
+}
+
+static struct net *g_net; /* the emit callback's way back (one input at a time) */
+
+static void emit_from(int side, const uint8_t *b, size_t len)
+{
+	struct net *n = g_net;
+	n->emitted++;
+	struct synack_segment s;
+	check(synack_seg_parse(b, len, true, &s) == SYNACK_SEG_OK, "emitted packet parses");
+	check(memcmp(&s.src, &n->e[side].addr, sizeof s.src) == 0, "emitted from its own address");
+	trace("  %c> flags %02x seq %u ack %u win %u len %zu\n", side ? 'S' : 'C', s.flags, s.seq,
+	      s.ack, s.window, s.payload_len);
+	if (n->n == QUEUE_LEN || len > PKT_MAX)
+		return; /* the queue is full: lost */
+	n->ord[n->n] = n->free_[QUEUE_LEN - 1 - n->n];
+	struct pkt *p = at(n, n->n++);
+	p->to = (uint8_t)!side;
+	p->len = (uint16_t)len;
+	memcpy(p->b, b, len);
+}
+
+static void emit_client(void *ctx, const uint8_t *b, size_t len)
+{
+	(void)ctx;
+	emit_from(0, b, len);
+}
+
+static void emit_server(void *ctx, const uint8_t *b, size_t len)
+{
+	(void)ctx;
+	emit_from(1, b, len);
+}
+
+static void remove_at(struct net *n, unsigned i)
+{
+	uint8_t slot = n->ord[i];
+	memmove(&n->ord[i], &n->ord[i + 1], n->n - i - 1);
+	n->n--;
+	n->free_[QUEUE_LEN - 1 - n->n] = slot;
+}
+
+static void deliver(struct net *n, const struct pkt *p)
+{
+	trace("%llu -> %c %u bytes\n", (unsigned long long)n->now, p->to ? 'S' : 'C', p->len);
+	synack_input(n->e[p->to].st, n->now, p->b, p->len);
+}
+
+/* Takes packet i out of the queue and delivers it (a copy: delivering may
+ * queue more). */
+static void deliver_at(struct net *n, unsigned i)
+{
+	static struct pkt p;
+	struct pkt *q = at(n, i);
+	p.to = q->to;
+	p.len = q->len;
+	memcpy(p.b, q->b, q->len);
+	remove_at(n, i);
+	deliver(n, &p);
+}
+
+/* The TCP header of a queued IPv4 packet, or NULL. */
+static uint8_t *tcp_of(struct pkt *p, size_t *tcp_len)
+{
+	if (p->len < 40)
+		return NULL;
+	size_t ihl = (size_t)(p->b[0] & 15) * 4;
+	if (ihl < 20 || p->len < ihl + 20)
+		return NULL;
+	*tcp_len = p->len - ihl;
+	return p->b + ihl;
+}
+
+static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
+{
+	if (n->n == 0)
+		return;
+	unsigned i = fi_u8(in) % n->n;
+	struct pkt *p = at(n, i);
+	size_t tl;
+	uint8_t *tcp;
+	switch (op) {
+	case 0: /* drop */
+		trace("drop %u\n", i);
+		remove_at(n, i);
+		break;
+	case 1: /* duplicate: deliver a copy, keep the original queued */
+		trace("duplicate %u\n", i);
+		deliver(n, p);
+		break;
+	case 2: /* delay: to the back of the queue */
+		if (n->n > 1) {
+			uint8_t slot = n->ord[i];
+			memmove(&n->ord[i], &n->ord[i + 1], n->n - i - 1);
+			n->ord[n->n - 1] = slot;
+		}
+		break;
+	case 3: /* corrupt one bit of the TCP segment: the checksum catches it */
+		if ((tcp = tcp_of(p, &tl))) {
+			uint32_t bit = fi_u16(in) % (uint32_t)(tl * 8);
+			tcp[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			trace("corrupt %u bit %u\n", i, bit);
+			deliver_at(n, i);
+		}
+		break;
+	case 4: /* truncate the datagram: shorter than its IP length, dropped */
+		if (p->len > 1) {
+			p->len = (uint16_t)fi_range(in, 0, p->len - 1u);
+			trace("truncate %u to %u\n", i, p->len);
+			deliver_at(n, i);
+		}
+		break;
+	case 5: /* trim the payload (a shorter but valid segment), FIN cleared */
+		if ((tcp = tcp_of(p, &tl))) {
+			size_t hl = (size_t)(tcp[12] >> 4) * 4;
+			if (hl >= 20 && tl > hl) {
+				size_t keep = fi_range(in, 0, (uint32_t)(tl - hl - 1));
+				tcp[13] &= (uint8_t)~0x01; /* FIN */
+				p->len = (uint16_t)(p->len - (tl - hl - keep));
+				p->b[2] = (uint8_t)(p->len >> 8);
+				p->b[3] = (uint8_t)p->len;
+				synack_seg_fix_checksums(p->b, p->len);
+				trace("trim %u to %zu payload bytes\n", i, keep);
+			}
+		}
+		break;
+	case 6: /* rewrite the window field */
+		if ((tcp = tcp_of(p, &tl))) {
+			uint16_t w = fi_u16(in);
+			tcp[14] = (uint8_t)(w >> 8);
+			tcp[15] = (uint8_t)w;
+			synack_seg_fix_checksums(p->b, p->len);
+			trace("window of %u := %u\n", i, w);
+		}
+		break;
+	case 7: /* clamp the MSS option of a SYN (zero and tiny included) */
+		if ((tcp = tcp_of(p, &tl)) && (tcp[13] & 0x02)) {
+			size_t hl = (size_t)(tcp[12] >> 4) * 4;
+			uint16_t mss = fi_u16(in);
+			for (size_t o = 20; o + 1 < hl && o < tl;) {
+				uint8_t kind = tcp[o];
+				if (kind == 0)
+					break;
+				if (kind == 1) {
+					o++;
+					continue;
+				}
+				uint8_t ol = tcp[o + 1];
+				if (ol < 2 || o + ol > hl)
+					break;
+				if (kind == 2 && ol == 4) {
+					tcp[o + 2] = (uint8_t)(mss >> 8);
+					tcp[o + 3] = (uint8_t)mss;
+					trace("mss of %u := %u\n", i, mss);
+				}
+				o += ol;
+			}
+			synack_seg_fix_checksums(p->b, p->len);
+		}
+		break;
+	default: /* reorder: deliver packet i, wherever it is */
+		deliver_at(n, i);
+		break;
+	}
+}
+
+/* ---- the applications ------------------------------------------------------ */
+
+static void fail_on_error(struct net *n, struct end *e, long r, const char *what)
+{
+	if (r >= 0 || r == -EAGAIN || r == -EINPROGRESS || e->dead)
+		return;
+	trace("%s: %s = %ld\n", e == &n->e[0] ? "client" : "server", what, r);
+	e->dead = true;
+	e->err = (int)-r;
+	/* ETIMEDOUT is legitimate only if the clock ran far enough for the
+	 * retries to run out, which the faulty phase never allows. */
+	check(0, "no error on a connection over a lossy but working network");
+}
+
+static void app_write(struct net *n, struct end *e, size_t max)
+{
+	if (e->fd < 0 || e->shut || e->dead || e->written >= e->to_send)
+		return;
+	size_t len = e->to_send - e->written;
+	if (len > max)
+		len = max;
+	ssize_t r = synack_send(e->st, e->fd, e->out_pattern + e->written % 256, len, 0);
+	fail_on_error(n, e, r, "send");
+	if (r > 0)
+		e->written += (size_t)r;
+}
+
+static void app_shutdown(struct net *n, struct end *e)
+{
+	if (e->fd < 0 || e->shut || e->dead || e->written < e->to_send)
+		return;
+	/* Not while connecting: Linux's shutdown() of a SYN_SENT socket
+	 * disconnects it (inet_shutdown). */
+	struct synack_tcp_info ti;
+	if (synack_tcp_info(e->st, e->fd, &ti) != 0 ||
+	    (ti.state != TCP_ESTABLISHED && ti.state != TCP_CLOSE_WAIT))
+		return;
+	fail_on_error(n, e, synack_shutdown(e->st, e->fd, SHUT_WR), "shutdown");
+	e->shut = true;
+}
+
+static void app_read(struct net *n, struct end *e, size_t max)
+{
+	static uint8_t buf[MAX_STREAM];
+	if (e->fd < 0 || e->eof || e->dead)
+		return;
+	if (max > sizeof buf)
+		max = sizeof buf;
+	ssize_t r = synack_recv(e->st, e->fd, buf, max, 0);
+	if (r == 0 && max > 0) {
+		check(e->read == e->to_recv, "no end of stream before the last byte");
+		e->eof = true;
+		return;
+	}
+	fail_on_error(n, e, r, "recv");
+	if (r > 0) {
+		check(e->read + (uint64_t)r <= e->to_recv, "no bytes past the end of the stream");
+		check(memcmp(buf, e->in_pattern + e->read % 256, (size_t)r) == 0,
+		      "every byte read is the next byte written");
+		e->read += (uint64_t)r;
+	}
+}
+
+static void app_accept(struct end *s)
+{
+	if (s->fd >= 0)
+		return;
+	int fd = synack_accept(s->st, s->lfd, NULL, NULL);
+	if (fd >= 0)
+		s->fd = fd;
+}
+
+/* What an application does when it goes as fast as it can. */
+static void app_run(struct net *n)
+{
+	app_accept(&n->e[1]);
+	for (int i = 0; i < 2; i++) {
+		struct end *e = &n->e[i];
+		app_read(n, e, MAX_STREAM);
+		app_write(n, e, MAX_STREAM);
+		app_shutdown(n, e);
+		if (e->fd >= 0 && e->eof && e->shut && !e->closed) {
+			synack_close(e->st, e->fd);
+			e->closed = true;
+		}
+	}
+}
+
+static void check_step(struct net *n)
+{
+	char why[256];
+	check(n->emitted <= MAX_EMIT_PER_STEP, "bounded output per step");
+	n->emitted = 0;
+	for (int i = 0; i < 2; i++)
+		if (synack_check_invariants(n->e[i].st, why, sizeof why) != 0) {
+			fprintf(stderr, "fuzz_network: %s stack: %s\n", i ? "server" : "client",
+			        why);
+			check(0, "engine invariants");
+		}
+}
+
+static void advance_to(struct net *n, uint64_t t)
+{
+	if (t > n->now)
+		n->now = t;
+	trace("advance to %llu\n", (unsigned long long)t);
+	synack_advance(n->e[0].st, t);
+	synack_advance(n->e[1].st, t);
+}
+
+static uint64_t next_deadline(const struct net *n)
+{
+	uint64_t a = synack_next_deadline(n->e[0].st), b = synack_next_deadline(n->e[1].st);
+	return a < b ? a : b;
+}
+
+static void fault_advance(struct net *n, uint64_t dt)
+{
+	if (n->fault_time + dt > FAULT_TIME_US)
+		dt = FAULT_TIME_US - n->fault_time; /* may be 0: timers due now still fire */
+	n->fault_time += dt;
+	advance_to(n, n->now + dt);
+}
+
+static void step(struct net *n, struct fuzz_input *in)
+{
+	uint8_t op = fi_u8(in);
+	switch (op % 24) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+		if (n->n)
+			deliver_at(n, 0); /* in order */
+		break;
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+	case 10:
+	case 11:
+	case 12:
+	case 13:
+	case 14:
+		fault(n, in, (uint8_t)(op % 24 - 6));
+		break;
+	case 15: {
+		uint64_t d = next_deadline(n);
+		trace("next deadline %llu (client %llu, server %llu)\n", (unsigned long long)d,
+		      (unsigned long long)synack_next_deadline(n->e[0].st),
+		      (unsigned long long)synack_next_deadline(n->e[1].st));
+		if (d != SYNACK_NEVER)
+			fault_advance(n, d > n->now ? d - n->now : 0);
+		break;
+	}
+	case 16:
+		fault_advance(n, (uint64_t)fi_u8(in) * 1000);
+		break;
+	case 17:
+		fault_advance(n, (uint64_t)fi_u8(in) * 100000);
+		break;
+	case 18:
+	case 19:
+		app_read(n, &n->e[op & 1], fi_u16(in));
+		break;
+	case 20:
+	case 21:
+		app_write(n, &n->e[op & 1], fi_u16(in));
+		break;
+	case 22:
+		app_accept(&n->e[1]);
+		break;
+	default:
+		app_run(n);
+		break;
+	}
+}
+
+static bool quiet(const struct net *n)
+{
+	return n->n == 0 && synack_next_deadline(n->e[0].st) == SYNACK_NEVER &&
+	       synack_next_deadline(n->e[1].st) == SYNACK_NEVER;
+}
+
+/* The network heals: everything in order, applications as fast as they can. */
+static void heal(struct net *n)
+{
+	uint64_t start = n->now;
+	n->healing = true;
+	trace("--- faults over at %llu ---\n", (unsigned long long)n->now);
+	for (int iter = 0; iter < LIVENESS_MAX_ITER; iter++) {
+		app_run(n);
+		check_step(n);
+		bool done = n->e[0].closed && n->e[1].closed;
+		if (done && quiet(n))
+			return;
+		if (n->n) {
+			deliver_at(n, 0);
+		} else {
+			uint64_t d = next_deadline(n);
+			if (d == SYNACK_NEVER || d - start > LIVENESS_BUDGET_US)
+				break;
+			advance_to(n, d);
+		}
+		check_step(n);
+	}
+	fprintf(stderr,
+	        "fuzz_network: after %llu us: client wrote %llu/%u read %llu/%u eof %d closed %d; "
+	        "server wrote %llu/%u read %llu/%u eof %d closed %d; %u queued\n",
+	        (unsigned long long)(n->now - start), (unsigned long long)n->e[0].written,
+	        n->e[0].to_send, (unsigned long long)n->e[0].read, n->e[0].to_recv, n->e[0].eof,
+	        n->e[0].closed, (unsigned long long)n->e[1].written, n->e[1].to_send,
+	        (unsigned long long)n->e[1].read, n->e[1].to_recv, n->e[1].eof, n->e[1].closed,
+	        n->n);
+	check(0, "liveness: transfer complete and both sides closed in bounded virtual time");
+}
+
+static void sockaddr_of(const struct synack_addr *a, uint16_t port, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	memcpy(&sin->sin_addr, a->bytes, 4);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct net net;
+	struct net *n = &net;
+	struct fuzz_input in = fi_init(data, size);
+	struct synack_profile prof[2];
+	struct sockaddr_in sin;
+
+	memset(n, 0, offsetof(struct net, q));
+	for (unsigned i = 0; i < QUEUE_LEN; i++)
+		n->free_[i] = (uint8_t)i;
+	g_net = n;
+	init_patterns();
+
+	uint8_t cfg = fi_u8(&in);
+	for (int i = 0; i < 2; i++) {
+		synack_profile_linux(&prof[i]);
+		prof[i].max_sockets = 8;
+		prof[i].verify_checksums = true; /* corruption must be caught */
+		prof[i].timestamps = !(cfg & (1 << (i * 3)));
+		prof[i].sack = !(cfg & (2 << (i * 3)));
+		prof[i].window_scaling = !(cfg & (4 << (i * 3)));
+	}
+	/* Small buffers reach zero windows and full send queues. */
+	if (cfg & 0x40) {
+		prof[1].rmem[1] = fi_range(&in, 1024, 65536);
+		prof[0].wmem[1] = fi_range(&in, 1024, 65536);
+	}
+	n->e[0].addr = (struct synack_addr){ .family = 4, .bytes = { 10, 0, 0, 1 } };
+	n->e[1].addr = (struct synack_addr){ .family = 4, .bytes = { 10, 0, 0, 2 } };
+	n->e[0].out_pattern = n->e[1].in_pattern = c_pattern;
+	n->e[1].out_pattern = n->e[0].in_pattern = s_pattern;
+	n->e[0].to_send = n->e[1].to_recv = fi_range(&in, 0, MAX_STREAM);
+	n->e[1].to_send = n->e[0].to_recv = (cfg & 0x80) ? fi_range(&in, 0, 4096) : 0;
+	uint64_t seed = fi_u32(&in);
+	struct synack_env env[2] = {
+		{ .emit = emit_client, .ctx = n, .seed = seed },
+		{ .emit = emit_server, .ctx = n, .seed = seed ^ 0x9e3779b97f4a7c15ull },
+	};
+	n->now = 1000000;
+	for (int i = 0; i < 2; i++) {
+		n->e[i].st = synack_stack_new(&prof[i], &env[i]);
+		check(n->e[i].st != NULL, "stack_new");
+		synack_add_address(n->e[i].st, &n->e[i].addr);
+		synack_advance(n->e[i].st, n->now);
+		n->e[i].fd = n->e[i].lfd = -1;
+	}
+	struct end *c = &n->e[0], *s = &n->e[1];
+	s->lfd = synack_socket(s->st, AF_INET, SOCK_STREAM, 0);
+	sockaddr_of(&s->addr, SPORT, &sin);
+	check(synack_bind(s->st, s->lfd, (struct sockaddr *)&sin, sizeof sin) == 0, "bind");
+	check(synack_listen(s->st, s->lfd, 8) == 0, "listen");
+	c->fd = synack_socket(c->st, AF_INET, SOCK_STREAM, 0);
+	sockaddr_of(&c->addr, CPORT, &sin);
+	synack_bind(c->st, c->fd, (struct sockaddr *)&sin, sizeof sin);
+	sockaddr_of(&s->addr, SPORT, &sin);
+	int r = synack_connect(c->st, c->fd, (struct sockaddr *)&sin, sizeof sin);
+	check(r == -EINPROGRESS || r == 0, "connect");
+	check_step(n);
+
+	for (int k = 0; k < MAX_STEPS && !fi_empty(&in); k++) {
+		step(n, &in);
+		check_step(n);
+	}
+	if (NETWORK_LIVENESS)
+		heal(n);
+
+	synack_stack_free(c->st);
+	synack_stack_free(s->st);
+	return 0;
+}

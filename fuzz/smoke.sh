@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make fuzz-smoke: every libFuzzer target for FUZZ_TIME seconds, one after
+# the other, on its seeds and regressions; fails on any finding (crash,
+# sanitizer report, oracle abort, timeout, leak, OOM) and prints exec/s per
+# target at the end.
+# Usage: fuzz/smoke.sh BUILD_DIR SECONDS TARGET...
+set -uo pipefail
+build=$1 secs=$2
+shift 2
+mkdir -p "$build/fuzz/artifacts" "$build/fuzz/logs"
+failed=() summary=()
+for t in "$@"; do
+	corpus=$build/fuzz/corpus/$t
+	mkdir -p "$corpus"
+	dict=corpora/$t/$t.dict
+	log=$build/fuzz/logs/smoke-$t.log
+	echo "fuzz-smoke: $t for ${secs}s"
+	# shellcheck disable=SC2046
+	"$build/fuzz/libfuzzer/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$build/fuzz/artifacts/$t-" \
+		$([ -f "$dict" ] && echo "-dict=$dict") \
+		"$corpus" $(ls -d "corpora/$t/seeds" "corpora/regressions/$t" 2>/dev/null) \
+		>"$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	if [ $rc -ne 0 ]; then
+		failed+=("$t")
+		echo "fuzz-smoke: $t FAILED (exit $rc); log $log, input:"
+		grep -E 'oracle failed|ERROR: |SUMMARY|Test unit written' "$log" | head -20
+	fi
+	summary+=("$(printf '%-10s %8s exec/s %10s runs  %s' "$t" "${execs:-?}" "${runs:-?}" \
+		"$([ $rc -eq 0 ] && echo ok || echo FAILED)")")
+done
+echo "fuzz-smoke summary (${secs}s per target):"
+printf '  %s\n' "${summary[@]}"
+if [ ${#failed[@]} -ne 0 ]; then
+	echo "fuzz-smoke: findings in: ${failed[*]} (artifacts in $build/fuzz/artifacts/)"
+	exit 1
+fi
