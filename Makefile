@@ -288,7 +288,11 @@ cflite-local: $(BUILD)/.deps-fuzz
 # bench/fuzz-bench.sh: exec/s of every libFuzzer target next to a trivial
 # baseline target built with the same flags (bench/baseline_fuzz.c), measured
 # in the same run; BENCH_TIME seconds each.
+# bench/linux-corpus.sh: the conformance corpus on --stack linux at each of
+# BENCH_LINUX_JOBS (wall time, verdicts, fixed overhead vs script time; root
+# only, SKIP otherwise; ~12 min for 1 2).
 BENCH_TIME ?= 10
+BENCH_LINUX_JOBS ?= 1 2
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BASELINE := $(BUILD)/fuzz/bench/baseline
 $(BUILD)/bench/%: bench/%.c $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB))
@@ -299,9 +303,10 @@ $(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(DEFS) $(INCS) $(FUZZ_CFLAGS) $< -o $@
 
-bench: $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
+bench: $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE) $(plain_CLI)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
 	@bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
+	$(if $(plain_CLI),@bench/linux-corpus.sh $(abspath $(plain_CLI)) $(SCRIPTS_DIR) $(BENCH_LINUX_JOBS))
 
 # ---- install -------------------------------------------------------------------
 install: all

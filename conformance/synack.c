@@ -51,7 +51,8 @@ static const char usage[] =
     "        writes DIR/NAME.pcap per script, NAME its path below the scripts'\n"
     "        common directory with / as __ (handshake__passive-open.pcap).\n"
     "        --timeout bounds each script's wall time (default 60 s). -j N runs N\n"
-    "        scripts at once (separate processes; output stays in script order).\n"
+    "        scripts at once (default: the number of cores; separate processes,\n"
+    "        longest script first; output stays in script order).\n"
     "        --unsupported=skip reports a script that uses something the stack\n"
     "        cannot run as a TAP SKIP instead of a failure.\n"
     "        Any other --OPTION=VALUE is a script header\n"
@@ -337,11 +338,54 @@ static int worse(int a, int b)
 	return a == EXIT_USAGE || b == EXIT_USAGE ? EXIT_USAGE : a > b ? a : b;
 }
 
-/* -j N: each script in a child process with stdout on a pipe; results are
- * printed in script order, so the TAP stream reads the same as -j 1. */
+struct by_length {
+	size_t i;
+	int64_t us;
+};
+
+static int cmp_longest(const void *a, const void *b)
+{
+	const struct by_length *x = a, *y = b;
+	if (x->us != y->us)
+		return x->us > y->us ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The order to start scripts in: longest first (script time as written), so
+ * a 60 s TIME_WAIT script found last does not run alone at the end; equal
+ * lengths in script order. Scripts that do not load or are not for this
+ * stack count as 0. */
+static size_t *longest_first(const struct opts *o, const struct paths *scripts)
+{
+	struct by_length *v = calloc(scripts->n, sizeof *v);
+	size_t *order = calloc(scripts->n, sizeof *order);
+	if (!v || !order)
+		abort();
+	for (size_t i = 0; i < scripts->n; i++) {
+		struct run_script rs;
+		char *msg = NULL;
+		v[i].i = i;
+		if (load(scripts->v[i], o, &rs, &msg) == 0) {
+			if (run_script_for_stack(&rs, o->stack))
+				v[i].us = run_script_duration_us(&rs);
+			unload(&rs);
+		}
+		free(msg);
+	}
+	qsort(v, scripts->n, sizeof *v, cmp_longest);
+	for (size_t i = 0; i < scripts->n; i++)
+		order[i] = v[i].i;
+	free(v);
+	return order;
+}
+
+/* -j N: each script in a child process with stdout on a pipe, the longest
+ * started first; results are printed in script order, so the TAP stream
+ * reads the same as -j 1. */
 static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs)
 {
-	size_t n = scripts->n, next = 0, printed = 0;
+	size_t n = scripts->n, started = 0, printed = 0;
+	size_t *order = longest_first(x->o, scripts);
 	struct child {
 		pid_t pid;
 		int fd;
@@ -351,14 +395,20 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 		int status;
 	} *c = calloc(n, sizeof *c);
 	int running = 0, status = EXIT_PASS;
-	if (!c)
+	if (!c) {
+		free(order);
 		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < n; k++)
+		c[k].fd = -1;
 	while (printed < n) {
-		while (running < jobs && next < n) {
+		while (running < jobs && started < n) {
+			size_t next = order[started];
 			int p[2];
 			if (pipe(p) < 0) {
 				perror("synack: pipe");
 				free(c);
+				free(order);
 				return EXIT_USAGE;
 			}
 			fflush(stdout);
@@ -370,15 +420,23 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 				_exit(run_one(x, next, scripts->v[next]));
 			}
 			close(p[1]);
+			if (pid < 0) {
+				perror("synack: fork");
+				close(p[0]);
+				c[next].done = true;
+				c[next].status = EXIT_USAGE;
+				started++;
+				continue;
+			}
 			c[next].pid = pid;
 			c[next].fd = p[0];
 			running++;
-			next++;
+			started++;
 		}
 		struct pollfd pf[256] = { { 0 } };
 		size_t idx[256] = { 0 };
 		int npf = 0;
-		for (size_t k = printed; k < next && npf < 256; k++)
+		for (size_t k = printed; k < n && npf < 256; k++)
 			if (c[k].fd >= 0 && !c[k].done) {
 				pf[npf].fd = c[k].fd;
 				pf[npf].events = POLLIN;
@@ -409,7 +467,7 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 			ch->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : EXIT_FAILS;
 			running--;
 		}
-		while (printed < next && c[printed].done) {
+		while (printed < n && c[printed].done) {
 			fwrite(c[printed].buf, 1, c[printed].len, stdout);
 			free(c[printed].buf);
 			status = worse(status, c[printed].status);
@@ -418,6 +476,7 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 		fflush(stdout);
 	}
 	free(c);
+	free(order);
 	return status;
 }
 
@@ -447,8 +506,16 @@ static int cmd_run(const struct opts *o, struct paths *scripts)
 		run_tap_plan(stdout, (int)scripts->n);
 	}
 	int status = EXIT_PASS;
-	if (o->jobs > 1 && scripts->n > 1) {
-		status = run_parallel(&x, scripts, o->jobs);
+	int jobs = o->jobs;
+	if (jobs <= 0) {
+		/* Default: one script per core. */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
+	}
+	if (jobs > 256)
+		jobs = 256; /* run_parallel polls at most 256 pipes */
+	if (jobs > 1 && scripts->n > 1) {
+		status = run_parallel(&x, scripts, jobs);
 	} else {
 		for (size_t i = 0; i < scripts->n; i++)
 			status = worse(status, run_one(&x, i, scripts->v[i]));
