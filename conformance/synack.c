@@ -38,7 +38,7 @@ static const char usage[] =
     "                  [--unsupported=fail|skip]\n"
     "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
     "       synack check SCRIPT|DIR...\n"
-    "       synack list DIR...\n"
+    "       synack list [--longest-first [--stack S]] SCRIPT|DIR...\n"
     "       synack --help\n"
     "\n"
     "run     runs each script (directories are searched for *.pkt, recursively)\n"
@@ -59,7 +59,9 @@ static const char usage[] =
     "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
     "        and wins over the script's own header.\n"
     "check   parses only: diagnostics as file:line:col: error: ...\n"
-    "list    prints each script with its // @requirement: and // @stacks: lines\n"
+    "list    prints each script with its // @requirement: and // @stacks: lines;\n"
+    "        --longest-first prints paths only, longest script time first (scripts\n"
+    "        not for --stack last), the order run -j starts them in\n"
     "\n"
     "exit status: 0 all scripts passed (skips count as passes), 1 a script failed,\n"
     "2 usage error or a script that does not parse.\n";
@@ -69,6 +71,7 @@ struct opts {
 	bool tap, verbose;
 	int jobs;              /* -j N: scripts run in N processes at once */
 	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
+	bool longest_first;    /* list --longest-first: paths only, longest script first */
 	const char *pcap;
 	const char *defines[64];
 	size_t n_defines;
@@ -541,8 +544,17 @@ static int cmd_check(const struct opts *o, struct paths *scripts)
 	return status;
 }
 
-static int cmd_list(struct paths *scripts)
+static int cmd_list(const struct opts *o, struct paths *scripts)
 {
+	if (o->longest_first) {
+		/* Paths only, in the order run -j starts them (for a
+		 * parallel runner such as prove -j). */
+		size_t *order = longest_first(o, scripts);
+		for (size_t i = 0; i < scripts->n; i++)
+			printf("%s\n", scripts->v[order[i]]);
+		free(order);
+		return EXIT_PASS;
+	}
 	for (size_t i = 0; i < scripts->n; i++) {
 		FILE *f = fopen(scripts->v[i], "r");
 		if (!f)
@@ -597,6 +609,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--unsupported=skip") == 0 ||
 		           strcmp(a, "--unsupported=fail") == 0) {
 			o.unsupported_skip = a[14] == 's';
+		} else if (strcmp(a, "--longest-first") == 0) {
+			o.longest_first = true;
 		} else if (strcmp(a, "-j") == 0 && next) {
 			o.jobs = atoi(next);
 			i++;
@@ -657,7 +671,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "check") == 0) {
 		rc = cmd_check(&o, &scripts);
 	} else if (strcmp(cmd, "list") == 0) {
-		rc = cmd_list(&scripts);
+		rc = cmd_list(&o, &scripts);
 	} else {
 		fprintf(stderr, "synack: unknown command %s\n\n%s", cmd, usage);
 		rc = EXIT_USAGE;

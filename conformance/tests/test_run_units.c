@@ -81,6 +81,17 @@ static void test_assert(void)
 	       "assertion failed: assert tcpi_snd_cwnd == 11 or tcpi_snd_cwnd < 10 "
 	       "(tcpi_snd_cwnd = 10, tcpi_snd_cwnd = 10)",
 	       "names the values it read");
+	ti.options = 1 | 32;
+	ti.ca_state = 3;
+	is_int(run_tcpinfo_assert("assert (tcpi_options & TCPI_OPT_SYN_DATA) != 0, tcpi_options\n"
+	                          "assert tcpi_options & TCPI_OPT_SACK == 0\n"
+	                          "assert tcpi_options | TCPI_OPT_WSCALE == 37\n"
+	                          "assert tcpi_options ^ 1 == 32 and ~tcpi_options & 2 == 2\n"
+	                          "assert tcpi_ca_state == TCP_CA_Recovery",
+	                          &ti, why, sizeof why),
+	       0, "&, |, ^, ~ below comparisons (Python precedence); TCPI_OPT_*, TCP_CA_*");
+	is_int(run_tcpinfo_assert("assert tcpi_options & TCPI_OPT_SACK", &ti, why, sizeof why), 1,
+	       "a masked-out bit is false");
 	is_int(run_tcpinfo_assert("import os", &ti, why, sizeof why), -1, "not an assert");
 	is_str(why, "unsupported: python block: import os", "is unsupported");
 	is_int(run_tcpinfo_assert("assert tcpi_bogus == 1", &ti, why, sizeof why), -1,
