@@ -70,6 +70,10 @@ struct stack {
 	/* Timing jitter as this stack sees it: how late advance() woke for a
 	 * deadline it waited out (the executor's sleep → its next action). */
 	uint64_t wake_n, wake_sum_us, wake_max_us;
+	/* How long an injection took to reach the helper's wire (asked →
+	 * sent), the other half of the timing an answer is measured from. */
+	int64_t reply_mono_ns;
+	uint64_t inj_n, inj_sum_us, inj_max_us;
 	/* The calling thread's scheduling before start() raised it. */
 	bool rt_set;
 	pthread_t rt_thread;
@@ -185,6 +189,7 @@ static int read_one(struct stack *s)
 	case LX_REPLY:
 		s->have_reply = true;
 		s->reply_status = m.status;
+		s->reply_mono_ns = m.mono_ns;
 		snprintf(s->reply_msg, sizeof(s->reply_msg), "%s",
 		         payload ? (const char *)payload : "");
 		break;
@@ -435,12 +440,22 @@ static bool linux_next_event(struct stack *s, struct stack_event *ev)
 static int linux_inject(struct stack *s, const uint8_t *pkt, size_t len, struct stack_error *err)
 {
 	memset(err, 0, sizeof(*err));
-	struct lx_msg m = { .type = LX_INJECT };
+	int64_t asked = (int64_t)lx_mono_ns();
+	struct lx_msg m = { .type = LX_INJECT, .mono_ns = asked };
 	if (s->dead || lx_msg_send(s->sock, &m, pkt, len, NULL, 0) < 0) {
 		snprintf(err->msg, sizeof(err->msg), "linux stack: helper is gone");
 		return -1;
 	}
-	return wait_reply(s, err, "inject");
+	s->reply_mono_ns = 0;
+	int rc = wait_reply(s, err, "inject");
+	if (rc == 0 && s->reply_mono_ns > asked) {
+		uint64_t late = (uint64_t)(s->reply_mono_ns - asked) / 1000;
+		s->inj_n++;
+		s->inj_sum_us += late;
+		if (late > s->inj_max_us)
+			s->inj_max_us = late;
+	}
+	return rc;
 }
 
 static int linux_call(struct stack *s, struct stack_call *c, struct stack_error *err)
@@ -528,13 +543,22 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 
 static const char *linux_notes(struct stack *s)
 {
-	if (!s->wake_n)
+	if (!s->wake_n && !s->inj_n)
 		return s->notes;
-	snprintf(s->notes_out, sizeof(s->notes_out),
-	         "%s%sjitter: timer wake-ups %llu, late by mean %llu us, max %llu us", s->notes,
-	         s->notes[0] ? "\n" : "", (unsigned long long)s->wake_n,
-	         (unsigned long long)(s->wake_sum_us / s->wake_n),
-	         (unsigned long long)s->wake_max_us);
+	size_t n = (size_t)snprintf(s->notes_out, sizeof(s->notes_out), "%s%sjitter:", s->notes,
+	                            s->notes[0] ? "\n" : "");
+	if (s->wake_n && n < sizeof(s->notes_out))
+		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
+		                      " timer wake-ups %llu, late by mean %llu us, max %llu us%s",
+		                      (unsigned long long)s->wake_n,
+		                      (unsigned long long)(s->wake_sum_us / s->wake_n),
+		                      (unsigned long long)s->wake_max_us, s->inj_n ? ";" : "");
+	if (s->inj_n && n < sizeof(s->notes_out))
+		snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
+		         " injections %llu, sent after mean %llu us, max %llu us",
+		         (unsigned long long)s->inj_n,
+		         (unsigned long long)(s->inj_sum_us / s->inj_n),
+		         (unsigned long long)s->inj_max_us);
 	return s->notes_out;
 }
 

@@ -482,6 +482,8 @@ static void passive_open(int version)
 	const char *notes = ops->notes(st);
 	ok(notes && strstr(notes, "jitter: timer wake-ups "), "notes report the jitter: %s",
 	   notes ? notes : "(null)");
+	ok(notes && strstr(notes, "; injections ") && strstr(notes, ", sent after mean "),
+	   "and how long injections took to reach the kernel");
 	ops->stop(st);
 	st = NULL;
 	subtest_end();
