@@ -244,6 +244,12 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 	c->err = 0;
 	if (c->op == STACK_SOCKET || c->op == STACK_ACCEPT)
 		c->ret = s->next_fd++;
+	if (c->op == STACK_GETSOCKOPT && c->a[1] == 25) {
+		/* TCP_NOTSENT_LOWAT's default: the int -1. */
+		int32_t v = -1;
+		memcpy(c->out, &v, sizeof v);
+		c->out_len = sizeof v;
+	}
 	if (c->op == STACK_GETSOCKOPT && c->a[1] == 11) {
 		c->has_tcp_info = true;
 		memset(&c->tcp_info, 0, sizeof c->tcp_info);

@@ -527,6 +527,22 @@ static void test_calls(void)
 		run_script_free(&s);
 	}
 
+	/* getsockopt values are 4-byte ints: [0xffffffff] is -1 (X6 in
+	 * docs/compatibility.md), [4294967294] is not. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "getsockopt", "iiip.", (const long long[]){ 3, 6, 25, 0xffffffffLL }, 0, 0,
+	       "+0 getsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [0xffffffff], [4]) = 0");
+	passes(&s, "getsockopt [0xffffffff] matches the int -1");
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "getsockopt", "iiip.", (const long long[]){ 3, 6, 25, 4294967294LL }, 0, 0,
+	       "+0 getsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [4294967294], [4]) = 0");
+	fails_with(&s, "getsockopt value: expected [4294967294], got [-1]",
+	           "getsockopt [4294967294] does not");
+
 	mock_reset();
 	sb_init(&s);
 	listener(&s);
