@@ -245,6 +245,14 @@ int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fd
 		c->op = bind ? STACK_BIND : STACK_CONNECT;
 		c->in = (const uint8_t *)(bind ? &addrs->bind_addr : &addrs->connect_addr);
 		c->in_len = bind ? addrs->bind_len : addrs->connect_len;
+		if (!bind && sc->nargs > 1 && sc->args[1].kind == RUN_ARG_INT &&
+		    sc->args[1].ival == AF_UNSPEC) {
+			/* connect(fd, AF_UNSPEC, ...): disconnect (packetdrill
+			 * passes a sockaddr of that family). */
+			static const struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+			c->in = (const uint8_t *)&unspec;
+			c->in_len = sizeof unspec;
+		}
 	} else if (strcmp(n, "listen") == 0) {
 		c->op = STACK_LISTEN;
 		c->a[0] = int_arg(sc, 1, 1);

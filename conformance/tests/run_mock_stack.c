@@ -234,6 +234,11 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 		mock_record.ops[n] = c->op;
 		mock_record.fds[n] = c->fd;
 		mock_record.call_times[n] = s->now;
+		if ((c->op == STACK_BIND || c->op == STACK_CONNECT) && c->in_len >= 2) {
+			sa_family_t fam;
+			memcpy(&fam, c->in, sizeof fam);
+			mock_record.families[n] = fam;
+		}
 	}
 	if (c->op == STACK_EPOLL_WAIT) {
 		snprintf(err->msg, sizeof err->msg, "unsupported: epoll_wait on stack mock");
