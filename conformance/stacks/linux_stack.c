@@ -541,12 +541,29 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 	return 0;
 }
 
+/* A setup slower than this gets a note: it costs wall time, not verdicts
+ * (the script's clock starts after it), but a run that keeps hitting it
+ * should be told why it is slow. */
+#define SLOW_SETUP_US 100000
+
 static const char *linux_notes(struct stack *s)
 {
-	if (!s->wake_n && !s->inj_n)
+	bool slow = s->setup_us > SLOW_SETUP_US;
+	if (!s->wake_n && !s->inj_n && !slow)
 		return s->notes;
-	size_t n = (size_t)snprintf(s->notes_out, sizeof(s->notes_out), "%s%sjitter:", s->notes,
+	size_t n = (size_t)snprintf(s->notes_out, sizeof(s->notes_out), "%s%s", s->notes,
 	                            s->notes[0] ? "\n" : "");
+	if (slow && n < sizeof(s->notes_out))
+		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
+		                      "slow setup: the namespace was ready after %llu ms\n",
+		                      (unsigned long long)(s->setup_us / 1000));
+	if (!s->wake_n && !s->inj_n) {
+		if (n && n < sizeof(s->notes_out) && s->notes_out[n - 1] == '\n')
+			s->notes_out[n - 1] = '\0';
+		return s->notes_out;
+	}
+	if (n < sizeof(s->notes_out))
+		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n, "jitter:");
 	if (s->wake_n && n < sizeof(s->notes_out))
 		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
 		                      " timer wake-ups %llu, late by mean %llu us, max %llu us%s",
