@@ -79,7 +79,7 @@ support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
 support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
 
-.PHONY: diff-fuzz all check test lint format conformance conformance-engine conformance-linux cflite-local fuzz fuzz-smoke bench install clean deps
+.PHONY: coverage-matrix diff-fuzz all check test lint format conformance conformance-engine conformance-linux cflite-local fuzz fuzz-smoke bench install clean deps
 .DEFAULT_GOAL := all
 
 # ---- dependencies: one list, in harness/deps.sh ------------------------------
@@ -167,6 +167,10 @@ $(PD_SO): $(patsubst %.c,$(BUILD)/plain/pic/%.o,$(PD_SO_SRC))
 
 -include $(shell find $(BUILD)/plain/pic -name '*.d' 2>/dev/null)
 
+# The tutorial test runs the CLI of its own variant (docs/writing-scripts.md).
+$(filter %/test_tutorial,$(plain_TESTS)): | $(plain_CLI)
+$(filter %/test_tutorial,$(asan_TESTS)): | $(asan_CLI)
+
 # The so: stack's tests dlopen the library.
 $(foreach v,plain asan,$(filter $($(v)_DIR)/tests/conformance/tests/test_so_%,$($(v)_TESTS))): | $(PD_SO)
 
@@ -221,6 +225,15 @@ conformance-engine: $(plain_CLI)
 LINUX_JOBS ?= $(JOBS)
 conformance-linux: $(plain_CLI) $(BUILD)/.deps-linux
 	$(call run_scripts,linux,-j$(LINUX_JOBS),$(LINUX_ORDER))
+
+# docs/coverage.md: every RFC 9293 MUST/SHLD (conformance/requirements/rfc9293.txt)
+# with the scripts whose // @requirement: cites it. Fails, writing nothing, when a
+# script's header is incomplete or cites an unknown ID; make check fails when the
+# file is stale (conformance/tests/test_coverage.c).
+coverage-matrix: $(plain_CLI)
+	$(plain_CLI) list --requirements $(SCRIPTS_DIR) > docs/coverage.md.tmp
+	@mv docs/coverage.md.tmp docs/coverage.md
+	@echo "docs/coverage.md written"
 
 conformance: all $(BUILD)/.deps-linux
 	$(call run_scripts,engine)

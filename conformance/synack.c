@@ -3,6 +3,7 @@
  *   synack run [options] SCRIPT|DIR...   run scripts, print results (TAP with --tap)
  *   synack check SCRIPT...               parse only
  *   synack list DIR...                   scripts with their @requirement and @stacks
+ *   synack list --requirements DIR...    the coverage document (docs/coverage.md)
  *
  * Exit status: 0 every script passed (or was skipped), 1 a script failed,
  * 2 usage error or a script that does not parse.
@@ -21,6 +22,7 @@
 #include "compare/compare.h"
 #include "lang/ast.h"
 #include "record/record.h"
+#include "run/coverage.h"
 #include "run/from_ast.h"
 #include "run/pcap_writer.h"
 #include "run/report.h"
@@ -38,7 +40,8 @@ static const char usage[] =
     "                  [--unsupported=fail|skip]\n"
     "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
     "       synack check SCRIPT|DIR...\n"
-    "       synack list [--longest-first [--stack S]] SCRIPT|DIR...\n"
+    "       synack list [--requirements [--table FILE]] DIR...\n"
+    "       synack list --longest-first [--stack S] SCRIPT|DIR...\n"
     "       synack --help\n"
     "\n"
     "run     runs each script (directories are searched for *.pkt, recursively)\n"
@@ -59,9 +62,15 @@ static const char usage[] =
     "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
     "        and wins over the script's own header.\n"
     "check   parses only: diagnostics as file:line:col: error: ...\n"
-    "list    prints each script with its // @requirement: and // @stacks: lines;\n"
+    "list    prints each script with its // @requirement: and // @stacks: lines.\n"
+    "        --requirements prints the coverage document instead (Markdown, as\n"
+    "        docs/coverage.md): every RFC 9293 MUST/SHLD of the table (--table,\n"
+    "        default conformance/requirements/rfc9293.txt in the source tree) with\n"
+    "        the scripts citing it, then the other citations grouped. Exits 1\n"
+    "        when a script has no purpose line, @requirement or @stacks, or cites\n"
+    "        an RFC 9293 ID the table does not have (each problem on stderr).\n"
     "        --longest-first prints paths only, longest script time first (scripts\n"
-    "        not for --stack last), the order run -j starts them in\n"
+    "        not for --stack last), the order run -j starts them in.\n"
     "\n"
     "exit status: 0 all scripts passed (skips count as passes), 1 a script failed,\n"
     "2 usage error or a script that does not parse.\n";
@@ -73,6 +82,8 @@ struct opts {
 	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
 	bool longest_first;    /* list --longest-first: paths only, longest script first */
 	const char *pcap;
+	bool requirements; /* list --requirements */
+	const char *table; /* list --table FILE */
 	const char *defines[64];
 	size_t n_defines;
 	const char *overrides[64][2]; /* --name=value header options */
@@ -544,6 +555,46 @@ static int cmd_check(const struct opts *o, struct paths *scripts)
 	return status;
 }
 
+#ifndef SYNACK_SOURCE_DIR
+#define SYNACK_SOURCE_DIR "."
+#endif
+
+static int cmd_requirements(const struct opts *o, struct paths *scripts)
+{
+	const char *path =
+	    o->table ? o->table : SYNACK_SOURCE_DIR "/conformance/requirements/rfc9293.txt";
+	struct cov_table t;
+	char *err = NULL;
+	if (cov_table_load(path, &t, &err) < 0) {
+		fprintf(stderr, "synack: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	struct cov_script *s = calloc(scripts->n ? scripts->n : 1, sizeof *s);
+	if (!s)
+		abort();
+	size_t n = 0;
+	int problems = 0;
+	for (size_t i = 0; i < scripts->n; i++) {
+		if (cov_script_load(scripts->v[i], &s[n]) < 0) {
+			fprintf(stderr, "%s: cannot read\n", scripts->v[i]);
+			problems++;
+			continue;
+		}
+		n++;
+	}
+	problems += cov_check(&t, s, n, stderr);
+	cov_write_markdown(stdout, &t, s, n, "../");
+	for (size_t i = 0; i < n; i++)
+		cov_script_free(&s[i]);
+	free(s);
+	cov_table_free(&t);
+	if (problems)
+		fprintf(stderr, "synack: list --requirements: %d problem%s\n", problems,
+		        problems == 1 ? "" : "s");
+	return problems ? EXIT_FAILS : EXIT_PASS;
+}
+
 static int cmd_list(const struct opts *o, struct paths *scripts)
 {
 	if (o->longest_first) {
@@ -616,6 +667,13 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') {
 			o.jobs = atoi(a + 2);
+		} else if (strcmp(a, "--requirements") == 0) {
+			o.requirements = true;
+		} else if (strcmp(a, "--table") == 0 && next) {
+			o.table = next;
+			i++;
+		} else if (strncmp(a, "--table=", 8) == 0) {
+			o.table = a + 8;
 		} else if (strcmp(a, "--help") == 0) {
 			fputs(usage, stdout);
 			return EXIT_PASS;
@@ -671,7 +729,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "check") == 0) {
 		rc = cmd_check(&o, &scripts);
 	} else if (strcmp(cmd, "list") == 0) {
-		rc = cmd_list(&o, &scripts);
+		rc = o.requirements ? cmd_requirements(&o, &scripts) : cmd_list(&o, &scripts);
 	} else {
 		fprintf(stderr, "synack: unknown command %s\n\n%s", cmd, usage);
 		rc = EXIT_USAGE;
