@@ -242,9 +242,14 @@ static void on_alarm(int sig)
 
 static void human_result(const char *path, const struct run_result *r, const char *todo)
 {
-	if (r->notes[0])
-		printf("note: %s: %s%s", path, r->notes,
-		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
+	/* One "note:" line per line of the stack's notes (the Linux stack's
+	 * jitter line follows a sysctl fallback note, say). */
+	for (const char *p = r->notes; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			printf("note: %s: %.*s\n", path, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 	switch (r->status) {
 	case RUN_PASS:
 		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
