@@ -168,8 +168,8 @@ $(PD_SO): $(patsubst %.c,$(BUILD)/plain/pic/%.o,$(PD_SO_SRC))
 -include $(shell find $(BUILD)/plain/pic -name '*.d' 2>/dev/null)
 
 # The tutorial test runs the CLI of its own variant (docs/writing-scripts.md).
-$(filter %/test_tutorial,$(plain_TESTS)): | $(plain_CLI)
-$(filter %/test_tutorial,$(asan_TESTS)): | $(asan_CLI)
+$(filter %/test_tutorial %/test_cli_parallel,$(plain_TESTS)): | $(plain_CLI)
+$(filter %/test_tutorial %/test_cli_parallel,$(asan_TESTS)): | $(asan_CLI)
 
 # The so: stack's tests dlopen the library.
 $(foreach v,plain asan,$(filter $($(v)_DIR)/tests/conformance/tests/test_so_%,$($(v)_TESTS))): | $(PD_SO)
