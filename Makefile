@@ -217,9 +217,9 @@ conformance-engine: $(plain_CLI)
 	$(call run_scripts,engine)
 
 # Real time, JOBS scripts at a time (CI: 2 on 2 cores). Measured on a loaded
-# 2-core VM (docs/linux-stack.md, "Running in parallel"): every script passed
-# in every run at -j1 and -j2, and -j2 halves the wall time (~445 s -> ~223 s
-# for 184 scripts; the 127 s TIME_WAIT script bounds it from below). The
+# 2-core VM (docs/linux-stack.md, "Running in parallel"): no verdict lost to
+# parallelism at -j2, and -j2 halves the wall time (~487 s -> ~245 s for 218
+# scripts; the 127 s TIME_WAIT script bounds it from below). The
 # helper, its syscall threads and the driving thread run SCHED_FIFO, so other
 # work on the machine doesn't push answers past the 4 ms tolerance.
 LINUX_JOBS ?= $(JOBS)
