@@ -490,6 +490,15 @@ static bool quiet(const struct net *n)
 	       synack_next_deadline(n->e[1].st) == SYNACK_NEVER;
 }
 
+/* What the applications have done so far (bytes moved, ends seen, closes). */
+static uint64_t progress(const struct net *n)
+{
+	uint64_t p = 0;
+	for (int i = 0; i < 2; i++)
+		p += n->e[i].read + n->e[i].written + n->e[i].eof + n->e[i].shut + n->e[i].closed;
+	return p;
+}
+
 /* The network heals: everything in order, applications as fast as they can. */
 static void heal(struct net *n)
 {
@@ -506,7 +515,20 @@ static void heal(struct net *n)
 			deliver_at(n, 0);
 		} else {
 			uint64_t d = next_deadline(n);
-			if (d == SYNACK_NEVER || d - start > LIVENESS_BUDGET_US)
+			if (d == SYNACK_NEVER) {
+				/* Nothing in flight, no timer: the applications may
+				 * still have a turn to take (read the end of stream
+				 * that the last read emptied the queue for, then
+				 * close). Stuck only if that changes nothing. */
+				uint64_t before = progress(n);
+				app_run(n);
+				check_step(n);
+				uint64_t after = progress(n);
+				if (n->n || next_deadline(n) != SYNACK_NEVER || after != before)
+					continue;
+				break;
+			}
+			if (d - start > LIVENESS_BUDGET_US)
 				break;
 			advance_to(n, d);
 		}

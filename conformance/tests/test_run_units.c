@@ -98,6 +98,56 @@ static void test_assert(void)
 	       "unknown field");
 }
 
+/* Issue 5 item 8: every tcp_info field a part-2 script asserts resolves by
+ * its Linux name (struct tcp_info's tcpi_*) to the engine's field. */
+static void test_tcpinfo_names(void)
+{
+	struct synack_tcp_info ti;
+	memset(&ti, 0, sizeof ti);
+	unsigned char *b = (unsigned char *)&ti;
+	for (size_t i = 0; i < sizeof ti; i++)
+		b[i] = (unsigned char)(i * 7 + 1);
+#define NAMED(name, field)                         \
+	{                                          \
+		"tcpi_" #name, (long long)ti.field \
+	}
+	const struct {
+		const char *name;
+		long long want;
+	} names[] = {
+		NAMED(state, state),
+		NAMED(ca_state, ca_state),
+		NAMED(retransmits, retransmits),
+		NAMED(probes, probes),
+		NAMED(backoff, backoff),
+		NAMED(options, options),
+		NAMED(snd_wscale, snd_wscale),
+		NAMED(rcv_wscale, rcv_wscale),
+		NAMED(rto, rto),
+		NAMED(ato, ato),
+		NAMED(snd_mss, snd_mss),
+		NAMED(rcv_mss, rcv_mss),
+		NAMED(unacked, unacked),
+		NAMED(sacked, sacked),
+		NAMED(lost, lost),
+		NAMED(retrans, retrans),
+		NAMED(last_data_sent, last_data_sent),
+		NAMED(last_data_recv, last_data_recv),
+		NAMED(rtt, rtt),
+		NAMED(rttvar, rttvar),
+		NAMED(snd_ssthresh, snd_ssthresh),
+		NAMED(snd_cwnd, snd_cwnd),
+		NAMED(reordering, reordering),
+		NAMED(total_retrans, total_retrans),
+	};
+#undef NAMED
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		long long v = -1;
+		bool found = run_tcpinfo_field(&ti, names[i].name, &v);
+		ok(found && v == names[i].want, "%s reads its field (%lld)", names[i].name, v);
+	}
+}
+
 static void test_print_and_build(void)
 {
 	struct run_pkt p;
@@ -176,6 +226,7 @@ int main(void)
 	test_config();
 	test_symbols();
 	test_assert();
+	test_tcpinfo_names();
 	test_print_and_build();
 	done_testing();
 }

@@ -30,13 +30,23 @@ static uint32_t unsent(const struct tcb *t)
 	return t->sndq.len > out ? t->sndq.len - out : 0;
 }
 
+/* A FIN queued behind all the data but not sent (Linux: tcp_send_fin
+ * queues it as the send head, like data). */
+static bool fin_waiting(const struct tcb *t)
+{
+	return t->fin_queued && !t->fin_sent && !unsent(t);
+}
+
 /* Something queued that the window does not let out (Linux: a send head
- * beyond tcp_wnd_end). */
+ * beyond tcp_wnd_end; a lone FIN needs room for its sequence number,
+ * tcp_snd_wnd_test). */
 static bool window_blocked(const struct tcb *t)
 {
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	if (fin_waiting(t))
+		return synack_seq_gt(t->snd_nxt + 1, wnd_end);
 	if (!unsent(t))
 		return false;
-	uint32_t wnd_end = t->snd_una + t->snd_wnd;
 	return !synack_seq_gt(wnd_end, t->snd_nxt);
 }
 
@@ -84,10 +94,11 @@ void sa_persist_check(struct tcb *t)
 void sa_persist_on_ack(struct tcb *t, uint32_t prior_in_flight)
 {
 	t->rx.probes_out = 0;
-	if (prior_in_flight || !unsent(t))
+	if (prior_in_flight || (!unsent(t) && !fin_waiting(t)))
 		return;
 	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
-	uint32_t head = SA_MIN(unsent(t), mss);
+	/* A lone FIN occupies one sequence number. */
+	uint32_t head = fin_waiting(t) ? 1u : SA_MIN(unsent(t), mss);
 	uint32_t wnd_end = t->snd_una + t->snd_wnd;
 	if (!synack_seq_gt(t->snd_nxt + head, wnd_end)) {
 		t->backoff = 0;
@@ -126,7 +137,7 @@ static void write_wakeup(struct tcb *t)
 void sa_persist_fire(struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
-	if (sa_in_flight(t) || !unsent(t)) {
+	if (sa_in_flight(t) || (!unsent(t) && !fin_waiting(t))) {
 		t->rx.probes_out = 0;
 		t->rx.probes_tstamp_set = false;
 		return;
@@ -162,7 +173,7 @@ void sa_persist_fire(struct tcb *t)
 		return;
 	}
 	write_wakeup(t);
-	if (sa_in_flight(t) || !unsent(t)) {
+	if (sa_in_flight(t) || (!unsent(t) && !fin_waiting(t))) {
 		/* The window opened: data went out, the RTO timer takes over. */
 		t->rx.probes_out = 0;
 		t->backoff = 0;
