@@ -1,9 +1,24 @@
-/* Two engines talking over a perfect network: a sanity check of the whole
- * lifecycle end to end — handshake, 1 MB each way with flow control, both
- * close orders, TIME_WAIT expiry — with no ACK storms and exact bytes.
- * (Part 2 adds the lossy, reordering version.) */
+/* Two engines over engine/tests/simnet.
+ *
+ * 1. A perfect network: the whole lifecycle end to end — handshake, 1 MB each
+ *    way with flow control, both close orders, TIME_WAIT expiry — with no ACK
+ *    storms and exact bytes.
+ * 2. A faulty network, many seeds (issue 5): the wire drops, duplicates,
+ *    reorders, delays and corrupts segments from a seeded PRNG; applications
+ *    write and read random sizes at random moments and close in a random order
+ *    (either side first, or both at once). Each seed must deliver every byte
+ *    exactly, finish within a bounded virtual time, end with both sides in
+ *    TIME_WAIT/CLOSED and no RST, keep synack_check_invariants after every
+ *    event, and count every corrupted segment as a checksum drop. Across seeds
+ *    the engines must really have retransmitted, seen duplicates and used the
+ *    out-of-order queue, so the test cannot pass vacuously.
+ *
+ *    TWO_SEED=N runs seed N alone (add TWO_KB=n for its size in KB each way,
+ *    as printed on failure), TWO_DEBUG=1 traces it. */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +36,7 @@ static uint8_t byte_at(uint32_t i, int dir)
 	return (uint8_t)((i * 2654435761u) >> (24 - dir));
 }
 
-int main(void)
+static void perfect_network(void)
 {
 	static struct simnet net;
 	if (simnet_init(&net, NULL, NULL) < 0)
@@ -91,5 +106,406 @@ int main(void)
 	ok(synack_stats(net.st[0])->out_rsts == 0 && synack_stats(net.st[1])->out_rsts == 0,
 	   "no RST anywhere");
 	simnet_free(&net);
+}
+
+/* ---- the faulty network -------------------------------------------------- */
+
+enum close_order { CLIENT_FIRST, SERVER_FIRST, SIMULTANEOUS, WHEN_DONE, N_ORDERS };
+static const char *const order_name[N_ORDERS] = { "client first", "server first", "simultaneous",
+	                                          "each when done" };
+
+struct lossy {
+	uint64_t seed;
+	uint32_t total[2]; /* bytes side i sends */
+	enum close_order order;
+	int profile; /* 0 linux, 1 no SACK, 2 no timestamps, 3 RFC 6675 + Reno */
+	struct simnet_config cfg;
+	uint32_t app_p; /* out of 256: the chance the applications take a turn */
+};
+
+/* What all seeds together exercised. */
+struct totals {
+	uint64_t bytes, retrans, dropped, duplicated, reordered, corrupted, checksum_drops;
+	uint64_t ooo_segs, tlp, stale_rsts, vtime_ms, events;
+};
+
+/* The byte streams: side i sends pat[i] over and over, a period that is
+ * prime and longer than any window, so a misplaced segment cannot match. */
+#define PAT_PERIOD 1048573u
+static uint8_t pat[2][PAT_PERIOD + 65536];
+
+static const uint8_t *pattern(int dir, uint32_t offset)
+{
+	return &pat[dir][offset % PAT_PERIOD];
+}
+
+static uint64_t mix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static const char *const profile_name[] = { "linux", "no SACK", "no timestamps",
+	                                    "RFC 6675 + Reno" };
+
+static void lossy_config(struct lossy *L, uint64_t seed, uint32_t kb)
+{
+	uint64_t r = seed * 0x2545f4914f6cdd1dull + 7;
+	memset(L, 0, sizeof(*L));
+	L->seed = seed;
+	L->total[0] = kb * 1024 - (uint32_t)(mix(&r) % 4096);
+	L->total[1] = mix(&r) % 4 == 0 ? (uint32_t)(mix(&r) % 3000) /* one way, mostly */
+	                               : (uint32_t)(mix(&r) % (kb * 1024));
+	if (seed & 1) { /* the server sends the bulk */
+		uint32_t t = L->total[0];
+		L->total[0] = L->total[1];
+		L->total[1] = t;
+	}
+	L->order = (enum close_order)(seed % N_ORDERS);
+	L->profile = (int)((seed / N_ORDERS) % 4);
+	L->cfg.seed = seed;
+	L->cfg.delay_us = 200 + (uint32_t)(mix(&r) % 20000);
+	L->cfg.jitter_us = (uint32_t)(mix(&r) % (L->cfg.delay_us / 2 + 1));
+	L->cfg.loss_ppm = (uint32_t)(mix(&r) % 30001);
+	L->cfg.dup_ppm = (uint32_t)(mix(&r) % 20001);
+	L->cfg.reorder_ppm = (uint32_t)(mix(&r) % 50001);
+	L->cfg.reorder_us = 1 + (uint32_t)(mix(&r) % (2 * L->cfg.delay_us));
+	L->cfg.corrupt_ppm = (uint32_t)(mix(&r) % 10001);
+	L->app_p = 16 + (uint32_t)(mix(&r) % 241);
+}
+
+static int tcp_state(struct synack_stack *st, int fd)
+{
+	struct synack_tcp_info ti;
+	int r = synack_tcp_info(st, fd, &ti);
+	return r < 0 ? r : ti.state;
+}
+
+#define FAIL(...) (snprintf(why, whylen, __VA_ARGS__), false)
+
+/* Every event, then both stacks' invariants. */
+static bool checked_step(struct simnet *net, uint64_t until, bool *stepped, char *why,
+                         size_t whylen)
+{
+	*stepped = simnet_step(net, until);
+	for (int i = 0; i < 2; i++) {
+		char w[200];
+		if (synack_check_invariants(net->st[i], w, sizeof(w)) < 0)
+			return FAIL("invariant broken on side %d at t=%" PRIu64 " us: %s", i,
+			            net->now, w);
+	}
+	return true;
+}
+
+/* Virtual time a seed may take: generous for 3 % loss with RTO backoff, far
+ * below what a stall (an RTO backed off to 120 s) would need. */
+#define VTIME_LIMIT_US ((uint64_t)240 * 1000000)
+
+static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size_t whylen)
+{
+	static struct simnet net;
+	static uint8_t buf[65536];
+	struct synack_profile prof;
+	synack_profile_linux(&prof);
+	if (L->profile == 1)
+		prof.sack = prof.dsack = false;
+	if (L->profile == 2)
+		prof.timestamps = false;
+	if (L->profile == 3) {
+		prof.recovery = 0;
+		prof.cc = SYNACK_CC_RENO;
+	}
+	bool debug = getenv("TWO_DEBUG") != NULL;
+	uint64_t app = L->seed ^ 0xa5a5a5a5a5a5a5a5ull;
+	if (simnet_init(&net, &L->cfg, &prof) < 0)
+		tap_bail("simnet_init");
+	int fds[2];
+	if (simnet_connect(&net, &fds[0], &fds[1]) < 0) {
+		simnet_free(&net);
+		return FAIL("no connection within a minute");
+	}
+	uint32_t sent[2] = { 0, 0 }, got[2] = { 0, 0 }; /* got[i]: of what side i sent */
+	bool shut[2] = { false, false }, eof[2] = { false, false }, done[2] = { false, false };
+	uint64_t start = net.now;
+	bool good = true, progress = true;
+	uint64_t rsts[2], nosock[2];
+	for (int i = 0; i < 2; i++) {
+		rsts[i] = synack_stats(net.st[i])->out_rsts;
+		nosock[i] = synack_stats(net.st[i])->no_socket;
+	}
+	while (good && !(done[0] && done[1])) {
+		if (net.now - start > VTIME_LIMIT_US) {
+			good =
+			    FAIL("not finished after %" PRIu64 " s virtual: sent %u/%u got %u/%u, "
+			         "states %d/%d",
+			         VTIME_LIMIT_US / 1000000, sent[0], sent[1], got[0], got[1],
+			         tcp_state(net.st[0], fds[0]), tcp_state(net.st[1], fds[1]));
+			break;
+		}
+		/* The applications' turn: sometimes, or whenever the wire is idle. */
+		if (!progress || mix(&app) % 256 < L->app_p) {
+			bool moved = false;
+			for (int i = 0; i < 2 && good; i++) {
+				struct synack_stack *st = net.st[i];
+				if (sent[i] < L->total[i]) {
+					uint32_t n = 1 + (uint32_t)(mix(&app) % sizeof(buf));
+					if (n > L->total[i] - sent[i])
+						n = L->total[i] - sent[i];
+					ssize_t w =
+					    synack_send(st, fds[i], pattern(i, sent[i]), n, 0);
+					if (w > 0) {
+						sent[i] += (uint32_t)w;
+						moved = true;
+					} else if (w != -EAGAIN) {
+						good =
+						    FAIL("side %d: send: %zd at %u", i, w, sent[i]);
+					}
+				}
+				/* Side i reads what side 1 - i sent. */
+				int j = 1 - i;
+				if (!eof[j]) {
+					size_t n = 1 + (size_t)(mix(&app) % sizeof(buf));
+					ssize_t r = synack_recv(st, fds[i], buf, n, 0);
+					const uint8_t *exp = pattern(j, got[j]);
+					if (r > 0 && memcmp(buf, exp, (size_t)r) != 0) {
+						ssize_t k = 0;
+						while (buf[k] == exp[k])
+							k++;
+						good = FAIL(
+						    "side %d -> %d: first wrong byte at offset %u "
+						    "of a "
+						    "%zd-byte read: got 0x%02x, expected 0x%02x",
+						    j, i, got[j] + (uint32_t)k, r, buf[k], exp[k]);
+					}
+					if (r > 0) {
+						got[j] += (uint32_t)r;
+						moved = true;
+					} else if (r == 0) {
+						eof[j] = moved = true;
+						if (got[j] != L->total[j])
+							good = FAIL(
+							    "side %d: EOF after %u of %u bytes", i,
+							    got[j], L->total[j]);
+					} else if (r != -EAGAIN) {
+						good = FAIL("side %d: recv: %zd after %u bytes", i,
+						            r, got[j]);
+					}
+				}
+			}
+			/* Closing: shutdown(SHUT_WR) sends the FIN after the data. */
+			bool all_sent[2] = { sent[0] == L->total[0], sent[1] == L->total[1] };
+			for (int i = 0; i < 2 && good; i++) {
+				bool now_shut = false;
+				switch (L->order) {
+				case CLIENT_FIRST:
+					now_shut = all_sent[i] && (i == 0 || eof[0]);
+					break;
+				case SERVER_FIRST:
+					now_shut = all_sent[i] && (i == 1 || eof[1]);
+					break;
+				case SIMULTANEOUS:
+					now_shut = all_sent[0] && all_sent[1];
+					break;
+				default:
+					now_shut = all_sent[i];
+					break;
+				}
+				if (now_shut && !shut[i]) {
+					int r = synack_shutdown(net.st[i], fds[i], SHUT_WR);
+					if (r < 0)
+						good = FAIL("side %d: shutdown: %d", i, r);
+					shut[i] = moved = true;
+				}
+				/* Our FIN sent, theirs read: wait for TIME_WAIT or CLOSED. */
+				int s = tcp_state(net.st[i], fds[i]);
+				if (shut[i] && eof[1 - i] && !done[i] &&
+				    (s == TCP_TIME_WAIT || s == TCP_CLOSE))
+					done[i] = moved = true;
+			}
+			progress = moved;
+			if (debug)
+				fprintf(stderr,
+				        "t=%" PRIu64
+				        " sent %u/%u got %u/%u shut %d%d eof %d%d q=%zu\n",
+				        net.now, sent[0], sent[1], got[0], got[1], shut[0], shut[1],
+				        eof[0], eof[1], net.len);
+		}
+		if (!good)
+			break;
+		bool stepped;
+		uint64_t next = simnet_next_event(&net);
+		/* Idle wire and idle applications: jump to the next timer. */
+		uint64_t until = progress ? net.now + 1000 : next;
+		if (next == SYNACK_NEVER && !progress) {
+			good = FAIL("stalled: nothing pending, sent %u/%u got %u/%u, states %d/%d",
+			            sent[0], sent[1], got[0], got[1], tcp_state(net.st[0], fds[0]),
+			            tcp_state(net.st[1], fds[1]));
+			break;
+		}
+		if (!checked_step(&net, until, &stepped, why, whylen)) {
+			good = false;
+			break;
+		}
+		/* A RST only from a side whose connection is over, answering a
+		 * late duplicate for no socket. */
+		for (int i = 0; i < 2 && good; i++) {
+			const struct synack_stats *st = synack_stats(net.st[i]);
+			if (st->out_rsts == rsts[i])
+				continue;
+			int state = tcp_state(net.st[i], fds[i]);
+			if (state != TCP_CLOSE ||
+			    st->out_rsts - rsts[i] > st->no_socket - nosock[i])
+				good = FAIL("side %d sent a RST at t=%" PRIu64 " us: state %d, "
+				            "sent %u/%u got %u/%u, shut %d%d, eof %d%d",
+				            i, net.now - start, state, sent[0], sent[1], got[0],
+				            got[1], shut[0], shut[1], eof[0], eof[1]);
+			tot->stale_rsts += st->out_rsts - rsts[i];
+			rsts[i] = st->out_rsts;
+			nosock[i] = st->no_socket;
+		}
+		if (!good)
+			break;
+		if (stepped) {
+			progress = true;
+			tot->events++;
+		} else {
+			simnet_run(&net, until);
+		}
+	}
+	const struct synack_stats *s0 = synack_stats(net.st[0]), *s1 = synack_stats(net.st[1]);
+	uint64_t aborts[2];
+	for (int i = 0; i < 2; i++) {
+		const struct synack_stats *s = synack_stats(net.st[i]);
+		aborts[i] = s->aborts_on_timeout + s->aborts_on_close + s->aborts_on_data +
+		            s->aborts_on_linger;
+	}
+	if (good && (aborts[0] || aborts[1]))
+		good = FAIL("aborted connections: %" PRIu64 "/%" PRIu64, aborts[0], aborts[1]);
+	/* The TCP_INFO counters, while the descriptors still exist. */
+	for (int i = 0; i < 2; i++) {
+		struct synack_tcp_info ti;
+		if (synack_tcp_info(net.st[i], fds[i], &ti) == 0)
+			tot->retrans += ti.total_retrans;
+	}
+
+	/* Close both and let TIME_WAIT run out. A duplicate still on the wire
+	 * may reach the side that is CLOSED, which answers it with a RST for no
+	 * socket: allowed, counted, and nothing else. */
+	uint64_t rst0 = s0->out_rsts + s1->out_rsts, nosock0 = s0->no_socket + s1->no_socket;
+	if (good) {
+		synack_close(net.st[0], fds[0]);
+		synack_close(net.st[1], fds[1]);
+		uint64_t end = net.now + 120000000;
+		bool stepped = true;
+		while (good && net.now < end &&
+		       (net.len || synack_next_deadline(net.st[0]) != SYNACK_NEVER ||
+		        synack_next_deadline(net.st[1]) != SYNACK_NEVER))
+			if (!checked_step(&net, end, &stepped, why, whylen))
+				good = false;
+		if (good && (net.len || synack_next_deadline(net.st[0]) != SYNACK_NEVER ||
+		             synack_next_deadline(net.st[1]) != SYNACK_NEVER))
+			good = FAIL("something still pending 120 s after both closed");
+		uint64_t n_rst = s0->out_rsts + s1->out_rsts - rst0;
+		uint64_t n_nosock = s0->no_socket + s1->no_socket - nosock0;
+		if (good && n_rst > n_nosock)
+			good = FAIL("%" PRIu64 " RSTs after close, only %" PRIu64 " for no socket",
+			            n_rst, n_nosock);
+		tot->stale_rsts += n_rst;
+	}
+	if (good && net.overflow)
+		good = FAIL("the wire overflowed (an ACK storm?)");
+
+	/* Every corrupted segment was caught by the checksum, nothing else was
+	 * malformed. */
+	uint64_t corrupted = net.dir[0].corrupted + net.dir[1].corrupted, bad = 0, other = 0;
+	for (int i = 0; i < 2; i++)
+		for (int e = 1; e < SYNACK_SEG_ERROR_COUNT; e++) {
+			uint64_t n = synack_stats(net.st[i])->malformed[e];
+			if (e == SYNACK_SEG_BAD_CHECKSUM)
+				bad += n;
+			else
+				other += n;
+		}
+	if (good && (bad != corrupted || other))
+		good = FAIL("%" PRIu64 " corrupted segments, %" PRIu64 " checksum drops, %" PRIu64
+		            " other malformed",
+		            corrupted, bad, other);
+
+	tot->bytes += (uint64_t)got[0] + got[1];
+	tot->dropped += net.dir[0].dropped + net.dir[1].dropped;
+	tot->duplicated += net.dir[0].duplicated + net.dir[1].duplicated;
+	tot->reordered += net.dir[0].reordered + net.dir[1].reordered;
+	tot->corrupted += corrupted;
+	tot->checksum_drops += bad;
+	tot->tlp += s0->tlp_probes + s1->tlp_probes;
+	tot->vtime_ms += (net.now - start) / 1000;
+	tot->ooo_segs += 0;
+	simnet_free(&net);
+	return good;
+}
+
+static void lossy_seed(uint64_t seed, uint32_t kb, struct totals *tot)
+{
+	struct lossy L;
+	char why[512] = "";
+	lossy_config(&L, seed, kb);
+	bool good = lossy_run(&L, tot, why, sizeof(why));
+	if (!is_str(good ? "" : why, "", "seed %" PRIu64 ": %u + %u bytes, %s, %s profile", seed,
+	            L.total[0], L.total[1], order_name[L.order], profile_name[L.profile])) {
+		tap_diag("network: delay %u us, jitter %u us, loss %u ppm, dup %u ppm, reorder %u "
+		         "ppm (up to %u us), corrupt %u ppm; applications take a turn at %u/256",
+		         L.cfg.delay_us, L.cfg.jitter_us, L.cfg.loss_ppm, L.cfg.dup_ppm,
+		         L.cfg.reorder_ppm, L.cfg.reorder_us, L.cfg.corrupt_ppm, L.app_p);
+		tap_diag("replay: TWO_SEED=%" PRIu64 " TWO_KB=%u TWO_DEBUG=1 %s", seed, kb,
+		         "build/plain/tests/engine/tests/test_two_engines");
+	}
+}
+
+#define SEEDS    64 /* of SMALL_KB each way */
+#define SMALL_KB 256
+#define BIG_RUNS 2 /* of BIG_KB */
+#define BIG_KB   (3 * 1024)
+
+int main(void)
+{
+	const char *one = getenv("TWO_SEED");
+	struct totals tot = { 0 };
+	uint64_t x = 0x1234;
+	for (int d = 0; d < 2; d++) {
+		for (size_t k = 0; k < PAT_PERIOD; k++)
+			pat[d][k] = (uint8_t)(mix(&x) >> 56);
+		memcpy(&pat[d][PAT_PERIOD], pat[d], 65536); /* reads and writes wrap */
+	}
+	if (one) {
+		const char *kb = getenv("TWO_KB");
+		lossy_seed(strtoull(one, NULL, 0), kb ? (uint32_t)strtoul(kb, NULL, 0) : SMALL_KB,
+		           &tot);
+		done_testing();
+	}
+	subtest("a perfect network");
+	perfect_network();
+	subtest_end();
+
+	subtest("a faulty network: %d seeds of %d KB, %d of %d KB", SEEDS, SMALL_KB, BIG_RUNS,
+	        BIG_KB);
+	for (uint64_t seed = 1; seed <= SEEDS; seed++)
+		lossy_seed(seed, SMALL_KB, &tot);
+	for (uint64_t seed = 1001; seed < 1001 + BIG_RUNS; seed++)
+		lossy_seed(seed, BIG_KB, &tot);
+	tap_note("%" PRIu64 " bytes, %" PRIu64 " events, %" PRIu64 " s virtual; dropped %" PRIu64
+	         ", duplicated %" PRIu64 ", reordered %" PRIu64 ", corrupted %" PRIu64
+	         " (checksum drops %" PRIu64 "); retransmitted %" PRIu64 ", TLP %" PRIu64
+	         ", RSTs for stale duplicates %" PRIu64,
+	         tot.bytes, tot.events, tot.vtime_ms / 1000, tot.dropped, tot.duplicated,
+	         tot.reordered, tot.corrupted, tot.checksum_drops, tot.retrans, tot.tlp,
+	         tot.stale_rsts);
+	/* Not vacuous: the faults happened and the engines recovered from them. */
+	ok(tot.dropped > 100 && tot.retrans >= tot.dropped / 4,
+	   "losses repaired by retransmission");
+	ok(tot.duplicated > 100 && tot.reordered > 100 && tot.corrupted > 10,
+	   "duplicates, reordering and corruption on the wire");
+	subtest_end();
 	done_testing();
 }
