@@ -329,12 +329,23 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 					done[i] = moved = true;
 			}
 			progress = moved;
-			if (debug)
+			if (debug) {
+				struct synack_tcp_info ti[2] = { 0 };
+				synack_tcp_info(net.st[0], fds[0], &ti[0]);
+				synack_tcp_info(net.st[1], fds[1], &ti[1]);
 				fprintf(stderr,
 				        "t=%" PRIu64
-				        " sent %u/%u got %u/%u shut %d%d eof %d%d q=%zu\n",
+				        " sent %u/%u got %u/%u shut %d%d eof %d%d q=%zu"
+				        " | state %u/%u ca %u/%u rto %u/%u backoff %u/%u cwnd %u/%u"
+				        " unacked %u/%u lost %u/%u retrans %u/%u snd_wnd %u/%u\n",
 				        net.now, sent[0], sent[1], got[0], got[1], shut[0], shut[1],
-				        eof[0], eof[1], net.len);
+				        eof[0], eof[1], net.len, ti[0].state, ti[1].state,
+				        ti[0].ca_state, ti[1].ca_state, ti[0].rto, ti[1].rto,
+				        ti[0].backoff, ti[1].backoff, ti[0].snd_cwnd,
+				        ti[1].snd_cwnd, ti[0].unacked, ti[1].unacked, ti[0].lost,
+				        ti[1].lost, ti[0].total_retrans, ti[1].total_retrans,
+				        ti[0].snd_wnd, ti[1].snd_wnd);
+			}
 		}
 		if (!good)
 			break;
