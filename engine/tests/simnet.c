@@ -144,9 +144,10 @@ void simnet_sockaddr(int side, uint16_t port, struct sockaddr_in *sin)
 	memcpy(&sin->sin_addr, a, 4);
 }
 
-int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struct synack_profile *p)
+/* Everything but the packet buffers, which net already has. */
+static int setup(struct simnet *net, const struct simnet_config *cfg,
+                 const struct synack_profile *p)
 {
-	memset(net, 0, sizeof(*net));
 	if (cfg)
 		net->cfg = *cfg;
 	if (!net->cfg.delay_us)
@@ -154,13 +155,6 @@ int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struc
 	if (!net->cfg.reorder_us)
 		net->cfg.reorder_us = 10000;
 	net->rng = net->cfg.seed;
-	net->slot = malloc(SIMNET_QMAX * sizeof(*net->slot));
-	net->heap = malloc(SIMNET_QMAX * sizeof(*net->heap));
-	net->free_slots = malloc(SIMNET_QMAX * sizeof(*net->free_slots));
-	if (!net->slot || !net->heap || !net->free_slots) {
-		simnet_free(net);
-		return -1;
-	}
 	for (uint32_t i = 0; i < SIMNET_QMAX; i++)
 		net->free_slots[i] = SIMNET_QMAX - 1 - i;
 	net->nfree = SIMNET_QMAX;
@@ -186,6 +180,34 @@ int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struc
 		synack_advance(net->st[i], net->now);
 	}
 	return 0;
+}
+
+int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struct synack_profile *p)
+{
+	memset(net, 0, sizeof(*net));
+	net->slot = malloc(SIMNET_QMAX * sizeof(*net->slot));
+	net->heap = malloc(SIMNET_QMAX * sizeof(*net->heap));
+	net->free_slots = malloc(SIMNET_QMAX * sizeof(*net->free_slots));
+	if (!net->slot || !net->heap || !net->free_slots) {
+		simnet_free(net);
+		return -1;
+	}
+	return setup(net, cfg, p);
+}
+
+int simnet_reinit(struct simnet *net, const struct simnet_config *cfg,
+                  const struct synack_profile *p)
+{
+	struct simnet_pkt *slot = net->slot;
+	uint32_t *heap = net->heap, *free_slots = net->free_slots;
+	for (int i = 0; i < 2; i++)
+		if (net->st[i])
+			synack_stack_free(net->st[i]);
+	memset(net, 0, sizeof(*net));
+	net->slot = slot;
+	net->heap = heap;
+	net->free_slots = free_slots;
+	return setup(net, cfg, p);
 }
 
 void simnet_free(struct simnet *net)

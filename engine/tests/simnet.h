@@ -77,6 +77,10 @@ struct simnet {
  * time 1 s. Returns 0, or -1 if memory cannot be had. */
 int simnet_init(struct simnet *net, const struct simnet_config *cfg,
                 const struct synack_profile *p);
+/* The same for a net simnet_init set up: frees its stacks and starts again
+ * with cfg and p, keeping its packet buffers (many short runs, cheaply). */
+int simnet_reinit(struct simnet *net, const struct simnet_config *cfg,
+                  const struct synack_profile *p);
 void simnet_free(struct simnet *net);
 
 /* The address of stack side, port port. */

@@ -184,6 +184,9 @@ static int tcp_state(struct synack_stack *st, int fd)
 	return r < 0 ? r : ti.state;
 }
 
+/* One simnet for every seed: its packet buffers (13 MB) are reused. */
+static struct simnet lnet;
+
 #define FAIL(...) (snprintf(why, whylen, __VA_ARGS__), false)
 
 /* Every event, then both stacks' invariants. */
@@ -206,7 +209,6 @@ static bool checked_step(struct simnet *net, uint64_t until, bool *stepped, char
 
 static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size_t whylen)
 {
-	static struct simnet net;
 	static uint8_t buf[65536];
 	struct synack_profile prof;
 	synack_profile_linux(&prof);
@@ -223,36 +225,35 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 	}
 	bool debug = getenv("TWO_DEBUG") != NULL;
 	uint64_t app = L->seed ^ 0xa5a5a5a5a5a5a5a5ull;
-	if (simnet_init(&net, &L->cfg, &prof) < 0)
+	if ((lnet.slot ? simnet_reinit(&lnet, &L->cfg, &prof)
+	               : simnet_init(&lnet, &L->cfg, &prof)) < 0)
 		tap_bail("simnet_init");
 	int fds[2];
-	if (simnet_connect(&net, &fds[0], &fds[1]) < 0) {
-		simnet_free(&net);
+	if (simnet_connect(&lnet, &fds[0], &fds[1]) < 0)
 		return FAIL("no connection within a minute");
-	}
 	uint32_t sent[2] = { 0, 0 }, got[2] = { 0, 0 }; /* got[i]: of what side i sent */
 	bool shut[2] = { false, false }, eof[2] = { false, false }, done[2] = { false, false };
-	uint64_t start = net.now;
+	uint64_t start = lnet.now;
 	bool good = true, progress = true;
 	uint64_t rsts[2], nosock[2];
 	for (int i = 0; i < 2; i++) {
-		rsts[i] = synack_stats(net.st[i])->out_rsts;
-		nosock[i] = synack_stats(net.st[i])->no_socket;
+		rsts[i] = synack_stats(lnet.st[i])->out_rsts;
+		nosock[i] = synack_stats(lnet.st[i])->no_socket;
 	}
 	while (good && !(done[0] && done[1])) {
-		if (net.now - start > VTIME_LIMIT_US) {
+		if (lnet.now - start > VTIME_LIMIT_US) {
 			good =
 			    FAIL("not finished after %" PRIu64 " s virtual: sent %u/%u got %u/%u, "
 			         "states %d/%d",
 			         VTIME_LIMIT_US / 1000000, sent[0], sent[1], got[0], got[1],
-			         tcp_state(net.st[0], fds[0]), tcp_state(net.st[1], fds[1]));
+			         tcp_state(lnet.st[0], fds[0]), tcp_state(lnet.st[1], fds[1]));
 			break;
 		}
 		/* The applications' turn: sometimes, or whenever the wire is idle. */
 		if (!progress || mix(&app) % 256 < L->app_p) {
 			bool moved = false;
 			for (int i = 0; i < 2 && good; i++) {
-				struct synack_stack *st = net.st[i];
+				struct synack_stack *st = lnet.st[i];
 				if (sent[i] < L->total[i]) {
 					uint32_t n = 1 + (uint32_t)(mix(&app) % sizeof(buf));
 					if (n > L->total[i] - sent[i])
@@ -317,13 +318,13 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 					break;
 				}
 				if (now_shut && !shut[i]) {
-					int r = synack_shutdown(net.st[i], fds[i], SHUT_WR);
+					int r = synack_shutdown(lnet.st[i], fds[i], SHUT_WR);
 					if (r < 0)
 						good = FAIL("side %d: shutdown: %d", i, r);
 					shut[i] = moved = true;
 				}
 				/* Our FIN sent, theirs read: wait for TIME_WAIT or CLOSED. */
-				int s = tcp_state(net.st[i], fds[i]);
+				int s = tcp_state(lnet.st[i], fds[i]);
 				if (shut[i] && eof[1 - i] && !done[i] &&
 				    (s == TCP_TIME_WAIT || s == TCP_CLOSE))
 					done[i] = moved = true;
@@ -331,15 +332,15 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 			progress = moved;
 			if (debug) {
 				struct synack_tcp_info ti[2] = { 0 };
-				synack_tcp_info(net.st[0], fds[0], &ti[0]);
-				synack_tcp_info(net.st[1], fds[1], &ti[1]);
+				synack_tcp_info(lnet.st[0], fds[0], &ti[0]);
+				synack_tcp_info(lnet.st[1], fds[1], &ti[1]);
 				fprintf(stderr,
 				        "t=%" PRIu64
 				        " sent %u/%u got %u/%u shut %d%d eof %d%d q=%zu"
 				        " | state %u/%u ca %u/%u rto %u/%u backoff %u/%u cwnd %u/%u"
 				        " unacked %u/%u lost %u/%u retrans %u/%u snd_wnd %u/%u\n",
-				        net.now, sent[0], sent[1], got[0], got[1], shut[0], shut[1],
-				        eof[0], eof[1], net.len, ti[0].state, ti[1].state,
+				        lnet.now, sent[0], sent[1], got[0], got[1], shut[0],
+				        shut[1], eof[0], eof[1], lnet.len, ti[0].state, ti[1].state,
 				        ti[0].ca_state, ti[1].ca_state, ti[0].rto, ti[1].rto,
 				        ti[0].backoff, ti[1].backoff, ti[0].snd_cwnd,
 				        ti[1].snd_cwnd, ti[0].unacked, ti[1].unacked, ti[0].lost,
@@ -350,31 +351,31 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 		if (!good)
 			break;
 		bool stepped;
-		uint64_t next = simnet_next_event(&net);
+		uint64_t next = simnet_next_event(&lnet);
 		/* Idle wire and idle applications: jump to the next timer. */
-		uint64_t until = progress ? net.now + 1000 : next;
+		uint64_t until = progress ? lnet.now + 1000 : next;
 		if (next == SYNACK_NEVER && !progress) {
 			good = FAIL("stalled: nothing pending, sent %u/%u got %u/%u, states %d/%d",
-			            sent[0], sent[1], got[0], got[1], tcp_state(net.st[0], fds[0]),
-			            tcp_state(net.st[1], fds[1]));
+			            sent[0], sent[1], got[0], got[1], tcp_state(lnet.st[0], fds[0]),
+			            tcp_state(lnet.st[1], fds[1]));
 			break;
 		}
-		if (!checked_step(&net, until, &stepped, why, whylen)) {
+		if (!checked_step(&lnet, until, &stepped, why, whylen)) {
 			good = false;
 			break;
 		}
 		/* A RST only from a side whose connection is over, answering a
 		 * late duplicate for no socket. */
 		for (int i = 0; i < 2 && good; i++) {
-			const struct synack_stats *st = synack_stats(net.st[i]);
+			const struct synack_stats *st = synack_stats(lnet.st[i]);
 			if (st->out_rsts == rsts[i])
 				continue;
-			int state = tcp_state(net.st[i], fds[i]);
+			int state = tcp_state(lnet.st[i], fds[i]);
 			if (state != TCP_CLOSE ||
 			    st->out_rsts - rsts[i] > st->no_socket - nosock[i])
 				good = FAIL("side %d sent a RST at t=%" PRIu64 " us: state %d, "
 				            "sent %u/%u got %u/%u, shut %d%d, eof %d%d",
-				            i, net.now - start, state, sent[0], sent[1], got[0],
+				            i, lnet.now - start, state, sent[0], sent[1], got[0],
 				            got[1], shut[0], shut[1], eof[0], eof[1]);
 			tot->stale_rsts += st->out_rsts - rsts[i];
 			rsts[i] = st->out_rsts;
@@ -386,11 +387,11 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 			progress = true;
 			tot->events++;
 		} else {
-			simnet_run(&net, until);
+			simnet_run(&lnet, until);
 		}
 	}
-	const struct synack_stats *s0 = synack_stats(net.st[0]), *s1 = synack_stats(net.st[1]);
-	uint64_t ms = (net.now - start) / 1000;
+	const struct synack_stats *s0 = synack_stats(lnet.st[0]), *s1 = synack_stats(lnet.st[1]);
+	uint64_t ms = (lnet.now - start) / 1000;
 	tot->vtime_ms += ms;
 	if (ms > tot->max_ms) {
 		tot->max_ms = ms;
@@ -400,7 +401,7 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 		fprintf(stderr, "seed %" PRIu64 ": %" PRIu64 " ms\n", L->seed, ms);
 	uint64_t aborts[2];
 	for (int i = 0; i < 2; i++) {
-		const struct synack_stats *s = synack_stats(net.st[i]);
+		const struct synack_stats *s = synack_stats(lnet.st[i]);
 		aborts[i] = s->aborts_on_timeout + s->aborts_on_close + s->aborts_on_data +
 		            s->aborts_on_linger;
 	}
@@ -409,7 +410,7 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 	/* The TCP_INFO counters, while the descriptors still exist. */
 	for (int i = 0; i < 2; i++) {
 		struct synack_tcp_info ti;
-		if (synack_tcp_info(net.st[i], fds[i], &ti) == 0)
+		if (synack_tcp_info(lnet.st[i], fds[i], &ti) == 0)
 			tot->retrans += ti.total_retrans;
 	}
 
@@ -418,17 +419,17 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 	 * socket: allowed, counted, and nothing else. */
 	uint64_t rst0 = s0->out_rsts + s1->out_rsts, nosock0 = s0->no_socket + s1->no_socket;
 	if (good) {
-		synack_close(net.st[0], fds[0]);
-		synack_close(net.st[1], fds[1]);
-		uint64_t end = net.now + 120000000;
+		synack_close(lnet.st[0], fds[0]);
+		synack_close(lnet.st[1], fds[1]);
+		uint64_t end = lnet.now + 120000000;
 		bool stepped = true;
-		while (good && net.now < end &&
-		       (net.len || synack_next_deadline(net.st[0]) != SYNACK_NEVER ||
-		        synack_next_deadline(net.st[1]) != SYNACK_NEVER))
-			if (!checked_step(&net, end, &stepped, why, whylen))
+		while (good && lnet.now < end &&
+		       (lnet.len || synack_next_deadline(lnet.st[0]) != SYNACK_NEVER ||
+		        synack_next_deadline(lnet.st[1]) != SYNACK_NEVER))
+			if (!checked_step(&lnet, end, &stepped, why, whylen))
 				good = false;
-		if (good && (net.len || synack_next_deadline(net.st[0]) != SYNACK_NEVER ||
-		             synack_next_deadline(net.st[1]) != SYNACK_NEVER))
+		if (good && (lnet.len || synack_next_deadline(lnet.st[0]) != SYNACK_NEVER ||
+		             synack_next_deadline(lnet.st[1]) != SYNACK_NEVER))
 			good = FAIL("something still pending 120 s after both closed");
 		uint64_t n_rst = s0->out_rsts + s1->out_rsts - rst0;
 		uint64_t n_nosock = s0->no_socket + s1->no_socket - nosock0;
@@ -437,15 +438,15 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 			            n_rst, n_nosock);
 		tot->stale_rsts += n_rst;
 	}
-	if (good && net.overflow)
+	if (good && lnet.overflow)
 		good = FAIL("the wire overflowed (an ACK storm?)");
 
 	/* Every corrupted segment was caught by the checksum, nothing else was
 	 * malformed. */
-	uint64_t corrupted = net.dir[0].corrupted + net.dir[1].corrupted, bad = 0, other = 0;
+	uint64_t corrupted = lnet.dir[0].corrupted + lnet.dir[1].corrupted, bad = 0, other = 0;
 	for (int i = 0; i < 2; i++)
 		for (int e = 1; e < SYNACK_SEG_ERROR_COUNT; e++) {
-			uint64_t n = synack_stats(net.st[i])->malformed[e];
+			uint64_t n = synack_stats(lnet.st[i])->malformed[e];
 			if (e == SYNACK_SEG_BAD_CHECKSUM)
 				bad += n;
 			else
@@ -457,14 +458,13 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 		            corrupted, bad, other);
 
 	tot->bytes += (uint64_t)got[0] + got[1];
-	tot->dropped += net.dir[0].dropped + net.dir[1].dropped;
-	tot->duplicated += net.dir[0].duplicated + net.dir[1].duplicated;
-	tot->reordered += net.dir[0].reordered + net.dir[1].reordered;
+	tot->dropped += lnet.dir[0].dropped + lnet.dir[1].dropped;
+	tot->duplicated += lnet.dir[0].duplicated + lnet.dir[1].duplicated;
+	tot->reordered += lnet.dir[0].reordered + lnet.dir[1].reordered;
 	tot->corrupted += corrupted;
 	tot->checksum_drops += bad;
 	tot->tlp += s0->tlp_probes + s1->tlp_probes;
 	tot->ooo_segs += s0->ofo_queued + s1->ofo_queued;
-	simnet_free(&net);
 	return good;
 }
 
@@ -485,10 +485,10 @@ static void lossy_seed(uint64_t seed, uint32_t kb, struct totals *tot)
 	}
 }
 
-#define SEEDS    64 /* of SMALL_KB each way */
+#define SEEDS    128 /* of SMALL_KB each way */
 #define SMALL_KB 256
-#define BIG_RUNS 2 /* of BIG_KB */
-#define BIG_KB   (3 * 1024)
+#define BIG_RUNS 3 /* of BIG_KB */
+#define BIG_KB   (4 * 1024)
 
 int main(void)
 {
@@ -504,6 +504,7 @@ int main(void)
 		const char *kb = getenv("TWO_KB");
 		lossy_seed(strtoull(one, NULL, 0), kb ? (uint32_t)strtoul(kb, NULL, 0) : SMALL_KB,
 		           &tot);
+		simnet_free(&lnet);
 		done_testing();
 	}
 	subtest("a perfect network");
