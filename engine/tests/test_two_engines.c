@@ -203,9 +203,15 @@ static bool checked_step(struct simnet *net, uint64_t until, bool *stepped, char
 	return true;
 }
 
-/* Virtual time a seed may take: generous for 3 % loss with RTO backoff, far
- * below what a stall (an RTO backed off to 120 s) would need. */
-#define VTIME_LIMIT_US ((uint64_t)240 * 1000000)
+/* Liveness in virtual time: the applications must move a byte (or see a
+ * close step) at least every STALL_US — two RTOs at the 120 s maximum —
+ * and a seed must end within VTIME_LIMIT_US. Heavy loss legitimately backs
+ * the RTO off far: with timestamps, the duplicate ACK for a retransmission
+ * below RCV.WUP echoes an old TS.Recent (Linux: tcp_sequence drops it before
+ * tcp_replace_ts_recent), and that TSecr becomes an RTT sample of many
+ * seconds for the sender (tcp_ack_update_rtt; Karn rules out the timing). */
+#define STALL_US       ((uint64_t)250 * 1000000)
+#define VTIME_LIMIT_US ((uint64_t)1800 * 1000000)
 
 static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size_t whylen)
 {
@@ -233,7 +239,7 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 		return FAIL("no connection within a minute");
 	uint32_t sent[2] = { 0, 0 }, got[2] = { 0, 0 }; /* got[i]: of what side i sent */
 	bool shut[2] = { false, false }, eof[2] = { false, false }, done[2] = { false, false };
-	uint64_t start = lnet.now;
+	uint64_t start = lnet.now, last_move = lnet.now;
 	bool good = true, progress = true;
 	uint64_t rsts[2], nosock[2];
 	for (int i = 0; i < 2; i++) {
@@ -241,12 +247,13 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 		nosock[i] = synack_stats(lnet.st[i])->no_socket;
 	}
 	while (good && !(done[0] && done[1])) {
-		if (lnet.now - start > VTIME_LIMIT_US) {
-			good =
-			    FAIL("not finished after %" PRIu64 " s virtual: sent %u/%u got %u/%u, "
-			         "states %d/%d",
-			         VTIME_LIMIT_US / 1000000, sent[0], sent[1], got[0], got[1],
-			         tcp_state(lnet.st[0], fds[0]), tcp_state(lnet.st[1], fds[1]));
+		if (lnet.now - start > VTIME_LIMIT_US || lnet.now - last_move > STALL_US) {
+			good = FAIL("%s at t=%" PRIu64
+			            " s virtual: sent %u/%u got %u/%u, states %d/%d",
+			            lnet.now - last_move > STALL_US ? "no progress for 250 s"
+			                                            : "not finished",
+			            (lnet.now - start) / 1000000, sent[0], sent[1], got[0], got[1],
+			            tcp_state(lnet.st[0], fds[0]), tcp_state(lnet.st[1], fds[1]));
 			break;
 		}
 		/* The applications' turn: sometimes, or whenever the wire is idle. */
@@ -330,6 +337,8 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 					done[i] = moved = true;
 			}
 			progress = moved;
+			if (moved)
+				last_move = lnet.now;
 			if (debug) {
 				struct synack_tcp_info ti[2] = { 0 };
 				synack_tcp_info(lnet.st[0], fds[0], &ti[0]);
