@@ -13,7 +13,8 @@
  *    the engines must really have retransmitted, seen duplicates and used the
  *    out-of-order queue, so the test cannot pass vacuously.
  *
- *    TWO_SEEDS=n runs seeds 1..n instead of the default; TWO_SEED=N runs seed N alone (add TWO_KB=n for its size in KB each way,
+ *    TWO_SEEDS=n runs seeds 1..n instead of the default (TWO_KB=k: of k KB);
+ *    TWO_SEED=N runs seed N alone (add TWO_KB=n for its size in KB each way,
  *    as printed on failure), TWO_DEBUG=1 traces it. */
 #include <errno.h>
 #include <inttypes.h>
@@ -524,8 +525,9 @@ int main(void)
 	        BIG_KB);
 	const char *many = getenv("TWO_SEEDS"); /* a longer hunt: TWO_SEEDS=n */
 	uint64_t n_seeds = many ? strtoull(many, NULL, 0) : SEEDS;
+	const char *kb = getenv("TWO_KB");
 	for (uint64_t seed = 1; seed <= n_seeds; seed++)
-		lossy_seed(seed, SMALL_KB, &tot);
+		lossy_seed(seed, kb ? (uint32_t)strtoul(kb, NULL, 0) : SMALL_KB, &tot);
 	for (uint64_t seed = 1001; seed < 1001 + BIG_RUNS; seed++)
 		lossy_seed(seed, BIG_KB, &tot);
 	tap_note("%" PRIu64 " bytes, %" PRIu64 " events, %" PRIu64
