@@ -160,7 +160,7 @@ static void lossy_config(struct lossy *L, uint64_t seed, uint32_t kb)
 	L->total[0] = kb * 1024 - (uint32_t)(mix(&r) % 4096);
 	L->total[1] = mix(&r) % 4 == 0 ? (uint32_t)(mix(&r) % 3000) /* one way, mostly */
 	                               : (uint32_t)(mix(&r) % (kb * 1024));
-	if (seed & 1) { /* the server sends the bulk */
+	if (mix(&r) & 1) { /* the server sends the bulk */
 		uint32_t t = L->total[0];
 		L->total[0] = L->total[1];
 		L->total[1] = t;
