@@ -129,6 +129,7 @@ struct totals {
 	uint64_t bytes, retrans, dropped, duplicated, reordered, corrupted, checksum_drops;
 	uint64_t ooo_segs, tlp, stale_rsts, vtime_ms, events;
 	uint64_t max_ms, max_seed; /* the slowest transfer, handshake to both closed */
+	uint64_t crossed_fins;     /* seeds where a side was seen in CLOSING */
 };
 
 /* The byte streams: side i sends pat[i] over and over, a period that is
@@ -241,6 +242,7 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 	uint32_t sent[2] = { 0, 0 }, got[2] = { 0, 0 }; /* got[i]: of what side i sent */
 	bool shut[2] = { false, false }, eof[2] = { false, false }, done[2] = { false, false };
 	uint64_t start = lnet.now, last_move = lnet.now;
+	bool crossed = false; /* a side seen in CLOSING: the FINs crossed */
 	bool good = true, progress = true;
 	uint64_t rsts[2], nosock[2];
 	for (int i = 0; i < 2; i++) {
@@ -333,6 +335,7 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 				}
 				/* Our FIN sent, theirs read: wait for TIME_WAIT or CLOSED. */
 				int s = tcp_state(lnet.st[i], fds[i]);
+				crossed |= s == TCP_CLOSING;
 				if (shut[i] && eof[1 - i] && !done[i] &&
 				    (s == TCP_TIME_WAIT || s == TCP_CLOSE))
 					done[i] = moved = true;
@@ -475,6 +478,7 @@ static bool lossy_run(const struct lossy *L, struct totals *tot, char *why, size
 	tot->checksum_drops += bad;
 	tot->tlp += s0->tlp_probes + s1->tlp_probes;
 	tot->ooo_segs += s0->ofo_queued + s1->ofo_queued;
+	tot->crossed_fins += crossed;
 	return good;
 }
 
@@ -534,10 +538,11 @@ int main(void)
 	         " s virtual (the slowest: seed %" PRIu64 ", %" PRIu64 " ms); dropped %" PRIu64
 	         ", duplicated %" PRIu64 ", reordered %" PRIu64 ", corrupted %" PRIu64
 	         " (checksum drops %" PRIu64 "); retransmitted %" PRIu64 ", TLP %" PRIu64
-	         ", queued out of order %" PRIu64 ", RSTs for stale duplicates %" PRIu64,
+	         ", queued out of order %" PRIu64 ", RSTs for stale duplicates %" PRIu64
+	         "; FINs crossed (CLOSING) in %" PRIu64 " seeds",
 	         tot.bytes, tot.events, tot.vtime_ms / 1000, tot.max_seed, tot.max_ms, tot.dropped,
 	         tot.duplicated, tot.reordered, tot.corrupted, tot.checksum_drops, tot.retrans,
-	         tot.tlp, tot.ooo_segs, tot.stale_rsts);
+	         tot.tlp, tot.ooo_segs, tot.stale_rsts, tot.crossed_fins);
 	/* Not vacuous: the faults happened and the engines recovered from them. */
 	ok(tot.dropped > 100 && tot.retrans >= tot.dropped / 4,
 	   "losses repaired by retransmission");
@@ -545,6 +550,7 @@ int main(void)
 	   "duplicates, reordering and corruption on the wire");
 	ok(tot.ooo_segs > 100, "the receivers' out-of-order queues held data");
 	ok(tot.tlp > 0, "tail loss probes sent");
+	ok(tot.crossed_fins > 0, "simultaneous closes crossed their FINs");
 	subtest_end();
 	done_testing();
 }
