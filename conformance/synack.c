@@ -44,6 +44,7 @@ static const char usage[] =
     "       synack record --stack STACK [-o OUT | -i] SCRIPT\n"
     "       synack check SCRIPT|DIR...\n"
     "       synack list [--requirements [--table FILE]] DIR...\n"
+    "       synack list --longest-first [--stack S] SCRIPT|DIR...\n"
     "       synack --help\n"
     "\n"
     "run     runs each script (directories are searched for *.pkt, recursively)\n"
@@ -58,7 +59,8 @@ static const char usage[] =
     "        writes DIR/NAME.pcap per script, NAME its path below the scripts'\n"
     "        common directory with / as __ (handshake__passive-open.pcap).\n"
     "        --timeout bounds each script's wall time (default 60 s). -j N runs N\n"
-    "        scripts at once (separate processes; output stays in script order).\n"
+    "        scripts at once (default: the number of cores; separate processes,\n"
+    "        longest script first; output stays in script order).\n"
     "        --unsupported=skip reports a script that uses something the stack\n"
     "        cannot run as a TAP SKIP instead of a failure.\n"
     "        Any other --OPTION=VALUE is a script header\n"
@@ -76,6 +78,8 @@ static const char usage[] =
     "        the scripts citing it, then the other citations grouped. Exits 1\n"
     "        when a script has no purpose line, @requirement or @stacks, or cites\n"
     "        an RFC 9293 ID the table does not have (each problem on stderr).\n"
+    "        --longest-first prints paths only, longest script time first (scripts\n"
+    "        not for --stack last), the order run -j starts them in.\n"
     "\n"
     "exit status: 0 all scripts passed (skips count as passes), 1 a script failed,\n"
     "2 usage error or a script that does not parse.\n";
@@ -85,6 +89,7 @@ struct opts {
 	bool tap, verbose;
 	int jobs;              /* -j N: scripts run in N processes at once */
 	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
+	bool longest_first;    /* list --longest-first: paths only, longest script first */
 	const char *pcap;
 	bool requirements; /* list --requirements */
 	const char *table; /* list --table FILE */
@@ -246,9 +251,14 @@ static void on_alarm(int sig)
 
 static void human_result(const char *path, const struct run_result *r, const char *todo)
 {
-	if (r->notes[0])
-		printf("note: %s: %s%s", path, r->notes,
-		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
+	/* One "note:" line per line of the stack's notes (the Linux stack's
+	 * jitter line follows a sysctl fallback note, say). */
+	for (const char *p = r->notes; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			printf("note: %s: %.*s\n", path, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 	switch (r->status) {
 	case RUN_PASS:
 		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
@@ -355,11 +365,54 @@ static int worse(int a, int b)
 	return a == EXIT_USAGE || b == EXIT_USAGE ? EXIT_USAGE : a > b ? a : b;
 }
 
-/* -j N: each script in a child process with stdout on a pipe; results are
- * printed in script order, so the TAP stream reads the same as -j 1. */
+struct by_length {
+	size_t i;
+	int64_t us;
+};
+
+static int cmp_longest(const void *a, const void *b)
+{
+	const struct by_length *x = a, *y = b;
+	if (x->us != y->us)
+		return x->us > y->us ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The order to start scripts in: longest first (script time as written), so
+ * a 60 s TIME_WAIT script found last does not run alone at the end; equal
+ * lengths in script order. Scripts that do not load or are not for this
+ * stack count as 0. */
+static size_t *longest_first(const struct opts *o, const struct paths *scripts)
+{
+	struct by_length *v = calloc(scripts->n, sizeof *v);
+	size_t *order = calloc(scripts->n, sizeof *order);
+	if (!v || !order)
+		abort();
+	for (size_t i = 0; i < scripts->n; i++) {
+		struct run_script rs;
+		char *msg = NULL;
+		v[i].i = i;
+		if (load(scripts->v[i], o, &rs, &msg) == 0) {
+			if (run_script_for_stack(&rs, o->stack))
+				v[i].us = run_script_duration_us(&rs);
+			unload(&rs);
+		}
+		free(msg);
+	}
+	qsort(v, scripts->n, sizeof *v, cmp_longest);
+	for (size_t i = 0; i < scripts->n; i++)
+		order[i] = v[i].i;
+	free(v);
+	return order;
+}
+
+/* -j N: each script in a child process with stdout on a pipe, the longest
+ * started first; results are printed in script order, so the TAP stream
+ * reads the same as -j 1. */
 static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs)
 {
-	size_t n = scripts->n, next = 0, printed = 0;
+	size_t n = scripts->n, started = 0, printed = 0;
+	size_t *order = longest_first(x->o, scripts);
 	struct child {
 		pid_t pid;
 		int fd;
@@ -369,14 +422,20 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 		int status;
 	} *c = calloc(n, sizeof *c);
 	int running = 0, status = EXIT_PASS;
-	if (!c)
+	if (!c) {
+		free(order);
 		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < n; k++)
+		c[k].fd = -1;
 	while (printed < n) {
-		while (running < jobs && next < n) {
+		while (running < jobs && started < n) {
+			size_t next = order[started];
 			int p[2];
 			if (pipe(p) < 0) {
 				perror("synack: pipe");
 				free(c);
+				free(order);
 				return EXIT_USAGE;
 			}
 			fflush(stdout);
@@ -388,15 +447,23 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 				_exit(run_one(x, next, scripts->v[next]));
 			}
 			close(p[1]);
+			if (pid < 0) {
+				perror("synack: fork");
+				close(p[0]);
+				c[next].done = true;
+				c[next].status = EXIT_USAGE;
+				started++;
+				continue;
+			}
 			c[next].pid = pid;
 			c[next].fd = p[0];
 			running++;
-			next++;
+			started++;
 		}
 		struct pollfd pf[256] = { { 0 } };
 		size_t idx[256] = { 0 };
 		int npf = 0;
-		for (size_t k = printed; k < next && npf < 256; k++)
+		for (size_t k = printed; k < n && npf < 256; k++)
 			if (c[k].fd >= 0 && !c[k].done) {
 				pf[npf].fd = c[k].fd;
 				pf[npf].events = POLLIN;
@@ -427,7 +494,7 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 			ch->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : EXIT_FAILS;
 			running--;
 		}
-		while (printed < next && c[printed].done) {
+		while (printed < n && c[printed].done) {
 			fwrite(c[printed].buf, 1, c[printed].len, stdout);
 			free(c[printed].buf);
 			status = worse(status, c[printed].status);
@@ -436,6 +503,7 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 		fflush(stdout);
 	}
 	free(c);
+	free(order);
 	return status;
 }
 
@@ -464,8 +532,16 @@ static int cmd_run(const struct opts *o, struct paths *scripts)
 		run_tap_plan(stdout, (int)scripts->n);
 	}
 	int status = EXIT_PASS;
-	if (o->jobs > 1 && scripts->n > 1) {
-		status = run_parallel(&x, scripts, o->jobs);
+	int jobs = o->jobs;
+	if (jobs <= 0) {
+		/* Default: one script per core. */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
+	}
+	if (jobs > 256)
+		jobs = 256; /* run_parallel polls at most 256 pipes */
+	if (jobs > 1 && scripts->n > 1) {
+		status = run_parallel(&x, scripts, jobs);
 	} else {
 		for (size_t i = 0; i < scripts->n; i++)
 			status = worse(status, run_one(&x, i, scripts->v[i]));
@@ -531,8 +607,17 @@ static int cmd_requirements(const struct opts *o, struct paths *scripts)
 	return problems ? EXIT_FAILS : EXIT_PASS;
 }
 
-static int cmd_list(struct paths *scripts)
+static int cmd_list(const struct opts *o, struct paths *scripts)
 {
+	if (o->longest_first) {
+		/* Paths only, in the order run -j starts them (for a
+		 * parallel runner such as prove -j). */
+		size_t *order = longest_first(o, scripts);
+		for (size_t i = 0; i < scripts->n; i++)
+			printf("%s\n", scripts->v[order[i]]);
+		free(order);
+		return EXIT_PASS;
+	}
 	for (size_t i = 0; i < scripts->n; i++) {
 		FILE *f = fopen(scripts->v[i], "r");
 		if (!f)
@@ -587,6 +672,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--unsupported=skip") == 0 ||
 		           strcmp(a, "--unsupported=fail") == 0) {
 			o.unsupported_skip = a[14] == 's';
+		} else if (strcmp(a, "--longest-first") == 0) {
+			o.longest_first = true;
 		} else if (strcmp(a, "-j") == 0 && next) {
 			o.jobs = atoi(next);
 			i++;
@@ -654,7 +741,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "check") == 0) {
 		rc = cmd_check(&o, &scripts);
 	} else if (strcmp(cmd, "list") == 0) {
-		rc = o.requirements ? cmd_requirements(&o, &scripts) : cmd_list(&scripts);
+		rc = o.requirements ? cmd_requirements(&o, &scripts) : cmd_list(&o, &scripts);
 	} else {
 		fprintf(stderr, "synack: unknown command %s\n\n%s", cmd, usage);
 		rc = EXIT_USAGE;

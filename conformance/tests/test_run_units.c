@@ -8,6 +8,7 @@
 #include "run/symbols.h"
 #include "run/tcpinfo.h"
 #include "run/tolerance.h"
+#include "run_script_build.h"
 #include "tap.h"
 
 static void test_tolerance(void)
@@ -80,6 +81,17 @@ static void test_assert(void)
 	       "assertion failed: assert tcpi_snd_cwnd == 11 or tcpi_snd_cwnd < 10 "
 	       "(tcpi_snd_cwnd = 10, tcpi_snd_cwnd = 10)",
 	       "names the values it read");
+	ti.options = 1 | 32;
+	ti.ca_state = 3;
+	is_int(run_tcpinfo_assert("assert (tcpi_options & TCPI_OPT_SYN_DATA) != 0, tcpi_options\n"
+	                          "assert tcpi_options & TCPI_OPT_SACK == 0\n"
+	                          "assert tcpi_options | TCPI_OPT_WSCALE == 37\n"
+	                          "assert tcpi_options ^ 1 == 32 and ~tcpi_options & 2 == 2\n"
+	                          "assert tcpi_ca_state == TCP_CA_Recovery",
+	                          &ti, why, sizeof why),
+	       0, "&, |, ^, ~ below comparisons (Python precedence); TCPI_OPT_*, TCP_CA_*");
+	is_int(run_tcpinfo_assert("assert tcpi_options & TCPI_OPT_SACK", &ti, why, sizeof why), 1,
+	       "a masked-out bit is false");
 	is_int(run_tcpinfo_assert("import os", &ti, why, sizeof why), -1, "not an assert");
 	is_str(why, "unsupported: python block: import os", "is unsupported");
 	is_int(run_tcpinfo_assert("assert tcpi_bogus == 1", &ti, why, sizeof why), -1,
@@ -186,8 +198,30 @@ static void test_print_and_build(void)
 	is_int(seg.payload_len, 3, "payload synthesised");
 }
 
+/* The runner starts the longest scripts first: their length as written. */
+static void test_duration(void)
+{
+	struct run_script s;
+	sb_init(&s);
+	is_int(run_script_duration_us(&s), 0, "no events: 0");
+	sb_event(&s, "0", RUN_EV_COMMAND, "0 `true`");
+	sb_event(&s, "+0.5", RUN_EV_COMMAND, "+.5 `true`");
+	sb_event(&s, "+1...3", RUN_EV_COMMAND, "+1...3 `true`");
+	is_int(run_script_duration_us(&s), 3500000, "relative times add up; blocking at its end");
+	sb_event(&s, "*", RUN_EV_COMMAND, "* `true`");
+	sb_event(&s, "+60", RUN_EV_COMMAND, "+60 `true`");
+	is_int(run_script_duration_us(&s), 63500000, "`*` at the previous event, then +60");
+	sb_event(&s, "1~2", RUN_EV_COMMAND, "1~2 `true`");
+	is_int(run_script_duration_us(&s), 63500000,
+	       "an earlier absolute time does not shorten it");
+	sb_event(&s, "+70~80", RUN_EV_COMMAND, "+70~80 `true`");
+	is_int(run_script_duration_us(&s), 82000000, "a range counts at its end");
+	run_script_free(&s);
+}
+
 int main(void)
 {
+	test_duration();
 	test_tolerance();
 	test_config();
 	test_symbols();

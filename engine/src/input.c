@@ -376,8 +376,10 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		 * beyond the window it is dropped (Linux: tcp_data_queue
 		 * out_of_window). Either way an immediate duplicate ACK (RFC 5681
 		 * §4.2, RFC 9293 §3.10.7.4). */
-		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t)))
+		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t))) {
+			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
 			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0);
+		}
 		sa_rx_ooo_ack(t);
 		return false;
 	}

@@ -147,6 +147,7 @@ struct synack_stats {
 	uint64_t aborts_on_timeout, aborts_on_close, aborts_on_data, aborts_on_linger;
 	uint64_t socket_limit_drops; /* embryonic connections refused by max_sockets */
 	uint64_t tlp_probes;         /* tail loss probes sent (Linux: TCPLossProbes) */
+	uint64_t ofo_queued;         /* segments offered to the out-of-order queue (TCPOFOQueue) */
 };
 
 /* A snapshot like Linux's struct tcp_info (TCP_INFO); field names without the
