@@ -8,7 +8,6 @@
  * Exit status: 0 every script passed (or was skipped), 1 a script failed,
  * 2 usage error or a script that does not parse.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,10 +19,9 @@
 #include <unistd.h>
 
 #include "compare/compare.h"
-#include "lang/ast.h"
 #include "record/record.h"
 #include "run/coverage.h"
-#include "run/from_ast.h"
+#include "run/load.h"
 #include "run/pcap_writer.h"
 #include "run/report.h"
 #include "run/run.h"
@@ -91,145 +89,21 @@ struct opts {
 	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
 	bool longest_first;    /* list --longest-first: paths only, longest script first */
 	const char *pcap;
-	bool requirements; /* list --requirements */
-	const char *table; /* list --table FILE */
-	const char *defines[64];
-	size_t n_defines;
-	const char *overrides[64][2]; /* --name=value header options */
-	int n_overrides;
+	bool requirements;            /* list --requirements */
+	const char *table;            /* list --table FILE */
+	struct script_load_opts load; /* -D, --name=value header options */
 };
 
-/* ---- script discovery ---------------------------------------------------------- */
+/* ---- scripts ------------------------------------------------------------------- */
 
 struct paths {
 	char **v;
-	size_t n, cap;
+	size_t n;
 };
 
-static void add_path(struct paths *p, const char *s)
-{
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 64;
-		p->v = realloc(p->v, p->cap * sizeof *p->v);
-		if (!p->v)
-			abort();
-	}
-	p->v[p->n++] = strdup(s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void find_scripts(struct paths *p, const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	struct paths local = { 0 };
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		struct stat st;
-		if (stat(path, &st) < 0)
-			continue;
-		size_t n = strlen(e->d_name);
-		if (S_ISDIR(st.st_mode) || (n > 4 && strcmp(e->d_name + n - 4, ".pkt") == 0))
-			add_path(&local, path);
-	}
-	closedir(d);
-	/* Sorted, so runs and TAP numbering are reproducible. */
-	qsort(local.v, local.n, sizeof *local.v, cmp_str);
-	for (size_t i = 0; i < local.n; i++) {
-		struct stat st;
-		if (stat(local.v[i], &st) == 0 && S_ISDIR(st.st_mode))
-			find_scripts(p, local.v[i]);
-		else
-			add_path(p, local.v[i]);
-		free(local.v[i]);
-	}
-	free(local.v);
-}
-
-static int collect(struct paths *p, char **args, int n)
-{
-	for (int i = 0; i < n; i++) {
-		struct stat st;
-		if (stat(args[i], &st) < 0) {
-			fprintf(stderr, "synack: %s: %s\n", args[i], strerror(errno));
-			return -1;
-		}
-		if (S_ISDIR(st.st_mode))
-			find_scripts(p, args[i]);
-		else
-			add_path(p, args[i]);
-	}
-	return 0;
-}
-
-/* ---- parsing ------------------------------------------------------------------- */
-
-static void free_ast(void *ast)
-{
-	script_free(ast);
-}
-
-/* Parses and converts one script. Returns 0, or -1 with the diagnostics
- * text in *msg (malloc'd). */
 static int load(const char *path, const struct opts *o, struct run_script *rs, char **msg)
 {
-	struct lang_options lo = { .defines = o->defines, .n_defines = o->n_defines };
-	struct diag_list diags;
-	struct script *ast = NULL;
-	diag_list_init(&diags);
-	int rc = lang_parse_file(path, &lo, &ast, &diags);
-	size_t len = 0;
-	FILE *f = open_memstream(msg, &len);
-	if (rc == 0 && diags.n_unsupported) {
-		/* Parsed, but a construct cannot run: the script fails with
-		 * the parser's own file:line:col: unsupported: diagnostic. */
-		for (size_t i = 0; i < diags.count; i++)
-			if (diags.items[i].severity == DIAG_UNSUPPORTED) {
-				diag_print(f, &diags.items[i]);
-				break;
-			}
-		rc = -1;
-	} else if (rc != 0) {
-		diag_list_print(f, &diags);
-	}
-	if (rc == 0) {
-		memset(rs, 0, sizeof *rs);
-		run_config_defaults(&rs->cfg);
-		char why[300];
-		if (run_from_ast(ast, rs, why, sizeof why) < 0) {
-			fprintf(f, "%s\n", why);
-			rc = -1;
-		}
-		for (int i = 0; rc == 0 && i < o->n_overrides; i++)
-			if (run_config_set(&rs->cfg, o->overrides[i][0], o->overrides[i][1], why,
-			                   sizeof why) < 0) {
-				fprintf(f, "synack: %s\n", why);
-				rc = -1;
-			}
-		rs->cfg.verbose = o->verbose;
-		if (rc == 0) {
-			/* The run borrows strings from the tree: it owns it now. */
-			rs->owner = ast;
-			rs->owner_free = free_ast;
-			ast = NULL;
-		} else {
-			run_script_free(rs);
-		}
-	}
-	fclose(f);
-	if (ast)
-		script_free(ast);
-	diag_list_free(&diags);
-	return rc;
+	return script_load(path, &o->load, rs, msg);
 }
 
 static void unload(struct run_script *rs)
@@ -696,45 +570,48 @@ int main(int argc, char **argv)
 				o.stack = next;
 			else if (a[2] == 'p')
 				o.pcap = next;
-			else if (o.n_defines < 64)
-				o.defines[o.n_defines++] = next;
+			else if (o.load.n_defines < 64)
+				o.load.defines[o.load.n_defines++] = next;
 			i++;
 		} else if (strncmp(a, "--stack=", 8) == 0) {
 			o.stack = a + 8;
 		} else if (strncmp(a, "--pcap=", 7) == 0) {
 			o.pcap = a + 7;
 		} else if (strncmp(a, "-D", 2) == 0 && a[2]) {
-			if (o.n_defines < 64)
-				o.defines[o.n_defines++] = a + 2;
+			if (o.load.n_defines < 64)
+				o.load.defines[o.load.n_defines++] = a + 2;
 		} else if (strncmp(a, "--define=", 9) == 0) {
-			if (o.n_defines < 64)
-				o.defines[o.n_defines++] = a + 9;
-		} else if (strncmp(a, "--", 2) == 0 && o.n_overrides < 64) {
+			if (o.load.n_defines < 64)
+				o.load.defines[o.load.n_defines++] = a + 9;
+		} else if (strncmp(a, "--", 2) == 0 && o.load.n_overrides < 64) {
 			/* --name=value or --name value: a header option. */
 			static char names[64][64];
 			const char *eq = strchr(a, '=');
 			size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-			snprintf(names[o.n_overrides], sizeof names[0], "%.*s", (int)n, a + 2);
-			o.overrides[o.n_overrides][0] = names[o.n_overrides];
+			snprintf(names[o.load.n_overrides], sizeof names[0], "%.*s", (int)n, a + 2);
+			o.load.overrides[o.load.n_overrides][0] = names[o.load.n_overrides];
 			if (eq) {
-				o.overrides[o.n_overrides][1] = eq + 1;
+				o.load.overrides[o.load.n_overrides][1] = eq + 1;
 			} else if (next) {
-				o.overrides[o.n_overrides][1] = next;
+				o.load.overrides[o.load.n_overrides][1] = next;
 				i++;
 			}
-			o.n_overrides++;
+			o.load.n_overrides++;
 		} else {
 			fprintf(stderr, "synack: unknown option %s\n\n%s", a, usage);
 			return EXIT_USAGE;
 		}
 	}
-	struct paths scripts = { 0 };
 	if (i >= argc) {
 		fprintf(stderr, "synack: %s: no scripts given\n\n%s", cmd, usage);
 		return EXIT_USAGE;
 	}
-	if (collect(&scripts, argv + i, argc - i) < 0)
+	o.load.verbose = o.verbose;
+	char **found = NULL;
+	int n_found = scripts_collect(argv + i, argc - i, &found);
+	if (n_found < 0)
 		return EXIT_USAGE;
+	struct paths scripts = { found, (size_t)n_found };
 	int rc;
 	if (strcmp(cmd, "run") == 0) {
 		rc = cmd_run(&o, &scripts);
@@ -746,8 +623,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synack: unknown command %s\n\n%s", cmd, usage);
 		rc = EXIT_USAGE;
 	}
-	for (size_t k = 0; k < scripts.n; k++)
-		free(scripts.v[k]);
-	free(scripts.v);
+	scripts_free(scripts.v, (int)scripts.n);
 	return rc;
 }

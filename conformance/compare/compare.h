@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "run/load.h"
 #include "run/trace.h"
 
 enum cmp_class {
@@ -152,25 +153,6 @@ void cmp_report_tap(FILE *f, int num, const struct cmp_report *r);
 struct run_script;
 struct run_result;
 struct stack_ops;
-
-/* What the command line says about loading scripts. */
-struct cmp_load_opts {
-	const char *defines[64]; /* -D NAME=VALUE */
-	size_t n_defines;
-	const char *overrides[64][2]; /* --name=value header options */
-	int n_overrides;
-	bool verbose;
-};
-
-/* Parses and converts one script (as `synack run` does). Returns 0, or -1
- * with the diagnostics in *msg (malloc'd, the caller frees). */
-int cmp_load_script(const char *path, const struct cmp_load_opts *o, struct run_script *rs,
-                    char **msg);
-/* Scripts named on the command line, directories searched for *.pkt
- * (sorted). Returns the count, or -1 (an error printed). *out is malloc'd
- * strings: release with cmp_paths_free. */
-int cmp_collect(char **args, int n, char ***out);
-void cmp_paths_free(char **v, int n);
 
 /* A stack as the command line names it:
  *   engine | engine:PROFILE | linux | linux:CC | so:PATH

@@ -188,10 +188,10 @@ static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n,
 		return;
 	fputs(text, f);
 	fclose(f);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(fr->tmp, &lo, &rs, &msg) < 0) {
+	if (script_load(fr->tmp, &lo, &rs, &msg) < 0) {
 		fprintf(stderr, "synack compare --fuzz: generated an invalid script:\n%s%s", msg,
 		        text);
 		free(msg);

@@ -70,7 +70,7 @@ struct copts {
 	unsigned ignore;
 	const char *divs;
 	int width;
-	struct cmp_load_opts load;
+	struct script_load_opts load;
 };
 
 static void fail_note(char *buf, size_t cap, const struct run_result *r)
@@ -106,7 +106,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 {
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &o->load, &rs, &msg) < 0) {
+	if (script_load(path, &o->load, &rs, &msg) < 0) {
 		struct cmp_report rep = { .script = path,
 			                  .stack_a = st[0].spec,
 			                  .stack_b = st[1].spec,
@@ -320,7 +320,7 @@ int compare_main(int argc, char **argv)
 		return rc;
 	}
 	char **paths = NULL;
-	int n = cmp_collect(argv + i, argc - i, &paths);
+	int n = scripts_collect(argv + i, argc - i, &paths);
 	if (n < 0) {
 		cmp_div_free(&divs);
 		return 2;
@@ -347,7 +347,7 @@ int compare_main(int argc, char **argv)
 	if (!o.tap && n > 1)
 		printf("%d script%s: %d same or known, %d differ, %d could not run\n", n,
 		       n == 1 ? "" : "s", n_same, n_diff, n_other);
-	cmp_paths_free(paths, n);
+	scripts_free(paths, n);
 	cmp_div_free(&divs);
 	return status;
 }

@@ -377,7 +377,7 @@ int record_main(int argc, char **argv)
 {
 	const char *stack = "engine", *out_path = NULL;
 	bool in_place = false;
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	static char names[64][64];
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -440,7 +440,7 @@ int record_main(int argc, char **argv)
 	fclose(m);
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0) {
+	if (script_load(path, &lo, &rs, &msg) < 0) {
 		fprintf(stderr, "%s", msg ? msg : "synack record: cannot load\n");
 		free(msg);
 		free(src);

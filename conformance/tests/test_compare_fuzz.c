@@ -106,10 +106,10 @@ int main(void)
 	/* The same root found again from other bytes is not saved again. */
 	is_int(cmp_fuzz(st, &o, &divs, 0.2, 99, dir), 0, "again, another seed");
 	is_int(count_files(dir), 1, "the same divergence is saved once");
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	ok(cmp_load_script(path, &lo, &rs, &msg) == 0, "the saved script is a script");
+	ok(script_load(path, &lo, &rs, &msg) == 0, "the saved script is a script");
 	free(msg);
 	run_script_free(&rs);
 	char cmd[300];

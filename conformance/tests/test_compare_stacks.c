@@ -77,10 +77,10 @@ static unsigned compare(const char *a, const char *b, unsigned *all, char *ta, c
 		tap_bail("%s", path);
 	fputs(cc_script, f);
 	fclose(f);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0)
+	if (script_load(path, &lo, &rs, &msg) < 0)
 		tap_bail("%s", msg ? msg : "load");
 	free(msg);
 	struct cmp_stack st[2];
@@ -165,10 +165,10 @@ static void test_enforcing(void)
 		tap_bail("%s", path);
 	fputs(no_sack, f);
 	fclose(f);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0)
+	if (script_load(path, &lo, &rs, &msg) < 0)
 		tap_bail("%s", msg ? msg : "load");
 	free(msg);
 	const char *specs[] = { "engine+tcp_sack=0", "engine:rfc+net.ipv4.tcp_sack=0", "engine" };
@@ -228,10 +228,10 @@ static void test_not_comparable(void)
 	      "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
 	      f);
 	fclose(f);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0)
+	if (script_load(path, &lo, &rs, &msg) < 0)
 		tap_bail("%s", msg ? msg : "load");
 	free(msg);
 	struct cmp_stack st;

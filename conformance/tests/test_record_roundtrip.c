@@ -28,10 +28,10 @@ static char *record(const char *name, const char *text, struct record_stats *st)
 	char path[256];
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	write_file(path, text);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0) {
+	if (script_load(path, &lo, &rs, &msg) < 0) {
 		tap_diag("%s", msg ? msg : "load");
 		free(msg);
 		return NULL;
@@ -58,10 +58,10 @@ static bool passes(const char *name, const char *text)
 	char path[256];
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	write_file(path, text);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0) {
+	if (script_load(path, &lo, &rs, &msg) < 0) {
 		tap_diag("%s", msg ? msg : "load");
 		free(msg);
 		return false;
@@ -199,10 +199,10 @@ static void test_real_stack(void)
 	char path[256];
 	snprintf(path, sizeof path, "%s/passing.pkt", tmpdir);
 	write_file(path, passing);
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (!ok(cmp_load_script(path, &lo, &rs, &msg) == 0, "loaded")) {
+	if (!ok(script_load(path, &lo, &rs, &msg) == 0, "loaded")) {
 		free(msg);
 		return;
 	}

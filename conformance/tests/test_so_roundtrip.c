@@ -12,10 +12,10 @@
 
 static int compare(const char *path, const struct cmp_stack st[2], char *why, size_t cap)
 {
-	struct cmp_load_opts lo = { 0 };
+	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (cmp_load_script(path, &lo, &rs, &msg) < 0) {
+	if (script_load(path, &lo, &rs, &msg) < 0) {
 		snprintf(why, cap, "%s", msg ? msg : "load");
 		free(msg);
 		return -1;
@@ -65,7 +65,7 @@ int main(void)
 	   "stacks: engine and %s", spec);
 	char *args[] = { dir };
 	char **paths = NULL;
-	int n = cmp_collect(args, 1, &paths);
+	int n = scripts_collect(args, 1, &paths);
 	ok(n > 10, "the corpus: %d scripts", n);
 	int same = 0;
 	for (int i = 0; i < n; i++) {
@@ -102,6 +102,6 @@ int main(void)
 	}
 	is_int(plain, tried, "plain interface: %d scripts without commands the same", tried);
 	unsetenv("SYNACK_SO_PLAIN");
-	cmp_paths_free(paths, n);
+	scripts_free(paths, n);
 	return tap_done();
 }
