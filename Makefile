@@ -318,6 +318,8 @@ cflite-local: $(BUILD)/.deps-fuzz
 # memcpy of the same bytes, and instructions per segment from callgrind
 # (valgrind: harness/deps.sh bench). `make check` builds the benchmarks
 # without running them, so they never bit-rot.
+# bench/engine-corpus.sh: wall vs script time of the 60 s TIME_WAIT script
+# and of the whole corpus on the engine stack (virtual time).
 # bench/linux-corpus.sh: the conformance corpus on --stack linux at each of
 # BENCH_LINUX_JOBS (wall time, verdicts, fixed overhead vs script time; root
 # only, SKIP otherwise; ~12 min for 1 2).
@@ -341,6 +343,7 @@ $(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
 
 bench: $(BUILD)/.deps-bench $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE) $(plain_CLI)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; BENCH_MB=$(BENCH_MB) $$b; done
+	$(if $(plain_CLI),@bench/engine-corpus.sh $(abspath $(plain_CLI)) $(SCRIPTS_DIR))
 	@bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
 	$(if $(plain_CLI),@bench/linux-corpus.sh $(abspath $(plain_CLI)) $(SCRIPTS_DIR) $(BENCH_LINUX_JOBS))
 
