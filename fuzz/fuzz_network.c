@@ -575,6 +575,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		prof[i].timestamps = !(cfg & (1 << (i * 3)));
 		prof[i].sack = !(cfg & (2 << (i * 3)));
 		prof[i].window_scaling = !(cfg & (4 << (i * 3)));
+		/* Budgets that outlast the faults: a side may rightly give up
+		 * once the peer's backed-off RTO (up to 120 s after a 60 s fault
+		 * phase) exceeds them, as Linux does — a request sock after
+		 * tcp_synack_retries (5: ~63 s), an orphan whose backed-off RTO
+		 * passed TCP_RTO_MAX at a zero window (tcp_orphan_retries 0,
+		 * tcp_probe_timer). Both are legitimate endings the liveness
+		 * oracle cannot tell from a hang (corpora/regressions/network/
+		 * harness-*), so the harness configures them out of reach:
+		 * 8 SYN-ACK retries is 511 s, 15 orphan retries is retries2's. */
+		prof[i].synack_retries = 8;
+		prof[i].orphan_retries = 15;
 	}
 	/* Small buffers reach zero windows and full send queues. */
 	if (cfg & 0x40) {
