@@ -47,6 +47,7 @@ ASAN_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 FUZZLIB_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage-ignore.txt \
                 -fno-sanitize-recover=all -DSYNACK_FUZZING=1
 
 ENGINE_SRC  := $(sort $(wildcard engine/src/*.c))
@@ -154,6 +155,16 @@ endef
 $(eval $(call VARIANT,plain,$(CC),$(PLAIN_CFLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_CC),$(ASAN_CFLAGS)))
 $(eval $(call VARIANT,fuzzlib,$(FUZZ_CC),$(FUZZLIB_CFLAGS)))
+# The engine's state machine is built without comparison tracing
+# (-fsanitize-coverage=trace-cmp, on by default with -fsanitize=fuzzer): the
+# targets hand it sequence numbers, windows and lengths derived from the
+# tracked connection, so libFuzzer cannot splice the compared values into the
+# input, and the hooks on every comparison (every NULL check) were a third of
+# the segment target's time (docs/fuzzing.md, "Speed"). The parsers keep it:
+# there, compared constants (option kinds and lengths, flags) are input bytes.
+FUZZ_CMP_SRC   := engine/src/segment.c engine/src/options.c
+FUZZ_NOCMP_OBJ := $(patsubst %.c,$(fuzzlib_DIR)/obj/%.o,$(filter-out $(FUZZ_CMP_SRC),$(ENGINE_SRC)))
+$(FUZZ_NOCMP_OBJ): fuzzlib_FLAGS += -fno-sanitize-coverage=trace-cmp
 $(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
 
 # ---- libsynack-packetdrill.so ---------------------------------------------------
@@ -280,6 +291,9 @@ cflite-local: $(BUILD)/.deps-fuzz
 # baseline target built with the same flags (bench/baseline_fuzz.c), measured
 # in the same run; BENCH_TIME seconds each.
 BENCH_TIME ?= 10
+# BENCH_AGAINST=DIR: another build directory (say, of main) whose targets are
+# measured beside this build's, in the same run: a before/after ratio.
+BENCH_AGAINST ?=
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BASELINE := $(BUILD)/fuzz/bench/baseline
 $(BUILD)/bench/%: bench/%.c $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB))
@@ -292,7 +306,7 @@ $(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
 
 bench: $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
-	@bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
+	@BENCH_AGAINST=$(BENCH_AGAINST) bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
 
 # ---- install -------------------------------------------------------------------
 install: all

@@ -190,6 +190,8 @@ struct synack_stack {
 
 /* ---- memory (stack.c) ---- */
 void *sa_alloc(struct synack_stack *st, size_t n);
+/* Not zeroed: for buffers never read before they are written (ring data). */
+void *sa_alloc_raw(struct synack_stack *st, size_t n);
 void sa_free(struct synack_stack *st, void *p);
 
 /* ---- stack.c: addresses, demux, descriptors ---- */
