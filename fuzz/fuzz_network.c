@@ -18,8 +18,9 @@
  * - no reset and no error on a connection over a network that loses,
  *   duplicates, reorders, delays, corrupts (detectably) and rewrites windows;
  * - synack_check_invariants() on both stacks after every step;
- * - at most MAX_EMIT_PER_STEP packets emitted per step (the zero-window /
- *   zero-MSS packet-loop guard);
+ * - bounded output per step (the zero-window / zero-MSS packet-loop guard):
+ *   at most MAX_EMIT_PER_STEP packets without data, and with data at most
+ *   MAX_EMIT_PER_STEP + twice both streams in minimum-MSS segments;
  * - liveness (NETWORK_LIVENESS): once the input — the faults — ends, the
  *   network delivers everything in order and the applications read, write
  *   and close as fast as they can; both transfers then complete, both sides
@@ -49,9 +50,11 @@
 
 #define MAX_STEPS         512
 #define MAX_EMIT_PER_STEP 256
-#define QUEUE_LEN         64
-#define PKT_MAX           1600
-#define MAX_STREAM        65536
+/* Linux: tcp_min_snd_mss, the smallest MSS the engine sends with (profile). */
+#define MIN_SND_MSS 48
+#define QUEUE_LEN   64
+#define PKT_MAX     1600
+#define MAX_STREAM  65536
 /* Clock advances during the faulty phase stay below this much virtual time
  * in total, so no side may rightly give up (tcp_syn_retries: 127 s;
  * tcp_retries2: ~15 min) before the network heals. */
@@ -88,7 +91,7 @@ struct net {
 	uint8_t ord[QUEUE_LEN];   /* their slots in q, in queue order */
 	uint8_t free_[QUEUE_LEN]; /* the free slots: free_[0 .. QUEUE_LEN - n) */
 	uint64_t now, fault_time;
-	unsigned emitted;
+	unsigned emitted, emitted_data;
 	bool healing;
 	struct pkt q[QUEUE_LEN]; /* last: not cleared per input */
 };
@@ -145,9 +148,20 @@ static struct net *g_net; /* the emit callback's way back (one input at a time) 
 static void emit_from(int side, const uint8_t *b, size_t len)
 {
 	struct net *n = g_net;
-	n->emitted++;
 	struct synack_segment s;
 	check(synack_seg_parse(b, len, true, &s) == SYNACK_SEG_OK, "emitted packet parses");
+	/* Bounded output per step, checked here so that a loop aborts at once.
+	 * Packets with data: a step may send both whole streams (write all,
+	 * after the congestion window has grown) in segments as small as the
+	 * minimum send MSS, each byte at most twice — a middlebox clamps the
+	 * MSS to tiny values, and then the flat bound fired falsely. */
+	if (s.payload_len)
+		check(++n->emitted_data <=
+		          MAX_EMIT_PER_STEP + 2 * (n->e[0].to_send + n->e[1].to_send) / MIN_SND_MSS,
+		      "bounded output per step (data segments)");
+	else
+		check(++n->emitted <= MAX_EMIT_PER_STEP,
+		      "bounded output per step (segments without data)");
 	check(memcmp(&s.src, &n->e[side].addr, sizeof s.src) == 0, "emitted from its own address");
 	trace("  %c> flags %02x seq %u ack %u win %u len %zu\n", side ? 'S' : 'C', s.flags, s.seq,
 	      s.ack, s.window, s.payload_len);
@@ -395,8 +409,7 @@ static void app_run(struct net *n)
 static void check_step(struct net *n)
 {
 	char why[256];
-	check(n->emitted <= MAX_EMIT_PER_STEP, "bounded output per step");
-	n->emitted = 0;
+	n->emitted = n->emitted_data = 0;
 	for (int i = 0; i < 2; i++)
 		if (synack_check_invariants(n->e[i].st, why, sizeof why) != 0) {
 			fprintf(stderr, "fuzz_network: %s stack: %s\n", i ? "server" : "client",
