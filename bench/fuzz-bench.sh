@@ -13,6 +13,11 @@ set -uo pipefail
 build=$1 secs=$2
 against=${BENCH_AGAINST:-}
 shift 2
+# libFuzzer reads -max_total_time=0 as "no limit": a bench that never ends.
+if ! [ "$secs" -ge 1 ] 2>/dev/null; then
+	echo "fuzz-bench: SECONDS must be a whole number >= 1 (got '$secs')" >&2
+	exit 2
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 measure() { # name binary corpus-dirs...
@@ -23,14 +28,14 @@ measure() { # name binary corpus-dirs...
 		-artifact_prefix="$tmp/" "$tmp/$name" "$@" >"$tmp/$name.log" 2>&1
 	sed -n 's/^stat::average_exec_per_sec: *//p' "$tmp/$name.log" | tail -1
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4g", b ? a / b : 0 }'; }
 base=$(measure baseline "$build/fuzz/bench/baseline")
 base=${base:-0}
 echo "fuzz targets: exec/s over ${secs}s each, libFuzzer + ASan + UBSan, load $(cut -d' ' -f1 /proc/loadavg)"
 if [ -n "$against" ]; then
 	obase=$(measure obaseline "$against/fuzz/bench/baseline")
 	obase=${obase:-0}
-	echo "  against $against (measured after each target, same seeds)"
+	echo "  against $against (measured after each target, both on the seeds)"
 	printf '  %-10s %10s %10s %12s %10s %8s\n' target exec/s "of base" "other exec/s" "of base" speedup
 	printf '  %-10s %10s %10s %12s %10s\n' baseline "$base" "1.000" "$obase" "1.000"
 else
@@ -38,7 +43,10 @@ else
 	printf '  %-10s %10s %10s\n' baseline "$base" "1.000"
 fi
 for t in "$@"; do
-	corp=$(ls -d "corpora/$t/seeds" "corpora/regressions/$t" 2>/dev/null)
+	# Against another build: the seeds only (a regression this build fixed
+	# may crash the other one, which then reports no exec/s).
+	corp=$(ls -d "corpora/$t/seeds" 2>/dev/null)
+	[ -n "$against" ] || corp=$(ls -d "corpora/$t/seeds" "corpora/regressions/$t" 2>/dev/null)
 	# shellcheck disable=SC2086
 	e=$(measure "$t" "$build/fuzz/libfuzzer/$t" $corp)
 	e=${e:-0}
