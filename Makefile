@@ -10,7 +10,7 @@
 #       each of that directory's tests
 #   harness/tests/helpers/*.c      -> helper binaries the harness tests run
 #   fuzz/fuzz_*.c                  -> one fuzz target each (other fuzz/*.c: support)
-#   bench/bench_*.c                -> one benchmark each
+#   bench/bench_*.c                -> one benchmark each (+ engine/tests/simnet.c)
 # Everything builds out of tree under $(BUILD), twice for the tests: plain
 # (gcc) and with ASan+UBSan (clang).
 
@@ -290,22 +290,33 @@ cflite-local: $(BUILD)/.deps-fuzz
 # bench/fuzz-bench.sh: exec/s of every libFuzzer target next to a trivial
 # baseline target built with the same flags (bench/baseline_fuzz.c), measured
 # in the same run; BENCH_TIME seconds each.
+# bench/bench_engine.c: the two-engine bulk transfer over engine/tests/simnet
+# at 0 % and 1 % loss (BENCH_MB MB), payload bytes per CPU second next to a
+# memcpy of the same bytes, and instructions per segment from callgrind
+# (valgrind: harness/deps.sh bench). `make check` builds the benchmarks
+# without running them, so they never bit-rot.
 BENCH_TIME ?= 10
+BENCH_MB   ?= 8
 # BENCH_AGAINST=DIR: another build directory (say, of main) whose targets are
 # measured beside this build's, in the same run: a before/after ratio.
 BENCH_AGAINST ?=
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_SUPPORT := engine/tests/simnet.c engine/tests/simnet.h
 FUZZ_BASELINE := $(BUILD)/fuzz/bench/baseline
-$(BUILD)/bench/%: bench/%.c $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB))
+$(BUILD)/bench/%: bench/%.c $(BENCH_SUPPORT) $(plain_ENGINE_LIB) $(if $(CONF_SRC),$(plain_CONF_LIB)) \
+		| $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -g $^ $(SYS_LIBS) -o $@
+	$(call say,LD,$@)$(Q)$(CC) $(WARN) $(DEFS) $(INCS) -Iengine/tests -O2 -g $(filter-out %.h,$^) \
+	    $(SYS_LIBS) -o $@
+
+test: $(BENCH_BIN)
 
 $(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(DEFS) $(INCS) $(FUZZ_CFLAGS) $< -o $@
 
-bench: $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
-	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+bench: $(BUILD)/.deps-bench $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE)
+	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; BENCH_MB=$(BENCH_MB) $$b; done
 	@BENCH_AGAINST=$(BENCH_AGAINST) bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
 
 # ---- install -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one list of Debian packages synack needs, by purpose. Checks that they
 # are installed; as root installs what is missing, otherwise stops with the
-# exact command to run.  Usage: harness/deps.sh build|check|linux|fuzz|all
+# exact command to run.  Usage: harness/deps.sh build|check|linux|fuzz|bench|all
 set -euo pipefail
 
 declare -A PKGS=(
@@ -9,17 +9,18 @@ declare -A PKGS=(
 	[check]="clang libclang-rt-14-dev perl clang-format cppcheck"
 	[linux]="libnet1-dev libpcap-dev iproute2 ethtool"
 	[fuzz]="clang libclang-rt-14-dev afl++ zip"
+	[bench]="valgrind"
 )
 # The CLI links the Linux stack, so a plain build needs its libraries too.
 PKGS[build]+=" libnet1-dev libpcap-dev"
 
 group=${1:-all}
 if [ "$group" = all ]; then
-	want="${PKGS[build]} ${PKGS[check]} ${PKGS[linux]} ${PKGS[fuzz]}"
+	want="${PKGS[build]} ${PKGS[check]} ${PKGS[linux]} ${PKGS[fuzz]} ${PKGS[bench]}"
 elif [ -n "${PKGS[$group]+x}" ]; then
 	want=${PKGS[$group]}
 else
-	echo "deps.sh: unknown group '$group' (build, check, linux, fuzz, all)" >&2
+	echo "deps.sh: unknown group '$group' (build, check, linux, fuzz, bench, all)" >&2
 	exit 2
 fi
 

@@ -111,8 +111,14 @@ static void test_missing(void)
 	ok(strstr(out, "+0    write(4, ..., 100) = 100   // one segment\n") != NULL,
 	   "a trailing comment kept");
 	ok(strstr(out, "+0    > P. 1:101(100) ack 1 win 502\n") != NULL, "the data segment");
-	ok(strstr(out, "> P. 1:101(100) ack 1 win 502\n+0.5  < . 1:1(0) ack 101 win 257\n") != NULL,
-	   "its retransmission at the RTO, and the ACK re-timed after it");
+	/* RFC 6298 §2.2: the 100 ms handshake sample gives RTO = 100 ms +
+	 * max(4 * 50 ms, rto_min) = 300 ms (Linux: tcp_rtt_estimator), then
+	 * doubling (§5.5); the ACK keeps its absolute time, 1.5 s. */
+	ok(strstr(out, "+0    > P. 1:101(100) ack 1 win 502\n"
+	               "+0.3  > P. 1:101(100) ack 1 win 502\n"
+	               "+0.6  > P. 1:101(100) ack 1 win 502\n"
+	               "+0.6  < . 1:1(0) ack 101 win 257\n") != NULL,
+	   "retransmissions at the RTO (300 ms) and 600 ms later, the ACK re-timed after them");
 	ok(passes("missing-recorded.pkt", out), "the recorded script passes");
 	free(out);
 }

@@ -83,6 +83,10 @@ void sa_tcb_done(struct tcb *t)
 		return;
 	sa_timer_clear_all(t);
 	sa_ooo_purge(t); /* ooo.c */
+	/* Linux: tcp_write_queue_purge + tcp_clear_all_retrans_hints — the
+	 * sent-segment queue and its scoreboard go with the connection. */
+	sa_txq_free(t);
+	t->sacked_out = t->lost_out = t->retrans_out = 0;
 	sa_set_state(t, SA_CLOSED);
 	sa_conn_hash_del(t);
 	t->shut_rd = t->shut_wr = true;

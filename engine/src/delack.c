@@ -93,9 +93,9 @@ void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled)
 			t->rx.ato_us = (uint32_t)((t->rx.ato_us >> 1) + ato_min(t) / 2);
 		} else if (m < t->rx.ato_us) {
 			t->rx.ato_us = (uint32_t)((t->rx.ato_us >> 1) + m);
-			if (t->rx.ato_us > t->rto_us)
-				t->rx.ato_us = t->rto_us;
-		} else if (m > t->rto_us) {
+			if (t->rx.ato_us > sa_rto_backed_off(t)) /* icsk_rto */
+				t->rx.ato_us = (uint32_t)sa_rto_backed_off(t);
+		} else if (m > sa_rto_backed_off(t)) {
 			/* A long pause: the sender restarts, ACK quickly. */
 			incr_quickack(t, TCP_MAX_QUICKACKS);
 		}
@@ -206,7 +206,7 @@ void sa_delack_fire(struct tcb *t)
 		return;
 	if (!pingpong(t)) {
 		/* Delayed ACK missed: inflate ATO. */
-		t->rx.ato_us = (uint32_t)SA_MIN((uint64_t)t->rx.ato_us << 1, (uint64_t)t->rto_us);
+		t->rx.ato_us = (uint32_t)SA_MIN((uint64_t)t->rx.ato_us << 1, sa_rto_backed_off(t));
 	} else {
 		/* Delayed ACK missed: leave pingpong mode, deflate ATO. */
 		t->rx.pingpong = false;

@@ -161,7 +161,7 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 	t->snd_wl2 = seg->ack;
 	if (f & SYNACK_TH_ACK) {
 		t->snd_una = seg->ack;
-		sa_rtx_on_ack(t, 1);
+		sa_rtx_on_ack(t, seg);
 		t->last_ack_recv_us = t->st->now_us;
 		sa_established(t);
 		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux: tcp_send_ack, no
@@ -248,7 +248,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			return false;
 		}
 		t->snd_una = ack;
-		sa_rtx_on_ack(t, 1);
+		sa_rtx_on_ack(t, seg);
 		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		/* Linux: tcp_create_openreq_child — the child is made from the
@@ -280,22 +280,27 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		challenge_ack(t);
 		return false;
 	}
+	if (synack_seq_lt(ack, t->snd_una)) {
+		/* Linux: tcp_ack old_ack — only its SACK blocks count (a
+		 * D-SACK, tcp_sacktag_write_queue + tcp_fastretrans_alert); no
+		 * window update, TS.Recent, probe reset or rcv_tstamp. */
+		if (seg->opt.n_sack)
+			sa_rec_on_ack(t, seg, t->snd_una, false, 0);
+		return true;
+	}
 	t->last_ack_recv_us = t->st->now_us;
 	uint32_t prior_in_flight = sa_in_flight(t);
-	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent, skipped for
-	 * old or invalid ACKs). */
-	if (!synack_seq_lt(ack, t->snd_una))
-		sa_ts_update_recent(t, seg);
+	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent). */
+	sa_ts_update_recent(t, seg);
 	/* Window update (RFC 9293 §3.10.7.4; Linux tcp_may_update_window, judged
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
 	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
 	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
 	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
-	/* Linux: tcp_ack — an old ACK (SEG.ACK < SND.UNA) goes to old_ack and
-	 * never reaches tcp_ack_update_window. */
-	if (synack_seq_lt(ack, t->snd_una))
-		update = false;
+	/* p2-tx: duplicate ACK test before the window update (recovery.c). */
+	bool dupack = sa_rec_is_dupack(t, seg, nwin);
+	uint32_t prior_una = t->snd_una, acked_segs = 0;
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
@@ -304,7 +309,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_ring_drop(&t->sndq, data);
 		t->snd_una = ack;
 		t->bytes_acked += data;
-		sa_rtx_on_ack(t, acked);
+		acked_segs = sa_rtx_on_ack(t, seg);
 	}
 	if (update) {
 		t->snd_wnd = nwin;
@@ -316,6 +321,8 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		}
 	}
 	sa_persist_on_ack(t, prior_in_flight); /* persist.c, keepalive: an answer */
+	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
+	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;

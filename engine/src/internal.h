@@ -115,18 +115,44 @@ struct tcb {
 	uint8_t syncnt;
 	enum synack_cc cc;
 
-	/* Congestion window (rtx.c: slow start only; part 2 brings the cc ops). */
-	uint32_t snd_cwnd, snd_ssthresh;          /* segments, as Linux counts them */
-	uint32_t max_packets_out, cwnd_usage_seq; /* Linux: tcp_cwnd_validate */
-	bool is_cwnd_limited;
+	/* Congestion window (cc.c). */
+	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
 
 	/* Timers and retransmission (rtx.c). */
 	uint64_t t_deadline[SA_T_COUNT];
 	uint32_t t_heap[SA_T_COUNT]; /* index+1 in the heap; 0: not armed */
 	uint32_t rto_us;
-	uint8_t retransmits, backoff;
+	uint8_t retransmits;
+	/* Linux keeps two counts: icsk_backoff (tcpi_backoff), bumped by the
+	 * retransmission timer and by zero-window probes, and the doublings
+	 * of icsk_rto itself, which only the retransmission timer applies
+	 * (tcp_retransmit_timer vs tcp_send_probe0). rto_us << rto_shift is
+	 * Linux's icsk_rto. */
+	uint8_t backoff, rto_shift;
 	uint32_t total_retrans;
 	uint64_t first_tx_us; /* start of the current retransmission episode */
+
+	/* ---- part 2 sender (p2-tx): rto.c, rtx.c, recovery.c, cc*.c ---- */
+	/* RFC 6298 estimator in Linux's fixed point (tcp_rtt_estimator):
+	 * srtt_us is SRTT << 3, mdev/mdev_max/rttvar are 4 * RTTVAR. */
+	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;
+	uint32_t min_rtt_us;       /* smallest sample (CUBIC's delay_min) */
+	uint64_t retrans_stamp_us; /* first retransmission (Linux: retrans_stamp) */
+	bool retrans_stamped, syn_rtx_no_sample;
+	/* Sent segments, oldest first (Linux: the retransmit queue's skbs). */
+	struct sa_txseg *txq;
+	uint32_t txq_cap, txq_head, txq_len;
+	uint32_t lost_out, retrans_out, sacked_out; /* segments (Linux names) */
+	uint32_t undo_marker;                       /* Linux: undo_marker (0: none) */
+	int32_t undo_retrans;                       /* retransmissions not yet D-SACKed */
+	uint32_t prior_ssthresh;
+	uint8_t ca_state;                            /* TCP_CA_Open/Disorder/CWR/Recovery/Loss */
+	uint32_t high_seq;                           /* RFC 6582 "recover" */
+	uint32_t prior_cwnd, prr_delivered, prr_out; /* RFC 6937 PRR (Linux) */
+	uint32_t snd_cwnd_cnt, max_packets_out, cwnd_usage_seq;
+	bool is_cwnd_limited;
+	uint64_t lsndtime_us; /* last data sent (RFC 7661 / Linux tcp_cwnd_restart) */
+	uint64_t cc_priv[8];  /* the cc algorithm's state (cc_cubic.c) */
 
 	/* RFC 5961 §7 / Linux tcp_oow_rate_limited: last out-of-window ACK. */
 	uint64_t last_oow_ack_us;
@@ -287,18 +313,75 @@ bool sa_timer_armed(const struct tcb *t, int kind);
 void sa_timers_run(struct synack_stack *st, uint64_t now);
 uint64_t sa_timers_next(const struct synack_stack *st);
 
-/* ---- rtx.c: retransmission hook (part 2: RTO estimation, SACK, cc) ---- */
+/* ---- rtx.c: retransmission timer, the sent-segment queue ---- */
+struct sa_txseg {
+	uint32_t seq, end; /* [seq, end), a FIN counts */
+	uint64_t xmit_us;  /* last (re)transmission */
+	uint8_t flags;     /* SA_TX_* */
+};
+enum {
+	SA_TX_RETRANS = 1,
+	SA_TX_LOST = 2,
+	SA_TX_EVER_RETRANS = 4,
+	SA_TX_PSH = 8,
+	SA_TX_SACKED = 16
+};
+enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
-void sa_rtx_on_ack(struct tcb *t, uint32_t acked);
+/* New data acknowledged (seg: the ACK); returns the segments acknowledged. */
+uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
-/* Congestion-control hook: may another segment go? (part 2: cc ops) */
+/* output.c calls this for every data/FIN segment it sends. */
+void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool rtx);
+bool sa_tx_was_psh(const struct tcb *t, uint32_t end); /* the segment ending there had PSH */
+struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i);
+void sa_txq_free(struct tcb *t);
+uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */
+
+/* ---- rto.c: RFC 6298 / RFC 7323 §4 ---- */
+void sa_rto_sample(struct tcb *t, int64_t rtt_us);
+uint64_t sa_rto_backed_off(const struct tcb *t);
+void sa_rto_back_off(struct tcb *t);
+bool sa_rto_timed_out(const struct tcb *t, uint32_t boundary, uint32_t user_timeout_ms, bool syn);
+uint64_t sa_rto_clamp_user_timeout(const struct tcb *t, uint64_t rto);
+
+/* ---- recovery.c: RFC 5681 §3.2, RFC 6582, RFC 6937 (Linux) ---- */
+bool sa_rec_is_dupack(const struct tcb *t, const struct synack_segment *seg, uint32_t nwin);
+/* After each acceptable ACK: prior_una before it, dup from sa_rec_is_dupack. */
+void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup,
+                   uint32_t acked_segs);
+
+/* ---- sack_board.c: the SACK scoreboard (RFC 2018, RFC 2883, RFC 6675) ---- */
+/* Marks segments the ACK's SACK blocks cover; returns how many were newly
+ * SACKed. D-SACK blocks (RFC 2883) are recognised and only undo. */
+uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una);
+/* RFC 6675 IsLost as Linux's tcp_mark_head_lost: holes with at least
+ * DupThresh SACKed segments above them are lost. Returns newly lost. */
+uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
+void sa_rec_enter_loss(struct tcb *t);
+void sa_rec_xmit_lost(struct tcb *t); /* retransmits lost segments the cwnd allows */
+
+/* ---- cc.c: congestion control ops (RFC 5681, RFC 9438) ---- */
+struct sa_cc_ops {
+	const char *name;
+	void (*init)(struct tcb *t);
+	uint32_t (*ssthresh)(struct tcb *t);
+	void (*cong_avoid)(struct tcb *t, uint32_t acked);
+	void (*on_loss)(struct tcb *t); /* entering Loss (RTO) */
+	void (*on_rtt)(struct tcb *t, uint32_t rtt_us);
+	void (*tx_start)(struct tcb *t, uint64_t idle_us);
+};
+extern const struct sa_cc_ops sa_cc_reno, sa_cc_cubic;
+const struct sa_cc_ops *sa_cc_ops_of(const struct tcb *t);
+/* Congestion-control hook: may another segment go? */
 bool sa_cc_can_send(const struct tcb *t);
-/* Before sending new data: RFC 5681 §4.1 restart after idle (Linux
- * tcp_cwnd_restart under tcp_slow_start_after_idle). */
-void sa_cc_before_send(struct tcb *t);
-/* After a burst: remember how much of cwnd was used (Linux tcp_cwnd_validate). */
-void sa_cc_sent(struct tcb *t, bool cwnd_limited);
+void sa_cc_after_output(struct tcb *t, bool cwnd_limited);
+void sa_cc_data_sent(struct tcb *t); /* RFC 7661 / Linux tcp_cwnd_restart */
+void sa_cc_on_ack(struct tcb *t, uint32_t acked_segs);
+bool sa_cc_is_cwnd_limited(const struct tcb *t);
+uint32_t sa_cc_slow_start(struct tcb *t, uint32_t acked); /* returns acked left over */
+void sa_cc_ai(struct tcb *t, uint32_t w, uint32_t acked);
 
 /* ---- window.c ---- */
 void sa_init_rcv_window(struct tcb *t, bool wscale_ok);

@@ -175,6 +175,9 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	/* Linux: tcp_push marks PSH on the last segment of what was written. */
 	if (len && off + len == t->sndq.len)
 		flags |= SYNACK_TH_PSH;
+	if (rtx && len) /* p2-tx: a retransmission keeps its PSH (Linux: the skb's flags) */
+		flags = (uint8_t)((flags & ~SYNACK_TH_PSH) |
+		                  (sa_tx_was_psh(t, seq + len) ? SYNACK_TH_PSH : 0));
 	if (fin)
 		flags |= SYNACK_TH_FIN;
 	base(t, &s, seq, flags);
@@ -185,12 +188,15 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	s.payload_len = len;
 	sa_emit(t->st, &s);
 	sent(t, &s);
+	/* Linux: tcp_event_data_sent runs for every data segment, a
+	 * retransmission too (__tcp_transmit_skb). */
+	if (len)
+		sa_delack_data_sent(t); /* delack.c: interactive detection */
 	if (rtx) {
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
-	} else if (len) {
-		sa_delack_data_sent(t); /* delack.c: interactive detection */
 	}
+	sa_tx_sent(t, seq, len, flags, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
 }
 
 /* Bytes queued but not yet sent. */
@@ -213,9 +219,11 @@ void sa_output(struct tcb *t)
 	if (t->state != SA_ESTABLISHED && t->state != SA_CLOSE_WAIT && t->state != SA_FIN_WAIT1 &&
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
-	bool any = false, cwnd_full = false;
-	if (unsent(t))
-		sa_cc_before_send(t);
+	bool any = false, cwnd_limited = false;
+	/* p2-tx: lost segments before new data (recovery.c). */
+	sa_rec_xmit_lost(t);
+	/* Linux runs tcp_write_xmit only with a send head. */
+	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
 	for (;;) {
 		uint32_t left = unsent(t);
 		if (t->fin_sent)
@@ -236,7 +244,7 @@ void sa_output(struct tcb *t)
 			break;
 		}
 		if (!sa_cc_can_send(t)) {
-			cwnd_full = true;
+			cwnd_limited = true;
 			break; /* RFC 5681: the congestion window is full */
 		}
 		uint32_t wnd_end = t->snd_una + t->snd_wnd;
@@ -277,9 +285,13 @@ void sa_output(struct tcb *t)
 		}
 		any = true;
 	}
-	if (any || cwnd_full)
-		sa_cc_sent(t, cwnd_full);
-	if (any)
+	/* Linux: tcp_write_xmit — cwnd-limited also when the last segment
+	 * filled the window, then tcp_cwnd_validate if anything went or the
+	 * window is full. */
+	cwnd_limited = cwnd_limited || sa_packets_in_flight(t) >= t->snd_cwnd;
+	if (send_head && (any || cwnd_limited))
+		sa_cc_after_output(t, cwnd_limited);
+	if (any || t->retrans_out)
 		sa_rtx_arm(t);
 	sa_persist_check(t); /* persist.c: a zero window holds data back */
 }

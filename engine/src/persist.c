@@ -20,8 +20,7 @@
 
 #include "internal.h"
 
-#define TCP_TIMEOUT_MIN_US 8000u      /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
-#define TCP_RTO_MAX_US     120000000u /* Linux: TCP_RTO_MAX, the constant */
+#define TCP_TIMEOUT_MIN_US 8000u /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
 
 static uint32_t unsent(const struct tcb *t)
 {
@@ -41,11 +40,13 @@ static bool window_blocked(const struct tcb *t)
 	return !synack_seq_gt(wnd_end, t->snd_nxt);
 }
 
-/* Linux: tcp_probe0_base / tcp_probe0_when. */
+/* Linux: tcp_probe0_base (max(icsk_rto, rto_min)) / tcp_probe0_when
+ * (<< icsk_backoff, capped at tcp_rto_max). icsk_rto is the retransmission
+ * timer's own backed-off RTO; the probes' backoff comes on top. */
 uint64_t sa_probe0_when(const struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
-	uint64_t base = SA_MAX((uint64_t)t->rto_us, p->rto_min_us);
+	uint64_t base = SA_MAX(sa_rto_backed_off(t), p->rto_min_us);
 	uint64_t when = base;
 	for (int i = 0; i < t->backoff && when < p->rto_max_us; i++)
 		when <<= 1;
@@ -73,7 +74,7 @@ void sa_persist_check(struct tcb *t)
 	if (!window_blocked(t))
 		return;
 	sa_timer_set(t, SA_T_PERSIST,
-	             t->st->now_us + SA_MAX((uint64_t)t->rto_us, t->st->prof.rto_min_us));
+	             t->st->now_us + SA_MAX(sa_rto_backed_off(t), t->st->prof.rto_min_us));
 }
 
 /* An acceptable ACK (Linux: tcp_ack). Any ACK is an answer: the probe count
@@ -141,12 +142,13 @@ void sa_persist_fire(struct tcb *t)
 	uint32_t max_probes = p->retries2;
 	if (t->orphan) {
 		/* Linux: tcp_orphan_retries — 0 means 8 while the backed-off
-		 * RTO is below TCP_RTO_MAX ("alive": inet_csk_rto_backoff
-		 * against the constant, not the sysctl), else 0. */
-		uint64_t rto = t->rto_us;
-		for (int i = 0; i < t->backoff && rto < TCP_RTO_MAX_US; i++)
+		 * RTO is below the RTO max ("alive": inet_csk_rto_backoff(icsk,
+		 * tcp_rto_max(sk)), the per-socket maximum since Linux 6.15),
+		 * else 0. */
+		uint64_t rto = sa_rto_backed_off(t);
+		for (int i = 0; i < t->backoff && rto < p->rto_max_us; i++)
 			rto <<= 1;
-		bool alive = rto < TCP_RTO_MAX_US;
+		bool alive = rto < p->rto_max_us;
 		max_probes = p->orphan_retries;
 		if (max_probes == 0 && alive)
 			max_probes = 8;

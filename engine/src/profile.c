@@ -57,6 +57,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->early_retrans = 3;
 	p->recovery = 1;
 	p->frto = 2;
+	p->clock_granularity_us = 4000; /* HZ=250 */
 	p->reordering = 3;
 	p->comp_sack_nr = 44;
 	p->port_lo = 32768;
@@ -79,6 +80,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->recovery = 0;
 	p->early_retrans = 0;
 	p->frto = 0;
+	p->clock_granularity_us = 1000;
 	p->port_lo = 49152;
 	p->port_hi = 65535;
 }

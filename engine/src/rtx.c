@@ -1,116 +1,114 @@
-/* Retransmission: the hook part 2 widens into RFC 6298 RTO estimation,
- * SACK recovery and congestion control.
+/* Retransmission: the timer (RFC 6298 §5), the queue of sent segments and
+ * the giving up (RFC 1122 §4.2.3.5).
  *
- * Part 1 keeps one timer per connection (SA_T_RTX) with Linux's initial RTO
- * and exponential backoff, enough for the handshake and the close:
  *   - SYN: tcp_syn_retries (+ tcp_syn_linear_timeouts linear ones), then
  *     ETIMEDOUT without an RST (Linux: tcp_write_timeout → tcp_write_err);
  *   - SYN-ACK of an embryonic connection: tcp_synack_retries, then it is
  *     dropped silently (Linux: reqsk_timer_handler);
- *   - data / FIN: the first unacknowledged segment, tcp_retries2 times
- *     (tcp_orphan_retries for orphans), then ETIMEDOUT.
- * The RTO itself stays at rto_init_us (no RTT samples yet): part 2 replaces
- * rto_us with SRTT/RTTVAR (sa_rtx_on_ack is where samples arrive).
+ *   - data / FIN: Linux's tcp_retransmit_timer — enter Loss, retransmit the
+ *     head, back off; give up when the time since the first retransmission
+ *     passes the model of tcp_retries2 (tcp_orphan_retries for orphans) or
+ *     TCP_USER_TIMEOUT (rto.c), with ETIMEDOUT and no RST.
+ *
+ * Sent segments are remembered (sa_txseg: bounds, last transmission time,
+ * flags) so an ACK yields an RTT sample (Karn's rule) and recovery can
+ * retransmit by segment. The queue is bounded: when full, a new segment is
+ * merged into the last one.
  */
 #include <errno.h>
 
 #include "internal.h"
+
+#define TXQ_CAP 1024u
 
 uint32_t sa_in_flight(const struct tcb *t)
 {
 	return t->snd_nxt - t->snd_una;
 }
 
-static uint64_t backed_off(const struct tcb *t)
+struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i)
 {
-	uint64_t rto = t->rto_us;
-	for (int i = 0; i < t->backoff && rto < t->st->prof.rto_max_us; i++)
-		rto <<= 1;
-	return SA_MIN(rto, t->st->prof.rto_max_us);
+	return &t->txq[(t->txq_head + i) % t->txq_cap];
 }
 
-static uint32_t mss_of(const struct tcb *t)
+void sa_txq_free(struct tcb *t)
 {
-	return t->snd_mss ? t->snd_mss : 536;
+	if (t->txq)
+		sa_free(t->st, t->txq);
+	t->txq = NULL;
+	t->txq_cap = t->txq_len = t->txq_head = 0;
 }
 
-/* Segments in flight (Linux: packets_out), from the bytes. */
-static uint32_t segs_in_flight(const struct tcb *t)
+/* Linux: tcp_packets_in_flight = packets_out - (sacked_out + lost_out) +
+ * retrans_out. */
+uint32_t sa_packets_in_flight(const struct tcb *t)
 {
-	uint32_t mss = mss_of(t);
-	return (sa_in_flight(t) + mss - 1) / mss;
+	uint32_t left = t->sacked_out + t->lost_out;
+	uint32_t out = t->txq_len > left ? t->txq_len - left : 0;
+	return out + t->retrans_out;
 }
 
-/* RFC 5681 §3.1: at most cwnd segments in flight. Part 1 has slow start
- * only (from the profile's initcwnd, RFC 6928); part 2 replaces this with
- * the cc ops (Reno, CUBIC) selected by t->cc. */
-bool sa_cc_can_send(const struct tcb *t)
+bool sa_tx_was_psh(const struct tcb *t, uint32_t end)
 {
-	return segs_in_flight(t) < t->snd_cwnd;
-}
-
-/* RFC 5681 §3.1 slow start (Linux tcp_slow_start: cwnd += packets acked,
- * up to ssthresh), then one segment per window (congestion avoidance). */
-void sa_cc_before_send(struct tcb *t)
-{
-	const struct synack_profile *p = &t->st->prof;
-	uint64_t rto = backed_off(t);
-	if (!p->slow_start_after_idle || sa_in_flight(t) || !t->last_data_sent_us)
-		return;
-	uint64_t idle = t->st->now_us - t->last_data_sent_us;
-	if (idle <= rto)
-		return;
-	/* Linux: tcp_cwnd_restart — halve per RTO idle, down to the restart
-	 * window min(initcwnd, cwnd). */
-	uint32_t restart = SA_MIN(p->initcwnd ? p->initcwnd : 1u, t->snd_cwnd);
-	uint32_t cwnd = t->snd_cwnd;
-	int64_t delta = (int64_t)idle;
-	while ((delta -= (int64_t)rto) > 0 && cwnd > restart)
-		cwnd >>= 1;
-	t->snd_cwnd = SA_MAX(cwnd, restart);
-}
-
-void sa_cc_sent(struct tcb *t, bool cwnd_limited)
-{
-	uint32_t po = segs_in_flight(t);
-	if (!synack_seq_lt(t->snd_una, t->cwnd_usage_seq) || cwnd_limited ||
-	    po > t->max_packets_out) {
-		t->is_cwnd_limited = cwnd_limited;
-		t->max_packets_out = po;
-		t->cwnd_usage_seq = t->snd_nxt;
+	for (uint32_t i = 0; i < t->txq_len; i++) {
+		const struct sa_txseg *s = sa_txq_at(t, i);
+		if (s->end == end || (s->end == end + 1 && t->fin_sent && s->end == t->fin_seq + 1))
+			return (s->flags & SA_TX_PSH) != 0;
+		if (synack_seq_gt(s->end, end))
+			break;
 	}
-}
-
-/* Linux: tcp_is_cwnd_limited — cwnd only grows while it is what limits
- * the sender (in slow start: while under twice the most used lately). */
-static bool cwnd_limited(const struct tcb *t)
-{
-	if (t->is_cwnd_limited)
-		return true;
-	if (t->snd_cwnd < t->snd_ssthresh)
-		return t->snd_cwnd < 2 * t->max_packets_out;
 	return false;
 }
 
-static void cc_on_ack(struct tcb *t, uint32_t acked)
+void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool rtx)
 {
-	if (!cwnd_limited(t))
+	bool fin = (flags & SYNACK_TH_FIN) != 0;
+	uint32_t end = seq + len + (fin ? 1u : 0u);
+	uint64_t now = t->st->now_us;
+	if (len && !rtx)
+		sa_cc_data_sent(t);
+	if (len)
+		t->lsndtime_us = now;
+	if (t->ca_state == SA_CA_RECOVERY)
+		t->prr_out++;
+	if (rtx) {
+		if (!t->retrans_stamped) {
+			t->retrans_stamped = true;
+			t->retrans_stamp_us = now;
+		}
+		for (uint32_t i = 0; i < t->txq_len; i++) {
+			struct sa_txseg *s = sa_txq_at(t, i);
+			if (synack_seq_geq(s->seq, end))
+				break;
+			if (synack_seq_leq(s->end, seq))
+				continue;
+			if (!(s->flags & SA_TX_RETRANS))
+				t->retrans_out++;
+			if (t->undo_retrans < 0)
+				t->undo_retrans = 0;
+			t->undo_retrans++; /* Linux: __tcp_retransmit_skb */
+			s->flags |= SA_TX_RETRANS | SA_TX_EVER_RETRANS;
+			s->xmit_us = now;
+		}
 		return;
-	uint32_t segs = (acked + mss_of(t) - 1) / mss_of(t);
-	if (t->snd_cwnd < t->snd_ssthresh)
-		t->snd_cwnd = SA_MIN(t->snd_cwnd + segs, SA_MAX(t->snd_ssthresh, t->snd_cwnd));
-	else if (segs)
-		t->snd_cwnd += segs >= t->snd_cwnd ? 1u : 0u;
-	if (t->snd_cwnd > 65535)
-		t->snd_cwnd = 65535; /* Linux: snd_cwnd_clamp */
-}
-
-/* RFC 5681 §3.1 eq. 4 and the loss window: after an RTO, ssthresh =
- * max(FlightSize / 2, 2), cwnd = 1 (Linux: tcp_enter_loss). */
-static void cc_on_rto(struct tcb *t)
-{
-	t->snd_ssthresh = SA_MAX(segs_in_flight(t) / 2, 2u);
-	t->snd_cwnd = 1;
+	}
+	if (end == seq)
+		return;
+	if (!t->txq) {
+		t->txq = sa_alloc(t->st, TXQ_CAP * sizeof(*t->txq));
+		if (!t->txq)
+			return;
+		t->txq_cap = TXQ_CAP;
+	}
+	if (t->txq_len == t->txq_cap) {
+		sa_txq_at(t, t->txq_len - 1)->end = end; /* bounded: merge */
+		return;
+	}
+	struct sa_txseg *s = sa_txq_at(t, t->txq_len++);
+	s->seq = seq;
+	s->end = end;
+	s->xmit_us = now;
+	s->flags = (flags & SYNACK_TH_PSH) ? SA_TX_PSH : 0;
 }
 
 /* Arms the timer if something is outstanding and it is not running. */
@@ -122,18 +120,101 @@ void sa_rtx_arm(struct tcb *t)
 		return;
 	if (!t->retransmits)
 		t->first_tx_us = t->st->now_us;
-	sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+	sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 }
 
-/* New data acknowledged (RFC 6298 §5.2/5.3): restart or stop the timer. */
-void sa_rtx_on_ack(struct tcb *t, uint32_t acked)
+/* Removes acknowledged segments; returns the RTT sample (-1: none) by the
+ * ACK's timing, Karn's rule (RFC 6298 §3): none if any acknowledged segment
+ * was retransmitted (Linux: tcp_clean_rtx_queue, FLAG_RETRANS_DATA_ACKED). */
+static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs)
 {
-	if (t->state != SA_SYN_SENT && t->state != SA_SYN_RECV && acked > 1)
-		cc_on_ack(t, acked);
+	uint64_t first = 0;
+	bool have = false, rtx = false;
+	*acked_segs = 0;
+	while (t->txq_len) {
+		struct sa_txseg *s = sa_txq_at(t, 0);
+		if (synack_seq_leq(s->end, t->snd_una)) {
+			if (s->flags & SA_TX_EVER_RETRANS)
+				rtx = true;
+			else if (!have) {
+				have = true;
+				first = s->xmit_us;
+			}
+			if (s->flags & SA_TX_RETRANS)
+				t->retrans_out--;
+			if (s->flags & SA_TX_LOST)
+				t->lost_out--;
+			if (s->flags & SA_TX_SACKED)
+				t->sacked_out--; /* delivered when it was SACKed */
+			else
+				(*acked_segs)++;
+			t->txq_head = (t->txq_head + 1) % t->txq_cap;
+			t->txq_len--;
+			continue;
+		}
+		if (synack_seq_gt(t->snd_una, s->seq)) {
+			/* Partly acknowledged (Linux: tcp_tso_acked). */
+			if (s->flags & SA_TX_EVER_RETRANS)
+				rtx = true;
+			else if (!have) {
+				have = true;
+				first = s->xmit_us;
+			}
+			s->seq = t->snd_una;
+		}
+		break;
+	}
+	if (!t->txq_len && t->txq)
+		sa_txq_free(t);
+	if (!have || rtx)
+		return -1;
+	return (int64_t)(t->st->now_us - first);
+}
+
+/* New data acknowledged (RFC 6298 §5.2/5.3): sample the RTT, restart or stop
+ * the timer, feed congestion control and recovery. */
+uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
+{
+	int64_t rtt = -1;
+	uint32_t segs = 0;
+	if (t->state == SA_SYN_SENT || t->state == SA_SYN_RECV) {
+		/* The SYN (or our SYN-ACK, simultaneous open) is acknowledged:
+		 * Karn's rule — a sample only if it was sent once. */
+		if (!t->retransmits && !t->total_retrans)
+			rtt = (int64_t)(t->st->now_us - t->first_tx_us);
+		else
+			t->syn_rtx_no_sample = true;
+	} else {
+		rtt = clean_txq(t, &segs);
+	}
+	/* RFC 7323 §4.1: without a sample from the ACK's timing, TSecr of an
+	 * ACK that acknowledges new data gives one (Linux: tcp_ack_update_rtt). */
+	if (rtt < 0 && seg && t->ts_ok && seg->opt.has_ts && seg->opt.ts_ecr) {
+		uint32_t d = sa_tsval(t) - seg->opt.ts_ecr;
+		if (d < 0x80000000u)
+			rtt = (int64_t)d * 1000;
+	}
+	if (rtt >= 0)
+		sa_rto_sample(t, rtt);
+	else if (t->syn_rtx_no_sample && !t->srtt_us &&
+	         (t->state == SA_SYN_SENT || t->state == SA_SYN_RECV)) {
+		/* RFC 6298 §5.7: the SYN was lost and no sample — 3 s
+		 * (Linux: tcp_init_metrics, TCP_TIMEOUT_FALLBACK). */
+		t->rto_us = (uint32_t)t->st->prof.rto_fallback_us;
+		t->rttvar_us = t->mdev_us = t->mdev_max_us = (uint32_t)t->st->prof.rto_fallback_us;
+		t->rto_shift = 0;
+	}
+	/* Linux: icsk_retransmits is cleared by any ACK of new data, the
+	 * backoff only with a valid RTT sample (tcp_ack_update_rtt, RFC 6298
+	 * §5.7 / Karn: keep the backed-off RTO until a sample). */
 	t->retransmits = 0;
-	t->backoff = 0;
+	if (rtt >= 0)
+		t->backoff = 0;
+	if (!t->retrans_out)
+		t->retrans_stamped = false;
 	sa_timer_clear(t, SA_T_RTX);
 	sa_rtx_arm(t);
+	return segs;
 }
 
 static void give_up(struct tcb *t)
@@ -145,24 +226,35 @@ static void give_up(struct tcb *t)
 	sa_tcb_done(t);
 }
 
+static void stamp(struct tcb *t)
+{
+	if (!t->retrans_stamped) {
+		t->retrans_stamped = true;
+		t->retrans_stamp_us = t->st->now_us;
+	}
+}
+
 void sa_rtx_fire(struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
 	switch (t->state) {
 	case SA_SYN_SENT: {
 		uint32_t limit = (t->syncnt ? t->syncnt : p->syn_retries) + p->syn_linear_timeouts;
-		if (t->retransmits >= limit) {
+		if (t->retransmits >= limit ||
+		    (t->user_timeout_ms && sa_rto_timed_out(t, limit, t->user_timeout_ms, true))) {
 			give_up(t);
 			return;
 		}
+		stamp(t);
 		t->retransmits++;
 		/* Linux: the first syn_linear_timeouts retries keep the initial RTO. */
 		if (t->retransmits > p->syn_linear_timeouts)
-			t->backoff++;
+			sa_rto_back_off(t);
 		t->total_retrans++;
 		t->st->stats.retrans_segs++;
 		sa_send_syn(t);
-		sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+		sa_timer_set(t, SA_T_RTX,
+		             t->st->now_us + sa_rto_clamp_user_timeout(t, sa_rto_backed_off(t)));
 		return;
 	}
 	case SA_SYN_RECV: {
@@ -186,20 +278,21 @@ void sa_rtx_fire(struct tcb *t)
 				sa_send_synack(t);
 			}
 			t->retransmits++;
-			t->backoff++;
-			sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+			sa_rto_back_off(t);
+			sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 			return;
 		}
 		if (t->retransmits >= limit) {
 			give_up(t);
 			return;
 		}
+		stamp(t);
 		t->retransmits++;
-		t->backoff++;
+		sa_rto_back_off(t);
 		t->total_retrans++;
 		t->st->stats.retrans_segs++;
 		sa_send_synack(t);
-		sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+		sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 		return;
 	}
 	default:
@@ -207,20 +300,32 @@ void sa_rtx_fire(struct tcb *t)
 	}
 	if (t->snd_nxt == t->snd_una)
 		return;
+	/* Linux: tcp_write_timeout. An orphan uses tcp_orphan_retries: 0
+	 * means 8 while icsk_rto is below the RTO max ("alive"), else 0. */
 	uint32_t limit = p->retries2;
-	if (t->orphan)
-		limit = p->orphan_retries ? p->orphan_retries : 8; /* Linux: 0 means 8 */
-	if (t->retransmits >= limit) {
+	if (t->orphan) {
+		bool alive = sa_rto_backed_off(t) < p->rto_max_us;
+		limit = p->orphan_retries;
+		if (!limit && alive)
+			limit = 8;
+	}
+	if (sa_rto_timed_out(t, limit, t->user_timeout_ms, false)) {
 		give_up(t);
 		return;
 	}
-	if (!t->retransmits)
-		cc_on_rto(t);
+	/* Linux: tcp_retransmit_timer → tcp_enter_loss, retransmit the head
+	 * (RFC 6298 §5.4), back off (§5.5), restart the timer (§5.6). */
+	sa_rec_enter_loss(t);
 	t->retransmits++;
-	t->backoff++;
-	uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);
-	uint32_t len = SA_MIN(data_out, (uint32_t)(t->snd_mss ? t->snd_mss : 536));
-	bool fin = t->fin_sent && len == data_out;
-	sa_send_data(t, t->snd_una, len, fin, true);
-	sa_timer_set(t, SA_T_RTX, t->st->now_us + backed_off(t));
+	sa_rto_back_off(t);
+	sa_rec_xmit_lost(t);
+	if (!t->retrans_out) {
+		/* Nothing went (no queue memory): retransmit the head anyway. */
+		uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);
+		uint32_t len = SA_MIN(data_out, (uint32_t)(t->snd_mss ? t->snd_mss : 536));
+		bool fin = t->fin_sent && len == data_out;
+		sa_send_data(t, t->snd_una, len, fin, true);
+	}
+	sa_timer_set(t, SA_T_RTX,
+	             t->st->now_us + sa_rto_clamp_user_timeout(t, sa_rto_backed_off(t)));
 }

@@ -258,9 +258,8 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 		i->snd_wscale = t->snd_wscale;
 		i->rcv_wscale = t->rcv_wscale;
 	}
-	uint64_t rto = (uint64_t)t->rto_us << SA_MIN(t->backoff, 20);
-	i->rto = (uint32_t)SA_MIN(rto, st->prof.rto_max_us);
-	i->ato = sa_delack_ato(t); /* delack.c */
+	i->rto = (uint32_t)sa_rto_backed_off(t); /* Linux: icsk_rto */
+	i->ato = sa_delack_ato(t);               /* delack.c */
 	i->snd_mss = t->snd_mss ? t->snd_mss : t->st->prof.default_mss;
 	i->rcv_mss = t->rcv_mss ? t->rcv_mss : t->st->prof.default_mss;
 	if (t->state != SA_LISTEN && t->state != SA_CLOSED) {
@@ -273,6 +272,18 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 		i->sacked = t->max_ack_backlog;
 	}
 	i->retrans = 0;
+	if (t->state != SA_LISTEN) {
+		/* p2-tx: Linux tcp_get_info — rtt = srtt >> 3, rttvar = mdev >> 2. */
+		i->ca_state = t->ca_state;
+		i->rtt = t->srtt_us >> 3;
+		i->rttvar = t->mdev_us >> 2;
+		i->min_rtt = t->min_rtt_us ? t->min_rtt_us : 0xffffffffu;
+		i->lost = t->lost_out;
+		i->retrans = t->retrans_out;
+		i->sacked = t->sacked_out;
+		if (t->txq_len)
+			i->unacked = t->txq_len;
+	}
 	i->last_data_sent = (uint32_t)((now - t->last_data_sent_us) / 1000);
 	i->last_ack_sent = 0; /* Linux: "not remembered" */
 	i->last_data_recv = (uint32_t)((now - t->last_data_recv_us) / 1000);

@@ -112,7 +112,9 @@ static void piggyback_and_quickack(void)
 	expect_none(&f);
 	synack_send(f.st, f.fd, "reply", 5, 0);
 	expect_seg(&f, F_PA, 1, 101, 5, FX_ANY);
-	is_uint(synack_next_deadline(f.st) - f.now, 1000000, "only the RTO left");
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_uint(synack_next_deadline(f.st) - f.now, ti.rto, "only the RTO (%u us) left", ti.rto);
 	fx_send(&f, F_A, 0, 0, z, 100);
 	expect_none(&f);
 	uint8_t b[300];

@@ -19,6 +19,15 @@ static bool zero_window(struct fx *f, uint64_t seed, const struct synack_profile
 	return synack_send(f->st, f->fd, "0123456789", 10, 0) == 10;
 }
 
+/* The connection's RTO (tcpi_rto, Linux's icsk_rto): the handshake's RTT
+ * sample makes it rto_min plus a clock tick, not the initial 1 s. */
+static uint64_t rto_of(struct fx *f)
+{
+	struct synack_tcp_info ti;
+	synack_tcp_info(f->st, f->fd, &ti);
+	return ti.rto;
+}
+
 static void backoff_and_cap(void)
 {
 	struct fx f;
@@ -29,18 +38,28 @@ static void backoff_and_cap(void)
 	subtest("probes at RTO, doubling, capped at RTO max");
 	ok(zero_window(&f, 1, &p), "zero window, data queued");
 	expect_none(&f);
-	uint64_t expect[] = { 1000000, 2000000, 4000000, 8000000, 8000000, 8000000 };
-	for (int i = 0; i < 6; i++) {
-		is_uint(synack_next_deadline(f.st) - f.now, expect[i], "probe %d after %llu us",
-		        i + 1, (unsigned long long)expect[i]);
-		fx_advance(&f, expect[i]);
+	uint64_t base = rto_of(&f);
+	ok(base >= p.rto_min_us && base < p.rto_init_us, "RTO %llu us from the handshake sample",
+	   (unsigned long long)base);
+	/* Linux: tcp_probe0_when — max(icsk_rto, rto_min) << icsk_backoff,
+	 * capped at the RTO max: base, 2 base, ... 8 s, 8 s. */
+	int n = 0;
+	for (; n < 12; n++) {
+		uint64_t want = base << n;
+		if (want > p.rto_max_us)
+			want = p.rto_max_us;
+		is_uint(synack_next_deadline(f.st) - f.now, want, "probe %d after %llu us", n + 1,
+		        (unsigned long long)want);
+		fx_advance(&f, want);
 		/* Linux's probe: an ACK at SND.UNA - 1, no data. */
 		expect_seg(&f, F_A, 0, 1, 0, FX_ANY);
 	}
 	struct synack_tcp_info ti;
 	synack_tcp_info(f.st, f.fd, &ti);
-	is_int(ti.probes, 6, "tcpi_probes 6");
-	is_int(ti.backoff, 6, "tcpi_backoff 6");
+	is_int(ti.probes, n, "tcpi_probes %d", n);
+	is_int(ti.backoff, n, "tcpi_backoff %d", n);
+	/* tcp_send_probe0 bumps icsk_backoff only: icsk_rto is unchanged. */
+	is_uint(ti.rto, base, "tcpi_rto not doubled by the probes");
 	f.p_win = 100;
 	fx_send(&f, F_A, 0, 0, NULL, 0);
 	expect_seg(&f, F_PA, 1, 1, 10, FX_ANY);
@@ -66,8 +85,8 @@ static void answered_never_aborts(void)
 	}
 	is_int(fx_state(&f, f.fd), 1, "still ESTABLISHED after 40 probes");
 	/* Linux: tcp_send_probe0 stops the backoff at tcp_retries2. */
-	is_uint(synack_next_deadline(f.st) - f.now, 4000000,
-	        "backoff stops at retries2 (1 s << 2)");
+	is_uint(synack_next_deadline(f.st) - f.now, rto_of(&f) << 2,
+	        "backoff stops at retries2 (RTO << 2)");
 	fx_free(&f);
 	subtest_end();
 }
@@ -97,18 +116,37 @@ static void user_timeout(void)
 	struct fx f;
 	subtest("TCP_USER_TIMEOUT bounds the stall, answered or not; last wait clamped");
 	zero_window(&f, 4, NULL);
-	int ut = 5000;
+	uint64_t base = rto_of(&f), ut_us = 5000000;
+	int ut = (int)(ut_us / 1000);
 	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
-	fx_advance(&f, 1000000);
+	/* The first firing stamps the stall (icsk_probes_tstamp); each later
+	 * wait is the backed-off probe interval clamped to what is left of
+	 * the user timeout (tcp_clamp_probe0_to_user_timeout). */
+	fx_advance(&f, base);
 	expect_seg(&f, F_A, 0, 1, 0, FX_ANY);
 	fx_send(&f, F_A, 0, 0, NULL, 0);
-	fx_advance(&f, 2000000);
-	expect_seg(&f, F_A, 0, 1, 0, FX_ANY);
-	fx_send(&f, F_A, 0, 0, NULL, 0);
-	is_uint(synack_next_deadline(f.st) - f.now, 3000000, "clamped to the 3 s left");
-	fx_advance(&f, 3000000);
+	uint64_t t1 = f.now;
+	int probes = 1, clamped = 0;
+	while (probes < 20) {
+		uint64_t left = ut_us - (f.now - t1);
+		uint64_t want = base << probes;
+		if (want >= left) {
+			want = left;
+			clamped = 1;
+		}
+		is_uint(synack_next_deadline(f.st) - f.now, want, "wait %d: %llu us%s", probes,
+		        (unsigned long long)want, clamped ? " (clamped to the time left)" : "");
+		fx_advance(&f, want);
+		if (clamped)
+			break;
+		expect_seg(&f, F_A, 0, 1, 0, FX_ANY);
+		fx_send(&f, F_A, 0, 0, NULL, 0); /* answered, window still 0 */
+		probes++;
+	}
+	ok(clamped, "the last wait was clamped");
 	expect_none(&f);
-	is_int(fx_state(&f, f.fd), 7, "CLOSED");
+	is_int(fx_state(&f, f.fd), 7, "CLOSED %llu us after the first probe",
+	       (unsigned long long)(f.now - t1));
 	fx_free(&f);
 	subtest_end();
 }
@@ -118,7 +156,7 @@ static void window_opens_early(void)
 	struct fx f;
 	subtest("a window update before the timer sends the data and stops it");
 	zero_window(&f, 5, NULL);
-	fx_advance(&f, 500000);
+	fx_advance(&f, rto_of(&f) / 2);
 	f.p_win = 100;
 	fx_send(&f, F_A, 0, 0, NULL, 0);
 	expect_seg(&f, F_PA, 1, 1, 10, FX_ANY);
@@ -128,16 +166,54 @@ static void window_opens_early(void)
 	subtest_end();
 }
 
-static void orphan(void)
+static void old_ack_not_an_answer(void)
+{
+	struct fx f;
+	subtest("an old ACK (SEG.ACK < SND.UNA) does not answer a probe (Linux: tcp_ack old_ack)");
+	fx_init(&f, NULL, 7);
+	fx_established(&f);
+	char d[100] = { 0 };
+	synack_send(f.st, f.fd, d, sizeof(d), 0);
+	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
+	f.p_win = 0;
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* ACKs the 100 bytes, window 0 */
+	synack_send(f.st, f.fd, "0123456789", 10, 0);
+	expect_none(&f);
+	fx_advance(&f, synack_next_deadline(f.st) - f.now);
+	expect_seg(&f, F_A, 100, 1, 0, FX_ANY);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.probes, 1, "one probe out");
+	fx_send(&f, F_A, 0, -50, NULL, 0); /* within MAX.SND.WND below SND.UNA */
+	expect_none(&f);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.probes, 1, "the old ACK left the probe count");
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.probes, 0, "an ACK of SND.UNA clears it (MUST-36)");
+	fx_free(&f);
+	subtest_end();
+}
+
+/* Linux: tcp_probe_timer on a dead socket — tcp_orphan_retries(sk, alive)
+ * is 8 while min(icsk_rto << icsk_backoff, rto_max) < rto_max (the
+ * per-socket maximum, Linux 6.15+), else 0, which drops the orphan. */
+static void orphan_case(uint64_t rto_max_us)
 {
 	struct fx f;
 	struct synack_profile p;
 	synack_profile_linux(&p);
-	p.rto_max_us = 4000000;
-	subtest("an orphan probes while its backed-off RTO is below 120 s (orphan_retries 0)");
+	p.rto_max_us = rto_max_us;
+	subtest("an orphan probes while its backed-off RTO is below %llu us (orphan_retries 0)",
+	        (unsigned long long)rto_max_us);
 	zero_window(&f, 6, &p);
+	uint64_t base = rto_of(&f);
 	synack_close(f.st, f.fd);
 	expect_none(&f); /* the FIN waits behind the data */
+	int alive = 0;
+	while ((base << alive) < rto_max_us)
+		alive++;
+	int want = alive < 8 ? alive : 8;
 	int probes = 0;
 	for (int i = 0; i < 20; i++) {
 		uint64_t d = synack_next_deadline(f.st);
@@ -148,12 +224,17 @@ static void orphan(void)
 		while (fx_pop(&f, &s))
 			probes++;
 	}
-	/* Probes at 1, 2, 4, 4, 4, 4, 4 s (interval capped at 4 s); the 8th
-	 * firing finds 1 s << 7 >= TCP_RTO_MAX: not alive, dropped. */
-	is_int(probes, 7, "7 probes, then the orphan is dropped");
+	is_int(probes, want, "%d probes (%s), then the orphan is dropped", want,
+	       alive < 8 ? "no longer alive" : "orphan retries 8");
 	is_uint(synack_next_deadline(f.st), SYNACK_NEVER, "no timer left");
 	fx_free(&f);
 	subtest_end();
+}
+
+static void orphan(void)
+{
+	orphan_case(4000000);   /* RTO << 5 passes 4 s first */
+	orphan_case(120000000); /* 8 probes come first */
 }
 
 int main(void)
@@ -164,5 +245,6 @@ int main(void)
 	unanswered_abort();
 	user_timeout();
 	window_opens_early();
+	old_ack_not_an_answer();
 	done_testing();
 }

@@ -215,7 +215,7 @@ static void tcp_info_connected(void)
 	is_int(ti.tcpi_rcv_wscale, 10, "rcv_wscale");
 	is_int(ti.tcpi_snd_mss, 1448, "snd_mss");
 	is_int(ti.tcpi_unacked, 1, "one segment unacked");
-	is_int(ti.tcpi_rto, 1000000, "rto 1 s (no samples yet)");
+	is_int(ti.tcpi_rto, 204000, "rto: the SYN-ACK sample + 200 ms, whole 4 ms ticks");
 	is_int(ti.tcpi_rcv_mss, 536, "rcv_mss starts at 536 (tcp_initialize_rcv_mss)");
 
 	int q = 0;

@@ -11,88 +11,10 @@
 #include <sys/socket.h>
 
 #include "fixtures.h"
+#include "simnet.h"
 #include "tap.h"
 
-#define MAXQ  4096
 #define TOTAL (1u << 20)
-
-struct wire {
-	uint8_t pkt[1600];
-	size_t len;
-	uint64_t at;
-	int to; /* 0: A, 1: B */
-};
-
-struct net {
-	struct synack_stack *st[2];
-	struct wire q[MAXQ];
-	size_t head, len;
-	uint64_t now;
-	int from; /* who is emitting */
-	uint64_t sent;
-	bool overflow;
-};
-
-static void emit_a(void *ctx, const uint8_t *p, size_t n)
-{
-	struct net *net = ctx;
-	if (net->len == MAXQ || n > sizeof(net->q[0].pkt)) {
-		net->overflow = true;
-		return;
-	}
-	struct wire *w = &net->q[(net->head + net->len++) % MAXQ];
-	memcpy(w->pkt, p, n);
-	w->len = n;
-	w->at = net->now + 1000; /* 1 ms one way */
-	w->to = 1;
-	net->sent++;
-}
-
-static void emit_b(void *ctx, const uint8_t *p, size_t n)
-{
-	struct net *net = ctx;
-	if (net->len == MAXQ || n > sizeof(net->q[0].pkt)) {
-		net->overflow = true;
-		return;
-	}
-	struct wire *w = &net->q[(net->head + net->len++) % MAXQ];
-	memcpy(w->pkt, p, n);
-	w->len = n;
-	w->at = net->now + 1000;
-	w->to = 0;
-	net->sent++;
-}
-
-/* Runs the network until `until`: delivers packets and fires timers in
- * time order. */
-static void run(struct net *net, uint64_t until)
-{
-	for (;;) {
-		uint64_t next = SYNACK_NEVER;
-		if (net->len)
-			next = net->q[net->head].at;
-		for (int i = 0; i < 2; i++) {
-			uint64_t d = synack_next_deadline(net->st[i]);
-			if (d < next)
-				next = d;
-		}
-		if (next > until)
-			break;
-		if (next > net->now)
-			net->now = next;
-		if (net->len && net->q[net->head].at <= net->now) {
-			struct wire w = net->q[net->head];
-			net->head = (net->head + 1) % MAXQ;
-			net->len--;
-			synack_input(net->st[w.to], net->now, w.pkt, w.len);
-		}
-		for (int i = 0; i < 2; i++)
-			synack_advance(net->st[i], net->now);
-	}
-	net->now = until;
-	for (int i = 0; i < 2; i++)
-		synack_advance(net->st[i], net->now);
-}
 
 static uint8_t byte_at(uint32_t i, int dir)
 {
@@ -101,32 +23,18 @@ static uint8_t byte_at(uint32_t i, int dir)
 
 int main(void)
 {
-	static struct net net;
-	struct synack_profile p;
-	synack_profile_linux(&p);
-	struct synack_addr a = { 4, { 10, 0, 0, 1 } }, b = { 4, { 10, 0, 0, 2 } };
-	struct synack_env ea = { .emit = emit_a, .ctx = &net, .seed = 1 };
-	struct synack_env eb = { .emit = emit_b, .ctx = &net, .seed = 2 };
-	net.now = 1000000;
-	net.st[0] = synack_stack_new(&p, &ea);
-	net.st[1] = synack_stack_new(&p, &eb);
-	synack_add_address(net.st[0], &a);
-	synack_add_address(net.st[1], &b);
-	synack_advance(net.st[0], net.now);
-	synack_advance(net.st[1], net.now);
-
+	static struct simnet net;
+	if (simnet_init(&net, NULL, NULL) < 0)
+		tap_bail("simnet_init");
 	struct sockaddr_in sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(80);
-	memcpy(&sa.sin_addr, b.bytes, 4);
+	simnet_sockaddr(1, 80, &sa);
 	int l = synack_socket(net.st[1], AF_INET, SOCK_STREAM, 0);
 	synack_bind(net.st[1], l, (struct sockaddr *)&sa, sizeof(sa));
 	synack_listen(net.st[1], l, 16);
 	int c = synack_socket(net.st[0], AF_INET, SOCK_STREAM, 0);
 	is_int(synack_connect(net.st[0], c, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS,
 	       "connect");
-	run(&net, net.now + 10000);
+	simnet_run(&net, net.now + 10000);
 	int s = synack_accept(net.st[1], l, NULL, NULL);
 	ok(s >= 0, "accepted after one RTT");
 	is_int(synack_connect(net.st[0], c, (struct sockaddr *)&sa, sizeof(sa)), 0, "connected");
@@ -154,35 +62,34 @@ int main(void)
 			if (r > 0)
 				got[i] += (uint32_t)r;
 		}
-		run(&net, net.now + 1000);
+		simnet_run(&net, net.now + 1000);
 		if (getenv("TWO_DEBUG"))
 			fprintf(stderr, "t=%llu sent %u/%u got %u/%u q=%zu pk=%llu\n",
 			        (unsigned long long)net.now, sent[0], sent[1], got[0], got[1],
-			        net.len, (unsigned long long)net.sent);
+			        net.len, (unsigned long long)(net.dir[0].pkts + net.dir[1].pkts));
 	}
 	is_uint(got[0], TOTAL, "A -> B: 1 MB");
 	is_uint(got[1], TOTAL, "B -> A: 1 MB");
 	ok(good, "every byte in order");
 	ok(!net.overflow, "the wire never overflowed (no ACK storm)");
-	tap_note("%llu packets, %llu ms", (unsigned long long)net.sent,
+	uint64_t pkts = net.dir[0].pkts + net.dir[1].pkts;
+	tap_note("%llu packets, %llu ms", (unsigned long long)pkts,
 	         (unsigned long long)((net.now - start) / 1000));
-	ok(net.sent < 4 * (2 * TOTAL / 1448), "packets bounded: %llu",
-	   (unsigned long long)net.sent);
+	ok(pkts < 4 * (2 * TOTAL / 1448), "packets bounded: %llu", (unsigned long long)pkts);
 
 	/* A closes first: A ends in TIME_WAIT, B in CLOSED. */
 	synack_close(net.st[0], c);
-	run(&net, net.now + 10000);
+	simnet_run(&net, net.now + 10000);
 	char x;
 	is_int(synack_recv(net.st[1], s, &x, 1, 0), 0, "B sees EOF");
 	synack_close(net.st[1], s);
-	run(&net, net.now + 10000);
+	simnet_run(&net, net.now + 10000);
 	is_uint(synack_next_deadline(net.st[1]), SYNACK_NEVER, "B: nothing left");
 	ok(synack_next_deadline(net.st[0]) != SYNACK_NEVER, "A: TIME_WAIT");
-	run(&net, net.now + 61000000);
+	simnet_run(&net, net.now + 61000000);
 	is_uint(synack_next_deadline(net.st[0]), SYNACK_NEVER, "A: TIME_WAIT over");
 	ok(synack_stats(net.st[0])->out_rsts == 0 && synack_stats(net.st[1])->out_rsts == 0,
 	   "no RST anywhere");
-	synack_stack_free(net.st[0]);
-	synack_stack_free(net.st[1]);
+	simnet_free(&net);
 	done_testing();
 }

@@ -101,6 +101,9 @@ struct synack_profile {
 	uint8_t frto;
 	uint8_t reordering; /* tcp_reordering: 3 */
 	uint32_t comp_sack_nr;
+	/* RFC 6298 §2 clock granularity G; Linux keeps the RTO in jiffies
+	 * (usecs_to_jiffies rounds up): 4000 at HZ=250. */
+	uint32_t clock_granularity_us;
 
 	/* Ports: ip_local_port_range. */
 	uint16_t port_lo, port_hi;

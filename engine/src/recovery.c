@@ -1,0 +1,315 @@
+/* Loss recovery without SACK: fast retransmit on the third duplicate ACK
+ * (RFC 5681 §3.2), NewReno partial ACKs (RFC 6582 §3.2), the loss state
+ * after an RTO, and Linux's Proportional Rate Reduction (RFC 6937) for the
+ * window during recovery — following tcp_fastretrans_alert / tcp_ack for a
+ * connection without SACK (tcp_is_reno), where Linux counts duplicate ACKs
+ * in sacked_out and neither RACK nor TLP applies.
+ *
+ * Limited transmit (RFC 3042) falls out of the accounting as in Linux: each
+ * duplicate ACK takes a segment out of the pipe (sacked_out), so new data may
+ * go while cwnd allows.
+ */
+#include "internal.h"
+
+/* RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": data outstanding, no data, no
+ * SYN/FIN, SEG.ACK = SND.UNA, the advertised window unchanged (Linux: not
+ * FLAG_NOT_DUP). */
+bool sa_rec_is_dupack(const struct tcb *t, const struct synack_segment *seg, uint32_t nwin)
+{
+	return t->snd_nxt != t->snd_una && seg->ack == t->snd_una && !seg->payload_len &&
+	       !(seg->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN)) && nwin == t->snd_wnd;
+}
+
+static void mark_lost(struct sa_txseg *s, struct tcb *t)
+{
+	/* Linux: tcp_mark_skb_lost — a lost retransmission is lost again. */
+	if (s->flags & SA_TX_LOST) {
+		if (s->flags & SA_TX_RETRANS) {
+			s->flags &= (uint8_t)~SA_TX_RETRANS;
+			t->retrans_out--;
+		}
+		return;
+	}
+	s->flags |= SA_TX_LOST;
+	t->lost_out++;
+}
+
+/* Linux: tcp_newreno_mark_lost — the head is lost. Returns the segments
+ * newly marked. */
+static uint32_t mark_head_lost(struct tcb *t)
+{
+	if (!t->txq_len)
+		return 0;
+	struct sa_txseg *s = sa_txq_at(t, 0);
+	if (s->flags & SA_TX_LOST)
+		return 0;
+	mark_lost(s, t);
+	return 1;
+}
+
+/* Linux: tcp_limit_reno_sacked — no more "sacked" than outstanding. */
+static void limit_reno_sacked(struct tcb *t)
+{
+	uint32_t holes = SA_MIN(t->lost_out ? t->lost_out : 1, t->txq_len);
+	if (t->sacked_out + holes > t->txq_len)
+		t->sacked_out = t->txq_len - holes;
+}
+
+static void add_reno_sack(struct tcb *t)
+{
+	t->sacked_out++;
+	limit_reno_sacked(t);
+}
+
+/* Linux: tcp_end_cwnd_reduction — back to ssthresh after recovery. */
+static void end_cwnd_reduction(struct tcb *t)
+{
+	if (t->snd_ssthresh < 0x7fffffff)
+		t->snd_cwnd = t->snd_ssthresh;
+}
+
+/* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery + tcp_init_cwnd_reduction. */
+static void enter_recovery(struct tcb *t)
+{
+	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
+	t->undo_marker = t->snd_una ? t->snd_una : 1;
+	t->undo_retrans = t->retrans_out ? (int32_t)t->retrans_out : -1;
+	t->prior_ssthresh = SA_MAX(t->snd_ssthresh, (t->snd_cwnd >> 1) + (t->snd_cwnd >> 2));
+	t->high_seq = t->snd_nxt; /* "recover" */
+	t->snd_cwnd_cnt = 0;
+	t->prior_cwnd = t->snd_cwnd;
+	t->prr_delivered = 0;
+	t->prr_out = 0;
+	t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
+	t->ca_state = SA_CA_RECOVERY;
+}
+
+/* RFC 6937 PRR as Linux 6.x's tcp_cwnd_reduction computes it (the
+ * RFC 6937bis variant: SSRB's extra segment only when SND.UNA advances
+ * without a new loss, never above ssthresh). */
+static void cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
+                           uint32_t newly_lost)
+{
+	if (!delivered || !t->prior_cwnd)
+		return;
+	int64_t in_flight = sa_packets_in_flight(t);
+	int64_t delta = (int64_t)t->snd_ssthresh - in_flight;
+	int64_t sndcnt;
+	t->prr_delivered += delivered;
+	if (delta < 0) {
+		uint64_t dividend =
+		    (uint64_t)t->snd_ssthresh * t->prr_delivered + t->prior_cwnd - 1;
+		sndcnt = (int64_t)(dividend / t->prior_cwnd) - t->prr_out;
+	} else {
+		/* Packet conservation; when SND.UNA advances without a new
+		 * loss, one more (slow start up to ssthresh). */
+		sndcnt = SA_MAX((int64_t)t->prr_delivered - t->prr_out, (int64_t)delivered);
+		if (una_advanced && !newly_lost)
+			sndcnt++;
+		sndcnt = SA_MIN(delta, sndcnt);
+	}
+	/* Force a fast retransmit upon entering fast recovery. */
+	sndcnt = SA_MAX(sndcnt, (int64_t)(t->prr_out ? 0 : 1));
+	t->snd_cwnd = (uint32_t)(in_flight + sndcnt);
+}
+
+static bool may_raise_cwnd(const struct tcb *t, bool data_acked)
+{
+	(void)t;
+	return data_acked; /* Linux: tcp_may_raise_cwnd, reordering <= 3 */
+}
+
+static void try_keep_open(struct tcb *t)
+{
+	t->ca_state =
+	    (t->sacked_out || t->lost_out || t->retrans_out) ? SA_CA_DISORDER : SA_CA_OPEN;
+}
+
+/* Linux: tcp_undo_cwnd_reduction — the reduction was spurious (RFC 2883
+ * §4 / RFC 3708: every retransmission was D-SACKed). */
+static void undo_cwnd_reduction(struct tcb *t)
+{
+	t->snd_cwnd = SA_MAX(t->snd_cwnd, t->prior_cwnd);
+	if (t->prior_ssthresh > t->snd_ssthresh)
+		t->snd_ssthresh = t->prior_ssthresh;
+	t->undo_marker = 0;
+}
+
+/* With SACK (Linux tcp_fastretrans_alert, tcp_recovery without RACK):
+ * RFC 6675 — enter recovery when DupThresh segments are SACKed above a
+ * hole (or a loss is known), mark holes lost by IsLost(), retransmit
+ * them first; leave when SND.UNA reaches "recover" (RFC 6675 §5: no
+ * NewReno hold). */
+static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t delivered,
+                        bool advanced)
+{
+	uint32_t newly_lost = 0;
+	(void)dup;
+	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
+		if (t->undo_marker && !t->undo_retrans)
+			undo_cwnd_reduction(t);
+		else
+			end_cwnd_reduction(t);
+		t->ca_state = SA_CA_OPEN;
+	} else if (t->ca_state == SA_CA_LOSS && synack_seq_geq(t->snd_una, t->high_seq)) {
+		t->ca_state = SA_CA_OPEN;
+	}
+	(void)prior_una;
+	switch (t->ca_state) {
+	case SA_CA_RECOVERY:
+		if (t->undo_marker && !t->undo_retrans) {
+			/* Linux: tcp_try_undo_dsack, then tcp_try_to_open. */
+			undo_cwnd_reduction(t);
+			try_keep_open(t);
+			break;
+		}
+		newly_lost = sa_sack_update_scoreboard(t, false);
+		break;
+	case SA_CA_LOSS:
+		break;
+	default:
+		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
+			undo_cwnd_reduction(t);
+		if (t->lost_out || t->sacked_out >= t->st->prof.reordering) {
+			enter_recovery(t);
+			newly_lost = sa_sack_update_scoreboard(t, true);
+		} else {
+			try_keep_open(t);
+		}
+		break;
+	}
+	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
+		cwnd_reduction(t, delivered, advanced, newly_lost);
+	else if (may_raise_cwnd(t, advanced))
+		sa_cc_on_ack(t, delivered);
+	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
+		t->retrans_stamped = false;
+}
+
+void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup,
+                   uint32_t acked_segs)
+{
+	bool advanced = synack_seq_gt(t->snd_una, prior_una);
+	if (t->sack_ok) {
+		uint32_t sacked = sa_sack_tag(t, seg, prior_una);
+		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced);
+		return;
+	}
+	uint32_t delivered = 0, newly_lost = 0;
+	if (advanced) {
+		/* Linux: tcp_remove_reno_sacks. */
+		delivered = acked_segs > t->sacked_out ? acked_segs - t->sacked_out : 1;
+		if (acked_segs - 1 >= t->sacked_out || !acked_segs)
+			t->sacked_out = acked_segs ? 0 : t->sacked_out;
+		else
+			t->sacked_out -= acked_segs - 1;
+		limit_reno_sacked(t);
+	}
+	bool dubious = dup || !advanced || t->ca_state != SA_CA_OPEN;
+	if (dubious && (advanced || dup)) {
+		/* D: exit conditions (Linux: tcp_fastretrans_alert). */
+		if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
+			t->sacked_out = 0;
+			/* Linux: tcp_try_undo_recovery — NewReno holds the state
+			 * until something above "recover" is ACKed (RFC 6582 §3.2
+			 * step 3 / RFC 2582's false fast retransmits). */
+			if (t->snd_una == t->high_seq) {
+				cwnd_reduction(t, delivered, advanced, 0);
+				return;
+			}
+			t->ca_state = SA_CA_OPEN;
+			end_cwnd_reduction(t);
+		}
+		switch (t->ca_state) {
+		case SA_CA_RECOVERY:
+			if (dup) {
+				add_reno_sack(t);
+				delivered++;
+			} else if (advanced) {
+				/* RFC 6582 §3.2 step 4: a partial ACK — retransmit the
+				 * first unacknowledged segment. */
+				newly_lost = mark_head_lost(t);
+			}
+			break;
+		case SA_CA_LOSS:
+			if (synack_seq_geq(t->snd_una, t->high_seq)) {
+				t->sacked_out = 0;
+				if (t->snd_una != t->high_seq)
+					t->ca_state = SA_CA_OPEN;
+			} else if (advanced) {
+				t->sacked_out = 0;
+			}
+			break;
+		default:
+			if (advanced)
+				t->sacked_out = 0;
+			if (dup) {
+				add_reno_sack(t);
+				delivered++;
+			}
+			/* RFC 5681 §3.2: the third duplicate ACK (Linux:
+			 * tcp_time_to_recover, dupthresh = tcp_reordering). */
+			if (t->sacked_out >= t->st->prof.reordering && t->txq_len) {
+				enter_recovery(t);
+				newly_lost = mark_head_lost(t);
+			} else {
+				try_keep_open(t);
+			}
+			break;
+		}
+	}
+	/* Linux: tcp_cong_control. */
+	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
+		cwnd_reduction(t, delivered, advanced, newly_lost);
+	else if (may_raise_cwnd(t, advanced))
+		sa_cc_on_ack(t, delivered);
+	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
+		t->retrans_stamped = false;
+}
+
+/* RFC 5681 §3.1 / Linux tcp_enter_loss: after an RTO every outstanding
+ * segment is lost, ssthresh shrinks once per episode, cwnd = 1. */
+void sa_rec_enter_loss(struct tcb *t)
+{
+	if (t->ca_state <= SA_CA_DISORDER || !synack_seq_gt(t->high_seq, t->snd_una) ||
+	    (t->ca_state == SA_CA_LOSS && !t->retransmits)) {
+		t->prior_cwnd = t->snd_cwnd;
+		t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
+		const struct sa_cc_ops *ops = sa_cc_ops_of(t);
+		if (ops->on_loss)
+			ops->on_loss(t);
+	}
+	if (!t->sack_ok)
+		t->sacked_out = 0;
+	t->undo_marker = 0; /* no undo of an RTO here (F-RTO is not modelled) */
+	for (uint32_t i = 0; i < t->txq_len; i++) {
+		struct sa_txseg *s = sa_txq_at(t, i);
+		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
+			mark_lost(s, t);
+	}
+	t->snd_cwnd = sa_packets_in_flight(t) + 1;
+	t->snd_cwnd_cnt = 0;
+	t->ca_state = SA_CA_LOSS;
+	t->high_seq = t->snd_nxt;
+}
+
+/* Linux: tcp_xmit_retransmit_queue — lost, not yet retransmitted segments,
+ * oldest first, while the window allows (RFC 6582 / RFC 5681 go-back). */
+void sa_rec_xmit_lost(struct tcb *t)
+{
+	if (!t->lost_out)
+		return;
+	for (uint32_t i = 0; i < t->txq_len; i++) {
+		struct sa_txseg *s = sa_txq_at(t, i);
+		if (!(s->flags & SA_TX_LOST) || (s->flags & (SA_TX_RETRANS | SA_TX_SACKED)))
+			continue;
+		if (sa_packets_in_flight(t) >= t->snd_cwnd)
+			break;
+		uint32_t seq = s->seq, len = s->end - s->seq;
+		bool fin = t->fin_sent && s->end == t->fin_seq + 1;
+		if (fin)
+			len--;
+		sa_send_data(t, seq, len, fin, true);
+		/* sa_send_data → sa_tx_sent marked it retransmitted. */
+	}
+}

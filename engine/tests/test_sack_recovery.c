@@ -1,0 +1,182 @@
+/* Loss recovery with SACK: the scoreboard (RFC 2018 §3, blocks that count
+ * and blocks that do not), RFC 6675's DupThresh and IsLost(), D-SACK
+ * reception and undo (RFC 2883 §4, RFC 3708), across the sequence wrap. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "tap.h"
+
+#define S(f) ((f)->st)
+
+static char buf[65536];
+
+static struct synack_tcp_info info(struct fx *f)
+{
+	struct synack_tcp_info i;
+	memset(&i, 0, sizeof(i));
+	synack_tcp_info(S(f), f->fd, &i);
+	return i;
+}
+
+/* Established with SACK and without timestamps, 100 ms RTT, Reno, then n
+ * full segments sent, one write each; the peer's SYN comes `pre_us` after
+ * the fixture's start (which moves the ISS, RFC 6528). */
+static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
+{
+	fx_init(f, NULL, seed);
+	fx_advance(f, pre_us);
+	f->p_ts = false;
+	f->p_sack = true;
+	fx_listen(f);
+	fx_send_syn(f);
+	fx_drain(f);
+	fx_advance(f, 100000);
+	fx_send(f, F_A, 0, 0, NULL, 0);
+	f->fd = synack_accept(S(f), f->lfd, NULL, NULL);
+	synack_setsockopt(S(f), f->fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4);
+	uint32_t mss = info(f).snd_mss;
+	for (int k = 0; k < n; k++) {
+		synack_send(S(f), f->fd, buf, mss, 0);
+		expect_seg(f, F_PA, 1 + (int64_t)k * mss, 1, mss, FX_ANY);
+	}
+	fx_advance(f, 100000);
+}
+
+/* An ACK of `ack` (relative to the stack's ISS) with SACK blocks given as
+ * relative [left, right) pairs. */
+static void sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr)
+{
+	struct synack_segment s;
+	fx_mkseg(f, &s, F_A, 0, (int32_t)(f->iss + ack - f->p_ack), NULL, 0);
+	s.opt.n_sack = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		s.opt.sack[i].left = f->iss + lr[2 * i];
+		s.opt.sack[i].right = f->iss + lr[2 * i + 1];
+	}
+	fx_inject(f, &s);
+}
+
+/* Segment k (0-based) as relative [left, right). */
+#define SEG(k, mss) (1 + (k) * (mss)), (1 + ((k) + 1) * (mss))
+
+static void dupthresh_body(struct fx *f)
+{
+	uint32_t mss = info(f).snd_mss;
+	sack(f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	sack(f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	expect_none(f);
+	struct synack_tcp_info i = info(f);
+	is_uint(i.ca_state, 1, "two SACKed: Disorder");
+	is_uint(i.sacked, 2, "tcpi_sacked 2");
+	is_uint(i.lost, 0, "nothing lost yet");
+	sack(f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	expect_seg(f, F_PA, 1, 1, mss, FX_ANY);
+	expect_none(f);
+	i = info(f);
+	is_uint(i.ca_state, 3, "third SACKed: Recovery");
+	is_uint(i.sacked, 3, "tcpi_sacked 3");
+	is_uint(i.lost, 1, "IsLost: only the hole with 3 SACKed above");
+	is_uint(i.retrans, 1, "one retransmission out");
+	is_uint(i.snd_ssthresh, 5, "ssthresh = cwnd / 2");
+	sack(f, 1 + 10 * mss, 0, NULL);
+	i = info(f);
+	is_uint(i.ca_state, 0, "recover reached: Open (RFC 6675 §5, no NewReno hold)");
+	is_uint(i.sacked + i.lost + i.retrans, 0, "scoreboard empty");
+}
+
+static void dupthresh(void)
+{
+	struct fx f;
+	subtest("RFC 6675: three SACKed segments above a hole retransmit it, two do not");
+	setup_at(&f, 701, 10, 0);
+	dupthresh_body(&f);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void blocks_that_do_not_count(void)
+{
+	struct fx f;
+	subtest("blocks beyond SND.NXT, below SND.UNA or covering part of a segment mark nothing");
+	setup_at(&f, 702, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	/* RFC 2018 §5 / Linux tcp_is_sackblock_valid: beyond SND.NXT. */
+	sack(&f, 1, 1, (uint32_t[]){ 1 + 10 * mss, 1 + 11 * mss });
+	is_uint(info(&f).sacked, 0, "beyond SND.NXT: ignored");
+	/* Half of segment 2: segments are never split here, it stays a hole. */
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + mss + mss / 2 });
+	is_uint(info(&f).sacked, 0, "part of a segment: still a hole");
+	/* An empty or inverted block. */
+	sack(&f, 1, 1, (uint32_t[]){ 1 + 3 * mss, 1 + 2 * mss });
+	is_uint(info(&f).sacked, 0, "inverted block: ignored");
+	/* With SACK the state follows the scoreboard, not a dupack count
+	 * (Linux: tcp_try_keep_open on left_out): nothing SACKed, Open. */
+	is_uint(info(&f).ca_state, 0, "nothing SACKed: still Open");
+	expect_none(&f);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void dsack_undo(void)
+{
+	struct fx f;
+	subtest(
+	    "RFC 2883 §4.2 / RFC 3708: a D-SACK for the only retransmission undoes the reduction");
+	setup_at(&f, 703, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
+	is_uint(info(&f).snd_ssthresh, 5, "reduced");
+	/* The original arrived late: the ACK of everything D-SACKs the
+	 * retransmission (the queue is empty by the time the block is read). */
+	sack(&f, 1 + 10 * mss, 1, (uint32_t[]){ SEG(0, mss) });
+	struct synack_tcp_info i = info(&f);
+	is_uint(i.ca_state, 0, "Open");
+	is_uint(i.snd_ssthresh, 0x7fffffffu, "ssthresh restored (Linux: tcp_undo_cwnd_reduction)");
+	/* max(cwnd, prior 10), then slow start by 7 acked + 1 D-SACKed. */
+	is_uint(i.snd_cwnd, 18, "cwnd back to 10, grown by 8 delivered");
+	fx_free(&f);
+	subtest_end();
+
+	subtest("a D-SACK for data never retransmitted undoes nothing");
+	setup_at(&f, 704, 10, 0);
+	sack(&f, 1 + 2 * mss, 0, NULL);
+	sack(&f, 1 + 2 * mss, 1, (uint32_t[]){ SEG(0, mss) });
+	i = info(&f);
+	is_uint(i.snd_ssthresh, 0x7fffffffu, "no reduction to undo");
+	is_uint(i.ca_state, 0, "Open");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void seq_wrap(void)
+{
+	struct fx f;
+	subtest("SACK recovery with 2^32 inside the SACKed segments");
+	/* RFC 6528's clock term M (one tick per 64 ns) moves the ISS by
+	 * 1000 / 64 per microsecond: the SYN's arrival time places it. */
+	fx_init(&f, NULL, 705);
+	f.p_ts = false;
+	fx_listen(&f);
+	fx_send_syn(&f);
+	fx_drain(&f);
+	uint32_t iss0 = f.iss;
+	fx_free(&f);
+	uint32_t want = 0xffffffffu - 2 * 1460u - 700u;
+	setup_at(&f, 705, 10, (uint64_t)(want - iss0) * 64u / 1000u);
+	ok(f.iss > want - 500 && f.iss < want + 500, "ISS %u: 2^32 falls in segment 3", f.iss);
+	dupthresh_body(&f);
+	fx_free(&f);
+	subtest_end();
+}
+
+int main(void)
+{
+	dupthresh();
+	blocks_that_do_not_count();
+	dsack_undo();
+	seq_wrap();
+	done_testing();
+}
