@@ -235,9 +235,16 @@ FUZZ_TIME ?= 30
 # The network target's liveness oracle needs retransmission with a real RTO
 # (engine/src/rto.c, issue 5) and the persist timer (engine/src/persist.c):
 # on by itself once both are in the tree; NETWORK_LIVENESS=0|1 forces it
-# (then `touch fuzz/fuzz_network.c`: objects do not track the flag).
+# (the network objects rebuild by themselves: LIVENESS_STAMP below).
 NETWORK_LIVENESS ?= $(if $(and $(wildcard engine/src/rto.c),$(wildcard engine/src/persist.c)),1,0)
 $(foreach v,plain asan fuzzlib afl,$(eval $(v)_FLAGS += -DNETWORK_LIVENESS=$(NETWORK_LIVENESS)))
+# Objects do not track flags: the network target's objects depend on a stamp
+# named after the setting, so a change (rto.c arriving with a merge) rebuilds
+# them instead of leaving a stale replay binary with the old setting.
+LIVENESS_STAMP := $(BUILD)/.network-liveness
+$(shell mkdir -p $(BUILD) && [ "$$(cat $(LIVENESS_STAMP) 2>/dev/null)" = $(NETWORK_LIVENESS) ] || \
+    echo $(NETWORK_LIVENESS) >$(LIVENESS_STAMP))
+$(foreach v,plain asan fuzzlib afl,$($(v)_DIR)/obj/fuzz/fuzz_network.o): $(LIVENESS_STAMP)
 FUZZ_LIBF := $(patsubst %,$(BUILD)/fuzz/libfuzzer/%,$(FUZZ_NAMES))
 FUZZ_AFL  := $(patsubst %,$(BUILD)/fuzz/afl/%,$(FUZZ_NAMES))
 
