@@ -22,12 +22,19 @@
 
 #define TCP_TIMEOUT_MIN_US 8000u /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
 
+/* The send head in sequence space: unsent bytes, plus a FIN queued and not
+ * yet sent — alone, it is held by a zero window all the same and needs the
+ * probes (Linux: tcp_send_fin queues the FIN as, or on, an skb of the write
+ * queue; tcp_snd_wnd_test counts it in end_seq; tcp_check_probe_timer arms
+ * ICSK_TIME_PROBE0 for it). Without it, a FIN behind a zero window waited
+ * forever (fuzz_network, liveness). */
 static uint32_t unsent(const struct tcb *t)
 {
 	uint32_t out = sa_in_flight(t);
 	if (t->fin_sent)
 		return 0;
-	return t->sndq.len > out ? t->sndq.len - out : 0;
+	uint32_t data = t->sndq.len > out ? t->sndq.len - out : 0;
+	return data + (t->fin_queued ? 1u : 0u);
 }
 
 /* Something queued that the window does not let out (Linux: a send head
