@@ -323,8 +323,13 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 		synack_shutdown(p->st, fd, fi_range(in, 0, 2));
 		break;
 	case 3:
-		if (synack_close(p->st, fd) == 0 && fd == p->fd)
-			p->closed = true; /* its number may now name another socket */
+		if (synack_close(p->st, fd) == 0 && fd == p->fd) {
+			/* The connection lives on as an orphan (on_emit still
+			 * checks it); the application no longer has it, and the
+			 * descriptor number may soon name another socket. */
+			p->closed = true;
+			p->fd = -1;
+		}
 		break;
 	case 4: {
 		static const int opts[][2] = {
@@ -349,8 +354,15 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 	case 6:
 		if (p->lfd >= 0) {
 			int c = synack_accept(p->st, p->lfd, NULL, NULL);
-			if (c >= 0 && p->fd < 0)
+			if (c >= 0 && p->fd < 0) {
+				/* After a close, another connection on the same
+				 * 4-tuple (its SYN-ACK may even repeat the ISS:
+				 * same tuple, same virtual time): its streams start
+				 * over, so the stream offsets no longer apply. */
+				if (p->closed)
+					p->tainted = true;
 				p->fd = c;
+			}
 		}
 		break;
 	default:
