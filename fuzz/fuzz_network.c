@@ -391,6 +391,22 @@ static void app_accept(struct end *s)
 }
 
 /* What an application does when it goes as fast as it can. */
+/* Close only once everything sent, FIN included, is acknowledged (the
+ * application closes after its shutdown and the peer's end of stream, so
+ * that is TIME_WAIT or CLOSED). An orphan may rightly give up on what it
+ * still has to send: Linux kills an orphan whose backed-off RTO reached
+ * TCP_RTO_MAX at its next retransmission or probe timeout
+ * (tcp_orphan_retries(alive = false) = 0), and RTT samples taken across a
+ * faulty phase of delays push the RTO there — its data, or its FIN held
+ * behind a zero window, then never arrive. An application that wants them
+ * delivered waits (as SO_LINGER would); so does this one. */
+static bool all_acked(const struct end *e)
+{
+	struct synack_tcp_info ti;
+	return synack_tcp_info(e->st, e->fd, &ti) != 0 || ti.state == TCP_TIME_WAIT ||
+	       ti.state == TCP_CLOSE;
+}
+
 static void app_run(struct net *n)
 {
 	app_accept(&n->e[1]);
@@ -399,7 +415,7 @@ static void app_run(struct net *n)
 		app_read(n, e, MAX_STREAM);
 		app_write(n, e, MAX_STREAM);
 		app_shutdown(n, e);
-		if (e->fd >= 0 && e->eof && e->shut && !e->closed) {
+		if (e->fd >= 0 && e->eof && e->shut && !e->closed && all_acked(e)) {
 			synack_close(e->st, e->fd);
 			e->closed = true;
 		}
@@ -418,11 +434,31 @@ static void check_step(struct net *n)
 		}
 }
 
+/* Triage (FUZZ_TRACE=1): each side's TCP_INFO at every clock advance. */
+static void trace_info(const struct net *n)
+{
+	if (!tracing)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct synack_tcp_info ti;
+		const struct end *e = &n->e[i];
+		if (e->fd < 0 || synack_tcp_info(e->st, e->fd, &ti) != 0)
+			continue;
+		trace("  %c: state %u ca %u unacked %u lost %u retrans %u sacked %u cwnd %u "
+		      "ssthresh %u snd_wnd %u rcv_wnd %u rto %u backoff %u probes %u notsent %u "
+		      "mss %u\n",
+		      i ? 'S' : 'C', ti.state, ti.ca_state, ti.unacked, ti.lost, ti.retrans,
+		      ti.sacked, ti.snd_cwnd, ti.snd_ssthresh, ti.snd_wnd, ti.rcv_wnd, ti.rto,
+		      ti.backoff, ti.probes, ti.notsent_bytes, ti.snd_mss);
+	}
+}
+
 static void advance_to(struct net *n, uint64_t t)
 {
 	if (t > n->now)
 		n->now = t;
 	trace("advance to %llu\n", (unsigned long long)t);
+	trace_info(n);
 	synack_advance(n->e[0].st, t);
 	synack_advance(n->e[1].st, t);
 }
@@ -581,6 +617,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		prof[i].timestamps = !(cfg & (1 << (i * 3)));
 		prof[i].sack = !(cfg & (2 << (i * 3)));
 		prof[i].window_scaling = !(cfg & (4 << (i * 3)));
+		/* The handshake's retry limits outlast the faulty phase and the
+		 * first retransmission after it (RTO max 120 s): Linux's 5
+		 * SYN-ACK retries give up 63 s after the first SYN-ACK, and a
+		 * peer whose ACK and first data were lost in a 60 s faulty
+		 * phase retransmits only after its RTO — then the RST is
+		 * right, not a bug. 8 retries: 511 s. */
+		prof[i].syn_retries = 8;
+		prof[i].synack_retries = 8;
 	}
 	/* Small buffers reach zero windows and full send queues. */
 	if (cfg & 0x40) {

@@ -282,11 +282,23 @@ void sa_rec_enter_loss(struct tcb *t)
 	if (!t->sack_ok)
 		t->sacked_out = 0;
 	t->undo_marker = 0; /* no undo of an RTO here (F-RTO is not modelled) */
+	/* Linux: tcp_timeout_mark_lost — a SACKed head when the RTO fires means
+	 * the receiver reneged on its SACKs (dropped out-of-order data it had
+	 * reported, RFC 2018 §8): every SACK mark is forgotten and everything
+	 * outstanding is lost. Without this, a reneged segment that is the last
+	 * one outstanding stayed "SACKed" and was never sent again (found by
+	 * fuzz_network, liveness: a small receive buffer pruned its
+	 * out-of-order queue). */
+	bool reneg = t->txq_len && (sa_txq_at(t, 0)->flags & SA_TX_SACKED);
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
-		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
+		if (reneg)
+			s->flags &= (uint8_t)~SA_TX_SACKED;
+		if (!(s->flags & SA_TX_SACKED))
 			mark_lost(s, t);
 	}
+	if (reneg)
+		t->sacked_out = 0;
 	t->snd_cwnd = sa_packets_in_flight(t) + 1;
 	t->snd_cwnd_cnt = 0;
 	t->ca_state = SA_CA_LOSS;
@@ -309,6 +321,29 @@ void sa_rec_xmit_lost(struct tcb *t)
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;
 		if (fin)
 			len--;
+		/* Linux: __tcp_retransmit_skb — a retransmission stays inside
+		 * the peer's window: beyond it nothing goes but the head, one
+		 * MSS as a zero-window probe; a segment reaching past it is
+		 * cut at the window (whole MSSes) and the rest stays queued,
+		 * lost, for the next ACK. Sending it whole past a shrunken
+		 * window got it dropped every time (found by fuzz_network,
+		 * liveness: a 1 KiB receive buffer under 1448-byte segments). */
+		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+		int32_t avail = (int32_t)(t->snd_una + t->snd_wnd - seq);
+		if (avail <= 0) {
+			if (seq != t->snd_una)
+				break;
+			avail = (int32_t)mss;
+		}
+		if (len > (uint32_t)avail) {
+			uint32_t cut = (uint32_t)avail / mss * mss;
+			if (!cut)
+				cut = (uint32_t)avail;
+			if (sa_txq_split(t, i, seq + cut)) {
+				len = cut;
+				fin = false;
+			}
+		}
 		sa_send_data(t, seq, len, fin, true);
 		/* sa_send_data → sa_tx_sent marked it retransmitted. */
 	}
