@@ -94,9 +94,9 @@ static void transfer(uint32_t loss, uint64_t total, struct result *r, double *cp
 		exit(1);
 	}
 	struct synack_stack *a = net.st[0], *b = net.st[1];
-	/* As a bulk sender would: the engine does not grow the send buffer
-	 * (Linux's tcp_sndbuf_expand), and at the default 16 KB the flight is
-	 * 11 full segments and a 456-byte one. net.core.wmem_max, doubled. */
+	/* As a bulk sender would: a fixed, large send buffer
+	 * (net.core.wmem_max, doubled), so results do not depend on how fast
+	 * tcp_sndbuf_expand lets the default 16 KB grow. */
 	int sndbuf = 212992;
 	synack_setsockopt(a, c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	struct simnet_dir_stats d0 = net.dir[0], d1 = net.dir[1];

@@ -3,6 +3,7 @@
  *   synack run [options] SCRIPT|DIR...   run scripts, print results (TAP with --tap)
  *   synack check SCRIPT...               parse only
  *   synack list DIR...                   scripts with their @requirement and @stacks
+ *   synack list --requirements DIR...    the coverage document (docs/coverage.md)
  *
  * Exit status: 0 every script passed (or was skipped), 1 a script failed,
  * 2 usage error or a script that does not parse.
@@ -21,6 +22,7 @@
 #include "compare/compare.h"
 #include "lang/ast.h"
 #include "record/record.h"
+#include "run/coverage.h"
 #include "run/from_ast.h"
 #include "run/pcap_writer.h"
 #include "run/report.h"
@@ -38,7 +40,8 @@ static const char usage[] =
     "                  [--unsupported=fail|skip]\n"
     "                  [-D NAME=VALUE] [--OPTION=VALUE] SCRIPT|DIR...\n"
     "       synack check SCRIPT|DIR...\n"
-    "       synack list DIR...\n"
+    "       synack list [--requirements [--table FILE]] DIR...\n"
+    "       synack list --longest-first [--stack S] SCRIPT|DIR...\n"
     "       synack --help\n"
     "\n"
     "run     runs each script (directories are searched for *.pkt, recursively)\n"
@@ -51,14 +54,23 @@ static const char usage[] =
     "        writes DIR/NAME.pcap per script, NAME its path below the scripts'\n"
     "        common directory with / as __ (handshake__passive-open.pcap).\n"
     "        --timeout bounds each script's wall time (default 60 s). -j N runs N\n"
-    "        scripts at once (separate processes; output stays in script order).\n"
+    "        scripts at once (default: the number of cores; separate processes,\n"
+    "        longest script first; output stays in script order).\n"
     "        --unsupported=skip reports a script that uses something the stack\n"
     "        cannot run as a TAP SKIP instead of a failure.\n"
     "        Any other --OPTION=VALUE is a script header\n"
     "        option (--tolerance_usecs, --tolerance_percent, --ip_version, ...),\n"
     "        and wins over the script's own header.\n"
     "check   parses only: diagnostics as file:line:col: error: ...\n"
-    "list    prints each script with its // @requirement: and // @stacks: lines\n"
+    "list    prints each script with its // @requirement: and // @stacks: lines.\n"
+    "        --requirements prints the coverage document instead (Markdown, as\n"
+    "        docs/coverage.md): every RFC 9293 MUST/SHLD of the table (--table,\n"
+    "        default conformance/requirements/rfc9293.txt in the source tree) with\n"
+    "        the scripts citing it, then the other citations grouped. Exits 1\n"
+    "        when a script has no purpose line, @requirement or @stacks, or cites\n"
+    "        an RFC 9293 ID the table does not have (each problem on stderr).\n"
+    "        --longest-first prints paths only, longest script time first (scripts\n"
+    "        not for --stack last), the order run -j starts them in.\n"
     "\n"
     "exit status: 0 all scripts passed (skips count as passes), 1 a script failed,\n"
     "2 usage error or a script that does not parse.\n";
@@ -68,7 +80,10 @@ struct opts {
 	bool tap, verbose;
 	int jobs;              /* -j N: scripts run in N processes at once */
 	bool unsupported_skip; /* --unsupported=skip: unsupported is a SKIP, not a failure */
+	bool longest_first;    /* list --longest-first: paths only, longest script first */
 	const char *pcap;
+	bool requirements; /* list --requirements */
+	const char *table; /* list --table FILE */
 	const char *defines[64];
 	size_t n_defines;
 	const char *overrides[64][2]; /* --name=value header options */
@@ -227,9 +242,14 @@ static void on_alarm(int sig)
 
 static void human_result(const char *path, const struct run_result *r, const char *todo)
 {
-	if (r->notes[0])
-		printf("note: %s: %s%s", path, r->notes,
-		       r->notes[strlen(r->notes) - 1] == '\n' ? "" : "\n");
+	/* One "note:" line per line of the stack's notes (the Linux stack's
+	 * jitter line follows a sysctl fallback note, say). */
+	for (const char *p = r->notes; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n)
+			printf("note: %s: %.*s\n", path, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 	switch (r->status) {
 	case RUN_PASS:
 		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
@@ -337,11 +357,54 @@ static int worse(int a, int b)
 	return a == EXIT_USAGE || b == EXIT_USAGE ? EXIT_USAGE : a > b ? a : b;
 }
 
-/* -j N: each script in a child process with stdout on a pipe; results are
- * printed in script order, so the TAP stream reads the same as -j 1. */
+struct by_length {
+	size_t i;
+	int64_t us;
+};
+
+static int cmp_longest(const void *a, const void *b)
+{
+	const struct by_length *x = a, *y = b;
+	if (x->us != y->us)
+		return x->us > y->us ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The order to start scripts in: longest first (script time as written), so
+ * a 60 s TIME_WAIT script found last does not run alone at the end; equal
+ * lengths in script order. Scripts that do not load or are not for this
+ * stack count as 0. */
+static size_t *longest_first(const struct opts *o, const struct paths *scripts)
+{
+	struct by_length *v = calloc(scripts->n, sizeof *v);
+	size_t *order = calloc(scripts->n, sizeof *order);
+	if (!v || !order)
+		abort();
+	for (size_t i = 0; i < scripts->n; i++) {
+		struct run_script rs;
+		char *msg = NULL;
+		v[i].i = i;
+		if (load(scripts->v[i], o, &rs, &msg) == 0) {
+			if (run_script_for_stack(&rs, o->stack))
+				v[i].us = run_script_duration_us(&rs);
+			unload(&rs);
+		}
+		free(msg);
+	}
+	qsort(v, scripts->n, sizeof *v, cmp_longest);
+	for (size_t i = 0; i < scripts->n; i++)
+		order[i] = v[i].i;
+	free(v);
+	return order;
+}
+
+/* -j N: each script in a child process with stdout on a pipe, the longest
+ * started first; results are printed in script order, so the TAP stream
+ * reads the same as -j 1. */
 static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs)
 {
-	size_t n = scripts->n, next = 0, printed = 0;
+	size_t n = scripts->n, started = 0, printed = 0;
+	size_t *order = longest_first(x->o, scripts);
 	struct child {
 		pid_t pid;
 		int fd;
@@ -351,14 +414,20 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 		int status;
 	} *c = calloc(n, sizeof *c);
 	int running = 0, status = EXIT_PASS;
-	if (!c)
+	if (!c) {
+		free(order);
 		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < n; k++)
+		c[k].fd = -1;
 	while (printed < n) {
-		while (running < jobs && next < n) {
+		while (running < jobs && started < n) {
+			size_t next = order[started];
 			int p[2];
 			if (pipe(p) < 0) {
 				perror("synack: pipe");
 				free(c);
+				free(order);
 				return EXIT_USAGE;
 			}
 			fflush(stdout);
@@ -370,15 +439,23 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 				_exit(run_one(x, next, scripts->v[next]));
 			}
 			close(p[1]);
+			if (pid < 0) {
+				perror("synack: fork");
+				close(p[0]);
+				c[next].done = true;
+				c[next].status = EXIT_USAGE;
+				started++;
+				continue;
+			}
 			c[next].pid = pid;
 			c[next].fd = p[0];
 			running++;
-			next++;
+			started++;
 		}
 		struct pollfd pf[256] = { { 0 } };
 		size_t idx[256] = { 0 };
 		int npf = 0;
-		for (size_t k = printed; k < next && npf < 256; k++)
+		for (size_t k = printed; k < n && npf < 256; k++)
 			if (c[k].fd >= 0 && !c[k].done) {
 				pf[npf].fd = c[k].fd;
 				pf[npf].events = POLLIN;
@@ -409,7 +486,7 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 			ch->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : EXIT_FAILS;
 			running--;
 		}
-		while (printed < next && c[printed].done) {
+		while (printed < n && c[printed].done) {
 			fwrite(c[printed].buf, 1, c[printed].len, stdout);
 			free(c[printed].buf);
 			status = worse(status, c[printed].status);
@@ -418,6 +495,7 @@ static int run_parallel(const struct run_ctx *x, struct paths *scripts, int jobs
 		fflush(stdout);
 	}
 	free(c);
+	free(order);
 	return status;
 }
 
@@ -447,8 +525,16 @@ static int cmd_run(const struct opts *o, struct paths *scripts)
 		run_tap_plan(stdout, (int)scripts->n);
 	}
 	int status = EXIT_PASS;
-	if (o->jobs > 1 && scripts->n > 1) {
-		status = run_parallel(&x, scripts, o->jobs);
+	int jobs = o->jobs;
+	if (jobs <= 0) {
+		/* Default: one script per core. */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
+	}
+	if (jobs > 256)
+		jobs = 256; /* run_parallel polls at most 256 pipes */
+	if (jobs > 1 && scripts->n > 1) {
+		status = run_parallel(&x, scripts, jobs);
 	} else {
 		for (size_t i = 0; i < scripts->n; i++)
 			status = worse(status, run_one(&x, i, scripts->v[i]));
@@ -474,8 +560,57 @@ static int cmd_check(const struct opts *o, struct paths *scripts)
 	return status;
 }
 
-static int cmd_list(struct paths *scripts)
+#ifndef SYNACK_SOURCE_DIR
+#define SYNACK_SOURCE_DIR "."
+#endif
+
+static int cmd_requirements(const struct opts *o, struct paths *scripts)
 {
+	const char *path =
+	    o->table ? o->table : SYNACK_SOURCE_DIR "/conformance/requirements/rfc9293.txt";
+	struct cov_table t;
+	char *err = NULL;
+	if (cov_table_load(path, &t, &err) < 0) {
+		fprintf(stderr, "synack: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	struct cov_script *s = calloc(scripts->n ? scripts->n : 1, sizeof *s);
+	if (!s)
+		abort();
+	size_t n = 0;
+	int problems = 0;
+	for (size_t i = 0; i < scripts->n; i++) {
+		if (cov_script_load(scripts->v[i], &s[n]) < 0) {
+			fprintf(stderr, "%s: cannot read\n", scripts->v[i]);
+			problems++;
+			continue;
+		}
+		n++;
+	}
+	problems += cov_check(&t, s, n, stderr);
+	cov_write_markdown(stdout, &t, s, n, "../");
+	for (size_t i = 0; i < n; i++)
+		cov_script_free(&s[i]);
+	free(s);
+	cov_table_free(&t);
+	if (problems)
+		fprintf(stderr, "synack: list --requirements: %d problem%s\n", problems,
+		        problems == 1 ? "" : "s");
+	return problems ? EXIT_FAILS : EXIT_PASS;
+}
+
+static int cmd_list(const struct opts *o, struct paths *scripts)
+{
+	if (o->longest_first) {
+		/* Paths only, in the order run -j starts them (for a
+		 * parallel runner such as prove -j). */
+		size_t *order = longest_first(o, scripts);
+		for (size_t i = 0; i < scripts->n; i++)
+			printf("%s\n", scripts->v[order[i]]);
+		free(order);
+		return EXIT_PASS;
+	}
 	for (size_t i = 0; i < scripts->n; i++) {
 		FILE *f = fopen(scripts->v[i], "r");
 		if (!f)
@@ -530,11 +665,20 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--unsupported=skip") == 0 ||
 		           strcmp(a, "--unsupported=fail") == 0) {
 			o.unsupported_skip = a[14] == 's';
+		} else if (strcmp(a, "--longest-first") == 0) {
+			o.longest_first = true;
 		} else if (strcmp(a, "-j") == 0 && next) {
 			o.jobs = atoi(next);
 			i++;
 		} else if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') {
 			o.jobs = atoi(a + 2);
+		} else if (strcmp(a, "--requirements") == 0) {
+			o.requirements = true;
+		} else if (strcmp(a, "--table") == 0 && next) {
+			o.table = next;
+			i++;
+		} else if (strncmp(a, "--table=", 8) == 0) {
+			o.table = a + 8;
 		} else if (strcmp(a, "--help") == 0) {
 			fputs(usage, stdout);
 			return EXIT_PASS;
@@ -590,7 +734,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "check") == 0) {
 		rc = cmd_check(&o, &scripts);
 	} else if (strcmp(cmd, "list") == 0) {
-		rc = cmd_list(&scripts);
+		rc = o.requirements ? cmd_requirements(&o, &scripts) : cmd_list(&o, &scripts);
 	} else {
 		fprintf(stderr, "synack: unknown command %s\n\n%s", cmd, usage);
 		rc = EXIT_USAGE;

@@ -539,15 +539,12 @@ static bool quiet(const struct net *n)
 	       synack_next_deadline(n->e[1].st) == SYNACK_NEVER;
 }
 
-/* Changes whenever an application gets anywhere: a recv that returns data
- * returns the end of stream only on the next call. */
-static uint64_t app_progress(const struct net *n)
+/* What the applications have done so far (bytes moved, ends seen, closes). */
+static uint64_t progress(const struct net *n)
 {
 	uint64_t p = 0;
-	for (int i = 0; i < 2; i++) {
-		const struct end *e = &n->e[i];
-		p += e->read + e->written + e->eof + e->shut + e->closed + (e->fd >= 0);
-	}
+	for (int i = 0; i < 2; i++)
+		p += n->e[i].read + n->e[i].written + n->e[i].eof + n->e[i].shut + n->e[i].closed;
 	return p;
 }
 
@@ -558,7 +555,6 @@ static void heal(struct net *n)
 	n->healing = true;
 	trace("--- faults over at %llu ---\n", (unsigned long long)n->now);
 	for (int iter = 0; iter < LIVENESS_MAX_ITER; iter++) {
-		uint64_t before = app_progress(n);
 		app_run(n);
 		check_step(n);
 		bool done = n->e[0].closed && n->e[1].closed;
@@ -568,9 +564,20 @@ static void heal(struct net *n)
 			deliver_at(n, 0);
 		} else {
 			uint64_t d = next_deadline(n);
-			if (d == SYNACK_NEVER && app_progress(n) != before)
-				continue; /* e.g. the rest of the data, then the end of stream */
-			if (d == SYNACK_NEVER || d - start > LIVENESS_BUDGET_US)
+			if (d == SYNACK_NEVER) {
+				/* Nothing in flight, no timer: the applications may
+				 * still have a turn to take (read the end of stream
+				 * that the last read emptied the queue for, then
+				 * close). Stuck only if that changes nothing. */
+				uint64_t before = progress(n);
+				app_run(n);
+				check_step(n);
+				uint64_t after = progress(n);
+				if (n->n || next_deadline(n) != SYNACK_NEVER || after != before)
+					continue;
+				break;
+			}
+			if (d - start > LIVENESS_BUDGET_US)
 				break;
 			advance_to(n, d);
 		}

@@ -41,6 +41,22 @@ char *run_script_strdup(struct run_script *s, const char *str)
 	return p;
 }
 
+int64_t run_script_duration_us(const struct run_script *s)
+{
+	int64_t prev = 0, last = 0;
+	for (int i = 0; i < s->n_events; i++) {
+		const struct run_time *t = &s->events[i].time;
+		int64_t base = t->kind == RUN_TIME_ABS ? 0 : prev;
+		int64_t at = t->kind == RUN_TIME_ANY ? prev : base + t->start_us;
+		if (t->range || t->blocking)
+			at = base + t->end_us;
+		if (at > last)
+			last = at;
+		prev = at;
+	}
+	return last;
+}
+
 struct run_event *run_script_add_event(struct run_script *s)
 {
 	/* Events live in one array so the executor can index them; grow by

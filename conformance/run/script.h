@@ -225,6 +225,12 @@ char *run_script_strdup(struct run_script *s, const char *str);
 struct run_event *run_script_add_event(struct run_script *s);
 void run_script_free(struct run_script *s);
 
+/* How long the script runs as written, in script time (µs): the latest
+ * time any event is due, relative times added up, ranges and blocking calls
+ * at their ends (`*` counts as the previous event's time). A real-time stack
+ * takes about that long, so a parallel runner starts the longest first. */
+int64_t run_script_duration_us(const struct run_script *s);
+
 /* Scans a script's comments for @stacks / @divergence / @requirement. */
 void run_script_scan_annotations(struct run_script *s, const char *source);
 /* true if `stack` (e.g. "engine:rfc" matches "engine") is in @stacks. */

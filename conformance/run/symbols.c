@@ -37,6 +37,8 @@ static const struct {
 	S(IPPROTO_UDP),
 	S(IPPROTO_ICMP),
 	{ "SOL_IP", 0 },
+	S(IP_TOS),
+	S(IP_TTL),
 	{ "SOL_IPV6", 41 },
 	{ "SOL_TCP", 6 },
 	S(SOL_SOCKET),

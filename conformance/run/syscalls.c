@@ -245,6 +245,14 @@ int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fd
 		c->op = bind ? STACK_BIND : STACK_CONNECT;
 		c->in = (const uint8_t *)(bind ? &addrs->bind_addr : &addrs->connect_addr);
 		c->in_len = bind ? addrs->bind_len : addrs->connect_len;
+		if (!bind && sc->nargs > 1 && sc->args[1].kind == RUN_ARG_INT &&
+		    sc->args[1].ival == AF_UNSPEC) {
+			/* connect(fd, AF_UNSPEC, ...): disconnect (packetdrill
+			 * passes a sockaddr of that family). */
+			static const struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+			c->in = (const uint8_t *)&unspec;
+			c->in_len = sizeof unspec;
+		}
 	} else if (strcmp(n, "listen") == 0) {
 		c->op = STACK_LISTEN;
 		c->a[0] = int_arg(sc, 1, 1);
@@ -369,7 +377,11 @@ static bool check_outputs(const struct run_syscall *sc, const struct stack_call 
 		return true;
 	if (c->op == STACK_GETSOCKOPT && sc->nargs > 3) {
 		const struct run_arg *v = &sc->args[3];
-		if (v->kind == RUN_ARG_INTPTR && out_int(c) != v->ival) {
+		/* A 4-byte value, as the kernel returns it: [0xffffffff] is the
+		 * int -1 (TCP_NOTSENT_LOWAT's default), compared modulo 2^32. */
+		bool fits = v->ival >= INT32_MIN && v->ival <= (long long)UINT32_MAX;
+		if (v->kind == RUN_ARG_INTPTR &&
+		    (!fits || (uint32_t)out_int(c) != (uint32_t)v->ival)) {
 			snprintf(why, cap, "getsockopt value: expected [%lld], got [%d]", v->ival,
 			         out_int(c));
 			return false;

@@ -133,11 +133,33 @@ static bool constant(const char *name, long long *v)
 		const char *n;
 		int v;
 	} c[] = {
-		{ "TCP_ESTABLISHED", 1 }, { "TCP_SYN_SENT", 2 },   { "TCP_SYN_RECV", 3 },
-		{ "TCP_FIN_WAIT1", 4 },   { "TCP_FIN_WAIT2", 5 },  { "TCP_TIME_WAIT", 6 },
-		{ "TCP_CLOSE", 7 },       { "TCP_CLOSE_WAIT", 8 }, { "TCP_LAST_ACK", 9 },
-		{ "TCP_LISTEN", 10 },     { "TCP_CLOSING", 11 },   { "True", 1 },
+		{ "TCP_ESTABLISHED", 1 },
+		{ "TCP_SYN_SENT", 2 },
+		{ "TCP_SYN_RECV", 3 },
+		{ "TCP_FIN_WAIT1", 4 },
+		{ "TCP_FIN_WAIT2", 5 },
+		{ "TCP_TIME_WAIT", 6 },
+		{ "TCP_CLOSE", 7 },
+		{ "TCP_CLOSE_WAIT", 8 },
+		{ "TCP_LAST_ACK", 9 },
+		{ "TCP_LISTEN", 10 },
+		{ "TCP_CLOSING", 11 },
+		{ "True", 1 },
 		{ "False", 0 },
+		/* tcpi_ca_state (include/uapi/linux/tcp.h enum tcp_ca_state) */
+		{ "TCP_CA_Open", 0 },
+		{ "TCP_CA_Disorder", 1 },
+		{ "TCP_CA_CWR", 2 },
+		{ "TCP_CA_Recovery", 3 },
+		{ "TCP_CA_Loss", 4 },
+		/* tcpi_options bits (include/uapi/linux/tcp.h TCPI_OPT_*) */
+		{ "TCPI_OPT_TIMESTAMPS", 1 },
+		{ "TCPI_OPT_SACK", 2 },
+		{ "TCPI_OPT_WSCALE", 4 },
+		{ "TCPI_OPT_ECN", 8 },
+		{ "TCPI_OPT_ECN_SEEN", 16 },
+		{ "TCPI_OPT_SYN_DATA", 32 },
+		{ "TCPI_OPT_USEC_TS", 64 },
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
 		if (strcmp(c[i].n, name) == 0) {
@@ -160,6 +182,8 @@ static long long parse_atom(struct ev *e)
 		return -parse_atom(e);
 	if (accept_tok(e, "not"))
 		return !parse_atom(e);
+	if (accept_tok(e, "~"))
+		return ~parse_atom(e);
 	if (isdigit((unsigned char)*e->p)) {
 		char *end;
 		long long v = strtoll(e->p, &end, 0);
@@ -212,21 +236,47 @@ static long long parse_add(struct ev *e)
 	}
 }
 
-static long long parse_cmp(struct ev *e)
+/* Bitwise and, xor, or: between arithmetic and comparisons, as in Python
+ * (`tcpi_options & TCPI_OPT_SYN_DATA != 0` compares the masked value). */
+static long long parse_band(struct ev *e)
 {
 	long long v = parse_add(e);
+	while (accept_tok(e, "&"))
+		v &= parse_add(e);
+	return v;
+}
+
+static long long parse_bxor(struct ev *e)
+{
+	long long v = parse_band(e);
+	while (accept_tok(e, "^"))
+		v ^= parse_band(e);
+	return v;
+}
+
+static long long parse_bor(struct ev *e)
+{
+	long long v = parse_bxor(e);
+	while (accept_tok(e, "|"))
+		v |= parse_bxor(e);
+	return v;
+}
+
+static long long parse_cmp(struct ev *e)
+{
+	long long v = parse_bor(e);
 	if (accept_tok(e, "=="))
-		return v == parse_add(e);
+		return v == parse_bor(e);
 	if (accept_tok(e, "!="))
-		return v != parse_add(e);
+		return v != parse_bor(e);
 	if (accept_tok(e, "<="))
-		return v <= parse_add(e);
+		return v <= parse_bor(e);
 	if (accept_tok(e, ">="))
-		return v >= parse_add(e);
+		return v >= parse_bor(e);
 	if (accept_tok(e, "<"))
-		return v < parse_add(e);
+		return v < parse_bor(e);
 	if (accept_tok(e, ">"))
-		return v > parse_add(e);
+		return v > parse_bor(e);
 	return v;
 }
 

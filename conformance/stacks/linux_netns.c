@@ -30,6 +30,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -361,37 +362,48 @@ static int route_add(int nl, int ifindex, const struct synack_addr *dst, uint8_t
 
 /* ---- offloads -------------------------------------------------------------- */
 
-/* One wire segment per script segment: with TX checksum offload the captured
- * segments carry partial checksums; with TSO/GSO the peer would see one
- * 64 KB super-segment where the wire has many; GRO would merge what we
- * inject. All four go off on both ends (legacy ethtool ioctls, which still
- * map onto the feature flags). SG stays: without checksum offload the kernel
- * linearises anyway, and turning it off changes nothing we observe. */
-static int offloads_off(const char *ifname, char *err, size_t cap)
+/* Two segment models. Default (synack's own corpus, written per wire
+ * segment): TSO, GSO, GRO and TX checksum offload off at both ends, so one
+ * script line is one MSS-sized wire segment and an injected segment larger
+ * than the MTU is cut into MTU-sized ones by the peer's software GSO.
+ *
+ * SYNACK_LINUX_TSO=1 in the environment: segments as packetdrill sees them
+ * (docs/compatibility.md). packetdrill's tun device has TSO/GSO
+ * (TUNSETOFFLOAD), so a write the kernel sends as one TSO skb is one script
+ * line (`> P. 1:10001(10000)`), and a large injected segment reaches TCP as
+ * one skb; the kernel selftests and gtests are written that way. So TSO, GSO
+ * and TX checksum offload are on at both ends of the veth: the kernel side
+ * hands its TSO skbs to the peer unsegmented (we capture them whole and
+ * complete their partial checksums, see linux_wire.c), and the peer side
+ * forwards our GSO injections unsegmented. GRO is off at both ends, so the
+ * kernel never merges what we inject. (Legacy ethtool ioctls, which still map
+ * onto the feature flags; TX checksum before TSO, which depends on it.) */
+static int offloads_set(const char *ifname, bool tso, char *err, size_t cap)
 {
 	static const struct {
 		uint32_t cmd;
+		uint32_t on;
 		const char *name;
-	} off[] = {
-		{ ETHTOOL_STSO, "tso" },
-		{ ETHTOOL_SGSO, "gso" },
-		{ ETHTOOL_SGRO, "gro" },
-		{ ETHTOOL_STXCSUM, "tx-checksumming" },
+	} set[] = {
+		{ ETHTOOL_SGRO, 0, "gro" }, { ETHTOOL_STXCSUM, 1, "tx-checksumming" },
+		{ ETHTOOL_SSG, 1, "sg" },   { ETHTOOL_STSO, 1, "tso" },
+		{ ETHTOOL_SGSO, 1, "gso" },
 	};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, cap, "socket for ethtool: %s", strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
-		struct ethtool_value ev = { .cmd = off[i].cmd, .data = 0 };
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		uint32_t on = tso ? set[i].on : set[i].cmd == ETHTOOL_SSG;
+		struct ethtool_value ev = { .cmd = set[i].cmd, .data = on };
 		struct ifreq ifr;
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 		ifr.ifr_data = (char *)&ev;
 		if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP) {
-			snprintf(err, cap, "ethtool %s %s off: %s", ifname, off[i].name,
-			         strerror(errno));
+			snprintf(err, cap, "ethtool %s %s %s: %s", ifname, set[i].name,
+			         on ? "on" : "off", strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -493,7 +505,10 @@ int lx_netns_setup(struct lx_net *net, char *err, size_t cap, bool *skip)
 	}
 	/* The peer carries no IPv6 at all: no link-local, no MLD, no RS. */
 	(void)lx_sysctl_write("net.ipv6.conf." LX_PEER_IF ".disable_ipv6", "1");
-	if (offloads_off(LX_KERNEL_IF, err, cap) < 0 || offloads_off(LX_PEER_IF, err, cap) < 0) {
+	const char *tso_env = getenv("SYNACK_LINUX_TSO");
+	bool tso = tso_env && tso_env[0] == '1';
+	if (offloads_set(LX_KERNEL_IF, tso, err, cap) < 0 ||
+	    offloads_set(LX_PEER_IF, tso, err, cap) < 0) {
 		close(nl);
 		return -1;
 	}

@@ -174,4 +174,7 @@ int lx_msg_recv(int fd, struct lx_msg *m, uint8_t **payload);
 
 uint64_t lx_mono_ns(void);
 
+/* SCHED_FIFO for the executor thread and the helper (SYNACK_LINUX_RT=0: off). */
+bool lx_rt_wanted(void);
+
 #endif

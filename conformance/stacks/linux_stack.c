@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +67,22 @@ struct stack {
 	int32_t reply_status;
 	char reply_msg[256];
 	char notes[2048];
+	/* Timing jitter as this stack sees it: how late advance() woke for a
+	 * deadline it waited out (the executor's sleep → its next action). */
+	uint64_t wake_n, wake_sum_us, wake_max_us;
+	/* How long an injection took to reach the helper's wire (asked →
+	 * sent), the other half of the timing an answer is measured from. */
+	int64_t reply_mono_ns;
+	uint64_t inj_n, inj_sum_us, inj_max_us;
+	/* The calling thread's scheduling before start() raised it. */
+	bool rt_set;
+	pthread_t rt_thread;
+	int old_policy;
+	struct sched_param old_param;
+	char notes_out[2304];
 };
+
+#define SPIN_NS 300000 /* 0.3 ms */
 
 static uint64_t to_us(const struct stack *s, int64_t mono_ns)
 {
@@ -172,6 +189,7 @@ static int read_one(struct stack *s)
 	case LX_REPLY:
 		s->have_reply = true;
 		s->reply_status = m.status;
+		s->reply_mono_ns = m.mono_ns;
 		snprintf(s->reply_msg, sizeof(s->reply_msg), "%s",
 		         payload ? (const char *)payload : "");
 		break;
@@ -238,6 +256,33 @@ static void reap(pid_t pid)
 		;
 }
 
+/* Real-time scheduling (SCHED_FIFO, lowest priority) for the thread that
+ * drives the script, as for the helper (lx_child_main): on a loaded machine a
+ * normal thread wakes milliseconds late for an injection or a call, the
+ * kernel then answers late and the script fails on timing; several scripts
+ * at once (-j) make it worse. Only the edges of each wait spin (SPIN_NS), so
+ * the thread sleeps nearly all the time, and RT throttling bounds it anyway.
+ * SYNACK_LINUX_RT=0 turns it off; without CAP_SYS_NICE it silently stays off. */
+bool lx_rt_wanted(void)
+{
+	const char *e = getenv("SYNACK_LINUX_RT");
+	return !(e && e[0] == '0');
+}
+
+static void raise_priority(struct stack *s)
+{
+	if (!lx_rt_wanted())
+		return;
+	pthread_t self = pthread_self();
+	if (pthread_getschedparam(self, &s->old_policy, &s->old_param) != 0)
+		return;
+	struct sched_param sp = { .sched_priority = 1 };
+	if (s->old_policy == SCHED_OTHER && pthread_setschedparam(self, SCHED_FIFO, &sp) == 0) {
+		s->rt_set = true;
+		s->rt_thread = self;
+	}
+}
+
 static void linux_stop(struct stack *s)
 {
 	if (!s)
@@ -246,6 +291,8 @@ static void linux_stop(struct stack *s)
 		close(s->sock);
 	if (s->pid > 0)
 		reap(s->pid);
+	if (s->rt_set && pthread_equal(s->rt_thread, pthread_self()))
+		(void)pthread_setschedparam(s->rt_thread, s->old_policy, &s->old_param);
 	while (s->head) {
 		struct qev *e = s->head;
 		s->head = e->next;
@@ -324,6 +371,7 @@ static int linux_start(struct stack **out, const struct stack_config *cfg, struc
 	}
 	snprintf(s->notes, sizeof(s->notes), "%s", payload ? (const char *)payload : "");
 	free(payload);
+	raise_priority(s);
 	s->t0_ns = lx_mono_ns();
 	s->setup_us = (s->t0_ns - t_setup) / 1000;
 	*out = s;
@@ -337,12 +385,33 @@ static uint64_t linux_now(struct stack *s)
 
 static int linux_advance(struct stack *s, uint64_t until_us)
 {
+	/* Sleep until SPIN_NS before the deadline, then poll without sleeping:
+	 * a wake-up from a long sleep is late by the scheduler's whim, the
+	 * last stretch isn't. */
 	while (!s->head) {
 		int64_t left = ((int64_t)until_us - (int64_t)linux_now(s)) * 1000;
-		if (!wait_readable(s, left))
-			return s->dead ? -1 : 0;
-		if (read_one(s) < 0)
+		if (left <= 0) {
+			if (wait_readable(s, 0)) {
+				if (read_one(s) < 0)
+					return -1;
+				continue;
+			}
+			if (s->dead)
+				return -1;
+			uint64_t now = linux_now(s);
+			uint64_t late = now > until_us ? now - until_us : 0;
+			s->wake_n++;
+			s->wake_sum_us += late;
+			if (late > s->wake_max_us)
+				s->wake_max_us = late;
+			return 0;
+		}
+		if (wait_readable(s, left > SPIN_NS ? left - SPIN_NS : 0)) {
+			if (read_one(s) < 0)
+				return -1;
+		} else if (s->dead) {
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -371,12 +440,22 @@ static bool linux_next_event(struct stack *s, struct stack_event *ev)
 static int linux_inject(struct stack *s, const uint8_t *pkt, size_t len, struct stack_error *err)
 {
 	memset(err, 0, sizeof(*err));
-	struct lx_msg m = { .type = LX_INJECT };
+	int64_t asked = (int64_t)lx_mono_ns();
+	struct lx_msg m = { .type = LX_INJECT, .mono_ns = asked };
 	if (s->dead || lx_msg_send(s->sock, &m, pkt, len, NULL, 0) < 0) {
 		snprintf(err->msg, sizeof(err->msg), "linux stack: helper is gone");
 		return -1;
 	}
-	return wait_reply(s, err, "inject");
+	s->reply_mono_ns = 0;
+	int rc = wait_reply(s, err, "inject");
+	if (rc == 0 && s->reply_mono_ns > asked) {
+		uint64_t late = (uint64_t)(s->reply_mono_ns - asked) / 1000;
+		s->inj_n++;
+		s->inj_sum_us += late;
+		if (late > s->inj_max_us)
+			s->inj_max_us = late;
+	}
+	return rc;
 }
 
 static int linux_call(struct stack *s, struct stack_call *c, struct stack_error *err)
@@ -462,9 +541,42 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 	return 0;
 }
 
+/* A setup slower than this gets a note: it costs wall time, not verdicts
+ * (the script's clock starts after it), but a run that keeps hitting it
+ * should be told why it is slow. */
+#define SLOW_SETUP_US 100000
+
 static const char *linux_notes(struct stack *s)
 {
-	return s->notes;
+	bool slow = s->setup_us > SLOW_SETUP_US;
+	if (!s->wake_n && !s->inj_n && !slow)
+		return s->notes;
+	size_t n = (size_t)snprintf(s->notes_out, sizeof(s->notes_out), "%s%s", s->notes,
+	                            s->notes[0] ? "\n" : "");
+	if (slow && n < sizeof(s->notes_out))
+		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
+		                      "slow setup: the namespace was ready after %llu ms\n",
+		                      (unsigned long long)(s->setup_us / 1000));
+	if (!s->wake_n && !s->inj_n) {
+		if (n && n < sizeof(s->notes_out) && s->notes_out[n - 1] == '\n')
+			s->notes_out[n - 1] = '\0';
+		return s->notes_out;
+	}
+	if (n < sizeof(s->notes_out))
+		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n, "jitter:");
+	if (s->wake_n && n < sizeof(s->notes_out))
+		n += (size_t)snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
+		                      " timer wake-ups %llu, late by mean %llu us, max %llu us%s",
+		                      (unsigned long long)s->wake_n,
+		                      (unsigned long long)(s->wake_sum_us / s->wake_n),
+		                      (unsigned long long)s->wake_max_us, s->inj_n ? ";" : "");
+	if (s->inj_n && n < sizeof(s->notes_out))
+		snprintf(s->notes_out + n, sizeof(s->notes_out) - n,
+		         " injections %llu, sent after mean %llu us, max %llu us",
+		         (unsigned long long)s->inj_n,
+		         (unsigned long long)(s->inj_sum_us / s->inj_n),
+		         (unsigned long long)s->inj_max_us);
+	return s->notes_out;
 }
 
 pid_t stack_linux_pid(const struct stack *s)

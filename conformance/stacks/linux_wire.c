@@ -178,8 +178,9 @@ int lx_wire_inject(struct lx_wire *w, const uint8_t *pkt, size_t len, char *err,
 	size_t ip = version == 4 ? (size_t)(pkt[0] & 15) * 4 : 40;
 	bool tcp = len >= ip + 20 && (version == 4 ? pkt[9] : pkt[6]) == 6 /* IPPROTO_TCP */;
 	if (len > w->mtu && tcp) {
-		/* One GSO packet: the kernel takes it as the MTU-sized
-		 * segments it stands for, as from a NIC with LRO. */
+		/* One GSO packet: the peer side has TSO, so it reaches
+		 * tun0 as one skb, as a large write to packetdrill's tun
+		 * does, and TCP takes it whole (one ACK for all of it). */
 		size_t th = (size_t)(pkt[ip + 12] >> 4) * 4;
 		vh.gso_type = version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
 		vh.hdr_len = (uint16_t)(ETH_HLEN_ + ip + th);
@@ -201,6 +202,31 @@ int lx_wire_inject(struct lx_wire *w, const uint8_t *pkt, size_t len, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/* With TX checksum offload on tun0 the kernel leaves partial checksums
+ * (the pseudo-header sum) and says where in the virtio header: finish them,
+ * so what we report is what a NIC would put on the wire. */
+static void complete_csum(uint8_t *buf, size_t n)
+{
+	struct virtio_net_hdr vh;
+	memcpy(&vh, buf, VNET_LEN);
+	if (!(vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return;
+	uint8_t *frame = buf + VNET_LEN;
+	size_t len = n - VNET_LEN, start = vh.csum_start, at = start + vh.csum_offset;
+	if (start >= len || at + 2 > len)
+		return;
+	uint32_t sum = 0;
+	for (size_t i = start; i + 1 < len; i += 2)
+		sum += (uint32_t)(frame[i] << 8 | frame[i + 1]);
+	if ((len - start) & 1)
+		sum += (uint32_t)frame[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	frame[at] = (uint8_t)(c >> 8);
+	frame[at + 1] = (uint8_t)c;
 }
 
 int lx_wire_drain(struct lx_wire *w,
@@ -241,6 +267,7 @@ int lx_wire_drain(struct lx_wire *w,
 				stamp = (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
 			}
 		}
+		complete_csum(w->rx, (size_t)n);
 		int64_t mono = (int64_t)lx_mono_ns();
 		if (stamp)
 			mono += stamp - real_ns();

@@ -234,6 +234,11 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 		mock_record.ops[n] = c->op;
 		mock_record.fds[n] = c->fd;
 		mock_record.call_times[n] = s->now;
+		if ((c->op == STACK_BIND || c->op == STACK_CONNECT) && c->in_len >= 2) {
+			sa_family_t fam;
+			memcpy(&fam, c->in, sizeof fam);
+			mock_record.families[n] = fam;
+		}
 	}
 	if (c->op == STACK_EPOLL_WAIT) {
 		snprintf(err->msg, sizeof err->msg, "unsupported: epoll_wait on stack mock");
@@ -244,6 +249,12 @@ static int mock_call_fn(struct stack *s, struct stack_call *c, struct stack_erro
 	c->err = 0;
 	if (c->op == STACK_SOCKET || c->op == STACK_ACCEPT)
 		c->ret = s->next_fd++;
+	if (c->op == STACK_GETSOCKOPT && c->a[1] == 25) {
+		/* TCP_NOTSENT_LOWAT's default: the int -1. */
+		int32_t v = -1;
+		memcpy(c->out, &v, sizeof v);
+		c->out_len = sizeof v;
+	}
 	if (c->op == STACK_GETSOCKOPT && c->a[1] == 11) {
 		c->has_tcp_info = true;
 		memset(&c->tcp_info, 0, sizeof c->tcp_info);

@@ -70,6 +70,7 @@ struct mock_record {
 	enum stack_op ops[MOCK_MAX];
 	int fds[MOCK_MAX];
 	uint64_t call_times[MOCK_MAX]; /* the stack clock at each call */
+	int families[MOCK_MAX];        /* bind/connect: the sockaddr's family */
 	uint8_t injected[MOCK_MAX][128];
 	size_t injected_len[MOCK_MAX];
 	char commands[8][128];

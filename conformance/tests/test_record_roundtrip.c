@@ -102,7 +102,7 @@ static void test_missing(void)
 	if (!ok(out != NULL, "recorded"))
 		return;
 	tap_diag("recorded:\n%s", out);
-	ok(st.inserted >= 3, "packets inserted: %d (SYN-ACK, data, its retransmission)",
+	ok(st.inserted >= 3, "packets inserted: %d (SYN-ACK, data, its retransmissions)",
 	   st.inserted);
 	ok(strstr(out, "+0    > S. 0:0(0) ack 1 win 64240 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n"
 	               "+.1   < . 1:1(0) ack 1 win 257\n") != NULL,
@@ -112,13 +112,16 @@ static void test_missing(void)
 	   "a trailing comment kept");
 	ok(strstr(out, "+0    > P. 1:101(100) ack 1 win 502\n") != NULL, "the data segment");
 	/* RFC 6298 §2.2: the 100 ms handshake sample gives RTO = 100 ms +
-	 * max(4 * 50 ms, rto_min) = 300 ms (Linux: tcp_rtt_estimator), then
-	 * doubling (§5.5); the ACK keeps its absolute time, 1.5 s. */
+	 * max(4 * 50 ms, rto_min) = 300 ms (Linux: tcp_rtt_estimator). With
+	 * SACK, the tail loss probe comes first, capped at that RTO (RFC 8985
+	 * §7.2, one segment out); the RTO restarts from it, then doubles
+	 * (§5.5). The ACK keeps its absolute time, 1.5 s. */
 	ok(strstr(out, "+0    > P. 1:101(100) ack 1 win 502\n"
 	               "+0.3  > P. 1:101(100) ack 1 win 502\n"
+	               "+0.3  > P. 1:101(100) ack 1 win 502\n"
 	               "+0.6  > P. 1:101(100) ack 1 win 502\n"
-	               "+0.6  < . 1:1(0) ack 101 win 257\n") != NULL,
-	   "retransmissions at the RTO (300 ms) and 600 ms later, the ACK re-timed after them");
+	               "+0.3  < . 1:1(0) ack 101 win 257\n") != NULL,
+	   "the probe at the RTO (300 ms), the RTO 300 ms after it, then 600 ms; the ACK re-timed");
 	ok(passes("missing-recorded.pkt", out), "the recorded script passes");
 	free(out);
 }

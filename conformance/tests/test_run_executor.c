@@ -527,6 +527,34 @@ static void test_calls(void)
 		run_script_free(&s);
 	}
 
+	/* connect(fd, AF_UNSPEC, ...) passes an AF_UNSPEC sockaddr (X5 in
+	 * docs/compatibility.md); connect(fd, ..., ...) the remote address. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "connect", "ii.", (const long long[]){ 3, AF_UNSPEC }, 0, 0,
+	       "+0 connect(3, AF_UNSPEC, ...) = 0");
+	sb_sys(&s, "+0", "connect", "i..", fd3, 0, 0, "+0 connect(3, ..., ...) = 0");
+	passes(&s, "connect AF_UNSPEC");
+	is_int(mock_record.families[3], AF_UNSPEC, "AF_UNSPEC: an AF_UNSPEC sockaddr");
+	is_int(mock_record.families[4], AF_INET, "...: the remote address");
+
+	/* getsockopt values are 4-byte ints: [0xffffffff] is -1 (X6 in
+	 * docs/compatibility.md), [4294967294] is not. */
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "getsockopt", "iiip.", (const long long[]){ 3, 6, 25, 0xffffffffLL }, 0, 0,
+	       "+0 getsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [0xffffffff], [4]) = 0");
+	passes(&s, "getsockopt [0xffffffff] matches the int -1");
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	sb_sys(&s, "+0", "getsockopt", "iiip.", (const long long[]){ 3, 6, 25, 4294967294LL }, 0, 0,
+	       "+0 getsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [4294967294], [4]) = 0");
+	fails_with(&s, "getsockopt value: expected [4294967294], got [-1]",
+	           "getsockopt [4294967294] does not");
+
 	mock_reset();
 	sb_init(&s);
 	listener(&s);

@@ -8,6 +8,7 @@
 #include "run/symbols.h"
 #include "run/tcpinfo.h"
 #include "run/tolerance.h"
+#include "run_script_build.h"
 #include "tap.h"
 
 static void test_tolerance(void)
@@ -80,10 +81,71 @@ static void test_assert(void)
 	       "assertion failed: assert tcpi_snd_cwnd == 11 or tcpi_snd_cwnd < 10 "
 	       "(tcpi_snd_cwnd = 10, tcpi_snd_cwnd = 10)",
 	       "names the values it read");
+	ti.options = 1 | 32;
+	ti.ca_state = 3;
+	is_int(run_tcpinfo_assert("assert (tcpi_options & TCPI_OPT_SYN_DATA) != 0, tcpi_options\n"
+	                          "assert tcpi_options & TCPI_OPT_SACK == 0\n"
+	                          "assert tcpi_options | TCPI_OPT_WSCALE == 37\n"
+	                          "assert tcpi_options ^ 1 == 32 and ~tcpi_options & 2 == 2\n"
+	                          "assert tcpi_ca_state == TCP_CA_Recovery",
+	                          &ti, why, sizeof why),
+	       0, "&, |, ^, ~ below comparisons (Python precedence); TCPI_OPT_*, TCP_CA_*");
+	is_int(run_tcpinfo_assert("assert tcpi_options & TCPI_OPT_SACK", &ti, why, sizeof why), 1,
+	       "a masked-out bit is false");
 	is_int(run_tcpinfo_assert("import os", &ti, why, sizeof why), -1, "not an assert");
 	is_str(why, "unsupported: python block: import os", "is unsupported");
 	is_int(run_tcpinfo_assert("assert tcpi_bogus == 1", &ti, why, sizeof why), -1,
 	       "unknown field");
+}
+
+/* Issue 5 item 8: every tcp_info field a part-2 script asserts resolves by
+ * its Linux name (struct tcp_info's tcpi_*) to the engine's field. */
+static void test_tcpinfo_names(void)
+{
+	struct synack_tcp_info ti;
+	memset(&ti, 0, sizeof ti);
+	unsigned char *b = (unsigned char *)&ti;
+	for (size_t i = 0; i < sizeof ti; i++)
+		b[i] = (unsigned char)(i * 7 + 1);
+#define NAMED(name, field)                         \
+	{                                          \
+		"tcpi_" #name, (long long)ti.field \
+	}
+	const struct {
+		const char *name;
+		long long want;
+	} names[] = {
+		NAMED(state, state),
+		NAMED(ca_state, ca_state),
+		NAMED(retransmits, retransmits),
+		NAMED(probes, probes),
+		NAMED(backoff, backoff),
+		NAMED(options, options),
+		NAMED(snd_wscale, snd_wscale),
+		NAMED(rcv_wscale, rcv_wscale),
+		NAMED(rto, rto),
+		NAMED(ato, ato),
+		NAMED(snd_mss, snd_mss),
+		NAMED(rcv_mss, rcv_mss),
+		NAMED(unacked, unacked),
+		NAMED(sacked, sacked),
+		NAMED(lost, lost),
+		NAMED(retrans, retrans),
+		NAMED(last_data_sent, last_data_sent),
+		NAMED(last_data_recv, last_data_recv),
+		NAMED(rtt, rtt),
+		NAMED(rttvar, rttvar),
+		NAMED(snd_ssthresh, snd_ssthresh),
+		NAMED(snd_cwnd, snd_cwnd),
+		NAMED(reordering, reordering),
+		NAMED(total_retrans, total_retrans),
+	};
+#undef NAMED
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		long long v = -1;
+		bool found = run_tcpinfo_field(&ti, names[i].name, &v);
+		ok(found && v == names[i].want, "%s reads its field (%lld)", names[i].name, v);
+	}
 }
 
 static void test_print_and_build(void)
@@ -136,12 +198,35 @@ static void test_print_and_build(void)
 	is_int(seg.payload_len, 3, "payload synthesised");
 }
 
+/* The runner starts the longest scripts first: their length as written. */
+static void test_duration(void)
+{
+	struct run_script s;
+	sb_init(&s);
+	is_int(run_script_duration_us(&s), 0, "no events: 0");
+	sb_event(&s, "0", RUN_EV_COMMAND, "0 `true`");
+	sb_event(&s, "+0.5", RUN_EV_COMMAND, "+.5 `true`");
+	sb_event(&s, "+1...3", RUN_EV_COMMAND, "+1...3 `true`");
+	is_int(run_script_duration_us(&s), 3500000, "relative times add up; blocking at its end");
+	sb_event(&s, "*", RUN_EV_COMMAND, "* `true`");
+	sb_event(&s, "+60", RUN_EV_COMMAND, "+60 `true`");
+	is_int(run_script_duration_us(&s), 63500000, "`*` at the previous event, then +60");
+	sb_event(&s, "1~2", RUN_EV_COMMAND, "1~2 `true`");
+	is_int(run_script_duration_us(&s), 63500000,
+	       "an earlier absolute time does not shorten it");
+	sb_event(&s, "+70~80", RUN_EV_COMMAND, "+70~80 `true`");
+	is_int(run_script_duration_us(&s), 82000000, "a range counts at its end");
+	run_script_free(&s);
+}
+
 int main(void)
 {
+	test_duration();
 	test_tolerance();
 	test_config();
 	test_symbols();
 	test_assert();
+	test_tcpinfo_names();
 	test_print_and_build();
 	done_testing();
 }

@@ -33,6 +33,7 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->raddr.family = family;
 	t->sndbuf = p->wmem[1];
 	t->rcvbuf = p->rmem[1];
+	t->scaling_ratio = p->scaling_ratio_init ? p->scaling_ratio_init : 128;
 	t->rto_us = (uint32_t)p->rto_init_us;
 	t->cc = p->cc;
 	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */
@@ -167,6 +168,7 @@ void sa_established(struct tcb *t)
 	hint = SA_MIN(hint, 536u);
 	t->rcv_mss = (uint16_t)SA_MAX(hint, 88u); /* TCP_MIN_MSS */
 	sa_delack_established(t);                 /* delack.c */
+	sa_sndbuf_expand(t);                      /* Linux: tcp_init_buffer_space */
 	sa_keepalive_reset(t);                    /* keepalive.c */
 	sa_wake(t);
 }
@@ -200,6 +202,7 @@ void sa_enter_time_wait(struct tcb *t)
 		tw->rcv_ssthresh = t->rcv_ssthresh;
 		tw->window_clamp = t->window_clamp;
 		tw->rcvbuf = t->rcvbuf;
+		tw->scaling_ratio = t->scaling_ratio;
 		tw->ws_ok = t->ws_ok;
 		tw->sack_ok = t->sack_ok;
 		tw->ts_ok = t->ts_ok;
@@ -248,6 +251,59 @@ bool sa_ring_reserve(struct synack_stack *st, struct sa_ring *r, uint32_t cap)
 	r->head = 0;
 	r->len = 0;
 	return true;
+}
+
+/* Re-lays a ring out in a larger buffer (the send buffer grew). */
+bool sa_ring_grow(struct synack_stack *st, struct sa_ring *r, uint32_t cap)
+{
+	if (!r->buf || cap <= r->cap)
+		return true;
+	uint8_t *nb = sa_alloc(st, cap);
+	if (!nb)
+		return false;
+	sa_ring_peek(r, 0, nb, r->len);
+	sa_free(st, r->buf);
+	r->buf = nb;
+	r->cap = cap;
+	r->head = 0;
+	return true;
+}
+
+/* Linux: tcp_sndbuf_expand — room for twice max(TCP_INIT_CWND, cwnd,
+ * reordering + 1) segments, each an skb whose head is kmalloc'ed for
+ * MSS + MAX_TCP_HEADER (256) + skb_shared_info (320), rounded to a power of
+ * two, plus struct sk_buff (256); Reno and CUBIC ask for 2 (Linux's
+ * ca_ops->sndbuf_expand, only BBR's differs). */
+void sa_sndbuf_expand(struct tcb *t)
+{
+	const struct synack_profile *p = &t->st->prof;
+	if (!p->sndbuf_expand || t->sndbuf_locked)
+		return;
+	uint32_t per_mss = SA_MAX((uint32_t)t->mss_clamp, (uint32_t)t->snd_mss) + 256u + 320u;
+	uint32_t pow = 1;
+	while (pow < per_mss)
+		pow <<= 1;
+	per_mss = pow + 256u;
+	uint32_t nr = SA_MAX(10u, t->snd_cwnd); /* TCP_INIT_CWND */
+	nr = SA_MAX(nr, (uint32_t)p->reordering + 1u);
+	uint64_t sndmem = 2ull * nr * per_mss;
+	if (t->sndbuf < sndmem)
+		t->sndbuf = (uint32_t)SA_MIN(sndmem, (uint64_t)p->wmem[2]);
+}
+
+/* Linux: tcp_check_space → tcp_new_space, after an incoming segment was
+ * processed: if a writer found the buffer full, grow it while the
+ * congestion window is not full (tcp_should_expand_sndbuf), and clear the
+ * flag once writable again (sk_stream_write_space: free >= queued / 2). */
+void sa_check_space(struct tcb *t)
+{
+	if (!t->nospace)
+		return;
+	if (sa_packets_in_flight(t) < t->snd_cwnd)
+		sa_sndbuf_expand(t);
+	uint32_t used = t->sndq.len;
+	if (t->sndbuf > used && t->sndbuf - used >= used / 2)
+		t->nospace = false;
 }
 
 uint32_t sa_ring_write(struct sa_ring *r, const uint8_t *p, uint32_t n)

@@ -113,6 +113,20 @@ void sa_delack_ack_needed(struct tcb *t)
 	sa_send_ack_now(t);
 }
 
+/* Linux: tcp_fin — the FIN that moves ESTABLISHED to CLOSE_WAIT schedules
+ * an ACK (inet_csk_schedule_ack) and enters pingpong mode
+ * (inet_csk_enter_pingpong_mode), hoping the application's reply or FIN
+ * carries it; __tcp_ack_snd_check then arms the delayed-ACK timer even in
+ * quick-ACK mode. The rfc profile ACKs at once (RFC 9293 §3.10.7.4). */
+bool sa_delack_fin(struct tcb *t)
+{
+	if (!t->st->prof.fin_pingpong)
+		return false;
+	t->rx.ack_pending |= SA_ACK_SCHED;
+	t->rx.pingpong = true;
+	return true;
+}
+
 void sa_rx_ooo_ack(struct tcb *t)
 {
 	/* RFC 5681 §4.2: an immediate duplicate ACK (it counts against the

@@ -320,12 +320,26 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			sa_sync_mss(t); /* Linux: tcp_ack_update_window */
 		}
 	}
-	sa_persist_on_ack(t, prior_in_flight); /* persist.c, keepalive: an answer */
+	sa_persist_on_ack(t, prior_in_flight);    /* persist.c, keepalive: an answer */
+	sa_tlp_on_ack(t, seg, prior_una, dupack); /* tlp.c: tcp_process_tlp_ack */
 	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
 	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
+	/* Linux: tcp_set_xmit_timer — after data is ACKed, the probe timer
+	 * unless RACK armed its own. */
+	if (synack_seq_gt(t->snd_una, prior_una) && !t->rack_reo && !sa_rec_sack_reneged(t))
+		sa_tlp_schedule(t, true);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;
+}
+
+/* IP + TCP header bytes of a received segment (for its skb truesize). */
+static uint32_t seg_hdr_len(const struct tcb *t, const struct synack_segment *seg)
+{
+	uint32_t opt = seg->options_len;
+	if (!seg->options_raw && seg->opt.has_ts)
+		opt = 12; /* built, not parsed: NOP, NOP, TS */
+	return (t->family == 6 ? 40u : 20u) + 20u + opt;
 }
 
 /* Seventh: the segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). Returns
@@ -362,8 +376,10 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		 * beyond the window it is dropped (Linux: tcp_data_queue
 		 * out_of_window). Either way an immediate duplicate ACK (RFC 5681
 		 * §4.2, RFC 9293 §3.10.7.4). */
-		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t)))
+		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t))) {
+			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
 			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0);
+		}
 		sa_rx_ooo_ack(t);
 		return false;
 	}
@@ -380,14 +396,17 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	}
 	sa_ooo_make_room(t, len); /* ooo.c: in-order data first (Linux: tcp_prune_ofo_queue) */
 	uint32_t took = sa_ring_write(&t->rcvq, p, len);
+	/* Linux: tcp_queue_rcv charges the skb's truesize (window.c). */
+	uint32_t tailroom;
+	uint32_t truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
+	if (took)
+		sa_rmem_charge(t, took, truesize, tailroom);
 	t->rcv_nxt += took;
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	/* Linux: tcp_measure_rcv_mss (its common case). */
-	if (took >= t->rcv_mss)
-		t->rcv_mss = (uint16_t)SA_MIN(took, (uint32_t)t->advmss);
-	sa_grow_window(t, took);
+	sa_measure_rcv_mss(t, took, truesize); /* window.c: rcv_mss, scaling_ratio */
+	sa_grow_window(t, took, truesize);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	bool gap_filled = false;
 	uint32_t in_order = took;
@@ -416,6 +435,10 @@ static void process_fin(struct tcb *t)
 	case SA_SYN_RECV:
 	case SA_ESTABLISHED:
 		sa_set_state(t, SA_CLOSE_WAIT);
+		if (sa_delack_fin(t)) { /* delack.c: sa_delack_check decides */
+			sa_wake(t);
+			return;
+		}
 		break;
 	case SA_FIN_WAIT1:
 		/* Our FIN not yet acknowledged (else we would be in FIN-WAIT-2):
@@ -595,6 +618,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		process_fin(t);
 	if (t->state != SA_CLOSED && t->state != SA_TIME_WAIT) {
 		sa_output(t);
+		sa_check_space(t);  /* conn.c: Linux tcp_data_snd_check → tcp_check_space */
 		sa_delack_check(t); /* delack.c: the ACK owed, now or delayed */
 	}
 }

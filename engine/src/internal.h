@@ -46,6 +46,12 @@ enum sa_timer_kind {
 	SA_T_COUNT
 };
 
+/* One received skb still (partly) in rcvq: where its bytes end (in
+ * rcvq_in units), its truesize and the tailroom later data may fill. */
+struct sa_rskb {
+	uint32_t end, truesize, tailroom;
+};
+
 struct sa_ring {
 	uint8_t *buf;
 	uint32_t cap, head, len;
@@ -80,7 +86,15 @@ struct tcb {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
 	uint32_t rcv_ssthresh, window_clamp;
-	uint32_t snd_sml; /* end of the last small segment sent (Nagle, Minshall) */
+	/* Receive memory as Linux charges it (window.c): tp->scaling_ratio
+	 * (window bytes per 256 bytes of buffer) and sk_rmem_alloc, the skb
+	 * truesize of what rcvq holds, one record per skb. */
+	uint8_t scaling_ratio;
+	uint32_t rmem_alloc;
+	struct sa_rskb *rskb;
+	uint32_t rskb_cap, rskb_head, rskb_n;
+	uint32_t rcvq_in, rcvq_out; /* bytes ever written to / read from rcvq (mod 2^32) */
+	uint32_t snd_sml;           /* end of the last small segment sent (Nagle, Minshall) */
 
 	/* Negotiated options. */
 	bool ws_ok, sack_ok, ts_ok;
@@ -96,6 +110,7 @@ struct tcb {
 	struct sa_ring sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
 	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
+	bool nospace; /* a writer found the send buffer full (Linux: SOCK_NOSPACE) */
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
 	uint32_t fin_seq; /* sequence number of our FIN when sent */
 	int so_error;
@@ -153,6 +168,17 @@ struct tcb {
 	bool is_cwnd_limited;
 	uint64_t lsndtime_us; /* last data sent (RFC 7661 / Linux tcp_cwnd_restart) */
 	uint64_t cc_priv[8];  /* the cc algorithm's state (cc_cubic.c) */
+	/* RACK (RFC 8985 §6; Linux tcp_recovery.c), SACK connections only. */
+	uint64_t rack_xmit_us;        /* RACK.xmit_ts (Linux: rack.mstamp) */
+	uint32_t rack_end_seq;        /* RACK.end_seq */
+	uint32_t rack_rtt_us;         /* RACK.rtt */
+	uint32_t fack;                /* end of the highest SACKed segment (Linux: highest_sack) */
+	uint32_t reord_seen;          /* Linux: reord_seen (RFC 8985 §6.2 step 4) */
+	bool rack_advanced, rack_reo; /* RACK.xmit_ts moved; SA_T_RTX is the REO timer */
+	/* TLP (RFC 8985 §7; Linux tcp_schedule_loss_probe), tlp.c. */
+	uint32_t tlp_high_seq;         /* TLPRxtOut's SND.NXT (valid while tlp_out) */
+	bool tlp_out, tlp_retrans;     /* a probe is unacknowledged; it was a retransmission */
+	bool tlp_pending, tlp_sending; /* SA_T_RTX is the probe timer; a probe is being sent */
 
 	/* RFC 5961 §7 / Linux tcp_oow_rate_limited: last out-of-window ACK. */
 	uint64_t last_oow_ack_us;
@@ -250,6 +276,9 @@ void sa_established(struct tcb *t);
 const char *sa_state_name(uint8_t s);
 void sa_sync_mss(struct tcb *t);
 bool sa_ring_reserve(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
+bool sa_ring_grow(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
+void sa_sndbuf_expand(struct tcb *t);
+void sa_check_space(struct tcb *t);
 uint32_t sa_ring_write(struct sa_ring *r, const uint8_t *p, uint32_t n);
 uint32_t sa_ring_peek(const struct sa_ring *r, uint32_t off, uint8_t *p, uint32_t n);
 void sa_ring_drop(struct sa_ring *r, uint32_t n);
@@ -360,6 +389,24 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 /* RFC 6675 IsLost as Linux's tcp_mark_head_lost: holes with at least
  * DupThresh SACKed segments above them are lost. Returns newly lost. */
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
+void sa_rec_mark_lost(struct tcb *t, struct sa_txseg *s);
+void sa_rec_enter_recovery(struct tcb *t);
+bool sa_rec_sack_reneged(const struct tcb *t);
+void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
+                           uint32_t newly_lost);
+
+/* ---- rack.c: RFC 8985 RACK loss detection (Linux tcp_recovery.c) ---- */
+bool sa_rack_on(const struct tcb *t);
+/* A segment newly SACKed or cumulatively ACKed (prior_fack: the highest
+ * SACKed sequence before this ACK). */
+void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack);
+uint32_t sa_rack_mark_lost(struct tcb *t); /* newly lost; may arm the REO timer */
+void sa_rack_reo_timeout(struct tcb *t);
+
+/* ---- tlp.c: RFC 8985 §7 tail loss probe (Linux tcp_send_loss_probe) ---- */
+bool sa_tlp_schedule(struct tcb *t, bool advancing_rto);
+void sa_tlp_fire(struct tcb *t);
+void sa_tlp_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup);
 void sa_rec_enter_loss(struct tcb *t);
 void sa_rec_xmit_lost(struct tcb *t); /* retransmits lost segments the cwnd allows */
 
@@ -390,7 +437,13 @@ uint16_t sa_select_window(struct tcb *t);
 uint32_t sa_rcv_space(const struct tcb *t);
 uint32_t sa_full_space(const struct tcb *t);
 uint32_t sa_win_from_space(const struct tcb *t, uint32_t space);
-void sa_grow_window(struct tcb *t, uint32_t len);
+void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize);
+uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32_t *tailroom);
+bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom);
+void sa_rmem_uncharge(struct tcb *t, uint32_t n);   /* n bytes read from rcvq */
+void sa_rmem_charge_run(struct tcb *t, uint32_t n); /* reassembled bytes */
+void sa_rmem_free(struct tcb *t);
+void sa_measure_rcv_mss(struct tcb *t, uint32_t len, uint32_t truesize);
 uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space);
 
 /* ---- timestamps.c (RFC 7323) ---- */

@@ -71,6 +71,19 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		     t->rcvq.cap);
 	if (t->snd_wscale > 14 || t->rcv_wscale > 14)
 		fail(v, t, "window scale > 14 (RFC 7323 §2.3)");
+	/* Receive memory (window.c): the skb records cover exactly rcvq and
+	 * their truesizes add up to rmem_alloc. */
+	if (t->rskb) {
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < t->rskb_n && i < t->rskb_cap; i++)
+			sum += t->rskb[(t->rskb_head + i) % t->rskb_cap].truesize;
+		if (t->rskb_n > t->rskb_cap || sum != t->rmem_alloc)
+			fail(v, t, "rmem_alloc %u != truesize of %u skbs (%llu)", t->rmem_alloc,
+			     t->rskb_n, (unsigned long long)sum);
+		if (t->rcvq_in - t->rcvq_out != t->rcvq.len)
+			fail(v, t, "skb records hold %u bytes, rcvq %u", t->rcvq_in - t->rcvq_out,
+			     t->rcvq.len);
+	}
 	if (synchronized(t->state)) {
 		/* RFC 9293 §3.3.1: SND.UNA =< SND.NXT in sequence space. */
 		if (!synack_seq_leq(t->snd_una, t->snd_nxt))
@@ -82,6 +95,24 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		if (t->snd_mss == 0)
 			fail(v, t, "zero send MSS (the zero-MSS loop)");
 	}
+	/* The scoreboard's counters are counts of the sent-segment queue's
+	 * flags (Linux: tcp_verify_left_out); its segments are in order. */
+	uint32_t n_sacked = 0, n_lost = 0, n_retrans = 0;
+	for (uint32_t i = 0; i < t->txq_len && t->txq; i++) {
+		const struct sa_txseg *s = &t->txq[(t->txq_head + i) % t->txq_cap];
+		n_sacked += (s->flags & SA_TX_SACKED) != 0;
+		n_lost += (s->flags & SA_TX_LOST) != 0;
+		n_retrans += (s->flags & SA_TX_RETRANS) != 0;
+		if (!synack_seq_lt(s->seq, s->end))
+			fail(v, t, "sent segment %u is empty or inverted", i);
+		if (i + 1 < t->txq_len && t->txq[(t->txq_head + i + 1) % t->txq_cap].seq != s->end)
+			fail(v, t, "sent segments %u and %u are not contiguous", i, i + 1);
+	}
+	if (n_lost != t->lost_out || n_retrans != t->retrans_out ||
+	    (t->sack_ok && n_sacked != t->sacked_out))
+		fail(v, t,
+		     "scoreboard counters (sacked %u, lost %u, retrans %u) != flags (%u, %u, %u)",
+		     t->sacked_out, t->lost_out, t->retrans_out, n_sacked, n_lost, n_retrans);
 	const char *ooo = sa_ooo_invariant(t); /* ooo.c */
 	if (ooo)
 		fail(v, t, "%s", ooo);

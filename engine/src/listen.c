@@ -174,6 +174,7 @@ static void send_cookie_synack(struct tcb *l, const struct synack_segment *syn)
 	tmp.lport = syn->dport;
 	tmp.rport = syn->sport;
 	tmp.rcvbuf = l->rcvbuf;
+	tmp.scaling_ratio = l->scaling_ratio;
 	tmp.rcvbuf_locked = l->rcvbuf_locked;
 	tmp.state = SA_SYN_RECV;
 	tmp.user_mss = l->user_mss;

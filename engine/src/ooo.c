@@ -158,6 +158,7 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 			uint32_t off = t->rcv_nxt - n->seq;
 			uint32_t want = n->end - t->rcv_nxt;
 			uint32_t took = sa_ring_write(&t->rcvq, n->data + off, want);
+			sa_rmem_charge_run(t, took); /* window.c */
 			t->rcv_nxt += took;
 			moved += took;
 			if (took < want) {

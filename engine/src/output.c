@@ -291,7 +291,14 @@ void sa_output(struct tcb *t)
 	cwnd_limited = cwnd_limited || sa_packets_in_flight(t) >= t->snd_cwnd;
 	if (send_head && (any || cwnd_limited))
 		sa_cc_after_output(t, cwnd_limited);
+	if (any && t->tlp_pending) {
+		/* Linux: tcp_event_new_data_sent re-arms from a pending probe. */
+		sa_timer_clear(t, SA_T_RTX);
+		t->tlp_pending = false;
+	}
 	if (any || t->retrans_out)
 		sa_rtx_arm(t);
-	sa_persist_check(t); /* persist.c: a zero window holds data back */
+	if (any)
+		sa_tlp_schedule(t, false); /* tlp.c: tcp_write_xmit */
+	sa_persist_check(t);               /* persist.c: a zero window holds data back */
 }

@@ -22,28 +22,31 @@
 
 #define TCP_TIMEOUT_MIN_US 8000u /* Linux: TCP_TIMEOUT_MIN, 2 jiffies at HZ=250 */
 
-/* The send head in sequence space: unsent bytes, plus a FIN queued and not
- * yet sent — alone, it is held by a zero window all the same and needs the
- * probes (Linux: tcp_send_fin queues the FIN as, or on, an skb of the write
- * queue; tcp_snd_wnd_test counts it in end_seq; tcp_check_probe_timer arms
- * ICSK_TIME_PROBE0 for it). Without it, a FIN behind a zero window waited
- * forever (fuzz_network, liveness). */
 static uint32_t unsent(const struct tcb *t)
 {
 	uint32_t out = sa_in_flight(t);
 	if (t->fin_sent)
 		return 0;
-	uint32_t data = t->sndq.len > out ? t->sndq.len - out : 0;
-	return data + (t->fin_queued ? 1u : 0u);
+	return t->sndq.len > out ? t->sndq.len - out : 0;
+}
+
+/* A FIN queued behind all the data but not sent (Linux: tcp_send_fin
+ * queues it as the send head, like data). */
+static bool fin_waiting(const struct tcb *t)
+{
+	return t->fin_queued && !t->fin_sent && !unsent(t);
 }
 
 /* Something queued that the window does not let out (Linux: a send head
- * beyond tcp_wnd_end). */
+ * beyond tcp_wnd_end; a lone FIN needs room for its sequence number,
+ * tcp_snd_wnd_test). */
 static bool window_blocked(const struct tcb *t)
 {
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	if (fin_waiting(t))
+		return synack_seq_gt(t->snd_nxt + 1, wnd_end);
 	if (!unsent(t))
 		return false;
-	uint32_t wnd_end = t->snd_una + t->snd_wnd;
 	return !synack_seq_gt(wnd_end, t->snd_nxt);
 }
 
@@ -91,10 +94,11 @@ void sa_persist_check(struct tcb *t)
 void sa_persist_on_ack(struct tcb *t, uint32_t prior_in_flight)
 {
 	t->rx.probes_out = 0;
-	if (prior_in_flight || !unsent(t))
+	if (prior_in_flight || (!unsent(t) && !fin_waiting(t)))
 		return;
 	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
-	uint32_t head = SA_MIN(unsent(t), mss);
+	/* A lone FIN occupies one sequence number. */
+	uint32_t head = fin_waiting(t) ? 1u : SA_MIN(unsent(t), mss);
 	uint32_t wnd_end = t->snd_una + t->snd_wnd;
 	if (!synack_seq_gt(t->snd_nxt + head, wnd_end)) {
 		t->backoff = 0;
@@ -133,7 +137,7 @@ static void write_wakeup(struct tcb *t)
 void sa_persist_fire(struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
-	if (sa_in_flight(t) || !unsent(t)) {
+	if (sa_in_flight(t) || (!unsent(t) && !fin_waiting(t))) {
 		t->rx.probes_out = 0;
 		t->rx.probes_tstamp_set = false;
 		return;
@@ -169,7 +173,7 @@ void sa_persist_fire(struct tcb *t)
 		return;
 	}
 	write_wakeup(t);
-	if (sa_in_flight(t) || !unsent(t)) {
+	if (sa_in_flight(t) || (!unsent(t) && !fin_waiting(t))) {
 		/* The window opened: data went out, the RTO timer takes over. */
 		t->rx.probes_out = 0;
 		t->backoff = 0;

@@ -18,7 +18,11 @@ void synack_profile_linux(struct synack_profile *p)
 	p->wmem[0] = 4096;
 	p->wmem[1] = 16384;
 	p->wmem[2] = 4194304;
-	p->tcp_adv_win_scale = 1; /* Linux 6.x: scaling_ratio 50% */
+	p->tcp_adv_win_scale = 1;
+	p->rcv_truesize = true;      /* Linux >= 6.5: tp->scaling_ratio */
+	p->scaling_ratio_init = 128; /* TCP_DEFAULT_SCALING_RATIO: 50% */
+	p->tcp_app_win = 31;         /* tcp_app_win */
+	p->sndbuf_expand = true;     /* tcp_sndbuf_expand */
 	p->moderate_rcvbuf = true;
 	p->sack = true;
 	p->dsack = true;
@@ -38,6 +42,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->fin_timeout_us = 60000000; /* tcp_fin_timeout */
 	p->delack_min_us = 40000;
 	p->delack_max_us = 200000;
+	p->fin_pingpong = true; /* tcp_fin: inet_csk_enter_pingpong_mode */
 	p->keepalive_time_s = 7200;
 	p->keepalive_intvl_s = 75;
 	p->keepalive_probes = 9;
@@ -75,6 +80,10 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->time_wait_us = 240000000;
 	p->fin_timeout_us = 600000000;
 	p->syn_linear_timeouts = 0;
+	p->fin_pingpong = false; /* RFC 9293 §3.10.7.4: ACK the FIN */
+	p->rcv_truesize = false; /* the buffer counts payload bytes */
+	p->tcp_app_win = 0;
+	p->sndbuf_expand = false; /* SO_SNDBUF stays tcp_wmem[1] */
 	p->rfc1337 = true;
 	p->cc = SYNACK_CC_RENO;
 	p->recovery = 0;
@@ -166,6 +175,7 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_reordering", F(reordering), 1, 255 },
 	{ "net.ipv4.tcp_comp_sack_nr", F(comp_sack_nr), 1, 255 },
 	{ "net.ipv4.tcp_adv_win_scale", F(tcp_adv_win_scale), 1, 31 },
+	{ "net.ipv4.tcp_app_win", F(tcp_app_win), 1, 31 },
 };
 
 static void store(struct synack_profile *p, const struct sysctl_u *s, uint64_t v)

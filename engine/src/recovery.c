@@ -20,7 +20,7 @@ bool sa_rec_is_dupack(const struct tcb *t, const struct synack_segment *seg, uin
 	       !(seg->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN)) && nwin == t->snd_wnd;
 }
 
-static void mark_lost(struct sa_txseg *s, struct tcb *t)
+void sa_rec_mark_lost(struct tcb *t, struct sa_txseg *s)
 {
 	/* Linux: tcp_mark_skb_lost — a lost retransmission is lost again. */
 	if (s->flags & SA_TX_LOST) {
@@ -43,7 +43,7 @@ static uint32_t mark_head_lost(struct tcb *t)
 	struct sa_txseg *s = sa_txq_at(t, 0);
 	if (s->flags & SA_TX_LOST)
 		return 0;
-	mark_lost(s, t);
+	sa_rec_mark_lost(t, s);
 	return 1;
 }
 
@@ -69,7 +69,7 @@ static void end_cwnd_reduction(struct tcb *t)
 }
 
 /* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery + tcp_init_cwnd_reduction. */
-static void enter_recovery(struct tcb *t)
+void sa_rec_enter_recovery(struct tcb *t)
 {
 	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
 	t->undo_marker = t->snd_una ? t->snd_una : 1;
@@ -82,12 +82,13 @@ static void enter_recovery(struct tcb *t)
 	t->prr_out = 0;
 	t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
 	t->ca_state = SA_CA_RECOVERY;
+	t->tlp_out = false; /* Linux: tcp_init_cwnd_reduction clears tlp_high_seq */
 }
 
 /* RFC 6937 PRR as Linux 6.x's tcp_cwnd_reduction computes it (the
  * RFC 6937bis variant: SSRB's extra segment only when SND.UNA advances
  * without a new loss, never above ssthresh). */
-static void cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
+void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
                            uint32_t newly_lost)
 {
 	if (!delivered || !t->prior_cwnd)
@@ -135,16 +136,30 @@ static void undo_cwnd_reduction(struct tcb *t)
 	t->undo_marker = 0;
 }
 
-/* With SACK (Linux tcp_fastretrans_alert, tcp_recovery without RACK):
- * RFC 6675 — enter recovery when DupThresh segments are SACKed above a
- * hole (or a loss is known), mark holes lost by IsLost(), retransmit
- * them first; leave when SND.UNA reaches "recover" (RFC 6675 §5: no
- * NewReno hold). */
+/* With SACK (Linux tcp_fastretrans_alert): losses come from RACK (RFC 8985,
+ * rack.c; tcp_recovery bit 1) or else RFC 6675 — enter recovery when
+ * DupThresh segments are SACKed above a hole, mark holes lost by IsLost();
+ * either way retransmit them first and leave when SND.UNA reaches
+ * "recover" (RFC 6675 §5: no NewReno hold). */
 static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t delivered,
                         bool advanced)
 {
 	uint32_t newly_lost = 0;
+	bool rack = sa_rack_on(t);
 	(void)dup;
+	if (advanced && sa_rec_sack_reneged(t)) {
+		/* RFC 2018 §8 / Linux tcp_check_sack_reneging: the ACK stops
+		 * at a segment the peer had SACKed — it dropped what it held.
+		 * Wait a moment for an ACK beyond it, then time out (the RTO
+		 * forgets the SACKs): max(SRTT / 2, 10 ms), in ticks. */
+		uint64_t g = t->st->prof.clock_granularity_us;
+		uint64_t d = SA_MAX((uint64_t)(t->srtt_us >> 4), 10000u);
+		if (g > 1)
+			d = (d + g - 1) / g * g;
+		t->rack_reo = t->tlp_pending = false;
+		sa_timer_set(t, SA_T_RTX, t->st->now_us + d);
+		return;
+	}
 	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
 		if (t->undo_marker && !t->undo_retrans)
 			undo_cwnd_reduction(t);
@@ -163,23 +178,30 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 			try_keep_open(t);
 			break;
 		}
-		newly_lost = sa_sack_update_scoreboard(t, false);
+		/* Linux: tcp_identify_packet_loss — RACK, or RFC 6675's
+		 * IsLost() through tcp_update_scoreboard without it. */
+		newly_lost = rack ? sa_rack_mark_lost(t) : sa_sack_update_scoreboard(t, false);
 		break;
 	case SA_CA_LOSS:
 		break;
 	default:
 		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
 			undo_cwnd_reduction(t);
-		if (t->lost_out || t->sacked_out >= t->st->prof.reordering) {
-			enter_recovery(t);
-			newly_lost = sa_sack_update_scoreboard(t, true);
+		if (rack)
+			newly_lost = sa_rack_mark_lost(t);
+		/* Linux: tcp_time_to_recover — a known loss; without RACK
+		 * also DupThresh SACKed segments (RFC 6675 §5). */
+		if (t->lost_out || (!rack && t->sacked_out >= t->st->prof.reordering)) {
+			sa_rec_enter_recovery(t);
+			if (!rack)
+				newly_lost = sa_sack_update_scoreboard(t, true);
 		} else {
 			try_keep_open(t);
 		}
 		break;
 	}
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
-		cwnd_reduction(t, delivered, advanced, newly_lost);
+		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
 	else if (may_raise_cwnd(t, advanced))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
@@ -214,7 +236,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			 * until something above "recover" is ACKed (RFC 6582 §3.2
 			 * step 3 / RFC 2582's false fast retransmits). */
 			if (t->snd_una == t->high_seq) {
-				cwnd_reduction(t, delivered, advanced, 0);
+				sa_rec_cwnd_reduction(t, delivered, advanced, 0);
 				return;
 			}
 			t->ca_state = SA_CA_OPEN;
@@ -250,7 +272,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			/* RFC 5681 §3.2: the third duplicate ACK (Linux:
 			 * tcp_time_to_recover, dupthresh = tcp_reordering). */
 			if (t->sacked_out >= t->st->prof.reordering && t->txq_len) {
-				enter_recovery(t);
+				sa_rec_enter_recovery(t);
 				newly_lost = mark_head_lost(t);
 			} else {
 				try_keep_open(t);
@@ -260,7 +282,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 	}
 	/* Linux: tcp_cong_control. */
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
-		cwnd_reduction(t, delivered, advanced, newly_lost);
+		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
 	else if (may_raise_cwnd(t, advanced))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
@@ -281,28 +303,31 @@ void sa_rec_enter_loss(struct tcb *t)
 	}
 	if (!t->sack_ok)
 		t->sacked_out = 0;
+	if (sa_rec_sack_reneged(t)) {
+		/* Linux: tcp_timeout_mark_lost — the head is SACKed, so the
+		 * peer reneged: forget every SACK (RFC 2018 §8). */
+		for (uint32_t i = 0; i < t->txq_len; i++)
+			sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_SACKED;
+		t->sacked_out = 0;
+	}
 	t->undo_marker = 0; /* no undo of an RTO here (F-RTO is not modelled) */
-	/* Linux: tcp_timeout_mark_lost — a SACKed head when the RTO fires means
-	 * the receiver reneged on its SACKs (dropped out-of-order data it had
-	 * reported, RFC 2018 §8): every SACK mark is forgotten and everything
-	 * outstanding is lost. Without this, a reneged segment that is the last
-	 * one outstanding stayed "SACKed" and was never sent again (found by
-	 * fuzz_network, liveness: a small receive buffer pruned its
-	 * out-of-order queue). */
-	bool reneg = t->txq_len && (sa_txq_at(t, 0)->flags & SA_TX_SACKED);
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
-		if (reneg)
-			s->flags &= (uint8_t)~SA_TX_SACKED;
-		if (!(s->flags & SA_TX_SACKED))
-			mark_lost(s, t);
+		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
+			sa_rec_mark_lost(t, s);
 	}
-	if (reneg)
-		t->sacked_out = 0;
 	t->snd_cwnd = sa_packets_in_flight(t) + 1;
 	t->snd_cwnd_cnt = 0;
 	t->ca_state = SA_CA_LOSS;
 	t->high_seq = t->snd_nxt;
+	t->tlp_out = false; /* Linux: tcp_enter_loss */
+}
+
+/* The oldest unacknowledged segment is marked SACKed: the receiver
+ * reneged (Linux: FLAG_SACK_RENEGING in tcp_clean_rtx_queue). */
+bool sa_rec_sack_reneged(const struct tcb *t)
+{
+	return t->sack_ok && t->txq_len && (sa_txq_at(t, 0)->flags & SA_TX_SACKED);
 }
 
 /* Linux: tcp_xmit_retransmit_queue — lost, not yet retransmitted segments,
@@ -316,6 +341,10 @@ void sa_rec_xmit_lost(struct tcb *t)
 		if (!(s->flags & SA_TX_LOST) || (s->flags & (SA_TX_RETRANS | SA_TX_SACKED)))
 			continue;
 		if (sa_packets_in_flight(t) >= t->snd_cwnd)
+			break;
+		/* Linux: __tcp_retransmit_skb — nothing that starts beyond the
+		 * peer's window, except the head (it probes a zero window). */
+		if (!synack_seq_lt(s->seq, t->snd_una + t->snd_wnd) && s->seq != t->snd_una)
 			break;
 		uint32_t seq = s->seq, len = s->end - s->seq;
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;

@@ -97,6 +97,24 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 		t->lsndtime_us = now;
 	if (t->ca_state == SA_CA_RECOVERY)
 		t->prr_out++;
+	if (rtx && t->tlp_sending) {
+		/* A loss probe (Linux: __tcp_retransmit_skb from
+		 * tcp_send_loss_probe): ever retransmitted, not in retrans_out. */
+		if (!t->retrans_stamped) {
+			t->retrans_stamped = true;
+			t->retrans_stamp_us = now;
+		}
+		for (uint32_t i = 0; i < t->txq_len; i++) {
+			struct sa_txseg *s = sa_txq_at(t, i);
+			if (synack_seq_geq(s->seq, end))
+				break;
+			if (synack_seq_gt(s->end, seq)) {
+				s->flags |= SA_TX_EVER_RETRANS;
+				s->xmit_us = now;
+			}
+		}
+		return;
+	}
 	if (rtx) {
 		if (!t->retrans_stamped) {
 			t->retrans_stamped = true;
@@ -146,6 +164,7 @@ void sa_rtx_arm(struct tcb *t)
 		return;
 	if (!t->retransmits)
 		t->first_tx_us = t->st->now_us;
+	t->rack_reo = t->tlp_pending = false;
 	sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 }
 
@@ -157,9 +176,13 @@ static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs)
 	uint64_t first = 0;
 	bool have = false, rtx = false;
 	*acked_segs = 0;
+	/* Linux: prior_fack, the highest SACKed sequence (else SND.UNA). */
+	uint32_t prior_fack = t->sacked_out ? t->fack : (t->txq_len ? sa_txq_at(t, 0)->seq : 0);
 	while (t->txq_len) {
 		struct sa_txseg *s = sa_txq_at(t, 0);
 		if (synack_seq_leq(s->end, t->snd_una)) {
+			if (!(s->flags & SA_TX_SACKED))
+				sa_rack_delivered(t, s, prior_fack); /* rack.c */
 			if (s->flags & SA_TX_EVER_RETRANS)
 				rtx = true;
 			else if (!have) {
@@ -239,6 +262,7 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
 	if (!t->retrans_out)
 		t->retrans_stamped = false;
 	sa_timer_clear(t, SA_T_RTX);
+	t->rack_reo = t->tlp_pending = false;
 	sa_rtx_arm(t);
 	return segs;
 }
@@ -263,6 +287,16 @@ static void stamp(struct tcb *t)
 void sa_rtx_fire(struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
+	if (t->rack_reo) {
+		/* The slot held RACK's reordering timer (Linux: icsk_pending
+		 * ICSK_TIME_REO_TIMEOUT). */
+		sa_rack_reo_timeout(t);
+		return;
+	}
+	if (t->tlp_pending) {
+		sa_tlp_fire(t); /* ICSK_TIME_LOSS_PROBE (tlp.c) */
+		return;
+	}
 	switch (t->state) {
 	case SA_SYN_SENT: {
 		uint32_t limit = (t->syncnt ? t->syncnt : p->syn_retries) + p->syn_linear_timeouts;

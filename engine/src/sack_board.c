@@ -26,6 +26,8 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 		return 0;
 	uint32_t newly = 0;
 	bool dsack = is_dsack(seg, prior_una);
+	/* Linux: tcp_highest_sack_seq before this ACK (SND.UNA if none). */
+	uint32_t prior_fack = t->sacked_out ? t->fack : t->snd_una;
 	/* The cumulative ACK has already emptied the queue (Linux tags
 	 * before tcp_clean_rtx_queue): only a D-SACK is left to count. */
 	uint32_t nblocks = t->txq_len ? seg->opt.n_sack : (dsack ? 1u : 0u);
@@ -63,6 +65,9 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 			s->flags |= SA_TX_SACKED;
 			t->sacked_out++;
 			newly++;
+			sa_rack_delivered(t, s, prior_fack); /* rack.c */
+			if (t->sacked_out == 1 || synack_seq_gt(s->end, t->fack))
+				t->fack = s->end;
 		}
 	}
 	/* Linux: tcp_sacktag_write_queue — a D-SACK counts one segment

@@ -354,9 +354,11 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 	if (!buf)
 		return -EFAULT;
 	uint32_t room = sndq_free(t);
+	if (room < len)
+		t->nospace = true; /* Linux: tcp_sendmsg wait_for_space, SOCK_NOSPACE */
 	if (room == 0)
 		return -EAGAIN;
-	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf))
+	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf) || !sa_ring_grow(st, &t->sndq, t->sndbuf))
 		return -ENOBUFS;
 	uint32_t n = (uint32_t)SA_MIN(len, (size_t)room);
 	n = sa_ring_write(&t->sndq, buf, n);
@@ -405,6 +407,7 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 		    sa_ring_peek(&t->rcvq, 0, buf, (uint32_t)SA_MIN(len, (size_t)UINT32_MAX));
 		if (!(flags & MSG_PEEK)) {
 			sa_ring_drop(&t->rcvq, n);
+			sa_rmem_uncharge(t, n); /* window.c: skbs read to the end */
 			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT) {
 				if (sa_delack_cleanup_rbuf(t, n)) /* delack.c */
 					sa_send_ack_now(t);
@@ -529,6 +532,7 @@ int synack_close(struct synack_stack *st, int fd)
 	}
 	uint32_t unread = t->rcvq.len;
 	sa_ring_drop(&t->rcvq, unread);
+	sa_rmem_uncharge(t, unread);
 	if (t->state == SA_CLOSED) {
 		sa_tcb_free(t);
 	} else if (unread) {
@@ -605,6 +609,8 @@ int synack_poll(struct synack_stack *st, int fd)
 			/* Linux: __sk_stream_is_writeable — free >= queued / 2. */
 			if (sndq_free(t) >= t->sndq.len / 2)
 				mask |= POLLOUT | POLLWRNORM;
+			else
+				t->nospace = true; /* Linux: tcp_poll sets SOCK_NOSPACE */
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
 		}

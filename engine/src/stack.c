@@ -79,6 +79,7 @@ static void reap(struct synack_stack *st)
 		st->graveyard = t->qnext;
 		sa_ring_free(st, &t->sndq);
 		sa_ring_free(st, &t->rcvq);
+		sa_rmem_free(t); /* window.c */
 		sa_ooo_purge(t); /* ooo.c */
 		sa_txq_free(t);  /* p2-tx */
 		sa_free(st, t);

@@ -2,10 +2,12 @@
  * tcp_select_window, tcp_grow_window). */
 #include "internal.h"
 
-/* Linux: tcp_win_from_space — the share of a buffer offered as window,
- * tcp_adv_win_scale (1: half). */
+/* Linux: tcp_win_from_space — the share of a buffer offered as window:
+ * space * scaling_ratio / 256 (Linux >= 6.5), or tcp_adv_win_scale (1: half). */
 uint32_t sa_win_from_space(const struct tcb *t, uint32_t space)
 {
+	if (t->st->prof.rcv_truesize)
+		return (uint32_t)(((uint64_t)space * t->scaling_ratio) >> 8);
 	int s = t->st->prof.tcp_adv_win_scale;
 	if (s <= 0)
 		return space >> (-s < 31 ? -s : 31);
@@ -17,13 +19,153 @@ uint32_t sa_full_space(const struct tcb *t)
 	return sa_win_from_space(t, t->rcvbuf);
 }
 
+/* What the receive queue costs: skb truesize (sk_rmem_alloc), or payload. */
+static uint32_t rmem_used(const struct tcb *t)
+{
+	return t->st->prof.rcv_truesize ? t->rmem_alloc : t->rcvq.len;
+}
+
 /* Linux: tcp_space — window left in the receive buffer. */
 uint32_t sa_rcv_space(const struct tcb *t)
 {
-	uint32_t used = t->rcvq.len;
+	uint32_t used = rmem_used(t);
 	/* The ring is sized once; a later, larger SO_RCVBUF cannot be offered. */
 	uint32_t buf = t->rcvq.buf ? SA_MIN(t->rcvbuf, t->rcvq.cap) : t->rcvbuf;
 	return sa_win_from_space(t, buf > used ? buf - used : 0);
+}
+
+/* Sizes of Linux's skb layout on x86-64 (include/linux/skbuff.h). */
+#define SKB_PAD \
+	0u /* tun_alloc_skb's prepad: none here (measured: 100-byte segments pair up in one skb) */
+#define SKB_ALIGN(x)   (((x) + 63u) & ~63u) /* SKB_DATA_ALIGN: cache lines */
+#define SKB_SHINFO     320u                 /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
+#define SKB_STRUCT     256u                 /* SKB_DATA_ALIGN(sizeof(struct sk_buff)) */
+#define SKB_SMALL_HEAD 576u /* SKB_SMALL_HEAD_CACHE_SIZE: MAX_TCP_HEADER 256 + shinfo (measured) */
+
+/* Linux: the truesize of the linear skb a tun device builds for a packet of
+ * `hdr` header bytes and `len` payload bytes (tun_alloc_skb →
+ * sock_alloc_send_pskb → __alloc_skb → kmalloc_reserve: the head from the
+ * small-head cache or a kmalloc bucket; truesize = head + struct sk_buff,
+ * SKB_TRUESIZE). *tailroom: what skb_try_coalesce may still copy in. */
+uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32_t *tailroom)
+{
+	(void)t;
+	uint32_t data = SKB_PAD + hdr + len;
+	uint32_t head = SKB_ALIGN(data) + SKB_SHINFO;
+	if (head <= SKB_SMALL_HEAD) {
+		head = SKB_SMALL_HEAD;
+	} else {
+		uint32_t b = 1024; /* kmalloc_size_roundup: power-of-two buckets */
+		while (b < head)
+			b <<= 1;
+		head = b;
+	}
+	*tailroom = head - SKB_SHINFO - data;
+	return head + SKB_STRUCT;
+}
+
+/* Linux: tcp_queue_rcv → tcp_try_coalesce (skb_try_coalesce copies a
+ * segment into the tail skb's tailroom: no new charge) or skb_set_owner_r
+ * (sk_rmem_alloc += truesize). The records are bounded by the buffer; if
+ * they run out, the bytes join the tail skb. */
+bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom)
+{
+	t->rcvq_in += len; /* counted even if no record can be kept */
+	if (!t->rskb) {
+		uint32_t cap = SA_MAX(t->rcvbuf, t->rcvq.cap) / 512 + 4;
+		t->rskb = sa_alloc(t->st, cap * sizeof(*t->rskb));
+		if (!t->rskb)
+			return false;
+		t->rskb_cap = cap;
+		t->rskb_head = 0;
+		t->rskb_n = 0;
+	}
+	if (t->rskb_n) {
+		struct sa_rskb *tail = &t->rskb[(t->rskb_head + t->rskb_n - 1) % t->rskb_cap];
+		if (len <= tail->tailroom || t->rskb_n == t->rskb_cap) {
+			tail->end = t->rcvq_in;
+			tail->tailroom = len <= tail->tailroom ? tail->tailroom - len : 0;
+			return true;
+		}
+	}
+	struct sa_rskb *r = &t->rskb[(t->rskb_head + t->rskb_n) % t->rskb_cap];
+	r->end = t->rcvq_in;
+	r->truesize = truesize;
+	r->tailroom = tailroom;
+	t->rskb_n++;
+	t->rmem_alloc += truesize;
+	return true;
+}
+
+/* Linux: tcp_ofo_queue moves the out-of-order skbs, truesize and all, to
+ * the receive queue. ooo.c keeps runs of bytes, not skbs: the run is
+ * charged as segments of rcv_mss bytes with the usual headers. */
+void sa_rmem_charge_run(struct tcb *t, uint32_t n)
+{
+	uint32_t mss = t->rcv_mss ? t->rcv_mss : t->advmss;
+	uint32_t hdr = (t->family == 6 ? 40u : 20u) + 20u + (t->ts_ok ? 12u : 0u);
+	while (n) {
+		uint32_t len = SA_MIN(n, mss);
+		uint32_t tailroom;
+		uint32_t ts = sa_skb_truesize(t, len, hdr, &tailroom);
+		sa_rmem_charge(t, len, ts, tailroom);
+		n -= len;
+	}
+}
+
+/* Linux: tcp_recvmsg → sk_eat_skb — an skb is freed (and its truesize
+ * uncharged) only once all its bytes were read. */
+void sa_rmem_uncharge(struct tcb *t, uint32_t n)
+{
+	t->rcvq_out += n;
+	while (t->rskb_n && (int32_t)(t->rskb[t->rskb_head].end - t->rcvq_out) <= 0) {
+		t->rmem_alloc -= t->rskb[t->rskb_head].truesize;
+		t->rskb_head = (t->rskb_head + 1) % t->rskb_cap;
+		t->rskb_n--;
+	}
+}
+
+void sa_rmem_free(struct tcb *t)
+{
+	sa_free(t->st, t->rskb);
+	t->rskb = NULL;
+	t->rskb_cap = t->rskb_n = t->rskb_head = 0;
+	t->rmem_alloc = 0;
+}
+
+/* Linux: tcp_set_window_clamp — at least SOCK_MIN_RCVBUF / 2; a larger
+ * clamp lifts rcv_ssthresh to the window offered, a smaller one caps it. */
+static void set_window_clamp(struct tcb *t, uint32_t val)
+{
+	uint32_t old = t->window_clamp;
+	uint32_t clamp = SA_MAX(val, 2304u); /* SOCK_MIN_RCVBUF / 2 */
+	if (clamp == old)
+		return;
+	t->window_clamp = clamp;
+	if (clamp < old)
+		t->rcv_ssthresh = SA_MIN(t->rcv_ssthresh, clamp);
+	else
+		t->rcv_ssthresh = SA_MAX(SA_MIN(t->rcv_wnd, clamp), t->rcv_ssthresh);
+}
+
+/* Linux: tcp_measure_rcv_mss (its common case) — a segment at least as
+ * large as the estimate becomes it; when its size changes, scaling_ratio is
+ * re-measured as payload / truesize and the clamp follows the buffer. */
+void sa_measure_rcv_mss(struct tcb *t, uint32_t len, uint32_t truesize)
+{
+	if (len < t->rcv_mss)
+		return;
+	if (t->st->prof.rcv_truesize && len != t->rcv_mss && truesize) {
+		uint32_t r = (uint32_t)(((uint64_t)len << 8) / truesize);
+		uint8_t old = t->scaling_ratio;
+		t->scaling_ratio = (uint8_t)(r ? SA_MIN(r, 255u) : 1);
+		if (old != t->scaling_ratio) {
+			set_window_clamp(t, sa_win_from_space(t, t->rcvbuf));
+			if (t->window_clamp < t->rcv_ssthresh)
+				t->rcv_ssthresh = t->window_clamp;
+		}
+	}
+	t->rcv_mss = (uint16_t)SA_MIN(len, (uint32_t)t->advmss);
 }
 
 /* RFC 7323 §2.3 / Linux tcp_select_initial_window: the shift that covers
@@ -65,9 +207,18 @@ void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
 		t->rcv_wscale = sa_wscale_for(t->st, SA_MIN(ws, clamp));
 	}
 	t->window_clamp = SA_MIN(65535u << t->rcv_wscale, clamp);
-	/* Linux: tcp_init_buffer_space — the clamp is the full buffer's window. */
-	if (t->window_clamp > sa_full_space(t))
-		t->window_clamp = sa_full_space(t);
+	/* Linux: tcp_init_buffer_space — the clamp is the full buffer's window,
+	 * less 1/2^tcp_app_win of it, and one MSS is kept back ("force
+	 * reservation of one segment"). */
+	uint32_t maxwin = sa_full_space(t);
+	uint8_t app_win = t->st->prof.tcp_app_win;
+	if (t->window_clamp >= maxwin) {
+		t->window_clamp = maxwin;
+		if (app_win && maxwin > 4u * t->advmss)
+			t->window_clamp = SA_MAX(maxwin - (maxwin >> app_win), 4u * t->advmss);
+	}
+	if (app_win && t->window_clamp > 2u * t->advmss && t->window_clamp + t->advmss > maxwin)
+		t->window_clamp = SA_MAX(2u * t->advmss, maxwin - t->advmss);
 	t->rcv_ssthresh = SA_MIN(t->rcv_wnd, t->window_clamp);
 }
 
@@ -87,6 +238,8 @@ static uint32_t raw_select(struct tcb *t)
 			return 0;
 	}
 	if (free_space < (full >> 1)) {
+		/* Linux: the buffer is filling, stop quick ACKs (icsk_ack.quick = 0). */
+		t->rx.quick = 0;
 		free_space &= ~((1u << t->rcv_wscale) - 1);
 		if (free_space < (allowed >> 4) || free_space < mss)
 			return 0;
@@ -132,14 +285,47 @@ uint16_t sa_select_window(struct tcb *t)
 	return (uint16_t)(w >> t->rcv_wscale);
 }
 
-/* Linux: tcp_grow_window — the offered window opens by two segments per
- * data segment received, up to the clamp. */
-void sa_grow_window(struct tcb *t, uint32_t len)
+/* Linux: tcp_grow_window (from tcp_event_data_recv, for segments of at
+ * least 128 bytes) — rcv_ssthresh, the ceiling of the window offered, opens
+ * by two MSS per segment whose truesize overhead the buffer can carry, up
+ * to min(clamp, free space); each step earns one quick ACK
+ * (icsk_ack.quick |= 1). */
+void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize)
 {
-	(void)len;
-	if (t->rcv_ssthresh < t->window_clamp && t->rcv_ssthresh < sa_rcv_space(t)) {
-		t->rcv_ssthresh += 2u * t->advmss;
-		if (t->rcv_ssthresh > t->window_clamp)
-			t->rcv_ssthresh = t->window_clamp;
+	if (!t->st->prof.rcv_truesize) {
+		/* Payload accounting: grow by two segments per data segment. */
+		if (t->rcv_ssthresh < t->window_clamp && t->rcv_ssthresh < sa_rcv_space(t)) {
+			t->rcv_ssthresh += 2u * t->advmss;
+			if (t->rcv_ssthresh > t->window_clamp)
+				t->rcv_ssthresh = t->window_clamp;
+		}
+		return;
+	}
+	if (len < 128)
+		return;
+	int64_t room = (int64_t)SA_MIN(t->window_clamp, sa_rcv_space(t)) - t->rcv_ssthresh;
+	if (room <= 0)
+		return;
+	uint32_t incr = 0;
+	if (sa_win_from_space(t, truesize) <= len) {
+		incr = 2u * t->advmss;
+	} else {
+		/* __tcp_grow_window: halve truesize and tcp_rmem[2]'s window
+		 * together while rcv_ssthresh stays below the latter. */
+		uint32_t ts = sa_win_from_space(t, truesize) >> 1;
+		uint32_t window = sa_win_from_space(t, t->st->prof.rmem[2]) >> 1;
+		while (t->rcv_ssthresh <= window) {
+			if (ts <= len) {
+				incr = 2u * t->rcv_mss;
+				break;
+			}
+			ts >>= 1;
+			window >>= 1;
+		}
+	}
+	if (incr) {
+		incr = SA_MAX(incr, 2u * len);
+		t->rcv_ssthresh += (uint32_t)SA_MIN((int64_t)incr, room);
+		t->rx.quick |= 1;
 	}
 }

@@ -59,8 +59,9 @@ static uint32_t heap_pop(struct simnet *net)
 	return top;
 }
 
-static void enqueue(struct simnet *net, int to, const uint8_t *p, size_t n)
+static void enqueue(struct simnet *net, int to, const uint8_t *p, size_t n, bool corrupt)
 {
+	struct simnet_dir_stats *d = &net->dir[!to];
 	if (!net->nfree) {
 		net->overflow = true;
 		return;
@@ -73,6 +74,20 @@ static void enqueue(struct simnet *net, int to, const uint8_t *p, size_t n)
 	w->at = net->now + net->cfg.delay_us;
 	if (net->cfg.jitter_us)
 		w->at += rnd(net) % ((uint64_t)net->cfg.jitter_us + 1);
+	if (chance(net, net->cfg.reorder_ppm)) {
+		d->reordered++;
+		w->at += 1 + rnd(net) % net->cfg.reorder_us;
+	}
+	if (corrupt) {
+		/* One byte of the TCP segment, never its data offset (byte 12),
+		 * XORed with a non-zero mask: RFC 1071's sum always sees it. */
+		size_t ip = (p[0] >> 4) == 4 ? (size_t)(p[0] & 15) * 4 : 40, at;
+		do
+			at = ip + (size_t)(rnd(net) % (n - ip));
+		while (at == ip + 12);
+		w->data[at] ^= (uint8_t)(1 + rnd(net) % 255);
+		d->corrupted++;
+	}
 	w->order = net->order++;
 	heap_push(net, s);
 }
@@ -113,10 +128,10 @@ static void emit(void *ctx, const uint8_t *p, size_t n)
 		d->dropped++;
 		return;
 	}
-	enqueue(net, !port->side, p, n);
+	enqueue(net, !port->side, p, n, chance(net, net->cfg.corrupt_ppm));
 	if (chance(net, net->cfg.dup_ppm)) {
 		d->duplicated++;
-		enqueue(net, !port->side, p, n);
+		enqueue(net, !port->side, p, n, false);
 	}
 }
 
@@ -129,21 +144,17 @@ void simnet_sockaddr(int side, uint16_t port, struct sockaddr_in *sin)
 	memcpy(&sin->sin_addr, a, 4);
 }
 
-int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struct synack_profile *p)
+/* Everything but the packet buffers, which net already has. */
+static int setup(struct simnet *net, const struct simnet_config *cfg,
+                 const struct synack_profile *p)
 {
-	memset(net, 0, sizeof(*net));
 	if (cfg)
 		net->cfg = *cfg;
 	if (!net->cfg.delay_us)
 		net->cfg.delay_us = 1000;
+	if (!net->cfg.reorder_us)
+		net->cfg.reorder_us = 10000;
 	net->rng = net->cfg.seed;
-	net->slot = malloc(SIMNET_QMAX * sizeof(*net->slot));
-	net->heap = malloc(SIMNET_QMAX * sizeof(*net->heap));
-	net->free_slots = malloc(SIMNET_QMAX * sizeof(*net->free_slots));
-	if (!net->slot || !net->heap || !net->free_slots) {
-		simnet_free(net);
-		return -1;
-	}
 	for (uint32_t i = 0; i < SIMNET_QMAX; i++)
 		net->free_slots[i] = SIMNET_QMAX - 1 - i;
 	net->nfree = SIMNET_QMAX;
@@ -169,6 +180,34 @@ int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struc
 		synack_advance(net->st[i], net->now);
 	}
 	return 0;
+}
+
+int simnet_init(struct simnet *net, const struct simnet_config *cfg, const struct synack_profile *p)
+{
+	memset(net, 0, sizeof(*net));
+	net->slot = malloc(SIMNET_QMAX * sizeof(*net->slot));
+	net->heap = malloc(SIMNET_QMAX * sizeof(*net->heap));
+	net->free_slots = malloc(SIMNET_QMAX * sizeof(*net->free_slots));
+	if (!net->slot || !net->heap || !net->free_slots) {
+		simnet_free(net);
+		return -1;
+	}
+	return setup(net, cfg, p);
+}
+
+int simnet_reinit(struct simnet *net, const struct simnet_config *cfg,
+                  const struct synack_profile *p)
+{
+	struct simnet_pkt *slot = net->slot;
+	uint32_t *heap = net->heap, *free_slots = net->free_slots;
+	for (int i = 0; i < 2; i++)
+		if (net->st[i])
+			synack_stack_free(net->st[i]);
+	memset(net, 0, sizeof(*net));
+	net->slot = slot;
+	net->heap = heap;
+	net->free_slots = free_slots;
+	return setup(net, cfg, p);
 }
 
 void simnet_free(struct simnet *net)

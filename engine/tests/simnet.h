@@ -3,7 +3,13 @@
  * Stack 0 is 10.0.0.1, stack 1 is 10.0.0.2 (env seeds 1 and 2). Every packet
  * one stack emits reaches the other after delay_us, plus a uniform random
  * 0..jitter_us (which reorders), unless the network's seeded PRNG drops it
- * (loss_ppm) or duplicates it (dup_ppm). Packets and timers are processed in
+ * (loss_ppm) or duplicates it (dup_ppm). A reorder_ppm share of packets is
+ * held back a further uniform 1..reorder_us, so later packets overtake them;
+ * a corrupt_ppm share has one byte of its TCP segment flipped (never the data
+ * offset), which the receiver's checksum must catch: counted in its
+ * malformed[SYNACK_SEG_BAD_CHECKSUM], never delivered. Faults are drawn in
+ * that order per packet (drop; else reorder, corrupt; then duplicate, whose
+ * copy gets its own delay and is intact). Packets and timers are processed in
  * time order; packets due at the same microsecond in the order they were
  * sent. Deterministic: same config, same seeds, same calls, same run.
  *
@@ -26,6 +32,8 @@ struct simnet_config {
 	uint32_t jitter_us; /* extra uniform delay 0..jitter_us */
 	uint32_t loss_ppm;  /* per packet, both directions */
 	uint32_t dup_ppm;
+	uint32_t reorder_ppm, reorder_us; /* extra delay 1..reorder_us (0: 10 ms) */
+	uint32_t corrupt_ppm;
 	uint64_t seed; /* the network's PRNG (not the stacks') */
 };
 
@@ -34,7 +42,7 @@ struct simnet_dir_stats {
 	uint64_t pkts;      /* emitted, dropped ones included */
 	uint64_t data_segs; /* emitted with payload */
 	uint64_t payload;   /* payload bytes emitted */
-	uint64_t dropped, duplicated;
+	uint64_t dropped, duplicated, reordered, corrupted;
 };
 
 struct simnet_pkt {
@@ -69,6 +77,10 @@ struct simnet {
  * time 1 s. Returns 0, or -1 if memory cannot be had. */
 int simnet_init(struct simnet *net, const struct simnet_config *cfg,
                 const struct synack_profile *p);
+/* The same for a net simnet_init set up: frees its stacks and starts again
+ * with cfg and p, keeping its packet buffers (many short runs, cheaply). */
+int simnet_reinit(struct simnet *net, const struct simnet_config *cfg,
+                  const struct synack_profile *p);
 void simnet_free(struct simnet *net);
 
 /* The address of stack side, port port. */

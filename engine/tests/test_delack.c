@@ -26,6 +26,14 @@ static bool drain_quick(struct fx *f)
 	return good;
 }
 
+static bool quickack_on(struct fx *f)
+{
+	int v = -1;
+	socklen_t l = sizeof(v);
+	synack_getsockopt(f->st, f->fd, IPPROTO_TCP, TCP_QUICKACK, &v, &l);
+	return v != 0;
+}
+
 static void quick_then_delayed(void)
 {
 	struct fx f;
@@ -55,8 +63,14 @@ static void quick_then_delayed(void)
 static void second_full_segment(void)
 {
 	struct fx f;
+	struct synack_profile p;
 	subtest("a second full segment, read as it comes, is ACKed at once");
-	fx_init(&f, NULL, 2);
+	/* tcp_rmem[2] 6 MiB: wscale 7. With 32 MiB (wscale 10) the window,
+	 * rounded to 1 KiB, would shrink, and Linux too waits for the timer
+	 * (__tcp_ack_snd_check: __tcp_select_window >= rcv_wnd). */
+	synack_profile_linux(&p);
+	p.rmem[2] = 6291456;
+	fx_init(&f, &p, 2);
 	fx_established(&f);
 	uint8_t b[2000];
 	for (int i = 0; i < 16; i++) {
@@ -127,11 +141,61 @@ static void piggyback_and_quickack(void)
 	subtest_end();
 }
 
+static void fin_delayed(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	struct synack_tcp_info ti;
+	subtest("a FIN after data waits for the delayed-ACK timer (Linux tcp_fin pingpong)");
+	fx_init(&f, NULL, 5);
+	fx_established(&f);
+	seg(&f, 10);
+	expect_seg(&f, F_A, 1, 11, 0, FX_ANY); /* quick-ACK mode */
+	fx_send(&f, F_FA, 0, 0, NULL, 0);
+	expect_none(&f);
+	is_int(fx_state(&f, f.fd), 8, "CLOSE_WAIT at once");
+	is_uint(synack_next_deadline(f.st) - f.now, 40000, "delayed-ACK timer at ATO");
+	ok(!quickack_on(&f), "pingpong mode (TCP_QUICKACK reads 0)");
+	fx_advance(&f, 39999);
+	expect_none(&f);
+	fx_advance(&f, 1);
+	expect_seg(&f, F_A, 1, 12, 0, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("the FIN's ACK rides on the reply sent before the timer");
+	fx_init(&f, NULL, 6);
+	fx_established(&f);
+	seg(&f, 10);
+	fx_drain(&f);
+	fx_send(&f, F_FA, 0, 0, NULL, 0);
+	expect_none(&f);
+	fx_advance(&f, 1000);
+	synack_send(f.st, f.fd, "bye", 3, 0);
+	expect_seg(&f, F_PA, 1, 12, 3, FX_ANY);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_uint(synack_next_deadline(f.st) - f.now, ti.rto, "only the RTO (%u us) left", ti.rto);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("rfc profile: the FIN is ACKed at once (RFC 9293 3.10.7.4)");
+	synack_profile_rfc(&p);
+	fx_init(&f, &p, 7);
+	fx_established(&f);
+	seg(&f, 10);
+	fx_drain(&f);
+	fx_send(&f, F_FA, 0, 0, NULL, 0);
+	expect_seg(&f, F_A, 1, 12, 0, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	quick_then_delayed();
 	second_full_segment();
 	ooo_and_gap();
 	piggyback_and_quickack();
+	fin_delayed();
 	done_testing();
 }

@@ -32,11 +32,13 @@ static uint64_t until_next(struct fx *f)
 }
 
 /* A connection whose handshake RTT was rtt_us (passive open; the SYN-ACK is
- * timed, RFC 6298 §2.2's first sample). */
+ * timed, RFC 6298 §2.2's first sample). The peer offers no SACK, so no tail
+ * loss probe (RFC 8985 §7, SACK only) takes the RTO's place. */
 static void open_rtt(struct fx *f, const struct synack_profile *p, uint64_t seed, uint64_t rtt_us)
 {
 	fx_init(f, p, seed);
 	f->p_ts = false;
+	f->p_sack = false;
 	fx_listen(f);
 	fx_send_syn(f);
 	expect_seg(f, F_SA, 0, 1, 0, FX_ANY);
@@ -254,6 +256,40 @@ static void syn_fallback(void)
 	subtest_end();
 }
 
+/* Linux: tcp_write_timeout for an orphan — tcp_orphan_retries(sk, alive)
+ * is 8 while icsk_rto is below the RTO max, else 0: the first expiry with
+ * icsk_rto at the maximum gives up (ETIMEDOUT, no RST, tcp_write_err). */
+static void orphan_gives_up_at_rto_max(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.rto_max_us = 4000000;
+	subtest("an orphan retransmits while icsk_rto < RTO max, then gives up (orphan_retries 0)");
+	open_rtt(&f, &p, 512, 100000);
+	synack_send(S(&f), f.fd, buf, 100, 0);
+	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
+	synack_close(S(&f), f.fd);
+	expect_seg(&f, F_FA, 101, 1, 0, FX_ANY);
+	/* RTO 300 ms, doubling: expiries at icsk_rto 300, 600, 1200, 2400 ms
+	 * retransmit; the next finds icsk_rto = 4 s = the maximum. */
+	int fires = 0, sent = 0;
+	while (synack_next_deadline(S(&f)) != SYNACK_NEVER && fires < 20) {
+		fx_advance(&f, until_next(&f));
+		fires++;
+		struct synack_segment seg;
+		while (fx_pop(&f, &seg)) {
+			sent++;
+			ok(!(seg.flags & F_R), "no RST");
+		}
+	}
+	is_int(sent, 4, "4 retransmissions");
+	is_int(fires, 5, "gave up at the 5th expiry");
+	is_uint(synack_stats(S(&f))->aborts_on_timeout, 1, "counted as a timeout abort");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	first_sample();
@@ -262,6 +298,7 @@ int main(void)
 	karn();
 	give_up();
 	user_timeout();
+	orphan_gives_up_at_rto_max();
 	syn_fallback();
 	done_testing();
 }

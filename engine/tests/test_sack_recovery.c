@@ -23,9 +23,10 @@ static struct synack_tcp_info info(struct fx *f)
 /* Established with SACK and without timestamps, 100 ms RTT, Reno, then n
  * full segments sent, one write each; the peer's SYN comes `pre_us` after
  * the fixture's start (which moves the ISS, RFC 6528). */
-static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
+static void setup_prof(struct fx *f, const struct synack_profile *p, uint64_t seed, int n,
+                       uint64_t pre_us)
 {
-	fx_init(f, NULL, seed);
+	fx_init(f, p, seed);
 	fx_advance(f, pre_us);
 	f->p_ts = false;
 	f->p_sack = true;
@@ -44,6 +45,11 @@ static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
 	fx_advance(f, 100000);
 }
 
+static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
+{
+	setup_prof(f, NULL, seed, n, pre_us);
+}
+
 /* An ACK of `ack` (relative to the stack's ISS) with SACK blocks given as
  * relative [left, right) pairs. */
 static void sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr)
@@ -56,6 +62,11 @@ static void sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr)
 		s.opt.sack[i].right = f->iss + lr[2 * i + 1];
 	}
 	fx_inject(f, &s);
+}
+
+static uint64_t until_next_us(struct fx *f)
+{
+	return synack_next_deadline(S(f)) - f->now;
 }
 
 /* Segment k (0-based) as relative [left, right). */
@@ -190,7 +201,7 @@ static bool timer_until_output(struct fx *f, int fires)
  * segment is sent again. Before: skipped as SACKed, never sent again
  * (fuzz_network: corpora/regressions/network/
  * liveness-sack-reneging-head-sacked-never-retransmitted). */
-static void reneging(void)
+static void reneged_segment_sent_at_every_rto(void)
 {
 	struct fx f;
 	subtest("SACK reneging: a SACKed segment left alone is retransmitted at RTO");
@@ -235,7 +246,99 @@ static void retransmit_within_window(void)
 	expect_none(&f);
 	f.p_win = (uint16_t)((4 * mss) >> scale);
 	sack(&f, 1 + mss + w, 0, NULL); /* the cut part acknowledged, the window open */
+	/* That was the tail loss probe: the rest is not marked lost and goes
+	 * at the next timer, as on Linux 6.18 (the conformance script). */
+	expect_none(&f);
+	ok(timer_until_output(&f, 3), "the rest at the next timer");
 	expect_seg(&f, F_PA, 1 + mss + w, 1, mss - w, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+/* RFC 8985 §6.2-6.3 as Linux: 100 ms RTT, every segment sent at once. */
+static void rack_timer(void)
+{
+	struct fx f;
+	subtest("RACK: below DupThresh the hole waits min_rtt/4 (+2 ms, in 4 ms ticks), "
+	        "then is lost");
+	setup_at(&f, 706, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	expect_none(&f);
+	/* RACK.rtt 100 ms + reo_wnd 25 ms - 100 ms since it left = 25 ms. */
+	is_uint(synack_next_deadline(S(&f)) - f.now, 28000,
+	        "reordering timer in 28 ms, not the RTO");
+	fx_advance(&f, 27999);
+	expect_none(&f);
+	fx_advance(&f, 1);
+	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
+	struct synack_tcp_info i = info(&f);
+	is_uint(i.ca_state, 3, "Recovery");
+	is_uint(i.lost, 1, "only the hole: segments 4-10 were sent with it, not before it");
+	/* The RTO is back, counted from the retransmission of the head. */
+	is_uint(synack_next_deadline(S(&f)) - f.now, i.rto, "RTO re-armed");
+	fx_free(&f);
+	subtest_end();
+
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.recovery = 0;
+	p.early_retrans = 0; /* and no TLP timer */
+	subtest("tcp_recovery=0: no reordering timer (RFC 6675 DupThresh only)");
+	setup_prof(&f, &p, 707, 10, 0);
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	i = info(&f);
+	is_uint(synack_next_deadline(S(&f)) - f.now, i.rto - 100000,
+	        "only the RTO, from the first send");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void rack_reordering_seen(void)
+{
+	struct fx f;
+	subtest("RACK: once reordering was seen, DupThresh no longer shortcuts the window");
+	setup_at(&f, 708, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(2, mss) });
+	/* Segment 2 arrives after segment 3: reordering (Linux: reord_seen). */
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 5 * mss });
+	expect_none(&f);
+	is_uint(info(&f).sacked, 4, "4 SACKed, above DupThresh");
+	is_uint(info(&f).ca_state, 1, "still Disorder");
+	is_uint(synack_next_deadline(S(&f)) - f.now, 28000, "the reordering window applies");
+	fx_advance(&f, 28000);
+	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+static void reneging(void)
+{
+	struct fx f;
+	subtest("RFC 2018 §8: an ACK that stops at a SACKed segment is reneging; the RTO "
+	        "forgets "
+	        "SACKs");
+	setup_at(&f, 709, 10, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	is_uint(info(&f).sacked, 1, "segment 2 SACKed");
+	/* Segment 1 arrives, but the ACK stops before segment 2: the peer
+	 * dropped it (Linux: FLAG_SACK_RENEGING). */
+	sack(&f, 1 + mss, 0, NULL);
+	expect_none(&f);
+	/* Linux: tcp_check_sack_reneging — max(SRTT / 2, 10 ms) in ticks. */
+	is_uint(until_next_us(&f), 52000, "a short timer, not the RTO or a probe");
+	fx_advance(&f, 52000);
+	expect_seg(&f, F_PA, 1 + (int64_t)mss, 1, mss, FX_ANY);
+	struct synack_tcp_info i = info(&f);
+	is_uint(i.ca_state, 4, "it is an RTO: Loss");
+	is_uint(i.sacked, 0, "every SACK forgotten (tcp_timeout_mark_lost)");
+	is_uint(i.lost, 9, "everything outstanding lost");
 	fx_free(&f);
 	subtest_end();
 }
@@ -246,7 +349,10 @@ int main(void)
 	blocks_that_do_not_count();
 	dsack_undo();
 	seq_wrap();
+	rack_timer();
+	rack_reordering_seen();
 	reneging();
+	reneged_segment_sent_at_every_rto();
 	retransmit_within_window();
 	done_testing();
 }

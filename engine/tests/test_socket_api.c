@@ -254,6 +254,47 @@ static void ephemeral_ports(void)
 	subtest_end();
 }
 
+static int sndbuf_of(struct fx *f)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+	synack_getsockopt(S(f), f->fd, SOL_SOCKET, SO_SNDBUF, &v, &l);
+	return v;
+}
+
+static void sndbuf_expand(void)
+{
+	struct fx f;
+	static uint8_t big[200000];
+	subtest("Linux tcp_sndbuf_expand: at ESTABLISHED, then as cwnd grows");
+	fx_init(&f, NULL, 810);
+	fx_established(&f);
+	/* 2 * 10 segments * (2048 + 256): MSS 1460 + 256 + 320 rounded up. */
+	is_int(sndbuf_of(&f), 46080, "SO_SNDBUF 46080 after the handshake");
+	is_int((int)synack_send(S(&f), f.fd, big, sizeof(big), 0), 46080, "a full buffer");
+	fx_drain(&f); /* the initial window, 10 segments */
+	fx_advance(&f, 10000);
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* cwnd 20: 20 more, cwnd full */
+	is_int(sndbuf_of(&f), 46080, "cwnd full: no growth (tcp_should_expand_sndbuf)");
+	fx_drain(&f);
+	fx_advance(&f, 10000);
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* cwnd 40, 2 segments left to send */
+	is_int(sndbuf_of(&f), 2 * 40 * 2304, "room for 2 * cwnd segments (tcp_new_space)");
+	is_int((int)synack_send(S(&f), f.fd, big, sizeof(big), 0), 2 * 40 * 2304 - 2640,
+	       "the larger buffer is usable");
+	fx_free(&f);
+	subtest_end();
+
+	struct synack_profile p;
+	synack_profile_rfc(&p);
+	subtest("rfc profile: SO_SNDBUF stays tcp_wmem[1]");
+	fx_init(&f, &p, 811);
+	fx_established(&f);
+	is_int(sndbuf_of(&f), 16384, "16384");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	descriptors();
@@ -262,5 +303,6 @@ int main(void)
 	options();
 	tcp_info_connected();
 	ephemeral_ports();
+	sndbuf_expand();
 	done_testing();
 }

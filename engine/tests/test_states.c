@@ -135,6 +135,7 @@ static void run_row(const struct row *r, int i)
 	}
 	fx_mkseg(&f, &s, r->flags, r->seq_off, r->ack_off, r->len ? data : NULL, r->len);
 	fx_inject(&f, &s);
+	fx_advance(&f, 0); /* a delayed ACK with ATO 0 (a FIN before any data) */
 	if (r->reply) {
 		struct synack_segment out;
 		ok(fx_pop(&f, &out), "a reply");

@@ -19,7 +19,9 @@ static void scaled_ack_window(void)
 	fx_init(&f, NULL, 600);
 	fx_established(&f);
 	fx_send(&f, F_PA, 0, 0, "abc", 3);
-	/* rcv_ssthresh 65160 grows by 2*advmss, capped at 65536: 65536 >> 10. */
+	/* rcv_ssthresh 64076 (tcp_init_buffer_space keeps one MSS back; a
+	 * 3-byte segment does not grow it); the right edge offered in the
+	 * SYN-ACK (65160) stays: 65157 rounded up to 1024, 64 << 10. */
 	expect_seg_out(&f, F_A, 1, 4, 0, 64, &s);
 	fx_free(&f);
 	subtest_end();
@@ -41,6 +43,75 @@ static void rcvbuf_locks_wscale(void)
 	/* 8192 / 2 = 4096, rounded down to 1448: 2896. */
 	expect_seg_out(&f, F_SA, 0, 1, 0, 2896, &s);
 	is_int(s.opt.wscale, 0, "wscale 0");
+	fx_free(&f);
+	subtest_end();
+}
+
+/* A listener with SO_RCVBUF 4096 (8192) and an accepted connection. */
+static bool small_rcvbuf(struct fx *f, const struct synack_profile *p, uint64_t seed)
+{
+	fx_init(f, p, seed);
+	fx_listen(f);
+	int v = 4096;
+	synack_setsockopt(f->st, f->lfd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	fx_send_syn(f);
+	fx_drain(f);
+	fx_send(f, F_A, 0, 0, NULL, 0);
+	f->fd = synack_accept(f->st, f->lfd, NULL, NULL);
+	return f->fd >= 0;
+}
+
+static void truesize_accounting(void)
+{
+	struct fx f;
+	static const uint8_t z[1000];
+	uint8_t b[4000];
+	subtest("Linux: the buffer is charged by skb truesize (2304 per 1000 bytes)");
+	ok(small_rcvbuf(&f, NULL, 610), "established, SO_RCVBUF 4096");
+	/* truesize 2304: scaling_ratio 1000 * 256 / 2304 = 111; tcp_space =
+	 * (8192 - 2304) * 111 / 256 = 2553, in rcv_mss units: 2000. */
+	fx_send(&f, F_PA, 0, 0, z, 1000);
+	expect_seg(&f, F_A, 1, 1001, 0, 2000);
+	fx_send(&f, F_PA, 0, 0, z, 1000);
+	fx_drain(&f);
+	fx_send(&f, F_PA, 0, 0, z, 1000);
+	fx_advance(&f, 200000);
+	/* 3 skbs, 6912 bytes: (8192 - 6912) * 111 / 256 = 555 < rcv_mss: 0, at
+	 * the right edge offered. */
+	expect_seg(&f, F_A, 1, 3001, 0, 0);
+	is_int(synack_recv(f.st, f.fd, b, 100, 0), 100, "read 100 bytes");
+	expect_none(&f); /* the first skb is still charged in full */
+	is_int(synack_recv(f.st, f.fd, b, sizeof(b), 0), 2900, "read the rest");
+	expect_seg(&f, F_A, 1, 3001, 0, 2000); /* every skb freed: window update */
+	fx_free(&f);
+	subtest_end();
+
+	subtest("Linux: small segments share an skb (tcp_try_coalesce into tailroom)");
+	ok(small_rcvbuf(&f, NULL, 611), "established, SO_RCVBUF 4096");
+	/* 100 bytes with headers fit a 576-byte small head (832 truesize) with
+	 * room for one more: 4 segments cost 1664, leaving (8192 - 1664) / 2 =
+	 * 3264 of space, more than rcv_ssthresh: the window stays 2896. */
+	for (int i = 0; i < 4; i++) {
+		fx_advance(&f, 300000);
+		fx_send(&f, F_PA, 0, 0, z, 100);
+		fx_advance(&f, 200000);
+		expect_seg(&f, F_A, 1, 100 * (uint32_t)i + 101, 0, 2896);
+	}
+	/* A fifth starts a third skb: (8192 - 2496) / 2 = 2848 < 2896. */
+	fx_advance(&f, 300000);
+	fx_send(&f, F_PA, 0, 0, z, 100);
+	fx_advance(&f, 200000);
+	expect_seg(&f, F_A, 1, 501, 0, 2796); /* the right edge stays at 3297 */
+	fx_free(&f);
+	subtest_end();
+
+	struct synack_profile p;
+	synack_profile_rfc(&p);
+	subtest("rfc profile: the buffer counts payload bytes");
+	ok(small_rcvbuf(&f, &p, 612), "established, SO_RCVBUF 4096");
+	/* (8192 - 1000) / 2 = 3596 free: the 2896 offered stays. */
+	fx_send(&f, F_PA, 0, 0, z, 1000);
+	expect_seg(&f, F_A, 1, 1001, 0, 2896);
 	fx_free(&f);
 	subtest_end();
 }
@@ -328,6 +399,7 @@ int main(void)
 {
 	scaled_ack_window();
 	rcvbuf_locks_wscale();
+	truesize_accounting();
 	peer_window();
 	peer_shrinks();
 	never_shrink();

@@ -63,7 +63,20 @@ struct synack_profile {
 
 	/* Buffers (tcp_rmem / tcp_wmem: min, default, max; bytes). */
 	uint32_t rmem[3], wmem[3];
-	int tcp_adv_win_scale; /* Linux: 1 (half the buffer is window) */
+	int tcp_adv_win_scale; /* without rcv_truesize: 1 (half the buffer is window) */
+	/* Linux >= 6.5: the buffer is charged by skb truesize (sk_rmem_alloc)
+	 * and the window is scaling_ratio/256 of it, the ratio measured as
+	 * payload/truesize of received segments (tcp_measure_rcv_mss). The
+	 * truesize is that of a linear skb from a tun device (tun_alloc_skb):
+	 * skb_pad + IP/TCP headers + payload, cache-aligned, plus skb_shared_info,
+	 * kmalloc-rounded (a small-head cache for tiny ones), plus struct sk_buff. */
+	bool rcv_truesize;
+	/* Linux: tcp_sndbuf_expand — at ESTABLISHED and when ACKs free a full
+	 * send buffer (tcp_new_space), SO_SNDBUF grows to room for 2 * max(10,
+	 * cwnd) segments of skb memory, at most tcp_wmem[2], unless locked. */
+	bool sndbuf_expand;
+	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
+	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
 	bool moderate_rcvbuf;
 
 	/* Options negotiated in the handshake. */
@@ -82,6 +95,7 @@ struct synack_profile {
 	uint64_t time_wait_us;                 /* TCP_TIMEWAIT_LEN: 60 s */
 	uint64_t fin_timeout_us;               /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
 	uint64_t delack_min_us, delack_max_us; /* ATO bounds: 40 ms / 200 ms */
+	bool fin_pingpong; /* Linux tcp_fin: a FIN's ACK is delayed (pingpong mode) */
 	uint32_t keepalive_time_s, keepalive_intvl_s, keepalive_probes;
 	uint8_t syn_retries, synack_retries, retries1, retries2, orphan_retries;
 	uint8_t syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 */
@@ -132,6 +146,8 @@ struct synack_stats {
 	uint64_t time_wait_recycled, time_wait_killed;
 	uint64_t aborts_on_timeout, aborts_on_close, aborts_on_data, aborts_on_linger;
 	uint64_t socket_limit_drops; /* embryonic connections refused by max_sockets */
+	uint64_t tlp_probes;         /* tail loss probes sent (Linux: TCPLossProbes) */
+	uint64_t ofo_queued;         /* segments offered to the out-of-order queue (TCPOFOQueue) */
 };
 
 /* A snapshot like Linux's struct tcp_info (TCP_INFO); field names without the
