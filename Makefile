@@ -47,6 +47,7 @@ ASAN_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 FUZZLIB_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage-ignore.txt \
                 -fno-sanitize-recover=all -DSYNACK_FUZZING=1
 
 ENGINE_SRC  := $(sort $(wildcard engine/src/*.c))
@@ -154,6 +155,16 @@ endef
 $(eval $(call VARIANT,plain,$(CC),$(PLAIN_CFLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_CC),$(ASAN_CFLAGS)))
 $(eval $(call VARIANT,fuzzlib,$(FUZZ_CC),$(FUZZLIB_CFLAGS)))
+# The engine's state machine is built without comparison tracing
+# (-fsanitize-coverage=trace-cmp, on by default with -fsanitize=fuzzer): the
+# targets hand it sequence numbers, windows and lengths derived from the
+# tracked connection, so libFuzzer cannot splice the compared values into the
+# input, and the hooks on every comparison (every NULL check) were a third of
+# the segment target's time (docs/fuzzing.md, "Speed"). The parsers keep it:
+# there, compared constants (option kinds and lengths, flags) are input bytes.
+FUZZ_CMP_SRC   := engine/src/segment.c engine/src/options.c
+FUZZ_NOCMP_OBJ := $(patsubst %.c,$(fuzzlib_DIR)/obj/%.o,$(filter-out $(FUZZ_CMP_SRC),$(ENGINE_SRC)))
+$(FUZZ_NOCMP_OBJ): fuzzlib_FLAGS += -fno-sanitize-coverage=trace-cmp
 $(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
 
 # ---- libsynack-packetdrill.so ---------------------------------------------------
@@ -258,9 +269,16 @@ FUZZ_TIME ?= 30
 # The network target's liveness oracle needs retransmission with a real RTO
 # (engine/src/rto.c, issue 5) and the persist timer (engine/src/persist.c):
 # on by itself once both are in the tree; NETWORK_LIVENESS=0|1 forces it
-# (then `touch fuzz/fuzz_network.c`: objects do not track the flag).
+# (the network objects rebuild by themselves: LIVENESS_STAMP below).
 NETWORK_LIVENESS ?= $(if $(and $(wildcard engine/src/rto.c),$(wildcard engine/src/persist.c)),1,0)
 $(foreach v,plain asan fuzzlib afl,$(eval $(v)_FLAGS += -DNETWORK_LIVENESS=$(NETWORK_LIVENESS)))
+# Objects do not track flags: the network target's objects depend on a stamp
+# named after the setting, so a change (rto.c arriving with a merge) rebuilds
+# them instead of leaving a stale replay binary with the old setting.
+LIVENESS_STAMP := $(BUILD)/.network-liveness
+$(shell mkdir -p $(BUILD) && [ "$$(cat $(LIVENESS_STAMP) 2>/dev/null)" = $(NETWORK_LIVENESS) ] || \
+    echo $(NETWORK_LIVENESS) >$(LIVENESS_STAMP))
+$(foreach v,plain asan fuzzlib afl,$($(v)_DIR)/obj/fuzz/fuzz_network.o): $(LIVENESS_STAMP)
 FUZZ_LIBF := $(patsubst %,$(BUILD)/fuzz/libfuzzer/%,$(FUZZ_NAMES))
 FUZZ_AFL  := $(patsubst %,$(BUILD)/fuzz/afl/%,$(FUZZ_NAMES))
 
@@ -326,6 +344,9 @@ cflite-local: $(BUILD)/.deps-fuzz
 BENCH_TIME ?= 10
 BENCH_MB   ?= 8
 BENCH_LINUX_JOBS ?= 1 2
+# BENCH_AGAINST=DIR: another build directory (say, of main) whose targets are
+# measured beside this build's, in the same run: a before/after ratio.
+BENCH_AGAINST ?=
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_SUPPORT := engine/tests/simnet.c engine/tests/simnet.h
 FUZZ_BASELINE := $(BUILD)/fuzz/bench/baseline
@@ -344,7 +365,7 @@ $(FUZZ_BASELINE): bench/baseline_fuzz.c | $(BUILD)/.deps-fuzz
 bench: $(BUILD)/.deps-bench $(BENCH_BIN) $(FUZZ_LIBF) $(FUZZ_BASELINE) $(plain_CLI)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; BENCH_MB=$(BENCH_MB) $$b; done
 	$(if $(plain_CLI),@bench/engine-corpus.sh $(abspath $(plain_CLI)) $(SCRIPTS_DIR))
-	@bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
+	@BENCH_AGAINST=$(BENCH_AGAINST) bench/fuzz-bench.sh $(BUILD) $(BENCH_TIME) $(FUZZ_NAMES)
 	$(if $(plain_CLI),@bench/linux-corpus.sh $(abspath $(plain_CLI)) $(SCRIPTS_DIR) $(BENCH_LINUX_JOBS))
 
 # ---- install -------------------------------------------------------------------

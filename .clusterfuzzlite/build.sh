@@ -18,12 +18,26 @@ liveness=0
 FLAGS="-std=c11 -D_DEFAULT_SOURCE -DSYNACK_FUZZING=1 -DNETWORK_LIVENESS=$liveness"
 FLAGS="$FLAGS -Iengine/include -Iengine/src -Iconformance -Iharness"
 
+# As the Makefile does (docs/fuzzing.md, "Speed"): no coverage in the checksum
+# loops and the invariant checker's helpers, no comparison tracing in the
+# engine's state machine (the parsers keep it). Clang only.
+cov=() nocmp=()
+if $CC --version 2>/dev/null | grep -q clang; then
+	cov=(-fsanitize-coverage-ignorelist="$PWD/fuzz/coverage-ignore.txt")
+	nocmp=(-fno-sanitize-coverage=trace-cmp)
+fi
+
 objs=()
 for src in engine/src/*.c conformance/lang/*.c conformance/run/*.c \
 	conformance/stacks/engine.c conformance/stacks/stack.c; do
 	[ -f "$src" ] || continue
 	obj="$WORK/$(echo "$src" | tr / _).o"
-	$CC $CFLAGS $FLAGS -c "$src" -o "$obj"
+	extra=("${cov[@]}")
+	case "$src" in
+	engine/src/segment.c | engine/src/options.c) ;;
+	engine/src/*) extra+=("${nocmp[@]}") ;;
+	esac
+	$CC $CFLAGS $FLAGS "${extra[@]}" -c "$src" -o "$obj"
 	objs+=("$obj")
 done
 for src in fuzz/*.c; do

@@ -16,8 +16,14 @@ dictarg=()
 [ -f "$dict" ] && dictarg=(-dict="$dict")
 case $engine in
 libfuzzer)
-	mkdir -p "$build/fuzz/corpus/$target" "$build/fuzz/artifacts"
-	exec "$build/fuzz/libfuzzer/$target" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
+	mkdir -p "$build/fuzz/corpus/$target" "$build/fuzz/artifacts" "$build/fuzz/run"
+	# -fork starts every job from the binary's path: run a private copy, so
+	# that a rebuild during a long run neither mixes two builds in one
+	# campaign nor (a deleted binary) makes every job fail at once.
+	bin=$build/fuzz/run/$target.$$
+	cp "$build/fuzz/libfuzzer/$target" "$bin"
+	trap 'rm -f "$bin"' EXIT
+	"$bin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
 		-ignore_ooms=1 -max_total_time="$duration" -timeout=10 -print_final_stats=1 \
 		-artifact_prefix="$build/fuzz/artifacts/$target-" "${dictarg[@]}" \
 		"$build/fuzz/corpus/$target" \

@@ -242,6 +242,8 @@ struct synack_stack {
 
 /* ---- memory (stack.c) ---- */
 void *sa_alloc(struct synack_stack *st, size_t n);
+/* Not zeroed: for buffers never read before they are written (ring data). */
+void *sa_alloc_raw(struct synack_stack *st, size_t n);
 void sa_free(struct synack_stack *st, void *p);
 
 /* ---- stack.c: addresses, demux, descriptors ---- */
@@ -363,6 +365,7 @@ uint32_t sa_in_flight(const struct tcb *t);
 void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool rtx);
 bool sa_tx_was_psh(const struct tcb *t, uint32_t end); /* the segment ending there had PSH */
 struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i);
+bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at);
 void sa_txq_free(struct tcb *t);
 uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */
 

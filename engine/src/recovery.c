@@ -350,6 +350,29 @@ void sa_rec_xmit_lost(struct tcb *t)
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;
 		if (fin)
 			len--;
+		/* Linux: __tcp_retransmit_skb — a retransmission stays inside
+		 * the peer's window: beyond it nothing goes but the head, one
+		 * MSS as a zero-window probe; a segment reaching past it is
+		 * cut at the window (whole MSSes) and the rest stays queued,
+		 * lost, for the next ACK. Sending it whole past a shrunken
+		 * window got it dropped every time (found by fuzz_network,
+		 * liveness: a 1 KiB receive buffer under 1448-byte segments). */
+		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+		int32_t avail = (int32_t)(t->snd_una + t->snd_wnd - seq);
+		if (avail <= 0) {
+			if (seq != t->snd_una)
+				break;
+			avail = (int32_t)mss;
+		}
+		if (len > (uint32_t)avail) {
+			uint32_t cut = (uint32_t)avail / mss * mss;
+			if (!cut)
+				cut = (uint32_t)avail;
+			if (sa_txq_split(t, i, seq + cut)) {
+				len = cut;
+				fin = false;
+			}
+		}
 		sa_send_data(t, seq, len, fin, true);
 		/* sa_send_data → sa_tx_sent marked it retransmitted. */
 	}

@@ -31,6 +31,32 @@ struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i)
 	return &t->txq[(t->txq_head + i) % t->txq_cap];
 }
 
+/* Linux: tcp_fragment (TCP_FRAG_IN_RTX_QUEUE) — segment i becomes [seq, at)
+ * and [at, end), both with its marks. False if the queue is full. */
+bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at)
+{
+	if (i >= t->txq_len || t->txq_len == t->txq_cap)
+		return false;
+	struct sa_txseg *s = sa_txq_at(t, i);
+	if (!synack_seq_gt(at, s->seq) || !synack_seq_lt(at, s->end))
+		return false;
+	for (uint32_t k = t->txq_len; k > i + 1; k--)
+		*sa_txq_at(t, k) = *sa_txq_at(t, k - 1);
+	t->txq_len++;
+	struct sa_txseg *tail = sa_txq_at(t, i + 1);
+	*tail = *s;
+	tail->seq = at;
+	s->end = at;
+	s->flags &= (uint8_t)~SA_TX_PSH; /* the push mark stays on the last byte */
+	if (tail->flags & SA_TX_LOST)
+		t->lost_out++;
+	if (tail->flags & SA_TX_RETRANS)
+		t->retrans_out++;
+	if (tail->flags & SA_TX_SACKED)
+		t->sacked_out++;
+	return true;
+}
+
 void sa_txq_free(struct tcb *t)
 {
 	if (t->txq)

@@ -5,13 +5,16 @@
 
 #include "internal.h"
 
+void *sa_alloc_raw(struct synack_stack *st, size_t n)
+{
+	if (st->env.alloc)
+		return st->env.alloc(st->env.alloc_ctx, n);
+	return malloc(n);
+}
+
 void *sa_alloc(struct synack_stack *st, size_t n)
 {
-	void *p;
-	if (st->env.alloc)
-		p = st->env.alloc(st->env.alloc_ctx, n);
-	else
-		p = malloc(n);
+	void *p = sa_alloc_raw(st, n);
 	if (p)
 		memset(p, 0, n);
 	return p;

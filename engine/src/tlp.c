@@ -99,10 +99,28 @@ void sa_tlp_fire(struct tcb *t)
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;
 		if (fin)
 			slen--;
-		t->tlp_sending = true;
-		sa_send_data(t, s->seq, slen, fin, true);
-		t->tlp_sending = false;
-		t->tlp_retrans = true;
+		/* __tcp_retransmit_skb: cut to the peer's window (avail_wnd,
+		 * tcp_fragment); beyond it only the head goes, as a zero-window
+		 * probe (fuzz_network: a retransmission past a shrunken window
+		 * was dropped every time; rto-retransmission-cut-to-window.pkt). */
+		int32_t avail = (int32_t)(t->snd_una + t->snd_wnd - s->seq);
+		if (avail <= 0 && s->seq == t->snd_una)
+			avail = (int32_t)mss;
+		if (avail > 0 && slen > (uint32_t)avail) {
+			uint32_t cut = (uint32_t)avail / mss * mss;
+			if (!cut)
+				cut = (uint32_t)avail;
+			if (sa_txq_split(t, t->txq_len - 1, s->seq + cut)) {
+				slen = cut;
+				fin = false;
+			}
+		}
+		if (avail > 0) {
+			t->tlp_sending = true;
+			sa_send_data(t, s->seq, slen, fin, true);
+			t->tlp_sending = false;
+			t->tlp_retrans = true;
+		}
 	}
 	if (t->snd_nxt == nxt && !t->tlp_retrans) {
 		rearm_rto_from_head(t); /* nothing could go */

@@ -183,12 +183,84 @@ static void seq_wrap(void)
 	subtest_end();
 }
 
+/* Advances to the next deadline until the stack sends something (at most
+ * `fires` timers); true if it did. */
+static bool timer_until_output(struct fx *f, int fires)
+{
+	for (int k = 0; k < fires && !fx_pending(f); k++) {
+		uint64_t d = synack_next_deadline(S(f));
+		if (d == SYNACK_NEVER)
+			return false;
+		fx_advance(f, d - f->now);
+	}
+	return fx_pending(f) > 0;
+}
+
+/* RFC 2018 §8 / Linux tcp_timeout_mark_lost: a SACKed head when the RTO
+ * fires means the receiver reneged; the SACK marks are forgotten and the
+ * segment is sent again. Before: skipped as SACKed, never sent again
+ * (fuzz_network: corpora/regressions/network/
+ * liveness-sack-reneging-head-sacked-never-retransmitted). */
+static void reneged_segment_sent_at_every_rto(void)
+{
+	struct fx f;
+	subtest("SACK reneging: a SACKed segment left alone is retransmitted at RTO");
+	setup_at(&f, 21, 2, 0);
+	uint32_t mss = info(&f).snd_mss;
+	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	sack(&f, 1 + mss, 0, NULL); /* the first acknowledged, the second not */
+	expect_none(&f);
+	is_uint(info(&f).sacked, 1, "the outstanding segment is SACKed");
+	ok(timer_until_output(&f, 3), "a timer sends something");
+	expect_seg(&f, F_PA, 1 + mss, 1, mss, FX_ANY);
+	/* That retransmission is lost too: the next RTO sends it again (before,
+	 * it counted as an outstanding retransmission of a SACKed segment, and
+	 * nothing was ever sent again). */
+	ok(timer_until_output(&f, 1), "the next RTO sends it again");
+	expect_seg(&f, F_PA, 1 + mss, 1, mss, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
+/* Linux __tcp_retransmit_skb: a retransmission is cut to the peer's window
+ * (whole MSSes), the rest waits for the next ACK; before, whole segments went
+ * past a shrunken window and were dropped every time (fuzz_network:
+ * corpora/regressions/network/liveness-retransmission-past-shrunken-window-
+ * always-dropped). */
+static void retransmit_within_window(void)
+{
+	struct fx f;
+	subtest("a retransmission past a shrunken window is cut to the window");
+	setup_at(&f, 22, 2, 0);
+	uint32_t mss = info(&f).snd_mss;
+	uint32_t scale = f.p_ws ? f.p_wscale : 0;
+	f.p_win = (uint16_t)((mss / 2) >> scale); /* shrinks to about half a segment */
+	uint32_t w = (uint32_t)f.p_win << scale;
+	/* Linux tcp_may_update_window: the window shrinks with an ACK that
+	 * acknowledges something — here the first segment. */
+	sack(&f, 1 + mss, 0, NULL);
+	expect_none(&f);
+	is_uint(info(&f).snd_wnd, w, "peer window %u", w);
+	ok(timer_until_output(&f, 3), "the RTO fires");
+	expect_seg(&f, F_A, 1 + mss, 1, w, FX_ANY);
+	expect_none(&f);
+	f.p_win = (uint16_t)((4 * mss) >> scale);
+	sack(&f, 1 + mss + w, 0, NULL); /* the cut part acknowledged, the window open */
+	/* That was the tail loss probe: the rest is not marked lost and goes
+	 * at the next timer, as on Linux 6.18 (the conformance script). */
+	expect_none(&f);
+	ok(timer_until_output(&f, 3), "the rest at the next timer");
+	expect_seg(&f, F_PA, 1 + mss + w, 1, mss - w, FX_ANY);
+	fx_free(&f);
+	subtest_end();
+}
+
 /* RFC 8985 §6.2-6.3 as Linux: 100 ms RTT, every segment sent at once. */
 static void rack_timer(void)
 {
 	struct fx f;
-	subtest(
-	    "RACK: below DupThresh the hole waits min_rtt/4 (+2 ms, in 4 ms ticks), then is lost");
+	subtest("RACK: below DupThresh the hole waits min_rtt/4 (+2 ms, in 4 ms ticks), "
+	        "then is lost");
 	setup_at(&f, 706, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
 	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
@@ -248,7 +320,8 @@ static void rack_reordering_seen(void)
 static void reneging(void)
 {
 	struct fx f;
-	subtest("RFC 2018 §8: an ACK that stops at a SACKed segment is reneging; the RTO forgets "
+	subtest("RFC 2018 §8: an ACK that stops at a SACKed segment is reneging; the RTO "
+	        "forgets "
 	        "SACKs");
 	setup_at(&f, 709, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
@@ -279,5 +352,7 @@ int main(void)
 	rack_timer();
 	rack_reordering_seen();
 	reneging();
+	reneged_segment_sent_at_every_rto();
+	retransmit_within_window();
 	done_testing();
 }
