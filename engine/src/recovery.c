@@ -373,6 +373,15 @@ void sa_rec_xmit_lost(struct tcb *t)
 				fin = false;
 			}
 		}
+		/* RFC 9293 §3.7.1: no segment beyond the send MSS — an entry
+		 * merged at the queue's bound (sa_tx_sent) spans many (Linux:
+		 * __tcp_retransmit_skb fragments to cur_mss). Found by
+		 * fuzz_network: a 2671-byte retransmission under MSS 48. */
+		if (len > mss) {
+			(void)sa_txq_split(t, i, seq + mss);
+			len = mss;
+			fin = false;
+		}
 		sa_send_data(t, seq, len, fin, true);
 		/* sa_send_data → sa_tx_sent marked it retransmitted. */
 	}

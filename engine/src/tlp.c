@@ -94,9 +94,11 @@ void sa_tlp_fire(struct tcb *t)
 	} else if (!unsent) {
 		/* The last segment again (__tcp_retransmit_skb: counted in
 		 * total_retrans, not in retrans_out). */
-		struct sa_txseg *s = sa_txq_at(t, t->txq_len - 1);
+		uint32_t idx = t->txq_len - 1;
+		struct sa_txseg *s = sa_txq_at(t, idx);
 		uint32_t slen = s->end - s->seq;
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;
+		bool cut_at_window = false;
 		if (fin)
 			slen--;
 		/* __tcp_retransmit_skb: cut to the peer's window (avail_wnd,
@@ -110,10 +112,24 @@ void sa_tlp_fire(struct tcb *t)
 			uint32_t cut = (uint32_t)avail / mss * mss;
 			if (!cut)
 				cut = (uint32_t)avail;
-			if (sa_txq_split(t, t->txq_len - 1, s->seq + cut)) {
+			if (sa_txq_split(t, idx, s->seq + cut)) {
 				slen = cut;
 				fin = false;
+				cut_at_window = true;
 			}
+		}
+		/* RFC 9293 §3.7.1: at most one MSS — the probe is the last MSS
+		 * of the tail (Linux: tcp_send_loss_probe fragments the tail
+		 * skb at len - mss); an entry merged at the queue's bound can
+		 * span many. Cut at the window or queue full: its first MSS. */
+		if (slen > mss) {
+			if (!cut_at_window && sa_txq_split(t, idx, s->seq + (slen - mss)))
+				s = sa_txq_at(t, idx + 1);
+			else
+				fin = false;
+			if (cut_at_window)
+				(void)sa_txq_split(t, idx, s->seq + mss);
+			slen = mss;
 		}
 		if (avail > 0) {
 			t->tlp_sending = true;
