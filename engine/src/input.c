@@ -200,7 +200,16 @@ static bool acceptable(const struct tcb *t, const struct synack_segment *seg)
 		return seg->seq == t->rcv_nxt ||
 		       (synack_seq_geq(end, t->rcv_wup) && synack_seq_leq(seg->seq, t->rcv_nxt));
 	/* cases 2-4 */
-	return synack_seq_geq(end, t->rcv_wup) && synack_seq_leq(seg->seq, t->rcv_nxt + wnd);
+	if (!synack_seq_geq(end, t->rcv_wup) || !synack_seq_leq(seg->seq, t->rcv_nxt + wnd))
+		return false;
+	/* Linux: tcp_sequence (TCP_INVALID_END_SEQUENCE) — text running past the
+	 * right edge is accepted only while the receive queue is empty (a FIN
+	 * alone past it is let through); otherwise the segment is dropped. */
+	uint32_t text_end = end - ((seg->flags & SYNACK_TH_FIN) ? 1u : 0u);
+	if (t->st->prof.rcv_past_window_if_empty && synack_seq_gt(text_end, t->rcv_nxt + wnd) &&
+	    t->rcvq.len)
+		return false;
+	return true;
 }
 
 /* Linux: tcp_reset_check — after the peer's FIN, an RST at RCV.NXT-1 (it did
@@ -395,6 +404,13 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	sa_ooo_make_room(t, len); /* ooo.c: in-order data first (Linux: tcp_prune_ofo_queue) */
+	/* Linux: tcp_data_queue queues an in-order skb whole, even past the
+	 * window (tcp_sequence let it in: the receive queue is empty). */
+	if (t->st->prof.rcv_past_window_if_empty && t->rcvq.len == 0 && t->rcvq.cap < len &&
+	    !sa_ring_grow(t->st, &t->rcvq, len)) {
+		sa_send_ack_now(t);
+		return false;
+	}
 	uint32_t took = sa_ring_write(&t->rcvq, p, len);
 	/* Linux: tcp_queue_rcv charges the skb's truesize (window.c). */
 	uint32_t tailroom;

@@ -42,7 +42,8 @@ void synack_profile_linux(struct synack_profile *p)
 	p->fin_timeout_us = 60000000; /* tcp_fin_timeout */
 	p->delack_min_us = 40000;
 	p->delack_max_us = 200000;
-	p->fin_pingpong = true; /* tcp_fin: inet_csk_enter_pingpong_mode */
+	p->fin_pingpong = true;             /* tcp_fin: inet_csk_enter_pingpong_mode */
+	p->rcv_past_window_if_empty = true; /* tcp_sequence, tcp_data_queue */
 	p->keepalive_time_s = 7200;
 	p->keepalive_intvl_s = 75;
 	p->keepalive_probes = 9;
@@ -80,8 +81,9 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->time_wait_us = 240000000;
 	p->fin_timeout_us = 600000000;
 	p->syn_linear_timeouts = 0;
-	p->fin_pingpong = false; /* RFC 9293 §3.10.7.4: ACK the FIN */
-	p->rcv_truesize = false; /* the buffer counts payload bytes */
+	p->fin_pingpong = false;             /* RFC 9293 §3.10.7.4: ACK the FIN */
+	p->rcv_past_window_if_empty = false; /* RFC 9293 §3.10.7.4: trim */
+	p->rcv_truesize = false;             /* the buffer counts payload bytes */
 	p->tcp_app_win = 0;
 	p->sndbuf_expand = false; /* SO_SNDBUF stays tcp_wmem[1] */
 	p->rfc1337 = true;

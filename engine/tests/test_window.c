@@ -116,6 +116,61 @@ static void truesize_accounting(void)
 	subtest_end();
 }
 
+/* tcp_rmem 1088 (a 544-byte window), no timestamps or wscale from the peer. */
+static bool tiny_rmem(struct fx *f, struct synack_profile *p, uint64_t seed)
+{
+	p->rmem[0] = p->rmem[1] = p->rmem[2] = 1088;
+	fx_init(f, p, seed);
+	f->p_ts = f->p_ws = false;
+	fx_listen(f);
+	fx_send_syn(f);
+	fx_drain(f);
+	fx_send(f, F_A, 0, 0, NULL, 0);
+	f->fd = synack_accept(f->st, f->lfd, NULL, NULL);
+	return f->fd >= 0;
+}
+
+/* Linux tcp_sequence / tcp_data_queue: an in-order segment whose text runs
+ * past the right edge is queued whole into an empty receive queue, and
+ * dropped with a duplicate ACK while the queue holds data; the rfc profile
+ * keeps what its buffer holds (RFC 9293 §3.10.7.4). */
+static void past_right_edge(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	struct synack_profile p;
+	static const uint8_t z[1448];
+	uint8_t b[4000];
+	subtest("Linux: text past the right edge is taken whole only into an empty queue");
+	synack_profile_linux(&p);
+	ok(tiny_rmem(&f, &p, 613), "established, tcp_rmem 1088");
+	fx_send(&f, F_PA, 0, 0, z, 1448);
+	expect_seg(&f, F_A, 1, 1449, 0, 0); /* all of it, against 544 */
+	is_int(synack_recv(f.st, f.fd, b, sizeof(b), 0), 1448, "read 1448");
+	expect_seg(&f, F_A, 1, 1449, 0, 544);
+	fx_send(&f, F_PA, 0, 0, z, 200);
+	fx_advance(&f, 200000);
+	expect_seg(&f, F_A, 1, 1649, 0, 344);
+	fx_mkseg(&f, &s, F_PA, 0, 0, z, 400); /* past 1993, 200 queued */
+	fx_inject(&f, &s);
+	expect_seg(&f, F_A, 1, 1649, 0, 344); /* dropped: duplicate ACK */
+	is_int(synack_recv(f.st, f.fd, b, sizeof(b), 0), 200, "read 200");
+	fx_send(&f, F_PA, 0, 0, z, 400); /* the queue is empty now */
+	fx_advance(&f, 200000);
+	expect_seg(&f, F_A, 1, 2049, 0, 0);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("rfc profile: what the buffer holds is kept");
+	synack_profile_rfc(&p);
+	ok(tiny_rmem(&f, &p, 614), "established, tcp_rmem 1088");
+	fx_send(&f, F_PA, 0, 0, z, 1448);
+	fx_advance(&f, 200000);
+	expect_seg(&f, F_A, 1, 1089, 0, 0);
+	fx_free(&f);
+	subtest_end();
+}
+
 static void peer_window(void)
 {
 	struct fx f;
@@ -194,7 +249,12 @@ static void never_shrink(void)
 	bool shrunk = false, zero = false;
 	int sent = 0;
 	for (int i = 0; i < 200 && !zero; i++) {
-		fx_send(&f, F_A, 0, 0, d, sizeof(d));
+		/* A peer that keeps within the offered window: Linux drops text
+		 * past the right edge while data is queued (tcp_sequence). */
+		uint32_t len = sizeof(d);
+		if (right && right - f.p_seq < len)
+			len = right - f.p_seq;
+		fx_send(&f, F_A, 0, 0, d, len);
 		sent++;
 		/* Past quick-ACK mode, with nothing read, Linux delays the ACK
 		 * (delack.c): let the delayed-ACK timer send it. */
@@ -400,6 +460,7 @@ int main(void)
 	scaled_ack_window();
 	rcvbuf_locks_wscale();
 	truesize_accounting();
+	past_right_edge();
 	peer_window();
 	peer_shrinks();
 	never_shrink();

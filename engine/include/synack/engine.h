@@ -96,6 +96,10 @@ struct synack_profile {
 	uint64_t fin_timeout_us;               /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
 	uint64_t delack_min_us, delack_max_us; /* ATO bounds: 40 ms / 200 ms */
 	bool fin_pingpong; /* Linux tcp_fin: a FIN's ACK is delayed (pingpong mode) */
+	/* Linux tcp_sequence: text past the window's right edge is taken whole
+	 * while the receive queue is empty, else the segment is dropped; off,
+	 * the part in the buffer is kept (RFC 9293 §3.10.7.4 trimming). */
+	bool rcv_past_window_if_empty;
 	uint32_t keepalive_time_s, keepalive_intvl_s, keepalive_probes;
 	uint8_t syn_retries, synack_retries, retries1, retries2, orphan_retries;
 	uint8_t syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 */
