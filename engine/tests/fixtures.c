@@ -558,3 +558,20 @@ int fx_state(struct fx *f, int fd)
 	int r = synack_tcp_info(f->st, fd, &ti);
 	return r < 0 ? r : ti.state;
 }
+
+void fx_ack_sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr)
+{
+	struct synack_segment s;
+	fx_mkseg(f, &s, F_A, 0, (int32_t)(f->iss + ack - f->p_ack), NULL, 0);
+	s.opt.n_sack = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		s.opt.sack[i].left = f->iss + lr[2 * i];
+		s.opt.sack[i].right = f->iss + lr[2 * i + 1];
+	}
+	fx_inject(f, &s);
+}
+
+uint64_t fx_until_next_us(const struct fx *f)
+{
+	return synack_next_deadline(f->st) - f->now;
+}

@@ -75,6 +75,11 @@ void fx_mkseg(struct fx *f, struct synack_segment *s, uint8_t flags, int32_t seq
               int32_t ack_off, const void *data, size_t len);
 /* Injects a segment as is. */
 void fx_inject(struct fx *f, const struct synack_segment *s);
+/* A pure ACK of `ack` (relative to the stack's ISS) carrying n SACK blocks
+ * given as relative [left, right) pairs in lr. */
+void fx_ack_sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr);
+/* Microseconds from now to the stack's next deadline. */
+uint64_t fx_until_next_us(const struct fx *f);
 /* Builds and injects; if seq_off is 0, p_seq advances past it. */
 void fx_send(struct fx *f, uint8_t flags, int32_t seq_off, int32_t ack_off, const void *data,
              size_t len);

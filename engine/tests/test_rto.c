@@ -26,11 +26,6 @@ static struct synack_tcp_info info(struct fx *f)
 	return i;
 }
 
-static uint64_t until_next(struct fx *f)
-{
-	return synack_next_deadline(S(f)) - f->now;
-}
-
 /* A connection whose handshake RTT was rtt_us (passive open; the SYN-ACK is
  * timed, RFC 6298 §2.2's first sample). The peer offers no SACK, so no tail
  * loss probe (RFC 8985 §7, SACK only) takes the RTO's place. */
@@ -60,7 +55,7 @@ static void first_sample(void)
 	is_uint(i.rto, 300000, "rto = 100 + max(200, 200) ms");
 	synack_send(S(&f), f.fd, buf, 100, 0);
 	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
-	is_uint(until_next(&f), 300000, "the timer runs for the RTO");
+	is_uint(fx_until_next_us(&f), 300000, "the timer runs for the RTO");
 	fx_free(&f);
 	subtest_end();
 
@@ -116,7 +111,7 @@ static void backoff_and_max(void)
 	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
 	uint64_t want[] = { 300000, 600000, 1000000, 1000000, 1000000 };
 	for (int k = 0; k < 5; k++) {
-		is_uint(until_next(&f), want[k], "expiry %d after %llu us", k,
+		is_uint(fx_until_next_us(&f), want[k], "expiry %d after %llu us", k,
 		        (unsigned long long)want[k]);
 		fx_advance(&f, want[k]);
 		expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
@@ -143,7 +138,7 @@ static void karn(void)
 	is_uint(i.backoff, 1, "backoff kept (RFC 6298 §5.7)");
 	synack_send(S(&f), f.fd, buf, 100, 0);
 	expect_seg(&f, F_PA, 101, 1, 100, FX_ANY);
-	is_uint(until_next(&f), 600000, "next RTO is the backed-off one");
+	is_uint(fx_until_next_us(&f), 600000, "next RTO is the backed-off one");
 	fx_advance(&f, 100000);
 	ack_to(&f, 201);
 	is_uint(info(&f).backoff, 0, "a clean sample resets the backoff");
@@ -184,7 +179,7 @@ static void give_up(void)
 	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
 	fx_advance(&f, 1200000);
 	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
-	is_uint(until_next(&f), 2400000, "one more timer");
+	is_uint(fx_until_next_us(&f), 2400000, "one more timer");
 	fx_advance(&f, 2400000);
 	expect_none(&f);
 	is_int(synack_recv(S(&f), f.fd, buf, 10, 0), -ETIMEDOUT, "recv: ETIMEDOUT");
@@ -199,7 +194,7 @@ static void give_up(void)
 	uint64_t first = 0, last = 0;
 	int n = 0;
 	while (synack_next_deadline(S(&f)) != SYNACK_NEVER && n < 100) {
-		fx_advance(&f, until_next(&f));
+		fx_advance(&f, fx_until_next_us(&f));
 		if (fx_pending(&f)) {
 			fx_drain(&f);
 			if (!first)
@@ -231,7 +226,7 @@ static void user_timeout(void)
 	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
 	fx_advance(&f, 600000);
 	expect_seg(&f, F_PA, 1, 1, 100, FX_ANY);
-	is_uint(until_next(&f), 400000, "1000 - 600 ms left < 1200 ms RTO");
+	is_uint(fx_until_next_us(&f), 400000, "1000 - 600 ms left < 1200 ms RTO");
 	fx_advance(&f, 400000);
 	expect_none(&f);
 	is_int(synack_recv(S(&f), f.fd, buf, 10, 0), -ETIMEDOUT, "ETIMEDOUT");
@@ -275,7 +270,7 @@ static void orphan_gives_up_at_rto_max(void)
 	 * retransmit; the next finds icsk_rto = 4 s = the maximum. */
 	int fires = 0, sent = 0;
 	while (synack_next_deadline(S(&f)) != SYNACK_NEVER && fires < 20) {
-		fx_advance(&f, until_next(&f));
+		fx_advance(&f, fx_until_next_us(&f));
 		fires++;
 		struct synack_segment seg;
 		while (fx_pop(&f, &seg)) {

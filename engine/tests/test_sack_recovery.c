@@ -50,39 +50,20 @@ static void setup_at(struct fx *f, uint64_t seed, int n, uint64_t pre_us)
 	setup_prof(f, NULL, seed, n, pre_us);
 }
 
-/* An ACK of `ack` (relative to the stack's ISS) with SACK blocks given as
- * relative [left, right) pairs. */
-static void sack(struct fx *f, uint32_t ack, int n, const uint32_t *lr)
-{
-	struct synack_segment s;
-	fx_mkseg(f, &s, F_A, 0, (int32_t)(f->iss + ack - f->p_ack), NULL, 0);
-	s.opt.n_sack = (uint8_t)n;
-	for (int i = 0; i < n; i++) {
-		s.opt.sack[i].left = f->iss + lr[2 * i];
-		s.opt.sack[i].right = f->iss + lr[2 * i + 1];
-	}
-	fx_inject(f, &s);
-}
-
-static uint64_t until_next_us(struct fx *f)
-{
-	return synack_next_deadline(S(f)) - f->now;
-}
-
 /* Segment k (0-based) as relative [left, right). */
 #define SEG(k, mss) (1 + (k) * (mss)), (1 + ((k) + 1) * (mss))
 
 static void dupthresh_body(struct fx *f)
 {
 	uint32_t mss = info(f).snd_mss;
-	sack(f, 1, 1, (uint32_t[]){ SEG(1, mss) });
-	sack(f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	fx_ack_sack(f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	fx_ack_sack(f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
 	expect_none(f);
 	struct synack_tcp_info i = info(f);
 	is_uint(i.ca_state, 1, "two SACKed: Disorder");
 	is_uint(i.sacked, 2, "tcpi_sacked 2");
 	is_uint(i.lost, 0, "nothing lost yet");
-	sack(f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	fx_ack_sack(f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
 	expect_seg(f, F_PA, 1, 1, mss, FX_ANY);
 	expect_none(f);
 	i = info(f);
@@ -91,7 +72,7 @@ static void dupthresh_body(struct fx *f)
 	is_uint(i.lost, 1, "IsLost: only the hole with 3 SACKed above");
 	is_uint(i.retrans, 1, "one retransmission out");
 	is_uint(i.snd_ssthresh, 5, "ssthresh = cwnd / 2");
-	sack(f, 1 + 10 * mss, 0, NULL);
+	fx_ack_sack(f, 1 + 10 * mss, 0, NULL);
 	i = info(f);
 	is_uint(i.ca_state, 0, "recover reached: Open (RFC 6675 §5, no NewReno hold)");
 	is_uint(i.sacked + i.lost + i.retrans, 0, "scoreboard empty");
@@ -114,13 +95,13 @@ static void blocks_that_do_not_count(void)
 	setup_at(&f, 702, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
 	/* RFC 2018 §5 / Linux tcp_is_sackblock_valid: beyond SND.NXT. */
-	sack(&f, 1, 1, (uint32_t[]){ 1 + 10 * mss, 1 + 11 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + 10 * mss, 1 + 11 * mss });
 	is_uint(info(&f).sacked, 0, "beyond SND.NXT: ignored");
 	/* Half of segment 2: segments are never split here, it stays a hole. */
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + mss + mss / 2 });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + mss + mss / 2 });
 	is_uint(info(&f).sacked, 0, "part of a segment: still a hole");
 	/* An empty or inverted block. */
-	sack(&f, 1, 1, (uint32_t[]){ 1 + 3 * mss, 1 + 2 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + 3 * mss, 1 + 2 * mss });
 	is_uint(info(&f).sacked, 0, "inverted block: ignored");
 	/* With SACK the state follows the scoreboard, not a dupack count
 	 * (Linux: tcp_try_keep_open on left_out): nothing SACKed, Open. */
@@ -137,12 +118,12 @@ static void dsack_undo(void)
 	    "RFC 2883 §4.2 / RFC 3708: a D-SACK for the only retransmission undoes the reduction");
 	setup_at(&f, 703, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
 	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
 	is_uint(info(&f).snd_ssthresh, 5, "reduced");
 	/* The original arrived late: the ACK of everything D-SACKs the
 	 * retransmission (the queue is empty by the time the block is read). */
-	sack(&f, 1 + 10 * mss, 1, (uint32_t[]){ SEG(0, mss) });
+	fx_ack_sack(&f, 1 + 10 * mss, 1, (uint32_t[]){ SEG(0, mss) });
 	struct synack_tcp_info i = info(&f);
 	is_uint(i.ca_state, 0, "Open");
 	is_uint(i.snd_ssthresh, 0x7fffffffu, "ssthresh restored (Linux: tcp_undo_cwnd_reduction)");
@@ -153,8 +134,8 @@ static void dsack_undo(void)
 
 	subtest("a D-SACK for data never retransmitted undoes nothing");
 	setup_at(&f, 704, 10, 0);
-	sack(&f, 1 + 2 * mss, 0, NULL);
-	sack(&f, 1 + 2 * mss, 1, (uint32_t[]){ SEG(0, mss) });
+	fx_ack_sack(&f, 1 + 2 * mss, 0, NULL);
+	fx_ack_sack(&f, 1 + 2 * mss, 1, (uint32_t[]){ SEG(0, mss) });
 	i = info(&f);
 	is_uint(i.snd_ssthresh, 0x7fffffffu, "no reduction to undo");
 	is_uint(i.ca_state, 0, "Open");
@@ -207,8 +188,8 @@ static void reneged_segment_sent_at_every_rto(void)
 	subtest("SACK reneging: a SACKed segment left alone is retransmitted at RTO");
 	setup_at(&f, 21, 2, 0);
 	uint32_t mss = info(&f).snd_mss;
-	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
-	sack(&f, 1 + mss, 0, NULL); /* the first acknowledged, the second not */
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	fx_ack_sack(&f, 1 + mss, 0, NULL); /* the first acknowledged, the second not */
 	expect_none(&f);
 	is_uint(info(&f).sacked, 1, "the outstanding segment is SACKed");
 	ok(timer_until_output(&f, 3), "a timer sends something");
@@ -238,14 +219,14 @@ static void retransmit_within_window(void)
 	uint32_t w = (uint32_t)f.p_win << scale;
 	/* Linux tcp_may_update_window: the window shrinks with an ACK that
 	 * acknowledges something — here the first segment. */
-	sack(&f, 1 + mss, 0, NULL);
+	fx_ack_sack(&f, 1 + mss, 0, NULL);
 	expect_none(&f);
 	is_uint(info(&f).snd_wnd, w, "peer window %u", w);
 	ok(timer_until_output(&f, 3), "the RTO fires");
 	expect_seg(&f, F_A, 1 + mss, 1, w, FX_ANY);
 	expect_none(&f);
 	f.p_win = (uint16_t)((4 * mss) >> scale);
-	sack(&f, 1 + mss + w, 0, NULL); /* the cut part acknowledged, the window open */
+	fx_ack_sack(&f, 1 + mss + w, 0, NULL); /* the cut part acknowledged, the window open */
 	/* That was the tail loss probe: the rest is not marked lost and goes
 	 * at the next timer, as on Linux 6.18 (the conformance script). */
 	expect_none(&f);
@@ -263,8 +244,8 @@ static void rack_timer(void)
 	        "then is lost");
 	setup_at(&f, 706, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
-	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
 	expect_none(&f);
 	/* RACK.rtt 100 ms + reo_wnd 25 ms - 100 ms since it left = 25 ms. */
 	is_uint(synack_next_deadline(S(&f)) - f.now, 28000,
@@ -287,8 +268,8 @@ static void rack_timer(void)
 	p.early_retrans = 0; /* and no TLP timer */
 	subtest("tcp_recovery=0: no reordering timer (RFC 6675 DupThresh only)");
 	setup_prof(&f, &p, 707, 10, 0);
-	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
 	i = info(&f);
 	is_uint(synack_next_deadline(S(&f)) - f.now, i.rto - 100000,
 	        "only the RTO, from the first send");
@@ -302,11 +283,11 @@ static void rack_reordering_seen(void)
 	subtest("RACK: once reordering was seen, DupThresh no longer shortcuts the window");
 	setup_at(&f, 708, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
-	sack(&f, 1, 1, (uint32_t[]){ SEG(2, mss) });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ SEG(2, mss) });
 	/* Segment 2 arrives after segment 3: reordering (Linux: reord_seen). */
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
-	sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 5 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 3 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 4 * mss });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ 1 + mss, 1 + 5 * mss });
 	expect_none(&f);
 	is_uint(info(&f).sacked, 4, "4 SACKed, above DupThresh");
 	is_uint(info(&f).ca_state, 1, "still Disorder");
@@ -325,14 +306,14 @@ static void reneging(void)
 	        "SACKs");
 	setup_at(&f, 709, 10, 0);
 	uint32_t mss = info(&f).snd_mss;
-	sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
+	fx_ack_sack(&f, 1, 1, (uint32_t[]){ SEG(1, mss) });
 	is_uint(info(&f).sacked, 1, "segment 2 SACKed");
 	/* Segment 1 arrives, but the ACK stops before segment 2: the peer
 	 * dropped it (Linux: FLAG_SACK_RENEGING). */
-	sack(&f, 1 + mss, 0, NULL);
+	fx_ack_sack(&f, 1 + mss, 0, NULL);
 	expect_none(&f);
 	/* Linux: tcp_check_sack_reneging — max(SRTT / 2, 10 ms) in ticks. */
-	is_uint(until_next_us(&f), 52000, "a short timer, not the RTO or a probe");
+	is_uint(fx_until_next_us(&f), 52000, "a short timer, not the RTO or a probe");
 	fx_advance(&f, 52000);
 	expect_seg(&f, F_PA, 1 + (int64_t)mss, 1, mss, FX_ANY);
 	struct synack_tcp_info i = info(&f);

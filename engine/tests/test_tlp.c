@@ -44,37 +44,20 @@ static void setup(struct fx *f, const struct synack_profile *p, bool sack, int n
 	expect_none(f);
 }
 
-static void ack_to(struct fx *f, uint32_t rel, int nsack, const uint32_t *lr)
-{
-	struct synack_segment s;
-	fx_mkseg(f, &s, F_A, 0, (int32_t)(f->iss + rel - f->p_ack), NULL, 0);
-	s.opt.n_sack = (uint8_t)nsack;
-	for (int i = 0; i < nsack; i++) {
-		s.opt.sack[i].left = f->iss + lr[2 * i];
-		s.opt.sack[i].right = f->iss + lr[2 * i + 1];
-	}
-	fx_inject(f, &s);
-}
-
-static uint64_t until_next(struct fx *f)
-{
-	return synack_next_deadline(S(f)) - f->now;
-}
-
 static void new_data_probe(void)
 {
 	struct fx f;
 	subtest("§7.2-7.3: PTO = 2 SRTT + 2 ms (4 ms ticks); the probe is new data past cwnd");
 	setup(&f, NULL, true, 11, 10);
 	uint32_t mss = info(&f).snd_mss;
-	is_uint(until_next(&f), 204000, "PTO 204 ms, before the 300 ms RTO");
+	is_uint(fx_until_next_us(&f), 204000, "PTO 204 ms, before the 300 ms RTO");
 	fx_advance(&f, 204000);
 	expect_seg(&f, F_PA, 1 + 10 * (int64_t)mss, 1, mss, FX_ANY);
 	expect_none(&f);
 	struct synack_tcp_info i = info(&f);
 	is_uint(i.ca_state, 0, "still Open");
 	is_uint(i.total_retrans, 0, "new data is no retransmission");
-	is_uint(until_next(&f), i.rto, "the RTO restarts from the probe");
+	is_uint(fx_until_next_us(&f), i.rto, "the RTO restarts from the probe");
 	fx_advance(&f, i.rto);
 	expect_seg(&f, F_PA, 1, 1, mss, FX_ANY);
 	is_uint(info(&f).ca_state, 4, "then the RTO: Loss");
@@ -89,9 +72,9 @@ static void last_segment_probe(void)
 	setup(&f, NULL, true, 10, 10);
 	uint32_t mss = info(&f).snd_mss;
 	fx_advance(&f, 100000);
-	ack_to(&f, 1 + 9 * mss, 0, NULL);
+	fx_ack_sack(&f, 1 + 9 * mss, 0, NULL);
 	uint32_t rto = info(&f).rto;
-	is_uint(until_next(&f), rto, "min(200 + 200 ms, RTO %u us)", rto);
+	is_uint(fx_until_next_us(&f), rto, "min(200 + 200 ms, RTO %u us)", rto);
 	fx_advance(&f, rto);
 	expect_seg(&f, F_PA, 1 + 9 * (int64_t)mss, 1, mss, FX_ANY);
 	struct synack_tcp_info i = info(&f);
@@ -101,12 +84,12 @@ static void last_segment_probe(void)
 	uint32_t cwnd = i.snd_cwnd;
 	/* The probe repaired the loss: ACK of it, then new data ACKed. */
 	fx_advance(&f, 100000);
-	ack_to(&f, 1 + 10 * mss, 0, NULL);
+	fx_ack_sack(&f, 1 + 10 * mss, 0, NULL);
 	is_uint(info(&f).snd_ssthresh, 0x7fffffffu, "ACK == the probe's SND.NXT: nothing yet");
 	synack_send(S(&f), f.fd, buf, 100, 0);
 	expect_seg(&f, F_PA, 1 + 10 * (int64_t)mss, 1, 100, FX_ANY);
 	fx_advance(&f, 100000);
-	ack_to(&f, 101 + 10 * mss, 0, NULL);
+	fx_ack_sack(&f, 101 + 10 * mss, 0, NULL);
 	i = info(&f);
 	is_uint(i.snd_ssthresh, (cwnd + 1) / 2, "beyond it: one reduction (CWR), Reno halves");
 	is_uint(i.snd_cwnd, i.snd_ssthresh, "cwnd = ssthresh");
@@ -117,14 +100,14 @@ static void last_segment_probe(void)
 	subtest("§7.4: a D-SACK for the probe means nothing was lost");
 	setup(&f, NULL, true, 10, 10);
 	fx_advance(&f, 100000);
-	ack_to(&f, 1 + 9 * mss, 0, NULL);
+	fx_ack_sack(&f, 1 + 9 * mss, 0, NULL);
 	fx_advance(&f, info(&f).rto);
 	expect_seg(&f, F_PA, 1 + 9 * (int64_t)mss, 1, mss, FX_ANY);
 	fx_advance(&f, 100000);
-	ack_to(&f, 1 + 10 * mss, 1, (uint32_t[]){ 1 + 9 * mss, 1 + 10 * mss });
+	fx_ack_sack(&f, 1 + 10 * mss, 1, (uint32_t[]){ 1 + 9 * mss, 1 + 10 * mss });
 	synack_send(S(&f), f.fd, buf, 100, 0);
 	expect_seg(&f, F_PA, 1 + 10 * (int64_t)mss, 1, 100, FX_ANY);
-	ack_to(&f, 101 + 10 * mss, 0, NULL);
+	fx_ack_sack(&f, 101 + 10 * mss, 0, NULL);
 	is_uint(info(&f).snd_ssthresh, 0x7fffffffu, "no reduction");
 	fx_free(&f);
 	subtest_end();
@@ -138,10 +121,10 @@ static void off(void)
 	p.early_retrans = 0;
 	subtest("no probe with tcp_early_retrans=0 or without SACK: the RTO");
 	setup(&f, &p, true, 11, 10);
-	is_uint(until_next(&f), info(&f).rto, "tcp_early_retrans=0: the RTO");
+	is_uint(fx_until_next_us(&f), info(&f).rto, "tcp_early_retrans=0: the RTO");
 	fx_free(&f);
 	setup(&f, NULL, false, 11, 10);
-	is_uint(until_next(&f), info(&f).rto, "no SACK: the RTO");
+	is_uint(fx_until_next_us(&f), info(&f).rto, "no SACK: the RTO");
 	fx_free(&f);
 	subtest_end();
 }
