@@ -213,8 +213,13 @@ int synack_profile_sysctl(struct synack_profile *p, const char *name, const char
 	norm[i] = 0;
 
 	if (!strcmp(norm, "net.ipv4.tcp_rmem") || !strcmp(norm, "net.ipv4.tcp_wmem")) {
-		if (parse_uints(value, v, 3) != 3 || v[0] > v[1] || v[1] > v[2] || v[2] > INT32_MAX)
+		/* Linux: proc_dointvec_minmax with extra1 = 1 — each value in
+		 * [1, INT_MAX], in any order ("4096 2639 6291456" is taken). */
+		if (parse_uints(value, v, 3) != 3)
 			return -EINVAL;
+		for (int k = 0; k < 3; k++)
+			if (v[k] < 1 || v[k] > INT32_MAX)
+				return -EINVAL;
 		uint32_t *m = norm[13] == 'r' ? p->rmem : p->wmem;
 		for (int k = 0; k < 3; k++)
 			m[k] = (uint32_t)v[k];

@@ -58,6 +58,11 @@ static void by_name_and_sysctl(void)
 	is_uint(p.rmem[2], 6291456, "set");
 	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_rmem", "4096 131072"), -EINVAL,
 	       "two values: EINVAL");
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_rmem", "4096 2639 6291456"), 0,
+	       "tcp_rmem: unordered values taken, as Linux does");
+	is_uint(p.rmem[1], 2639, "set");
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_rmem", "0 2639 6291456"), -EINVAL,
+	       "tcp_rmem: zero is out of range");
 	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_timestamps", "0"), 0, "tcp_timestamps");
 	ok(!p.timestamps, "off");
 	is_int(synack_profile_sysctl(&p, "/proc/sys/net/ipv4/tcp_sack", "0"), 0, "slashed name");
