@@ -266,6 +266,8 @@ diff-fuzz: all
 # mode through AFL++'s libFuzzer driver), and the replay driver that runs
 # corpora/NAME/ in `make check` (build/{plain,asan}/fuzz-replay/NAME).
 FUZZ_TIME ?= 30
+# fuzz-smoke's libFuzzer seed: fixed, so a smoke run is repeatable (0: random).
+FUZZ_SEED ?= 1
 # The network target's liveness oracle needs retransmission with a real RTO
 # (engine/src/rto.c, issue 5) and the persist timer (engine/src/persist.c):
 # on by itself once both are in the tree; NETWORK_LIVENESS=0|1 forces it
@@ -314,7 +316,7 @@ fuzz: $(BUILD)/.deps-fuzz $(FUZZ_LIBF) $(FUZZ_AFL) $(AFL_POST)
 # build/fuzz/corpus/NAME, findings to build/fuzz/artifacts/, logs to
 # build/fuzz/logs/.
 fuzz-smoke: $(BUILD)/.deps-fuzz $(FUZZ_LIBF)
-	@fuzz/smoke.sh $(BUILD) $(FUZZ_TIME) $(FUZZ_NAMES)
+	@fuzz/smoke.sh $(BUILD) $(FUZZ_TIME) $(FUZZ_SEED) $(FUZZ_NAMES)
 
 # The ClusterFuzzLite/OSS-Fuzz build script, run here with the variables those
 # services set, so a broken build.sh is caught before it reaches them.
