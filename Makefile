@@ -106,7 +106,9 @@ $(1)_HELPERS    := $$(patsubst %.c,$$($(1)_DIR)/tests/%,$(HELPER_SRC))
 $(1)_CLI        := $(if $(CLI_SRC),$$($(1)_DIR)/bin/synack)
 $(1)_REPLAY     := $$(patsubst %,$$($(1)_DIR)/fuzz-replay/%,$(FUZZ_NAMES))
 
-$$($(1)_DIR)/obj/%.o: %.c | $(BUILD)/.deps-build
+# Objects depend on the Makefile too: a change of flags (say, which files are
+# built without comparison tracing) must rebuild them, not leave stale ones.
+$$($(1)_DIR)/obj/%.o: %.c Makefile | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
 	$$(call say,CC $(1),$$<)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -MMD -MP -c $$< -o $$@
 
@@ -136,7 +138,7 @@ $$($(1)_DIR)/tests/%: $$($(1)_DIR)/obj/%.o $$$$(call support_objs,$$($(1)_DIR),$
 	$$(call say,LD,$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) $$^ $(SYS_LIBS) -o $$@
 
 # A fuzz target linked with the replay driver, which replays corpora/NAME/.
-$$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c | $(BUILD)/.deps-build
+$$($(1)_DIR)/obj/fuzz/replay-%.o: fuzz/replay_main.c Makefile | $(BUILD)/.deps-build
 	@mkdir -p $$(@D)
 	$$(call say,CC $(1),$$@)$(Q)$$($(1)_CC) $$($(1)_FLAGS) -DREPLAY_CORPUS=\"$(CURDIR)/corpora/$$*\" \
 	    -DREPLAY_REGRESSIONS=\"$(CURDIR)/corpora/regressions/$$*\" -c $$< -o $$@

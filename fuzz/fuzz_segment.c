@@ -36,7 +36,9 @@
 #include "synack/engine.h"
 #include "synack/segment.h"
 
-#define MAX_STEPS         256
+#ifndef MAX_STEPS
+#define MAX_STEPS 256
+#endif
 #define MAX_EMIT_PER_STEP 256
 /* Linux: tcp_min_snd_mss, the smallest MSS the engine sends with (profile). */
 #define MIN_SND_MSS 48
