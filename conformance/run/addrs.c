@@ -30,6 +30,7 @@ int run_stack_config(const struct run_config *cfg, const char *profile, struct s
 	}
 	out->ip_version = (int)cfg->ip_version;
 	out->mtu = cfg->mtu ? cfg->mtu : 1500;
+	out->tso_segments = cfg->tso_segments;
 	out->profile = profile;
 	out->seed = cfg->seed;
 	out->verbose = cfg->verbose;

@@ -75,6 +75,20 @@ int run_config_set(struct run_config *cfg, const char *name, const char *value, 
 		if (!num(value, 0, 1e9, &d))
 			goto bad;
 		cfg->tcp_ts_tick_usecs = (uint32_t)d;
+	} else if (strcmp(name, "segments") == 0) {
+		if (value && strcmp(value, "wire") == 0)
+			cfg->tso_segments = false;
+		else if (value && strcmp(value, "tso") == 0)
+			cfg->tso_segments = true;
+		else
+			goto bad;
+	} else if (strcmp(name, "outbound") == 0) {
+		if (value && strcmp(value, "strict") == 0)
+			cfg->outbound_packetdrill = false;
+		else if (value && strcmp(value, "packetdrill") == 0)
+			cfg->outbound_packetdrill = true;
+		else
+			goto bad;
 	} else if (strcmp(name, "timeout") == 0) {
 		if (!num(value, 0, 1e6, &d))
 			goto bad;

@@ -182,6 +182,16 @@ struct run_config {
 	 * default, as in packetdrill) disables it. */
 	uint32_t tcp_ts_tick_usecs;
 	double timeout_s; /* wall-clock limit per script: 60 */
+	/* --segments=wire|tso: how the script is written. wire (synack's
+	 * corpus): one line per wire segment. tso (packetdrill's corpus): one
+	 * line per TSO/GSO skb, as packetdrill's tun device shows them; the
+	 * linux stack turns segmentation offloads on (docs/linux-stack.md). */
+	bool tso_segments;
+	/* --outbound=strict|packetdrill: strict fails on an outbound packet no
+	 * `>` line accounts for, when it is sent; packetdrill reads outbound
+	 * packets only at `>` lines, in order, and never after the last one
+	 * (docs/compatibility.md, X1). */
+	bool outbound_packetdrill;
 	uint64_t seed;
 	bool verbose;
 };

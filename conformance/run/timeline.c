@@ -455,7 +455,8 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 			return;
 		if (mode == PUMP_FOR_CALL && !pending(x, wait))
 			return;
-		if (mode == PUMP_TO && x->nq && now < target) {
+		/* packetdrill mode: queued packets wait for the next `>` line. */
+		if (mode == PUMP_TO && x->nq && now < target && !x->cfg->outbound_packetdrill) {
 			if (!x->observe) {
 				fail_unexpected(x, ev);
 				return;
@@ -899,8 +900,8 @@ static void finish(struct exec *x)
 	if (x->npend == 0)
 		while (x->nq && x->q[x->nq - 1].time_us > end)
 			x->nq--, free(x->q[x->nq].pkt);
-	if (x->observe)
-		observe_unexpected(x);
+	if (x->observe || x->cfg->outbound_packetdrill)
+		observe_unexpected(x); /* in the trace; packetdrill never reads them */
 	else if (!x->failed && x->nq)
 		fail_unexpected(x, NULL);
 }
@@ -951,6 +952,8 @@ void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, c
 		if (err.skip) {
 			res->status = RUN_SKIP;
 			snprintf(res->skip_reason, sizeof res->skip_reason, "%s", err.msg);
+		} else if (strncmp(err.msg, "unsupported:", 12) == 0) {
+			fail(x, NULL, "%s", err.msg); /* --unsupported=skip applies */
 		} else {
 			fail(x, NULL, "stack %s: %s", ops->name, err.msg);
 		}

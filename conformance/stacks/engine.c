@@ -204,6 +204,12 @@ static bool queued(const struct stack *s)
 
 static int engine_start(struct stack **out, const struct stack_config *cfg, struct stack_error *err)
 {
+	if (cfg->tso_segments) {
+		/* A script written per TSO skb expects segments no wire carries. */
+		snprintf(err->msg, sizeof err->msg,
+		         "unsupported: --segments=tso on stack engine (it sends wire segments)");
+		return -1;
+	}
 	struct stack *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err->msg, sizeof err->msg, "out of memory");

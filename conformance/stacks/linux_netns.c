@@ -110,6 +110,9 @@ void lx_net_from_config(const struct stack_config *cfg, struct lx_net *net)
 	gateway_for(&net->v4);
 	gateway_for(&net->v6);
 	net->mtu = cfg->mtu ? cfg->mtu : 1500;
+	/* SYNACK_LINUX_TSO=1, the switch's first form, still works. */
+	const char *tso_env = getenv("SYNACK_LINUX_TSO");
+	net->tso = cfg->tso_segments || (tso_env && tso_env[0] == '1');
 }
 
 /* ---- rtnetlink ------------------------------------------------------------- */
@@ -367,7 +370,7 @@ static int route_add(int nl, int ifindex, const struct synack_addr *dst, uint8_t
  * script line is one MSS-sized wire segment and an injected segment larger
  * than the MTU is cut into MTU-sized ones by the peer's software GSO.
  *
- * SYNACK_LINUX_TSO=1 in the environment: segments as packetdrill sees them
+ * --segments=tso (or SYNACK_LINUX_TSO=1 in the environment): segments as packetdrill sees them
  * (docs/compatibility.md). packetdrill's tun device has TSO/GSO
  * (TUNSETOFFLOAD), so a write the kernel sends as one TSO skb is one script
  * line (`> P. 1:10001(10000)`), and a large injected segment reaches TCP as
@@ -505,10 +508,8 @@ int lx_netns_setup(struct lx_net *net, char *err, size_t cap, bool *skip)
 	}
 	/* The peer carries no IPv6 at all: no link-local, no MLD, no RS. */
 	(void)lx_sysctl_write("net.ipv6.conf." LX_PEER_IF ".disable_ipv6", "1");
-	const char *tso_env = getenv("SYNACK_LINUX_TSO");
-	bool tso = tso_env && tso_env[0] == '1';
-	if (offloads_set(LX_KERNEL_IF, tso, err, cap) < 0 ||
-	    offloads_set(LX_PEER_IF, tso, err, cap) < 0) {
+	if (offloads_set(LX_KERNEL_IF, net->tso, err, cap) < 0 ||
+	    offloads_set(LX_PEER_IF, net->tso, err, cap) < 0) {
 		close(nl);
 		return -1;
 	}

@@ -49,6 +49,7 @@ struct lx_family {
 struct lx_net {
 	struct lx_family v4, v6;
 	uint16_t mtu;
+	bool tso; /* packetdrill's segment model: offloads on (linux_netns.c) */
 	int kernel_ifindex, peer_ifindex;
 };
 

@@ -631,6 +631,11 @@ static void addr_text(const struct synack_addr *a, char *buf, size_t cap)
 static int so_start(struct stack **out, const struct stack_config *cfg, struct stack_error *err)
 {
 	*out = NULL;
+	if (cfg->tso_segments) {
+		snprintf(err->msg, sizeof err->msg,
+		         "unsupported: --segments=tso on a shared-object stack");
+		return -1;
+	}
 	if (!cfg->profile || !cfg->profile[0]) {
 		snprintf(err->msg, sizeof err->msg, "so: no library (so:/path/libstack.so)");
 		return -1;

@@ -28,6 +28,7 @@ struct stack_config {
 	struct synack_addr local_ip;  /* the stack's address */
 	struct synack_addr remote_ip; /* the script's peer */
 	uint16_t mtu;                 /* 1500 */
+	bool tso_segments;            /* linux: packetdrill's segment model (--segments=tso) */
 	const char *profile;          /* engine: profile name ("linux", "rfc"); NULL = linux */
 	uint64_t seed;                /* engine: the env seed */
 	bool verbose;

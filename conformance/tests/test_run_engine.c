@@ -218,6 +218,50 @@ static void test_unsupported(void)
 	run_result_free(&r);
 }
 
+/* --outbound=packetdrill (docs/compatibility.md, X1): outbound packets are
+ * read only by `>` lines, in order; what comes after the last one is never
+ * read. Strict (the default) fails on a packet no line accounts for. */
+static void test_outbound_modes(void)
+{
+	static const char data_then_read[] = LISTEN "+.1 < P. 1:1001(1000) ack 1 win 257\n"
+	                                            "+.1 read(4, ..., 1000) = 1000\n";
+	struct run_result r;
+	run_text("o.pkt", data_then_read, NULL, &r);
+	is_str(r.fail.message, "unexpected outbound packet",
+	       "strict: the ACK of the data, which no line expects, fails");
+	run_result_free(&r);
+
+	char text[2048];
+	snprintf(text, sizeof text, "--outbound=packetdrill\n%s", data_then_read);
+	expect_pass("packetdrill: an ACK no line reads is not checked", text);
+
+	/* The unread ACK is the next packet a `>` line reads: it does not
+	 * match the data that line expects, as under packetdrill. */
+	snprintf(text, sizeof text,
+	         "--outbound=packetdrill\n%s+0 write(4, ..., 10) = 10\n"
+	         "+0 > P. 1:11(10) ack 1001\n",
+	         data_then_read);
+	run_text("o.pkt", text, NULL, &r);
+	is_int(r.status, RUN_FAIL, "packetdrill: an unread packet is the next `>` line's");
+	ok(strstr(r.fail.message, "outbound packet") != NULL, "it fails on the packet: %s",
+	   r.fail.message);
+	is_int(r.fail.line, 15, "at the `>` line");
+	run_result_free(&r);
+
+	run_text("o.pkt", "--outbound=lenient\n0 socket(..., SOCK_STREAM, 0) = 3\n", NULL, &r);
+	is_int(r.status, RUN_FAIL, "--outbound: an unknown mode is refused");
+	run_result_free(&r);
+
+	/* The engine sends wire segments: a script written per TSO skb is not
+	 * one it can run, and says so in the words --unsupported=skip knows. */
+	run_text("t.pkt", "--segments=tso\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", NULL,
+	         &r);
+	is_str(r.fail.message,
+	       "unsupported: --segments=tso on stack engine (it sends wire segments)",
+	       "--segments=tso on the engine: unsupported");
+	run_result_free(&r);
+}
+
 static void test_time_wait_wall_time(void)
 {
 	const char *text = LISTEN "+0 close(4) = 0\n"
@@ -249,6 +293,7 @@ int main(void)
 	test_passing();
 	test_failure_report();
 	test_unsupported();
+	test_outbound_modes();
 	test_time_wait_wall_time();
 	done_testing();
 }
