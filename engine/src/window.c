@@ -200,7 +200,12 @@ void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss)
 	t->rcv_wnd = space;
 	t->rcv_wscale = 0;
 	if (wscale_ok) {
+		/* Linux 6.x: the shift covers the largest of the offer,
+		 * tcp_rmem[2] and net.core.rmem_max, within the clamp (measured
+		 * on 6.18: tcp_rmem "1088 1088 1088" with rmem_max 4 MiB gives
+		 * wscale 7). */
 		uint32_t ws = SA_MAX(space, t->st->prof.rmem[2]);
+		ws = SA_MAX(ws, t->st->prof.rmem_max);
 		t->rcv_wscale = sa_wscale_for(t->st, SA_MIN(ws, clamp));
 	}
 	t->window_clamp = SA_MIN(65535u << t->rcv_wscale, clamp);
