@@ -85,8 +85,31 @@ static bool valid_key(const char *k, size_t len)
 
 static const char CC_KEY[] = "net.ipv4.tcp_congestion_control";
 
-/* 1 handled, 0 not a plain sysctl write (or it failed: use the shell). */
-static int fast_sysctl(const char *cmd, char *note, size_t note_cap)
+/* Whether the namespace's key already reads as value (blanks between
+ * numbers may differ: "1 2 3" is "1\t2\t3"). */
+static bool reads_as(const char *key, const char *value)
+{
+	char cur[256];
+	if (lx_sysctl_read(key, cur, sizeof(cur)) < 0)
+		return false;
+	const char *a = cur, *b = value;
+	for (;;) {
+		while (*a == ' ' || *a == '\t')
+			a++;
+		while (*b == ' ' || *b == '\t')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		while (*a && *a != ' ' && *a != '\t' && *a == *b)
+			a++, b++;
+		if ((*a && *a != ' ' && *a != '\t') || (*b && *b != ' ' && *b != '\t'))
+			return false;
+	}
+}
+
+/* 1 handled, 0 not a plain sysctl write (or it failed: use the shell), -1
+ * an error in err. */
+static int fast_sysctl(const char *cmd, char *note, size_t note_cap, char *err, size_t err_cap)
 {
 	char buf[1024];
 	char *w[MAX_TOKENS];
@@ -121,6 +144,21 @@ static int fast_sysctl(const char *cmd, char *note, size_t note_cap)
 			         "TCP_CONGESTION=%s on every new socket instead",
 			         used ? "\n" : "", CC_KEY, value, value);
 			continue;
+		}
+		if (rc == -EACCES) {
+			/* Read-only outside the initial namespace (6.18:
+			 * net.core.rmem_max, inherited from the host's). A
+			 * script pinning the value it already has runs; any
+			 * other cannot be had here. */
+			if (reads_as(key, value))
+				continue;
+			char cur[64] = "?";
+			(void)lx_sysctl_read(key, cur, sizeof(cur));
+			snprintf(err, err_cap,
+			         "unsupported: sysctl %s=%s: read-only in a network namespace, "
+			         "which has the host's %s",
+			         key, value, cur);
+			return -1;
 		}
 		if (rc < 0)
 			return 0; /* sysctl(8) reports it in its own words */
@@ -166,8 +204,9 @@ static int wait_child(pid_t pid, int *status, int timeout_ms)
 int lx_command_run(const char *cmd, char *err, size_t cap, char *note, size_t note_cap)
 {
 	note[0] = '\0';
-	if (fast_sysctl(cmd, note, note_cap))
-		return 0;
+	int fast = fast_sysctl(cmd, note, note_cap, err, cap);
+	if (fast)
+		return fast > 0 ? 0 : -1;
 	note[0] = '\0';
 	pid_t pid = fork();
 	if (pid < 0) {

@@ -344,6 +344,22 @@ static void sysctl_commands(void)
 	is_int(ops->command(s, "sysctl -q net.ipv4.tcp_ecn=0; exit 4", &err), -1,
 	       "anything beyond a plain sysctl goes to the shell");
 	ok(strstr(err.msg, "exit status 4") != NULL, "%s", err.msg);
+
+	/* net.core.rmem_max: read-only in a namespace on 6.18, the host's
+	 * value inherited. Writing that value is fine; another is unsupported. */
+	char rmem_max[64] = "";
+	read_file("/proc/sys/net/core/rmem_max", rmem_max, sizeof(rmem_max));
+	snprintf(cmd, sizeof(cmd), "sysctl -q net.core.rmem_max=%s", rmem_max);
+	is_int(ops->command(s, cmd, &err), 0, "rmem_max to the value it has (%s)", rmem_max);
+	snprintf(cmd, sizeof(cmd), "sysctl -q net.core.rmem_max=%s",
+	         strcmp(rmem_max, "212992") ? "212992" : "4194304");
+	int rc = ops->command(s, cmd, &err);
+	if (rc == 0)
+		ok(true, "rmem_max is writable in a namespace on this kernel");
+	else
+		ok(strncmp(err.msg, "unsupported: sysctl net.core.rmem_max=", 38) == 0 &&
+		       strstr(err.msg, rmem_max) != NULL,
+		   "another value is unsupported, naming the host's: %s", err.msg);
 	unlink(tmp);
 	ops->stop(s);
 	subtest_end();

@@ -433,6 +433,7 @@ void sa_cc_ai(struct tcb *t, uint32_t w, uint32_t acked);
 
 /* ---- window.c ---- */
 void sa_init_rcv_window(struct tcb *t, bool wscale_ok);
+void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss);
 uint16_t sa_select_window(struct tcb *t);
 uint32_t sa_rcv_space(const struct tcb *t);
 uint32_t sa_full_space(const struct tcb *t);

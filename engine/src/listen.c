@@ -250,7 +250,11 @@ static bool cookie_ack(struct tcb *l, struct synack_segment *seg)
 	c->snd_una = c->iss;
 	c->snd_nxt = seg->ack;
 	c->snd_wl1 = seg->seq;
-	sa_init_rcv_window(c, ws_ok);
+	/* Linux: cookie_v4_check redoes the SYN-ACK's window choice with the
+	 * cookie's MSS (req->mss, no timestamp allowance), not advmss — on
+	 * 6.18 a cookie for MSS 536 gives the child a 65392-byte window
+	 * (122 * 536) where the SYN-ACK offered 64240. */
+	sa_init_rcv_window_mss(c, ws_ok, mss);
 	c->listener = l;
 	c->qnext = l->synq_head;
 	c->qprev = NULL;

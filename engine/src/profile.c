@@ -15,6 +15,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->rmem[0] = 4096;
 	p->rmem[1] = 131072;
 	p->rmem[2] = 33554432; /* tcp_rmem: max 32 MiB gives wscale 10 */
+	p->rmem_max = 212992;  /* net.core.rmem_max: SK_RMEM_MAX */
 	p->wmem[0] = 4096;
 	p->wmem[1] = 16384;
 	p->wmem[2] = 4194304;
@@ -146,6 +147,7 @@ struct sysctl_u {
 static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_max_syn_backlog", F(max_syn_backlog), 1, UINT32_MAX },
 	{ "net.core.somaxconn", F(somaxconn), 1, UINT32_MAX },
+	{ "net.core.rmem_max", F(rmem_max), 1, INT32_MAX },
 	{ "net.ipv4.tcp_moderate_rcvbuf", F(moderate_rcvbuf), 1, 1 },
 	{ "net.ipv4.tcp_sack", F(sack), 1, 1 },
 	{ "net.ipv4.tcp_dsack", F(dsack), 1, 1 },

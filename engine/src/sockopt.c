@@ -11,9 +11,11 @@
 #include "internal.h"
 
 /* Linux constants not in the profile. */
-#define SYSCTL_RMEM_MAX 212992 /* net.core.rmem_max */
 #define SYSCTL_WMEM_MAX 212992 /* net.core.wmem_max */
-#define SOCK_MIN_BUF    4608   /* SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64 */
+/* include/net/sock.h on x86-64: TCP_SKB_MIN_TRUESIZE is 2048 + the aligned
+ * struct sk_buff (256); a send buffer is at least two of them. */
+#define SOCK_MIN_RCVBUF 2304
+#define SOCK_MIN_SNDBUF 4608
 #define TCP_MIN_MSS     88
 #define MAX_TCP_WINDOW  32767
 #define MAX_KEEPIDLE    32767
@@ -98,10 +100,11 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		return 0;
 	case SO_RCVBUF: {
 		/* Linux: sk_setsockopt doubles the value, bounded by rmem_max
-		 * and SOCK_MIN_RCVBUF. */
+		 * and SOCK_MIN_RCVBUF (__sock_set_rcvbuf; measured on 6.18:
+		 * SO_RCVBUF 1024 reads back 2304). */
 		uint32_t u = v < 0 ? 0u : (uint32_t)v;
-		u = SA_MIN(u, (uint32_t)SYSCTL_RMEM_MAX);
-		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_BUF);
+		u = SA_MIN(u, t->st->prof.rmem_max);
+		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_RCVBUF);
 		t->rcvbuf_locked = true;
 		sa_ooo_make_room(t, 0); /* ooo.c: held data within the new bound */
 		return 0;
@@ -109,7 +112,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 	case SO_SNDBUF: {
 		uint32_t u = v < 0 ? 0u : (uint32_t)v;
 		u = SA_MIN(u, (uint32_t)SYSCTL_WMEM_MAX);
-		uint32_t nb = SA_MAX(u * 2, (uint32_t)SOCK_MIN_BUF);
+		uint32_t nb = SA_MAX(u * 2, (uint32_t)SOCK_MIN_SNDBUF);
 		/* The send ring is sized once; it can only shrink logically. */
 		if (t->sndq.buf && nb > t->sndq.cap)
 			nb = t->sndq.cap;

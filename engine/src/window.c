@@ -133,12 +133,13 @@ void sa_rmem_free(struct tcb *t)
 	t->rmem_alloc = 0;
 }
 
-/* Linux: tcp_set_window_clamp — at least SOCK_MIN_RCVBUF / 2; a larger
- * clamp lifts rcv_ssthresh to the window offered, a smaller one caps it. */
+/* Linux: tcp_set_window_clamp — at least SOCK_MIN_RCVBUF / 2 (2304 / 2 on
+ * x86-64); a larger clamp lifts rcv_ssthresh to the window offered, a
+ * smaller one caps it. */
 static void set_window_clamp(struct tcb *t, uint32_t val)
 {
 	uint32_t old = t->window_clamp;
-	uint32_t clamp = SA_MAX(val, 2304u); /* SOCK_MIN_RCVBUF / 2 */
+	uint32_t clamp = SA_MAX(val, 1152u); /* SOCK_MIN_RCVBUF / 2 */
 	if (clamp == old)
 		return;
 	t->window_clamp = clamp;
@@ -186,15 +187,11 @@ uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space)
 }
 
 /* Linux: tcp_select_initial_window (+ tcp_openreq_init_rwin's clamp for a
- * SO_RCVBUF-locked buffer). The MSS is what the peer may send us per
- * segment: advmss, less the timestamp option on the passive side. */
-void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
+ * SO_RCVBUF-locked buffer). `mss` is what the offer is quantized to. */
+void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss)
 {
 	uint32_t space = sa_full_space(t);
 	uint32_t clamp = t->rcvbuf_locked ? space : 65535u << 14;
-	uint32_t mss = t->advmss;
-	if (t->state != SA_SYN_SENT && t->state != SA_CLOSED && t->ts_ok)
-		mss -= 12;
 	if (space > clamp)
 		space = clamp;
 	/* Quantize the offer to a multiple of the MSS. */
@@ -203,7 +200,12 @@ void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
 	t->rcv_wnd = space;
 	t->rcv_wscale = 0;
 	if (wscale_ok) {
+		/* Linux 6.x: the shift covers the largest of the offer,
+		 * tcp_rmem[2] and net.core.rmem_max, within the clamp (measured
+		 * on 6.18: tcp_rmem "1088 1088 1088" with rmem_max 4 MiB gives
+		 * wscale 7). */
 		uint32_t ws = SA_MAX(space, t->st->prof.rmem[2]);
+		ws = SA_MAX(ws, t->st->prof.rmem_max);
 		t->rcv_wscale = sa_wscale_for(t->st, SA_MIN(ws, clamp));
 	}
 	t->window_clamp = SA_MIN(65535u << t->rcv_wscale, clamp);
@@ -220,6 +222,17 @@ void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
 	if (app_win && t->window_clamp > 2u * t->advmss && t->window_clamp + t->advmss > maxwin)
 		t->window_clamp = SA_MAX(2u * t->advmss, maxwin - t->advmss);
 	t->rcv_ssthresh = SA_MIN(t->rcv_wnd, t->window_clamp);
+}
+
+/* The MSS the peer may send us per segment: advmss, less the timestamp
+ * option on the passive side (tcp_openreq_init_rwin); the active side
+ * quantizes by advmss itself (tcp_connect_init). */
+void sa_init_rcv_window(struct tcb *t, bool wscale_ok)
+{
+	uint32_t mss = t->advmss;
+	if (t->state != SA_SYN_SENT && t->state != SA_CLOSED && t->ts_ok)
+		mss -= 12;
+	sa_init_rcv_window_mss(t, wscale_ok, mss);
 }
 
 /* Linux: __tcp_select_window. RFC 9293 MUST-39 receiver SWS avoidance: with

@@ -155,6 +155,9 @@ static void options(void)
 	is_int(GET(SOL_SOCKET, SO_SNDBUF), 4608, "at least SOCK_MIN_SNDBUF");
 	SET(SOL_SOCKET, SO_RCVBUF, 1 << 30);
 	is_int(GET(SOL_SOCKET, SO_RCVBUF), 425984, "capped at 2 * rmem_max");
+	SET(SOL_SOCKET, SO_RCVBUF, 1024);
+	is_int(GET(SOL_SOCKET, SO_RCVBUF), 2304,
+	       "at least SOCK_MIN_RCVBUF (2304, not the send side's 4608)");
 	SET(SOL_SOCKET, SO_KEEPALIVE, 1);
 	is_int(GET(SOL_SOCKET, SO_KEEPALIVE), 1, "SO_KEEPALIVE");
 	is_int(GET(IPPROTO_TCP, TCP_KEEPIDLE), 7200, "TCP_KEEPIDLE default");

@@ -47,6 +47,35 @@ static void rcvbuf_locks_wscale(void)
 	subtest_end();
 }
 
+/* Linux 6.x tcp_select_initial_window: the shift covers max(offer,
+ * tcp_rmem[2], net.core.rmem_max) — a tiny tcp_rmem does not take it to 0. */
+static void wscale_covers_rmem_max(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	struct synack_profile p;
+	subtest("wscale from net.core.rmem_max when tcp_rmem is tiny");
+	synack_profile_linux(&p);
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_rmem", "1088 1088 1088"), 0, "tcp_rmem");
+	is_int(synack_profile_sysctl(&p, "net.core.rmem_max", "4194304"), 0, "rmem_max");
+	fx_init(&f, &p, 602);
+	fx_listen(&f);
+	fx_send_syn(&f);
+	/* 1088 / 2 = 544, below one MSS; ilog2(4194304) - 15 = 7. */
+	expect_seg_out(&f, F_SA, 0, 1, 0, 544, &s);
+	is_int(s.opt.wscale, 7, "wscale 7");
+	fx_free(&f);
+	synack_profile_linux(&p);
+	synack_profile_sysctl(&p, "net.ipv4.tcp_rmem", "1088 1088 1088");
+	fx_init(&f, &p, 603);
+	fx_listen(&f);
+	fx_send_syn(&f);
+	expect_seg_out(&f, F_SA, 0, 1, 0, 544, &s);
+	is_int(s.opt.wscale, 2, "default rmem_max 212992: wscale 2");
+	fx_free(&f);
+	subtest_end();
+}
+
 /* A listener with SO_RCVBUF 4096 (8192) and an accepted connection. */
 static bool small_rcvbuf(struct fx *f, const struct synack_profile *p, uint64_t seed)
 {
@@ -459,6 +488,7 @@ int main(void)
 {
 	scaled_ack_window();
 	rcvbuf_locks_wscale();
+	wscale_covers_rmem_max();
 	truesize_accounting();
 	past_right_edge();
 	peer_window();

@@ -63,6 +63,9 @@ struct synack_profile {
 
 	/* Buffers (tcp_rmem / tcp_wmem: min, default, max; bytes). */
 	uint32_t rmem[3], wmem[3];
+	/* net.core.rmem_max: caps SO_RCVBUF, and (Linux 6.x
+	 * tcp_select_initial_window) is a floor of the space wscale covers. */
+	uint32_t rmem_max;
 	int tcp_adv_win_scale; /* without rcv_truesize: 1 (half the buffer is window) */
 	/* Linux >= 6.5: the buffer is charged by skb truesize (sk_rmem_alloc)
 	 * and the window is scaling_ratio/256 of it, the ratio measured as
