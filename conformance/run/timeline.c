@@ -793,8 +793,18 @@ static void command_event(struct exec *x, const struct run_event *ev, const char
 	x->happened_us = (int64_t)now_us(x);
 	run_trace_add(&x->res->trace, RUN_OBS_COMMAND, (uint64_t)x->happened_us, ev ? ev->line : 0,
 	              NULL, 0, "`%s`", cmd);
-	if (x->ops->command(x->st, cmd, &err) < 0)
+	if (x->ops->command(x->st, cmd, &err) < 0) {
+		if (err.skip && !x->failed) {
+			/* The host cannot give this stack what the script needs
+			 * (a sysctl it may not set here): a SKIP with the reason,
+			 * as when the stack cannot run at all. */
+			x->res->status = RUN_SKIP;
+			snprintf(x->res->skip_reason, sizeof x->res->skip_reason, "%s", err.msg);
+			x->failed = true; /* no further events */
+			return;
+		}
 		fail(x, ev, "%s", err.msg[0] ? err.msg : "command failed");
+	}
 }
 
 /* packetdrill's adjust_relative_event_times(): relative times count from
@@ -981,7 +991,8 @@ void run_execute_opts(const struct run_script *s, const struct stack_ops *ops, c
 			struct stack_error cerr = { 0 };
 			run_trace_add(&res->trace, RUN_OBS_COMMAND, now_us(x), 0, NULL, 0, "`%s`",
 			              s->cleanup);
-			if (ops->command(x->st, s->cleanup, &cerr) < 0 && !failed)
+			if (ops->command(x->st, s->cleanup, &cerr) < 0 && !failed &&
+			    res->status != RUN_SKIP)
 				fail(x, NULL, "%s (cleanup command)", cerr.msg);
 		}
 		res->end_us = now_us(x);

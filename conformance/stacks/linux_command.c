@@ -155,7 +155,7 @@ static int fast_sysctl(const char *cmd, char *note, size_t note_cap, char *err, 
 			char cur[64] = "?";
 			(void)lx_sysctl_read(key, cur, sizeof(cur));
 			snprintf(err, err_cap,
-			         "unsupported: sysctl %s=%s: read-only in a network namespace, "
+			         "skip: sysctl %s=%s: read-only in a network namespace, "
 			         "which has the host's %s",
 			         key, value, cur);
 			return -1;

@@ -531,8 +531,14 @@ static int linux_command(struct stack *s, const char *cmd, struct stack_error *e
 		snprintf(err->msg, sizeof(err->msg), "linux stack: helper is gone");
 		return -1;
 	}
-	if (wait_reply(s, err, "command") < 0)
+	if (wait_reply(s, err, "command") < 0) {
+		/* "skip: why": this host cannot do what the command asks. */
+		if (strncmp(err->msg, "skip: ", 6) == 0) {
+			memmove(err->msg, err->msg + 6, strlen(err->msg + 6) + 1);
+			err->skip = true;
+		}
 		return -1;
+	}
 	/* A command can leave a note (a sysctl done another way). */
 	size_t used = strlen(s->notes);
 	if (s->reply_msg[0] && used + 2 < sizeof(s->notes))
