@@ -617,34 +617,45 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
  * sent on that connection's 4-tuple, as RFC 5961 and RFC 6191 scripts
  * need). A new connection, from a new remote port, only when there is
  * none yet or a listen() made the listener the socket under test again;
- * a script that wants another one names it with explicit ports. */
-static int inbound_conn(struct exec *x, const struct run_pkt *p)
+ * a script that wants another one names it with explicit ports. *fresh
+ * says the connection is new. */
+static int inbound_conn(struct exec *x, const struct run_pkt *p, bool *fresh)
 {
 	struct run_conns *cs = &x->conns;
+	bool to_listener = cs->listening || cs->current < 0;
+	*fresh = false;
 	if (p->has_ports) {
 		/* The script named the connection: no guessing. */
 		int ci = run_conns_find(cs, &x->local, p->dport, &x->remote, p->sport);
-		if (ci < 0)
+		if (ci < 0) {
 			ci = run_conns_add(cs, &x->local, p->dport, &x->remote, p->sport);
+			*fresh = true;
+		}
 		cs->current = ci;
 		cs->listening = false;
 		return ci;
 	}
-	if (cs->current >= 0 && !cs->listening)
+	if (!to_listener)
 		return cs->current;
 	cs->listening = false;
 	uint16_t lport = x->cfg->bind_port;
+	*fresh = true;
 	return run_conns_add(cs, &x->local, lport, &x->remote, run_conns_new_rport(cs));
 }
 
 static void inbound_event(struct exec *x, const struct run_event *ev)
 {
-	int ci = inbound_conn(x, &ev->pkt);
+	bool fresh;
+	int ci = inbound_conn(x, &ev->pkt, &fresh);
 	if (ci < 0) {
 		fail(x, ev, "more than %d connections", RUN_MAX_CONNS);
 		return;
 	}
 	struct run_conn *c = &x->conns.v[ci];
+	/* The SYN that opens a passive connection fixes the peer's ISN: later
+	 * packets number from it (packetdrill's remote_isn). */
+	if (fresh && (ev->pkt.flags & SYNACK_TH_SYN))
+		c->remote_isn = ev->pkt.seq;
 	uint8_t buf[65536 + 128];
 	char why[160];
 	size_t len = run_build_inbound(&ev->pkt, c, buf, sizeof buf, why, sizeof why);

@@ -244,11 +244,34 @@ static void test_time_wait_wall_time(void)
 	run_result_free(&r);
 }
 
+/* Numbers after a SYN are relative to its ISN, as packetdrill has them:
+ * a script that opens with a nonzero seq writes 1 for the first byte
+ * after it (compatibility X3). */
+static void test_nonzero_syn_seq(void)
+{
+	expect_pass("a SYN with seq 999000, then relative numbers",
+	            "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+	            "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0 < S 999000:999000(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"
+	            "+0 > S. 0:0(0) ack 999001 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n"
+	            "+.1 < . 1:1(0) ack 1 win 257\n"
+	            "+0 accept(3, ..., ...) = 4\n"
+	            "+0 < P. 1:11(10) ack 1 win 257\n"
+	            "+0 > . 1:1(0) ack 11\n"
+	            "+0 < P. 21:31(10) ack 1 win 257\n"
+	            "+0 > . 1:1(0) ack 11 <nop,nop,sack 21:31>\n"
+	            "+0 read(4, ..., 100) = 10\n");
+}
+
 int main(void)
 {
 	test_passing();
 	test_failure_report();
 	test_unsupported();
 	test_time_wait_wall_time();
+	test_nonzero_syn_seq();
 	done_testing();
 }

@@ -958,6 +958,46 @@ static void test_observe_late_return(void)
 	run_script_free(&s);
 }
 
+/* packetdrill numbers a packet with SYN absolutely and every other one
+ * from the ISNs: the peer's from the SYN that opened the connection, the
+ * stack's from its SYN-ACK on the wire, whatever seq the script wrote for
+ * that SYN-ACK (compatibility X3). */
+static void test_nonzero_isns(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 999000, 0, "+0 < S 999000:999000(0)");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 1234, 0, "+0 > S. 1234:1234(0) ack 999001");
+	p->has_ack = true;
+	p->ack = 999001;
+	mock_on_inject(0, 0, (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 999001 });
+	p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < . 1:1(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	p = sb_pkt(&s, "+0", false, ACK | PSH, 1, 10, "+0 < P. 1:11(10) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	p = sb_pkt(&s, "+0", true, ACK, 1, 0, "+0 > . 1:1(0) ack 11");
+	p->has_ack = true;
+	p->ack = 11;
+	mock_on_inject(2, 0, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 999011 });
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "nonzero ISNs: passes: %s", r.fail.message);
+	struct synack_segment g;
+	synack_seg_parse(mock_record.injected[0], mock_record.injected_len[0], true, &g);
+	is_uint(g.seq, 999000, "the SYN's seq as written");
+	synack_seg_parse(mock_record.injected[1], mock_record.injected_len[1], true, &g);
+	is_uint(g.seq, 999001, "the next seq relative to the SYN's");
+	is_hex(g.ack, ISN + 1, "ack 1 is the stack's ISN + 1, not relative to the script's 1234");
+	synack_seg_parse(mock_record.injected[2], mock_record.injected_len[2], true, &g);
+	is_uint(g.seq, 999001, "data relative to the SYN's seq");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
 int main(void)
 {
 	test_annotations();
@@ -973,6 +1013,7 @@ int main(void)
 	test_observe_late_return();
 	test_connections();
 	test_syn_on_existing_connection();
+	test_nonzero_isns();
 	test_causal_trace();
 	test_relative_to_issue();
 	test_capture_lag();
