@@ -16,8 +16,11 @@
  * listener). local_isn is the stack's first SYN or SYN-ACK seq on the
  * connection and script_local_isn what the script's line wrote for it;
  * ts_offset comes from the first TS val (live - script). A tuple reused by
- * a later SYN (TIME-WAIT reuse, a SYN in ESTABLISHED) keeps its entry and
- * its mapping, as packetdrill's socket does.
+ * a later SYN on the same connection (TIME-WAIT reuse, a SYN in
+ * ESTABLISHED) keeps its entry and its mapping, as packetdrill's socket
+ * does; a SYN to a listener the script listen()ed on again, or the SYN of
+ * a new connect(), is a new incarnation with a new entry that learns all
+ * of it afresh (packetdrill's new socket).
  *
  * Which connection an inbound line goes to: timeline.c inbound_conn().
  */
