@@ -50,9 +50,11 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 			need = 1;
 			break;
 		case RUN_OPT_MSS:
-		case RUN_OPT_FOEXP:
 		case RUN_OPT_EXP:
 			need = 4;
+			break;
+		case RUN_OPT_FOEXP:
+			need = 4u + op->cookie_len;
 			break;
 		case RUN_OPT_WSCALE:
 			need = 3;
@@ -123,10 +125,14 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 			break;
 		case RUN_OPT_FOEXP:
 		case RUN_OPT_EXP:
-			/* RFC 6994 experimental option; 0xf989 is TFO's ExID. */
+			/* RFC 6994 experimental option; 0xf989 is TFO's ExID.
+			 * A client's cookie follows it, as in RFC 7413's
+			 * option: without it the server sees a cookie request. */
 			q[0] = SYNACK_OPT_EXP;
-			q[1] = 4;
+			q[1] = (uint8_t)need;
 			put16(q + 2, 0xf989);
+			if (op->kind == RUN_OPT_FOEXP)
+				memcpy(q + 4, op->cookie, op->cookie_len);
 			break;
 		case RUN_OPT_MD5:
 			q[0] = SYNACK_OPT_MD5;

@@ -91,6 +91,10 @@ static void opt_format(struct out *o, const struct run_opt *op)
 		break;
 	case RUN_OPT_FOEXP:
 		put(o, "FOEXP");
+		if (op->cookie_len)
+			put(o, " ");
+		for (int i = 0; i < op->cookie_len; i++)
+			put(o, "%02x", op->cookie[i]);
 		break;
 	case RUN_OPT_MD5:
 		put(o, "md5");
