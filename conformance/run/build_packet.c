@@ -39,6 +39,7 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 {
 	uint8_t tmp[64];
 	size_t n = 0;
+	uint32_t off = run_conn_local_off(c, p->flags & SYNACK_TH_SYN);
 	for (int i = 0; i < p->n_opts; i++) {
 		const struct run_opt *op = &p->opts[i];
 		uint8_t *q = tmp + n;
@@ -49,9 +50,11 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 			need = 1;
 			break;
 		case RUN_OPT_MSS:
-		case RUN_OPT_FOEXP:
 		case RUN_OPT_EXP:
 			need = 4;
+			break;
+		case RUN_OPT_FOEXP:
+			need = 4u + op->cookie_len;
 			break;
 		case RUN_OPT_WSCALE:
 			need = 3;
@@ -101,12 +104,12 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 			break;
 		case RUN_OPT_SACK:
 			/* The peer SACKs the stack's data: the stack's sequence
-			 * space, relative to its ISN in the script. */
+			 * space, mapped like the ack. */
 			q[0] = SYNACK_OPT_SACK;
 			q[1] = (uint8_t)need;
 			for (int k = 0; k < op->n_sack; k++) {
-				put32(q + 2 + 8 * k, op->sack[k].left + run_conn_local_off(c));
-				put32(q + 6 + 8 * k, op->sack[k].right + run_conn_local_off(c));
+				put32(q + 2 + 8 * k, op->sack[k].left + off);
+				put32(q + 6 + 8 * k, op->sack[k].right + off);
 			}
 			break;
 		case RUN_OPT_TS:
@@ -122,10 +125,14 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 			break;
 		case RUN_OPT_FOEXP:
 		case RUN_OPT_EXP:
-			/* RFC 6994 experimental option; 0xf989 is TFO's ExID. */
+			/* RFC 6994 experimental option; 0xf989 is TFO's ExID.
+			 * A client's cookie follows it, as in RFC 7413's
+			 * option: without it the server sees a cookie request. */
 			q[0] = SYNACK_OPT_EXP;
-			q[1] = 4;
+			q[1] = (uint8_t)need;
 			put16(q + 2, 0xf989);
+			if (op->kind == RUN_OPT_FOEXP)
+				memcpy(q + 4, op->cookie, op->cookie_len);
 			break;
 		case RUN_OPT_MD5:
 			q[0] = SYNACK_OPT_MD5;
@@ -220,7 +227,7 @@ static size_t build_icmp(const struct run_pkt *p, const struct run_conn *c, uint
 	uint8_t *t = q + iph;
 	put16(t, c->lport);
 	put16(t + 2, c->rport);
-	put32(t + 4, p->seq + run_conn_local_off(c));
+	put32(t + 4, p->seq + run_conn_local_off(c, false));
 	t[12] = 5 << 4;
 	t[13] = SYNACK_TH_ACK;
 	uint32_t sum = 0;
@@ -285,8 +292,9 @@ size_t run_build_inbound(const struct run_pkt *p, const struct run_conn *c, uint
 	uint8_t *t = buf + iph;
 	put16(t, c->rport);
 	put16(t + 2, c->lport);
-	put32(t + 4, p->seq);
-	put32(t + 8, p->has_ack ? p->ack + run_conn_local_off(c) : 0);
+	bool syn = p->flags & SYNACK_TH_SYN;
+	put32(t + 4, p->seq + run_conn_remote_off(c, syn));
+	put32(t + 8, p->has_ack ? p->ack + run_conn_local_off(c, syn) : 0);
 	t[12] = (uint8_t)((tcph / 4) << 4);
 	t[13] = p->flags;
 	put16(t + 14, p->has_win ? p->win : 65535);

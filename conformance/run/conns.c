@@ -68,7 +68,14 @@ uint16_t run_conns_new_rport(struct run_conns *cs)
 	}
 }
 
-uint32_t run_conn_local_off(const struct run_conn *c)
+uint32_t run_conn_local_off(const struct run_conn *c, bool syn)
 {
-	return c->isn_known ? c->local_isn : 0;
+	if (!c->isn_known)
+		return 0;
+	return syn ? c->local_isn - c->script_local_isn : c->local_isn;
+}
+
+uint32_t run_conn_remote_off(const struct run_conn *c, bool syn)
+{
+	return syn ? 0 : c->remote_isn;
 }

@@ -2,16 +2,25 @@
  * mapping (packetdrill's run_packet.c socket mapping, without its "one
  * socket under test" limit).
  *
- * Script numbers are relative; live numbers are what is on the wire:
- *   inbound  seq/SACK: the peer's own, written as is (peer ISN 0)
- *   inbound  ack, SACK blocks:  script + local_isn
- *   outbound seq:               script + local_isn
- *   outbound ack, SACK blocks:  as is
+ * Script numbers follow packetdrill (its socket.h): a packet with SYN set
+ * carries absolute numbers, every other packet numbers relative to the
+ * ISNs, so scripts read like tcpdump's relative output:
+ *   inbound  seq:               script + remote_isn (SYN: as is)
+ *   inbound  ack, SACK blocks:  script + local_isn (SYN: + local_isn -
+ *                               script_local_isn)
+ *   outbound seq:               the same local mapping
+ *   outbound ack, SACK blocks:  the same remote mapping
  *   inbound  TS ecr:            script + ts_offset (the stack's TSval stream)
- * local_isn is learned from the stack's first SYN or SYN-ACK on the
- * connection, ts_offset from its first TS val (live - script). A tuple
- * reused by a later SYN (TIME-WAIT reuse, a SYN in ESTABLISHED) keeps its
- * entry and its mapping, as packetdrill's socket does.
+ * remote_isn is the seq of the SYN that opened a passive connection (0 for
+ * an active one: packetdrill learns it only from the SYN that reaches a
+ * listener). local_isn is the stack's first SYN or SYN-ACK seq on the
+ * connection and script_local_isn what the script's line wrote for it;
+ * ts_offset comes from the first TS val (live - script). A tuple reused by
+ * a later SYN on the same connection (TIME-WAIT reuse, a SYN in
+ * ESTABLISHED) keeps its entry and its mapping, as packetdrill's socket
+ * does; a SYN to a listener the script listen()ed on again, or the SYN of
+ * a new connect(), is a new incarnation with a new entry that learns all
+ * of it afresh (packetdrill's new socket).
  *
  * Which connection an inbound line goes to: timeline.c inbound_conn().
  */
@@ -29,7 +38,8 @@ struct run_conn {
 	struct synack_addr local, remote;
 	uint16_t lport, rport;
 	bool isn_known, ts_known;
-	uint32_t local_isn, ts_offset;
+	uint32_t local_isn, script_local_isn, ts_offset;
+	uint32_t remote_isn;
 	/* The first TS packet's observed and nominal script times: how late
 	 * it was, for the TS val check (match.c). */
 	int64_t ts_first_observed_us, ts_first_nominal_us;
@@ -60,7 +70,10 @@ int run_conns_add(struct run_conns *cs, const struct synack_addr *local, uint16_
  * without ports (48000, 48001, ...). */
 uint16_t run_conns_new_rport(struct run_conns *cs);
 
-/* Relative <-> live for a connection (identity until the ISN is known). */
-uint32_t run_conn_local_off(const struct run_conn *c);
+/* Script -> live offsets for the stack's sequence space (the ack of an
+ * inbound packet, the seq of an outbound one) and the peer's (the other
+ * way round), for a packet with or without SYN. Live -> script subtracts. */
+uint32_t run_conn_local_off(const struct run_conn *c, bool syn);
+uint32_t run_conn_remote_off(const struct run_conn *c, bool syn);
 
 #endif

@@ -58,6 +58,7 @@ static bool match_opts(const struct run_pkt *exp, const struct synack_segment *s
                        const struct run_match_when *when, char *why, size_t cap)
 {
 	const struct synack_tcp_options *t = &seg->opt;
+	uint32_t sack_off = run_conn_remote_off(c, seg->flags & SYNACK_TH_SYN);
 	if (exp->opts_any)
 		return true;
 	if (!exp->has_opts) {
@@ -101,22 +102,23 @@ static bool match_opts(const struct run_pkt *exp, const struct synack_segment *s
 			}
 			break;
 		case RUN_OPT_SACK:
-			/* Outbound SACK blocks are in the peer's sequence space:
-			 * written as is. */
+			/* Outbound SACK blocks are in the peer's sequence space,
+			 * mapped like the ack. */
 			if (e->n_sack != t->n_sack) {
 				snprintf(why, cap, "sack: expected %u blocks, got %u", e->n_sack,
 				         t->n_sack);
 				return false;
 			}
-			for (int b = 0; b < e->n_sack; b++)
-				if (e->sack[b].left != t->sack[b].left ||
-				    e->sack[b].right != t->sack[b].right) {
+			for (int b = 0; b < e->n_sack; b++) {
+				uint32_t l = t->sack[b].left - sack_off;
+				uint32_t r = t->sack[b].right - sack_off;
+				if (e->sack[b].left != l || e->sack[b].right != r) {
 					snprintf(why, cap,
 					         "sack block %d: expected %u:%u, got %u:%u", b + 1,
-					         e->sack[b].left, e->sack[b].right, t->sack[b].left,
-					         t->sack[b].right);
+					         e->sack[b].left, e->sack[b].right, l, r);
 					return false;
 				}
+			}
 			break;
 		case RUN_OPT_TS:
 			if (e->v2 != t->ts_ecr) {
@@ -203,7 +205,8 @@ bool run_match_outbound(const struct run_pkt *exp, const struct synack_segment *
 {
 	if ((exp->flags & SYNACK_TH_SYN) && (seg->flags & SYNACK_TH_SYN) && !c->isn_known) {
 		c->isn_known = true;
-		c->local_isn = seg->seq - exp->seq;
+		c->local_isn = seg->seq;
+		c->script_local_isn = exp->seq;
 	}
 	if (seg->flags != exp->flags) {
 		char e[12], g[12];
@@ -212,13 +215,15 @@ bool run_match_outbound(const struct run_pkt *exp, const struct synack_segment *
 		snprintf(why, whycap, "flags: expected %s, got %s", e, g);
 		return false;
 	}
-	uint32_t seq = seg->seq - run_conn_local_off(c);
+	bool syn = seg->flags & SYNACK_TH_SYN;
+	uint32_t seq = seg->seq - run_conn_local_off(c, syn);
 	if (seq != exp->seq) {
 		snprintf(why, whycap, "seq: expected %u, got %u", exp->seq, seq);
 		return false;
 	}
-	if (exp->has_ack && seg->ack != exp->ack) {
-		snprintf(why, whycap, "ack: expected %u, got %u", exp->ack, seg->ack);
+	uint32_t ack = seg->ack - run_conn_remote_off(c, syn);
+	if (exp->has_ack && ack != exp->ack) {
+		snprintf(why, whycap, "ack: expected %u, got %u", exp->ack, ack);
 		return false;
 	}
 	if (seg->payload_len != exp->len) {

@@ -91,6 +91,10 @@ static void opt_format(struct out *o, const struct run_opt *op)
 		break;
 	case RUN_OPT_FOEXP:
 		put(o, "FOEXP");
+		if (op->cookie_len)
+			put(o, " ");
+		for (int i = 0; i < op->cookie_len; i++)
+			put(o, "%02x", op->cookie[i]);
 		break;
 	case RUN_OPT_MD5:
 		put(o, "md5");
@@ -164,7 +168,11 @@ static void live_opts(const struct synack_segment *seg, const struct run_conn *c
 	/* Walk the wire order (raw[]) so the actual packet prints its options
 	 * exactly as sent; values come from the decoded fields. */
 	const struct synack_tcp_options *t = &seg->opt;
-	uint32_t sack_off = (!outbound && c) ? run_conn_local_off(c) : 0;
+	/* SACK blocks are in the acked side's space, like the ack. */
+	bool syn = seg->flags & SYNACK_TH_SYN;
+	uint32_t sack_off = !c         ? 0
+	                    : outbound ? run_conn_remote_off(c, syn)
+	                               : run_conn_local_off(c, syn);
 	for (int i = 0; i < t->n_raw && out->n_opts < RUN_MAX_OPTS; i++) {
 		struct run_opt *op = &out->opts[out->n_opts++];
 		memset(op, 0, sizeof *op);
@@ -228,14 +236,16 @@ void run_pkt_from_live(const struct synack_segment *seg, const struct run_conn *
                        struct run_pkt *out)
 {
 	memset(out, 0, sizeof *out);
-	uint32_t off = c ? run_conn_local_off(c) : 0;
+	bool syn = seg->flags & SYNACK_TH_SYN;
+	uint32_t loc = c ? run_conn_local_off(c, syn) : 0;
+	uint32_t rem = c ? run_conn_remote_off(c, syn) : 0;
 	out->outbound = outbound;
 	out->flags = seg->flags;
 	out->len = (uint32_t)seg->payload_len;
-	out->seq = outbound ? seg->seq - off : seg->seq;
+	out->seq = seg->seq - (outbound ? loc : rem);
 	if (seg->flags & SYNACK_TH_ACK) {
 		out->has_ack = true;
-		out->ack = outbound ? seg->ack : seg->ack - off;
+		out->ack = seg->ack - (outbound ? rem : loc);
 	}
 	out->has_win = true;
 	out->win = seg->window;

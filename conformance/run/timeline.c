@@ -8,6 +8,7 @@
  * moment they arrive.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -74,7 +75,11 @@ struct exec {
 	int64_t base_slack_us;
 	bool last_inbound;
 	int connect_fd; /* the stack fd of the last connect(): owns the next new SYN */
-	int cur_fd;     /* the socket %{ }% blocks look at */
+	/* A connect() whose first SYN has not been matched yet: that SYN is a
+	 * new connection even on a 4-tuple used before (packetdrill's new
+	 * socket), so it learns the ISN afresh. */
+	bool connect_new;
+	int cur_fd; /* the socket %{ }% blocks look at */
 	struct timespec wall_start;
 	bool failed;
 	/* run_options.observe: failures are recorded (the first one in
@@ -369,6 +374,10 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 		if (bound >= 0)
 			x->conns.v[bound].stack_fd = (int)c->ret;
 	}
+	/* A connect() that failed at once (EALREADY, EISCONN) sends no new
+	 * SYN: a retransmitted one stays with its connection. */
+	if (c->op == STACK_CONNECT && c->ret < 0 && c->err != EINPROGRESS)
+		x->connect_new = false;
 	/* The listener is the socket under test again: the next inbound
 	 * packet without ports opens a new connection (packetdrill). */
 	if (c->op == STACK_LISTEN && c->ret == 0)
@@ -548,11 +557,13 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 	int ci = -1;
 	if (e == SYNACK_SEG_OK) {
 		ci = run_conns_find(&x->conns, &seg.src, seg.sport, &seg.dst, seg.dport);
-		if (ci < 0 && (seg.flags & SYNACK_TH_SYN) && !(seg.flags & SYNACK_TH_ACK)) {
+		bool syn = (seg.flags & SYNACK_TH_SYN) && !(seg.flags & SYNACK_TH_ACK);
+		if (syn && (ci < 0 || x->connect_new)) {
 			/* Active open: the stack chose the tuple. */
 			ci = run_conns_add(&x->conns, &seg.src, seg.sport, &seg.dst, seg.dport);
 			if (ci >= 0)
 				x->conns.v[ci].stack_fd = x->connect_fd;
+			x->connect_new = false;
 		}
 	}
 	bool ok = false;
@@ -618,34 +629,48 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
  * sent on that connection's 4-tuple, as RFC 5961 and RFC 6191 scripts
  * need). A new connection, from a new remote port, only when there is
  * none yet or a listen() made the listener the socket under test again;
- * a script that wants another one names it with explicit ports. */
-static int inbound_conn(struct exec *x, const struct run_pkt *p)
+ * a script that wants another one names it with explicit ports. A SYN
+ * that reaches a listener opens a new incarnation even on a 4-tuple used
+ * before: packetdrill gives it a new socket, which learns its ISNs and
+ * timestamps afresh. *fresh says the connection is new. */
+static int inbound_conn(struct exec *x, const struct run_pkt *p, bool *fresh)
 {
 	struct run_conns *cs = &x->conns;
+	bool to_listener = cs->listening || cs->current < 0;
+	bool syn = (p->flags & SYNACK_TH_SYN) && !(p->flags & SYNACK_TH_ACK);
+	*fresh = false;
 	if (p->has_ports) {
 		/* The script named the connection: no guessing. */
 		int ci = run_conns_find(cs, &x->local, p->dport, &x->remote, p->sport);
-		if (ci < 0)
+		if (ci < 0 || (to_listener && syn)) {
 			ci = run_conns_add(cs, &x->local, p->dport, &x->remote, p->sport);
+			*fresh = true;
+		}
 		cs->current = ci;
 		cs->listening = false;
 		return ci;
 	}
-	if (cs->current >= 0 && !cs->listening)
+	if (!to_listener)
 		return cs->current;
 	cs->listening = false;
 	uint16_t lport = x->cfg->bind_port;
+	*fresh = true;
 	return run_conns_add(cs, &x->local, lport, &x->remote, run_conns_new_rport(cs));
 }
 
 static void inbound_event(struct exec *x, const struct run_event *ev)
 {
-	int ci = inbound_conn(x, &ev->pkt);
+	bool fresh;
+	int ci = inbound_conn(x, &ev->pkt, &fresh);
 	if (ci < 0) {
 		fail(x, ev, "more than %d connections", RUN_MAX_CONNS);
 		return;
 	}
 	struct run_conn *c = &x->conns.v[ci];
+	/* The SYN that opens a passive connection fixes the peer's ISN: later
+	 * packets number from it (packetdrill's remote_isn). */
+	if (fresh && (ev->pkt.flags & SYNACK_TH_SYN))
+		c->remote_isn = ev->pkt.seq;
 	uint8_t buf[65536 + 128];
 	char why[160];
 	size_t len = run_build_inbound(&ev->pkt, c, buf, sizeof buf, why, sizeof why);
@@ -698,8 +723,10 @@ static void syscall_event(struct exec *x, const struct run_event *ev, int64_t st
 		return;
 	}
 	c->may_block = ev->time.blocking;
-	if (c->op == STACK_CONNECT)
+	if (c->op == STACK_CONNECT) {
 		x->connect_fd = c->fd;
+		x->connect_new = true;
+	}
 	if (c->fd >= 0 && c->op != STACK_SOCKET && c->op != STACK_POLL &&
 	    c->op != STACK_EPOLL_CREATE) {
 		int ci = run_conns_by_fd(&x->conns, c->fd);

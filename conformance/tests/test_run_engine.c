@@ -288,6 +288,85 @@ static void test_time_wait_wall_time(void)
 	run_result_free(&r);
 }
 
+/* Numbers after a SYN are relative to its ISN, as packetdrill has them:
+ * a script that opens with a nonzero seq writes 1 for the first byte
+ * after it (compatibility X3). */
+static void test_nonzero_syn_seq(void)
+{
+	expect_pass("a SYN with seq 999000, then relative numbers",
+	            "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+	            "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0 < S 999000:999000(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"
+	            "+0 > S. 0:0(0) ack 999001 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n"
+	            "+.1 < . 1:1(0) ack 1 win 257\n"
+	            "+0 accept(3, ..., ...) = 4\n"
+	            "+0 < P. 1:11(10) ack 1 win 257\n"
+	            "+0 > . 1:1(0) ack 11\n"
+	            "+0 < P. 21:31(10) ack 1 win 257\n"
+	            "+0 > . 1:1(0) ack 11 <nop,nop,sack 21:31>\n"
+	            "+0 read(4, ..., 100) = 10\n");
+}
+
+/* A new incarnation of a 4-tuple learns its ISNs and timestamps afresh,
+ * as packetdrill's new socket does: a SYN to a listener listen()ed on
+ * again, and the SYN of a new connect() (compatibility X4). */
+static void test_reused_tuple(void)
+{
+	expect_pass("passive: the same ports after listen() again",
+	            "`sysctl -q net.ipv4.tcp_timestamps=1`\n"
+	            "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0 < 40000>8080 S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,"
+	            "wscale 7>\n"
+	            "+0 > 8080>40000 S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 1000 ecr 100,nop,"
+	            "wscale 7>\n"
+	            "+.1 < 40000>8080 . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 1000>\n"
+	            "+0 accept(3, ..., ...) = 4\n"
+	            "+0 < 40000>8080 R. 1:1(0) ack 1 win 257\n"
+	            "+0 close(4) = 0\n"
+	            "+0 close(3) = 0\n"
+	            "+1 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 listen(3, 1) = 0\n"
+	            "+0 < 40000>8080 S 5000:5000(0) win 65535 <mss 1460,sackOK,TS val 300 ecr 0,"
+	            "nop,wscale 7>\n"
+	            "+0 > 8080>40000 S. 0:0(0) ack 5001 <mss 1460,sackOK,TS val 5000 ecr 300,nop,"
+	            "wscale 7>\n"
+	            "+.1 < 40000>8080 . 1:1(0) ack 1 win 257 <nop,nop,TS val 400 ecr 5000>\n"
+	            "+0 accept(3, ..., ...) = 4\n"
+	            "+0 write(4, ..., 10) = 10\n"
+	            "+0 > 8080>40000 P. 1:11(10) ack 1 <nop,nop,TS val 5000 ecr 400>\n");
+	expect_pass("active: the same 4-tuple from a new connect()",
+	            "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+	            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+	            "+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"
+	            "+0 > S 0:0(0) <...>\n"
+	            "+0 < S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n"
+	            "+0 > . 1:1(0) ack 1\n"
+	            "+0 < R. 1:1(0) ack 1 win 257\n"
+	            "+0 close(3) = 0\n"
+	            "+1 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	            "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+	            "+0 bind(3, ..., ...) = 0\n"
+	            "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+	            "+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"
+	            "+0 > S 0:0(0) <...>\n"
+	            "+0 < S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>\n"
+	            "+0 > . 1:1(0) ack 1\n"
+	            "+0 write(3, ..., 10) = 10\n"
+	            "+0 > P. 1:11(10) ack 1\n");
+}
+
 int main(void)
 {
 	test_passing();
@@ -295,5 +374,7 @@ int main(void)
 	test_unsupported();
 	test_outbound_modes();
 	test_time_wait_wall_time();
+	test_nonzero_syn_seq();
+	test_reused_tuple();
 	done_testing();
 }

@@ -958,6 +958,89 @@ static void test_observe_late_return(void)
 	run_script_free(&s);
 }
 
+/* A SYN to a listener listen()ed on again is a new incarnation even on
+ * ports the script used before: packetdrill gives it a new socket, which
+ * learns both ISNs afresh (compatibility X4). */
+static void test_reused_ports_new_incarnation(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			sb_sys(&s, "+0", "listen", "ii", fd3, 0, 0, "+0 listen(3, 1) = 0");
+		uint32_t peer = i ? 5000 : 0;
+		struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, peer, 0, "+0 < 40001>8080 S");
+		p->has_ports = true;
+		p->sport = 40001;
+		p->dport = 8080;
+		p = sb_pkt(&s, "+0", true, SYN | ACK, 0, 0, "+0 > S. 0:0(0) ack N");
+		p->has_ack = true;
+		p->ack = peer + 1;
+		mock_on_inject(2 * i, 0,
+		               (struct mock_tmpl){ .flags = SYN | ACK,
+		                                   .seq = i ? 7000 : ISN,
+		                                   .ack = peer + 1,
+		                                   .rport = 40001 });
+		p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < 40001>8080 . 1:1(0) ack 1");
+		p->has_ports = true;
+		p->sport = 40001;
+		p->dport = 8080;
+		p->has_ack = true;
+		p->ack = 1;
+	}
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "listen() again, same ports: passes: %s", r.fail.message);
+	struct synack_segment g;
+	synack_seg_parse(mock_record.injected[3], mock_record.injected_len[3], true, &g);
+	is_uint(g.seq, 5001, "the peer's new ISN");
+	is_hex(g.ack, 7001, "the stack's new ISN");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
+/* packetdrill numbers a packet with SYN absolutely and every other one
+ * from the ISNs: the peer's from the SYN that opened the connection, the
+ * stack's from its SYN-ACK on the wire, whatever seq the script wrote for
+ * that SYN-ACK (compatibility X3). */
+static void test_nonzero_isns(void)
+{
+	struct run_script s;
+	struct run_result r;
+	mock_reset();
+	sb_init(&s);
+	listener(&s);
+	struct run_pkt *p = sb_pkt(&s, "+0", false, SYN, 999000, 0, "+0 < S 999000:999000(0)");
+	p = sb_pkt(&s, "+0", true, SYN | ACK, 1234, 0, "+0 > S. 1234:1234(0) ack 999001");
+	p->has_ack = true;
+	p->ack = 999001;
+	mock_on_inject(0, 0, (struct mock_tmpl){ .flags = SYN | ACK, .seq = ISN, .ack = 999001 });
+	p = sb_pkt(&s, "+0", false, ACK, 1, 0, "+0 < . 1:1(0) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	p = sb_pkt(&s, "+0", false, ACK | PSH, 1, 10, "+0 < P. 1:11(10) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	p = sb_pkt(&s, "+0", true, ACK, 1, 0, "+0 > . 1:1(0) ack 11");
+	p->has_ack = true;
+	p->ack = 11;
+	mock_on_inject(2, 0, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 999011 });
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "nonzero ISNs: passes: %s", r.fail.message);
+	struct synack_segment g;
+	synack_seg_parse(mock_record.injected[0], mock_record.injected_len[0], true, &g);
+	is_uint(g.seq, 999000, "the SYN's seq as written");
+	synack_seg_parse(mock_record.injected[1], mock_record.injected_len[1], true, &g);
+	is_uint(g.seq, 999001, "the next seq relative to the SYN's");
+	is_hex(g.ack, ISN + 1, "ack 1 is the stack's ISN + 1, not relative to the script's 1234");
+	synack_seg_parse(mock_record.injected[2], mock_record.injected_len[2], true, &g);
+	is_uint(g.seq, 999001, "data relative to the SYN's seq");
+	run_result_free(&r);
+	run_script_free(&s);
+}
+
 int main(void)
 {
 	test_annotations();
@@ -973,6 +1056,8 @@ int main(void)
 	test_observe_late_return();
 	test_connections();
 	test_syn_on_existing_connection();
+	test_nonzero_isns();
+	test_reused_ports_new_incarnation();
 	test_causal_trace();
 	test_relative_to_issue();
 	test_capture_lag();

@@ -196,6 +196,23 @@ static void test_print_and_build(void)
 	is_int(seg.ack, 1001, "ack mapped onto the stack's ISN");
 	is_int(seg.tos & 3, 2, "ECT(0) set");
 	is_int(seg.payload_len, 3, "payload synthesised");
+
+	/* FOEXP with a cookie: the cookie follows the ExID, or a server reads
+	 * a cookie request (kernel experimental_option.pkt). */
+	static const uint8_t cookie[8] = { 0x30, 0x21, 0xb9, 0xd8, 0x89, 0x01, 0x7e, 0xeb };
+	p.len = 0;
+	p.n_opts = 1;
+	p.opts[0] = (struct run_opt){ .kind = RUN_OPT_FOEXP, .cookie_len = 8 };
+	memcpy(p.opts[0].cookie, cookie, 8);
+	n = run_build_inbound(&p, &c, pkt, sizeof pkt, buf, sizeof buf);
+	is_int(synack_seg_parse(pkt, n, true, &seg), SYNACK_SEG_OK, "FOEXP packet parses");
+	is_int(seg.opt.raw[0].kind, SYNACK_OPT_EXP, "FOEXP: kind 254");
+	is_int(seg.opt.raw[0].len, 12, "FOEXP: 4 bytes and the 8-byte cookie");
+	const uint8_t *o = seg.options_raw + seg.opt.raw[0].offset - 20;
+	ok(o[2] == 0xf9 && o[3] == 0x89 && memcmp(o + 4, cookie, 8) == 0,
+	   "FOEXP: TFO's ExID, then the cookie");
+	run_pkt_format(&p, buf, sizeof buf);
+	ok(strstr(buf, "<FOEXP 3021b9d889017eeb>") != NULL, "FOEXP cookie printed: %s", buf);
 }
 
 /* The runner starts the longest scripts first: their length as written. */
