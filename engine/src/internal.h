@@ -129,6 +129,11 @@ struct tcb {
 	uint8_t defer_accept; /* TCP_DEFER_ACCEPT as SYN-ACK retransmissions (Linux) */
 	uint8_t syncnt;
 	enum synack_cc cc;
+	/* IP level (sockopt.c): IP_TOS / IP_TTL (Linux: inet->tos, uc_ttl) and
+	 * IPV6_TCLASS / IPV6_UNICAST_HOPS (np->tclass, hop_limit); a TTL or hop
+	 * limit of -1 is the default (SA_DEFAULT_TTL). */
+	uint8_t ip_tos, ip6_tclass;
+	int16_t ip_ttl, ip6_hops;
 
 	/* Congestion window (cc.c). */
 	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
@@ -201,6 +206,8 @@ struct sa_timer {
 };
 
 #define SA_MAX_ADDRS 8
+/* Linux: net.ipv4.ip_default_ttl and net.ipv6.conf.*.hop_limit, both 64. */
+#define SA_DEFAULT_TTL 64
 
 struct synack_stack {
 	struct synack_profile prof;
@@ -288,6 +295,8 @@ void sa_ring_free(struct synack_stack *st, struct sa_ring *r);
 void sa_send_syn(struct tcb *t);
 void sa_send_synack(struct tcb *t);
 void sa_send_ack(struct tcb *t);
+/* The ACK of an embryonic connection (Linux: tcp_v4_reqsk_send_ack). */
+void sa_send_embryonic_ack(struct tcb *t, const struct synack_segment *in);
 void sa_send_rst_for(struct tcb *t); /* RST|ACK at SND.NXT (abort) */
 void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in);
 void sa_output(struct tcb *t); /* send whatever data/FIN the window and Nagle allow */
