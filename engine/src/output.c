@@ -56,6 +56,7 @@ static void base(struct tcb *t, struct synack_segment *s, uint32_t seq, uint8_t 
 		s->ack = t->rcv_nxt;
 	if (!(flags & SYNACK_TH_SYN))
 		sa_sack_fill(t, s); /* sack_gen.c: RFC 2018 / RFC 2883 blocks */
+	sa_urg_fill(t, s);          /* urgent.c: URG and the urgent pointer */
 }
 
 /* RFC 7323 §3.2: TSval from our clock, TSecr echoes TS.Recent. */
@@ -306,15 +307,18 @@ void sa_output(struct tcb *t)
 		}
 		if (len < mss) {
 			bool tail = len == left; /* the last bytes queued */
+			/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds
+			 * a segment back in urgent mode (urgent.c). */
+			bool urg = t->snd_urg;
 			/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK). */
-			if (t->cork)
+			if (t->cork && !urg)
 				break;
 			/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a
 			 * short segment waits while another short one is
 			 * unacknowledged. */
 			bool sml_out = synack_seq_gt(t->snd_sml, t->snd_una) &&
 			               synack_seq_leq(t->snd_sml, t->snd_nxt);
-			if (!t->nodelay && in_flight && sml_out && !(tail && t->fin_queued))
+			if (!t->nodelay && in_flight && sml_out && !(tail && t->fin_queued) && !urg)
 				break;
 			/* Window-limited, not the tail: wait for the window to open. */
 			if (!tail && in_flight)

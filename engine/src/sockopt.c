@@ -95,6 +95,9 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 	case SO_REUSEADDR:
 		t->reuseaddr = v != 0;
 		return 0;
+	case SO_OOBINLINE: /* urgent.c: the urgent byte stays in the stream */
+		t->oobinline = v != 0;
+		return 0;
 	case SO_KEEPALIVE:
 		sa_keepalive_set(t, v != 0); /* keepalive.c */
 		return 0;
@@ -472,6 +475,8 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 		switch (name) {
 		case SO_REUSEADDR:
 			return put_int(val, len, t->reuseaddr);
+		case SO_OOBINLINE:
+			return put_int(val, len, t->oobinline);
 		case SO_KEEPALIVE:
 			return put_int(val, len, t->keepalive);
 		case SO_RCVBUF:
