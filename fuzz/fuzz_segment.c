@@ -250,6 +250,10 @@ static void tracked_segment(struct peer *p, struct fuzz_input *in)
 		s.opt.has_mss = true;
 		s.opt.mss = (uint16_t)fi_u16(in); /* zero and tiny MSS included */
 	}
+	/* URG moves a byte of the stream out of band (urgent.c, Linux tcp_urg):
+	 * what the application reads is no longer the peer's stream. */
+	if (s.flags & SYNACK_TH_URG)
+		p->tainted = true;
 	inject(p, &s, false);
 	if (dseq == 0 && !(s.flags & SYNACK_TH_RST))
 		p->p_seq += (uint32_t)len + ((s.flags & SYNACK_TH_FIN) ? 1 : 0);

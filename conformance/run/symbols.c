@@ -150,6 +150,7 @@ static const struct {
 	{ "TIOCOUTQ", 0x5411 },
 	{ "SIOCOUTQ", 0x5411 },
 	{ "SIOCOUTQNSD", 0x894B },
+	{ "SIOCATMARK", 0x8905 },
 	{ "FIONBIO", 0x5421 },
 	/* TCP states (include/net/tcp_states.h) and CA states */
 	{ "TCP_ESTABLISHED", 1 },

@@ -42,7 +42,9 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->keepidle_s = p->keepalive_time_s;
 	t->keepintvl_s = p->keepalive_intvl_s;
 	t->keepcnt = p->keepalive_probes;
-	t->syncnt = 0; /* 0: the profile's syn_retries */
+	t->syncnt = 0;    /* 0: the profile's syn_retries */
+	t->ip_ttl = -1;   /* Linux: inet->uc_ttl = -1 (inet_create) */
+	t->ip6_hops = -1; /* Linux: np->hop_limit = -1 (inet6_create) */
 	for (int k = 0; k < SA_T_COUNT; k++)
 		t->t_deadline[k] = SYNACK_NEVER;
 	return t;
@@ -218,6 +220,8 @@ void sa_enter_time_wait(struct tcb *t)
 		tw->mss_clamp = t->mss_clamp;
 		tw->advmss = t->advmss;
 		tw->reuseaddr = t->reuseaddr;
+		tw->ip_tos = t->ip_tos; /* Linux: tw->tw_tos, tw->tw_tclass */
+		tw->ip6_tclass = t->ip6_tclass;
 		tw->orphan = true;
 		sa_tcb_done(t);
 		sa_conn_hash_add(tw);

@@ -317,6 +317,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			data--; /* the FIN's sequence number */
 		sa_ring_drop(&t->sndq, data);
 		t->snd_una = ack;
+		sa_urg_acked(t); /* urgent.c */
 		t->bytes_acked += data;
 		acked_segs = sa_rtx_on_ack(t, seg);
 	}
@@ -611,7 +612,8 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		return;
 	}
 
-	/* sixth: URG — the urgent pointer is not modelled (text is inline). */
+	/* sixth: URG (urgent.c; Linux: tcp_urg) */
+	sa_urg_input(t, seg);
 
 	/* seventh: text */
 	bool fin_in_seq = false;

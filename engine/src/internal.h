@@ -129,6 +129,18 @@ struct tcb {
 	uint8_t defer_accept; /* TCP_DEFER_ACCEPT as SYN-ACK retransmissions (Linux) */
 	uint8_t syncnt;
 	enum synack_cc cc;
+	/* IP level (sockopt.c): IP_TOS / IP_TTL (Linux: inet->tos, uc_ttl) and
+	 * IPV6_TCLASS / IPV6_UNICAST_HOPS (np->tclass, hop_limit); a TTL or hop
+	 * limit of -1 is the default (SA_DEFAULT_TTL). */
+	uint8_t ip_tos, ip6_tclass;
+	int16_t ip_ttl, ip6_hops;
+	/* Urgent data (RFC 9293 §3.8.5, RFC 6093; urgent.c). Sending: urgent
+	 * mode while SND.UP (snd_up) is ahead of SND.UNA (Linux: tcp_urg_mode).
+	 * Receiving: Linux's urg_seq (the sequence number of the last urgent
+	 * byte) and urg_data (SA_URG_* | the byte); SO_OOBINLINE. */
+	bool snd_urg, oobinline;
+	uint16_t urg_data;
+	uint32_t urg_seq;
 
 	/* Congestion window (cc.c). */
 	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
@@ -201,6 +213,8 @@ struct sa_timer {
 };
 
 #define SA_MAX_ADDRS 8
+/* Linux: net.ipv4.ip_default_ttl and net.ipv6.conf.*.hop_limit, both 64. */
+#define SA_DEFAULT_TTL 64
 
 struct synack_stack {
 	struct synack_profile prof;
@@ -288,6 +302,8 @@ void sa_ring_free(struct synack_stack *st, struct sa_ring *r);
 void sa_send_syn(struct tcb *t);
 void sa_send_synack(struct tcb *t);
 void sa_send_ack(struct tcb *t);
+/* The ACK of an embryonic connection (Linux: tcp_v4_reqsk_send_ack). */
+void sa_send_embryonic_ack(struct tcb *t, const struct synack_segment *in);
 void sa_send_rst_for(struct tcb *t); /* RST|ACK at SND.NXT (abort) */
 void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in);
 void sa_output(struct tcb *t); /* send whatever data/FIN the window and Nagle allow */
@@ -453,6 +469,15 @@ uint32_t sa_now_ms(const struct synack_stack *st);
 /* PAWS (RFC 7323 §5.3): true if the segment must be dropped. */
 bool sa_paws_reject(struct tcb *t, const struct synack_segment *seg);
 void sa_ts_update_recent(struct tcb *t, const struct synack_segment *seg);
+
+/* ---- urgent.c: RFC 9293 §3.8.5 / RFC 6093 as Linux (tcp_urg, tcp_recv_urg) ---- */
+enum { SA_URG_VALID = 0x100, SA_URG_NOTYET = 0x200, SA_URG_READ = 0x400 };
+void sa_urg_mark(struct tcb *t);                                    /* send(MSG_OOB) */
+void sa_urg_fill(const struct tcb *t, struct synack_segment *s);    /* URG + pointer out */
+void sa_urg_acked(struct tcb *t);                                   /* SND.UNA advanced */
+void sa_urg_input(struct tcb *t, const struct synack_segment *seg); /* step six */
+uint32_t sa_copied_seq(const struct tcb *t);                      /* the next byte the user reads */
+int sa_urg_recv(struct tcb *t, void *buf, size_t len, int flags); /* recv(MSG_OOB) */
 
 /* ---- socket.c ---- */
 void sa_wake(struct tcb *t); /* hook for readiness changes (no-op: poll is level-triggered) */

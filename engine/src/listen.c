@@ -45,6 +45,18 @@ void sa_listen_unlink_child(struct tcb *c)
 	c->listener = NULL;
 }
 
+/* Linux: sk_clone_lock copies inet->tos, uc_ttl, np->tclass and hop_limit
+ * into the child. The clone happens on the handshake's last ACK; until then
+ * the SYN-ACK uses the listener's values (output.c), so the copy is made
+ * again when the child is established. */
+static void ip_inherit(struct tcb *c, const struct tcb *l)
+{
+	c->ip_tos = l->ip_tos;
+	c->ip_ttl = l->ip_ttl;
+	c->ip6_tclass = l->ip6_tclass;
+	c->ip6_hops = l->ip6_hops;
+}
+
 /* The embryonic connection completed: SYN queue → accept queue. */
 void sa_child_established(struct tcb *c)
 {
@@ -60,6 +72,7 @@ void sa_child_established(struct tcb *c)
 	l->acceptq_tail = c;
 	l->acceptq_len++;
 	c->in_accept_queue = true;
+	ip_inherit(c, l);
 	c->ss = SA_SS_CONNECTED;
 }
 
@@ -120,9 +133,11 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->user_mss = l->user_mss;
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;
+	c->oobinline = l->oobinline; /* Linux: SOCK_URGINLINE, a socket flag */
 	c->cc = l->cc;
 	c->defer_accept = l->defer_accept;
 	c->syncnt = l->syncnt;
+	ip_inherit(c, l);
 	uint32_t hdr = seg->dst.family == 6 ? 60u : 40u;
 	c->advmss = (uint16_t)(st->prof.mtu - hdr);
 	if (c->user_mss && c->advmss > c->user_mss)
@@ -347,9 +362,9 @@ void sa_listen_input_isn(struct tcb *l, struct synack_segment *seg, uint32_t isn
 }
 
 /* Linux: tcp_v4_reqsk_send_ack — <SEQ=ISS+1><ACK=RCV.NXT>. */
-static void embryonic_ack(struct tcb *c)
+static void embryonic_ack(struct tcb *c, const struct synack_segment *seg)
 {
-	sa_send_ack(c);
+	sa_send_embryonic_ack(c, seg);
 }
 
 /* Linux: tcp_check_req — segments for a connection still in the SYN queue. */
@@ -386,7 +401,7 @@ void sa_embryonic_input(struct tcb *c, struct synack_segment *seg)
 		else
 			st->stats.out_of_window++;
 		if (!(f & SYNACK_TH_RST) && !sa_oow_rate_limited(c, seg))
-			embryonic_ack(c);
+			embryonic_ack(c, seg);
 		return;
 	}
 	if (seg->seq == c->irs)

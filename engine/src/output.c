@@ -17,12 +17,36 @@ void sa_emit(struct synack_stack *st, struct synack_segment *s)
 		st->env.emit(st->env.ctx, st->obuf, n);
 }
 
+/* The TOS / traffic class and TTL / hop limit of what a socket sends
+ * (RFC 9293 MUST-48, SHLD-22: the application's DiffServ value is passed
+ * to IP unchanged; MUST-49: the TTL is configurable). Linux: inet->tos and
+ * ip_select_ttl for IPv4 segments (a v4-mapped peer too), np->tclass and
+ * ip6_sk_dst_hoplimit for IPv6. An embryonic connection is Linux's request
+ * sock: its SYN-ACK carries the listener's values (tcp_v4_send_synack,
+ * ip_build_and_send_pkt). A TIME_WAIT sock answers through the per-netns
+ * control socket (tcp_v4_timewait_ack, ip_send_unicast_reply): tw_tos with
+ * the ECN bits cleared and the default TTL. */
+static void ip_fields(const struct tcb *t, struct synack_segment *s)
+{
+	const struct tcb *o = t;
+	if (t->state == SA_SYN_RECV && t->listener && !t->in_accept_queue)
+		o = t->listener;
+	bool v4 = s->src.family == 4;
+	int ttl = v4 ? o->ip_ttl : o->ip6_hops;
+	s->tos = v4 ? o->ip_tos : o->ip6_tclass;
+	s->ttl = ttl < 0 ? SA_DEFAULT_TTL : (uint8_t)ttl;
+	if (t->state == SA_TIME_WAIT) {
+		s->tos &= (uint8_t)~3u; /* INET_ECN_MASK */
+		s->ttl = SA_DEFAULT_TTL;
+	}
+}
+
 static void base(struct tcb *t, struct synack_segment *s, uint32_t seq, uint8_t flags)
 {
 	memset(s, 0, sizeof(*s));
 	s->src = t->laddr;
 	s->dst = t->raddr;
-	s->ttl = 64;
+	ip_fields(t, s);
 	s->df = true; /* Linux: IP_PMTUDISC_WANT sets DF on TCP */
 	s->sport = t->lport;
 	s->dport = t->rport;
@@ -32,6 +56,7 @@ static void base(struct tcb *t, struct synack_segment *s, uint32_t seq, uint8_t 
 		s->ack = t->rcv_nxt;
 	if (!(flags & SYNACK_TH_SYN))
 		sa_sack_fill(t, s); /* sack_gen.c: RFC 2018 / RFC 2883 blocks */
+	sa_urg_fill(t, s);          /* urgent.c: URG and the urgent pointer */
 }
 
 /* RFC 7323 §3.2: TSval from our clock, TSecr echoes TS.Recent. */
@@ -110,15 +135,34 @@ static uint16_t window_field(struct tcb *t)
 	return sa_select_window(t);
 }
 
-void sa_send_ack(struct tcb *t)
+/* in: the segment answered by a control-socket ACK, or NULL. */
+static void send_ack(struct tcb *t, const struct synack_segment *in)
 {
 	struct synack_segment s;
 	base(t, &s, t->snd_nxt, SYNACK_TH_ACK);
+	if (in) {
+		s.tos = in->tos & (uint8_t)~3u; /* INET_ECN_MASK */
+		s.ttl = SA_DEFAULT_TTL;
+	}
 	s.window = window_field(t);
 	if (t->ts_ok)
 		add_ts(t, &s);
 	sa_emit(t->st, &s);
 	sent(t, &s);
+}
+
+void sa_send_ack(struct tcb *t)
+{
+	send_ack(t, NULL);
+}
+
+/* Linux: tcp_v4_reqsk_send_ack / tcp_v6_reqsk_send_ack answer through the
+ * per-netns control socket with the TOS (traffic class) of the segment
+ * answered, ECN bits cleared (ip_send_unicast_reply, tcp_v6_send_response),
+ * and the default TTL. */
+void sa_send_embryonic_ack(struct tcb *t, const struct synack_segment *in)
+{
+	send_ack(t, in);
 }
 
 /* Linux: tcp_send_active_reset — RST|ACK at SND.NXT, used for aborts
@@ -136,7 +180,10 @@ void sa_send_rst_for(struct tcb *t)
 
 /* RFC 9293 §3.10.7.1: a segment for no connection. If it has ACK,
  * <SEQ=SEG.ACK><CTL=RST>; else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
- * An RST is never answered. Linux: tcp_v4_send_reset (window 0, no options). */
+ * An RST is never answered. Linux: tcp_v4_send_reset (window 0, no options),
+ * sent through the per-netns control socket: the TOS of the segment
+ * answered without its ECN bits (ip_send_unicast_reply; IPv6:
+ * tcp_v6_send_response) and the default TTL. */
 void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in)
 {
 	if (in->flags & SYNACK_TH_RST)
@@ -145,7 +192,8 @@ void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *i
 	memset(&s, 0, sizeof(s));
 	s.src = in->dst;
 	s.dst = in->src;
-	s.ttl = 64;
+	s.tos = in->tos & (uint8_t)~3u; /* INET_ECN_MASK */
+	s.ttl = SA_DEFAULT_TTL;
 	s.df = true;
 	s.sport = in->dport;
 	s.dport = in->sport;
@@ -259,15 +307,18 @@ void sa_output(struct tcb *t)
 		}
 		if (len < mss) {
 			bool tail = len == left; /* the last bytes queued */
+			/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds
+			 * a segment back in urgent mode (urgent.c). */
+			bool urg = t->snd_urg;
 			/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK). */
-			if (t->cork)
+			if (t->cork && !urg)
 				break;
 			/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a
 			 * short segment waits while another short one is
 			 * unacknowledged. */
 			bool sml_out = synack_seq_gt(t->snd_sml, t->snd_una) &&
 			               synack_seq_leq(t->snd_sml, t->snd_nxt);
-			if (!t->nodelay && in_flight && sml_out && !(tail && t->fin_queued))
+			if (!t->nodelay && in_flight && sml_out && !(tail && t->fin_queued) && !urg)
 				break;
 			/* Window-limited, not the tail: wait for the window to open. */
 			if (!tail && in_flight)

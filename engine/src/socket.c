@@ -14,6 +14,7 @@
 #define POLLRDHUP 0x2000 /* Linux's value; <poll.h> hides it without _GNU_SOURCE */
 #endif
 #define SIOCINQ_    0x541B /* FIONREAD */
+#define SIOCATMARK_ 0x8905 /* linux/sockios.h */
 #define SIOCOUTQ_   0x5411 /* TIOCOUTQ */
 #define SIOCOUTQNSD 0x894B
 
@@ -362,6 +363,8 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 		return -ENOBUFS;
 	uint32_t n = (uint32_t)SA_MIN(len, (size_t)room);
 	n = sa_ring_write(&t->sndq, buf, n);
+	if (flags & MSG_OOB)
+		sa_urg_mark(t); /* urgent.c; Linux: tcp_push → tcp_mark_urg */
 	/* MSG_MORE: like TCP_CORK for this call (Linux: TCP_NAGLE_CORK). */
 	bool cork = t->cork;
 	if (flags & MSG_MORE)
@@ -400,14 +403,28 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 	/* Linux: tcp_recvmsg_locked. */
 	if (t->state == SA_LISTEN)
 		return -ENOTCONN;
+	if (flags & MSG_OOB)
+		return sa_urg_recv(t, buf, len, flags); /* urgent.c */
 	if (t->rcvq.len && len) {
 		if (!buf)
 			return -EFAULT;
-		uint32_t n =
-		    sa_ring_peek(&t->rcvq, 0, buf, (uint32_t)SA_MIN(len, (size_t)UINT32_MAX));
+		uint32_t want = (uint32_t)SA_MIN(len, (size_t)t->rcvq.len), skip = 0;
+		/* Linux: tcp_recvmsg_locked — a read stops at the urgent mark;
+		 * the urgent byte is skipped unless SO_OOBINLINE (urgent.c). */
+		if (t->urg_data) {
+			uint32_t uo = t->urg_seq - sa_copied_seq(t);
+			if (uo == 0 && !t->oobinline)
+				skip = 1;
+			else if (uo && uo < want)
+				want = uo;
+			want = SA_MIN(want, t->rcvq.len - skip);
+		}
+		uint32_t n = want ? sa_ring_peek(&t->rcvq, skip, buf, want) : 0;
 		if (!(flags & MSG_PEEK)) {
-			sa_ring_drop(&t->rcvq, n);
-			sa_rmem_uncharge(t, n); /* window.c: skbs read to the end */
+			sa_ring_drop(&t->rcvq, skip + n);
+			sa_rmem_uncharge(t, skip + n); /* window.c: skbs read to the end */
+			if (t->urg_data && synack_seq_gt(sa_copied_seq(t), t->urg_seq))
+				t->urg_data = 0; /* read past the mark */
 			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT) {
 				if (sa_delack_cleanup_rbuf(t, n)) /* delack.c */
 					sa_send_ack_now(t);
@@ -416,7 +433,9 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 			}
 		}
 		sa_reap(st);
-		return n;
+		if (n || !skip)
+			return n;
+		/* Only the urgent byte was there: as if nothing was. */
 	}
 	if (len == 0 && t->rcvq.len)
 		return 0;
@@ -603,8 +622,16 @@ int synack_poll(struct synack_stack *st, int fd)
 	if (t->rcv_fin || t->shut_rd || (t->state == SA_CLOSED && t->reset_seen))
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (t->state != SA_SYN_SENT && t->state != SA_SYN_RECV) {
-		if (t->rcvq.len)
+		/* Linux: tcp_poll — an urgent byte next in line (not inline)
+		 * does not make the socket readable; valid urgent data is
+		 * POLLPRI (urgent.c). */
+		uint32_t target = 1;
+		if (t->urg_data && t->urg_seq == sa_copied_seq(t) && !t->oobinline)
+			target++;
+		if (t->rcvq.len >= target)
 			mask |= POLLIN | POLLRDNORM;
+		if (t->urg_data & SA_URG_VALID)
+			mask |= POLLPRI;
 		if (!t->shut_wr || t->state == SA_CLOSED) {
 			/* Linux: __sk_stream_is_writeable — free >= queued / 2. */
 			if (sndq_free(t) >= t->sndq.len / 2)
@@ -628,12 +655,22 @@ int synack_ioctl(struct synack_stack *st, int fd, unsigned long request, int *ou
 		return err;
 	if (!out)
 		return -EFAULT;
+	/* Linux: tcp_ioctl SIOCATMARK — the next byte read is the urgent one. */
+	if (request == SIOCATMARK_) {
+		*out = t->urg_data && t->urg_seq == sa_copied_seq(t);
+		return 0;
+	}
 	/* Linux: tcp_ioctl — EINVAL on a listener. */
 	if (t->state == SA_LISTEN)
 		return -EINVAL;
 	switch (request) {
 	case SIOCINQ_:
 		*out = (int)t->rcvq.len;
+		/* Linux: tcp_inq — with the urgent byte ahead and not inline,
+		 * only the bytes before it. */
+		if (t->urg_data && !t->oobinline && synack_seq_geq(t->urg_seq, sa_copied_seq(t)) &&
+		    synack_seq_lt(t->urg_seq, t->rcv_nxt))
+			*out = (int)(t->urg_seq - sa_copied_seq(t));
 		return 0;
 	case SIOCOUTQ_:
 		*out = (int)t->sndq.len;

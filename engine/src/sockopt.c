@@ -95,6 +95,9 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 	case SO_REUSEADDR:
 		t->reuseaddr = v != 0;
 		return 0;
+	case SO_OOBINLINE: /* urgent.c: the urgent byte stays in the stream */
+		t->oobinline = v != 0;
+		return 0;
 	case SO_KEEPALIVE:
 		sa_keepalive_set(t, v != 0); /* keepalive.c */
 		return 0;
@@ -208,6 +211,63 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 	}
 }
 
+/* Linux: __ip_sock_set_tos / IPV6_TCLASS — on a stream socket the ECN
+ * bits (INET_ECN_MASK) stay what TCP made them; the rest is the user's. */
+static uint8_t tos_keep_ecn(uint8_t old, int v)
+{
+	return (uint8_t)(((unsigned)v & ~3u) | (old & 3u));
+}
+
+/* Linux: do_ip_setsockopt. An int, or a single byte when optlen is 1-3;
+ * optlen 0 is the value 0. */
+static int ip_set(struct tcb *t, int name, const void *val, socklen_t len)
+{
+	int v = 0;
+	if (len >= (socklen_t)sizeof(int) || len >= 1) {
+		if (!val)
+			return -EFAULT;
+		if (len >= (socklen_t)sizeof(int))
+			memcpy(&v, val, sizeof(int));
+		else
+			v = *(const uint8_t *)val;
+	}
+	switch (name) {
+	case IP_TOS: /* RFC 9293 MUST-48, SHLD-21; Linux keeps the low 8 bits */
+		t->ip_tos = tos_keep_ecn(t->ip_tos, v);
+		return 0;
+	case IP_TTL: /* RFC 9293 MUST-49; -1 restores the default */
+		if (len < 1)
+			return -EINVAL;
+		if (v != -1 && (v < 1 || v > 255))
+			return -EINVAL;
+		t->ip_ttl = (int16_t)v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* Linux: do_ipv6_setsockopt (IPV6_TCLASS, IPV6_UNICAST_HOPS): a full int,
+ * -1 restores the default (traffic class 0, RFC 3542 §6.5). */
+static int ipv6_set(struct tcb *t, int name, const void *val, socklen_t len)
+{
+	int v = 0;
+	if (name != IPV6_TCLASS && name != IPV6_UNICAST_HOPS)
+		return -ENOPROTOOPT;
+	if (len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	memcpy(&v, val, sizeof(int));
+	if (v < -1 || v > 255)
+		return -EINVAL;
+	if (name == IPV6_TCLASS)
+		t->ip6_tclass = tos_keep_ecn(t->ip6_tclass, v < 0 ? 0 : v);
+	else
+		t->ip6_hops = (int16_t)v;
+	return 0;
+}
+
 int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, const void *val,
                       socklen_t len)
 {
@@ -219,6 +279,10 @@ int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, cons
 		err = sol_socket_set(t, name, val, len);
 	else if (level == IPPROTO_TCP)
 		err = tcp_set(t, name, val, len);
+	else if (level == IPPROTO_IP) /* IPv6 sockets too (Linux: ipv6_setsockopt) */
+		err = ip_set(t, name, val, len);
+	else if (level == IPPROTO_IPV6 && t->family == 6)
+		err = ipv6_set(t, name, val, len);
 	else
 		err = -ENOPROTOOPT;
 	sa_reap(st);
@@ -241,6 +305,38 @@ static int put(void *val, socklen_t *len, const void *v, socklen_t n)
 static int put_int(void *val, socklen_t *len, int v)
 {
 	return put(val, len, &v, sizeof(v));
+}
+
+/* Linux: do_ip_getsockopt — a value 0..255 asked for with fewer than 4
+ * bytes comes back as one byte. */
+static int ip_get(struct tcb *t, int name, void *val, socklen_t *len)
+{
+	int v;
+	switch (name) {
+	case IP_TOS:
+		v = t->ip_tos;
+		break;
+	case IP_TTL:
+		v = t->ip_ttl < 0 ? SA_DEFAULT_TTL : t->ip_ttl;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (*len > 0 && *len < (socklen_t)sizeof(int)) {
+		uint8_t b = (uint8_t)v;
+		return put(val, len, &b, 1);
+	}
+	return put_int(val, len, v);
+}
+
+/* Linux: do_ipv6_getsockopt (an unset hop limit reads as the default). */
+static int ipv6_get(struct tcb *t, int name, void *val, socklen_t *len)
+{
+	if (name == IPV6_TCLASS)
+		return put_int(val, len, t->ip6_tclass);
+	if (name == IPV6_UNICAST_HOPS)
+		return put_int(val, len, t->ip6_hops < 0 ? SA_DEFAULT_TTL : t->ip6_hops);
+	return -ENOPROTOOPT;
 }
 
 static void fill_info(struct tcb *t, struct synack_tcp_info *i)
@@ -379,6 +475,8 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 		switch (name) {
 		case SO_REUSEADDR:
 			return put_int(val, len, t->reuseaddr);
+		case SO_OOBINLINE:
+			return put_int(val, len, t->oobinline);
 		case SO_KEEPALIVE:
 			return put_int(val, len, t->keepalive);
 		case SO_RCVBUF:
@@ -402,6 +500,10 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 			return -ENOPROTOOPT;
 		}
 	}
+	if (level == IPPROTO_IP) /* IPv6 sockets too (Linux: ipv6_getsockopt) */
+		return ip_get(t, name, val, len);
+	if (level == IPPROTO_IPV6 && t->family == 6)
+		return ipv6_get(t, name, val, len);
 	if (level != IPPROTO_TCP)
 		return -EOPNOTSUPP;
 	switch (name) {

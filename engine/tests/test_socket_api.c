@@ -298,6 +298,119 @@ static void sndbuf_expand(void)
 	subtest_end();
 }
 
+static int getint(struct fx *f, int fd, int level, int name, socklen_t *l)
+{
+	int v = -12345;
+	*l = sizeof(v);
+	int r = synack_getsockopt(S(f), fd, level, name, &v, l);
+	return r < 0 ? r : v;
+}
+
+static void ip_options(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	socklen_t l;
+	int v;
+	subtest("IP_TOS / IP_TTL (Linux ip_setsockopt): ranges, ECN bits, on the wire");
+	fx_init(&f, NULL, 809);
+	int a = synack_socket(S(&f), AF_INET, SOCK_STREAM, 0);
+	is_int(getint(&f, a, IPPROTO_IP, IP_TOS, &l), 0, "TOS 0 by default");
+	is_int(getint(&f, a, IPPROTO_IP, IP_TTL, &l), 64, "TTL 64 by default");
+	v = 0;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TTL, &v, sizeof(v)), -EINVAL, "TTL 0");
+	v = 256;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TTL, &v, sizeof(v)), -EINVAL, "TTL 256");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TTL, &v, 0), -EINVAL, "TTL optlen 0");
+	uint8_t b = 9;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TTL, &b, 1), 0, "a one-byte TTL");
+	is_int(getint(&f, a, IPPROTO_IP, IP_TTL, &l), 9, "reads 9");
+	uint8_t one = 0xff;
+	l = 1;
+	is_int(synack_getsockopt(S(&f), a, IPPROTO_IP, IP_TTL, &one, &l), 0, "one-byte get");
+	ok(l == 1 && one == 9, "one byte back: %u (len %u)", one, (unsigned)l);
+	v = -1;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TTL, &v, sizeof(v)), 0, "TTL -1");
+	is_int(getint(&f, a, IPPROTO_IP, IP_TTL, &l), 64, "the default again");
+	v = 0x1ff;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0, "TOS 0x1ff");
+	is_int(getint(&f, a, IPPROTO_IP, IP_TOS, &l), 0xfc, "low 8 bits, ECN bits not taken");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TOS, NULL, 0), 0, "optlen 0: TOS 0");
+	is_int(getint(&f, a, IPPROTO_IP, IP_TOS, &l), 0, "TOS 0");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TOS, NULL, 4), -EFAULT, "NULL: EFAULT");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_MTU_DISCOVER + 100, &v, 4), -ENOPROTOOPT,
+	       "unknown IP option");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IPV6, IPV6_TCLASS, &v, 4), -ENOPROTOOPT,
+	       "IPv6 option on an IPv4 socket");
+	is_int(getint(&f, a, IPPROTO_IPV6, IPV6_TCLASS, &l), -EOPNOTSUPP, "get: EOPNOTSUPP");
+	synack_close(S(&f), a);
+
+	/* The listener's values reach the SYN-ACK and the accepted socket. */
+	fx_listen(&f);
+	v = 0xb8;
+	synack_setsockopt(S(&f), f.lfd, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+	v = 17;
+	synack_setsockopt(S(&f), f.lfd, IPPROTO_IP, IP_TTL, &v, sizeof(v));
+	fx_send_syn(&f);
+	if (expect_seg_out(&f, F_SA, 0, 1, 0, FX_ANY, &s))
+		ok(s.tos == 0xb8 && s.ttl == 17, "SYN-ACK: tos 0x%02x ttl %u", s.tos, s.ttl);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	int c = synack_accept(S(&f), f.lfd, NULL, NULL);
+	ok(c >= 0, "accepted");
+	is_int(getint(&f, c, IPPROTO_IP, IP_TOS, &l), 0xb8, "inherited TOS");
+	is_int(getint(&f, c, IPPROTO_IP, IP_TTL, &l), 17, "inherited TTL");
+	v = 0x28;
+	synack_setsockopt(S(&f), c, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+	synack_send(S(&f), c, "x", 1, 0);
+	if (expect_seg_out(&f, F_PA, 1, 1, 1, FX_ANY, &s))
+		ok(s.tos == 0x28 && s.ttl == 17, "data: tos 0x%02x ttl %u", s.tos, s.ttl);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("IPV6_TCLASS / IPV6_UNICAST_HOPS (Linux do_ipv6_setsockopt)");
+	fx_init6(&f, NULL, 810);
+	a = synack_socket(S(&f), AF_INET6, SOCK_STREAM, 0);
+	is_int(getint(&f, a, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &l), 64, "hop limit 64");
+	v = 256;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, 4), -EINVAL, "256");
+	v = -2;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IPV6, IPV6_TCLASS, &v, 4), -EINVAL, "-2");
+	v = 0x2b;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IPV6, IPV6_TCLASS, &v, 2), -EINVAL, "short");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IPV6, IPV6_TCLASS, &v, 4), 0, "0x2b");
+	is_int(getint(&f, a, IPPROTO_IPV6, IPV6_TCLASS, &l), 0x28, "ECN bits kept TCP's");
+	v = 5;
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, 4), 0, "hops 5");
+	is_int(synack_setsockopt(S(&f), a, IPPROTO_IP, IP_TOS, &v, 4), 0,
+	       "IP_TOS on an IPv6 socket (for v4-mapped peers)");
+	synack_close(S(&f), a);
+	fx_listen(&f);
+	v = 0x48;
+	synack_setsockopt(S(&f), f.lfd, IPPROTO_IPV6, IPV6_TCLASS, &v, 4);
+	v = 5;
+	synack_setsockopt(S(&f), f.lfd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, 4);
+	fx_send_syn(&f);
+	if (expect_seg_out(&f, F_SA, 0, 1, 0, FX_ANY, &s))
+		ok(s.tos == 0x48 && s.ttl == 5, "SYN-ACK: tclass 0x%02x hops %u", s.tos, s.ttl);
+	fx_free(&f);
+	subtest_end();
+
+	subtest("replies through the control socket: answered TOS without ECN, TTL 64");
+	fx_init(&f, NULL, 811);
+	fx_listen(&f);
+	v = 0x28;
+	synack_setsockopt(S(&f), f.lfd, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+	v = 3;
+	synack_setsockopt(S(&f), f.lfd, IPPROTO_IP, IP_TTL, &v, sizeof(v));
+	fx_mkseg(&f, &s, F_A, 0, 1000, NULL, 0);
+	s.tos = 0x4b;
+	fx_inject(&f, &s);
+	if (expect_seg_out(&f, F_R, FX_ANY, FX_ANY, 0, FX_ANY, &s))
+		ok(s.tos == 0x48 && s.ttl == 64, "RST: tos 0x%02x ttl %u", s.tos, s.ttl);
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	descriptors();
@@ -307,5 +420,6 @@ int main(void)
 	tcp_info_connected();
 	ephemeral_ports();
 	sndbuf_expand();
+	ip_options();
 	done_testing();
 }
