@@ -59,6 +59,9 @@ struct peer {
 	bool iss_known;
 	uint32_t p_tsval, s_tsval;
 	bool ts, sack, ws;
+	/* SO_OOBINLINE on the tracked socket: an urgent byte stays in the
+	 * stream, so the byte-stream checks hold with URG segments too. */
+	bool oobinline;
 	uint8_t s_wscale; /* what the stack advertised in its SYN/SYN-ACK */
 	bool edge_known;
 	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
@@ -250,9 +253,10 @@ static void tracked_segment(struct peer *p, struct fuzz_input *in)
 		s.opt.has_mss = true;
 		s.opt.mss = (uint16_t)fi_u16(in); /* zero and tiny MSS included */
 	}
-	/* URG moves a byte of the stream out of band (urgent.c, Linux tcp_urg):
-	 * what the application reads is no longer the peer's stream. */
-	if (s.flags & SYNACK_TH_URG)
+	/* Without SO_OOBINLINE, URG moves a byte of the stream out of band
+	 * (urgent.c, Linux tcp_urg): what the application reads is no longer
+	 * the peer's stream. */
+	if ((s.flags & SYNACK_TH_URG) && !p->oobinline)
 		p->tainted = true;
 	inject(p, &s, false);
 	if (dseq == 0 && !(s.flags & SYNACK_TH_RST))
@@ -395,6 +399,10 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 	p->ts = scenario & 4;
 	p->sack = scenario & 8;
 	p->ws = scenario & 16;
+	/* Half the scenarios read urgent bytes inline (stream checks intact),
+	 * half leave SO_OOBINLINE off (urgent bytes leave the stream: URG taints). */
+	p->oobinline = !(scenario & 64);
+	static const int one = 1;
 	p->irs = fi_u32(in);
 	p->p_seq = p->irs;
 	p->p_tsval = fi_u32(in);
@@ -414,12 +422,18 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 		p->lfd = synack_socket(p->st, AF_INET, SOCK_STREAM, 0);
 		sockaddr_of(&p->local, LPORT, &sin);
 		synack_bind(p->st, p->lfd, (struct sockaddr *)&sin, sizeof sin);
+		/* Set before listen: accepted sockets inherit it (Linux). */
+		if (p->oobinline)
+			synack_setsockopt(p->st, p->lfd, SOL_SOCKET, SO_OOBINLINE, &one,
+			                  sizeof one);
 		synack_listen(p->st, p->lfd, (int)fi_range(in, 0, 8));
 		s.flags = SYNACK_TH_SYN;
 		s.seq = p->irs;
 		inject(p, &s, false);
 	} else {
 		p->fd = synack_socket(p->st, AF_INET, SOCK_STREAM, 0);
+		if (p->oobinline)
+			synack_setsockopt(p->st, p->fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 		sockaddr_of(&p->local, p->lport, &sin);
 		synack_bind(p->st, p->fd, (struct sockaddr *)&sin, sizeof sin);
 		sockaddr_of(&p->remote, RPORT, &sin);
