@@ -68,7 +68,9 @@ static const char usage[] =
     "        --segments=tso (a line per TSO/GSO skb, not per wire segment; linux\n"
     "        stack only) and --outbound=packetdrill (outbound packets are read only\n"
     "        by > lines, in order, never after the last one; default strict: any\n"
-    "        packet no line accounts for fails the script).\n"
+    "        packet no line accounts for fails the script). With --segments=tso,\n"
+    "        consecutive outbound packets are joined until they reach a > line's\n"
+    "        payload, as packetdrill does; --strict_segments turns that off.\n"
     "compare runs each script on two stacks and prints the classified differences\n"
     "        side by side (`synack compare --help`; docs/compare.md)\n"
     "record  runs a script and writes it back with what the stack sent and\n"
@@ -105,6 +107,18 @@ struct paths {
 	char **v;
 	size_t n;
 };
+
+/* packetdrill's options that take no value (config.c there). */
+static bool flag_option(const char *name)
+{
+	static const char *const flags[] = { "strict_segments", "dry_run",          "debug",
+		                             "wire_client",     "wire_server",      "is_anyip",
+		                             "send_omit_free",  "tcp_ts_ecr_scaled" };
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strcmp(name, flags[i]) == 0)
+			return true;
+	return false;
+}
 
 static int load(const char *path, const struct opts *o, struct run_script *rs, char **msg)
 {
@@ -597,6 +611,9 @@ int main(int argc, char **argv)
 			o.load.overrides[o.load.n_overrides][0] = names[o.load.n_overrides];
 			if (eq) {
 				o.load.overrides[o.load.n_overrides][1] = eq + 1;
+			} else if (flag_option(names[o.load.n_overrides])) {
+				/* packetdrill's value-less flags: the next argument is
+				 * not theirs (it may be the script). */
 			} else if (next) {
 				o.load.overrides[o.load.n_overrides][1] = next;
 				i++;

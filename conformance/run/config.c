@@ -21,11 +21,13 @@ static bool num(const char *v, double lo, double hi, double *out)
 /* Options that only matter to packetdrill's own tun/wire setup: accepted
  * and ignored, since no synack stack has a gateway or a wire server. */
 static const char *const ignored[] = {
-	"gateway_ip",      "netmask_ip",      "speed",          "non_fatal",
-	"dry_run",         "debug",           "verbose",        "wire_client",
-	"wire_server",     "wire_server_ip",  "wire_server_at", "wire_server_port",
-	"wire_client_dev", "wire_server_dev", "so_flags",       "is_anyip",
-	"send_omit_free",  "strict_segments", "define",         "tcp_ts_ecr_scaled",
+	"gateway_ip",        "netmask_ip",      "speed",
+	"non_fatal",         "dry_run",         "debug",
+	"verbose",           "wire_client",     "wire_server",
+	"wire_server_ip",    "wire_server_at",  "wire_server_port",
+	"wire_client_dev",   "wire_server_dev", "so_flags",
+	"is_anyip",          "send_omit_free",  "define",
+	"tcp_ts_ecr_scaled",
 };
 
 int run_config_set(struct run_config *cfg, const char *name, const char *value, char *why,
@@ -82,6 +84,11 @@ int run_config_set(struct run_config *cfg, const char *name, const char *value, 
 			cfg->tso_segments = true;
 		else
 			goto bad;
+	} else if (strcmp(name, "strict_segments") == 0) {
+		/* packetdrill's flag takes no value. */
+		if (value && *value)
+			goto bad;
+		cfg->strict_segments = true;
 	} else if (strcmp(name, "outbound") == 0) {
 		if (value && strcmp(value, "strict") == 0)
 			cfg->outbound_packetdrill = false;

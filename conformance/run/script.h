@@ -187,6 +187,12 @@ struct run_config {
 	 * line per TSO/GSO skb, as packetdrill's tun device shows them; the
 	 * linux stack turns segmentation offloads on (docs/linux-stack.md). */
 	bool tso_segments;
+	/* --strict_segments (packetdrill's flag): in the tso model, a `>` line
+	 * is one captured packet. Without it, as packetdrill by default (and
+	 * the kernel selftests' runner), consecutive outbound packets of one
+	 * connection are joined until their payload reaches the line's length
+	 * (docs/compatibility.md, K). */
+	bool strict_segments;
 	/* --outbound=strict|packetdrill: strict fails on an outbound packet no
 	 * `>` line accounts for, when it is sent; packetdrill reads outbound
 	 * packets only at `>` lines, in order, and never after the last one

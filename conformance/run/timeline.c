@@ -56,6 +56,10 @@ struct exec {
 	struct synack_addr local, remote;
 	struct queued_pkt q[MAX_QUEUED];
 	int nq;
+	/* PUMP_FOR_PACKET returns once more than this many packets are
+	 * queued: 0, except while joining parts (join_parts) waits for the
+	 * next one behind those it has. */
+	int pump_more;
 	struct pending_call pend[MAX_PENDING];
 	int npend;
 	int64_t last_script_us; /* the previous event's script time; -1 at start */
@@ -460,7 +464,7 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 		if (x->failed || timed_out(x, ev))
 			return;
 		int64_t now = (int64_t)now_us(x);
-		if (mode == PUMP_FOR_PACKET && x->nq)
+		if (mode == PUMP_FOR_PACKET && x->nq > x->pump_more)
 			return;
 		if (mode == PUMP_FOR_CALL && !pending(x, wait))
 			return;
@@ -506,6 +510,136 @@ static void pump(struct exec *x, const struct run_event *ev, int64_t target, enu
 
 /* ---- events -------------------------------------------------------------------- */
 
+/* Why packet b cannot continue packet a in one joined packet, or NULL. */
+static const char *part_mismatch(const struct synack_segment *a, const struct synack_segment *b)
+{
+	const uint8_t loose = SYNACK_TH_PSH | SYNACK_TH_FIN | SYNACK_TH_CWR;
+	if (a->src.family != b->src.family || memcmp(&a->src, &b->src, sizeof a->src) != 0 ||
+	    memcmp(&a->dst, &b->dst, sizeof a->dst) != 0 || a->sport != b->sport ||
+	    a->dport != b->dport)
+		return "is on another connection";
+	if (b->seq != a->seq + (uint32_t)a->payload_len)
+		return "does not continue the sequence";
+	if (b->ack != a->ack)
+		return "acks something else";
+	if (b->window != a->window)
+		return "has another window";
+	if (b->urg_ptr != a->urg_ptr)
+		return "has another urgent pointer";
+	if ((a->flags & ~loose) != (b->flags & ~loose) || a->reserved != b->reserved)
+		return "has other flags";
+	if (a->options_len != b->options_len)
+		return "has another option length";
+	if (a->ttl != b->ttl)
+		return "has another TTL";
+	return NULL;
+}
+
+/* packetdrill's segment model joins packets (--segments=tso without
+ * --strict_segments): unless run with --strict_segments, which the kernel
+ * selftests' runner does not pass, packetdrill reads outbound packets until
+ * their payload adds up to what the `>` line expects and checks them as one
+ * packet (do_outbound_script_packet in its run_packet.c). That is how the
+ * kernel's CI sees `> P. 1:10001(10000)` where TCP sends cwnd 10 as TSO skbs
+ * of 2 or 5 MSS (tcp_tso_autosize's pacing-rate budget, tcp_cwnd_test's
+ * half-cwnd cap). The parts must continue one another (part_mismatch), and
+ * each but the last must be as long as the one before, as packetdrill
+ * requires. The joined packet has the last part's headers with the first
+ * one's seq and CWR, and is seen when the last part was; it replaces the
+ * parts at the head of the queue. Waits for parts until `until`. Returns
+ * false with why when the parts do not join: q[0] then stays alone and
+ * fails the line on its length. */
+static bool join_parts(struct exec *x, const struct run_event *ev, int64_t until, char *why,
+                       size_t cap)
+{
+	struct synack_segment first, prev, cur;
+	if (!x->cfg->tso_segments || x->cfg->strict_segments || ev->pkt.proto != RUN_PROTO_TCP ||
+	    synack_seg_parse(x->q[0].pkt, x->q[0].len, false, &first) != SYNACK_SEG_OK ||
+	    first.payload_len >= ev->pkt.len)
+		return true;
+	size_t want = ev->pkt.len, have = first.payload_len;
+	int n = 1;
+	prev = first;
+	while (have < want) {
+		if (x->nq <= n) {
+			x->pump_more = n;
+			pump(x, ev, until, PUMP_FOR_PACKET, NULL);
+			x->pump_more = 0;
+			if (x->failed)
+				return false;
+			if (x->nq <= n) {
+				snprintf(why, cap,
+				         "%zu of %zu bytes came in %d packets, then no more", have,
+				         want, n);
+				return false;
+			}
+		}
+		const char *bad = NULL;
+		if (synack_seg_parse(x->q[n].pkt, x->q[n].len, false, &cur) != SYNACK_SEG_OK)
+			bad = "is unparseable";
+		else
+			bad = part_mismatch(&prev, &cur);
+		if (!bad && cur.payload_len < want - have && cur.payload_len != prev.payload_len)
+			bad = "is shorter or longer than the one before";
+		if (bad) {
+			snprintf(why, cap, "%zu of %zu bytes came in %d packets; the next %s", have,
+			         want, n, bad);
+			return false;
+		}
+		have += cur.payload_len;
+		prev = cur;
+		n++;
+	}
+	/* More than the line wants is still joined: the length check then
+	 * says so, as packetdrill's does. */
+	uint8_t *payload = malloc(have);
+	size_t cap_pkt = have + 120; /* IPv6 + TCP with options */
+	uint8_t *pkt = malloc(cap_pkt);
+	size_t at = 0, len = 0;
+	if (payload && pkt) {
+		for (int i = 0; i < n; i++) {
+			if (synack_seg_parse(x->q[i].pkt, x->q[i].len, false, &cur) !=
+			    SYNACK_SEG_OK)
+				break;
+			memcpy(payload + at, cur.payload, cur.payload_len);
+			at += cur.payload_len;
+		}
+		struct synack_segment joined = prev;
+		joined.seq = first.seq;
+		joined.flags =
+		    (uint8_t)((joined.flags & ~SYNACK_TH_CWR) | (first.flags & SYNACK_TH_CWR));
+		joined.payload = payload;
+		joined.payload_len = have;
+		if (at == have)
+			len = synack_seg_build(&joined, pkt, cap_pkt);
+	}
+	free(payload);
+	if (!len) {
+		free(pkt);
+		snprintf(why, cap, "%zu bytes in %d packets could not be joined", have, n);
+		return false;
+	}
+	/* Each part stays in the trace as sent, as this line's. */
+	for (int i = 0; i < n; i++) {
+		size_t ti = x->q[i].trace_idx;
+		if (ti < x->res->trace.n) {
+			char act[512];
+			describe_live(x, x->q[i].pkt, x->q[i].len, act, sizeof act, NULL);
+			snprintf(x->res->trace.v[ti].text, sizeof x->res->trace.v[ti].text,
+			         "%.250s", act + 2);
+			x->res->trace.v[ti].line = ev->line;
+		}
+	}
+	uint64_t seen = x->q[n - 1].time_us;
+	for (int i = 0; i < n; i++)
+		free(x->q[i].pkt);
+	memmove(&x->q[1], &x->q[n], sizeof x->q[0] * (size_t)(x->nq - n));
+	x->nq -= n - 1;
+	x->q[0] =
+	    (struct queued_pkt){ .time_us = seen, .trace_idx = SIZE_MAX, .len = len, .pkt = pkt };
+	return true;
+}
+
 static void outbound_event(struct exec *x, const struct run_event *ev, int64_t start, int64_t end)
 {
 	struct run_window w =
@@ -550,6 +684,10 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 			return;
 		}
 	}
+	char joining[200] = "";
+	if (!join_parts(x, ev, w.any ? hi : w.hi + w.tolerance, joining, sizeof joining) &&
+	    x->failed)
+		return;
 	struct queued_pkt q = x->q[0];
 	struct synack_segment seg;
 	enum synack_seg_error e = synack_seg_parse(q.pkt, q.len, false, &seg);
@@ -595,7 +733,9 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		o->line = ev->line;
 	}
 	if (!ok) {
-		struct run_failure *f = fail(x, ev, "outbound packet: %s", why);
+		struct run_failure *f =
+		    joining[0] ? fail(x, ev, "outbound packet: %s (joining: %s)", why, joining)
+		               : fail(x, ev, "outbound packet: %s", why);
 		snprintf(f->expected, sizeof f->expected, "> %s", exp);
 		snprintf(f->actual, sizeof f->actual, "%s", act);
 		set_times(f, &w, (int64_t)q.time_us);

@@ -1041,6 +1041,86 @@ static void test_nonzero_isns(void)
 	run_script_free(&s);
 }
 
+/* packetdrill's segment model joins packets (docs/compatibility.md, K):
+ * with --segments=tso, a `> P. 1:10001(10000)` line takes the five 2000-byte
+ * TSO skbs Linux sends for cwnd 10, as packetdrill without --strict_segments
+ * reads them. The parts must continue one another, every part but the last
+ * as long as the one before; the joined packet has the last part's flags.
+ * Here a 200-byte line, so the mock's packets stay small. */
+static void join_script(struct run_script *s, const uint32_t *lens, int n, int bad_ack_at)
+{
+	static const long long w4[] = { 4, 200 };
+	base(s);
+	sb_sys(s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+	sb_sys(s, "+0", "write", "i.i", w4, 200, 0, "+0 write(4, ..., 200) = 200");
+	mock_call(4, 200, 0, 0);
+	uint32_t at = 1;
+	for (int i = 0; i < n; i++) {
+		mock_on_call(4, 100 + (uint64_t)i,
+		             (struct mock_tmpl){ .flags = (uint8_t)(i == n - 1 ? ACK | PSH : ACK),
+		                                 .seq = ISN + at,
+		                                 .ack = i == bad_ack_at ? 2 : 1,
+		                                 .len = lens[i],
+		                                 .lport = 8080,
+		                                 .rport = 48000 });
+		at += lens[i];
+	}
+	struct run_pkt *p = sb_pkt(s, "+0", true, ACK | PSH, 1, 200, "+0 > P. 1:201(200) ack 1");
+	p->has_ack = true;
+	p->ack = 1;
+	s->cfg.tso_segments = true;
+}
+
+static void test_join_parts(void)
+{
+	static const uint32_t fifths[] = { 40, 40, 40, 40, 40 };
+	static const uint32_t halves[] = { 100, 100 };
+	static const uint32_t ragged[] = { 40, 20, 140 };
+	static const uint32_t short_last[] = { 60, 60, 60, 20 };
+	struct run_script s;
+	struct run_result r;
+
+	join_script(&s, fifths, 5, -1);
+	run(&s, &r);
+	is_int(r.status, RUN_PASS, "five skbs are one line: %s", r.fail.message);
+	int parts = 0;
+	for (size_t i = 0; i < r.trace.n; i++)
+		if (r.trace.v[i].kind == RUN_OBS_OUTBOUND && strstr(r.trace.v[i].text, "(40)"))
+			parts += r.trace.v[i].line == s.events[s.n_events - 1].line;
+	is_int(parts, 5, "each part stays in the trace, as the line's");
+	run_result_free(&r);
+	run_script_free(&s);
+
+	join_script(&s, halves, 2, -1);
+	passes(&s, "two skbs of half the line (the half-cwnd cap)");
+	join_script(&s, short_last, 4, -1);
+	passes(&s, "the last part may be shorter");
+
+	join_script(&s, fifths, 5, -1);
+	s.cfg.strict_segments = true;
+	fails_with(&s, "outbound packet: flags: expected P., got .",
+	           "--strict_segments reads one packet per line");
+	join_script(&s, fifths, 5, -1);
+	s.cfg.tso_segments = false;
+	fails_with(&s, "outbound packet: flags: expected P., got .",
+	           "the wire model reads one packet per line");
+	join_script(&s, ragged, 3, -1);
+	fails_with(&s,
+	           "outbound packet: flags: expected P., got . (joining: 40 of 200 "
+	           "bytes came in 1 packets; the next is shorter or longer than the one before)",
+	           "a middle part of another length");
+	join_script(&s, fifths, 5, 2);
+	fails_with(&s,
+	           "outbound packet: flags: expected P., got . (joining: 80 of 200 "
+	           "bytes came in 2 packets; the next acks something else)",
+	           "a part with another ack");
+	join_script(&s, fifths, 4, -1);
+	fails_with(&s,
+	           "outbound packet: flags: expected P., got . (joining: 160 of 200 "
+	           "bytes came in 4 packets, then no more)",
+	           "too few parts");
+}
+
 int main(void)
 {
 	test_annotations();
@@ -1061,6 +1141,7 @@ int main(void)
 	test_causal_trace();
 	test_relative_to_issue();
 	test_capture_lag();
+	test_join_parts();
 	test_timeout();
 	test_misc();
 	done_testing();

@@ -47,6 +47,12 @@ static void test_config(void)
 	       "packetdrill's tun options are accepted and ignored");
 	is_int(run_config_set(&cfg, "frobnicate", "1", why, sizeof why), -1, "unknown option");
 	is_str(why, "unsupported: option --frobnicate", "is unsupported");
+	ok(!cfg.strict_segments, "packets are joined by default (in the tso model)");
+	is_int(run_config_set(&cfg, "strict_segments", NULL, why, sizeof why), 0,
+	       "--strict_segments, packetdrill's flag");
+	ok(cfg.strict_segments, "turns joining off");
+	is_int(run_config_set(&cfg, "strict_segments", "x.pkt", why, sizeof why), -1,
+	       "--strict_segments takes no value");
 }
 
 static void test_symbols(void)
