@@ -98,6 +98,7 @@ struct tcb {
 
 	/* Negotiated options. */
 	bool ws_ok, sack_ok, ts_ok;
+	uint8_t ecn_flags; /* SA_ECN_* (ecn.c; Linux: tp->ecn_flags) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss_clamp; /* the peer's MSS option (or default_mss) */
 	uint16_t advmss;    /* what we advertise */
@@ -301,6 +302,23 @@ void sa_ack_needed(struct tcb *t);
 void sa_send_ack_now(struct tcb *t);
 /* RFC 5961 §7 / Linux tcp_oow_rate_limited: true if the ACK must be skipped. */
 bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg);
+
+/* ---- ecn.c: RFC 3168 ECN (Linux tcp_ecn_*) ---- */
+enum {
+	SA_ECN_OK = 1,         /* negotiated (Linux: TCP_ECN_OK) */
+	SA_ECN_QUEUE_CWR = 2,  /* CWR on the next new data segment */
+	SA_ECN_DEMAND_CWR = 4, /* ECE on every segment until the peer's CWR */
+	SA_ECN_SEEN = 8,       /* an ECT or CE segment arrived */
+};
+uint8_t sa_ecn_syn_flags(struct tcb *t); /* ECE|CWR for our SYN, or 0 */
+void sa_ecn_rcv_synack(struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_rcv_syn(struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_create_request(struct tcb *c, const struct synack_segment *syn);
+void sa_ecn_send(struct tcb *t, struct synack_segment *s, bool new_data);
+void sa_ecn_queue_cwr(struct tcb *t);
+void sa_ecn_accept_cwr(struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_check_ce(struct tcb *t, const struct synack_segment *seg);
+bool sa_ecn_echo(const struct tcb *t, const struct synack_segment *seg);
 
 /* ---- listen.c ---- */
 void sa_listen_input(struct tcb *l, struct synack_segment *seg);

@@ -331,6 +331,7 @@ void sa_listen_input_isn(struct tcb *l, struct synack_segment *seg, uint32_t isn
 		return;
 	}
 	negotiate_syn(c, seg, false);
+	sa_ecn_create_request(c, seg); /* ecn.c: RFC 3168 §6.1.1 */
 	/* RFC 6528; Linux reuses tw_snd_nxt + 65537 after TIME_WAIT. */
 	c->iss = isn ? isn : sa_isn(st, &c->laddr, c->lport, &c->raddr, c->rport);
 	c->snd_una = c->iss;
