@@ -45,14 +45,17 @@ void sa_ecn_rcv_syn(struct tcb *t, const struct synack_segment *seg)
 /* Linux: tcp_ecn_create_request — a passive open accepts ECN when the SYN
  * has ECE and CWR, tcp_ecn is not 0, and the SYN is not-ECT (an ECT SYN
  * means a middlebox or a broken peer) unless a reserved bit is set. */
-void sa_ecn_create_request(struct tcb *c, const struct synack_segment *syn)
+bool sa_ecn_syn_ok(const struct synack_stack *st, const struct synack_segment *syn)
 {
 	bool th_ecn =
 	    (syn->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) == (SYNACK_TH_ECE | SYNACK_TH_CWR);
 	bool ect = (syn->tos & ECN_MASK) != 0;
-	c->ecn_flags = 0;
-	if (th_ecn && (!ect || syn->reserved) && c->st->prof.ecn)
-		c->ecn_flags = SA_ECN_OK;
+	return th_ecn && (!ect || syn->reserved) && st->prof.ecn;
+}
+
+void sa_ecn_create_request(struct tcb *c, const struct synack_segment *syn)
+{
+	c->ecn_flags = sa_ecn_syn_ok(c->st, syn) ? SA_ECN_OK : 0;
 }
 
 /* Linux: tcp_ecn_send (from __tcp_transmit_skb, every segment but a SYN):

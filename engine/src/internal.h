@@ -313,6 +313,7 @@ enum {
 uint8_t sa_ecn_syn_flags(struct tcb *t); /* ECE|CWR for our SYN, or 0 */
 void sa_ecn_rcv_synack(struct tcb *t, const struct synack_segment *seg);
 void sa_ecn_rcv_syn(struct tcb *t, const struct synack_segment *seg);
+bool sa_ecn_syn_ok(const struct synack_stack *st, const struct synack_segment *syn);
 void sa_ecn_create_request(struct tcb *c, const struct synack_segment *syn);
 void sa_ecn_send(struct tcb *t, struct synack_segment *s, bool new_data);
 void sa_ecn_queue_cwr(struct tcb *t);
@@ -338,7 +339,7 @@ uint32_t sa_cookie_make(struct synack_stack *st, const struct synack_segment *sy
 uint32_t sa_cookie_ts(struct synack_stack *st, const struct synack_segment *syn);
 /* Returns the MSS encoded in a valid cookie, 0 if invalid. */
 uint16_t sa_cookie_check(struct synack_stack *st, const struct synack_segment *ack);
-void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok);
+void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok, bool *ecn_ok);
 
 /* ---- isn.c (RFC 6528) ---- */
 void sa_secrets_init(struct synack_stack *st);
