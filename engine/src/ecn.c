@@ -124,6 +124,15 @@ void sa_ecn_check_ce(struct tcb *t, const struct synack_segment *seg)
 	}
 }
 
+/* Linux 6.18: tcp_rcv_established → tcp_ecn_received_counters — on a
+ * connection without classic ECN (AccECN's bookkeeping) any ECT or CE
+ * segment, a pure ACK too, sets TCP_ECN_SEEN (tcpi_options). */
+void sa_ecn_received(struct tcb *t, const struct synack_segment *seg)
+{
+	if (!(t->ecn_flags & SA_ECN_OK) && (seg->tos & ECN_MASK))
+		t->ecn_flags |= SA_ECN_SEEN;
+}
+
 /* Linux: tcp_ecn_rcv_ecn_echo — an ACK's ECE counts once ECN is on. */
 bool sa_ecn_echo(const struct tcb *t, const struct synack_segment *seg)
 {

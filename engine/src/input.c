@@ -595,6 +595,8 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* fifth: ACK */
 	if (!(f & SYNACK_TH_ACK))
 		return;
+	if (t->state == SA_ESTABLISHED)
+		sa_ecn_received(t, seg); /* ecn.c: tcp_rcv_established */
 	if (!process_ack(t, seg))
 		return;
 	if (simopen_synack) {

@@ -320,6 +320,7 @@ void sa_ecn_queue_cwr(struct tcb *t);
 void sa_ecn_accept_cwr(struct tcb *t, const struct synack_segment *seg);
 void sa_ecn_check_ce(struct tcb *t, const struct synack_segment *seg);
 bool sa_ecn_echo(const struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_received(struct tcb *t, const struct synack_segment *seg);
 
 /* ---- listen.c ---- */
 void sa_listen_input(struct tcb *l, struct synack_segment *seg);
