@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "fixtures.h"
+#include "simnet.h"
 #include "tap.h"
 
 #define F_E    SYNACK_TH_ECE
@@ -216,11 +217,92 @@ static void sender_reduction(void)
 	subtest_end();
 }
 
+/* Two engines through a network that marks ce_ppm of ECT packets CE:
+ * 1 MB from side 0 to side 1. */
+static void transfer(struct simnet *net, int ecn, uint32_t ce_ppm, uint32_t loss_ppm,
+                     struct synack_tcp_info *snd, uint32_t *got_out)
+{
+	static uint8_t buf[65536];
+	struct synack_profile p;
+	struct simnet_config cfg = { .delay_us = 5000,
+		                     .jitter_us = loss_ppm ? 2000 : 0,
+		                     .seed = 7,
+		                     .ce_ppm = ce_ppm,
+		                     .loss_ppm = loss_ppm };
+	int fds[2];
+	prof(&p, ecn);
+	p.cc = SYNACK_CC_RENO;
+	uint32_t sent = 0, got = 0, total = 1u << 20;
+	if (simnet_reinit(net, &cfg, &p) < 0 || simnet_connect(net, &fds[0], &fds[1]) < 0) {
+		*got_out = 0;
+		return;
+	}
+	uint64_t start = net->now;
+	while (got < total && net->now < start + 60000000) {
+		if (sent < total) {
+			ssize_t r =
+			    synack_send(net->st[0], fds[0], buf,
+			                total - sent < sizeof(buf) ? total - sent : sizeof(buf), 0);
+			if (r > 0)
+				sent += (uint32_t)r;
+		}
+		ssize_t r = synack_recv(net->st[1], fds[1], buf, sizeof(buf), 0);
+		if (r > 0)
+			got += (uint32_t)r;
+		simnet_run(net, net->now + 1000);
+		char why[256];
+		for (int k = 0; k < 2; k++)
+			if (synack_check_invariants(net->st[k], why, sizeof(why)) != 0) {
+				tap_diag("invariant: %s", why);
+				*got_out = 0;
+				return;
+			}
+	}
+	synack_tcp_info(net->st[0], fds[0], snd);
+	*got_out = got;
+}
+
+static void two_engines(void)
+{
+	static struct simnet net;
+	struct synack_tcp_info i;
+	uint32_t got;
+	subtest("two engines, a marking network: RFC 3168 end to end");
+	struct simnet_config c0 = { 0 };
+	if (simnet_init(&net, &c0, NULL) < 0) {
+		ok(0, "simnet");
+		subtest_end();
+		return;
+	}
+	transfer(&net, 1, 20000, 0, &i, &got);
+	is_uint(got, 1u << 20, "1 MB through 2%% CE marking");
+	ok(net.dir[0].ce_marked > 0, "the network marked %llu data segments",
+	   (unsigned long long)net.dir[0].ce_marked);
+	ok(i.options & 8, "ECN negotiated (tcp_ecn=1 on both)");
+	is_uint(i.total_retrans, 0, "no retransmission: ECN slows the sender without loss");
+	ok(i.snd_ssthresh < 0x7fffffffu, "ECE reduced the window (ssthresh %u)", i.snd_ssthresh);
+	is_uint(net.dir[1].ce_marked, 0, "pure ACKs are not-ECT: never marked");
+
+	transfer(&net, 0, 20000, 0, &i, &got);
+	is_uint(got, 1u << 20, "tcp_ecn=0: 1 MB");
+	is_uint(net.dir[0].ce_marked, 0, "not-ECT: nothing to mark");
+	ok(!(i.options & 8), "no ECN");
+
+	/* Marks with loss and reordering: CWR, Recovery and Loss meet. */
+	transfer(&net, 1, 100000, 10000, &i, &got);
+	is_uint(got, 1u << 20, "1 MB through 10%% CE, 1%% loss, jitter (invariants held)");
+	ok(net.dir[0].ce_marked > 0 && i.total_retrans > 0, "marked %llu, retransmitted %u",
+	   (unsigned long long)net.dir[0].ce_marked, i.total_retrans);
+	simnet_free(&net);
+	subtest_end();
+}
+
 int main(void)
 {
 	passive_negotiation();
 	active_negotiation();
 	receiver_echo();
 	sender_reduction();
+	two_engines();
 	done_testing();
 }
