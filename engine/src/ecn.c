@@ -67,8 +67,9 @@ void sa_ecn_send(struct tcb *t, struct synack_segment *s, bool new_data)
 {
 	if (!(t->ecn_flags & SA_ECN_OK) || t->state == SA_TIME_WAIT)
 		return;
+	s->tos &= (uint8_t)~ECN_MASK; /* INET_ECN_dontxmit */
 	if (new_data) {
-		s->tos = (uint8_t)((s->tos & ~ECN_MASK) | ECN_ECT0);
+		s->tos |= ECN_ECT0; /* INET_ECN_xmit */
 		if (t->ecn_flags & SA_ECN_QUEUE_CWR) {
 			t->ecn_flags &= (uint8_t)~SA_ECN_QUEUE_CWR;
 			s->flags |= SYNACK_TH_CWR;
