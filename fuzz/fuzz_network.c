@@ -8,8 +8,10 @@
  * segment, so the checksum must catch it: this target verifies checksums),
  * truncate (cut the datagram short, or trim the payload and fix the
  * lengths and checksums, as a middlebox may), rewrite the window, clamp the
- * MSS option of a SYN — or advances the clock, or makes an application read
- * a little (zero windows), write, or shut down.
+ * MSS option of a SYN, mark an ECT packet CE (an AQM router, RFC 3168 §5;
+ * a not-ECT one is just delivered) — or advances the clock, or makes an
+ * application read a little (zero windows), write, or shut down. The seed's
+ * top bit has the client ask for ECN (tcp_ecn=1; the server accepts).
  *
  * Oracles:
  * - integrity: every byte an application reads is exactly the next byte the
@@ -313,6 +315,15 @@ static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
 			}
 			synack_seg_fix_checksums(p->b, p->len);
 		}
+		break;
+	case 8: /* CE on an ECT packet (RFC 3168 §5), then deliver it */
+		if (p->len >= 20 && (p->b[0] >> 4) == 4 &&
+		    ((p->b[1] & 3) == 1 || (p->b[1] & 3) == 2)) {
+			p->b[1] |= 3;
+			synack_seg_fix_checksums(p->b, p->len);
+			trace("CE on %u\n", i);
+		}
+		deliver_at(n, i);
 		break;
 	default: /* reorder: deliver packet i, wherever it is */
 		deliver_at(n, i);
@@ -677,6 +688,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n->e[0].to_send = n->e[1].to_recv = fi_range(&in, 0, MAX_STREAM);
 	n->e[1].to_send = n->e[0].to_recv = (cfg & 0x80) ? fi_range(&in, 0, 4096) : 0;
 	uint64_t seed = fi_u32(&in);
+	if (seed >> 31)
+		prof[0].ecn = 1; /* the client asks for ECN; the server (2) accepts */
 	static struct fuzz_arena arena;
 	arena_reset(&arena);
 	struct synack_env env[2] = {

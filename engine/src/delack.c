@@ -66,6 +66,16 @@ static void enter_quickack_mode(struct tcb *t, uint32_t max)
 	t->rx.ato_us = (uint32_t)ato_min(t);
 }
 
+void sa_delack_enter_quickack(struct tcb *t, uint32_t max)
+{
+	enter_quickack_mode(t, max);
+}
+
+void sa_delack_ack_now(struct tcb *t)
+{
+	t->rx.ack_pending |= SA_ACK_NOW;
+}
+
 void sa_delack_established(struct tcb *t)
 {
 	t->rx.lrcv_us = t->st->now_us;

@@ -160,6 +160,7 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 	t->snd_wl1 = seg->seq;
 	t->snd_wl2 = seg->ack;
 	if (f & SYNACK_TH_ACK) {
+		sa_ecn_rcv_synack(t, seg); /* ecn.c: RFC 3168 §6.1.1 */
 		t->snd_una = seg->ack;
 		sa_rtx_on_ack(t, seg);
 		t->last_ack_recv_us = t->st->now_us;
@@ -171,6 +172,7 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 		return;
 	}
 	/* Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+	sa_ecn_rcv_syn(t, seg); /* ecn.c */
 	sa_set_state(t, SA_SYN_RECV);
 	sa_send_synack(t);
 	sa_rtx_arm(t);
@@ -298,6 +300,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return true;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	sa_ecn_accept_cwr(t, seg); /* ecn.c: Linux tcp_ack */
 	uint32_t prior_in_flight = sa_in_flight(t);
 	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent). */
 	sa_ts_update_recent(t, seg);
@@ -388,6 +391,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		 * §4.2, RFC 9293 §3.10.7.4). */
 		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t))) {
 			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
+			sa_ecn_check_ce(t, seg);   /* Linux: tcp_data_queue_ofo */
 			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0);
 		}
 		sa_rx_ooo_ack(t);
@@ -438,6 +442,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		gap_filled = sa_ooo_empty(t);
 	}
 	sa_rx_data_ack(t, in_order, gap_filled); /* delack.c: now or later */
+	sa_ecn_check_ce(t, seg);                 /* ecn.c: Linux tcp_event_data_recv */
 	sa_wake(t);
 	return fin;
 }
@@ -591,6 +596,8 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* fifth: ACK */
 	if (!(f & SYNACK_TH_ACK))
 		return;
+	if (t->state == SA_ESTABLISHED)
+		sa_ecn_received(t, seg); /* ecn.c: tcp_rcv_established */
 	if (!process_ack(t, seg))
 		return;
 	if (simopen_synack) {

@@ -98,6 +98,7 @@ struct tcb {
 
 	/* Negotiated options. */
 	bool ws_ok, sack_ok, ts_ok;
+	uint8_t ecn_flags; /* SA_ECN_* (ecn.c; Linux: tp->ecn_flags) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss_clamp; /* the peer's MSS option (or default_mss) */
 	uint16_t advmss;    /* what we advertise */
@@ -318,6 +319,25 @@ void sa_send_ack_now(struct tcb *t);
 /* RFC 5961 §7 / Linux tcp_oow_rate_limited: true if the ACK must be skipped. */
 bool sa_oow_rate_limited(struct tcb *t, const struct synack_segment *seg);
 
+/* ---- ecn.c: RFC 3168 ECN (Linux tcp_ecn_*) ---- */
+enum {
+	SA_ECN_OK = 1,         /* negotiated (Linux: TCP_ECN_OK) */
+	SA_ECN_QUEUE_CWR = 2,  /* CWR on the next new data segment */
+	SA_ECN_DEMAND_CWR = 4, /* ECE on every segment until the peer's CWR */
+	SA_ECN_SEEN = 8,       /* an ECT or CE segment arrived */
+};
+uint8_t sa_ecn_syn_flags(struct tcb *t); /* ECE|CWR for our SYN, or 0 */
+void sa_ecn_rcv_synack(struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_rcv_syn(struct tcb *t, const struct synack_segment *seg);
+bool sa_ecn_syn_ok(const struct synack_stack *st, const struct synack_segment *syn);
+void sa_ecn_create_request(struct tcb *c, const struct synack_segment *syn);
+void sa_ecn_send(struct tcb *t, struct synack_segment *s, bool new_data);
+void sa_ecn_queue_cwr(struct tcb *t);
+void sa_ecn_accept_cwr(struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_check_ce(struct tcb *t, const struct synack_segment *seg);
+bool sa_ecn_echo(const struct tcb *t, const struct synack_segment *seg);
+void sa_ecn_received(struct tcb *t, const struct synack_segment *seg);
+
 /* ---- listen.c ---- */
 void sa_listen_input(struct tcb *l, struct synack_segment *seg);
 /* A SYN that reopens a TIME_WAIT 4-tuple, with the ISN Linux picks. */
@@ -336,7 +356,7 @@ uint32_t sa_cookie_make(struct synack_stack *st, const struct synack_segment *sy
 uint32_t sa_cookie_ts(struct synack_stack *st, const struct synack_segment *syn);
 /* Returns the MSS encoded in a valid cookie, 0 if invalid. */
 uint16_t sa_cookie_check(struct synack_stack *st, const struct synack_segment *ack);
-void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok);
+void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok, bool *ecn_ok);
 
 /* ---- isn.c (RFC 6528) ---- */
 void sa_secrets_init(struct synack_stack *st);

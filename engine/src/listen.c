@@ -198,6 +198,11 @@ static void send_cookie_synack(struct tcb *l, const struct synack_segment *syn)
 	if (tmp.user_mss && tmp.advmss > tmp.user_mss)
 		tmp.advmss = tmp.user_mss;
 	negotiate_syn(&tmp, syn, true);
+	/* Linux: tcp_conn_request — without timestamps a cookie cannot keep
+	 * ECN, so the SYN-ACK does not offer it; with them the TSval carries it
+	 * (cookie_init_timestamp). */
+	if (tmp.ts_ok && sa_ecn_syn_ok(st, syn))
+		tmp.ecn_flags = SA_ECN_OK;
 	uint16_t mss;
 	tmp.iss = sa_cookie_make(st, syn, &mss);
 	tmp.snd_nxt = tmp.iss + 1;
@@ -227,11 +232,11 @@ static bool cookie_ack(struct tcb *l, struct synack_segment *seg)
 	}
 	const struct synack_profile *p = &st->prof;
 	bool ts_ok = p->timestamps && seg->opt.has_ts;
-	bool ws_ok = false, sack_ok = false;
+	bool ws_ok = false, sack_ok = false, ecn_ok = false;
 	uint8_t wscale = 0;
 	uint32_t ts_off = sa_ts_offset(st, &seg->dst, &seg->src);
 	if (ts_ok) {
-		sa_cookie_ts_decode(seg->opt.ts_ecr - ts_off, &ws_ok, &wscale, &sack_ok);
+		sa_cookie_ts_decode(seg->opt.ts_ecr - ts_off, &ws_ok, &wscale, &sack_ok, &ecn_ok);
 		if ((sack_ok && !p->sack) || (ws_ok && !p->window_scaling))
 			return false;
 	}
@@ -249,6 +254,8 @@ static bool cookie_ack(struct tcb *l, struct synack_segment *seg)
 	c->ts_ok = ts_ok;
 	c->ws_ok = ws_ok;
 	c->sack_ok = sack_ok;
+	/* Linux: cookie_ecn_ok — the TSecr's ECN bit, if tcp_ecn is not 0. */
+	c->ecn_flags = ecn_ok && p->ecn ? SA_ECN_OK : 0;
 	c->snd_wscale = wscale;
 	c->mss_clamp = mss;
 	if (c->user_mss && c->mss_clamp > c->user_mss)
@@ -346,6 +353,7 @@ void sa_listen_input_isn(struct tcb *l, struct synack_segment *seg, uint32_t isn
 		return;
 	}
 	negotiate_syn(c, seg, false);
+	sa_ecn_create_request(c, seg); /* ecn.c: RFC 3168 §6.1.1 */
 	/* RFC 6528; Linux reuses tw_snd_nxt + 65537 after TIME_WAIT. */
 	c->iss = isn ? isn : sa_isn(st, &c->laddr, c->lport, &c->raddr, c->rport);
 	c->snd_una = c->iss;

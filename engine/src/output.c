@@ -88,6 +88,7 @@ void sa_send_syn(struct tcb *t)
 	const struct synack_profile *p = &t->st->prof;
 	struct synack_segment s;
 	base(t, &s, t->iss, SYNACK_TH_SYN);
+	s.flags |= sa_ecn_syn_flags(t); /* ecn.c: RFC 3168 §6.1.1 */
 	s.window = (uint16_t)SA_MIN(t->rcv_wnd, 65535u);
 	s.opt.has_mss = true;
 	s.opt.mss = t->advmss;
@@ -113,6 +114,10 @@ void sa_send_synack(struct tcb *t)
 {
 	struct synack_segment s;
 	base(t, &s, t->iss, SYNACK_TH_SYN | SYNACK_TH_ACK);
+	/* RFC 3168 §6.1.1: ECE (without CWR) accepts ECN (Linux:
+	 * tcp_ecn_make_synack, tcp_ecn_send_synack); the SYN-ACK is not-ECT. */
+	if (t->ecn_flags & SA_ECN_OK)
+		s.flags |= SYNACK_TH_ECE;
 	s.window = (uint16_t)SA_MIN(t->rcv_wnd, 65535u);
 	s.opt.has_mss = true;
 	s.opt.mss = t->advmss;
@@ -147,6 +152,7 @@ static void send_ack(struct tcb *t, const struct synack_segment *in)
 	s.window = window_field(t);
 	if (t->ts_ok)
 		add_ts(t, &s);
+	sa_ecn_send(t, &s, false);
 	sa_emit(t->st, &s);
 	sent(t, &s);
 }
@@ -174,6 +180,7 @@ void sa_send_rst_for(struct tcb *t)
 	s.window = window_field(t);
 	if (t->ts_ok)
 		add_ts(t, &s);
+	sa_ecn_send(t, &s, false);
 	sa_emit(t->st, &s);
 	sent(t, &s);
 }
@@ -234,6 +241,9 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 		add_ts(t, &s);
 	s.payload = payload;
 	s.payload_len = len;
+	/* ecn.c: ECT(0) only on new data (Linux tcp_ecn_send: a payload, not
+	 * before SND.NXT). */
+	sa_ecn_send(t, &s, len && !rtx && synack_seq_geq(seq, t->snd_nxt));
 	sa_emit(t->st, &s);
 	sent(t, &s);
 	/* Linux: tcp_event_data_sent runs for every data segment, a

@@ -66,6 +66,8 @@ void synack_profile_linux(struct synack_profile *p)
 	p->frto = 2;
 	p->clock_granularity_us = 4000; /* HZ=250 */
 	p->reordering = 3;
+	p->ecn = 2;             /* tcp_ecn: accept ECN when the peer asks */
+	p->ecn_fallback = true; /* tcp_ecn_fallback */
 	p->comp_sack_nr = 44;
 	p->port_lo = 32768;
 	p->port_hi = 60999;
@@ -178,6 +180,8 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_frto", F(frto), 1, 2 },
 	{ "net.ipv4.tcp_reordering", F(reordering), 1, 255 },
 	{ "net.ipv4.tcp_comp_sack_nr", F(comp_sack_nr), 1, 255 },
+	{ "net.ipv4.tcp_ecn", F(ecn), 1, 2 }, /* 3-5 (AccECN) are not modelled */
+	{ "net.ipv4.tcp_ecn_fallback", F(ecn_fallback), 1, 1 },
 	{ "net.ipv4.tcp_adv_win_scale", F(tcp_adv_win_scale), 1, 31 },
 	{ "net.ipv4.tcp_app_win", F(tcp_app_win), 1, 31 },
 };

@@ -68,21 +68,53 @@ static void end_cwnd_reduction(struct tcb *t)
 		t->snd_cwnd = t->snd_ssthresh;
 }
 
-/* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery + tcp_init_cwnd_reduction. */
-void sa_rec_enter_recovery(struct tcb *t)
+/* Linux: tcp_init_cwnd_reduction — one reduction starts (RFC 6937 PRR);
+ * with ECN the next new segment carries CWR (RFC 3168 §6.1.2). */
+static void init_cwnd_reduction(struct tcb *t)
 {
-	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
-	t->undo_marker = t->snd_una ? t->snd_una : 1;
-	t->undo_retrans = t->retrans_out ? (int32_t)t->retrans_out : -1;
-	t->prior_ssthresh = SA_MAX(t->snd_ssthresh, (t->snd_cwnd >> 1) + (t->snd_cwnd >> 2));
 	t->high_seq = t->snd_nxt; /* "recover" */
+	t->tlp_out = false;       /* Linux: clears tlp_high_seq */
 	t->snd_cwnd_cnt = 0;
 	t->prior_cwnd = t->snd_cwnd;
 	t->prr_delivered = 0;
 	t->prr_out = 0;
 	t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
+	sa_ecn_queue_cwr(t);
+}
+
+/* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery: from CWR (an ECN
+ * reduction under way) the window is not reduced again. */
+static void enter_recovery(struct tcb *t, bool ece)
+{
+	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
+	t->undo_marker = t->snd_una ? t->snd_una : 1;
+	t->undo_retrans = t->retrans_out ? (int32_t)t->retrans_out : -1;
+	t->prior_ssthresh = 0;
+	if (t->ca_state != SA_CA_CWR && t->ca_state != SA_CA_RECOVERY) {
+		if (!ece) /* tcp_current_ssthresh */
+			t->prior_ssthresh =
+			    SA_MAX(t->snd_ssthresh, (t->snd_cwnd >> 1) + (t->snd_cwnd >> 2));
+		init_cwnd_reduction(t);
+	}
 	t->ca_state = SA_CA_RECOVERY;
-	t->tlp_out = false; /* Linux: tcp_init_cwnd_reduction clears tlp_high_seq */
+}
+
+void sa_rec_enter_recovery(struct tcb *t)
+{
+	enter_recovery(t, false);
+}
+
+/* Linux: tcp_enter_cwr — RFC 3168 §6.1.2: an ECE halves the window once
+ * per window of data (the CWR state lasts until SND.NXT at entry is ACKed),
+ * and no undo. */
+static void enter_cwr(struct tcb *t)
+{
+	t->prior_ssthresh = 0;
+	if (t->ca_state < SA_CA_CWR) {
+		t->undo_marker = 0;
+		init_cwnd_reduction(t);
+		t->ca_state = SA_CA_CWR;
+	}
 }
 
 /* RFC 6937 PRR as Linux 6.x's tcp_cwnd_reduction computes it (the
@@ -126,6 +158,25 @@ static void try_keep_open(struct tcb *t)
 	    (t->sacked_out || t->lost_out || t->retrans_out) ? SA_CA_DISORDER : SA_CA_OPEN;
 }
 
+/* Linux: tcp_try_to_open — an ECE starts the CWR reduction; CWR holds. */
+static void try_to_open(struct tcb *t, bool ece)
+{
+	if (ece)
+		enter_cwr(t);
+	if (t->ca_state != SA_CA_CWR)
+		try_keep_open(t);
+}
+
+/* Linux: tcp_fastretrans_alert step D for CWR — held until something above
+ * high_seq is ACKed, so the CWR flag has reached the receiver. */
+static void cwr_exit(struct tcb *t)
+{
+	if (t->ca_state == SA_CA_CWR && synack_seq_gt(t->snd_una, t->high_seq)) {
+		end_cwnd_reduction(t);
+		t->ca_state = SA_CA_OPEN;
+	}
+}
+
 /* Linux: tcp_undo_cwnd_reduction — the reduction was spurious (RFC 2883
  * §4 / RFC 3708: every retransmission was D-SACKed). */
 static void undo_cwnd_reduction(struct tcb *t)
@@ -142,7 +193,7 @@ static void undo_cwnd_reduction(struct tcb *t)
  * either way retransmit them first and leave when SND.UNA reaches
  * "recover" (RFC 6675 §5: no NewReno hold). */
 static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t delivered,
-                        bool advanced)
+                        bool advanced, bool ece)
 {
 	uint32_t newly_lost = 0;
 	bool rack = sa_rack_on(t);
@@ -169,13 +220,14 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 	} else if (t->ca_state == SA_CA_LOSS && synack_seq_geq(t->snd_una, t->high_seq)) {
 		t->ca_state = SA_CA_OPEN;
 	}
+	cwr_exit(t);
 	(void)prior_una;
 	switch (t->ca_state) {
 	case SA_CA_RECOVERY:
 		if (t->undo_marker && !t->undo_retrans) {
 			/* Linux: tcp_try_undo_dsack, then tcp_try_to_open. */
 			undo_cwnd_reduction(t);
-			try_keep_open(t);
+			try_to_open(t, ece);
 			break;
 		}
 		/* Linux: tcp_identify_packet_loss — RACK, or RFC 6675's
@@ -192,11 +244,11 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		/* Linux: tcp_time_to_recover — a known loss; without RACK
 		 * also DupThresh SACKed segments (RFC 6675 §5). */
 		if (t->lost_out || (!rack && t->sacked_out >= t->st->prof.reordering)) {
-			sa_rec_enter_recovery(t);
+			enter_recovery(t, ece);
 			if (!rack)
 				newly_lost = sa_sack_update_scoreboard(t, true);
 		} else {
-			try_keep_open(t);
+			try_to_open(t, ece);
 		}
 		break;
 	}
@@ -212,9 +264,14 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
                    uint32_t acked_segs)
 {
 	bool advanced = synack_seq_gt(t->snd_una, prior_una);
+	/* Linux: tcp_ack — FLAG_ECE (not on an old ACK); step A of
+	 * tcp_fastretrans_alert: the reduction it asks for is never undone. */
+	bool ece = synack_seq_geq(seg->ack, prior_una) && sa_ecn_echo(t, seg);
+	if (ece)
+		t->prior_ssthresh = 0;
 	if (t->sack_ok) {
 		uint32_t sacked = sa_sack_tag(t, seg, prior_una);
-		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced);
+		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced, ece);
 		return;
 	}
 	uint32_t delivered = 0, newly_lost = 0;
@@ -227,8 +284,9 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			t->sacked_out -= acked_segs - 1;
 		limit_reno_sacked(t);
 	}
-	bool dubious = dup || !advanced || t->ca_state != SA_CA_OPEN;
-	if (dubious && (advanced || dup)) {
+	/* Linux: tcp_ack_is_dubious — FLAG_ECE is a FLAG_CA_ALERT. */
+	bool dubious = dup || !advanced || ece || t->ca_state != SA_CA_OPEN;
+	if (dubious && (advanced || dup || ece)) {
 		/* D: exit conditions (Linux: tcp_fastretrans_alert). */
 		if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
 			t->sacked_out = 0;
@@ -242,6 +300,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			t->ca_state = SA_CA_OPEN;
 			end_cwnd_reduction(t);
 		}
+		cwr_exit(t);
 		switch (t->ca_state) {
 		case SA_CA_RECOVERY:
 			if (dup) {
@@ -272,10 +331,10 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			/* RFC 5681 §3.2: the third duplicate ACK (Linux:
 			 * tcp_time_to_recover, dupthresh = tcp_reordering). */
 			if (t->sacked_out >= t->st->prof.reordering && t->txq_len) {
-				sa_rec_enter_recovery(t);
+				enter_recovery(t, ece);
 				newly_lost = mark_head_lost(t);
 			} else {
-				try_keep_open(t);
+				try_to_open(t, ece);
 			}
 			break;
 		}
@@ -320,7 +379,8 @@ void sa_rec_enter_loss(struct tcb *t)
 	t->snd_cwnd_cnt = 0;
 	t->ca_state = SA_CA_LOSS;
 	t->high_seq = t->snd_nxt;
-	t->tlp_out = false; /* Linux: tcp_enter_loss */
+	t->tlp_out = false;  /* Linux: tcp_enter_loss */
+	sa_ecn_queue_cwr(t); /* tcp_enter_loss: RFC 3168 §6.1.2 */
 }
 
 /* The oldest unacknowledged segment is marked SACKed: the receiver

@@ -95,7 +95,9 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 		sa_cc_data_sent(t);
 	if (len)
 		t->lsndtime_us = now;
-	if (t->ca_state == SA_CA_RECOVERY)
+	/* Linux: tcp_write_xmit / tcp_xmit_retransmit_queue count prr_out while
+	 * tcp_in_cwnd_reduction (Recovery or CWR). */
+	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
 		t->prr_out++;
 	if (rtx && t->tlp_sending) {
 		/* A loss probe (Linux: __tcp_retransmit_skb from
@@ -312,6 +314,9 @@ void sa_rtx_fire(struct tcb *t)
 			sa_rto_back_off(t);
 		t->total_retrans++;
 		t->st->stats.retrans_segs++;
+		/* Linux: tcp_retransmit_timer → tcp_enter_loss queues CWR, so the
+		 * first data after a lost SYN carries it (RFC 3168 §6.1.2). */
+		sa_ecn_queue_cwr(t);
 		sa_send_syn(t);
 		sa_timer_set(t, SA_T_RTX,
 		             t->st->now_us + sa_rto_clamp_user_timeout(t, sa_rto_backed_off(t)));
@@ -351,6 +356,7 @@ void sa_rtx_fire(struct tcb *t)
 		sa_rto_back_off(t);
 		t->total_retrans++;
 		t->st->stats.retrans_segs++;
+		sa_ecn_queue_cwr(t); /* tcp_retransmit_timer → tcp_enter_loss */
 		sa_send_synack(t);
 		sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 		return;

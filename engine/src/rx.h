@@ -82,6 +82,8 @@ void sa_delack_data_sent(struct tcb *t);  /* new data went out */
 void sa_delack_fire(struct tcb *t);
 void sa_delack_established(struct tcb *t);
 void sa_delack_quickack(struct tcb *t, bool on);
+void sa_delack_enter_quickack(struct tcb *t, uint32_t max); /* Linux: tcp_enter_quickack_mode */
+void sa_delack_ack_now(struct tcb *t); /* the ACK owed goes at once (Linux: ICSK_ACK_NOW) */
 bool sa_delack_quickack_get(const struct tcb *t);
 bool sa_delack_cleanup_rbuf(struct tcb *t, uint32_t copied);
 uint32_t sa_delack_ato(const struct tcb *t);

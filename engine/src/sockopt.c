@@ -352,6 +352,10 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 		i->options |= TCPI_OPT_TIMESTAMPS;
 	if (t->sack_ok)
 		i->options |= TCPI_OPT_SACK;
+	if (t->ecn_flags & SA_ECN_OK)
+		i->options |= TCPI_OPT_ECN; /* Linux: tcp_get_info */
+	if (t->ecn_flags & SA_ECN_SEEN)
+		i->options |= TCPI_OPT_ECN_SEEN;
 	if (t->ws_ok) {
 		i->options |= TCPI_OPT_WSCALE;
 		i->snd_wscale = t->snd_wscale;

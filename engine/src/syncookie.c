@@ -58,6 +58,8 @@ uint32_t sa_cookie_ts(struct synack_stack *st, const struct synack_segment *syn)
 	    (p->window_scaling && syn->opt.has_wscale) ? SA_MIN(syn->opt.wscale, 14) : TS_WS_MASK;
 	if (p->sack && syn->opt.sack_permitted)
 		opts |= TS_SACK;
+	if (sa_ecn_syn_ok(st, syn)) /* Linux: ireq->ecn_ok → TS_OPT_ECN */
+		opts |= TS_ECN;
 	uint32_t ts = ((now >> TSBITS) << TSBITS) | opts;
 	if (ts > now)
 		ts -= 1u << TSBITS;
@@ -65,10 +67,11 @@ uint32_t sa_cookie_ts(struct synack_stack *st, const struct synack_segment *syn)
 }
 
 /* Linux: cookie_timestamp_decode (tsecr already has the offset removed). */
-void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok)
+void sa_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok, bool *ecn_ok)
 {
 	uint32_t o = tsecr & ((1u << TSBITS) - 1);
 	*sack_ok = (o & TS_SACK) != 0;
+	*ecn_ok = (o & TS_ECN) != 0;
 	if ((o & TS_WS_MASK) == TS_WS_MASK) {
 		*ws_ok = false;
 		*wscale = 0;

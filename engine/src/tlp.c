@@ -166,6 +166,7 @@ void sa_tlp_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 		t->prior_cwnd = t->snd_cwnd;
 		t->prr_delivered = t->prr_out = 0;
 		t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
+		sa_ecn_queue_cwr(t); /* tcp_init_cwnd_reduction */
 		t->snd_cwnd = t->snd_ssthresh;
 		t->ca_state = (t->sacked_out || t->lost_out || t->retrans_out || t->undo_marker)
 		                  ? SA_CA_DISORDER

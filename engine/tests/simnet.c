@@ -59,6 +59,35 @@ static uint32_t heap_pop(struct simnet *net)
 	return top;
 }
 
+/* RFC 3168 §5: CE is ECN field 11. IPv4: the TOS byte's low bits, and the
+ * header checksum redone; IPv6: the traffic class's low bits. */
+static bool ect(const uint8_t *p, size_t n)
+{
+	if (n >= 20 && (p[0] >> 4) == 4)
+		return (p[1] & 3) == 1 || (p[1] & 3) == 2;
+	if (n >= 40 && (p[0] >> 4) == 6)
+		return ((p[1] >> 4) & 3) == 1 || ((p[1] >> 4) & 3) == 2;
+	return false;
+}
+
+static void mark_ce(uint8_t *p)
+{
+	if ((p[0] >> 4) == 6) {
+		p[1] |= 0x30;
+		return;
+	}
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	p[1] |= 3;
+	p[10] = p[11] = 0;
+	uint32_t sum = 0;
+	for (size_t i = 0; i < ihl; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	p[10] = (uint8_t)(~sum >> 8);
+	p[11] = (uint8_t)~sum;
+}
+
 static void enqueue(struct simnet *net, int to, const uint8_t *p, size_t n, bool corrupt)
 {
 	struct simnet_dir_stats *d = &net->dir[!to];
@@ -87,6 +116,10 @@ static void enqueue(struct simnet *net, int to, const uint8_t *p, size_t n, bool
 		while (at == ip + 12);
 		w->data[at] ^= (uint8_t)(1 + rnd(net) % 255);
 		d->corrupted++;
+	}
+	if (net->cfg.ce_ppm && ect(p, n) && chance(net, net->cfg.ce_ppm)) {
+		mark_ce(w->data);
+		d->ce_marked++;
 	}
 	w->order = net->order++;
 	heap_push(net, s);

@@ -35,6 +35,9 @@ struct simnet_config {
 	uint32_t reorder_ppm, reorder_us; /* extra delay 1..reorder_us (0: 10 ms) */
 	uint32_t corrupt_ppm;
 	uint64_t seed; /* the network's PRNG (not the stacks') */
+	/* A ce_ppm share of ECT packets is marked CE, as an AQM router would
+	 * (RFC 3168 §5); drawn after the others, only for ECT packets. */
+	uint32_t ce_ppm;
 };
 
 /* What one stack put on the wire. */
@@ -43,6 +46,7 @@ struct simnet_dir_stats {
 	uint64_t data_segs; /* emitted with payload */
 	uint64_t payload;   /* payload bytes emitted */
 	uint64_t dropped, duplicated, reordered, corrupted;
+	uint64_t ce_marked; /* ECT packets the network marked CE */
 };
 
 struct simnet_pkt {

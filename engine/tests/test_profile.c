@@ -78,7 +78,14 @@ static void by_name_and_sysctl(void)
 	is_uint(p.port_lo, 40000, "lo");
 	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_congestion_control", "reno"), 0, "reno");
 	is_int(p.cc, SYNACK_CC_RENO, "set");
-	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_ecn", "1"), -ENOENT, "unmodelled: ENOENT");
+	is_int(p.ecn, 2, "tcp_ecn defaults to 2 (Linux: accept only)");
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_ecn", "1"), 0, "tcp_ecn");
+	is_int(p.ecn, 1, "set");
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_ecn", "3"), -EINVAL, "AccECN modes: EINVAL");
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_ecn_fallback", "0"), 0, "tcp_ecn_fallback");
+	is_int(p.ecn_fallback, 0, "set");
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_dummy_unknown", "1"), -ENOENT,
+	       "unmodelled: ENOENT");
 	subtest_end();
 }
 

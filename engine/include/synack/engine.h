@@ -121,6 +121,10 @@ struct synack_profile {
 	uint8_t recovery;      /* tcp_recovery bits: 1 = RACK */
 	uint8_t frto;
 	uint8_t reordering; /* tcp_reordering: 3 */
+	/* RFC 3168 ECN: tcp_ecn 0 off, 1 request and accept, 2 accept only
+	 * (Linux default); tcp_ecn_fallback: a retransmitted SYN drops ECE|CWR. */
+	uint8_t ecn;
+	bool ecn_fallback;
 	uint32_t comp_sack_nr;
 	/* RFC 6298 §2 clock granularity G; Linux keeps the RTO in jiffies
 	 * (usecs_to_jiffies rounds up): 4000 at HZ=250. */
