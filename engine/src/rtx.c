@@ -286,6 +286,49 @@ static void stamp(struct tcb *t)
 	}
 }
 
+/* Linux: tcp_rtx_probe0_timed_out — a connection whose peer keeps its
+ * window at zero times out only when nothing was heard for 2 x TCP_RTO_MAX
+ * (or TCP_USER_TIMEOUT, which also bounds the time since the first
+ * retransmission) and the retransmissions have gone on as long. */
+static bool probe0_timed_out(const struct tcb *t, uint64_t rtx_delta_ms)
+{
+	uint64_t timeout = 2u * t->st->prof.rto_max_us / 1000u;
+	if (t->user_timeout_ms) {
+		if (rtx_delta_ms > t->user_timeout_ms)
+			return true;
+		timeout = SA_MIN(timeout, (uint64_t)t->user_timeout_ms);
+	}
+	uint64_t rcv_delta_ms = (t->st->now_us - t->last_ack_recv_us) / 1000u;
+	return rcv_delta_ms > timeout && rtx_delta_ms > timeout;
+}
+
+/* Linux: tcp_retransmit_timer's "receiver dastardly shrinks window" case.
+ * Data is outstanding but SND.WND is 0: the retransmissions are zero-window
+ * probes (RFC 9293 §3.8.6.1: a zero window must not end the connection
+ * while the peer answers), so they count neither toward tcp_retries2 nor
+ * as retransmission attempts; only probe0_timed_out ends it. The timer
+ * still backs off (out_reset_timer). Orphans take the ordinary path. */
+static void zero_window_rto(struct tcb *t)
+{
+	/* retrans_stamp, else when the head was sent (tcp_skb_timestamp_ts). */
+	uint64_t since = t->st->now_us;
+	if (t->retrans_stamped)
+		since = t->retrans_stamp_us;
+	else if (t->txq_len && t->txq)
+		since = sa_txq_at(t, 0)->xmit_us;
+	uint64_t rtx_delta_ms = t->st->now_us / 1000u - since / 1000u;
+	if (probe0_timed_out(t, rtx_delta_ms)) {
+		give_up(t);
+		return;
+	}
+	sa_rec_enter_loss(t);
+	stamp(t);
+	sa_rto_back_off(t);
+	sa_rec_xmit_lost(t);
+	sa_timer_set(t, SA_T_RTX,
+	             t->st->now_us + sa_rto_clamp_user_timeout(t, sa_rto_backed_off(t)));
+}
+
 void sa_rtx_fire(struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
@@ -366,6 +409,10 @@ void sa_rtx_fire(struct tcb *t)
 	}
 	if (t->snd_nxt == t->snd_una)
 		return;
+	if (!t->snd_wnd && !t->orphan) {
+		zero_window_rto(t);
+		return;
+	}
 	/* Linux: tcp_write_timeout. An orphan uses tcp_orphan_retries: 0
 	 * means 8 while icsk_rto is below the RTO max ("alive"), else 0. */
 	uint32_t limit = p->retries2;

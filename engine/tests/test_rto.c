@@ -285,6 +285,73 @@ static void orphan_gives_up_at_rto_max(void)
 	subtest_end();
 }
 
+/* Linux tcp_retransmit_timer, "receiver dastardly shrinks window": with
+ * data out and SND.WND 0, retransmissions are zero-window probes; they do
+ * not count toward tcp_retries2, and only 2 x TCP_RTO_MAX without an ACK
+ * (tcp_rtx_probe0_timed_out) ends the connection. Found by fuzz network
+ * (corpora/regressions/network/liveness-rto-into-zero-window-etimedout). */
+static void zero_window_rto(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.retries2 = 3;
+	subtest("SND.WND 0 with data out: RTOs are probes, past retries2 while the peer answers");
+	open_rtt(&f, &p, 512, 100000);
+	synack_send(S(&f), f.fd, buf, 100, 0);
+	fx_drain(&f);
+	f.p_win = 0;
+	ack_to(&f, 1); /* nothing acked, the window shut */
+	expect_none(&f);
+	int sent = 0;
+	for (int i = 0; i < 12; i++) {
+		fx_advance(&f, fx_until_next_us(&f));
+		if (fx_pending(&f)) {
+			sent++;
+			fx_drain(&f);
+			ack_to(&f, 1); /* the answer: still win 0 */
+			fx_drain(&f);
+		}
+	}
+	is_int(sent, 12, "12 retransmissions, retries2 is 3");
+	is_int(fx_state(&f, f.fd), TCP_ESTABLISHED, "still established");
+	is_int(synack_recv(S(&f), f.fd, buf, 10, 0), -EAGAIN, "no error");
+	ok(info(&f).rto == 120000000, "the timer backed off to TCP_RTO_MAX: %u", info(&f).rto);
+
+	/* The peer falls silent: after 2 x TCP_RTO_MAX without an ACK and as
+	 * long retransmitting, ETIMEDOUT (no RST). */
+	uint64_t silent = f.now;
+	while (synack_next_deadline(S(&f)) != SYNACK_NEVER && f.now - silent < 1000000000u) {
+		fx_advance(&f, fx_until_next_us(&f));
+		fx_drain(&f);
+	}
+	is_int(synack_recv(S(&f), f.fd, buf, 10, 0), -ETIMEDOUT, "then ETIMEDOUT");
+	ok(f.now - silent > 240000000u && f.now - silent <= 360000000u,
+	   "%llu s after the last ACK (more than 240 s, at the next 120 s timer)",
+	   (unsigned long long)((f.now - silent) / 1000000u));
+	fx_free(&f);
+	subtest_end();
+
+	subtest("SND.WND 0 and TCP_USER_TIMEOUT 1 s: the user timeout still ends it");
+	open_rtt(&f, NULL, 513, 100000);
+	int ut = 1000;
+	synack_setsockopt(S(&f), f.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+	synack_send(S(&f), f.fd, buf, 100, 0);
+	fx_drain(&f);
+	f.p_win = 0;
+	ack_to(&f, 1);
+	for (int i = 0; i < 10 && fx_state(&f, f.fd) == TCP_ESTABLISHED; i++) {
+		fx_advance(&f, fx_until_next_us(&f));
+		fx_drain(&f);
+		ack_to(&f, 1);
+		fx_drain(&f);
+	}
+	is_int(synack_recv(S(&f), f.fd, buf, 10, 0), -ETIMEDOUT,
+	       "ETIMEDOUT although the peer answers every probe");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	first_sample();
@@ -294,6 +361,7 @@ int main(void)
 	give_up();
 	user_timeout();
 	orphan_gives_up_at_rto_max();
+	zero_window_rto();
 	syn_fallback();
 	done_testing();
 }
