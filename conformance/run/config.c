@@ -18,6 +18,18 @@ static bool num(const char *v, double lo, double hi, double *out)
 	return true;
 }
 
+/* A two-word option: value `off_word` sets *out false, `on_word` true. */
+static bool either(const char *v, const char *off_word, const char *on_word, bool *out)
+{
+	if (v && strcmp(v, off_word) == 0)
+		*out = false;
+	else if (v && strcmp(v, on_word) == 0)
+		*out = true;
+	else
+		return false;
+	return true;
+}
+
 /* Options that only matter to packetdrill's own tun/wire setup: accepted
  * and ignored, since no synack stack has a gateway or a wire server. */
 static const char *const ignored[] = {
@@ -78,11 +90,7 @@ int run_config_set(struct run_config *cfg, const char *name, const char *value, 
 			goto bad;
 		cfg->tcp_ts_tick_usecs = (uint32_t)d;
 	} else if (strcmp(name, "segments") == 0) {
-		if (value && strcmp(value, "wire") == 0)
-			cfg->tso_segments = false;
-		else if (value && strcmp(value, "tso") == 0)
-			cfg->tso_segments = true;
-		else
+		if (!either(value, "wire", "tso", &cfg->tso_segments))
 			goto bad;
 	} else if (strcmp(name, "strict_segments") == 0) {
 		/* packetdrill's flag takes no value. */
@@ -90,11 +98,7 @@ int run_config_set(struct run_config *cfg, const char *name, const char *value, 
 			goto bad;
 		cfg->strict_segments = true;
 	} else if (strcmp(name, "outbound") == 0) {
-		if (value && strcmp(value, "strict") == 0)
-			cfg->outbound_packetdrill = false;
-		else if (value && strcmp(value, "packetdrill") == 0)
-			cfg->outbound_packetdrill = true;
-		else
+		if (!either(value, "strict", "packetdrill", &cfg->outbound_packetdrill))
 			goto bad;
 	} else if (strcmp(name, "timeout") == 0) {
 		if (!num(value, 0, 1e6, &d))
