@@ -15,8 +15,8 @@
  *
  * Oracles: invariants after the packet and after the timer; every emitted
  * packet parses with checksums; at most 16 packets out per packet in; the
- * statistics count the packet exactly once (in_segs, or one malformed
- * reason).
+ * statistics count the packet exactly once (in_segs, icmp_in for an ICMP
+ * error, or one malformed reason).
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -83,7 +83,8 @@ static void inject(struct synack_stack *st, uint8_t flags, uint32_t seq, uint32_
 
 static uint64_t stats_total(const struct synack_stats *x)
 {
-	uint64_t n = x->in_segs; /* not_for_us is a subset of in_segs */
+	/* not_for_us is a subset of in_segs + icmp_in */
+	uint64_t n = x->in_segs + x->icmp_in;
 	for (int i = 0; i < SYNACK_SEG_ERROR_COUNT; i++)
 		n += x->malformed[i];
 	return n;

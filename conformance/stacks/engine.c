@@ -534,13 +534,12 @@ static int engine_inject(struct stack *s, const uint8_t *pkt, size_t len, struct
 		snprintf(err->msg, sizeof err->msg, "engine: cannot allocate the stack");
 		return -1;
 	}
-	/* The engine is TCP only: an ICMP error it would silently drop must
-	 * not let a script that depends on it pass or fail for the wrong
-	 * reason. */
+	/* The engine takes TCP and ICMP errors (engine/src/icmp.c); anything
+	 * else it would silently drop must not let a script that depends on
+	 * it pass or fail for the wrong reason. */
 	uint8_t proto = len > 9 && pkt[0] >> 4 == 4 ? pkt[9] : len > 6 ? pkt[6] : 0;
-	if (proto != IPPROTO_TCP) {
-		snprintf(err->msg, sizeof err->msg, "unsupported: %s packets on stack engine",
-		         proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ? "icmp" : "non-TCP");
+	if (proto != IPPROTO_TCP && proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6) {
+		snprintf(err->msg, sizeof err->msg, "unsupported: non-TCP packets on stack engine");
 		return -1;
 	}
 	synack_input(s->st, s->now, pkt, len);

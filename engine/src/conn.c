@@ -137,7 +137,9 @@ void sa_sync_mss(struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
 	uint32_t hdr = (t->family == 6 ? 40u : 20u) + 20u;
-	uint32_t mss = p->mtu > hdr ? p->mtu - hdr : p->min_snd_mss;
+	/* Linux: tcp_sync_mss(sk, icsk_pmtu_cookie) — the path MTU (icmp.c). */
+	uint32_t mtu = t->pmtu && t->pmtu < p->mtu ? t->pmtu : p->mtu;
+	uint32_t mss = mtu > hdr ? mtu - hdr : p->min_snd_mss;
 	if (mss > t->mss_clamp)
 		mss = t->mss_clamp;
 	if (t->user_mss && mss > t->user_mss)

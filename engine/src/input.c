@@ -300,6 +300,9 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		return true;
 	}
 	t->last_ack_recv_us = t->st->now_us;
+	/* Linux: tcp_ack — "we passed data and got it acked, remove any soft
+	 * error log": sk_err_soft = 0 (icmp.c). */
+	t->soft_err = 0;
 	sa_ecn_accept_cwr(t, seg); /* ecn.c: Linux tcp_ack */
 	uint32_t prior_in_flight = sa_in_flight(t);
 	/* RFC 7323 §4.3 (Linux: tcp_ack → tcp_replace_ts_recent). */

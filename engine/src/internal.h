@@ -115,6 +115,12 @@ struct tcb {
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
 	uint32_t fin_seq; /* sequence number of our FIN when sent */
 	int so_error;
+	/* Linux: sk_err_soft — the last ICMP soft error (icmp.c); a timeout
+	 * reports it instead of ETIMEDOUT (tcp_write_err). */
+	int soft_err;
+	/* Path MTU learned from ICMP (icmp.c; Linux: icsk_pmtu_cookie); 0:
+	 * the profile's mtu. */
+	uint16_t pmtu;
 	bool reset_seen, orphan, timed_out;
 	bool dead; /* freed, waiting in the graveyard */
 
@@ -313,6 +319,11 @@ void sa_emit(struct synack_stack *st, struct synack_segment *s);
 
 /* ---- input.c ---- */
 void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg);
+/* icmp.c: an ICMPv4/ICMPv6 datagram (the outer IP header already known
+ * not to carry TCP); returns false if it is not ICMP at all. */
+bool sa_icmp_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
+/* Linux: tcp_write_err — sk_err_soft if set, else ETIMEDOUT. */
+int sa_timeout_error(const struct tcb *t);
 /* Delayed-ACK hook: part 1 acknowledges at once. */
 void sa_ack_needed(struct tcb *t);
 void sa_send_ack_now(struct tcb *t);

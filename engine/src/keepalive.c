@@ -122,7 +122,7 @@ void sa_keepalive_fire(struct tcb *t)
 				sa_send_rst_for(t);
 				t->st->stats.aborts_on_timeout++;
 				t->timed_out = true;
-				t->so_error = ETIMEDOUT;
+				t->so_error = sa_timeout_error(t);
 				sa_tcb_done(t);
 				return;
 			}

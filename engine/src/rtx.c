@@ -274,7 +274,7 @@ static void give_up(struct tcb *t)
 	/* Linux: tcp_write_err — sk_err = ETIMEDOUT, tcp_done, no RST. */
 	t->st->stats.aborts_on_timeout++;
 	t->timed_out = true;
-	t->so_error = ETIMEDOUT;
+	t->so_error = sa_timeout_error(t);
 	sa_tcb_done(t);
 }
 

@@ -317,6 +317,11 @@ void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pk
 	sa_timers_run(st, now_us);
 	struct synack_segment seg;
 	enum synack_seg_error e = synack_seg_parse(ip_pkt, len, st->prof.verify_checksums, &seg);
+	/* icmp.c: ICMP errors about our connections (tcp_v4_err / tcp_v6_err). */
+	if (e == SYNACK_SEG_NOT_TCP && sa_icmp_input(st, ip_pkt, len)) {
+		reap(st);
+		return;
+	}
 	if (e != SYNACK_SEG_OK) {
 		if ((unsigned)e < SYNACK_SEG_ERROR_COUNT)
 			st->stats.malformed[e]++;

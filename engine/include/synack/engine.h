@@ -159,6 +159,11 @@ struct synack_stats {
 	uint64_t socket_limit_drops; /* embryonic connections refused by max_sockets */
 	uint64_t tlp_probes;         /* tail loss probes sent (Linux: TCPLossProbes) */
 	uint64_t ofo_queued;         /* segments offered to the out-of-order queue (TCPOFOQueue) */
+	/* ICMP errors (icmp.c): received; dropped as malformed (length,
+	 * checksum, quote); for no connection; quoting a sequence number
+	 * outside [SND.UNA, SND.NXT] (Linux: OutOfWindowIcmps); ignored by
+	 * type (source quench, redirect, …). */
+	uint64_t icmp_in, icmp_malformed, icmp_no_socket, icmp_out_of_window, icmp_ignored;
 };
 
 /* A snapshot like Linux's struct tcp_info (TCP_INFO); field names without the
