@@ -494,6 +494,13 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 		case SO_ERROR: {
 			int e = t->so_error;
 			t->so_error = 0;
+			/* Linux: sk_getsockopt SO_ERROR — with no sk_err, the
+			 * soft error (ICMP, icmp.c) is reported and cleared
+			 * (xchg(&sk->sk_err_soft, 0)). */
+			if (!e) {
+				e = t->soft_err;
+				t->soft_err = 0;
+			}
 			return put_int(val, len, e);
 		}
 		case SO_LINGER: {
