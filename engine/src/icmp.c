@@ -33,7 +33,7 @@ struct icmp_err {
 	int err;       /* errno for the socket */
 	bool req_drop; /* Linux: tcp_req_err's abort (v4) / icmpv6_err_convert's fatal (v6) */
 	bool pmtu;     /* fragmentation needed / packet too big */
-	bool unreach;  /* net/host unreachable: RFC 6069 candidate */
+	bool unreach;  /* net/host unreachable / no route: RFC 6069 candidate */
 	uint32_t mtu;
 };
 
@@ -99,6 +99,26 @@ static void mtu_reduced(struct tcb *t, uint32_t mtu)
 		simple_retransmit(t);
 }
 
+/* RFC 6069 §2.2, Linux: tcp_ld_RTO_revert — a net/host unreachable
+ * quoting SND.UNA while the RTO is backed off says the path is broken, not
+ * congested: undo one backoff and rearm from the head's last transmission
+ * (or retransmit now if that time has passed). */
+static void rto_revert(struct tcb *t, uint32_t seq)
+{
+	if (seq != t->snd_una || !t->retransmits || !t->backoff || !t->txq_len)
+		return;
+	t->backoff--;
+	t->rto_shift = t->backoff; /* icsk_rto = inet_csk_rto_backoff(icsk_backoff) */
+	uint64_t rto = sa_rto_backed_off(t);
+	uint64_t since = t->st->now_us - sa_txq_at(t, 0)->xmit_us;
+	t->rack_reo = t->tlp_pending = false;
+	sa_timer_clear(t, SA_T_RTX);
+	if (since < rto)
+		sa_timer_set(t, SA_T_RTX, t->st->now_us + (rto - since));
+	else
+		sa_rtx_fire(t); /* may end the connection (tcp_write_err) */
+}
+
 /* Linux: tcp_v4_err / tcp_v6_err once the connection is found. */
 static void tcp_err(struct synack_stack *st, struct tcb *t, uint32_t seq, const struct icmp_err *e)
 {
@@ -130,6 +150,11 @@ static void tcp_err(struct synack_stack *st, struct tcb *t, uint32_t seq, const 
 	if (e->pmtu) {
 		mtu_reduced(t, e->mtu);
 		return;
+	}
+	if (e->unreach) {
+		rto_revert(t, seq);
+		if (t->state == SA_CLOSED)
+			return;
 	}
 	switch (t->state) {
 	case SA_SYN_SENT:

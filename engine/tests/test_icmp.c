@@ -276,6 +276,41 @@ static void frag_needed(void)
 	subtest_end();
 }
 
+static void rto_revert(void)
+{
+	struct fx f;
+	struct synack_segment s;
+	struct synack_tcp_info ti;
+	subtest(
+	    "RFC 6069: host unreachable for SND.UNA undoes one RTO backoff (tcp_ld_RTO_revert)");
+	fx_init(&f, NULL, 950);
+	ok(fx_established(&f), "established");
+	synack_send(f.st, f.fd, "0123456789", 10, 0);
+	expect_seg_out(&f, F_PA, 1, 1, 10, FX_ANY, &s);
+	for (int i = 0; i < 3; i++) {
+		fx_advance(&f, fx_until_next_us(&f));
+		expect_seg(&f, F_PA, 1, 1, 10, FX_ANY);
+	}
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.backoff, 2, "a TLP, then two RTOs");
+	uint64_t rto = ti.rto, before = fx_until_next_us(&f);
+	fx_advance(&f, 1000);
+	icmp_in(&f, 3, 1, 0, &s);
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.backoff, 1, "one backoff undone");
+	is_uint(ti.rto, rto / 2, "RTO halved");
+	is_uint(fx_until_next_us(&f), rto / 2 - 1000, "timer from the last transmission");
+	ok(fx_until_next_us(&f) < before, "earlier than before");
+	icmp_in(&f, 3, 3, 0, &s); /* port unreachable: no revert */
+	synack_tcp_info(f.st, f.fd, &ti);
+	is_int(ti.backoff, 1, "port unreachable: unchanged");
+	fx_advance(&f, 2 * rto / 8 - 1000); /* after the rest of rto/4 after a second revert */
+	icmp_in(&f, 3, 0, 0, &s);
+	expect_seg(&f, F_PA, 1, 1, 10, FX_ANY); /* clocked out: resent at once */
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	soft_errors();
@@ -283,5 +318,6 @@ int main(void)
 	request_sock();
 	malformed();
 	frag_needed();
+	rto_revert();
 	done_testing();
 }
