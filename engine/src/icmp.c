@@ -52,11 +52,45 @@ static uint32_t current_ssthresh(const struct tcb *t)
 	return SA_MAX(t->snd_ssthresh, w);
 }
 
+/* Linux keeps one skb per write burst (tcp_sendmsg fills a TSO skb up to
+ * the size goal and tcp_push marks its end with PSH); the engine keeps one
+ * entry per segment. Before a PMTU retransmission, which Linux does per
+ * skb in new-MSS pieces (__tcp_retransmit_skb), the entries of a burst —
+ * up to its PSH — become one again while none was retransmitted, SACKed
+ * or lost. */
+static void merge_bursts(struct tcb *t)
+{
+	const uint8_t busy = SA_TX_RETRANS | SA_TX_LOST | SA_TX_SACKED;
+	for (uint32_t i = 0; i < t->txq_len; i++) {
+		struct sa_txseg *a = sa_txq_at(t, i);
+		uint32_t j = i;
+		bool clean = !(a->flags & busy);
+		while (clean && !(sa_txq_at(t, j)->flags & SA_TX_PSH) && j + 1 < t->txq_len) {
+			struct sa_txseg *n = sa_txq_at(t, j + 1);
+			if (n->seq != sa_txq_at(t, j)->end || (n->flags & busy))
+				break;
+			j++;
+		}
+		if (!clean || j == i)
+			continue;
+		struct sa_txseg *b = sa_txq_at(t, j);
+		a->end = b->end;
+		a->xmit_us = SA_MAX(a->xmit_us, b->xmit_us);
+		for (uint32_t k = i + 1; k <= j; k++)
+			a->flags |= sa_txq_at(t, k)->flags & (SA_TX_PSH | SA_TX_EVER_RETRANS);
+		uint32_t gone = j - i;
+		for (uint32_t k = j + 1; k < t->txq_len; k++)
+			*sa_txq_at(t, k - gone) = *sa_txq_at(t, k);
+		t->txq_len -= gone;
+	}
+}
+
 /* Linux: tcp_simple_retransmit — every segment larger than the new MSS is
  * lost; enter Loss without touching cwnd ("units changed"), resend. */
 static void simple_retransmit(struct tcb *t)
 {
 	uint32_t mss = t->snd_mss;
+	merge_bursts(t);
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
 		uint32_t len = s->end - s->seq;
