@@ -180,6 +180,40 @@ static void syn_sent_hard(void)
 	subtest_end();
 }
 
+static void syn_sent_v6(void)
+{
+	static const struct {
+		uint8_t type, code;
+		int err;
+	} cases[] = {
+		{ 1, 4, ECONNREFUSED }, { 1, 1, EACCES },       { 1, 0, ENETUNREACH },
+		{ 1, 9, EPROTO },       { 3, 0, EHOSTUNREACH }, { 4, 0, EPROTO },
+	};
+	subtest("SYN-SENT over IPv6: icmpv6_err_convert's errno");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fx f;
+		fx_init6(&f, NULL, 960 + i);
+		ok(fx_syn_sent(&f), "SYN-SENT");
+		struct sockaddr_in6 sa;
+		socklen_t sl = sizeof sa;
+		synack_getsockname(f.st, f.fd, (struct sockaddr *)&sa, &sl);
+		struct synack_segment q;
+		memset(&q, 0, sizeof q);
+		q.src = f.local;
+		q.dst = f.remote;
+		q.sport = (uint16_t)(sa.sin6_port >> 8 | sa.sin6_port << 8);
+		q.dport = f.rport;
+		q.seq = f.iss;
+		q.flags = F_S;
+		q.ttl = 64;
+		icmp_in(&f, cases[i].type, cases[i].code, 0, &q);
+		is_int(so_error(&f), cases[i].err, "errno");
+		is_int(state(&f), 7, "CLOSED");
+		fx_free(&f);
+	}
+	subtest_end();
+}
+
 static void request_sock(void)
 {
 	struct fx f;
@@ -316,6 +350,7 @@ int main(void)
 {
 	soft_errors();
 	syn_sent_hard();
+	syn_sent_v6();
 	request_sock();
 	malformed();
 	frag_needed();
