@@ -98,6 +98,8 @@ static const struct {
 	{ "IP_PMTUDISC_DO", 2 },
 	{ "IP_PMTUDISC_DONT", 0 },
 	{ "IP_PMTUDISC_PROBE", 3 },
+	{ "IP_RECVERR", 11 },
+	{ "IPV6_RECVERR", 25 },
 	S(F_GETFL),
 	S(F_SETFL),
 	S(F_GETFD),

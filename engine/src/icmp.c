@@ -7,10 +7,9 @@
  * we sent, so its source is our address — names the connection. Every
  * message is counted once in the stack's statistics (icmp_*).
  *
- * Not modelled: IP_RECVERR / IPV6_RECVERR (Linux reports a soft error at
- * once as sk_err with them; the engine has no such option, so soft errors
- * are only kept for a timeout), redirects (no routes), IPv6 extension
- * headers inside the quote, TCP Fast Open.
+ * Not modelled: the error queue of IP_RECVERR (MSG_ERRQUEUE; TCP queues
+ * only errors of opening connections there), redirects (no routes), IPv6
+ * extension headers inside the quote, TCP Fast Open.
  */
 #include <errno.h>
 #include <string.h>
@@ -201,8 +200,16 @@ static void tcp_err(struct synack_stack *st, struct tcb *t, uint32_t seq, const 
 		return;
 	default:
 		/* RFC 9293 MUST-56, RFC 5927 §4.1: a soft error; Linux keeps it
-		 * in sk_err_soft for a timeout to report. */
-		t->soft_err = e->err;
+		 * in sk_err_soft for a timeout (or SO_ERROR) to report — or,
+		 * with IP_RECVERR / IPV6_RECVERR, makes it sk_err at once
+		 * (RFC 1122 4.2.3.9: report soft errors to the application),
+		 * still without aborting. */
+		if (t->family == 4 ? t->recverr : t->recverr6) {
+			t->so_error = e->err;
+			sa_wake(t);
+		} else {
+			t->soft_err = e->err;
+		}
 	}
 }
 

@@ -141,6 +141,9 @@ struct tcb {
 	 * limit of -1 is the default (SA_DEFAULT_TTL). */
 	uint8_t ip_tos, ip6_tclass;
 	int16_t ip_ttl, ip6_hops;
+	/* IP_RECVERR / IPV6_RECVERR (Linux: inet->recverr, np->recverr): an
+	 * ICMP soft error becomes the socket error at once (icmp.c). */
+	bool recverr, recverr6;
 	/* Urgent data (RFC 9293 §3.8.5, RFC 6093; urgent.c). Sending: urgent
 	 * mode while SND.UP (snd_up) is ahead of SND.UNA (Linux: tcp_urg_mode).
 	 * Receiving: Linux's urg_seq (the sequence number of the last urgent

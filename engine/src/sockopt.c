@@ -235,6 +235,9 @@ static int ip_set(struct tcb *t, int name, const void *val, socklen_t len)
 	case IP_TOS: /* RFC 9293 MUST-48, SHLD-21; Linux keeps the low 8 bits */
 		t->ip_tos = tos_keep_ecn(t->ip_tos, v);
 		return 0;
+	case IP_RECVERR: /* Linux: inet->recverr (icmp.c reports soft errors at once) */
+		t->recverr = v != 0;
+		return 0;
 	case IP_TTL: /* RFC 9293 MUST-49; -1 restores the default */
 		if (len < 1)
 			return -EINVAL;
@@ -252,13 +255,17 @@ static int ip_set(struct tcb *t, int name, const void *val, socklen_t len)
 static int ipv6_set(struct tcb *t, int name, const void *val, socklen_t len)
 {
 	int v = 0;
-	if (name != IPV6_TCLASS && name != IPV6_UNICAST_HOPS)
+	if (name != IPV6_TCLASS && name != IPV6_UNICAST_HOPS && name != IPV6_RECVERR)
 		return -ENOPROTOOPT;
 	if (len < (socklen_t)sizeof(int))
 		return -EINVAL;
 	if (!val)
 		return -EFAULT;
 	memcpy(&v, val, sizeof(int));
+	if (name == IPV6_RECVERR) { /* Linux: np->recverr (icmp.c) */
+		t->recverr6 = v != 0;
+		return 0;
+	}
 	if (v < -1 || v > 255)
 		return -EINVAL;
 	if (name == IPV6_TCLASS)
@@ -319,6 +326,9 @@ static int ip_get(struct tcb *t, int name, void *val, socklen_t *len)
 	case IP_TTL:
 		v = t->ip_ttl < 0 ? SA_DEFAULT_TTL : t->ip_ttl;
 		break;
+	case IP_RECVERR:
+		v = t->recverr;
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -336,6 +346,8 @@ static int ipv6_get(struct tcb *t, int name, void *val, socklen_t *len)
 		return put_int(val, len, t->ip6_tclass);
 	if (name == IPV6_UNICAST_HOPS)
 		return put_int(val, len, t->ip6_hops < 0 ? SA_DEFAULT_TTL : t->ip6_hops);
+	if (name == IPV6_RECVERR)
+		return put_int(val, len, t->recverr6);
 	return -ENOPROTOOPT;
 }
 
