@@ -2,6 +2,7 @@
  * these blocks in Python; the common forms are simple enough to evaluate
  * here, so synack needs no Python. */
 #include "run/tcpinfo.h"
+#include "run/symbols.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -126,32 +127,17 @@ static bool accept_tok(struct ev *e, const char *tok)
 
 static long long parse_or(struct ev *e);
 
-/* Constants the python blocks use for states (TCP_ESTABLISHED ...). */
+/* Names the evaluator knows besides tcpi_* fields: Python's booleans, the
+ * tcpi_options bits, and every symbol a syscall argument may use (TCP
+ * states, CA states, ... — symbols.c, one table). */
 static bool constant(const char *name, long long *v)
 {
 	static const struct {
 		const char *n;
 		int v;
 	} c[] = {
-		{ "TCP_ESTABLISHED", 1 },
-		{ "TCP_SYN_SENT", 2 },
-		{ "TCP_SYN_RECV", 3 },
-		{ "TCP_FIN_WAIT1", 4 },
-		{ "TCP_FIN_WAIT2", 5 },
-		{ "TCP_TIME_WAIT", 6 },
-		{ "TCP_CLOSE", 7 },
-		{ "TCP_CLOSE_WAIT", 8 },
-		{ "TCP_LAST_ACK", 9 },
-		{ "TCP_LISTEN", 10 },
-		{ "TCP_CLOSING", 11 },
 		{ "True", 1 },
 		{ "False", 0 },
-		/* tcpi_ca_state (include/uapi/linux/tcp.h enum tcp_ca_state) */
-		{ "TCP_CA_Open", 0 },
-		{ "TCP_CA_Disorder", 1 },
-		{ "TCP_CA_CWR", 2 },
-		{ "TCP_CA_Recovery", 3 },
-		{ "TCP_CA_Loss", 4 },
 		/* tcpi_options bits (include/uapi/linux/tcp.h TCPI_OPT_*) */
 		{ "TCPI_OPT_TIMESTAMPS", 1 },
 		{ "TCPI_OPT_SACK", 2 },
@@ -166,7 +152,7 @@ static bool constant(const char *name, long long *v)
 			*v = c[i].v;
 			return true;
 		}
-	return false;
+	return run_symbol(name, v);
 }
 
 static long long parse_atom(struct ev *e)
