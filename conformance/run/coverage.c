@@ -588,6 +588,17 @@ static size_t group_end(const struct cite *v, size_t n, size_t from)
 	return to;
 }
 
+/* The scripts citing RFC 9293 requirement `id`, as links. */
+static void id_links(FILE *out, const struct cites *c, const char *id, const char *link_prefix)
+{
+	for (size_t j = 0; j < c->n;) {
+		size_t to = group_end(c->v, c->n, j);
+		if (c->v[j].kind == CITE_9293_ID && strcmp(c->v[j].key, id) == 0)
+			script_links(out, c->v, j, to, link_prefix);
+		j = to;
+	}
+}
+
 static void keyed_table(FILE *out, const struct cite *v, size_t n, enum cite_kind kind, int rfc,
                         const char *column, const char *link_prefix)
 {
@@ -687,12 +698,7 @@ void cov_write_markdown(FILE *out, const struct cov_table *t, const struct cov_s
 		fprintf(out, "| %s | ", t->v[i].id);
 		cell(out, t->v[i].desc);
 		fputs(" | ", out);
-		for (size_t j = 0; j < c.n;) {
-			size_t to = group_end(c.v, c.n, j);
-			if (c.v[j].kind == CITE_9293_ID && strcmp(c.v[j].key, t->v[i].id) == 0)
-				script_links(out, c.v, j, to, link_prefix);
-			j = to;
-		}
+		id_links(out, &c, t->v[i].id, link_prefix);
 		fputs(" |\n", out);
 	}
 	fputs("\n## RFC 9293: checkable on the wire, no script yet\n\n"
@@ -718,12 +724,7 @@ void cov_write_markdown(FILE *out, const struct cov_table *t, const struct cov_s
 		fputs(" | ", out);
 		cell(out, t->v[i].why);
 		fputs(" | ", out);
-		for (size_t j = 0; j < c.n;) {
-			size_t to = group_end(c.v, c.n, j);
-			if (c.v[j].kind == CITE_9293_ID && strcmp(c.v[j].key, t->v[i].id) == 0)
-				script_links(out, c.v, j, to, link_prefix);
-			j = to;
-		}
+		id_links(out, &c, t->v[i].id, link_prefix);
 		fputs(" |\n", out);
 	}
 	fputs("\n## RFC 9293 sections cited\n\n", out);
