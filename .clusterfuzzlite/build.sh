@@ -20,7 +20,8 @@ FLAGS="$FLAGS -Iengine/include -Iengine/src -Iconformance -Iharness"
 
 # As the Makefile does (docs/fuzzing.md, "Speed"): no coverage in the checksum
 # loops and the invariant checker's helpers, no comparison tracing in the
-# engine's state machine (the parsers keep it). Clang only.
+# engine's state machine (the parsers keep it, except in the state-machine
+# targets below). Clang only.
 cov=() nocmp=()
 if $CC --version 2>/dev/null | grep -q clang; then
 	cov=(-fsanitize-coverage-ignorelist="$PWD/fuzz/coverage-ignore.txt")
@@ -47,6 +48,18 @@ for src in fuzz/*.c; do
 	objs+=("$obj")
 done
 
+# The state-machine targets (Makefile FUZZ_STATE_NAMES) link an engine built
+# entirely without comparison tracing, and are built without it themselves.
+state_names=$(sed -n 's/^FUZZ_STATE_NAMES *:= *//p' Makefile)
+state_objs=()
+for src in engine/src/*.c; do
+	obj="$WORK/state_$(echo "$src" | tr / _).o"
+	$CC $CFLAGS $FLAGS "${cov[@]}" "${nocmp[@]}" -c "$src" -o "$obj"
+	state_objs+=("$obj")
+done
+rm -f "$WORK/libsynack-fuzz-state.a"
+ar rcs "$WORK/libsynack-fuzz-state.a" "${state_objs[@]}"
+
 # An archive, so a target links only what it uses (the conformance library's
 # stack table refers to the Linux stack, which needs raw sockets and libnet and
 # has no place in a hermetic fuzz target).
@@ -56,8 +69,10 @@ ar rcs "$WORK/libsynack-fuzz.a" "${objs[@]}"
 for target in fuzz/fuzz_*.c; do
 	name=$(basename "$target" .c)
 	name=${name#fuzz_}
-	$CC $CFLAGS $FLAGS -c "$target" -o "$WORK/target_$name.o"
-	$CXX $CXXFLAGS "$WORK/target_$name.o" "$WORK/libsynack-fuzz.a" $LIB_FUZZING_ENGINE -o "$OUT/$name"
+	lib=libsynack-fuzz.a extra=()
+	case " $state_names " in *" $name "*) lib=libsynack-fuzz-state.a extra=("${nocmp[@]}") ;; esac
+	$CC $CFLAGS $FLAGS "${extra[@]}" -c "$target" -o "$WORK/target_$name.o"
+	$CXX $CXXFLAGS "$WORK/target_$name.o" "$WORK/$lib" $LIB_FUZZING_ENGINE -o "$OUT/$name"
 	[ ! -f "corpora/$name/$name.dict" ] || cp "corpora/$name/$name.dict" "$OUT/$name.dict"
 	[ ! -f "corpora/$name/$name.options" ] || cp "corpora/$name/$name.options" "$OUT/$name.options"
 	find "corpora/$name/seeds" "corpora/regressions/$name" -type f 2>/dev/null |
