@@ -6,7 +6,8 @@
  * (afl_post_checksum.c).
  *
  * Most of the time the IP length fields are set to the buffer's length
- * and both checksums are recomputed; some inputs are left as mutated, so
+ * and the checksums are recomputed (IPv4 header and TCP, or ICMP / ICMPv6:
+ * synack_seg_fix_checksums); some inputs are left as mutated, so
  * the length and checksum checks themselves keep being fuzzed.
  */
 #ifndef SYNACK_FUZZ_PACKET_FIX_H

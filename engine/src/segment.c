@@ -327,10 +327,44 @@ size_t synack_seg_build(const struct synack_segment *seg, uint8_t *buf, size_t c
 	return total;
 }
 
+/* An ICMPv4 or ICMPv6 message right after a structurally valid IP header
+ * (what synack_seg_parse calls "not TCP"): its checksum covers the quoted
+ * header too, so without this every mutation of a quote would die at the
+ * checksum check and icmp.c would go unfuzzed past it. */
+static bool fix_icmp(uint8_t *pkt, size_t len)
+{
+	if (pkt[0] >> 4 == 4 && pkt[9] == 1) {
+		size_t ihl = (size_t)(pkt[0] & 0x0f) * 4, total = get16(pkt + 2);
+		if (total - ihl < 4)
+			return false;
+		put16(pkt + 10, 0);
+		put16(pkt + 10, synack_inet_checksum(pkt, ihl));
+		put16(pkt + ihl + 2, 0);
+		put16(pkt + ihl + 2, synack_inet_checksum(pkt + ihl, total - ihl));
+		return true;
+	}
+	size_t plen = len >= IPV6_HDR ? get16(pkt + 4) : 0;
+	if (pkt[0] >> 4 == 6 && len >= IPV6_HDR && pkt[6] == 58 && plen >= 4 &&
+	    plen <= len - IPV6_HDR) {
+		struct synack_addr src = { .family = 6 }, dst = { .family = 6 };
+		memcpy(src.bytes, pkt + 8, 16);
+		memcpy(dst.bytes, pkt + 24, 16);
+		uint8_t *ic = pkt + IPV6_HDR;
+		put16(ic + 2, 0);
+		/* RFC 4443 §2.3: over the pseudo-header with next header 58. */
+		put16(ic + 2, synack_csum_finish(synack_csum_add(
+		                  synack_csum_pseudo(&src, &dst, 58, (uint32_t)plen), ic, plen)));
+		return true;
+	}
+	return false;
+}
+
 bool synack_seg_fix_checksums(uint8_t *pkt, size_t len)
 {
 	struct synack_segment s;
 	enum synack_seg_error e = synack_seg_parse(pkt, len, false, &s);
+	if (e == SYNACK_SEG_NOT_TCP)
+		return fix_icmp(pkt, len);
 	/* Option errors come last, after every length is known good, so the
 	 * checksums can still be fixed for such a segment. */
 	if (e != SYNACK_SEG_OK && e != SYNACK_SEG_BAD_OPTION)

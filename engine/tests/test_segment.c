@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checksum.h"
 #include "synack/segment.h"
 #include "tap.h"
 
@@ -759,8 +760,80 @@ static void test_golden(void)
 	subtest_end();
 }
 
+/* synack_seg_fix_checksums on ICMP errors (the packet fuzz target's custom
+ * mutator): the ICMP checksum covers the quoted header, which is what the
+ * fuzzer mutates. */
+static void test_fix_icmp(void)
+{
+	subtest("fix_checksums on ICMPv4 and ICMPv6 errors");
+	/* IPv4 frag needed (type 3 code 4, MTU 576) quoting 20 + 8 bytes. */
+	uint8_t p[20 + 8 + 28];
+	memset(p, 0, sizeof p);
+	p[0] = 0x45;
+	put16(p + 2, sizeof p);
+	p[8] = 64;
+	p[9] = 1;
+	memcpy(p + 12, (uint8_t[]){ 192, 0, 2, 9 }, 4);
+	memcpy(p + 16, (uint8_t[]){ 10, 0, 0, 1 }, 4);
+	p[20] = 3;
+	p[21] = 4;
+	put16(p + 26, 576);
+	p[28] = 0x45;
+	p[36] = 64;
+	p[37] = 6;
+	p[48] = 0x9c; /* quoted TCP ports and sequence number */
+	p[52] = 0x12;
+	ok(synack_seg_fix_checksums(p, sizeof p), "ICMPv4: fixed");
+	is_hex(synack_inet_checksum(p, 20), 0, "ICMPv4: IP header checksum verifies");
+	is_hex(synack_inet_checksum(p + 20, sizeof p - 20), 0, "ICMPv4: ICMP checksum verifies");
+	p[53] ^= 0x5a; /* a mutated quoted sequence number */
+	ok(synack_inet_checksum(p + 20, sizeof p - 20) != 0, "ICMPv4: the mutation breaks it");
+	ok(synack_seg_fix_checksums(p, sizeof p), "ICMPv4: fixed again");
+	is_hex(synack_inet_checksum(p + 20, sizeof p - 20), 0, "ICMPv4: verifies again");
+
+	/* IPv6 packet too big (type 2, MTU 1280) quoting 40 + 8 bytes. */
+	uint8_t q[40 + 8 + 48];
+	memset(q, 0, sizeof q);
+	q[0] = 0x60;
+	put16(q + 4, sizeof q - 40);
+	q[6] = 58;
+	q[7] = 64;
+	q[8] = 0x20;
+	q[9] = 0x01;
+	q[23] = 9;
+	q[24] = 0xfd;
+	q[39] = 1;
+	q[40] = 2;
+	put16(q + 46, 1280);
+	q[48] = 0x60;
+	q[54] = 6;
+	q[89] = 0x77;
+	struct synack_addr src = { .family = 6 }, dst = { .family = 6 };
+	memcpy(src.bytes, q + 8, 16);
+	memcpy(dst.bytes, q + 24, 16);
+	ok(synack_seg_fix_checksums(q, sizeof q), "ICMPv6: fixed");
+	is_hex(synack_csum_finish(synack_csum_add(synack_csum_pseudo(&src, &dst, 58, sizeof q - 40),
+	                                          q + 40, sizeof q - 40)),
+	       0, "ICMPv6: checksum with the pseudo-header verifies");
+
+	/* Neither TCP nor ICMP (UDP): refused, untouched. */
+	uint8_t u[28], before[28];
+	memcpy(u, p, sizeof u);
+	put16(u + 2, sizeof u);
+	u[9] = 17;
+	memcpy(before, u, sizeof u);
+	ok(!synack_seg_fix_checksums(u, sizeof u), "UDP: refused");
+	ok(memcmp(u, before, sizeof u) == 0, "UDP: unchanged");
+	/* An ICMP message too short to hold its checksum field. */
+	put16(u + 2, 22);
+	u[9] = 1;
+	ok(!synack_seg_fix_checksums(u, 22), "ICMPv4 of 2 bytes: refused");
+	subtest_end();
+}
+
 int main(void)
 {
+	test_fix_icmp();
 	test_round_trip();
 	test_build_limits();
 	test_golden();

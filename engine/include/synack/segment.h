@@ -181,9 +181,10 @@ uint16_t synack_tcp_checksum(const struct synack_addr *src, const struct synack_
 uint16_t synack_inet_checksum(const uint8_t *p, size_t len);
 
 /* Recomputes the IPv4 header checksum and the TCP checksum of a packet in
- * place (fuzzers' custom mutators, tests that corrupt one field). Returns
- * false, changing nothing, if the packet does not parse with checksums
- * ignored. */
+ * place (fuzzers' custom mutators, tests that corrupt one field) — or, for
+ * an ICMPv4 message or an ICMPv6 one directly after the IPv6 header, the
+ * ICMP checksum. Returns false, changing nothing, if the packet does not
+ * parse with checksums ignored (or is neither TCP nor such an ICMP one). */
 bool synack_seg_fix_checksums(uint8_t *pkt, size_t len);
 
 /* Sequence-space arithmetic (RFC 9293 §3.4): comparisons modulo 2^32. */
