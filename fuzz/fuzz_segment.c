@@ -2,6 +2,9 @@
  * sequence of fuzzed segments interleaved with clock advances and socket
  * calls (docs/fuzzing.md).
  *
+ * In half the scenarios, ICMP errors about the tracked connection are
+ * among the steps too (icmp.c: hard and soft errors, PMTU discovery).
+ *
  * Segments mostly take their sequence and ack numbers from the tracked
  * connection (so they pass the acceptability tests and reach deep states —
  * TCP-Fuzz's dependency strategy), and raw fuzzed values the rest.
@@ -62,6 +65,7 @@ struct peer {
 	/* SO_OOBINLINE on the tracked socket: an urgent byte stays in the
 	 * stream, so the byte-stream checks hold with URG segments too. */
 	bool oobinline;
+	bool icmp;        /* ICMP errors among the steps (scenario bit 7) */
 	uint8_t s_wscale; /* what the stack advertised in its SYN/SYN-ACK */
 	bool edge_known;
 	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
@@ -286,6 +290,64 @@ static void raw_segment(struct peer *p, struct fuzz_input *in)
 	synack_input(p->st, p->now, pkt, 20 + n);
 }
 
+/* An ICMP error about the tracked connection, as a router on the path
+ * would send it (RFC 792, RFC 1191, RFC 5927): it quotes the IPv4 header and
+ * the first 8 TCP bytes of a segment the stack sent, with a sequence number
+ * near the highest one sent so that it mostly passes the quote's window
+ * check (Linux tcp_v4_err). Type and code mostly among those TCP acts on:
+ * unreachables (hard in the handshake, soft after), fragmentation needed
+ * with a fuzzed MTU (PMTU discovery and its resend), time exceeded,
+ * parameter problem, source quench; a raw type now and then. */
+static void icmp_error(struct peer *p, struct fuzz_input *in)
+{
+	static const uint8_t types[] = { 3, 3, 3, 11, 12, 4 };
+	uint8_t pkt[20 + 8 + 20 + 8];
+	uint8_t shape = fi_u8(in);
+	uint8_t type = types[shape % sizeof types];
+	uint8_t code = (uint8_t)fi_range(in, 0, 15);
+	if (shape & 0x80)
+		type = fi_u8(in);
+	uint32_t seq = p->s_nxt - (uint32_t)((shape & 0x40) ? fi_u16(in) : fi_u8(in));
+	if ((shape & 0x30) == 0x30)
+		seq = fi_u32(in);
+	uint16_t mtu = (shape & 8) ? (uint16_t)fi_u16(in) : (uint16_t)fi_range(in, 0, 1500);
+	/* Routers may quote less than 8 TCP bytes (truncated quotes are
+	 * ignored); mostly they quote all of them. */
+	size_t quoted_tcp = (shape & 4) && (shape & 2) ? fi_range(in, 0, 8) : 8;
+	size_t len = 20 + 8 + 20 + quoted_tcp;
+	memset(pkt, 0, sizeof pkt);
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)(len >> 8);
+	pkt[3] = (uint8_t)len;
+	pkt[8] = 64;
+	pkt[9] = 1; /* ICMP */
+	/* From a router, or from the peer itself (a port unreachable). */
+	static const uint8_t router[4] = { 198, 51, 100, 1 };
+	memcpy(pkt + 12, (shape & 1) ? p->remote.bytes : router, 4);
+	memcpy(pkt + 16, p->local.bytes, 4);
+	uint8_t *ic = pkt + 20;
+	ic[0] = type;
+	ic[1] = code;
+	ic[6] = (uint8_t)(mtu >> 8);
+	ic[7] = (uint8_t)mtu;
+	uint8_t *q = ic + 8; /* the segment we sent: local -> remote */
+	q[0] = 0x45;
+	q[2] = 0;
+	q[3] = 40;
+	q[8] = 64;
+	q[9] = IPPROTO_TCP;
+	memcpy(q + 12, p->local.bytes, 4);
+	memcpy(q + 16, p->remote.bytes, 4);
+	uint8_t th[8] = { (uint8_t)(p->lport >> 8), (uint8_t)p->lport,    (uint8_t)(p->rport >> 8),
+		          (uint8_t)p->rport,        (uint8_t)(seq >> 24), (uint8_t)(seq >> 16),
+		          (uint8_t)(seq >> 8),      (uint8_t)seq };
+	memcpy(q + 20, th, quoted_tcp);
+	synack_seg_fix_checksums(pkt, len); /* IP header and ICMP checksums */
+	trace("%llu < icmp type %u code %u mtu %u quoting seq %u (%zu TCP bytes)\n",
+	      (unsigned long long)p->now, type, code, mtu, seq - p->iss, quoted_tcp);
+	synack_input(p->st, p->now, pkt, len);
+}
+
 static void advance(struct peer *p, struct fuzz_input *in)
 {
 	uint8_t how = fi_u8(in);
@@ -478,6 +540,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.local = (struct synack_addr){ .family = 4, .bytes = { 192, 168, 0, 1 } };
 	p.remote = (struct synack_addr){ .family = 4, .bytes = { 192, 0, 2, 1 } };
 	p.passive = scenario & 1;
+	/* One kind of step in sixteen is an ICMP error instead of a socket
+	 * call (the top bit: inputs written before ICMP keep their meaning
+	 * unless they set it). */
+	p.icmp = scenario & 128;
 	p.rport = RPORT;
 	p.lfd = p.fd = -1;
 	p.now = 1000000;
@@ -507,6 +573,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			raw_segment(&p, &in);
 		else if (kind < 12)
 			advance(&p, &in);
+		else if (kind == 15 && p.icmp)
+			icmp_error(&p, &in);
 		else
 			socket_call(&p, &in);
 		if (synack_check_invariants(p.st, why, sizeof why) != 0)
