@@ -292,6 +292,14 @@ void sa_output(struct tcb *t)
 			 * sequence number (SND.NXT + 1 =< SND.UNA + SND.WND). */
 			if (t->fin_queued && synack_seq_gt(t->snd_nxt + 1, t->snd_una + t->snd_wnd))
 				break;
+			/* A bare FIN waits for the congestion window like data
+			 * (RFC 5681 §3.1: no more than cwnd in flight). Linux made
+			 * the same choice in 6.10, when tcp_cwnd_test lost its
+			 * "final FIN" exception. */
+			if (t->fin_queued && !sa_cc_can_send(t)) {
+				cwnd_limited = true;
+				break;
+			}
 			if (t->fin_queued) {
 				sa_send_data(t, t->snd_nxt, 0, true, false);
 				t->fin_sent = true;
