@@ -3,8 +3,10 @@
  * ready-to-read script.
  *
  * The generator: a passive-open prefix (fixed, so every script gets to
- * ESTABLISHED), then steps of 4 bytes each: inbound data, ACKs, FIN, an
- * out-of-order segment, write, read, shutdown, time passing. Numbers follow
+ * ESTABLISHED; the first byte picks SACK and the peer's MSS), then steps of
+ * 4 bytes each: inbound data, ACKs, SACKs, FIN, an out-of-order segment, old
+ * data again, a reset (mostly a challenge-ACK one), write, read, shutdown,
+ * TCP_NODELAY / TCP_CORK, time passing. Numbers follow
  * the tracked state (the peer's sequence number; acknowledgments never past
  * what the application wrote), every call's result is left open (`= ...`)
  * and there is no outbound line at all: the stacks fill those in, and the
@@ -26,7 +28,8 @@
 #include "compare/compare.h"
 #include "run/run.h"
 
-#define STEP 4
+#define STEP             4
+#define SA_GEN_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 int cmp_gen_script(const uint8_t *d, size_t n, char *out, size_t cap)
 {
@@ -46,24 +49,28 @@ int cmp_gen_script(const uint8_t *d, size_t n, char *out, size_t cap)
 	EMIT("`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n");
 	if (opts & 1)
 		EMIT("`sysctl -q net.ipv4.tcp_sack=0`\n");
+	/* The MSS the peer offers: Linux's usual, the IPv4 minimum, and one
+	 * that splits writes at odd places. */
+	static const unsigned mss[] = { 1460, 1460, 536, 1200 };
 	EMIT("\n0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
 	     "+0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
 	     "+0    bind(3, ..., ...) = 0\n"
 	     "+0    listen(3, 1) = 0\n"
-	     "+0    < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"
+	     "+0    < S 0:0(0) win 65535 <mss %u,sackOK,nop,nop,nop,wscale 7>\n"
 	     "+.1   < . 1:1(0) ack 1 win 257\n"
 	     "+0    accept(3, ..., ...) = 4\n"
-	     "+0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n\n");
+	     "+0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n\n",
+	     mss[(opts >> 1) & 3]);
 	uint32_t seq = 1;     /* the peer's next sequence number */
 	uint32_t written = 0; /* bytes the application wrote */
 	uint32_t acked = 0;
-	bool peer_fin = false, shut = false;
+	bool peer_fin = false, shut = false, sack = !(opts & 1);
 	static const char *const gaps[] = { "+0", "+0", "+.01", "+.05", "+.2", "+1", "+3", "+0" };
 	for (size_t i = 1; i + STEP <= n; i += STEP) {
 		const uint8_t *b = d + i;
 		const char *t = gaps[(b[1] >> 5) & 7];
 		uint16_t win = (uint16_t)(b[3] & 1 ? 257 : (b[3] & 2 ? 0 : 64));
-		switch (b[0] % 9) {
+		switch (b[0] % 13) {
 		case 0: /* data */
 		case 1: {
 			if (peer_fin)
@@ -110,6 +117,43 @@ int cmp_gen_script(const uint8_t *d, size_t n, char *out, size_t cap)
 			break;
 		case 8: /* time passes */
 			EMIT("%-5s read(4, ..., 1) = ...\n", gaps[4 + (b[2] & 3)]);
+			break;
+		case 9: { /* a SACK of part of what is outstanding (RFC 2018) */
+			uint32_t held = written - acked;
+			if (!sack || held < 2) {
+				EMIT("%-5s < . %u:%u(0) ack %u win %u\n", t, seq, seq, 1 + acked,
+				     win);
+				break;
+			}
+			uint32_t l = 1 + acked + 1 + (held - 1) * (b[2] & 3) / 4;
+			uint32_t r = l + 1 + (1 + acked + held - l - 1) * ((b[2] >> 2) & 3) / 3;
+			EMIT("%-5s < . %u:%u(0) ack %u win %u <nop,nop,sack %u:%u>\n", t, seq, seq,
+			     1 + acked, win, l, r);
+			break;
+		}
+		case 10: { /* the peer sends old data again (a DSACK, RFC 2883) */
+			if (seq <= 1 || peer_fin)
+				break;
+			uint32_t l = SA_GEN_MIN(seq - 1, 1 + b[2] * 4u);
+			EMIT("%-5s < P. %u:%u(%u) ack %u win %u\n", t, seq - l, seq, l, 1 + acked,
+			     win);
+			break;
+		}
+		case 11: /* Nagle off or on, cork on or off */
+			EMIT("%-5s setsockopt(4, SOL_TCP, %s, [%d], 4) = 0\n", t,
+			     b[2] & 1 ? "TCP_CORK" : "TCP_NODELAY", (b[2] >> 1) & 1);
+			break;
+		case 12: /* a reset: in the window but not exact (RFC 5961 §3:
+			  * a challenge ACK) or, one time in four, exact */
+			if (peer_fin)
+				break;
+			if (b[2] & 3) {
+				EMIT("%-5s < R. %u:%u(0) ack %u win %u\n", t, seq + 1 + b[1] % 64,
+				     seq + 1 + b[1] % 64, 1 + acked, win);
+				break;
+			}
+			EMIT("%-5s < R. %u:%u(0) ack %u win %u\n", t, seq, seq, 1 + acked, win);
+			peer_fin = shut = true; /* nothing more from the peer */
 			break;
 		}
 	}
