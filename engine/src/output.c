@@ -140,11 +140,28 @@ static uint16_t window_field(struct tcb *t)
 	return sa_select_window(t);
 }
 
+/* The sequence number of an ACK or RST of a synchronized connection. When
+ * the peer's window shrank below SND.NXT, a segment at SND.NXT would fail
+ * its acceptability test (RFC 9293 §3.10.7.4) and the ACK be lost; Linux's
+ * tcp_acceptable_seq sends at the window's right edge then, unless SND.NXT
+ * is past it by less than one unit of our window scale (the peer may not
+ * have been able to say better). */
+static uint32_t acceptable_seq(const struct tcb *t)
+{
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	if (!t->st->prof.ack_seq_in_window || t->state == SA_TIME_WAIT ||
+	    synack_seq_geq(wnd_end, t->snd_nxt) ||
+	    (t->ws_ok && t->snd_nxt - wnd_end < (1u << t->rcv_wscale)))
+		return t->snd_nxt;
+	return wnd_end;
+}
+
 /* in: the segment answered by a control-socket ACK, or NULL. */
 static void send_ack(struct tcb *t, const struct synack_segment *in)
 {
 	struct synack_segment s;
-	base(t, &s, t->snd_nxt, SYNACK_TH_ACK);
+	/* A request sock answers at ISN + 1 (Linux tcp_v4_reqsk_send_ack). */
+	base(t, &s, in ? t->snd_nxt : acceptable_seq(t), SYNACK_TH_ACK);
 	if (in) {
 		s.tos = in->tos & (uint8_t)~3u; /* INET_ECN_MASK */
 		s.ttl = SA_DEFAULT_TTL;
@@ -171,12 +188,13 @@ void sa_send_embryonic_ack(struct tcb *t, const struct synack_segment *in)
 	send_ack(t, in);
 }
 
-/* Linux: tcp_send_active_reset — RST|ACK at SND.NXT, used for aborts
- * (close with unread data, SO_LINGER {1,0}, abort on overflow). */
+/* Linux: tcp_send_active_reset — RST|ACK at tcp_acceptable_seq (SND.NXT
+ * unless the window shrank below it), used for aborts (close with unread
+ * data, SO_LINGER {1,0}, abort on overflow). */
 void sa_send_rst_for(struct tcb *t)
 {
 	struct synack_segment s;
-	base(t, &s, t->snd_nxt, SYNACK_TH_RST | SYNACK_TH_ACK);
+	base(t, &s, acceptable_seq(t), SYNACK_TH_RST | SYNACK_TH_ACK);
 	s.window = window_field(t);
 	if (t->ts_ok)
 		add_ts(t, &s);

@@ -45,6 +45,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->delack_max_us = 200000;
 	p->fin_pingpong = true;             /* tcp_fin: inet_csk_enter_pingpong_mode */
 	p->rcv_past_window_if_empty = true; /* tcp_sequence, tcp_data_queue */
+	p->ack_seq_in_window = true;        /* tcp_acceptable_seq */
 	p->keepalive_time_s = 7200;
 	p->keepalive_intvl_s = 75;
 	p->keepalive_probes = 9;
@@ -86,6 +87,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->syn_linear_timeouts = 0;
 	p->fin_pingpong = false;             /* RFC 9293 §3.10.7.4: ACK the FIN */
 	p->rcv_past_window_if_empty = false; /* RFC 9293 §3.10.7.4: trim */
+	p->ack_seq_in_window = false;        /* RFC 9293 §3.10.7.4: <SEQ=SND.NXT> */
 	p->rcv_truesize = false;             /* the buffer counts payload bytes */
 	p->tcp_app_win = 0;
 	p->sndbuf_expand = false; /* SO_SNDBUF stays tcp_wmem[1] */

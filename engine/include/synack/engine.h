@@ -103,6 +103,11 @@ struct synack_profile {
 	 * while the receive queue is empty, else the segment is dropped; off,
 	 * the part in the buffer is kept (RFC 9293 §3.10.7.4 trimming). */
 	bool rcv_past_window_if_empty;
+	/* Linux tcp_acceptable_seq: an ACK or RST sent while SND.NXT is past the
+	 * peer's window (it shrank) carries SND.UNA + SND.WND instead, which the
+	 * peer's acceptability test (RFC 9293 §3.10.7.4) lets through; off, it
+	 * carries SND.NXT as RFC 9293 §3.10.7.4 writes it. */
+	bool ack_seq_in_window;
 	uint32_t keepalive_time_s, keepalive_intvl_s, keepalive_probes;
 	uint8_t syn_retries, synack_retries, retries1, retries2, orphan_retries;
 	uint8_t syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 */
