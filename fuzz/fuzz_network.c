@@ -78,7 +78,9 @@ struct pkt {
 };
 
 struct end {
-	struct synack_stack *st;
+	/* Through mut() or ro() only: see there. */
+	struct synack_stack *st_;
+	bool dirty; /* called into since the last invariant check */
 	struct synack_addr addr;
 	int fd, lfd;
 	const uint8_t *out_pattern, *in_pattern;
@@ -99,6 +101,23 @@ struct net {
 	bool healing;
 	struct pkt q[QUEUE_LEN]; /* last: not cleared per input */
 };
+
+/* Every call into a stack that may change it goes through mut(), which
+ * marks the stack for the invariant check after the step; a stack no call
+ * reached since its last check is unchanged (the engine has no globals and
+ * no threads: a delivery to one side runs that side's code only — what it
+ * emits goes to the queue), so check_step skips it without losing anything.
+ * Calls that take a const stack use ro(). */
+static struct synack_stack *mut(struct end *e)
+{
+	e->dirty = true;
+	return e->st_;
+}
+
+static const struct synack_stack *ro(const struct end *e)
+{
+	return e->st_;
+}
 
 static int tracing = -1;
 
@@ -201,7 +220,7 @@ static void remove_at(struct net *n, unsigned i)
 static void deliver(struct net *n, const struct pkt *p)
 {
 	trace("%llu -> %c %u bytes\n", (unsigned long long)n->now, p->to ? 'S' : 'C', p->len);
-	synack_input(n->e[p->to].st, n->now, p->b, p->len);
+	synack_input(mut(&n->e[p->to]), n->now, p->b, p->len);
 }
 
 /* Takes packet i out of the queue and delivers it (a copy: delivering may
@@ -352,7 +371,7 @@ static void app_write(struct net *n, struct end *e, size_t max)
 	size_t len = e->to_send - e->written;
 	if (len > max)
 		len = max;
-	ssize_t r = synack_send(e->st, e->fd, e->out_pattern + e->written % 256, len, 0);
+	ssize_t r = synack_send(mut(e), e->fd, e->out_pattern + e->written % 256, len, 0);
 	fail_on_error(n, e, r, "send");
 	if (r > 0)
 		e->written += (size_t)r;
@@ -365,10 +384,10 @@ static void app_shutdown(struct net *n, struct end *e)
 	/* Not while connecting: Linux's shutdown() of a SYN_SENT socket
 	 * disconnects it (inet_shutdown). */
 	struct synack_tcp_info ti;
-	if (synack_tcp_info(e->st, e->fd, &ti) != 0 ||
+	if (synack_tcp_info(mut(e), e->fd, &ti) != 0 ||
 	    (ti.state != TCP_ESTABLISHED && ti.state != TCP_CLOSE_WAIT))
 		return;
-	fail_on_error(n, e, synack_shutdown(e->st, e->fd, SHUT_WR), "shutdown");
+	fail_on_error(n, e, synack_shutdown(mut(e), e->fd, SHUT_WR), "shutdown");
 	e->shut = true;
 }
 
@@ -379,7 +398,7 @@ static void app_read(struct net *n, struct end *e, size_t max)
 		return;
 	if (max > sizeof buf)
 		max = sizeof buf;
-	ssize_t r = synack_recv(e->st, e->fd, buf, max, 0);
+	ssize_t r = synack_recv(mut(e), e->fd, buf, max, 0);
 	if (r == 0 && max > 0) {
 		check(e->read == e->to_recv, "no end of stream before the last byte");
 		e->eof = true;
@@ -398,7 +417,7 @@ static void app_accept(struct end *s)
 {
 	if (s->fd >= 0)
 		return;
-	int fd = synack_accept(s->st, s->lfd, NULL, NULL);
+	int fd = synack_accept(mut(s), s->lfd, NULL, NULL);
 	if (fd >= 0)
 		s->fd = fd;
 }
@@ -413,10 +432,10 @@ static void app_accept(struct end *s)
  * faulty phase of delays push the RTO there — its data, or its FIN held
  * behind a zero window, then never arrive. An application that wants them
  * delivered waits (as SO_LINGER would); so does this one. */
-static bool all_acked(const struct end *e)
+static bool all_acked(struct end *e)
 {
 	struct synack_tcp_info ti;
-	return synack_tcp_info(e->st, e->fd, &ti) != 0 || ti.state == TCP_TIME_WAIT ||
+	return synack_tcp_info(mut(e), e->fd, &ti) != 0 || ti.state == TCP_TIME_WAIT ||
 	       ti.state == TCP_CLOSE;
 }
 
@@ -429,7 +448,7 @@ static void app_run(struct net *n)
 		app_write(n, e, MAX_STREAM);
 		app_shutdown(n, e);
 		if (e->fd >= 0 && e->eof && e->shut && !e->closed && all_acked(e)) {
-			synack_close(e->st, e->fd);
+			synack_close(mut(e), e->fd);
 			e->closed = true;
 		}
 	}
@@ -439,23 +458,27 @@ static void check_step(struct net *n)
 {
 	char why[256];
 	n->emitted = n->emitted_data = 0;
-	for (int i = 0; i < 2; i++)
-		if (synack_check_invariants(n->e[i].st, why, sizeof why) != 0) {
+	for (int i = 0; i < 2; i++) {
+		if (!n->e[i].dirty)
+			continue; /* no call reached it: unchanged since its last check */
+		n->e[i].dirty = false;
+		if (synack_check_invariants(ro(&n->e[i]), why, sizeof why) != 0) {
 			fprintf(stderr, "fuzz_network: %s stack: %s\n", i ? "server" : "client",
 			        why);
 			check(0, "engine invariants");
 		}
+	}
 }
 
 /* Triage (FUZZ_TRACE=1): each side's TCP_INFO at every clock advance. */
-static void trace_info(const struct net *n)
+static void trace_info(struct net *n)
 {
 	if (!tracing)
 		return;
 	for (int i = 0; i < 2; i++) {
 		struct synack_tcp_info ti;
-		const struct end *e = &n->e[i];
-		if (e->fd < 0 || synack_tcp_info(e->st, e->fd, &ti) != 0)
+		struct end *e = &n->e[i];
+		if (e->fd < 0 || synack_tcp_info(mut(e), e->fd, &ti) != 0)
 			continue;
 		trace("  %c: state %u ca %u unacked %u lost %u retrans %u sacked %u cwnd %u "
 		      "ssthresh %u snd_wnd %u rcv_wnd %u rto %u backoff %u probes %u notsent %u "
@@ -472,13 +495,13 @@ static void advance_to(struct net *n, uint64_t t)
 		n->now = t;
 	trace("advance to %llu\n", (unsigned long long)t);
 	trace_info(n);
-	synack_advance(n->e[0].st, t);
-	synack_advance(n->e[1].st, t);
+	synack_advance(mut(&n->e[0]), t);
+	synack_advance(mut(&n->e[1]), t);
 }
 
 static uint64_t next_deadline(const struct net *n)
 {
-	uint64_t a = synack_next_deadline(n->e[0].st), b = synack_next_deadline(n->e[1].st);
+	uint64_t a = synack_next_deadline(ro(&n->e[0])), b = synack_next_deadline(ro(&n->e[1]));
 	return a < b ? a : b;
 }
 
@@ -517,8 +540,8 @@ static void step(struct net *n, struct fuzz_input *in)
 	case 15: {
 		uint64_t d = next_deadline(n);
 		trace("next deadline %llu (client %llu, server %llu)\n", (unsigned long long)d,
-		      (unsigned long long)synack_next_deadline(n->e[0].st),
-		      (unsigned long long)synack_next_deadline(n->e[1].st));
+		      (unsigned long long)synack_next_deadline(ro(&n->e[0])),
+		      (unsigned long long)synack_next_deadline(ro(&n->e[1])));
 		if (d != SYNACK_NEVER)
 			fault_advance(n, d > n->now ? d - n->now : 0);
 		break;
@@ -548,8 +571,8 @@ static void step(struct net *n, struct fuzz_input *in)
 
 static bool quiet(const struct net *n)
 {
-	return n->n == 0 && synack_next_deadline(n->e[0].st) == SYNACK_NEVER &&
-	       synack_next_deadline(n->e[1].st) == SYNACK_NEVER;
+	return n->n == 0 && synack_next_deadline(ro(&n->e[0])) == SYNACK_NEVER &&
+	       synack_next_deadline(ro(&n->e[1])) == SYNACK_NEVER;
 }
 
 /* What the applications have done so far (bytes moved, ends seen, closes). */
@@ -570,10 +593,10 @@ static uint64_t progress(const struct net *n)
  * and rcv_ssthresh only grows with data received, which a zero window
  * drops. The engine does the same; this is not a liveness failure of the
  * engine against its model. */
-static bool linux_zero_window_stall(const struct end *e)
+static bool linux_zero_window_stall(struct end *e)
 {
 	struct synack_tcp_info ti;
-	return e->fd >= 0 && synack_tcp_info(e->st, e->fd, &ti) == 0 && ti.rcv_wnd == 0 &&
+	return e->fd >= 0 && synack_tcp_info(mut(e), e->fd, &ti) == 0 && ti.rcv_wnd == 0 &&
 	       ti.rcv_wscale == 0 && ti.rcv_ssthresh < ti.rcv_mss;
 }
 
@@ -703,22 +726,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	n->now = 1000000;
 	for (int i = 0; i < 2; i++) {
-		n->e[i].st = synack_stack_new(&prof[i], &env[i]);
-		check(n->e[i].st != NULL, "stack_new");
-		synack_add_address(n->e[i].st, &n->e[i].addr);
-		synack_advance(n->e[i].st, n->now);
+		n->e[i].st_ = synack_stack_new(&prof[i], &env[i]);
+		check(n->e[i].st_ != NULL, "stack_new");
+		synack_add_address(mut(&n->e[i]), &n->e[i].addr);
+		synack_advance(mut(&n->e[i]), n->now);
 		n->e[i].fd = n->e[i].lfd = -1;
 	}
 	struct end *c = &n->e[0], *s = &n->e[1];
-	s->lfd = synack_socket(s->st, AF_INET, SOCK_STREAM, 0);
+	s->lfd = synack_socket(mut(s), AF_INET, SOCK_STREAM, 0);
 	sockaddr_of(&s->addr, SPORT, &sin);
-	check(synack_bind(s->st, s->lfd, (struct sockaddr *)&sin, sizeof sin) == 0, "bind");
-	check(synack_listen(s->st, s->lfd, 8) == 0, "listen");
-	c->fd = synack_socket(c->st, AF_INET, SOCK_STREAM, 0);
+	check(synack_bind(mut(s), s->lfd, (struct sockaddr *)&sin, sizeof sin) == 0, "bind");
+	check(synack_listen(mut(s), s->lfd, 8) == 0, "listen");
+	c->fd = synack_socket(mut(c), AF_INET, SOCK_STREAM, 0);
 	sockaddr_of(&c->addr, CPORT, &sin);
-	synack_bind(c->st, c->fd, (struct sockaddr *)&sin, sizeof sin);
+	synack_bind(mut(c), c->fd, (struct sockaddr *)&sin, sizeof sin);
 	sockaddr_of(&s->addr, SPORT, &sin);
-	int r = synack_connect(c->st, c->fd, (struct sockaddr *)&sin, sizeof sin);
+	int r = synack_connect(mut(c), c->fd, (struct sockaddr *)&sin, sizeof sin);
 	check(r == -EINPROGRESS || r == 0, "connect");
 	check_step(n);
 
@@ -729,7 +752,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (NETWORK_LIVENESS)
 		heal(n);
 
-	synack_stack_free(c->st);
-	synack_stack_free(s->st);
+	synack_stack_free(c->st_);
+	synack_stack_free(s->st_);
 	return 0;
 }
