@@ -58,7 +58,9 @@
 #define MIN_SND_MSS 48
 #define QUEUE_LEN   64
 #define PKT_MAX     1600
-#define MAX_STREAM  65536
+#ifndef MAX_STREAM
+#define MAX_STREAM 65536
+#endif
 /* Clock advances during the faulty phase stay below this much virtual time
  * in total, so no side may rightly give up (tcp_syn_retries: 127 s;
  * tcp_retries2: ~15 min) before the network heals. */
@@ -81,6 +83,8 @@ struct end {
 	/* Through mut() or ro() only: see there. */
 	struct synack_stack *st_;
 	bool dirty; /* called into since the last invariant check */
+	bool poked; /* called into since the end of its last healing turn */
+	bool moved; /* that turn made progress */
 	struct synack_addr addr;
 	int fd, lfd;
 	const uint8_t *out_pattern, *in_pattern;
@@ -110,7 +114,7 @@ struct net {
  * Calls that take a const stack use ro(). */
 static struct synack_stack *mut(struct end *e)
 {
-	e->dirty = true;
+	e->dirty = e->poked = true;
 	return e->st_;
 }
 
@@ -439,19 +443,52 @@ static bool all_acked(struct end *e)
 	       ti.state == TCP_CLOSE;
 }
 
+static void app_turn(struct net *n, struct end *e)
+{
+	app_read(n, e, MAX_STREAM);
+	app_write(n, e, MAX_STREAM);
+	app_shutdown(n, e);
+	if (e->fd >= 0 && e->eof && e->shut && !e->closed && all_acked(e)) {
+		synack_close(mut(e), e->fd);
+		e->closed = true;
+	}
+}
+
 static void app_run(struct net *n)
 {
 	app_accept(&n->e[1]);
+	for (int i = 0; i < 2; i++)
+		app_turn(n, &n->e[i]);
+}
+
+/* One side's application progress: bytes moved, ends seen, accept, close. */
+static uint64_t end_progress(const struct end *e)
+{
+	return e->read + e->written + e->eof + e->shut + e->closed + (e->fd >= 0);
+}
+
+/* The healing phase's applications are event-driven, as with epoll: a side
+ * takes its turn when something called into its stack since its last turn
+ * (a delivery, a timer) or when that turn made progress. Otherwise the turn
+ * would repeat, on a stack nothing touched, the calls that had just
+ * returned nothing (half the healing phase's socket calls, and the
+ * invariant checks after them). */
+static void app_run_events(struct net *n)
+{
+	bool go[2];
+	uint64_t before[2];
 	for (int i = 0; i < 2; i++) {
-		struct end *e = &n->e[i];
-		app_read(n, e, MAX_STREAM);
-		app_write(n, e, MAX_STREAM);
-		app_shutdown(n, e);
-		if (e->fd >= 0 && e->eof && e->shut && !e->closed && all_acked(e)) {
-			synack_close(mut(e), e->fd);
-			e->closed = true;
-		}
+		go[i] = n->e[i].poked || n->e[i].moved;
+		before[i] = end_progress(&n->e[i]);
 	}
+	if (go[1])
+		app_accept(&n->e[1]);
+	for (int i = 0; i < 2; i++)
+		if (go[i]) {
+			app_turn(n, &n->e[i]);
+			n->e[i].moved = end_progress(&n->e[i]) != before[i];
+			n->e[i].poked = false;
+		}
 }
 
 static void check_step(struct net *n)
@@ -606,9 +643,10 @@ static void heal(struct net *n)
 	uint64_t start = n->now; /* of the current stretch without progress */
 	uint64_t last = progress(n);
 	n->healing = true;
+	n->e[0].moved = n->e[1].moved = true; /* a first turn each */
 	trace("--- faults over at %llu ---\n", (unsigned long long)n->now);
 	for (int iter = 0; iter < LIVENESS_MAX_ITER; iter++) {
-		app_run(n);
+		app_run_events(n);
 		check_step(n);
 		bool done = n->e[0].closed && n->e[1].closed;
 		if (done && quiet(n))
@@ -623,7 +661,7 @@ static void heal(struct net *n)
 				 * that the last read emptied the queue for, then
 				 * close). Stuck only if that changes nothing. */
 				uint64_t before = progress(n);
-				app_run(n);
+				app_run_events(n);
 				check_step(n);
 				uint64_t after = progress(n);
 				if (n->n || next_deadline(n) != SYNACK_NEVER || after != before)
