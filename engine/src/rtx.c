@@ -28,7 +28,10 @@ uint32_t sa_in_flight(const struct tcb *t)
 
 struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i)
 {
-	return &t->txq[(t->txq_head + i) % t->txq_cap];
+	/* i < txq_len <= txq_cap and txq_head < txq_cap: one wrap at most
+	 * (no division: loss recovery walks the queue per segment sent). */
+	uint32_t j = t->txq_head + i;
+	return &t->txq[j >= t->txq_cap ? j - t->txq_cap : j];
 }
 
 /* Linux: tcp_fragment (TCP_FRAG_IN_RTX_QUEUE) — segment i becomes [seq, at)
