@@ -125,8 +125,8 @@ static const struct synack_stack *ro(const struct end *e)
 
 static int tracing = -1;
 
-static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trace(const char *fmt, ...)
+static void trace_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace_out(const char *fmt, ...)
 {
 	if (tracing < 0)
 		tracing = getenv("FUZZ_TRACE") != NULL;
@@ -137,6 +137,13 @@ static void trace(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 }
+
+/* Not even the arguments when not tracing (a call per packet otherwise). */
+#define trace(...)                              \
+	do {                                    \
+		if (tracing)                    \
+			trace_out(__VA_ARGS__); \
+	} while (0)
 
 static void check(int cond, const char *what)
 {
@@ -719,6 +726,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n->free_[i] = (uint8_t)i;
 	g_net = n;
 	init_patterns();
+	if (tracing < 0)
+		tracing = getenv("FUZZ_TRACE") != NULL;
 
 	uint8_t cfg = fi_u8(&in);
 	for (int i = 0; i < 2; i++) {
