@@ -19,7 +19,8 @@
  *   the application, and no end of stream before the last byte;
  * - no reset and no error on a connection over a network that loses,
  *   duplicates, reorders, delays, corrupts (detectably) and rewrites windows;
- * - synack_check_invariants() on both stacks after every step;
+ * - synack_check_invariants() after every step, on each stack the step
+ *   called into (the others are unchanged: see mut());
  * - bounded output per step (the zero-window / zero-MSS packet-loop guard):
  *   at most MAX_EMIT_PER_STEP packets without data, and with data at most
  *   MAX_EMIT_PER_STEP + twice both streams in minimum-MSS segments;
@@ -107,7 +108,8 @@ struct net {
 };
 
 /* Every call into a stack that may change it goes through mut(), which
- * marks the stack for the invariant check after the step; a stack no call
+ * marks the stack for the invariant check after the step (and for the
+ * healing phase's event-driven applications, app_run_events); a stack no call
  * reached since its last check is unchanged (the engine has no globals and
  * no threads: a delivery to one side runs that side's code only — what it
  * emits goes to the queue), so check_step skips it without losing anything.
