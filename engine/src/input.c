@@ -455,11 +455,14 @@ static void process_fin(struct tcb *t)
 {
 	t->rcv_nxt++;
 	t->rcv_fin = true;
-	sa_ooo_purge(t); /* ooo.c; Linux: tcp_fin purges the out-of-order queue */
+	/* Linux: tcp_fin purges the out-of-order queue (ooo.c) and its SACK
+	 * blocks after its state switch — after the ACK it sends there at once
+	 * in FIN-WAIT-1 and FIN-WAIT-2, which still reports them. */
 	switch (t->state) {
 	case SA_SYN_RECV:
 	case SA_ESTABLISHED:
 		sa_set_state(t, SA_CLOSE_WAIT);
+		sa_ooo_purge(t);
 		if (sa_delack_fin(t)) { /* delack.c: sa_delack_check decides */
 			sa_wake(t);
 			return;
@@ -468,13 +471,18 @@ static void process_fin(struct tcb *t)
 	case SA_FIN_WAIT1:
 		/* Our FIN not yet acknowledged (else we would be in FIN-WAIT-2):
 		 * simultaneous close. */
+		sa_send_ack_now(t);
+		sa_ooo_purge(t);
 		sa_set_state(t, SA_CLOSING);
-		break;
+		sa_wake(t);
+		return;
 	case SA_FIN_WAIT2:
 		sa_send_ack_now(t);
+		sa_ooo_purge(t);
 		sa_enter_time_wait(t);
 		return;
 	default:
+		sa_ooo_purge(t);
 		break;
 	}
 	sa_send_ack_now(t);
