@@ -740,9 +740,10 @@ static void heal(struct net *n)
 	        (unsigned long long)n->e[1].read, n->e[1].to_recv, n->e[1].eof, n->e[1].closed,
 	        n->n);
 	if (linux_ack_seq_deadlock(n)) {
-		fprintf(stderr, "fuzz_network: both ends acknowledge at a shrunken window's edge the "
-		                "other has passed (Linux tcp_acceptable_seq): no progress, as "
-		                "Linux's; not a liveness failure\n");
+		fprintf(stderr,
+		        "fuzz_network: both ends acknowledge at a shrunken window's edge the "
+		        "other has passed (Linux tcp_acceptable_seq): no progress, as "
+		        "Linux's; not a liveness failure\n");
 		return;
 	}
 	for (int i = 0; i < 2; i++)
