@@ -33,10 +33,9 @@ void sa_ooo_purge(struct tcb *t)
 	t->rx.n_sack = 0;
 }
 
-static size_t node_size(uint32_t len)
-{
-	return sizeof(struct sa_ooo_seg) + len;
-}
+/* A macro, not a function: the invariant checker below, built without
+ * sanitizers, uses it too (a sanitized function is not inlined there). */
+#define node_size(len) (sizeof(struct sa_ooo_seg) + (size_t)(len))
 
 /* The receive memory: the buffer, or the ring if it was sized larger
  * before SO_RCVBUF shrank it. */
@@ -192,8 +191,8 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 #else
 #define OOO_CHECKER
 #endif
-/* With the checker's attributes: a sanitized inline function (synack_seq_lt,
- * node_size) is not inlined into it, and the calls cost more than the walk. */
+/* With the checker's attributes: a sanitized inline function (synack_seq_lt)
+ * is not inlined into it, and the calls cost more than the walk. */
 OOO_CHECKER static bool ooo_seq_lt(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) < 0;
@@ -210,7 +209,7 @@ OOO_CHECKER const char *sa_ooo_invariant(const struct tcb *t)
 			return "out-of-order run below RCV.NXT";
 		if (prev && ooo_seq_lt(n->seq, prev->end))
 			return "out-of-order runs overlap or unsorted";
-		mem += (uint32_t)(sizeof(struct sa_ooo_seg) + (n->end - n->seq)); /* node_size */
+		mem += (uint32_t)node_size(n->end - n->seq);
 		prev = n;
 	}
 	if (mem != t->rx.ooo_mem)
