@@ -21,14 +21,6 @@
 #define NO_COVERAGE
 #endif
 
-/* Sequence-space comparisons (segment.h's), here with the checker's
- * attributes: a sanitized inline function is not inlined into an
- * unsanitized one, and a call per comparison cost more than the walk. */
-NO_COVERAGE static bool seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
 struct inv {
 	char *why;
 	size_t len;
@@ -102,7 +94,7 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 	}
 	if (synchronized(t->state)) {
 		/* RFC 9293 §3.3.1: SND.UNA =< SND.NXT in sequence space. */
-		if (seq_lt(t->snd_nxt, t->snd_una))
+		if (SA_SEQ_LT(t->snd_nxt, t->snd_una))
 			fail(v, t, "SND.UNA %u > SND.NXT %u", t->snd_una, t->snd_nxt);
 		/* Unacknowledged bytes are bytes we still hold (+ SYN and FIN). */
 		uint32_t flight = t->snd_nxt - t->snd_una;
@@ -127,7 +119,7 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		n_sacked += (s->flags & SA_TX_SACKED) != 0;
 		n_lost += (s->flags & SA_TX_LOST) != 0;
 		n_retrans += (s->flags & SA_TX_RETRANS) != 0;
-		if (!seq_lt(s->seq, s->end))
+		if (!SA_SEQ_LT(s->seq, s->end))
 			fail(v, t, "sent segment %u is empty or inverted", i);
 		if (i + 1 < txq_len && txq[j].seq != s->end)
 			fail(v, t, "sent segments %u and %u are not contiguous", i, i + 1);

@@ -191,23 +191,16 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 #else
 #define OOO_CHECKER
 #endif
-/* With the checker's attributes: a sanitized inline function (synack_seq_lt)
- * is not inlined into it, and the calls cost more than the walk. */
-OOO_CHECKER static bool ooo_seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
 OOO_CHECKER const char *sa_ooo_invariant(const struct tcb *t)
 {
 	uint32_t mem = 0;
 	const struct sa_ooo_seg *prev = NULL;
 	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next) {
-		if (ooo_seq_lt(n->end, n->seq) || (n->seq == n->end && !n->fin))
+		if (SA_SEQ_LT(n->end, n->seq) || (n->seq == n->end && !n->fin))
 			return "out-of-order run empty or inverted";
-		if (ooo_seq_lt(n->seq, t->rcv_nxt))
+		if (SA_SEQ_LT(n->seq, t->rcv_nxt))
 			return "out-of-order run below RCV.NXT";
-		if (prev && ooo_seq_lt(n->seq, prev->end))
+		if (prev && SA_SEQ_LT(n->seq, prev->end))
 			return "out-of-order runs overlap or unsorted";
 		mem += (uint32_t)node_size(n->end - n->seq);
 		prev = n;
