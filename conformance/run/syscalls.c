@@ -514,6 +514,13 @@ static bool check_outputs(const struct run_syscall *sc, const struct stack_call 
 	return true;
 }
 
+long run_syscall_script_ret(const struct run_syscall *sc, const struct stack_call *c)
+{
+	if (returns_fd(sc) && c->ret >= 0 && !sc->ret_any && sc->ret >= 0)
+		return (long)sc->ret;
+	return c->ret;
+}
+
 bool run_syscall_check(const struct run_syscall *sc, const struct stack_call *c,
                        struct run_fdmap *fds, char *why, size_t cap)
 {

@@ -54,6 +54,11 @@ void run_syscall_call_text(const char *source, char *buf, size_t cap);
  * back, so a trace shows the stack's value, not the script's. */
 void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_call *c, char *call,
                                size_t cap);
+/* The result as the script numbers it: a descriptor the call created is
+ * the script's number for it (the stack's own number depends on what else
+ * the process has open: a Linux run with stdin closed gets one lower), any
+ * other result is the stack's. */
+long run_syscall_script_ret(const struct run_syscall *sc, const struct stack_call *c);
 /* " = 4" / " = -1 EAGAIN (Resource temporarily unavailable)". */
 void run_syscall_result_text(long ret, int err, char *buf, size_t cap);
 const char *run_errno_name(int err);

@@ -340,7 +340,7 @@ static void check_call_result(struct exec *x, const struct run_event *ev, struct
 	char why[320], call[200], res[128];
 	run_syscall_call_text(ev->text ? ev->text : ev->sys.name, call, sizeof call);
 	run_syscall_observed_text(&ev->sys, c, call, sizeof call);
-	run_syscall_result_text(c->ret, c->err, res, sizeof res);
+	run_syscall_result_text(run_syscall_script_ret(&ev->sys, c), c->err, res, sizeof res);
 	if (run_trace_add(&x->res->trace, was_pending ? RUN_OBS_RETURN : RUN_OBS_SYSCALL,
 	                  was_pending ? c->done_us : issued_us, ev->line, NULL, 0, "%s%s", call,
 	                  res))
