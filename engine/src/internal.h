@@ -130,6 +130,9 @@ struct tcb {
 	uint64_t last_synq_overflow_us; /* listener: last cookie sent */
 	bool synq_overflowed;
 	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack;
+	/* persist.c: the probe timer's one segment (Linux tcp_write_wakeup),
+	 * sent past TCP_CORK, Nagle and sender SWS avoidance, with PSH. */
+	bool wakeup_one;
 	int linger_s;
 	uint16_t user_mss;
 	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;

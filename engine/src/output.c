@@ -246,7 +246,7 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	uint8_t payload[len ? len : 1];
 	len = sa_ring_peek(&t->sndq, off, payload, len);
 	/* Linux: tcp_push marks PSH on the last segment of what was written. */
-	if (len && off + len == t->sndq.len)
+	if (len && (off + len == t->sndq.len || t->wakeup_one))
 		flags |= SYNACK_TH_PSH;
 	if (rtx && len) /* p2-tx: a retransmission keeps its PSH (Linux: the skb's flags) */
 		flags = (uint8_t)((flags & ~SYNACK_TH_PSH) |
@@ -341,7 +341,7 @@ void sa_output(struct tcb *t)
 				break; /* part 2: the persist timer probes a zero window */
 			len = avail;
 		}
-		if (len < mss) {
+		if (len < mss && !t->wakeup_one) {
 			bool tail = len == left; /* the last bytes queued */
 			/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds
 			 * a segment back in urgent mode (urgent.c). */
@@ -371,6 +371,8 @@ void sa_output(struct tcb *t)
 			t->snd_nxt++;
 		}
 		any = true;
+		if (t->wakeup_one)
+			break;
 	}
 	/* Linux: tcp_write_xmit — cwnd-limited also when the last segment
 	 * filled the window, then tcp_cwnd_validate if anything went or the
@@ -385,7 +387,9 @@ void sa_output(struct tcb *t)
 	}
 	if (any || t->retrans_out)
 		sa_rtx_arm(t);
-	if (any)
-		sa_tlp_schedule(t, false); /* tlp.c: tcp_write_xmit */
-	sa_persist_check(t);               /* persist.c: a zero window holds data back */
+	/* tlp.c: tcp_write_xmit schedules a loss probe; tcp_write_wakeup's
+	 * segment (persist.c) does not go through it and gets none. */
+	if (any && !t->wakeup_one)
+		sa_tlp_schedule(t, false);
+	sa_persist_check(t); /* persist.c: a zero window holds data back */
 }

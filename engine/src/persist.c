@@ -76,12 +76,15 @@ static uint64_t clamp_to_user_timeout(const struct tcb *t, uint64_t when)
 }
 
 /* Linux: tcp_check_probe_timer — after output, with nothing in flight and
- * no retransmission timer pending, a blocked queue starts the timer. */
+ * no retransmission timer pending, anything still queued starts the timer:
+ * tcp_write_xmit reports a held queue whatever held it — a closed window,
+ * TCP_CORK, sender SWS avoidance — and the probe's tcp_write_wakeup then
+ * sends past the latter two (TCP_CORK's "200 ms ceiling" is this timer). */
 void sa_persist_check(struct tcb *t)
 {
 	if (sa_in_flight(t) || sa_timer_armed(t, SA_T_RTX) || sa_timer_armed(t, SA_T_PERSIST))
 		return;
-	if (!window_blocked(t))
+	if (!unsent(t) && !fin_waiting(t))
 		return;
 	sa_timer_set(t, SA_T_PERSIST,
 	             t->st->now_us + SA_MAX(sa_rto_backed_off(t), t->st->prof.rto_min_us));
@@ -120,11 +123,15 @@ static void give_up(struct tcb *t)
 	sa_tcb_done(t);
 }
 
-/* Linux: tcp_write_wakeup — data if the window has room, else the probe. */
+/* Linux: tcp_write_wakeup — one segment of data (at most an MSS and what
+ * the window allows, with PSH, whatever TCP_CORK or Nagle would say) if
+ * the window has room, else the probe. */
 static void write_wakeup(struct tcb *t)
 {
 	if (!window_blocked(t)) {
+		t->wakeup_one = true;
 		sa_output(t);
+		t->wakeup_one = false;
 		return;
 	}
 	uint32_t nxt = t->snd_nxt;
