@@ -89,6 +89,15 @@ static void test_passive_open(void)
 	run_script_free(&s);
 }
 
+/* A listener and a handshake, then whatever the test adds. */
+static void base(struct run_script *s)
+{
+	mock_reset();
+	sb_init(s);
+	listener(s);
+	handshake(s, 0);
+}
+
 /* A real stack numbers descriptors after whatever the process has open (a
  * Linux run with stdin closed gets one lower): the trace shows the
  * script's numbers, so reports and comparisons do not depend on it. */
@@ -96,10 +105,7 @@ static void test_trace_shows_script_descriptors(void)
 {
 	struct run_script s;
 	struct run_result r;
-	mock_reset();
-	sb_init(&s);
-	listener(&s);
-	handshake(&s, 0);
+	base(&s);
 	sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
 	mock_call(0, 6, 0, 0); /* socket() */
 	mock_call(3, 7, 0, 0); /* accept() */
@@ -116,15 +122,6 @@ static void test_trace_shows_script_descriptors(void)
 	ok(sock3 && acc4 && !real, "the trace shows socket() = 3 and accept() = 4, not 6 and 7");
 	run_result_free(&r);
 	run_script_free(&s);
-}
-
-/* A listener and a handshake, then whatever the test adds. */
-static void base(struct run_script *s)
-{
-	mock_reset();
-	sb_init(s);
-	listener(s);
-	handshake(s, 0);
 }
 
 static void fails_with(struct run_script *s, const char *msg, const char *what)

@@ -142,6 +142,13 @@ uint16_t synack_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_wor
 	return synack_csum_finish(s);
 }
 
+uint16_t synack_icmp6_checksum(const struct synack_addr *src, const struct synack_addr *dst,
+                               const uint8_t *msg, size_t len)
+{
+	return synack_csum_finish(
+	    synack_csum_add(synack_csum_pseudo(src, dst, 58, (uint32_t)len), msg, len));
+}
+
 uint16_t synack_tcp_checksum(const struct synack_addr *src, const struct synack_addr *dst,
                              const uint8_t *tcp, size_t tcp_len)
 {

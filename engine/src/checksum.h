@@ -28,6 +28,12 @@ uint32_t synack_csum_pseudo(const struct synack_addr *src, const struct synack_a
  * checksum field, the result is 0. */
 uint16_t synack_csum_finish(uint32_t sum);
 
+/* An ICMPv6 message's checksum, over the pseudo-header with next header 58
+ * (RFC 4443 §2.3): the field's value, or 0 over a message whose field is
+ * correct. */
+uint16_t synack_icmp6_checksum(const struct synack_addr *src, const struct synack_addr *dst,
+                               const uint8_t *msg, size_t len);
+
 /* RFC 1624 eqn. 3: the new checksum after one 16-bit word of the covered
  * data changes from old_word to new_word. */
 uint16_t synack_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);

@@ -310,9 +310,8 @@ static void icmp6(struct synack_stack *st, const uint8_t *pkt)
 	memcpy(src.bytes, pkt + 8, 16);
 	memcpy(dst.bytes, pkt + 24, 16);
 	/* RFC 4443 §2.3: the checksum covers the pseudo-header. */
-	if (len < 8 || (st->prof.verify_checksums &&
-	                synack_csum_finish(synack_csum_add(
-	                    synack_csum_pseudo(&src, &dst, 58, (uint32_t)len), ic, len)) != 0)) {
+	if (len < 8 ||
+	    (st->prof.verify_checksums && synack_icmp6_checksum(&src, &dst, ic, len) != 0)) {
 		st->stats.icmp_malformed++;
 		return;
 	}

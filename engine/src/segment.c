@@ -351,9 +351,7 @@ static bool fix_icmp(uint8_t *pkt, size_t len)
 		memcpy(dst.bytes, pkt + 24, 16);
 		uint8_t *ic = pkt + IPV6_HDR;
 		put16(ic + 2, 0);
-		/* RFC 4443 §2.3: over the pseudo-header with next header 58. */
-		put16(ic + 2, synack_csum_finish(synack_csum_add(
-		                  synack_csum_pseudo(&src, &dst, 58, (uint32_t)plen), ic, plen)));
+		put16(ic + 2, synack_icmp6_checksum(&src, &dst, ic, plen));
 		return true;
 	}
 	return false;
