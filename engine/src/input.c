@@ -162,7 +162,7 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 	if (f & SYNACK_TH_ACK) {
 		sa_ecn_rcv_synack(t, seg); /* ecn.c: RFC 3168 §6.1.1 */
 		t->snd_una = seg->ack;
-		sa_rtx_on_ack(t, seg);
+		sa_rtx_on_ack(t, seg, NULL);
 		t->last_ack_recv_us = t->st->now_us;
 		sa_established(t);
 		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux: tcp_send_ack, no
@@ -259,7 +259,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			return false;
 		}
 		t->snd_una = ack;
-		sa_rtx_on_ack(t, seg);
+		sa_rtx_on_ack(t, seg, NULL);
 		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		/* Linux: tcp_create_openreq_child — the child is made from the
@@ -316,6 +316,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	/* p2-tx: duplicate ACK test before the window update (recovery.c). */
 	bool dupack = sa_rec_is_dupack(t, seg, nwin);
 	uint32_t prior_una = t->snd_una, acked_segs = 0;
+	bool acked_any = false;
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
@@ -325,7 +326,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		t->snd_una = ack;
 		sa_urg_acked(t); /* urgent.c */
 		t->bytes_acked += data;
-		acked_segs = sa_rtx_on_ack(t, seg);
+		acked_segs = sa_rtx_on_ack(t, seg, &acked_any);
 	}
 	if (update) {
 		t->snd_wnd = nwin;
@@ -340,9 +341,9 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	sa_tlp_on_ack(t, seg, prior_una, dupack); /* tlp.c: tcp_process_tlp_ack */
 	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
 	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
-	/* Linux: tcp_set_xmit_timer — after data is ACKed, the probe timer
-	 * unless RACK armed its own. */
-	if (synack_seq_gt(t->snd_una, prior_una) && !t->rack_reo && !sa_rec_sack_reneged(t))
+	/* Linux: tcp_set_xmit_timer — after data is ACKed (FLAG_ACKED: a
+	 * whole segment), the probe timer unless RACK armed its own. */
+	if (acked_any && !t->rack_reo && !sa_rec_sack_reneged(t))
 		sa_tlp_schedule(t, true);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);

@@ -411,7 +411,9 @@ enum {
 enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
 /* New data acknowledged (seg: the ACK); returns the segments acknowledged. */
-uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg);
+/* acked_any (may be NULL): a whole sent segment was acknowledged (Linux:
+ * FLAG_ACKED), not only part of one. */
+uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *acked_any);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
 /* output.c calls this for every data/FIN segment it sends. */
@@ -419,6 +421,8 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 bool sa_tx_was_psh(const struct tcb *t, uint32_t end); /* the segment ending there had PSH */
 struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i);
 bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at);
+/* Linux: tcp_retrans_try_collapse — entry i, about to be resent in `room`. */
+void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room);
 void sa_txq_free(struct tcb *t);
 uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */
 

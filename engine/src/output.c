@@ -248,9 +248,13 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 	/* Linux: tcp_push marks PSH on the last segment of what was written. */
 	if (len && (off + len == t->sndq.len || t->wakeup_one))
 		flags |= SYNACK_TH_PSH;
-	if (rtx && len) /* p2-tx: a retransmission keeps its PSH (Linux: the skb's flags) */
-		flags = (uint8_t)((flags & ~SYNACK_TH_PSH) |
-		                  (sa_tx_was_psh(t, seq + len) ? SYNACK_TH_PSH : 0));
+	/* p2-tx: a retransmission keeps its PSH (Linux: the skb's flags), a
+	 * lone FIN too when it once rode on pushed data (its skb was trimmed
+	 * by the ACK of the data, tcp_trim_head, or was collapsed onto it). */
+	if (rtx && (len || fin))
+		flags =
+		    (uint8_t)((flags & ~SYNACK_TH_PSH) |
+		              (sa_tx_was_psh(t, seq + len + (len ? 0u : 1u)) ? SYNACK_TH_PSH : 0));
 	if (fin)
 		flags |= SYNACK_TH_FIN;
 	base(t, &s, seq, flags);
@@ -346,15 +350,18 @@ void sa_output(struct tcb *t)
 			/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds
 			 * a segment back in urgent mode (urgent.c). */
 			bool urg = t->snd_urg;
-			/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK). */
-			if (t->cork && !urg)
+			/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK)
+			 * but the one carrying the FIN (tcp_nagle_test lets a FIN
+			 * go: shutdown pushes corked data out). */
+			bool fin_tail = tail && t->fin_queued;
+			if (t->cork && !urg && !fin_tail)
 				break;
 			/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a
 			 * short segment waits while another short one is
 			 * unacknowledged. */
 			bool sml_out = synack_seq_gt(t->snd_sml, t->snd_una) &&
 			               synack_seq_leq(t->snd_sml, t->snd_nxt);
-			if (!t->nodelay && in_flight && sml_out && !(tail && t->fin_queued) && !urg)
+			if (!t->nodelay && in_flight && sml_out && !fin_tail && !urg)
 				break;
 			/* Window-limited, not the tail: wait for the window to open. */
 			if (!tail && in_flight)

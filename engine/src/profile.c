@@ -67,6 +67,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->frto = 2;
 	p->clock_granularity_us = 4000; /* HZ=250 */
 	p->reordering = 3;
+	p->retrans_collapse = 1;
 	p->ecn = 2;             /* tcp_ecn: accept ECN when the peer asks */
 	p->ecn_fallback = true; /* tcp_ecn_fallback */
 	p->comp_sack_nr = 44;
@@ -181,6 +182,7 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_recovery", F(recovery), 1, 255 },
 	{ "net.ipv4.tcp_frto", F(frto), 1, 2 },
 	{ "net.ipv4.tcp_reordering", F(reordering), 1, 255 },
+	{ "net.ipv4.tcp_retrans_collapse", F(retrans_collapse), 1, 255 },
 	{ "net.ipv4.tcp_comp_sack_nr", F(comp_sack_nr), 1, 255 },
 	{ "net.ipv4.tcp_ecn", F(ecn), 1, 2 }, /* 3-5 (AccECN) are not modelled */
 	{ "net.ipv4.tcp_ecn_fallback", F(ecn_fallback), 1, 1 },

@@ -441,6 +441,13 @@ void sa_rec_xmit_lost(struct tcb *t)
 			(void)sa_txq_split(t, i, seq + mss);
 			len = mss;
 			fin = false;
+		} else if (len < SA_MIN((uint32_t)avail, mss)) {
+			/* Short of an MSS and of the window: take what follows. */
+			sa_txq_collapse(t, i, SA_MIN((uint32_t)avail, mss));
+			len = s->end - seq;
+			fin = t->fin_sent && s->end == t->fin_seq + 1;
+			if (fin)
+				len--;
 		}
 		sa_send_data(t, seq, len, fin, true);
 		/* sa_send_data → sa_tx_sent marked it retransmitted. */

@@ -60,6 +60,53 @@ bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at)
 	return true;
 }
 
+/* Payload bytes of a sent-queue entry (its FIN takes a sequence number,
+ * not a byte). */
+static uint32_t txseg_data(const struct tcb *t, const struct sa_txseg *s)
+{
+	uint32_t len = s->end - s->seq;
+	return t->fin_sent && s->end == t->fin_seq + 1 ? len - 1 : len;
+}
+
+/* Linux: tcp_retrans_try_collapse, with tcp_retrans_collapse set. A
+ * retransmission (RFC 6298 §5.4 resends "the earliest segment"; what it
+ * carries is the sender's choice) of entry i, `room` bytes (the MSS, or
+ * less where the peer's window ends) with space to spare, absorbs the sent
+ * entries after it while their data fits whole: none SACKed or longer than
+ * an MSS, none ending past the window. Their PSH, FIN and
+ * ever-retransmitted marks move onto it (tcp_collapse_retrans), so a bare
+ * FIN sent after data rides on the data's retransmission. */
+void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
+{
+	if (!t->st->prof.retrans_collapse || i >= t->txq_len)
+		return;
+	struct sa_txseg *to = sa_txq_at(t, i);
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t have = txseg_data(t, to);
+	if (have >= room)
+		return;
+	int64_t space = (int64_t)room - have;
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	while (i + 1 < t->txq_len) {
+		struct sa_txseg *n = sa_txq_at(t, i + 1);
+		uint32_t len = txseg_data(t, n);
+		if ((n->flags & SA_TX_SACKED) || len > mss)
+			break;
+		space -= len;
+		if (space < 0 || synack_seq_gt(n->end, wnd_end))
+			break;
+		to->end = n->end;
+		to->flags |= n->flags & (SA_TX_PSH | SA_TX_EVER_RETRANS);
+		if (n->flags & SA_TX_LOST)
+			t->lost_out--;
+		if (n->flags & SA_TX_RETRANS)
+			t->retrans_out--;
+		for (uint32_t k = i + 1; k + 1 < t->txq_len; k++)
+			*sa_txq_at(t, k) = *sa_txq_at(t, k + 1);
+		t->txq_len--;
+	}
+}
+
 void sa_txq_free(struct tcb *t)
 {
 	if (t->txq)
@@ -176,11 +223,12 @@ void sa_rtx_arm(struct tcb *t)
 /* Removes acknowledged segments; returns the RTT sample (-1: none) by the
  * ACK's timing, Karn's rule (RFC 6298 §3): none if any acknowledged segment
  * was retransmitted (Linux: tcp_clean_rtx_queue, FLAG_RETRANS_DATA_ACKED). */
-static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs)
+static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs, bool *removed)
 {
 	uint64_t first = 0;
 	bool have = false, rtx = false;
 	*acked_segs = 0;
+	*removed = false;
 	/* Linux: prior_fack, the highest SACKed sequence (else SND.UNA). */
 	uint32_t prior_fack = t->sacked_out ? t->fack : (t->txq_len ? sa_txq_at(t, 0)->seq : 0);
 	while (t->txq_len) {
@@ -204,18 +252,15 @@ static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs)
 				(*acked_segs)++;
 			t->txq_head = (t->txq_head + 1) % t->txq_cap;
 			t->txq_len--;
+			*removed = true;
 			continue;
 		}
-		if (synack_seq_gt(t->snd_una, s->seq)) {
-			/* Partly acknowledged (Linux: tcp_tso_acked). */
-			if (s->flags & SA_TX_EVER_RETRANS)
-				rtx = true;
-			else if (!have) {
-				have = true;
-				first = s->xmit_us;
-			}
+		/* Partly acknowledged: Linux's tcp_clean_rtx_queue stops at an
+		 * skb of one segment the ACK ends inside — no RTT sample, and
+		 * nothing counts as acknowledged (no FLAG_DATA_ACKED: the timer
+		 * is not restarted). The entries here are one segment each. */
+		if (synack_seq_gt(t->snd_una, s->seq))
 			s->seq = t->snd_una;
-		}
 		break;
 	}
 	if (!t->txq_len && t->txq)
@@ -227,10 +272,11 @@ static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs)
 
 /* New data acknowledged (RFC 6298 §5.2/5.3): sample the RTT, restart or stop
  * the timer, feed congestion control and recovery. */
-uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
+uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *acked_any)
 {
 	int64_t rtt = -1;
 	uint32_t segs = 0;
+	bool removed = true; /* the SYN: FLAG_SYN_ACKED */
 	if (t->state == SA_SYN_SENT || t->state == SA_SYN_RECV) {
 		/* The SYN (or our SYN-ACK, simultaneous open) is acknowledged:
 		 * Karn's rule — a sample only if it was sent once. */
@@ -239,11 +285,13 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
 		else
 			t->syn_rtx_no_sample = true;
 	} else {
-		rtt = clean_txq(t, &segs);
+		rtt = clean_txq(t, &segs, &removed);
 	}
 	/* RFC 7323 §4.1: without a sample from the ACK's timing, TSecr of an
 	 * ACK that acknowledges new data gives one (Linux: tcp_ack_update_rtt). */
-	if (rtt < 0 && seg && t->ts_ok && seg->opt.has_ts && seg->opt.ts_ecr) {
+	if (acked_any)
+		*acked_any = removed;
+	if (rtt < 0 && removed && seg && t->ts_ok && seg->opt.has_ts && seg->opt.ts_ecr) {
 		uint32_t d = sa_tsval(t) - seg->opt.ts_ecr;
 		if (d < 0x80000000u)
 			rtt = (int64_t)d * 1000;
@@ -266,6 +314,8 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg)
 		t->backoff = 0;
 	if (!t->retrans_out)
 		t->retrans_stamped = false;
+	if (!removed)
+		return segs; /* Linux: no FLAG_SET_XMIT_TIMER, the timer runs on */
 	sa_timer_clear(t, SA_T_RTX);
 	t->rack_reo = t->tlp_pending = false;
 	sa_rtx_arm(t);

@@ -126,6 +126,9 @@ struct synack_profile {
 	uint8_t recovery;      /* tcp_recovery bits: 1 = RACK */
 	uint8_t frto;
 	uint8_t reordering; /* tcp_reordering: 3 */
+	/* tcp_retrans_collapse: a retransmission shorter than an MSS takes the
+	 * following sent segments that fit (Linux: tcp_retrans_try_collapse). */
+	uint8_t retrans_collapse; /* 0 off, else on (proc_dou8vec_minmax: 0-255) */
 	/* RFC 3168 ECN: tcp_ecn 0 off, 1 request and accept, 2 accept only
 	 * (Linux default); tcp_ecn_fallback: a retransmitted SYN drops ECE|CWR. */
 	uint8_t ecn;
