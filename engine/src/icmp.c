@@ -42,15 +42,6 @@ int sa_timeout_error(const struct tcb *t)
 	return t->soft_err ? t->soft_err : ETIMEDOUT;
 }
 
-/* Linux: tcp_current_ssthresh. */
-static uint32_t current_ssthresh(const struct tcb *t)
-{
-	if (t->ca_state == SA_CA_CWR || t->ca_state == SA_CA_RECOVERY)
-		return t->snd_ssthresh;
-	uint32_t w = t->snd_cwnd / 4 * 3;
-	return SA_MAX(t->snd_ssthresh, w);
-}
-
 /* Linux keeps one skb per write burst (tcp_sendmsg fills a TSO skb up to
  * the size goal and tcp_push marks its end with PSH); the engine keeps one
  * entry per segment. Before a PMTU retransmission, which Linux does per
@@ -102,7 +93,7 @@ static void simple_retransmit(struct tcb *t)
 		return;
 	if (t->ca_state != SA_CA_LOSS) {
 		t->high_seq = t->snd_nxt;
-		t->snd_ssthresh = current_ssthresh(t);
+		t->snd_ssthresh = sa_rec_current_ssthresh(t);
 		t->prior_ssthresh = 0;
 		t->undo_marker = 0;
 		t->ca_state = SA_CA_LOSS;

@@ -295,8 +295,9 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		/* Linux: tcp_ack old_ack — only its SACK blocks count (a
 		 * D-SACK, tcp_sacktag_write_queue + tcp_fastretrans_alert); no
 		 * window update, TS.Recent, probe reset or rcv_tstamp. */
+		struct sa_ack none = { 0 };
 		if (seg->opt.n_sack)
-			sa_rec_on_ack(t, seg, t->snd_una, false, 0);
+			sa_rec_on_ack(t, seg, t->snd_una, false, &none);
 		return true;
 	}
 	t->last_ack_recv_us = t->st->now_us;
@@ -315,8 +316,8 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
 	/* p2-tx: duplicate ACK test before the window update (recovery.c). */
 	bool dupack = sa_rec_is_dupack(t, seg, nwin);
-	uint32_t prior_una = t->snd_una, acked_segs = 0;
-	bool acked_any = false;
+	uint32_t prior_una = t->snd_una;
+	struct sa_ack a = { 0 };
 	if (synack_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
 		uint32_t data = acked;
@@ -326,7 +327,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		t->snd_una = ack;
 		sa_urg_acked(t); /* urgent.c */
 		t->bytes_acked += data;
-		acked_segs = sa_rtx_on_ack(t, seg, &acked_any);
+		sa_rtx_on_ack(t, seg, &a);
 	}
 	if (update) {
 		t->snd_wnd = nwin;
@@ -340,10 +341,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	sa_persist_on_ack(t, prior_in_flight);    /* persist.c, keepalive: an answer */
 	sa_tlp_on_ack(t, seg, prior_una, dupack); /* tlp.c: tcp_process_tlp_ack */
 	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
-	sa_rec_on_ack(t, seg, prior_una, dupack, acked_segs);
+	sa_rec_on_ack(t, seg, prior_una, dupack, &a);
 	/* Linux: tcp_set_xmit_timer — after data is ACKed (FLAG_ACKED: a
 	 * whole segment), the probe timer unless RACK armed its own. */
-	if (acked_any && !t->rack_reo && !sa_rec_sack_reneged(t))
+	if (a.acked_any && !t->rack_reo && !sa_rec_sack_reneged(t))
 		sa_tlp_schedule(t, true);
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);

@@ -186,6 +186,10 @@ struct tcb {
 	uint32_t undo_marker;                       /* Linux: undo_marker (0: none) */
 	int32_t undo_retrans;                       /* retransmissions not yet D-SACKed */
 	uint32_t prior_ssthresh;
+	/* RFC 5682 F-RTO (Linux: tp->frto): the RTO may be spurious until an
+	 * ACK says otherwise; frto_new: send new data before retransmitting
+	 * (step 2b, Linux REXMIT_NEW). */
+	bool frto, frto_new;
 	uint8_t ca_state;                            /* TCP_CA_Open/Disorder/CWR/Recovery/Loss */
 	uint32_t high_seq;                           /* RFC 6582 "recover" */
 	uint32_t prior_cwnd, prr_delivered, prr_out; /* RFC 6937 PRR (Linux) */
@@ -411,9 +415,19 @@ enum {
 enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
 /* New data acknowledged (seg: the ACK); returns the segments acknowledged. */
-/* acked_any (may be NULL): a whole sent segment was acknowledged (Linux:
- * FLAG_ACKED), not only part of one. */
-uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *acked_any);
+/* What one ACK did to the sent segments (Linux: tcp_ack's flag bits). */
+struct sa_ack {
+	uint32_t acked_segs;   /* newly acknowledged whole, not SACKed before */
+	uint32_t newly_sacked; /* FLAG_DATA_SACKED when nonzero */
+	bool acked_any;        /* FLAG_ACKED: a whole segment, not part of one */
+	bool orig_acked;       /* FLAG_ORIG_SACK_ACKED: never-retransmitted data
+	                        * up to high_seq (S)ACKed */
+	bool ts_delayed;       /* the ACK echoes a TSval from before the first
+	                        * retransmission (Linux: tcp_packet_delayed) */
+	bool cum_rack_rtt;     /* RACK.rtt came from the cumulative part */
+};
+/* a may be NULL (the SYN's ACK). */
+void sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, struct sa_ack *a);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
 /* output.c calls this for every data/FIN segment it sends. */
@@ -437,12 +451,13 @@ uint64_t sa_rto_clamp_user_timeout(const struct tcb *t, uint64_t rto);
 bool sa_rec_is_dupack(const struct tcb *t, const struct synack_segment *seg, uint32_t nwin);
 /* After each acceptable ACK: prior_una before it, dup from sa_rec_is_dupack. */
 void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup,
-                   uint32_t acked_segs);
+                   struct sa_ack *a);
 
 /* ---- sack_board.c: the SACK scoreboard (RFC 2018, RFC 2883, RFC 6675) ---- */
 /* Marks segments the ACK's SACK blocks cover; returns how many were newly
  * SACKed. D-SACK blocks (RFC 2883) are recognised and only undo. */
-uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una);
+uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una,
+                     struct sa_ack *a);
 /* RFC 6675 IsLost as Linux's tcp_mark_head_lost: holes with at least
  * DupThresh SACKed segments above them are lost. Returns newly lost. */
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
@@ -456,7 +471,8 @@ void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
 bool sa_rack_on(const struct tcb *t);
 /* A segment newly SACKed or cumulatively ACKed (prior_fack: the highest
  * SACKed sequence before this ACK). */
-void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack);
+void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack,
+                       struct sa_ack *a);
 uint32_t sa_rack_mark_lost(struct tcb *t); /* newly lost; may arm the REO timer */
 void sa_rack_reo_timeout(struct tcb *t);
 
@@ -465,6 +481,7 @@ bool sa_tlp_schedule(struct tcb *t, bool advancing_rto);
 void sa_tlp_fire(struct tcb *t);
 void sa_tlp_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup);
 void sa_rec_enter_loss(struct tcb *t);
+uint32_t sa_rec_current_ssthresh(const struct tcb *t); /* Linux: tcp_current_ssthresh */
 void sa_rec_xmit_lost(struct tcb *t); /* retransmits lost segments the cwnd allows */
 
 /* ---- cc.c: congestion control ops (RFC 5681, RFC 9438) ---- */

@@ -300,8 +300,12 @@ void sa_output(struct tcb *t)
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
 	bool any = false, cwnd_limited = false;
-	/* p2-tx: lost segments before new data (recovery.c). */
-	sa_rec_xmit_lost(t);
+	/* p2-tx: lost segments before new data (recovery.c) — except at F-RTO's
+	 * step 2b, new data first (Linux: tcp_xmit_recovery, REXMIT_NEW). */
+	bool frto_new = t->frto_new;
+	t->frto_new = false;
+	if (!frto_new)
+		sa_rec_xmit_lost(t);
 	/* Linux runs tcp_write_xmit only with a send head. */
 	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
 	for (;;) {
@@ -380,6 +384,12 @@ void sa_output(struct tcb *t)
 		any = true;
 		if (t->wakeup_one)
 			break;
+	}
+	if (frto_new && !synack_seq_gt(t->snd_nxt, t->high_seq)) {
+		/* No new data could go: conventional recovery (RFC 5682 §3.1
+		 * step 2b, "otherwise"). */
+		t->frto = false;
+		sa_rec_xmit_lost(t);
 	}
 	/* Linux: tcp_write_xmit — cwnd-limited also when the last segment
 	 * filled the window, then tcp_cwnd_validate if anything went or the

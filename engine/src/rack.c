@@ -13,8 +13,8 @@
  *
  * Not modelled: reo_wnd growth on D-SACK (reo_wnd_steps, §6.2 step 4),
  * the timestamp-based spurious-retransmission check, RACK in the Loss
- * state and after an RTO (tcp_timeout_mark_lost spares recent segments),
- * and TLP (§7).
+ * state and after an RTO (tcp_timeout_mark_lost spares recent segments).
+ * TLP (§7) is tlp.c.
  */
 #include "internal.h"
 
@@ -34,23 +34,35 @@ static bool sent_after(uint64_t t1, uint64_t t2, uint32_t seq1, uint32_t seq2)
 /* RFC 8985 §6.2 steps 2-3 (Linux: tcp_rack_advance), and reordering seen
  * when a never-retransmitted segment below the highest SACKed one is
  * delivered (Linux: tcp_sacktag_one / tcp_clean_rtx_queue →
- * tcp_check_sack_reordering). */
-void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack)
+ * tcp_check_sack_reordering).
+ *
+ * RACK.rtt follows every delivered segment, not only the most recently
+ * sent one (Linux since 4.18, "evaluate packet losses upon RTT change"):
+ * the last one Linux looks at wins, and Linux tags SACKs before it
+ * cleans the cumulatively ACKed segments, while the engine does the
+ * opposite — so a SACK does not overwrite an RTT the cumulative part of
+ * the same ACK gave (a->cum_rack_rtt). */
+void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack,
+                       struct sa_ack *a)
 {
 	if (!t->sack_ok)
 		return;
 	if (!(s->flags & SA_TX_EVER_RETRANS) && synack_seq_lt(s->seq, prior_fack))
 		t->reord_seen++;
-	if (t->rack_xmit_us && !sent_after(s->xmit_us, t->rack_xmit_us, s->end, t->rack_end_seq))
-		return;
 	uint64_t rtt = t->st->now_us - s->xmit_us;
 	/* A retransmission ACKed sooner than min_rtt: maybe the original. */
 	if ((s->flags & SA_TX_EVER_RETRANS) && t->min_rtt_us && rtt < t->min_rtt_us)
 		return;
-	t->rack_rtt_us = (uint32_t)SA_MIN(rtt, (uint64_t)UINT32_MAX);
-	t->rack_xmit_us = s->xmit_us;
-	t->rack_end_seq = s->end;
+	bool sacked = !synack_seq_leq(s->end, t->snd_una);
+	if (!(sacked && a->cum_rack_rtt))
+		t->rack_rtt_us = (uint32_t)SA_MIN(rtt, (uint64_t)UINT32_MAX);
+	if (!sacked)
+		a->cum_rack_rtt = true;
 	t->rack_advanced = true;
+	if (!t->rack_xmit_us || sent_after(s->xmit_us, t->rack_xmit_us, s->end, t->rack_end_seq)) {
+		t->rack_xmit_us = s->xmit_us;
+		t->rack_end_seq = s->end;
+	}
 }
 
 /* Linux: tcp_rack_reo_wnd. */

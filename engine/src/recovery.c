@@ -5,6 +5,9 @@
  * connection without SACK (tcp_is_reno), where Linux counts duplicate ACKs
  * in sacked_out and neither RACK nor TLP applies.
  *
+ * After an RTO, F-RTO (RFC 5682) decides whether the timeout was spurious
+ * and undoes it if so (process_loss).
+ *
  * Limited transmit (RFC 3042) falls out of the accounting as in Linux: each
  * duplicate ACK takes a segment out of the pipe (sacked_out), so new data may
  * go while cwnd allows.
@@ -82,18 +85,31 @@ static void init_cwnd_reduction(struct tcb *t)
 	sa_ecn_queue_cwr(t);
 }
 
+/* Linux: tcp_current_ssthresh — inside a reduction its target, else
+ * max(ssthresh, 3/4 cwnd). */
+uint32_t sa_rec_current_ssthresh(const struct tcb *t)
+{
+	if (t->ca_state == SA_CA_CWR || t->ca_state == SA_CA_RECOVERY)
+		return t->snd_ssthresh;
+	return SA_MAX(t->snd_ssthresh, (t->snd_cwnd >> 1) + (t->snd_cwnd >> 2));
+}
+
+/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
+static void init_undo(struct tcb *t)
+{
+	t->undo_marker = t->snd_una ? t->snd_una : 1;
+	t->undo_retrans = t->retrans_out ? (int32_t)t->retrans_out : -1;
+}
+
 /* RFC 6582 §3.2 step 2 / Linux tcp_enter_recovery: from CWR (an ECN
  * reduction under way) the window is not reduced again. */
 static void enter_recovery(struct tcb *t, bool ece)
 {
-	/* Linux: tcp_init_undo — D-SACKs for every retransmission undo. */
-	t->undo_marker = t->snd_una ? t->snd_una : 1;
-	t->undo_retrans = t->retrans_out ? (int32_t)t->retrans_out : -1;
+	init_undo(t);
 	t->prior_ssthresh = 0;
 	if (t->ca_state != SA_CA_CWR && t->ca_state != SA_CA_RECOVERY) {
-		if (!ece) /* tcp_current_ssthresh */
-			t->prior_ssthresh =
-			    SA_MAX(t->snd_ssthresh, (t->snd_cwnd >> 1) + (t->snd_cwnd >> 2));
+		if (!ece)
+			t->prior_ssthresh = sa_rec_current_ssthresh(t);
 		init_cwnd_reduction(t);
 	}
 	t->ca_state = SA_CA_RECOVERY;
@@ -178,13 +194,108 @@ static void cwr_exit(struct tcb *t)
 }
 
 /* Linux: tcp_undo_cwnd_reduction — the reduction was spurious (RFC 2883
- * §4 / RFC 3708: every retransmission was D-SACKed). */
-static void undo_cwnd_reduction(struct tcb *t)
+ * §4 / RFC 3708: every retransmission was D-SACKed; RFC 3522 / RFC 5682:
+ * the original segments arrived). After an RTO the segments it marked
+ * lost are not (unmark_loss). cwnd comes back only where the reduction
+ * saved ssthresh (prior_ssthresh: none after an ECE). */
+static void undo_cwnd_reduction(struct tcb *t, bool unmark_loss)
 {
-	t->snd_cwnd = SA_MAX(t->snd_cwnd, t->prior_cwnd);
-	if (t->prior_ssthresh > t->snd_ssthresh)
-		t->snd_ssthresh = t->prior_ssthresh;
+	if (unmark_loss) {
+		for (uint32_t i = 0; i < t->txq_len; i++)
+			sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_LOST;
+		t->lost_out = 0;
+	}
+	if (t->prior_ssthresh) {
+		t->snd_cwnd = SA_MAX(t->snd_cwnd, t->prior_cwnd); /* tcp_reno_undo_cwnd */
+		if (t->prior_ssthresh > t->snd_ssthresh) {
+			t->snd_ssthresh = t->prior_ssthresh;
+			t->ecn_flags &= (uint8_t)~SA_ECN_QUEUE_CWR; /* tcp_ecn_withdraw_cwr */
+		}
+	}
 	t->undo_marker = 0;
+}
+
+/* Linux: tcp_may_undo — every retransmission D-SACKed, or (RFC 3522) the
+ * ACK echoes a timestamp older than the first retransmission. */
+static bool may_undo(const struct tcb *t, const struct sa_ack *a)
+{
+	return t->undo_marker && (!t->undo_retrans || a->ts_delayed);
+}
+
+/* Linux: tcp_is_non_sack_preventing_reopen — without SACK the state holds
+ * until something above "recover" is ACKed (RFC 6582 §3.2 step 3). */
+static bool non_sack_preventing_reopen(const struct tcb *t)
+{
+	return !t->sack_ok && t->snd_una == t->high_seq;
+}
+
+/* Linux: tcp_try_undo_loss — the RTO was spurious: back to Open with the
+ * window from before it. */
+static bool try_undo_loss(struct tcb *t, const struct sa_ack *a, bool frto_undo)
+{
+	if (!frto_undo && !may_undo(t, a))
+		return false;
+	undo_cwnd_reduction(t, true);
+	t->retransmits = 0;
+	if (non_sack_preventing_reopen(t))
+		return true;
+	if (frto_undo || t->sack_ok)
+		t->ca_state = SA_CA_OPEN;
+	return true;
+}
+
+/* Linux: tcp_try_undo_recovery, for the Loss state reaching "recover". */
+static void loss_recovered(struct tcb *t, const struct sa_ack *a)
+{
+	if (may_undo(t, a))
+		undo_cwnd_reduction(t, false);
+	if (non_sack_preventing_reopen(t))
+		return;
+	t->ca_state = SA_CA_OPEN;
+}
+
+/* RFC 5682 F-RTO in Linux's SACK-enhanced form (tcp_process_loss), for an
+ * ACK in the Loss state. Step 2b: the first ACK that advances SND.UNA
+ * (below "recover") lets new data go instead of the next retransmission;
+ * step 3b: an ACK or SACK of never-retransmitted data sent before the RTO
+ * means the RTO was spurious — undo it; a duplicate ACK or new SACK after
+ * the new data means the loss was real (3a). */
+static void process_loss(struct tcb *t, const struct sa_ack *a, bool advanced, bool dup)
+{
+	bool recovered = synack_seq_geq(t->snd_una, t->high_seq);
+	if (advanced && try_undo_loss(t, a, false))
+		return;
+	if (t->frto) {
+		if (a->orig_acked && try_undo_loss(t, a, true))
+			return;
+		if (synack_seq_gt(t->snd_nxt, t->high_seq)) {
+			if (a->newly_sacked || dup)
+				t->frto = false; /* step 3a */
+		} else if (advanced && !recovered) {
+			t->high_seq = t->snd_nxt;
+			bool have_new =
+			    !t->fin_sent && (t->sndq.len > sa_in_flight(t) || t->fin_queued);
+			if (have_new && synack_seq_gt(t->snd_una + t->snd_wnd, t->snd_nxt)) {
+				t->frto_new = true; /* sa_output: new data first */
+				return;
+			}
+			t->frto = false;
+		}
+	}
+	if (recovered) {
+		if (!t->sack_ok)
+			t->sacked_out = 0;
+		loss_recovered(t, a);
+		return;
+	}
+	if (!t->sack_ok) {
+		/* A Reno duplicate ACK after F-RTO's new data: that data
+		 * arrived, one segment fewer in flight. */
+		if (synack_seq_gt(t->snd_nxt, t->high_seq) && dup)
+			add_reno_sack(t);
+		else if (advanced)
+			t->sacked_out = 0;
+	}
 }
 
 /* With SACK (Linux tcp_fastretrans_alert): losses come from RACK (RFC 8985,
@@ -193,7 +304,7 @@ static void undo_cwnd_reduction(struct tcb *t)
  * either way retransmit them first and leave when SND.UNA reaches
  * "recover" (RFC 6675 §5: no NewReno hold). */
 static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t delivered,
-                        bool advanced, bool ece)
+                        bool advanced, bool ece, const struct sa_ack *a)
 {
 	uint32_t newly_lost = 0;
 	bool rack = sa_rack_on(t);
@@ -212,13 +323,13 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		return;
 	}
 	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
-		if (t->undo_marker && !t->undo_retrans)
-			undo_cwnd_reduction(t);
+		if (may_undo(t, a))
+			undo_cwnd_reduction(t, false);
 		else
 			end_cwnd_reduction(t);
 		t->ca_state = SA_CA_OPEN;
-	} else if (t->ca_state == SA_CA_LOSS && synack_seq_geq(t->snd_una, t->high_seq)) {
-		t->ca_state = SA_CA_OPEN;
+	} else if (t->ca_state == SA_CA_LOSS) {
+		process_loss(t, a, advanced, dup); /* may leave it for Open */
 	}
 	cwr_exit(t);
 	(void)prior_una;
@@ -226,7 +337,7 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 	case SA_CA_RECOVERY:
 		if (t->undo_marker && !t->undo_retrans) {
 			/* Linux: tcp_try_undo_dsack, then tcp_try_to_open. */
-			undo_cwnd_reduction(t);
+			undo_cwnd_reduction(t, false);
 			try_to_open(t, ece);
 			break;
 		}
@@ -238,7 +349,7 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		break;
 	default:
 		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
-			undo_cwnd_reduction(t);
+			undo_cwnd_reduction(t, false);
 		if (rack)
 			newly_lost = sa_rack_mark_lost(t);
 		/* Linux: tcp_time_to_recover — a known loss; without RACK
@@ -254,15 +365,16 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 	}
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
 		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
-	else if (may_raise_cwnd(t, advanced))
+	else if (may_raise_cwnd(t, a->acked_any))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
 		t->retrans_stamped = false;
 }
 
 void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una, bool dup,
-                   uint32_t acked_segs)
+                   struct sa_ack *a)
 {
+	uint32_t acked_segs = a->acked_segs;
 	bool advanced = synack_seq_gt(t->snd_una, prior_una);
 	/* Linux: tcp_ack — FLAG_ECE (not on an old ACK); step A of
 	 * tcp_fastretrans_alert: the reduction it asks for is never undone. */
@@ -270,8 +382,8 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 	if (ece)
 		t->prior_ssthresh = 0;
 	if (t->sack_ok) {
-		uint32_t sacked = sa_sack_tag(t, seg, prior_una);
-		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced, ece);
+		uint32_t sacked = sa_sack_tag(t, seg, prior_una, a);
+		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced, ece, a);
 		return;
 	}
 	uint32_t delivered = 0, newly_lost = 0;
@@ -301,6 +413,8 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			end_cwnd_reduction(t);
 		}
 		cwr_exit(t);
+		if (t->ca_state == SA_CA_LOSS)
+			process_loss(t, a, advanced, dup); /* may leave it for Open */
 		switch (t->ca_state) {
 		case SA_CA_RECOVERY:
 			if (dup) {
@@ -313,13 +427,6 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			}
 			break;
 		case SA_CA_LOSS:
-			if (synack_seq_geq(t->snd_una, t->high_seq)) {
-				t->sacked_out = 0;
-				if (t->snd_una != t->high_seq)
-					t->ca_state = SA_CA_OPEN;
-			} else if (advanced) {
-				t->sacked_out = 0;
-			}
 			break;
 		default:
 			if (advanced)
@@ -342,7 +449,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 	/* Linux: tcp_cong_control. */
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
 		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
-	else if (may_raise_cwnd(t, advanced))
+	else if (may_raise_cwnd(t, a->acked_any))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
 		t->retrans_stamped = false;
@@ -352,13 +459,17 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
  * segment is lost, ssthresh shrinks once per episode, cwnd = 1. */
 void sa_rec_enter_loss(struct tcb *t)
 {
+	bool new_recovery = t->ca_state < SA_CA_RECOVERY;
 	if (t->ca_state <= SA_CA_DISORDER || !synack_seq_gt(t->high_seq, t->snd_una) ||
 	    (t->ca_state == SA_CA_LOSS && !t->retransmits)) {
+		/* What an undo restores (RFC 5682 §3.1 / Linux). */
+		t->prior_ssthresh = sa_rec_current_ssthresh(t);
 		t->prior_cwnd = t->snd_cwnd;
 		t->snd_ssthresh = sa_cc_ops_of(t)->ssthresh(t);
 		const struct sa_cc_ops *ops = sa_cc_ops_of(t);
 		if (ops->on_loss)
 			ops->on_loss(t);
+		init_undo(t);
 	}
 	if (!t->sack_ok)
 		t->sacked_out = 0;
@@ -369,7 +480,6 @@ void sa_rec_enter_loss(struct tcb *t)
 			sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_SACKED;
 		t->sacked_out = 0;
 	}
-	t->undo_marker = 0; /* no undo of an RTO here (F-RTO is not modelled) */
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
 		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
@@ -381,6 +491,11 @@ void sa_rec_enter_loss(struct tcb *t)
 	t->high_seq = t->snd_nxt;
 	t->tlp_out = false;  /* Linux: tcp_enter_loss */
 	sa_ecn_queue_cwr(t); /* tcp_enter_loss: RFC 3168 §6.1.2 */
+	/* RFC 5682 §3.1 step 1 (Linux: tcp_enter_loss): F-RTO unless another
+	 * recovery is under way, but on each repeated timeout of the same
+	 * SND.UNA (§3.2). */
+	t->frto = t->st->prof.frto && (new_recovery || t->retransmits);
+	t->frto_new = false;
 }
 
 /* The oldest unacknowledged segment is marked SACKed: the receiver

@@ -223,19 +223,17 @@ void sa_rtx_arm(struct tcb *t)
 /* Removes acknowledged segments; returns the RTT sample (-1: none) by the
  * ACK's timing, Karn's rule (RFC 6298 §3): none if any acknowledged segment
  * was retransmitted (Linux: tcp_clean_rtx_queue, FLAG_RETRANS_DATA_ACKED). */
-static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs, bool *removed)
+static int64_t clean_txq(struct tcb *t, struct sa_ack *a)
 {
 	uint64_t first = 0;
 	bool have = false, rtx = false;
-	*acked_segs = 0;
-	*removed = false;
 	/* Linux: prior_fack, the highest SACKed sequence (else SND.UNA). */
 	uint32_t prior_fack = t->sacked_out ? t->fack : (t->txq_len ? sa_txq_at(t, 0)->seq : 0);
 	while (t->txq_len) {
 		struct sa_txseg *s = sa_txq_at(t, 0);
 		if (synack_seq_leq(s->end, t->snd_una)) {
 			if (!(s->flags & SA_TX_SACKED))
-				sa_rack_delivered(t, s, prior_fack); /* rack.c */
+				sa_rack_delivered(t, s, prior_fack, a); /* rack.c */
 			if (s->flags & SA_TX_EVER_RETRANS)
 				rtx = true;
 			else if (!have) {
@@ -249,10 +247,15 @@ static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs, bool *removed)
 			if (s->flags & SA_TX_SACKED)
 				t->sacked_out--; /* delivered when it was SACKed */
 			else
-				(*acked_segs)++;
+				a->acked_segs++;
+			/* Linux: tcp_clean_rtx_queue — never retransmitted, never
+			 * SACKed, sent before the RTO or recovery began. */
+			if (!(s->flags & (SA_TX_SACKED | SA_TX_EVER_RETRANS)) &&
+			    synack_seq_leq(s->end, t->high_seq))
+				a->orig_acked = true;
 			t->txq_head = (t->txq_head + 1) % t->txq_cap;
 			t->txq_len--;
-			*removed = true;
+			a->acked_any = true;
 			continue;
 		}
 		/* Partly acknowledged: Linux's tcp_clean_rtx_queue stops at an
@@ -272,11 +275,12 @@ static int64_t clean_txq(struct tcb *t, uint32_t *acked_segs, bool *removed)
 
 /* New data acknowledged (RFC 6298 §5.2/5.3): sample the RTT, restart or stop
  * the timer, feed congestion control and recovery. */
-uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *acked_any)
+void sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, struct sa_ack *a)
 {
 	int64_t rtt = -1;
-	uint32_t segs = 0;
-	bool removed = true; /* the SYN: FLAG_SYN_ACKED */
+	struct sa_ack syn = { .acked_any = true }; /* the SYN: FLAG_SYN_ACKED */
+	if (!a)
+		a = &syn;
 	if (t->state == SA_SYN_SENT || t->state == SA_SYN_RECV) {
 		/* The SYN (or our SYN-ACK, simultaneous open) is acknowledged:
 		 * Karn's rule — a sample only if it was sent once. */
@@ -285,13 +289,11 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *ac
 		else
 			t->syn_rtx_no_sample = true;
 	} else {
-		rtt = clean_txq(t, &segs, &removed);
+		rtt = clean_txq(t, a);
 	}
 	/* RFC 7323 §4.1: without a sample from the ACK's timing, TSecr of an
 	 * ACK that acknowledges new data gives one (Linux: tcp_ack_update_rtt). */
-	if (acked_any)
-		*acked_any = removed;
-	if (rtt < 0 && removed && seg && t->ts_ok && seg->opt.has_ts && seg->opt.ts_ecr) {
+	if (rtt < 0 && a->acked_any && seg && t->ts_ok && seg->opt.has_ts && seg->opt.ts_ecr) {
 		uint32_t d = sa_tsval(t) - seg->opt.ts_ecr;
 		if (d < 0x80000000u)
 			rtt = (int64_t)d * 1000;
@@ -306,6 +308,11 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *ac
 		t->rttvar_us = t->mdev_us = t->mdev_max_us = (uint32_t)t->st->prof.rto_fallback_us;
 		t->rto_shift = 0;
 	}
+	/* RFC 3522 §2 (Eifel detection; Linux: tcp_packet_delayed) — read
+	 * before the stamp may be cleared below. */
+	a->ts_delayed =
+	    t->retrans_stamped && seg && t->ts_ok && seg->opt.has_ts && seg->opt.ts_ecr &&
+	    synack_seq_lt(seg->opt.ts_ecr - t->ts_offset, (uint32_t)(t->retrans_stamp_us / 1000u));
 	/* Linux: icsk_retransmits is cleared by any ACK of new data, the
 	 * backoff only with a valid RTT sample (tcp_ack_update_rtt, RFC 6298
 	 * §5.7 / Karn: keep the backed-off RTO until a sample). */
@@ -314,12 +321,11 @@ uint32_t sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, bool *ac
 		t->backoff = 0;
 	if (!t->retrans_out)
 		t->retrans_stamped = false;
-	if (!removed)
-		return segs; /* Linux: no FLAG_SET_XMIT_TIMER, the timer runs on */
+	if (!a->acked_any)
+		return; /* Linux: no FLAG_SET_XMIT_TIMER, the timer runs on */
 	sa_timer_clear(t, SA_T_RTX);
 	t->rack_reo = t->tlp_pending = false;
 	sa_rtx_arm(t);
-	return segs;
 }
 
 static void give_up(struct tcb *t)

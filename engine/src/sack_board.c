@@ -20,7 +20,8 @@ static bool is_dsack(const struct synack_segment *seg, uint32_t prior_una)
 	       synack_seq_leq(b[0].right, b[1].right);
 }
 
-uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una)
+uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una,
+                     struct sa_ack *a)
 {
 	if (!t->sack_ok || !seg->opt.n_sack)
 		return 0;
@@ -54,6 +55,10 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 			if ((s->flags & SA_TX_SACKED) || synack_seq_lt(s->seq, l) ||
 			    synack_seq_gt(s->end, r))
 				continue;
+			/* Linux: tcp_sacktag_one — a never-retransmitted
+			 * segment sent before high_seq (FLAG_ORIG_SACK_ACKED). */
+			if (!(s->flags & SA_TX_EVER_RETRANS) && synack_seq_leq(s->end, t->high_seq))
+				a->orig_acked = true;
 			if (s->flags & SA_TX_LOST) {
 				s->flags &= (uint8_t)~SA_TX_LOST;
 				t->lost_out--;
@@ -65,7 +70,7 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 			s->flags |= SA_TX_SACKED;
 			t->sacked_out++;
 			newly++;
-			sa_rack_delivered(t, s, prior_fack); /* rack.c */
+			sa_rack_delivered(t, s, prior_fack, a); /* rack.c */
 			if (t->sacked_out == 1 || synack_seq_gt(s->end, t->fack))
 				t->fack = s->end;
 		}
@@ -73,6 +78,7 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 	/* Linux: tcp_sacktag_write_queue — a D-SACK counts one segment
 	 * delivered ("a spurious retransmission is delivered"), which
 	 * congestion control and PRR then see. */
+	a->newly_sacked += newly;
 	return newly + (dsack ? 1u : 0u);
 }
 
