@@ -72,6 +72,16 @@ void cmp_class_list(unsigned mask, char *buf, size_t cap)
 		}
 }
 
+int64_t cmp_wheel_lateness_us(int64_t len_us)
+{
+	const int64_t jiffy = 4000; /* HZ=250 (../shared/LINUX-DEFAULTS.md) */
+	int64_t d = (len_us + jiffy - 1) / jiffy, gran = 1;
+	/* LVL_START(n) = 63 << 3(n-1) jiffies; level n's slots are 8^n wide. */
+	for (int64_t start = 63; d >= start && gran < (1 << 24); start <<= 3)
+		gran <<= 3;
+	return (gran + 1) * jiffy;
+}
+
 static int64_t tolerance(const struct cmp_opts *o, int64_t t, int64_t prev_us)
 {
 	int64_t tol = o->tolerance_us;
@@ -112,10 +122,17 @@ unsigned cmp_event_diff(const struct cmp_event *a, const struct cmp_event *b,
 	 * stack's behaviour. */
 	if (a->kind == RUN_OBS_OUTBOUND || a->kind == RUN_OBS_RETURN) {
 		int64_t dt = b->time_us - a->time_us - offset_us;
+		/* A kernel's timer fires late, never early, by up to its
+		 * wheel slot (docs/compare.md, "Timing"). */
+		int64_t late = 0;
+		if (dt > 0 && o->b_kernel && !o->a_kernel)
+			late = a->wheel_us;
+		else if (dt < 0 && o->a_kernel && !o->b_kernel)
+			late = b->wheel_us;
 		if (dt < 0)
 			dt = -dt;
 		int64_t slack = a->slack_us > b->slack_us ? a->slack_us : b->slack_us;
-		if (dt > tolerance(o, a->time_us, prev_us) + slack)
+		if (dt > tolerance(o, a->time_us, prev_us) + slack + late)
 			d |= CMP_BIT(CMP_TIMING);
 	}
 	return d;

@@ -59,6 +59,11 @@ struct cmp_event {
 	/* The width of the time range the script allows this event (`+0~+.05`
 	 * on its line: 50000), added to the timing tolerance (cmp_script_slack). */
 	int64_t slack_us;
+	/* A virtual-time stack's packet sent by a timer: that timer's length,
+	 * and how late Linux's timer wheel could fire the same timer — summed
+	 * along a chain of such packets since the script last acted (each
+	 * re-arms from the late firing). 0: not from a timer. */
+	int64_t timer_len_us, wheel_us;
 	/* what a reader sees: "< S 0:0(0) win 65535 <mss 1460>", "accept(3, ...) = 4" */
 	char text[280];
 };
@@ -75,7 +80,15 @@ struct cmp_opts {
 	unsigned ignore;      /* CMP_BIT()s not reported */
 	int64_t tolerance_us; /* timing: |a - b| beyond max(this, percent of the gap) */
 	double tolerance_percent;
+	/* Which side runs in real time on a Linux kernel: its timers may fire
+	 * later than the other side's by the other side's wheel_us. */
+	bool a_kernel, b_kernel;
 };
+
+/* Linux's timer wheel at HZ=250 (kernel/time/timer.c: 64 slots a level,
+ * each level 8 times coarser): how late a timer set for len_us may fire —
+ * its level's granularity, plus a jiffy of rounding. */
+int64_t cmp_wheel_lateness_us(int64_t len_us);
 
 /* The classes in which two paired events differ (before ignore). prev_us:
  * the previous event's time in A's trace, for the percentage tolerance;
@@ -171,6 +184,8 @@ struct cmp_stack {
 };
 
 int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t cap);
+/* Does it run on a real kernel, in real time (linux)? */
+bool cmp_stack_is_kernel(const struct cmp_stack *st);
 /* Runs the script on the stack in observe mode, with the stack's sysctls. */
 void cmp_run(const struct run_script *rs, const struct cmp_stack *st, struct run_result *res);
 /* Did the run stop being comparable at a first failure "unsupported: ..."

@@ -251,6 +251,8 @@ static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n,
 	struct cmp_opts o = *fr->o;
 	o.tolerance_us = rs.cfg.tolerance_usecs;
 	o.tolerance_percent = rs.cfg.tolerance_percent;
+	o.a_kernel = cmp_stack_is_kernel(&fr->st[0]);
+	o.b_kernel = cmp_stack_is_kernel(&fr->st[1]);
 	struct cmp_result res;
 	bool skip = r[0].status == RUN_SKIP || r[1].status == RUN_SKIP || cmp_unsupported(&r[0]) ||
 	            cmp_unsupported(&r[1]);

@@ -86,8 +86,9 @@ static void fail_note(char *buf, size_t cap, const struct run_result *r)
 
 /* The two runs' traces normalised (with the script's time ranges as
  * slack) and aligned. */
-static int diff_runs(const struct run_result r[2], const struct run_script *rs, unsigned ignore,
-                     struct cmp_trace t[2], struct cmp_result *res)
+static int diff_runs(const struct run_result r[2], const struct run_script *rs,
+                     const struct cmp_stack st[2], unsigned ignore, struct cmp_trace t[2],
+                     struct cmp_result *res)
 {
 	for (int k = 0; k < 2; k++) {
 		if (cmp_normalise(&r[k].trace, &t[k]) < 0)
@@ -96,7 +97,9 @@ static int diff_runs(const struct run_result r[2], const struct run_script *rs, 
 	}
 	struct cmp_opts o = { .ignore = ignore,
 		              .tolerance_us = rs->cfg.tolerance_usecs,
-		              .tolerance_percent = rs->cfg.tolerance_percent };
+		              .tolerance_percent = rs->cfg.tolerance_percent,
+		              .a_kernel = cmp_stack_is_kernel(&st[0]),
+		              .b_kernel = cmp_stack_is_kernel(&st[1]) };
 	return cmp_align(&t[0], &t[1], &o, res);
 }
 
@@ -157,7 +160,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 	} else if (err[0]) {
 		rep.error = err;
 		rc = 2;
-	} else if (diff_runs(r, &rs, o->ignore, t, &res) < 0) {
+	} else if (diff_runs(r, &rs, st, o->ignore, t, &res) < 0) {
 		rep.error = "out of memory";
 		rc = 2;
 	} else {

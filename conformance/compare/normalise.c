@@ -237,6 +237,7 @@ int cmp_normalise(const struct run_trace *t, struct cmp_trace *out)
 		e->kind = o->kind;
 		e->line = o->line;
 		e->time_us = (int64_t)o->time_us;
+		e->timer_len_us = o->kind == RUN_OBS_OUTBOUND ? (int64_t)o->timer_len_us : 0;
 		e->conn = -1;
 		if ((o->kind == RUN_OBS_INBOUND || o->kind == RUN_OBS_OUTBOUND) && o->pkt)
 			packet(st, o, e);
@@ -261,6 +262,16 @@ int cmp_normalise(const struct run_trace *t, struct cmp_trace *out)
 			j--;
 		}
 		out->v[j] = e;
+	}
+	/* The wheel's lateness along each chain of timer-sent packets. */
+	int64_t chain = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		struct cmp_event *e = &out->v[i];
+		if (e->kind != RUN_OBS_OUTBOUND)
+			chain = 0; /* the script acted */
+		else if (e->timer_len_us)
+			chain += cmp_wheel_lateness_us(e->timer_len_us);
+		e->wheel_us = e->kind == RUN_OBS_OUTBOUND && e->timer_len_us ? chain : 0;
 	}
 	return 0;
 }

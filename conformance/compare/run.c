@@ -71,6 +71,11 @@ int cmp_stack_parse(const char *spec, struct cmp_stack *out, char *why, size_t c
 	return 0;
 }
 
+bool cmp_stack_is_kernel(const struct cmp_stack *st)
+{
+	return st->ops && st->ops->name && strcmp(st->ops->name, "linux") == 0;
+}
+
 bool cmp_unsupported(const struct run_result *r)
 {
 	return r->status == RUN_FAIL && strncmp(r->fail.message, "unsupported:", 12) == 0;

@@ -223,13 +223,18 @@ static void describe_live(struct exec *x, const uint8_t *pkt, size_t len, char *
 
 static void observe_unexpected(struct exec *x);
 
-static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t len)
+static void queue_packet(struct exec *x, uint64_t t, const uint8_t *pkt, size_t len,
+                         uint64_t timer_len_us)
 {
 	char text[512];
 	describe_live(x, pkt, len, text, sizeof text, NULL);
 	size_t idx = x->res->trace.n;
-	if (run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2))
+	struct run_obs *o =
+	    run_trace_add(&x->res->trace, RUN_OBS_OUTBOUND, t, 0, pkt, len, "%s", text + 2);
+	if (o) {
+		o->timer_len_us = timer_len_us;
 		idx = trace_place(x);
+	}
 	if (x->nq == MAX_QUEUED && x->observe)
 		observe_unexpected(x);
 	if (x->nq == MAX_QUEUED) {
@@ -421,7 +426,8 @@ static void drain(struct exec *x)
 {
 	while (!x->failed && x->ops->next_event(x->st, x->sev)) {
 		if (x->sev->kind == STACK_EV_PACKET)
-			queue_packet(x, to_script(x, x->sev->time_us), x->sev->pkt, x->sev->len);
+			queue_packet(x, to_script(x, x->sev->time_us), x->sev->pkt, x->sev->len,
+			             x->sev->timer_len_us);
 		else
 			handle_call_done(x, x->sev->call);
 	}

@@ -30,7 +30,8 @@ struct run_obs {
 	int line;     /* the script line it belongs to; 0: none (unexpected) */
 	uint8_t *pkt; /* packets: the IP packet */
 	size_t len;
-	char text[256]; /* in script syntax, relative sequence numbers */
+	uint64_t timer_len_us; /* outbound: stack_event.timer_len_us */
+	char text[256];        /* in script syntax, relative sequence numbers */
 };
 
 struct run_trace {

@@ -47,6 +47,7 @@ struct epoll_inst {
 struct queued {
 	enum stack_event_kind kind;
 	uint64_t time_us;
+	uint64_t timer_len_us; /* stack_event.timer_len_us */
 	uint8_t *pkt;
 	size_t len;
 	struct stack_call *call;
@@ -178,6 +179,11 @@ static void push(struct stack *s, enum stack_event_kind kind, const uint8_t *pkt
 	struct queued *e = &s->q[s->nq++];
 	e->kind = kind;
 	e->time_us = s->now;
+	e->timer_len_us = 0;
+	if (pkt && s->st) {
+		int64_t len_us = synack_firing_timer_len(s->st);
+		e->timer_len_us = len_us > 0 ? (uint64_t)len_us : 0;
+	}
 	e->call = call;
 	e->pkt = NULL;
 	e->len = 0;
@@ -518,6 +524,7 @@ static bool engine_next_event(struct stack *s, struct stack_event *ev)
 	struct queued *e = &s->q[s->qhead++];
 	ev->kind = e->kind;
 	ev->time_us = e->time_us;
+	ev->timer_len_us = e->timer_len_us;
 	ev->call = e->call;
 	ev->len = e->len < sizeof ev->pkt ? e->len : sizeof ev->pkt;
 	if (e->pkt)

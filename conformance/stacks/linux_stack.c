@@ -430,6 +430,7 @@ static bool linux_next_event(struct stack *s, struct stack_event *ev)
 		s->tail = NULL;
 	ev->kind = e->kind;
 	ev->time_us = e->time_us;
+	ev->timer_len_us = 0; /* a real kernel does not say */
 	ev->call = e->call;
 	ev->len = e->len < sizeof(ev->pkt) ? e->len : sizeof(ev->pkt);
 	memcpy(ev->pkt, e->pkt, ev->len);

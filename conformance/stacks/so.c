@@ -539,6 +539,7 @@ static bool so_next_event(struct stack *s, struct stack_event *ev)
 	struct qpkt *q = &s->q[s->qhead];
 	ev->kind = STACK_EV_PACKET;
 	ev->time_us = q->time_us;
+	ev->timer_len_us = 0;
 	ev->len = q->len < sizeof ev->pkt ? q->len : sizeof ev->pkt;
 	memcpy(ev->pkt, q->pkt, ev->len);
 	free(q->pkt);

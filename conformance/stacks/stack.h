@@ -114,6 +114,9 @@ struct stack_event {
 	/* STACK_EV_PACKET */
 	uint8_t pkt[65536];
 	size_t len;
+	/* How long the timer that sent it had been set for (a virtual-time
+	 * stack knows); 0: not sent by a timer, or not known (a real stack). */
+	uint64_t timer_len_us;
 	/* STACK_EV_CALL_DONE: the call passed to stack_ops.call, results filled */
 	struct stack_call *call;
 };

@@ -448,6 +448,78 @@ static void test_script_range(void)
 	run_trace_free(&rb);
 }
 
+/* Linux's timer wheel: a kernel's timer-sent packet may come later than
+ * the engine's by the wheel slot of the engine's timer, summed along a
+ * chain of timer-sent packets; never earlier, and not between two
+ * virtual-time stacks. */
+static void test_timer_wheel(void)
+{
+	is_int((int)cmp_wheel_lateness_us(100000), 8000,
+	       "100 ms timer: level 0, a jiffy + rounding");
+	is_int((int)cmp_wheel_lateness_us(300000), 36000, "300 ms: level 1, 8 jiffies + 1");
+	is_int((int)cmp_wheel_lateness_us(2400000), 260000, "2.4 s: level 2, 64 jiffies + 1");
+	is_int((int)cmp_wheel_lateness_us(60000000), 2052000, "60 s: level 3, 512 jiffies + 1");
+
+	struct run_trace ra, rb;
+	run_trace_init(&ra);
+	run_trace_init(&rb);
+	const struct cs_pkt data = { .outbound = true,
+		                     .t = 100000,
+		                     .line = 10,
+		                     .flags = P | A,
+		                     .seq = 1,
+		                     .ack = 1,
+		                     .win = 502,
+		                     .len = 10 };
+	cs_add_text(&ra, RUN_OBS_SYSCALL, 100000, 9, "write(4, ..., 10) = 10");
+	cs_add_text(&rb, RUN_OBS_SYSCALL, 100000, 9, "write(4, ..., 10) = 10");
+	cs_add_pkt(&ra, &data);
+	cs_add_pkt(&rb, &data);
+	/* Two RTOs: the engine's at 0.4 and 1.0 s (timers of 0.3 and 0.6 s),
+	 * the kernel's 28 ms and then 28 + 30 ms late. */
+	uint64_t ta_us[2] = { 400000, 1000000 }, tb_us[2] = { 428000, 1058000 };
+	for (int k = 0; k < 2; k++) {
+		struct cs_pkt r = data;
+		r.line = 0;
+		r.t = ta_us[k];
+		cs_add_pkt(&ra, &r);
+		ra.v[ra.n - 1].timer_len_us = k ? 600000 : 300000;
+		r.t = tb_us[k];
+		cs_add_pkt(&rb, &r);
+	}
+	struct cmp_trace ta, tb;
+	cmp_normalise(&ra, &ta);
+	cmp_normalise(&rb, &tb);
+	is_int((int)ta.v[2].wheel_us, 36000, "the first RTO: its slot");
+	is_int((int)ta.v[3].wheel_us, 72000, "the second: both slots (it re-armed late)");
+	is_int((int)tb.v[3].wheel_us, 0, "the kernel's trace: nothing known");
+	/* No percentage: the wheel alone must explain the lateness. */
+	struct cmp_opts o = { .tolerance_us = 4000 };
+	struct cmp_result r;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & CMP_BIT(CMP_TIMING), "two virtual-time stacks: timing");
+	cmp_result_free(&r);
+	o.b_kernel = true;
+	cmp_align(&ta, &tb, &o, &r);
+	is_int((int)r.classes, 0, "the kernel late by its wheel: the same");
+	cmp_result_free(&r);
+	o.b_kernel = false;
+	o.a_kernel = true;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & CMP_BIT(CMP_TIMING), "a kernel earlier than the wheel allows: timing");
+	cmp_result_free(&r);
+	o.a_kernel = false;
+	o.b_kernel = true;
+	tb.v[3].time_us = 1000000 + 80000;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & CMP_BIT(CMP_TIMING), "80 ms late, beyond 72 ms of slots: timing");
+	cmp_result_free(&r);
+	cmp_trace_free(&ta);
+	cmp_trace_free(&tb);
+	run_trace_free(&ra);
+	run_trace_free(&rb);
+}
+
 static void test_class_names(void)
 {
 	unsigned m;
@@ -469,6 +541,7 @@ int main(void)
 	test_sack_relative();
 	test_normalised_text();
 	test_class_names();
+	test_timer_wheel();
 	test_capture_order();
 	return tap_done();
 }

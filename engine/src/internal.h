@@ -224,6 +224,7 @@ struct tcb {
 
 struct sa_timer {
 	uint64_t deadline;
+	uint64_t armed; /* when it was set (its length: deadline - armed) */
 	uint64_t order; /* insertion counter: stable tie-breaking */
 	struct tcb *tcb;
 	uint8_t kind;
@@ -257,6 +258,7 @@ struct synack_stack {
 	struct sa_timer *heap;
 	uint32_t heap_len, heap_cap;
 	uint64_t timer_order;
+	uint64_t firing_len_us; /* while a timer's expiry runs: its length + 1; else 0 */
 
 	/* Secrets derived from the seed (isn.c). */
 	uint64_t k_isn[2], k_ts[2], k_port[2], k_cookie[2];

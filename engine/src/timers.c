@@ -76,7 +76,7 @@ void sa_timer_set(struct tcb *t, int kind, uint64_t deadline)
 		heap_remove(st, t->t_heap[kind] - 1);
 	if (t->dead || st->heap_len == st->heap_cap)
 		return; /* cannot happen: cap = max_sockets * SA_T_COUNT */
-	struct sa_timer e = { deadline, st->timer_order++, t, (uint8_t)kind };
+	struct sa_timer e = { deadline, st->now_us, st->timer_order++, t, (uint8_t)kind };
 	t->t_deadline[kind] = deadline;
 	uint32_t i = st->heap_len++;
 	place(st, i, &e);
@@ -99,6 +99,11 @@ void sa_timer_clear_all(struct tcb *t)
 bool sa_timer_armed(const struct tcb *t, int kind)
 {
 	return t->t_heap[kind] != 0;
+}
+
+int64_t synack_firing_timer_len(const struct synack_stack *st)
+{
+	return st->firing_len_us ? (int64_t)(st->firing_len_us - 1) : -1;
 }
 
 uint64_t sa_timers_next(const struct synack_stack *st)
@@ -148,7 +153,9 @@ void sa_timers_run(struct synack_stack *st, uint64_t now)
 			st->now_us = e.deadline;
 		heap_remove(st, 0);
 		e.tcb->t_deadline[e.kind] = SYNACK_NEVER;
+		st->firing_len_us = e.deadline - SA_MIN(e.armed, e.deadline) + 1;
 		fire(e.tcb, e.kind);
+		st->firing_len_us = 0;
 	}
 	if (now > st->now_us)
 		st->now_us = now;

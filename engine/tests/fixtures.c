@@ -14,6 +14,7 @@ static void emit_cb(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct fx *f = ctx;
 	f->emitted++;
+	f->last_timer_len_us = f->st ? synack_firing_timer_len(f->st) : -1;
 	f->emitted_bytes += len;
 	for (size_t i = 0; i < len; i++)
 		f->emitted_hash = (f->emitted_hash ^ pkt[i]) * 0x100000001b3ULL;

@@ -44,6 +44,7 @@ struct fx {
 	uint8_t *rec;
 	size_t rec_len, rec_cap;
 	uint64_t emitted, emitted_bytes, emitted_hash;
+	int64_t last_timer_len_us; /* synack_firing_timer_len at the last packet */
 	/* Counting allocator. */
 	uint64_t live_bytes, peak_bytes, allocs;
 	/* Addresses: the stack is 192.0.2.1, the peer 192.0.2.2 (or v6). */

@@ -95,5 +95,19 @@ int main(void)
 		sa_tcb_free(t[i]);
 	sa_reap(f.st);
 	fx_free(&f);
+
+	/* What a harness learns about a timer-sent packet (compare models a
+	 * kernel's timer-wheel slack with it). */
+	subtest("synack_firing_timer_len: the length of the timer that sent it");
+	fx_init(&f, &p, 79);
+	fx_connect(&f);
+	is_int((int)f.last_timer_len_us, -1, "the SYN, sent by connect(): no timer");
+	fx_advance(&f, 1000000);
+	struct synack_segment syn;
+	ok(fx_pop(&f, &syn) && (syn.flags & SYNACK_TH_SYN), "the SYN again at 1 s");
+	is_int((int)f.last_timer_len_us, 1000000, "sent by the 1 s retransmission timer");
+	is_int((int)synack_firing_timer_len(f.st), -1, "outside the expiry: -1");
+	subtest_end();
+	fx_free(&f);
 	done_testing();
 }

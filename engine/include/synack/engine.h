@@ -206,6 +206,11 @@ int synack_add_address(struct synack_stack *st, const struct synack_addr *addr);
 void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pkt, size_t len);
 /* Fires every timer due at or before now_us, in a deterministic order. */
 void synack_advance(struct synack_stack *st, uint64_t now_us);
+/* While synack_advance runs a timer's expiry (the emit callback may ask):
+ * how long that timer was set for, in microseconds; -1 otherwise. A harness
+ * comparing with a real kernel uses it to allow that kernel's timer slack
+ * (Linux's timer wheel fires a long timer up to an eighth of it late). */
+int64_t synack_firing_timer_len(const struct synack_stack *st);
 /* The earliest pending deadline, exact to the microsecond, or SYNACK_NEVER. */
 uint64_t synack_next_deadline(const struct synack_stack *st);
 uint64_t synack_now(const struct synack_stack *st);
