@@ -60,9 +60,9 @@ struct cmp_event {
 	 * on its line: 50000), added to the timing tolerance (cmp_script_slack). */
 	int64_t slack_us;
 	/* A virtual-time stack's packet sent by a timer: that timer's length,
-	 * and how late Linux's timer wheel could fire the same timer — summed
-	 * along a chain of such packets since the script last acted (each
-	 * re-arms from the late firing). 0: not from a timer. */
+	 * and how late Linux's timer wheel could fire the same timer — plus
+	 * the lateness of the timer-sent packet that armed it, if one did (a
+	 * kernel re-arms from its own late firing). 0: not from a timer. */
 	int64_t timer_len_us, wheel_us;
 	/* what a reader sees: "< S 0:0(0) win 65535 <mss 1460>", "accept(3, ...) = 4" */
 	char text[280];

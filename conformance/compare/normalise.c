@@ -263,15 +263,24 @@ int cmp_normalise(const struct run_trace *t, struct cmp_trace *out)
 		}
 		out->v[j] = e;
 	}
-	/* The wheel's lateness along each chain of timer-sent packets. */
-	int64_t chain = 0;
+	/* The wheel's lateness of each timer-sent packet: its own timer's, plus
+	 * that of the timer-sent packet whose sending armed it (a kernel arms
+	 * the next timer from its own late firing). */
 	for (size_t i = 0; i < out->n; i++) {
 		struct cmp_event *e = &out->v[i];
-		if (e->kind != RUN_OBS_OUTBOUND)
-			chain = 0; /* the script acted */
-		else if (e->timer_len_us)
-			chain += cmp_wheel_lateness_us(e->timer_len_us);
-		e->wheel_us = e->kind == RUN_OBS_OUTBOUND && e->timer_len_us ? chain : 0;
+		if (e->kind != RUN_OBS_OUTBOUND || !e->timer_len_us)
+			continue;
+		int64_t armed = e->time_us - e->timer_len_us, before = 0;
+		for (size_t k = i; k-- > 0;) {
+			const struct cmp_event *p = &out->v[k];
+			if (p->time_us < armed)
+				break;
+			if (p->kind == RUN_OBS_OUTBOUND && p->timer_len_us && p->time_us == armed) {
+				before = p->wheel_us;
+				break;
+			}
+		}
+		e->wheel_us = before + cmp_wheel_lateness_us(e->timer_len_us);
 	}
 	return 0;
 }

@@ -491,7 +491,7 @@ static void test_timer_wheel(void)
 	cmp_normalise(&ra, &ta);
 	cmp_normalise(&rb, &tb);
 	is_int((int)ta.v[2].wheel_us, 36000, "the first RTO: its slot");
-	is_int((int)ta.v[3].wheel_us, 72000, "the second: both slots (it re-armed late)");
+	is_int((int)ta.v[3].wheel_us, 72000, "the second, armed by the first: both slots");
 	is_int((int)tb.v[3].wheel_us, 0, "the kernel's trace: nothing known");
 	/* No percentage: the wheel alone must explain the lateness. */
 	struct cmp_opts o = { .tolerance_us = 4000 };
@@ -514,6 +514,12 @@ static void test_timer_wheel(void)
 	cmp_align(&ta, &tb, &o, &r);
 	ok(r.classes & CMP_BIT(CMP_TIMING), "80 ms late, beyond 72 ms of slots: timing");
 	cmp_result_free(&r);
+	/* A timer armed by the script, not by the packet before it: its own
+	 * slot only. */
+	cmp_trace_free(&ta);
+	ra.v[3].timer_len_us = 500000;
+	cmp_normalise(&ra, &ta);
+	is_int((int)ta.v[3].wheel_us, 36000, "armed at 0.5 s, not by the 0.4 s packet: one slot");
 	cmp_trace_free(&ta);
 	cmp_trace_free(&tb);
 	run_trace_free(&ra);
