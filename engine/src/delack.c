@@ -140,9 +140,11 @@ bool sa_delack_fin(struct tcb *t)
 void sa_rx_ooo_ack(struct tcb *t)
 {
 	/* RFC 5681 §4.2: an immediate duplicate ACK (it counts against the
-	 * quick-ACK credit, as Linux's does: inet_csk_schedule_ack first). */
-	t->rx.ack_pending |= SA_ACK_SCHED;
-	sa_send_ack_now(t);
+	 * quick-ACK credit, as Linux's does: inet_csk_schedule_ack first) —
+	 * once the segment is processed (sa_delack_check after sa_output, as
+	 * Linux's tcp_ack_snd_check after tcp_data_snd_check): data or a FIN
+	 * the segment let go carries it instead. */
+	t->rx.ack_pending |= SA_ACK_SCHED | SA_ACK_NOW;
 }
 
 void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled)
