@@ -173,6 +173,7 @@ void sa_established(struct tcb *t)
 	t->rcv_mss = (uint16_t)SA_MAX(hint, 88u); /* TCP_MIN_MSS */
 	sa_delack_established(t);                 /* delack.c */
 	sa_sndbuf_expand(t);                      /* Linux: tcp_init_buffer_space */
+	sa_tso_update_pacing(t);                  /* tso.c: Linux at SYN_RECV → ESTABLISHED */
 	sa_keepalive_reset(t);                    /* keepalive.c */
 	sa_wake(t);
 }

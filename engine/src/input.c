@@ -342,6 +342,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	sa_tlp_on_ack(t, seg, prior_una, dupack); /* tlp.c: tcp_process_tlp_ack */
 	/* p2-tx: fast retransmit / NewReno / cwnd (recovery.c). */
 	sa_rec_on_ack(t, seg, prior_una, dupack, &a);
+	/* Linux: tcp_cong_control ends with tcp_update_pacing_rate (tso.c),
+	 * for an ACK that found something in flight (prior_packets). */
+	if (prior_in_flight)
+		sa_tso_update_pacing(t);
 	/* Linux: tcp_set_xmit_timer — after data is ACKed (FLAG_ACKED: a
 	 * whole segment), the probe timer unless RACK armed its own. */
 	if (a.acked_any && !t->rack_reo && !sa_rec_sack_reneged(t))

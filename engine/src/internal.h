@@ -177,6 +177,7 @@ struct tcb {
 	 * srtt_us is SRTT << 3, mdev/mdev_max/rttvar are 4 * RTTVAR. */
 	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;
 	uint32_t min_rtt_us;       /* smallest sample (CUBIC's delay_min) */
+	uint64_t pacing_rate;      /* bytes/s (Linux: sk_pacing_rate), tso.c */
 	uint64_t retrans_stamp_us; /* first retransmission (Linux: retrans_stamp) */
 	bool retrans_stamped, syn_rtx_no_sample;
 	/* Sent segments, oldest first (Linux: the retransmit queue's skbs). */
@@ -326,7 +327,9 @@ void sa_send_embryonic_ack(struct tcb *t, const struct synack_segment *in);
 void sa_send_rst_for(struct tcb *t); /* RST|ACK at SND.NXT (abort) */
 void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in);
 void sa_output(struct tcb *t); /* send whatever data/FIN the window and Nagle allow */
-void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx);
+/* gso_end: the last segment of a transmission of several (tso.c): Linux
+ * sets PSH on it. */
+void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx, bool gso_end);
 void sa_emit(struct synack_stack *st, struct synack_segment *s);
 
 /* ---- input.c ---- */
@@ -412,7 +415,10 @@ enum {
 	SA_TX_LOST = 2,
 	SA_TX_EVER_RETRANS = 4,
 	SA_TX_PSH = 8,
-	SA_TX_SACKED = 16
+	SA_TX_SACKED = 16,
+	/* Sent in one skb with the entry after it: a retransmission of both
+	 * is one transmission again (tso.c). */
+	SA_TX_JOINED = 32
 };
 enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
@@ -439,8 +445,17 @@ struct sa_txseg *sa_txq_at(const struct tcb *t, uint32_t i);
 bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at);
 /* Linux: tcp_retrans_try_collapse — entry i, about to be resent in `room`. */
 void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room);
+void sa_txq_join_last(struct tcb *t);
+void sa_txq_unjoin(struct tcb *t, uint32_t i);
 void sa_txq_free(struct tcb *t);
 uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */
+
+/* ---- tso.c: Linux's TSO sizing of a transmission ---- */
+void sa_tso_update_pacing(struct tcb *t); /* Linux: tcp_update_pacing_rate */
+/* Segments the next new-data transmission may carry (tcp_cwnd_test's
+ * half-cwnd cap, tcp_tso_autosize); 0 when the cwnd is full. */
+uint32_t sa_tso_quota(const struct tcb *t);
+uint32_t sa_tso_max_segs(const struct tcb *t); /* Linux: tcp_tso_segs */
 
 /* ---- rto.c: RFC 6298 / RFC 7323 §4 ---- */
 void sa_rto_sample(struct tcb *t, int64_t rtt_us);

@@ -234,7 +234,7 @@ void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *i
 }
 
 /* One data segment [seq, seq+len) from the send queue, with FIN if asked. */
-void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
+void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx, bool gso_end)
 {
 	struct synack_segment s;
 	uint8_t flags = SYNACK_TH_ACK;
@@ -257,6 +257,11 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 		              (sa_tx_was_psh(t, seq + len + (len ? 0u : 1u)) ? SYNACK_TH_PSH : 0));
 	if (fin)
 		flags |= SYNACK_TH_FIN;
+	/* tso.c: the PSH __tcp_transmit_skb forces on a GSO skb is the
+	 * transmission's, not the skb's: the sent queue does not keep it. */
+	uint8_t kept = flags;
+	if (gso_end && len)
+		flags |= SYNACK_TH_PSH;
 	base(t, &s, seq, flags);
 	s.window = window_field(t);
 	if (t->ts_ok)
@@ -276,24 +281,91 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx)
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
 	}
-	sa_tx_sent(t, seq, len, flags, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
+	sa_tx_sent(t, seq, len, kept, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
 }
 
-/* Bytes queued but not yet sent. */
-static uint32_t unsent(const struct tcb *t)
+/* Bytes queued but not yet sent from nxt on. */
+static uint32_t unsent_from(const struct tcb *t, uint32_t nxt)
 {
-	uint32_t sent_data = t->snd_nxt - t->snd_una;
+	uint32_t sent_data = nxt - t->snd_una;
 	if (t->fin_sent)
 		return 0;
 	return t->sndq.len > sent_data ? t->sndq.len - sent_data : 0;
 }
 
-/* Sends what the peer's window, Nagle (RFC 9293 §3.7.4, Linux's Minshall
- * variant in tcp_nagle_check) and TCP_CORK allow; then the FIN if the user
- * shut down writing and all data is out (RFC 9293 §3.10.4: FIN after the
- * queued sends). Sender SWS avoidance (RFC 9293 §3.8.6.2.1) as Linux does it
- * in tcp_mss_split_point: a window-limited segment is cut at an MSS boundary
+static uint32_t unsent(const struct tcb *t)
+{
+	return unsent_from(t, t->snd_nxt);
+}
+
+/* The length of the next new-data segment at nxt, or 0 to hold it back:
+ * the peer's window, Nagle (RFC 9293 §3.7.4, Linux's Minshall variant in
+ * tcp_nagle_check, against the short segment ending at sml) and TCP_CORK.
+ * Sender SWS avoidance (RFC 9293 §3.8.6.2.1) as Linux does it in
+ * tcp_mss_split_point: a window-limited segment is cut at an MSS boundary
  * unless Nagle would let a short one go. */
+static uint32_t next_len(const struct tcb *t, uint32_t nxt, uint32_t sml)
+{
+	uint32_t left = unsent_from(t, nxt);
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	uint32_t avail = synack_seq_gt(wnd_end, nxt) ? wnd_end - nxt : 0;
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t len = SA_MIN(left, mss);
+	bool in_flight = nxt != t->snd_una;
+	if (len > avail) {
+		if (avail == 0)
+			return 0; /* part 2: the persist timer probes a zero window */
+		len = avail;
+	}
+	if (len < mss && !t->wakeup_one) {
+		bool tail = len == left; /* the last bytes queued */
+		/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds a
+		 * segment back in urgent mode (urgent.c). */
+		bool urg = t->snd_urg;
+		/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK)
+		 * but the one carrying the FIN (tcp_nagle_test lets a FIN go:
+		 * shutdown pushes corked data out). */
+		bool fin_tail = tail && t->fin_queued;
+		if (t->cork && !urg && !fin_tail)
+			return 0;
+		/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a short
+		 * segment waits while another short one is unacknowledged. */
+		bool sml_out = synack_seq_gt(sml, t->snd_una) && synack_seq_leq(sml, nxt);
+		if (!t->nodelay && in_flight && sml_out && !fin_tail && !urg)
+			return 0;
+		/* Window-limited, not the tail: wait for the window to open. */
+		if (!tail && in_flight)
+			return 0;
+	}
+	return len;
+}
+
+/* How many of the segments about to go leave in one skb (tso.c): as many
+ * as the send loop would send, up to the TSO quota. One in urgent mode
+ * (Linux: tcp_write_xmit splits at the MSS while tcp_urg_mode) and for a
+ * window probe (tcp_write_wakeup sends one segment). */
+static uint32_t gso_segments(const struct tcb *t)
+{
+	if (!t->st->prof.tso_push || t->snd_urg || t->wakeup_one)
+		return 1;
+	uint32_t quota = sa_tso_quota(t);
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t n = 0, nxt = t->snd_nxt, sml = t->snd_sml;
+	while (n < quota) {
+		uint32_t len = next_len(t, nxt, sml);
+		if (!len)
+			break;
+		if (len < mss)
+			sml = nxt + len;
+		nxt += len;
+		n++;
+	}
+	return n ? n : 1;
+}
+
+/* Sends what next_len allows, in transmissions of gso_segments; then the
+ * FIN if the user shut down writing and all data is out (RFC 9293
+ * §3.10.4: FIN after the queued sends). */
 void sa_output(struct tcb *t)
 {
 	if (t->state != SA_ESTABLISHED && t->state != SA_CLOSE_WAIT && t->state != SA_FIN_WAIT1 &&
@@ -308,6 +380,8 @@ void sa_output(struct tcb *t)
 		sa_rec_xmit_lost(t);
 	/* Linux runs tcp_write_xmit only with a send head. */
 	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
+	uint32_t gso_left = 0; /* segments left in the current transmission */
+	bool gso_many = false;
 	for (;;) {
 		uint32_t left = unsent(t);
 		if (t->fin_sent)
@@ -327,7 +401,7 @@ void sa_output(struct tcb *t)
 				break;
 			}
 			if (t->fin_queued) {
-				sa_send_data(t, t->snd_nxt, 0, true, false);
+				sa_send_data(t, t->snd_nxt, 0, true, false, false);
 				t->fin_sent = true;
 				t->fin_seq = t->snd_nxt;
 				t->snd_nxt++;
@@ -339,40 +413,19 @@ void sa_output(struct tcb *t)
 			cwnd_limited = true;
 			break; /* RFC 5681: the congestion window is full */
 		}
-		uint32_t wnd_end = t->snd_una + t->snd_wnd;
-		uint32_t avail = synack_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
 		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
-		uint32_t len = SA_MIN(left, mss);
-		bool in_flight = t->snd_nxt != t->snd_una;
-		if (len > avail) {
-			if (avail == 0)
-				break; /* part 2: the persist timer probes a zero window */
-			len = avail;
+		uint32_t len = next_len(t, t->snd_nxt, t->snd_sml);
+		if (!len)
+			break;
+		if (!gso_left) {
+			gso_left = gso_segments(t);
+			gso_many = gso_left > 1;
 		}
-		if (len < mss && !t->wakeup_one) {
-			bool tail = len == left; /* the last bytes queued */
-			/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds
-			 * a segment back in urgent mode (urgent.c). */
-			bool urg = t->snd_urg;
-			/* TCP_CORK holds every partial segment (Linux: TCP_NAGLE_CORK)
-			 * but the one carrying the FIN (tcp_nagle_test lets a FIN
-			 * go: shutdown pushes corked data out). */
-			bool fin_tail = tail && t->fin_queued;
-			if (t->cork && !urg && !fin_tail)
-				break;
-			/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a
-			 * short segment waits while another short one is
-			 * unacknowledged. */
-			bool sml_out = synack_seq_gt(t->snd_sml, t->snd_una) &&
-			               synack_seq_leq(t->snd_sml, t->snd_nxt);
-			if (!t->nodelay && in_flight && sml_out && !fin_tail && !urg)
-				break;
-			/* Window-limited, not the tail: wait for the window to open. */
-			if (!tail && in_flight)
-				break;
-		}
+		bool gso_end = --gso_left == 0;
 		bool fin = t->fin_queued && len == left;
-		sa_send_data(t, t->snd_nxt, len, fin, false);
+		sa_send_data(t, t->snd_nxt, len, fin, false, gso_many && gso_end);
+		if (!gso_end)
+			sa_txq_join_last(t);
 		if (len < mss)
 			t->snd_sml = t->snd_nxt + len;
 		t->snd_nxt += len;
@@ -385,6 +438,8 @@ void sa_output(struct tcb *t)
 		if (t->wakeup_one)
 			break;
 	}
+	if (gso_left)
+		sa_txq_unjoin(t, t->txq_len - 1); /* the transmission ended early */
 	if (frto_new && !synack_seq_gt(t->snd_nxt, t->high_seq)) {
 		/* No new data could go: conventional recovery (RFC 5682 §3.1
 		 * step 2b, "otherwise"). */

@@ -68,6 +68,11 @@ void synack_profile_linux(struct synack_profile *p)
 	p->clock_granularity_us = 4000; /* HZ=250 */
 	p->reordering = 3;
 	p->retrans_collapse = 1;
+	p->min_tso_segs = 2;
+	p->tso_rtt_log = 9;
+	p->pacing_ss_ratio = 200;
+	p->pacing_ca_ratio = 120;
+	p->tso_push = true;
 	p->ecn = 2;             /* tcp_ecn: accept ECN when the peer asks */
 	p->ecn_fallback = true; /* tcp_ecn_fallback */
 	p->comp_sack_nr = 44;
@@ -97,6 +102,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->recovery = 0;
 	p->early_retrans = 0;
 	p->frto = 0;
+	p->tso_push = false; /* RFC 9293 §3.9.1: PSH where the user pushed */
 	p->clock_granularity_us = 1000;
 	p->port_lo = 49152;
 	p->port_hi = 65535;
@@ -183,6 +189,10 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_frto", F(frto), 1, 2 },
 	{ "net.ipv4.tcp_reordering", F(reordering), 1, 255 },
 	{ "net.ipv4.tcp_retrans_collapse", F(retrans_collapse), 1, 255 },
+	{ "net.ipv4.tcp_min_tso_segs", F(min_tso_segs), 1, 255 },
+	{ "net.ipv4.tcp_tso_rtt_log", F(tso_rtt_log), 1, 255 },
+	{ "net.ipv4.tcp_pacing_ss_ratio", F(pacing_ss_ratio), 1, 1000 },
+	{ "net.ipv4.tcp_pacing_ca_ratio", F(pacing_ca_ratio), 1, 1000 },
 	{ "net.ipv4.tcp_comp_sack_nr", F(comp_sack_nr), 1, 255 },
 	{ "net.ipv4.tcp_ecn", F(ecn), 1, 2 }, /* 3-5 (AccECN) are not modelled */
 	{ "net.ipv4.tcp_ecn_fallback", F(ecn_fallback), 1, 1 },

@@ -505,12 +505,85 @@ bool sa_rec_sack_reneged(const struct tcb *t)
 	return t->sack_ok && t->txq_len && (sa_txq_at(t, 0)->flags & SA_TX_SACKED);
 }
 
+/* Linux: __tcp_retransmit_skb — a retransmission stays inside the peer's
+ * window: beyond it nothing goes but the head, one MSS as a zero-window
+ * probe; a segment reaching past it is cut at the window (whole MSSes) and
+ * the rest stays queued, lost, for the next ACK. Sending it whole past a
+ * shrunken window got it dropped every time (found by fuzz_network,
+ * liveness: a 1 KiB receive buffer under 1448-byte segments). */
+static void rtx_cut(struct tcb *t, uint32_t i, uint32_t *len, bool *fin)
+{
+	struct sa_txseg *s = sa_txq_at(t, i);
+	uint32_t seq = s->seq;
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	int32_t avail = (int32_t)(t->snd_una + t->snd_wnd - seq);
+	if (avail <= 0)
+		avail = (int32_t)mss; /* the head (sa_rec_xmit_lost stops others) */
+	if (*len > (uint32_t)avail) {
+		uint32_t cut = (uint32_t)avail / mss * mss;
+		if (!cut)
+			cut = (uint32_t)avail;
+		if (sa_txq_split(t, i, seq + cut)) {
+			*len = cut;
+			*fin = false;
+		}
+	}
+	/* RFC 9293 §3.7.1: no segment beyond the send MSS — an entry merged at
+	 * the queue's bound (sa_tx_sent) spans many (Linux: __tcp_retransmit_skb
+	 * fragments to cur_mss). Found by fuzz_network: a 2671-byte
+	 * retransmission under MSS 48. */
+	if (*len > mss) {
+		(void)sa_txq_split(t, i, seq + mss);
+		*len = mss;
+		*fin = false;
+	} else if (*len < SA_MIN((uint32_t)avail, mss) && !(s->flags & SA_TX_JOINED)) {
+		/* A one-segment skb short of an MSS and of the window: take
+		 * what follows (sa_txq_collapse). */
+		sa_txq_collapse(t, i, SA_MIN((uint32_t)avail, mss));
+		*len = s->end - seq;
+		*fin = t->fin_sent && s->end == t->fin_seq + 1;
+		if (*fin)
+			(*len)--;
+	}
+}
+
+/* Entries from i that leave as one retransmission (tso.c): Linux's
+ * tcp_xmit_retransmit_queue resends up to cwnd - in_flight segments of a
+ * lost skb at once (tso-autosized, __tcp_retransmit_skb), so the lost rest
+ * of i's skb goes along while each entry is a whole segment inside the
+ * peer's window. */
+static uint32_t rtx_piece(const struct tcb *t, uint32_t i)
+{
+	if (!t->st->prof.tso_push)
+		return 1;
+	uint32_t in_flight = sa_packets_in_flight(t);
+	uint32_t quota = t->snd_cwnd > in_flight ? t->snd_cwnd - in_flight : 1;
+	quota = SA_MIN(quota, sa_tso_max_segs(t));
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	uint32_t n = 1;
+	while (n < quota && i + n < t->txq_len) {
+		const struct sa_txseg *prev = sa_txq_at(t, i + n - 1), *s = sa_txq_at(t, i + n);
+		uint32_t end = s->end;
+		if (t->fin_sent && end == t->fin_seq + 1)
+			end--; /* the FIN takes no room in the window */
+		if (!(prev->flags & SA_TX_JOINED) ||
+		    (s->flags & (SA_TX_LOST | SA_TX_RETRANS | SA_TX_SACKED)) != SA_TX_LOST ||
+		    end - s->seq > mss || synack_seq_gt(end, wnd_end))
+			break;
+		n++;
+	}
+	return n;
+}
+
 /* Linux: tcp_xmit_retransmit_queue — lost, not yet retransmitted segments,
  * oldest first, while the window allows (RFC 6582 / RFC 5681 go-back). */
 void sa_rec_xmit_lost(struct tcb *t)
 {
 	if (!t->lost_out)
 		return;
+	uint32_t piece_left = 0; /* entries left in the current retransmission */
+	bool piece_many = false;
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
 		if (!(s->flags & SA_TX_LOST) || (s->flags & (SA_TX_RETRANS | SA_TX_SACKED)))
@@ -525,46 +598,17 @@ void sa_rec_xmit_lost(struct tcb *t)
 		bool fin = t->fin_sent && s->end == t->fin_seq + 1;
 		if (fin)
 			len--;
-		/* Linux: __tcp_retransmit_skb — a retransmission stays inside
-		 * the peer's window: beyond it nothing goes but the head, one
-		 * MSS as a zero-window probe; a segment reaching past it is
-		 * cut at the window (whole MSSes) and the rest stays queued,
-		 * lost, for the next ACK. Sending it whole past a shrunken
-		 * window got it dropped every time (found by fuzz_network,
-		 * liveness: a 1 KiB receive buffer under 1448-byte segments). */
-		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
-		int32_t avail = (int32_t)(t->snd_una + t->snd_wnd - seq);
-		if (avail <= 0) {
-			if (seq != t->snd_una)
-				break;
-			avail = (int32_t)mss;
+		if (!piece_left) {
+			rtx_cut(t, i, &len, &fin);
+			piece_left = rtx_piece(t, i);
+			piece_many = piece_left > 1;
+			if (i)
+				sa_txq_unjoin(t, i - 1); /* the piece starts an skb */
 		}
-		if (len > (uint32_t)avail) {
-			uint32_t cut = (uint32_t)avail / mss * mss;
-			if (!cut)
-				cut = (uint32_t)avail;
-			if (sa_txq_split(t, i, seq + cut)) {
-				len = cut;
-				fin = false;
-			}
-		}
-		/* RFC 9293 §3.7.1: no segment beyond the send MSS — an entry
-		 * merged at the queue's bound (sa_tx_sent) spans many (Linux:
-		 * __tcp_retransmit_skb fragments to cur_mss). Found by
-		 * fuzz_network: a 2671-byte retransmission under MSS 48. */
-		if (len > mss) {
-			(void)sa_txq_split(t, i, seq + mss);
-			len = mss;
-			fin = false;
-		} else if (len < SA_MIN((uint32_t)avail, mss)) {
-			/* Short of an MSS and of the window: take what follows. */
-			sa_txq_collapse(t, i, SA_MIN((uint32_t)avail, mss));
-			len = s->end - seq;
-			fin = t->fin_sent && s->end == t->fin_seq + 1;
-			if (fin)
-				len--;
-		}
-		sa_send_data(t, seq, len, fin, true);
+		bool piece_end = --piece_left == 0;
+		if (piece_end)
+			sa_txq_unjoin(t, i); /* and ends one: tcp_fragment */
+		sa_send_data(t, seq, len, fin, true, piece_many && piece_end);
 		/* sa_send_data → sa_tx_sent marked it retransmitted. */
 	}
 }

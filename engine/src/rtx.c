@@ -50,7 +50,8 @@ bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at)
 	*tail = *s;
 	tail->seq = at;
 	s->end = at;
-	s->flags &= (uint8_t)~SA_TX_PSH; /* the push mark stays on the last byte */
+	/* The push mark stays on the last byte; the halves are two skbs. */
+	s->flags &= (uint8_t) ~(SA_TX_PSH | SA_TX_JOINED);
 	if (tail->flags & SA_TX_LOST)
 		t->lost_out++;
 	if (tail->flags & SA_TX_RETRANS)
@@ -97,6 +98,7 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
 			break;
 		to->end = n->end;
 		to->flags |= n->flags & (SA_TX_PSH | SA_TX_EVER_RETRANS);
+		to->flags = (uint8_t)((to->flags & ~SA_TX_JOINED) | (n->flags & SA_TX_JOINED));
 		if (n->flags & SA_TX_LOST)
 			t->lost_out--;
 		if (n->flags & SA_TX_RETRANS)
@@ -105,6 +107,21 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
 			*sa_txq_at(t, k) = *sa_txq_at(t, k + 1);
 		t->txq_len--;
 	}
+}
+
+/* The segment just sent and the next one leave in one skb (tso.c). */
+void sa_txq_join_last(struct tcb *t)
+{
+	if (t->txq_len)
+		sa_txq_at(t, t->txq_len - 1)->flags |= SA_TX_JOINED;
+}
+
+/* Linux: tcp_fragment — entry i ends its skb: it goes out without the
+ * entry after it from now on. */
+void sa_txq_unjoin(struct tcb *t, uint32_t i)
+{
+	if (i < t->txq_len)
+		sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_JOINED;
 }
 
 void sa_txq_free(struct tcb *t)
@@ -496,7 +513,7 @@ void sa_rtx_fire(struct tcb *t)
 		uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);
 		uint32_t len = SA_MIN(data_out, (uint32_t)(t->snd_mss ? t->snd_mss : 536));
 		bool fin = t->fin_sent && len == data_out;
-		sa_send_data(t, t->snd_una, len, fin, true);
+		sa_send_data(t, t->snd_una, len, fin, true, false);
 	}
 	sa_timer_set(t, SA_T_RTX,
 	             t->st->now_us + sa_rto_clamp_user_timeout(t, sa_rto_backed_off(t)));

@@ -84,7 +84,7 @@ void sa_tlp_fire(struct tcb *t)
 	if (len && !synack_seq_gt(t->snd_nxt + len, t->snd_una + t->snd_wnd)) {
 		/* New data, cwnd or not (tcp_write_xmit push_one = 2). */
 		bool fin = t->fin_queued && len == unsent;
-		sa_send_data(t, t->snd_nxt, len, fin, false);
+		sa_send_data(t, t->snd_nxt, len, fin, false, false);
 		t->snd_nxt += len;
 		if (fin) {
 			t->fin_sent = true;
@@ -124,7 +124,7 @@ void sa_tlp_fire(struct tcb *t)
 		 * span many. Cut at the window or queue full: its first MSS. */
 		if (slen > mss) {
 			if (!cut_at_window && sa_txq_split(t, idx, s->seq + (slen - mss)))
-				s = sa_txq_at(t, idx + 1);
+				s = sa_txq_at(t, ++idx);
 			else
 				fin = false;
 			if (cut_at_window)
@@ -132,8 +132,12 @@ void sa_tlp_fire(struct tcb *t)
 			slen = mss;
 		}
 		if (avail > 0) {
+			/* tcp_send_loss_probe fragments the tail skb before its
+			 * last MSS: the probe is a transmission of its own. */
+			if (idx)
+				sa_txq_unjoin(t, idx - 1);
 			t->tlp_sending = true;
-			sa_send_data(t, s->seq, slen, fin, true);
+			sa_send_data(t, s->seq, slen, fin, true, false);
 			t->tlp_sending = false;
 			t->tlp_retrans = true;
 		}

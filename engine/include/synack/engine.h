@@ -129,6 +129,16 @@ struct synack_profile {
 	/* tcp_retrans_collapse: a retransmission shorter than an MSS takes the
 	 * following sent segments that fit (Linux: tcp_retrans_try_collapse). */
 	uint8_t retrans_collapse; /* 0 off, else on (proc_dou8vec_minmax: 0-255) */
+	/* Linux's TSO sizing (tso.c): a transmission of several segments is
+	 * one skb of at most max(pacing budget, tcp_min_tso_segs) segments,
+	 * the budget being the pacing rate (tcp_pacing_ss_ratio /
+	 * tcp_pacing_ca_ratio percent of cwnd * mss / srtt) for 1/1024 s plus
+	 * gso_max_size >> (min_rtt >> tcp_tso_rtt_log); the kernel sets PSH on
+	 * the last segment of each. */
+	uint8_t min_tso_segs;                      /* tcp_min_tso_segs: 2 (1-255) */
+	uint8_t tso_rtt_log;                       /* tcp_tso_rtt_log: 9 */
+	uint16_t pacing_ss_ratio, pacing_ca_ratio; /* percent: 200, 120 (0-1000) */
+	bool tso_push; /* Linux; off in the RFC profile: PSH only where the user pushed */
 	/* RFC 3168 ECN: tcp_ecn 0 off, 1 request and accept, 2 accept only
 	 * (Linux default); tcp_ecn_fallback: a retransmitted SYN drops ECE|CWR. */
 	uint8_t ecn;
