@@ -180,6 +180,32 @@ static int gap(const struct cmp_event *e)
 	return script_made(e) ? 3 * GAP : GAP;
 }
 
+/* A timer-sent packet one side has and a kernel lacks, where the kernel's
+ * run ended before its wheel had to fire that timer (the packet's time
+ * plus its wheel_us, in the kernel's clock, is past the kernel's last
+ * event): the kernel was not watched long enough to say it differs. */
+static bool unseen_at_end(const struct cmp_trace *a, const struct cmp_trace *b,
+                          const struct cmp_row *r, const struct cmp_opts *o, int64_t offset)
+{
+	const struct cmp_event *e;
+	const struct cmp_trace *kernel;
+	int64_t to_kernel; /* the kernel's clock minus the other's */
+	if (r->a >= 0 && r->b < 0 && o->b_kernel) {
+		e = &a->v[r->a];
+		kernel = b;
+		to_kernel = offset;
+	} else if (r->b >= 0 && r->a < 0 && o->a_kernel) {
+		e = &b->v[r->b];
+		kernel = a;
+		to_kernel = -offset;
+	} else {
+		return false;
+	}
+	if (e->kind != RUN_OBS_OUTBOUND || !e->timer_len_us || !kernel->n)
+		return false;
+	return e->time_us + to_kernel + e->wheel_us > kernel->v[kernel->n - 1].time_us;
+}
+
 int cmp_align(const struct cmp_trace *a, const struct cmp_trace *b, const struct cmp_opts *o,
               struct cmp_result *out)
 {
@@ -248,6 +274,8 @@ int cmp_align(const struct cmp_trace *a, const struct cmp_trace *b, const struct
 			r->diff = cmp_event_diff(ea, eb, o, prev, offset);
 			if (script_made(ea) && ea->kind != RUN_OBS_RETURN)
 				offset = eb->time_us - ea->time_us;
+		} else if (unseen_at_end(a, b, r, o, offset)) {
+			r->diff = 0;
 		}
 		r->diff &= ~o->ignore;
 		out->classes |= r->diff;

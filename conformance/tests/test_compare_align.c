@@ -526,6 +526,66 @@ static void test_timer_wheel(void)
 	run_trace_free(&rb);
 }
 
+/* The engine's timer fires at the script's last line; the kernel's run ends
+ * there too, before its wheel had to fire the same timer. */
+static void test_timer_unseen_at_end(void)
+{
+	struct run_trace ra, rb;
+	run_trace_init(&ra);
+	run_trace_init(&rb);
+	const struct cs_pkt fin = { .outbound = true,
+		                    .t = 300000,
+		                    .line = 9,
+		                    .flags = F | A,
+		                    .seq = 1,
+		                    .ack = 1,
+		                    .win = 502 };
+	cs_add_text(&ra, RUN_OBS_SYSCALL, 300000, 9, "shutdown(4, SHUT_WR) = 0");
+	cs_add_text(&rb, RUN_OBS_SYSCALL, 300000, 9, "shutdown(4, SHUT_WR) = 0");
+	cs_add_pkt(&ra, &fin);
+	cs_add_pkt(&rb, &fin);
+	struct cs_pkt again = fin;
+	again.line = 0;
+	again.t = 900000; /* an RTO of 0.6 s: up to 68 ms late on the wheel */
+	cs_add_pkt(&ra, &again);
+	ra.v[ra.n - 1].timer_len_us = 600000;
+	cs_add_text(&ra, RUN_OBS_SYSCALL, 900000, 10, "close(4) = 0");
+	cs_add_text(&rb, RUN_OBS_SYSCALL, 901000, 10, "close(4) = 0");
+	struct cmp_trace ta, tb;
+	cmp_normalise(&ra, &ta);
+	cmp_normalise(&rb, &tb);
+	struct cmp_opts o = { .tolerance_us = 4000 };
+	struct cmp_result r;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & CMP_BIT(CMP_MISSING), "two virtual-time stacks: missing");
+	cmp_result_free(&r);
+	o.b_kernel = true;
+	cmp_align(&ta, &tb, &o, &r);
+	is_int((int)r.classes, 0, "the kernel's run ended before its wheel fired: the same");
+	cmp_result_free(&r);
+	o.b_kernel = false;
+	o.a_kernel = true;
+	cmp_align(&tb, &ta, &o, &r);
+	is_int((int)r.classes, 0, "the kernel on the left: the same");
+	cmp_result_free(&r);
+	/* Watched for 0.1 s more, the kernel should have sent it. */
+	o.a_kernel = false;
+	o.b_kernel = true;
+	cmp_trace_free(&tb);
+	cs_add_text(&rb, RUN_OBS_SYSCALL, 1000000, 11, "read(4, ..., 1) = 0");
+	cs_add_text(&ra, RUN_OBS_SYSCALL, 1000000, 11, "read(4, ..., 1) = 0");
+	cmp_trace_free(&ta);
+	cmp_normalise(&ra, &ta);
+	cmp_normalise(&rb, &tb);
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & CMP_BIT(CMP_MISSING), "beyond the wheel's slot: missing");
+	cmp_result_free(&r);
+	cmp_trace_free(&ta);
+	cmp_trace_free(&tb);
+	run_trace_free(&ra);
+	run_trace_free(&rb);
+}
+
 static void test_class_names(void)
 {
 	unsigned m;
@@ -548,6 +608,7 @@ int main(void)
 	test_normalised_text();
 	test_class_names();
 	test_timer_wheel();
+	test_timer_unseen_at_end();
 	test_capture_order();
 	return tap_done();
 }
