@@ -456,6 +456,8 @@ void sa_tso_update_pacing(struct tcb *t); /* Linux: tcp_update_pacing_rate */
  * half-cwnd cap, tcp_tso_autosize); 0 when the cwnd is full. */
 uint32_t sa_tso_quota(const struct tcb *t);
 uint32_t sa_tso_max_segs(const struct tcb *t); /* Linux: tcp_tso_segs */
+/* Linux: tcp_tso_should_defer — hold the unsent bytes back for now. */
+bool sa_tso_should_defer(const struct tcb *t, uint32_t unsent, bool *cwnd_limited);
 
 /* ---- rto.c: RFC 6298 / RFC 7323 §4 ---- */
 void sa_rto_sample(struct tcb *t, int64_t rtt_us);

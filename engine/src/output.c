@@ -346,7 +346,7 @@ static uint32_t next_len(const struct tcb *t, uint32_t nxt, uint32_t sml)
  * window probe (tcp_write_wakeup sends one segment). */
 static uint32_t gso_segments(const struct tcb *t)
 {
-	if (!t->st->prof.tso_push || t->snd_urg || t->wakeup_one)
+	if (!t->st->prof.tso || t->snd_urg || t->wakeup_one)
 		return 1;
 	uint32_t quota = sa_tso_quota(t);
 	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
@@ -418,6 +418,10 @@ void sa_output(struct tcb *t)
 		if (!len)
 			break;
 		if (!gso_left) {
+			/* tso.c: a send of less than a full skb may wait for the
+			 * ACK due soon (not a window probe: tcp_write_wakeup). */
+			if (!t->wakeup_one && sa_tso_should_defer(t, left, &cwnd_limited))
+				break;
 			gso_left = gso_segments(t);
 			gso_many = gso_left > 1;
 		}

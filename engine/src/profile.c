@@ -72,7 +72,8 @@ void synack_profile_linux(struct synack_profile *p)
 	p->tso_rtt_log = 9;
 	p->pacing_ss_ratio = 200;
 	p->pacing_ca_ratio = 120;
-	p->tso_push = true;
+	p->tso = true;
+	p->tso_win_divisor = 3;
 	p->ecn = 2;             /* tcp_ecn: accept ECN when the peer asks */
 	p->ecn_fallback = true; /* tcp_ecn_fallback */
 	p->comp_sack_nr = 44;
@@ -102,7 +103,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->recovery = 0;
 	p->early_retrans = 0;
 	p->frto = 0;
-	p->tso_push = false; /* RFC 9293 §3.9.1: PSH where the user pushed */
+	p->tso = false; /* RFC 9293 §3.9.1: PSH where the user pushed */
 	p->clock_granularity_us = 1000;
 	p->port_lo = 49152;
 	p->port_hi = 65535;
@@ -190,6 +191,7 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_reordering", F(reordering), 1, 255 },
 	{ "net.ipv4.tcp_retrans_collapse", F(retrans_collapse), 1, 255 },
 	{ "net.ipv4.tcp_min_tso_segs", F(min_tso_segs), 1, 255 },
+	{ "net.ipv4.tcp_tso_win_divisor", F(tso_win_divisor), 1, 255 },
 	{ "net.ipv4.tcp_tso_rtt_log", F(tso_rtt_log), 1, 255 },
 	{ "net.ipv4.tcp_pacing_ss_ratio", F(pacing_ss_ratio), 1, 1000 },
 	{ "net.ipv4.tcp_pacing_ca_ratio", F(pacing_ca_ratio), 1, 1000 },

@@ -554,7 +554,7 @@ static void rtx_cut(struct tcb *t, uint32_t i, uint32_t *len, bool *fin)
  * peer's window. */
 static uint32_t rtx_piece(const struct tcb *t, uint32_t i)
 {
-	if (!t->st->prof.tso_push)
+	if (!t->st->prof.tso)
 		return 1;
 	uint32_t in_flight = sa_packets_in_flight(t);
 	uint32_t quota = t->snd_cwnd > in_flight ? t->snd_cwnd - in_flight : 1;

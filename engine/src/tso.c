@@ -7,9 +7,11 @@
  * segment, so a 10-MSS write leaves as `. P. . P. …` in 2-MSS skbs at a
  * 100 ms RTT, in 5-MSS ones (half the cwnd) at 1 ms.
  *
- * Not modelled: tcp_tso_should_defer (holding data back to build a bigger
- * skb, when an ACK comes sooner than half an RTT after the head was sent)
- * and TCP Small Queues (the device's queue holding skbs back). */
+ * tcp_tso_should_defer holds back a send of less than a full skb when an
+ * ACK is due soon; the engine does the same (sa_tso_should_defer).
+ *
+ * Not modelled: TCP Small Queues (the device's queue holding skbs back)
+ * and pacing (on only with bbr or the fq qdisc). */
 #include "internal.h"
 
 /* Linux: sk_gso_max_size without BIG TCP — the device's 65536 less
@@ -61,4 +63,55 @@ uint32_t sa_tso_quota(const struct tcb *t)
 		return 0;
 	uint32_t quota = SA_MIN(SA_MAX(cwnd >> 1, 1u), cwnd - in_flight);
 	return SA_MIN(quota, sa_tso_max_segs(t));
+}
+
+/* Linux: tcp_tso_should_defer (6.18: "tcp: fix tcp_tso_should_defer() vs
+ * large RTT"), for the unsent bytes at SND.NXT as one skb — the engine
+ * keeps no write boundaries, and tcp_grow_skb joins unsent skbs anyway.
+ * Defers when less than a full TSO skb may go, the last transmission was
+ * within 1 ms, less than 1/tcp_tso_win_divisor of the window is open and
+ * the oldest outstanding segment's ACK is due within min(1 ms, SRTT/2):
+ * that ACK will open more. A FIN on the data sends it. */
+bool sa_tso_should_defer(const struct tcb *t, uint32_t unsent, bool *cwnd_limited)
+{
+	const struct synack_profile *p = &t->st->prof;
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint64_t now = t->st->now_us;
+	if (!p->tso || unsent <= mss || t->ca_state >= SA_CA_RECOVERY)
+		return false;
+	/* tcp_wstamp_ns: every segment this socket sent carried ACK. */
+	if (now > t->last_ack_sent_us + 1000)
+		return false;
+	uint32_t in_flight = sa_packets_in_flight(t);
+	if (in_flight >= t->snd_cwnd)
+		return false;
+	uint32_t wnd_end = t->snd_una + t->snd_wnd;
+	uint64_t send_win = synack_seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+	uint64_t cong_win = (uint64_t)(t->snd_cwnd - in_flight) * mss;
+	uint64_t limit = SA_MIN(send_win, cong_win);
+	if (limit >= (uint64_t)sa_tso_max_segs(t) * mss)
+		return false;
+	if (p->tso_win_divisor) {
+		uint64_t chunk = SA_MIN((uint64_t)t->snd_wnd, (uint64_t)t->snd_cwnd * mss);
+		if (limit >= chunk / p->tso_win_divisor)
+			return false;
+	} else if (limit > 3u * mss) { /* tcp_max_tso_deferred_mss */
+		return false;
+	}
+	if (!t->txq_len)
+		return false;
+	/* When the head's ACK is due (its last transmission + SRTT). */
+	uint64_t srtt = t->srtt_us >> 3;
+	int64_t how_far = (int64_t)(sa_txq_at(t, 0)->xmit_us + srtt - now);
+	if (how_far > (int64_t)SA_MIN(srtt / 2, 1000u))
+		return false;
+	if (cong_win < send_win) {
+		if (cong_win <= unsent) {
+			*cwnd_limited = true;
+			return true;
+		}
+	} else if (send_win <= unsent) {
+		return true;
+	}
+	return !t->fin_queued;
 }

@@ -138,7 +138,11 @@ struct synack_profile {
 	uint8_t min_tso_segs;                      /* tcp_min_tso_segs: 2 (1-255) */
 	uint8_t tso_rtt_log;                       /* tcp_tso_rtt_log: 9 */
 	uint16_t pacing_ss_ratio, pacing_ca_ratio; /* percent: 200, 120 (0-1000) */
-	bool tso_push; /* Linux; off in the RFC profile: PSH only where the user pushed */
+	/* Linux's TSO model (tso.c): skb sizing, PSH on every multi-segment
+	 * skb, deferral; off in the RFC profile (every segment goes when it
+	 * may, PSH only where the user pushed). */
+	bool tso;
+	uint8_t tso_win_divisor; /* tcp_tso_win_divisor: 3 */
 	/* RFC 3168 ECN: tcp_ecn 0 off, 1 request and accept, 2 accept only
 	 * (Linux default); tcp_ecn_fallback: a retransmitted SYN drops ECE|CWR. */
 	uint8_t ecn;
