@@ -206,6 +206,64 @@ static bool unseen_at_end(const struct cmp_trace *a, const struct cmp_trace *b,
 	return e->time_us + to_kernel + e->wheel_us > kernel->v[kernel->n - 1].time_us;
 }
 
+/* The one-sided event of row x, with its side's trace and which side. */
+static const struct cmp_event *lone(const struct cmp_trace *a, const struct cmp_trace *b,
+                                    const struct cmp_row *r, bool *on_a)
+{
+	*on_a = r->a >= 0;
+	if ((r->a >= 0) == (r->b >= 0))
+		return NULL;
+	return *on_a ? &a->v[r->a] : &b->v[r->b];
+}
+
+/* A kernel's late timer can fire after a script event the other stack's
+ * timer came before, and send what that event left: the other side's
+ * timer-sent packet is missing on the kernel's side, and the kernel's
+ * later one extra. Row x is either half; the other is found in the rows
+ * around it: the kernel's packet within the timer's wheel slot after the
+ * other's, with its flags, ending where it ends, starting no earlier (an
+ * ACK in between trimmed it), with a script event between the two. */
+static bool reordered_late(const struct cmp_trace *a, const struct cmp_trace *b,
+                           const struct cmp_result *res, size_t x, const struct cmp_opts *o,
+                           int64_t offset)
+{
+	bool x_on_a;
+	const struct cmp_event *ex = lone(a, b, &res->rows[x], &x_on_a);
+	if (!ex || ex->kind != RUN_OBS_OUTBOUND || !ex->is_pkt)
+		return false;
+	bool x_kernel = x_on_a ? o->a_kernel : o->b_kernel;
+	bool other_kernel = x_on_a ? o->b_kernel : o->a_kernel;
+	if (x_kernel == other_kernel)
+		return false;
+	/* Walk from the timer-sent half towards the kernel's half. */
+	int step = x_kernel ? -1 : 1;
+	bool script_between = false;
+	for (size_t y = x + (size_t)step; y < res->n; y += (size_t)step) {
+		const struct cmp_row *ry = &res->rows[y];
+		bool y_on_a;
+		const struct cmp_event *ey = lone(a, b, ry, &y_on_a);
+		if (!ey) {
+			const struct cmp_event *both = &a->v[ry->a];
+			script_between = script_between || script_made(both);
+			continue;
+		}
+		if (y_on_a == x_on_a || ey->kind != RUN_OBS_OUTBOUND || !ey->is_pkt)
+			continue;
+		const struct cmp_event *timer = x_kernel ? ey : ex, *kernel = x_kernel ? ex : ey;
+		bool kernel_on_a = x_kernel ? x_on_a : y_on_a;
+		/* The kernel's clock minus the timer side's. */
+		int64_t to_kernel = kernel_on_a ? -offset : offset;
+		int64_t late = kernel->time_us - (timer->time_us + to_kernel);
+		int64_t allowed = timer->wheel_us + tolerance(o, timer->time_us,
+		                                              timer->time_us - timer->timer_len_us);
+		return timer->timer_len_us && script_between && late >= 0 && late <= allowed &&
+		       timer->conn == kernel->conn && timer->flags == kernel->flags &&
+		       timer->seq + timer->len == kernel->seq + kernel->len &&
+		       (int32_t)(kernel->seq - timer->seq) >= 0;
+	}
+	return false;
+}
+
 int cmp_align(const struct cmp_trace *a, const struct cmp_trace *b, const struct cmp_opts *o,
               struct cmp_result *out)
 {
@@ -274,7 +332,8 @@ int cmp_align(const struct cmp_trace *a, const struct cmp_trace *b, const struct
 			r->diff = cmp_event_diff(ea, eb, o, prev, offset);
 			if (script_made(ea) && ea->kind != RUN_OBS_RETURN)
 				offset = eb->time_us - ea->time_us;
-		} else if (unseen_at_end(a, b, r, o, offset)) {
+		} else if (unseen_at_end(a, b, r, o, offset) ||
+		           reordered_late(a, b, out, x, o, offset)) {
 			r->diff = 0;
 		}
 		r->diff &= ~o->ignore;

@@ -586,6 +586,79 @@ static void test_timer_unseen_at_end(void)
 	run_trace_free(&rb);
 }
 
+/* The kernel's timer fires late, after the script's ACK, and resends only
+ * what that ACK left; the engine's fired before it. */
+static void test_timer_reordered_late(void)
+{
+	struct run_trace ra, rb;
+	run_trace_init(&ra);
+	run_trace_init(&rb);
+	const struct cs_pkt data = { .outbound = true,
+		                     .t = 100000,
+		                     .line = 10,
+		                     .flags = P | A,
+		                     .seq = 1,
+		                     .ack = 1,
+		                     .win = 502,
+		                     .len = 10 };
+	cs_add_text(&ra, RUN_OBS_SYSCALL, 100000, 10, "write(4, ..., 10) = 10");
+	cs_add_text(&rb, RUN_OBS_SYSCALL, 100000, 10, "write(4, ..., 10) = 10");
+	cs_add_pkt(&ra, &data);
+	cs_add_pkt(&rb, &data);
+	struct cs_pkt rto = data;
+	rto.line = 0;
+	rto.t = 400000;
+	cs_add_pkt(&ra, &rto);
+	ra.v[ra.n - 1].timer_len_us = 300000; /* up to 36 ms late on a kernel */
+	const struct cs_pkt ack = {
+		.t = 410000, .line = 11, .flags = A, .seq = 1, .ack = 6, .win = 257
+	};
+	cs_add_pkt(&ra, &ack);
+	cs_add_pkt(&rb, &ack);
+	struct cs_pkt rest = data;
+	rest.line = 0;
+	rest.t = 430000;
+	rest.seq = 6;
+	rest.len = 5;
+	cs_add_pkt(&rb, &rest);
+	struct cmp_trace ta, tb;
+	cmp_normalise(&ra, &ta);
+	cmp_normalise(&rb, &tb);
+	struct cmp_opts o = { .tolerance_us = 4000 };
+	struct cmp_result r;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & (CMP_BIT(CMP_MISSING) | CMP_BIT(CMP_EXTRA)),
+	   "two virtual-time stacks: missing and extra");
+	cmp_result_free(&r);
+	o.b_kernel = true;
+	cmp_align(&ta, &tb, &o, &r);
+	is_int((int)r.classes, 0,
+	       "the kernel's timer fired after the ACK, within its slot: the same");
+	cmp_result_free(&r);
+	o.b_kernel = false;
+	o.a_kernel = true;
+	cmp_align(&tb, &ta, &o, &r);
+	is_int((int)r.classes, 0, "the kernel on the left: the same");
+	cmp_result_free(&r);
+	/* 50 ms late is beyond the slot (36 ms) and the tolerance. */
+	o.a_kernel = false;
+	o.b_kernel = true;
+	tb.v[tb.n - 1].time_us = 450000;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes & CMP_BIT(CMP_MISSING), "beyond the slot: missing");
+	cmp_result_free(&r);
+	/* Not what the ACK left: its own end differs. */
+	tb.v[tb.n - 1].time_us = 430000;
+	tb.v[tb.n - 1].len = 4;
+	cmp_align(&ta, &tb, &o, &r);
+	ok(r.classes != 0, "another packet: a difference");
+	cmp_result_free(&r);
+	cmp_trace_free(&ta);
+	cmp_trace_free(&tb);
+	run_trace_free(&ra);
+	run_trace_free(&rb);
+}
+
 static void test_class_names(void)
 {
 	unsigned m;
@@ -609,6 +682,7 @@ int main(void)
 	test_class_names();
 	test_timer_wheel();
 	test_timer_unseen_at_end();
+	test_timer_reordered_late();
 	test_capture_order();
 	return tap_done();
 }
