@@ -526,6 +526,18 @@ static void test_timer_wheel(void)
 	run_trace_free(&rb);
 }
 
+/* The classes two traces differ in, either side possibly a kernel. */
+static unsigned classes_of(const struct cmp_trace *a, const struct cmp_trace *b, bool a_kernel,
+                           bool b_kernel)
+{
+	struct cmp_opts o = { .tolerance_us = 4000, .a_kernel = a_kernel, .b_kernel = b_kernel };
+	struct cmp_result r;
+	cmp_align(a, b, &o, &r);
+	unsigned c = r.classes;
+	cmp_result_free(&r);
+	return c;
+}
+
 /* The engine's timer fires at the script's last line; the kernel's run ends
  * there too, before its wheel had to fire the same timer. */
 static void test_timer_unseen_at_end(void)
@@ -554,32 +566,20 @@ static void test_timer_unseen_at_end(void)
 	struct cmp_trace ta, tb;
 	cmp_normalise(&ra, &ta);
 	cmp_normalise(&rb, &tb);
-	struct cmp_opts o = { .tolerance_us = 4000 };
-	struct cmp_result r;
-	cmp_align(&ta, &tb, &o, &r);
-	ok(r.classes & CMP_BIT(CMP_MISSING), "two virtual-time stacks: missing");
-	cmp_result_free(&r);
-	o.b_kernel = true;
-	cmp_align(&ta, &tb, &o, &r);
-	is_int((int)r.classes, 0, "the kernel's run ended before its wheel fired: the same");
-	cmp_result_free(&r);
-	o.b_kernel = false;
-	o.a_kernel = true;
-	cmp_align(&tb, &ta, &o, &r);
-	is_int((int)r.classes, 0, "the kernel on the left: the same");
-	cmp_result_free(&r);
+	ok(classes_of(&ta, &tb, false, false) & CMP_BIT(CMP_MISSING),
+	   "two virtual-time stacks: missing");
+	is_int((int)classes_of(&ta, &tb, false, true), 0,
+	       "the kernel's run ended before its wheel fired: the same");
+	is_int((int)classes_of(&tb, &ta, true, false), 0, "the kernel on the left: the same");
 	/* Watched for 0.1 s more, the kernel should have sent it. */
-	o.a_kernel = false;
-	o.b_kernel = true;
 	cmp_trace_free(&tb);
 	cs_add_text(&rb, RUN_OBS_SYSCALL, 1000000, 11, "read(4, ..., 1) = 0");
 	cs_add_text(&ra, RUN_OBS_SYSCALL, 1000000, 11, "read(4, ..., 1) = 0");
 	cmp_trace_free(&ta);
 	cmp_normalise(&ra, &ta);
 	cmp_normalise(&rb, &tb);
-	cmp_align(&ta, &tb, &o, &r);
-	ok(r.classes & CMP_BIT(CMP_MISSING), "beyond the wheel's slot: missing");
-	cmp_result_free(&r);
+	ok(classes_of(&ta, &tb, false, true) & CMP_BIT(CMP_MISSING),
+	   "beyond the wheel's slot: missing");
 	cmp_trace_free(&ta);
 	cmp_trace_free(&tb);
 	run_trace_free(&ra);
@@ -624,35 +624,18 @@ static void test_timer_reordered_late(void)
 	struct cmp_trace ta, tb;
 	cmp_normalise(&ra, &ta);
 	cmp_normalise(&rb, &tb);
-	struct cmp_opts o = { .tolerance_us = 4000 };
-	struct cmp_result r;
-	cmp_align(&ta, &tb, &o, &r);
-	ok(r.classes & (CMP_BIT(CMP_MISSING) | CMP_BIT(CMP_EXTRA)),
+	ok(classes_of(&ta, &tb, false, false) & (CMP_BIT(CMP_MISSING) | CMP_BIT(CMP_EXTRA)),
 	   "two virtual-time stacks: missing and extra");
-	cmp_result_free(&r);
-	o.b_kernel = true;
-	cmp_align(&ta, &tb, &o, &r);
-	is_int((int)r.classes, 0,
+	is_int((int)classes_of(&ta, &tb, false, true), 0,
 	       "the kernel's timer fired after the ACK, within its slot: the same");
-	cmp_result_free(&r);
-	o.b_kernel = false;
-	o.a_kernel = true;
-	cmp_align(&tb, &ta, &o, &r);
-	is_int((int)r.classes, 0, "the kernel on the left: the same");
-	cmp_result_free(&r);
+	is_int((int)classes_of(&tb, &ta, true, false), 0, "the kernel on the left: the same");
 	/* 50 ms late is beyond the slot (36 ms) and the tolerance. */
-	o.a_kernel = false;
-	o.b_kernel = true;
 	tb.v[tb.n - 1].time_us = 450000;
-	cmp_align(&ta, &tb, &o, &r);
-	ok(r.classes & CMP_BIT(CMP_MISSING), "beyond the slot: missing");
-	cmp_result_free(&r);
+	ok(classes_of(&ta, &tb, false, true) & CMP_BIT(CMP_MISSING), "beyond the slot: missing");
 	/* Not what the ACK left: its own end differs. */
 	tb.v[tb.n - 1].time_us = 430000;
 	tb.v[tb.n - 1].len = 4;
-	cmp_align(&ta, &tb, &o, &r);
-	ok(r.classes != 0, "another packet: a difference");
-	cmp_result_free(&r);
+	ok(classes_of(&ta, &tb, false, true) != 0, "another packet: a difference");
 	cmp_trace_free(&ta);
 	cmp_trace_free(&tb);
 	run_trace_free(&ra);

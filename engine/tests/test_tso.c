@@ -38,48 +38,42 @@ static void expect_flight(struct fx *f, int first, int n, int every)
 	expect_none(f);
 }
 
+/* Each case: a sysctl on the linux profile (none: NULL), the handshake RTT,
+ * and every how many segments of a 10-MSS write PSH comes. */
+static const struct budget_case {
+	const char *what, *sysctl, *value;
+	uint64_t rtt_us;
+	int every;
+} budget_cases[] = {
+	{ "100 ms RTT: pacing allows tcp_min_tso_segs (2) per skb", NULL, NULL, 100000, 2 },
+	/* Under the half-cwnd cap (5): 3, 3, 3 and the last one alone. */
+	{ "tcp_min_tso_segs 3 at 100 ms: skbs of 3", "net.ipv4.tcp_min_tso_segs", "3", 100000, 3 },
+	{ "no RTT to speak of: the half-cwnd cap (5 of 10)", NULL, NULL, 0, 5 },
+	/* 1000 % of 10 * 1448 B / 10 ms = 14.5 MB/s: 14140 bytes per 1/1024 s,
+	 * 9 segments (2 at the default 200 %); min_rtt 10000 >> 9 = 19 adds
+	 * nothing. */
+	{ "tcp_pacing_ss_ratio 1000 at 10 ms: 9 MSS of budget, the cap again",
+	  "net.ipv4.tcp_pacing_ss_ratio", "1000", 10000, 5 },
+	/* 10000 >> 20 = 0: all of gso_max_size is added. */
+	{ "tcp_tso_rtt_log 20 at 10 ms: the gso_max_size share fills the cap",
+	  "net.ipv4.tcp_tso_rtt_log", "20", 10000, 5 },
+};
+
 static void pacing_budget(void)
 {
-	struct fx f;
-	subtest("100 ms RTT: pacing allows tcp_min_tso_segs (2) per skb");
-	ok(open_and_write(&f, NULL, 700, 100000, 10), "established, 10 MSS written");
-	expect_flight(&f, 1, 10, 2);
-	fx_free(&f);
-	subtest_end();
-
-	struct synack_profile p;
-	subtest("tcp_min_tso_segs 3 at 100 ms: skbs of 3");
-	synack_profile_linux(&p);
-	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_min_tso_segs", "3"), 0, "sysctl");
-	ok(open_and_write(&f, &p, 701, 100000, 10), "established, 10 MSS written");
-	/* Under the half-cwnd cap (5): 3, 3, 3 and the last one alone. */
-	expect_flight(&f, 1, 10, 3);
-	fx_free(&f);
-	subtest_end();
-
-	subtest("no RTT to speak of: the half-cwnd cap (5 of 10)");
-	ok(open_and_write(&f, NULL, 702, 0, 10), "established, 10 MSS written");
-	expect_flight(&f, 1, 10, 5);
-	fx_free(&f);
-	subtest_end();
-
-	subtest("tcp_pacing_ss_ratio 1000 at 10 ms: 5 MSS of budget, the cap again");
-	synack_profile_linux(&p);
-	/* 1000 % of 10 * 1448 B / 10 ms = 14.5 MB/s: 14140 bytes per 1/1024 s,
-	 * 9 segments; min_rtt 10000 >> 9 = 19 adds nothing. */
-	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_pacing_ss_ratio", "1000"), 0, "sysctl");
-	ok(open_and_write(&f, &p, 703, 10000, 10), "established, 10 MSS written");
-	expect_flight(&f, 1, 10, 5);
-	fx_free(&f);
-	subtest_end();
-
-	subtest("tcp_tso_rtt_log 20 at 10 ms: the gso_max_size share fills the cap");
-	synack_profile_linux(&p);
-	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_tso_rtt_log", "20"), 0, "sysctl");
-	ok(open_and_write(&f, &p, 704, 10000, 10), "established, 10 MSS written");
-	expect_flight(&f, 1, 10, 5);
-	fx_free(&f);
-	subtest_end();
+	for (size_t k = 0; k < sizeof budget_cases / sizeof budget_cases[0]; k++) {
+		const struct budget_case *c = &budget_cases[k];
+		struct fx f;
+		struct synack_profile p;
+		subtest("%s", c->what);
+		synack_profile_linux(&p);
+		if (c->sysctl)
+			is_int(synack_profile_sysctl(&p, c->sysctl, c->value), 0, "sysctl");
+		ok(open_and_write(&f, &p, 700 + k, c->rtt_us, 10), "established, 10 MSS written");
+		expect_flight(&f, 1, 10, c->every);
+		fx_free(&f);
+		subtest_end();
+	}
 }
 
 static void rfc_profile(void)
@@ -88,7 +82,7 @@ static void rfc_profile(void)
 	struct synack_profile p;
 	subtest("RFC profile: PSH only where the write ends (RFC 9293 §3.9.1)");
 	synack_profile_rfc(&p);
-	ok(open_and_write(&f, &p, 705, 100000, 4), "established, 4 MSS written");
+	ok(open_and_write(&f, &p, 710, 100000, 4), "established, 4 MSS written");
 	expect_flight(&f, 1, 4, 1000);
 	fx_free(&f);
 	subtest_end();
@@ -100,7 +94,7 @@ static void rto_resends_alone(void)
 {
 	struct fx f;
 	subtest("after an RTO, segments resent alone have no PSH of their old skbs");
-	ok(open_and_write(&f, NULL, 706, 100000, 4), "established, 4 MSS written");
+	ok(open_and_write(&f, NULL, 711, 100000, 4), "established, 4 MSS written");
 	expect_flight(&f, 1, 4, 2);
 	/* The loss probe: the last MSS, with the PSH of the write's end. */
 	fx_advance(&f, fx_until_next_us(&f));
