@@ -35,23 +35,31 @@ uint32_t sa_rcv_space(const struct tcb *t)
 }
 
 /* Sizes of Linux's skb layout on x86-64 (include/linux/skbuff.h). */
-#define SKB_PAD \
-	0u /* tun_alloc_skb's prepad: none here (measured: 100-byte segments pair up in one skb) */
+/* How the skb of a received packet of n bytes (IP header on) is laid out
+ * on the CI kernel, measured with `ss -m` (skmem r) after single segments
+ * and pairs: the allocation asks for n + 30 bytes — the head switches from
+ * the small-head cache to 1024 bytes at 187 payload bytes without options,
+ * to 2048 at 635 — and the IP header starts 16 bytes in, so a second
+ * segment fits in the tailroom up to 100 bytes after a 100-byte one, 14
+ * after a 634-byte one. The 30 and 16 are those of an Ethernet frame sent
+ * through an AF_PACKET socket (LL_RESERVED_SPACE 16 + the 14-byte header,
+ * pulled before TCP), as the Linux stack injects; a NIC driver differs. */
+#define SKB_ALLOC_PAD  30u
+#define SKB_HEADROOM   16u
 #define SKB_ALIGN(x)   (((x) + 63u) & ~63u) /* SKB_DATA_ALIGN: cache lines */
 #define SKB_SHINFO     320u                 /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
 #define SKB_STRUCT     256u                 /* SKB_DATA_ALIGN(sizeof(struct sk_buff)) */
 #define SKB_SMALL_HEAD 576u /* SKB_SMALL_HEAD_CACHE_SIZE: MAX_TCP_HEADER 256 + shinfo (measured) */
 
-/* Linux: the truesize of the linear skb a tun device builds for a packet of
- * `hdr` header bytes and `len` payload bytes (tun_alloc_skb →
- * sock_alloc_send_pskb → __alloc_skb → kmalloc_reserve: the head from the
- * small-head cache or a kmalloc bucket; truesize = head + struct sk_buff,
- * SKB_TRUESIZE). *tailroom: what skb_try_coalesce may still copy in. */
+/* Linux: the truesize of the linear skb that carries a packet of `hdr`
+ * header bytes and `len` payload bytes (sock_alloc_send_pskb → __alloc_skb
+ * → kmalloc_reserve: the head from the small-head cache or a kmalloc
+ * bucket; truesize = head + struct sk_buff, SKB_TRUESIZE). *tailroom: what
+ * skb_try_coalesce may still copy in. */
 uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32_t *tailroom)
 {
 	(void)t;
-	uint32_t data = SKB_PAD + hdr + len;
-	uint32_t head = SKB_ALIGN(data) + SKB_SHINFO;
+	uint32_t head = SKB_ALIGN(SKB_ALLOC_PAD + hdr + len) + SKB_SHINFO;
 	if (head <= SKB_SMALL_HEAD) {
 		head = SKB_SMALL_HEAD;
 	} else {
@@ -60,7 +68,7 @@ uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32
 			b <<= 1;
 		head = b;
 	}
-	*tailroom = head - SKB_SHINFO - data;
+	*tailroom = head - SKB_SHINFO - (SKB_HEADROOM + hdr + len);
 	return head + SKB_STRUCT;
 }
 

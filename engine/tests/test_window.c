@@ -117,20 +117,39 @@ static void truesize_accounting(void)
 
 	subtest("Linux: small segments share an skb (tcp_try_coalesce into tailroom)");
 	ok(small_rcvbuf(&f, NULL, 611), "established, SO_RCVBUF 4096");
-	/* 100 bytes with headers fit a 576-byte small head (832 truesize) with
-	 * room for one more: 4 segments cost 1664, leaving (8192 - 1664) / 2 =
-	 * 3264 of space, more than rcv_ssthresh: the window stays 2896. */
+	/* 88 bytes with their 52 bytes of headers take a 576-byte small head
+	 * (832 truesize); the IP header starts 16 bytes in, which leaves 88
+	 * bytes of tailroom (window.c, measured with ss -m on the Linux
+	 * stack): one more such segment fits. 4 segments cost 1664, leaving
+	 * (8192 - 1664) / 2 = 3264 of space, more than rcv_ssthresh: the
+	 * window stays 2896. */
 	for (int i = 0; i < 4; i++) {
 		fx_advance(&f, 300000);
-		fx_send(&f, F_PA, 0, 0, z, 100);
+		fx_send(&f, F_PA, 0, 0, z, 88);
 		fx_advance(&f, 200000);
-		expect_seg(&f, F_A, 1, 100 * (uint32_t)i + 101, 0, 2896);
+		expect_seg(&f, F_A, 1, 88 * (uint32_t)i + 89, 0, 2896);
 	}
 	/* A fifth starts a third skb: (8192 - 2496) / 2 = 2848 < 2896. */
 	fx_advance(&f, 300000);
-	fx_send(&f, F_PA, 0, 0, z, 100);
+	fx_send(&f, F_PA, 0, 0, z, 88);
 	fx_advance(&f, 200000);
-	expect_seg(&f, F_A, 1, 501, 0, 2796); /* the right edge stays at 3297 */
+	expect_seg(&f, F_A, 1, 441, 0, 2808); /* the right edge stays at 3249 */
+	fx_free(&f);
+	subtest_end();
+
+	subtest("Linux: a segment past the tailroom takes an skb of its own");
+	ok(small_rcvbuf(&f, NULL, 613), "established, SO_RCVBUF 4096");
+	/* 100 bytes with timestamps leave 256 - 16 - 152 = 88 bytes of
+	 * tailroom: the next 100 do not fit (Linux on the CI kernel: skmem r
+	 * 832 for 100 + 88, 1664 for 100 + 89). Every segment is an skb of
+	 * 832, and the third brings the space, (8192 - 2496) / 2 = 2848, below
+	 * the window: the right edge stays where it was (201 + 2896). */
+	for (int i = 0; i < 3; i++) {
+		fx_advance(&f, 300000);
+		fx_send(&f, F_PA, 0, 0, z, 100);
+		fx_advance(&f, 200000);
+		expect_seg(&f, F_A, 1, 100 * (uint32_t)i + 101, 0, i < 2 ? 2896 : 2796);
+	}
 	fx_free(&f);
 	subtest_end();
 
