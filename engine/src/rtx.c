@@ -240,6 +240,66 @@ void sa_rtx_arm(struct tcb *t)
 /* Removes acknowledged segments; returns the RTT sample (-1: none) by the
  * ACK's timing, Karn's rule (RFC 6298 §3): none if any acknowledged segment
  * was retransmitted (Linux: tcp_clean_rtx_queue, FLAG_RETRANS_DATA_ACKED). */
+/* Linux: tcp_tso_acked — the ACK ends inside the first of the n entries
+ * that left as one skb: trimmed, the skb holds ceil(rest / mss) segments,
+ * and the ones it lost count as acknowledged, with an RTT sample from its
+ * transmission unless it was retransmitted. The rest is laid out again in
+ * whole MSSes from SND.UNA, as the trimmed skb would be resent. False when
+ * nothing was acknowledged (a one-segment skb, or the trim did not lower
+ * the count). */
+static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint64_t *first,
+                      bool *have, bool *rtx)
+{
+	const uint8_t marks = SA_TX_LOST | SA_TX_RETRANS | SA_TX_SACKED | SA_TX_EVER_RETRANS;
+	struct sa_txseg head = *sa_txq_at(t, 0);
+	uint32_t n = 1;
+	while (n < t->txq_len && (sa_txq_at(t, n - 1)->flags & SA_TX_JOINED) &&
+	       (sa_txq_at(t, n)->flags & marks) == (head.flags & marks))
+		n++;
+	if (n < 2 || (head.flags & SA_TX_SACKED))
+		return false;
+	const struct sa_txseg *last = sa_txq_at(t, n - 1);
+	bool fin = t->fin_sent && last->end == t->fin_seq + 1;
+	uint32_t data_end = last->end - (fin ? 1u : 0u);
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t rest = synack_seq_gt(data_end, t->snd_una) ? data_end - t->snd_una : 0;
+	uint32_t segs = rest ? (rest + mss - 1) / mss : 1;
+	if (segs >= n)
+		return false;
+	uint32_t acked = n - segs;
+	uint8_t last_flags = last->flags;
+	struct sa_txseg whole = head;
+	whole.end = last->end;
+	sa_rack_delivered(t, &whole, prior_fack, a); /* rack.c: tcp_rack_advance */
+	if (head.flags & SA_TX_EVER_RETRANS) {
+		*rtx = true;
+	} else if (!*have) {
+		*have = true;
+		*first = head.xmit_us;
+	}
+	if (head.flags & SA_TX_RETRANS)
+		t->retrans_out -= acked;
+	if (head.flags & SA_TX_LOST)
+		t->lost_out -= acked;
+	if (!(head.flags & SA_TX_EVER_RETRANS) && synack_seq_leq(last->end, t->high_seq))
+		a->orig_acked = true;
+	a->acked_segs += acked;
+	a->acked_any = true;
+	t->txq_head = (t->txq_head + acked) % t->txq_cap;
+	t->txq_len -= acked;
+	for (uint32_t k = 0; k < segs; k++) {
+		struct sa_txseg *e = sa_txq_at(t, k);
+		e->seq = t->snd_una + k * mss;
+		e->end = k + 1 < segs ? e->seq + mss : whole.end;
+		e->xmit_us = head.xmit_us;
+		e->flags = (uint8_t)((head.flags & marks) | SA_TX_JOINED);
+	}
+	struct sa_txseg *tail = sa_txq_at(t, segs - 1);
+	tail->flags =
+	    (uint8_t)((tail->flags & ~SA_TX_JOINED) | (last_flags & (SA_TX_PSH | SA_TX_JOINED)));
+	return true;
+}
+
 static int64_t clean_txq(struct tcb *t, struct sa_ack *a)
 {
 	uint64_t first = 0;
@@ -278,8 +338,11 @@ static int64_t clean_txq(struct tcb *t, struct sa_ack *a)
 		/* Partly acknowledged: Linux's tcp_clean_rtx_queue stops at an
 		 * skb of one segment the ACK ends inside — no RTT sample, and
 		 * nothing counts as acknowledged (no FLAG_DATA_ACKED: the timer
-		 * is not restarted). The entries here are one segment each. */
-		if (synack_seq_gt(t->snd_una, s->seq))
+		 * is not restarted). An skb of several (tso.c) is trimmed
+		 * instead, and what that takes off its segment count is
+		 * acknowledged (tcp_tso_acked). */
+		if (synack_seq_gt(t->snd_una, s->seq) &&
+		    !tso_acked(t, prior_fack, a, &first, &have, &rtx))
 			s->seq = t->snd_una;
 		break;
 	}

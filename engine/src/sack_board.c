@@ -69,6 +69,11 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 			}
 			s->flags |= SA_TX_SACKED;
 			t->sacked_out++;
+			/* Linux: tcp_match_skb_to_sack fragments an skb at the
+			 * block's edges (tso.c: what is resent together). */
+			sa_txq_unjoin(t, i);
+			if (i)
+				sa_txq_unjoin(t, i - 1);
 			newly++;
 			sa_rack_delivered(t, s, prior_fack, a); /* rack.c */
 			if (t->sacked_out == 1 || synack_seq_gt(s->end, t->fack))
