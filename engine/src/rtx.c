@@ -244,9 +244,9 @@ void sa_rtx_arm(struct tcb *t)
  * that left as one skb: trimmed, the skb holds ceil(rest / mss) segments,
  * and the ones it lost count as acknowledged, with an RTT sample from its
  * transmission unless it was retransmitted. The rest is laid out again in
- * whole MSSes from SND.UNA, as the trimmed skb would be resent. False when
- * nothing was acknowledged (a one-segment skb, or the trim did not lower
- * the count). */
+ * whole MSSes from SND.UNA, as the trimmed skb is resent, even when the
+ * count did not fall. False when nothing was acknowledged: a one-segment
+ * skb (the caller moves its start), or a count that did not fall. */
 static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint64_t *first,
                       bool *have, bool *rtx)
 {
@@ -264,29 +264,29 @@ static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint
 	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
 	uint32_t rest = synack_seq_gt(data_end, t->snd_una) ? data_end - t->snd_una : 0;
 	uint32_t segs = rest ? (rest + mss - 1) / mss : 1;
-	if (segs >= n)
-		return false;
 	uint32_t acked = n - segs;
 	uint8_t last_flags = last->flags;
 	struct sa_txseg whole = head;
 	whole.end = last->end;
-	sa_rack_delivered(t, &whole, prior_fack, a); /* rack.c: tcp_rack_advance */
-	if (head.flags & SA_TX_EVER_RETRANS) {
-		*rtx = true;
-	} else if (!*have) {
-		*have = true;
-		*first = head.xmit_us;
+	if (acked) {
+		sa_rack_delivered(t, &whole, prior_fack, a); /* rack.c: tcp_rack_advance */
+		if (head.flags & SA_TX_EVER_RETRANS) {
+			*rtx = true;
+		} else if (!*have) {
+			*have = true;
+			*first = head.xmit_us;
+		}
+		if (head.flags & SA_TX_RETRANS)
+			t->retrans_out -= acked;
+		if (head.flags & SA_TX_LOST)
+			t->lost_out -= acked;
+		if (!(head.flags & SA_TX_EVER_RETRANS) && synack_seq_leq(last->end, t->high_seq))
+			a->orig_acked = true;
+		a->acked_segs += acked;
+		a->acked_any = true;
+		t->txq_head = (t->txq_head + acked) % t->txq_cap;
+		t->txq_len -= acked;
 	}
-	if (head.flags & SA_TX_RETRANS)
-		t->retrans_out -= acked;
-	if (head.flags & SA_TX_LOST)
-		t->lost_out -= acked;
-	if (!(head.flags & SA_TX_EVER_RETRANS) && synack_seq_leq(last->end, t->high_seq))
-		a->orig_acked = true;
-	a->acked_segs += acked;
-	a->acked_any = true;
-	t->txq_head = (t->txq_head + acked) % t->txq_cap;
-	t->txq_len -= acked;
 	for (uint32_t k = 0; k < segs; k++) {
 		struct sa_txseg *e = sa_txq_at(t, k);
 		e->seq = t->snd_una + k * mss;
@@ -297,7 +297,7 @@ static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint
 	struct sa_txseg *tail = sa_txq_at(t, segs - 1);
 	tail->flags =
 	    (uint8_t)((tail->flags & ~SA_TX_JOINED) | (last_flags & (SA_TX_PSH | SA_TX_JOINED)));
-	return true;
+	return acked > 0;
 }
 
 static int64_t clean_txq(struct tcb *t, struct sa_ack *a)
