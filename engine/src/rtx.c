@@ -237,9 +237,6 @@ void sa_rtx_arm(struct tcb *t)
 	sa_timer_set(t, SA_T_RTX, t->st->now_us + sa_rto_backed_off(t));
 }
 
-/* Removes acknowledged segments; returns the RTT sample (-1: none) by the
- * ACK's timing, Karn's rule (RFC 6298 §3): none if any acknowledged segment
- * was retransmitted (Linux: tcp_clean_rtx_queue, FLAG_RETRANS_DATA_ACKED). */
 /* Linux: tcp_tso_acked — the ACK ends inside the first of the n entries
  * that left as one skb: trimmed, the skb holds ceil(rest / mss) segments,
  * and the ones it lost count as acknowledged, with an RTT sample from its
@@ -261,9 +258,12 @@ static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint
 	const struct sa_txseg *last = sa_txq_at(t, n - 1);
 	bool fin = t->fin_sent && last->end == t->fin_seq + 1;
 	uint32_t data_end = last->end - (fin ? 1u : 0u);
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	/* tcp_skb_mss: the segment size the skb was sent with, its first's. */
+	uint32_t mss = head.end - head.seq;
 	uint32_t rest = synack_seq_gt(data_end, t->snd_una) ? data_end - t->snd_una : 0;
 	uint32_t segs = rest ? (rest + mss - 1) / mss : 1;
+	if (segs > n)
+		return false; /* entries merged at the queue's bound: not an skb's layout */
 	uint32_t acked = n - segs;
 	uint8_t last_flags = last->flags;
 	struct sa_txseg whole = head;
@@ -300,6 +300,9 @@ static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint
 	return acked > 0;
 }
 
+/* Removes acknowledged segments; returns the RTT sample (-1: none) by the
+ * ACK's timing, Karn's rule (RFC 6298 §3): none if any acknowledged segment
+ * was retransmitted (Linux: tcp_clean_rtx_queue, FLAG_RETRANS_DATA_ACKED). */
 static int64_t clean_txq(struct tcb *t, struct sa_ack *a)
 {
 	uint64_t first = 0;
