@@ -401,7 +401,16 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t))) {
 			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
 			sa_ecn_check_ce(t, seg);   /* Linux: tcp_data_queue_ofo */
-			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0);
+			/* The held skb costs its truesize, and with SACK it may
+			 * grow the window first (tcp_grow_window; without SACK
+			 * not, to force duplicate ACKs). */
+			uint32_t tailroom, truesize = 0;
+			if (t->st->prof.rcv_truesize && len) {
+				truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
+				if (t->sack_ok)
+					sa_grow_window(t, len, truesize);
+			}
+			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0, truesize);
 		}
 		sa_rx_ooo_ack(t);
 		return false;

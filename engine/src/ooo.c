@@ -30,6 +30,7 @@ void sa_ooo_purge(struct tcb *t)
 	}
 	t->rx.ooo = NULL;
 	t->rx.ooo_mem = 0;
+	t->rx.ooo_truesize = 0;
 	t->rx.n_sack = 0;
 }
 
@@ -55,6 +56,7 @@ void sa_ooo_make_room(struct tcb *t, uint32_t need)
 		while ((*link)->next)
 			link = &(*link)->next;
 		t->rx.ooo_mem -= (uint32_t)node_size((*link)->end - (*link)->seq);
+		t->rx.ooo_truesize -= (*link)->truesize;
 		sa_free(t->st, *link);
 		*link = NULL;
 		pruned = true;
@@ -65,7 +67,7 @@ void sa_ooo_make_room(struct tcb *t, uint32_t need)
 
 /* Links a new run [seq, seq+len) before *link; false if over the bound. */
 static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const uint8_t *p,
-                    uint32_t len, bool fin)
+                    uint32_t len, bool fin, uint32_t *truesize)
 {
 	size_t sz = node_size(len);
 	if (t->rcvq.len + t->rx.ooo_mem + sz > rmem(t))
@@ -76,6 +78,10 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 	n->seq = seq;
 	n->end = seq + len;
 	n->fin = fin;
+	/* The skb is charged once, with the first piece of it kept. */
+	n->truesize = *truesize;
+	t->rx.ooo_truesize += *truesize;
+	*truesize = 0;
 	memcpy(n->data, p, len);
 	n->next = *link;
 	*link = n;
@@ -83,8 +89,10 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 	return true;
 }
 
-/* Linux: tcp_data_queue_ofo. */
-bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin)
+/* Linux: tcp_data_queue_ofo. truesize: the skb's (0: not charged); kept
+ * data charges it to the receive memory (skb_set_owner_r). */
+bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin,
+                   uint32_t truesize)
 {
 	uint32_t end = seq + len, cur = seq;
 	bool any = false, dup = false, kept = true;
@@ -100,7 +108,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 			n->fin = true;
 		} else if (n && synack_seq_lt(n->seq, seq)) {
 			return false;
-		} else if (!add_run(t, link, seq, p, 0, true)) {
+		} else if (!add_run(t, link, seq, p, 0, true, &truesize)) {
 			return false;
 		}
 		sa_sack_on_ooo(t, seq, seq + 1);
@@ -115,7 +123,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 		if (synack_seq_geq(n->seq, end))
 			break;
 		if (synack_seq_lt(cur, n->seq)) {
-			if (!add_run(t, link, cur, p + (cur - seq), n->seq - cur, false))
+			if (!add_run(t, link, cur, p + (cur - seq), n->seq - cur, false, &truesize))
 				return any;
 			any = true;
 			link = &(*link)->next;
@@ -134,7 +142,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 		link = &n->next;
 	}
 	if (synack_seq_lt(cur, end))
-		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin);
+		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin, &truesize);
 	any = any || kept;
 	if (any)
 		sa_sack_on_ooo(t, seq, end + (fin ? 1u : 0u)); /* RFC 2018 §4; a FIN counts */
@@ -157,7 +165,15 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 			uint32_t off = t->rcv_nxt - n->seq;
 			uint32_t want = n->end - t->rcv_nxt;
 			uint32_t took = sa_ring_write(&t->rcvq, n->data + off, want);
-			sa_rmem_charge_run(t, took); /* window.c */
+			/* Its skb moves to the receive queue, truesize and all
+			 * (or is copied into the tail's tailroom: window.c). */
+			if (n->truesize && took == want) {
+				t->rx.ooo_truesize -= n->truesize;
+				sa_rmem_charge(t, took, n->truesize, 0);
+				n->truesize = 0;
+			} else {
+				sa_rmem_charge_run(t, took);
+			}
 			t->rcv_nxt += took;
 			moved += took;
 			if (took < want) {
@@ -171,6 +187,7 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 		}
 		t->rx.ooo = n->next;
 		t->rx.ooo_mem -= (uint32_t)node_size(n->end - n->seq);
+		t->rx.ooo_truesize -= n->truesize; /* a duplicate: dropped (tcp_ofo_queue) */
 		bool f = n->fin;
 		sa_free(t->st, n);
 		if (f) {
@@ -193,7 +210,7 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 #endif
 OOO_CHECKER const char *sa_ooo_invariant(const struct tcb *t)
 {
-	uint32_t mem = 0;
+	uint32_t mem = 0, truesize = 0;
 	const struct sa_ooo_seg *prev = NULL;
 	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next) {
 		if (SA_SEQ_LT(n->end, n->seq) || (n->seq == n->end && !n->fin))
@@ -203,10 +220,13 @@ OOO_CHECKER const char *sa_ooo_invariant(const struct tcb *t)
 		if (prev && SA_SEQ_LT(n->seq, prev->end))
 			return "out-of-order runs overlap or unsorted";
 		mem += (uint32_t)node_size(n->end - n->seq);
+		truesize += n->truesize;
 		prev = n;
 	}
 	if (mem != t->rx.ooo_mem)
 		return "out-of-order memory count wrong";
+	if (truesize != t->rx.ooo_truesize)
+		return "out-of-order truesize count wrong";
 	if (t->rx.ooo_mem && t->rx.ooo_mem + t->rcvq.len > rmem(t))
 		return "out-of-order queue beyond the receive buffer";
 	if (t->rx.n_sack > SA_OOO_MAX_SACK || (t->rx.n_sack && !t->sack_ok))

@@ -21,8 +21,9 @@ struct synack_segment;
 struct sa_ooo_seg {
 	struct sa_ooo_seg *next;
 	uint32_t seq, end;
-	bool fin;       /* the peer's FIN follows end */
-	uint8_t data[]; /* end - seq bytes */
+	bool fin;          /* the peer's FIN follows end */
+	uint32_t truesize; /* the skb it arrived in (Linux: skb_set_owner_r), or 0 */
+	uint8_t data[];    /* end - seq bytes */
 };
 
 struct sa_sack_block {
@@ -45,6 +46,8 @@ struct sa_rx {
 	/* Out-of-order queue (ooo.c), bounded by the receive buffer. */
 	struct sa_ooo_seg *ooo;
 	uint32_t ooo_mem; /* bytes allocated (headers + payload), within rcvbuf */
+	/* The held skbs' truesize, part of Linux's sk_rmem_alloc (window.c). */
+	uint32_t ooo_truesize;
 	/* SACK compression (Linux: tp->compressed_ack, dup_ack_counter). */
 	uint32_t comp_rcv_nxt;
 	uint8_t dup_ack_counter;
@@ -91,7 +94,8 @@ bool sa_window_wont_shrink(struct tcb *t); /* window.c */
 
 /* ooo.c */
 /* Queues out-of-order text; returns false if it could not be kept. */
-bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin);
+bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin,
+                   uint32_t truesize);
 /* Moves what is now in order into the receive queue; *fin if the peer's
  * FIN is now in sequence. Returns the bytes moved. */
 uint32_t sa_ooo_drain(struct tcb *t, bool *fin);

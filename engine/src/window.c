@@ -19,10 +19,11 @@ uint32_t sa_full_space(const struct tcb *t)
 	return sa_win_from_space(t, t->rcvbuf);
 }
 
-/* What the receive queue costs: skb truesize (sk_rmem_alloc), or payload. */
+/* What the receive queue costs: skb truesize (sk_rmem_alloc: the
+ * out-of-order queue's skbs too), or payload. */
 static uint32_t rmem_used(const struct tcb *t)
 {
-	return t->st->prof.rcv_truesize ? t->rmem_alloc : t->rcvq.len;
+	return t->st->prof.rcv_truesize ? t->rmem_alloc + t->rx.ooo_truesize : t->rcvq.len;
 }
 
 /* Linux: tcp_space — window left in the receive buffer. */
