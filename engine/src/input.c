@@ -445,7 +445,8 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
 	sa_measure_rcv_mss(t, took, truesize); /* window.c: rcv_mss, scaling_ratio */
-	sa_grow_window(t, took, truesize);
+	if (took >= 128 || !t->st->prof.rcv_truesize)
+		sa_grow_window(t, took, truesize); /* Linux: tcp_event_data_recv */
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	bool gap_filled = false;
 	uint32_t in_order = took;

@@ -307,8 +307,9 @@ uint16_t sa_select_window(struct tcb *t)
 	return (uint16_t)(w >> t->rcv_wscale);
 }
 
-/* Linux: tcp_grow_window (from tcp_event_data_recv, for segments of at
- * least 128 bytes) — rcv_ssthresh, the ceiling of the window offered, opens
+/* Linux: tcp_grow_window (from tcp_event_data_recv for in-order segments
+ * of at least 128 bytes, from tcp_data_queue_ofo for any held one) —
+ * rcv_ssthresh, the ceiling of the window offered, opens
  * by two MSS per segment whose truesize overhead the buffer can carry, up
  * to min(clamp, free space); each step earns one quick ACK
  * (icsk_ack.quick |= 1). */
@@ -323,8 +324,6 @@ void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize)
 		}
 		return;
 	}
-	if (len < 128)
-		return;
 	int64_t room = (int64_t)SA_MIN(t->window_clamp, sa_rcv_space(t)) - t->rcv_ssthresh;
 	if (room <= 0)
 		return;
