@@ -404,13 +404,14 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 			/* The held skb costs its truesize, and with SACK it may
 			 * grow the window first (tcp_grow_window; without SACK
 			 * not, to force duplicate ACKs). */
-			uint32_t tailroom, truesize = 0;
+			uint32_t tailroom = 0, truesize = 0;
 			if (t->st->prof.rcv_truesize && len) {
 				truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
 				if (t->sack_ok)
 					sa_grow_window(t, len, truesize);
 			}
-			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0, truesize);
+			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0, truesize,
+			              tailroom);
 		}
 		sa_rx_ooo_ack(t);
 		return false;

@@ -67,7 +67,7 @@ void sa_ooo_make_room(struct tcb *t, uint32_t need)
 
 /* Links a new run [seq, seq+len) before *link; false if over the bound. */
 static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const uint8_t *p,
-                    uint32_t len, bool fin, uint32_t *truesize)
+                    uint32_t len, bool fin, uint32_t *truesize, uint32_t tailroom)
 {
 	size_t sz = node_size(len);
 	if (t->rcvq.len + t->rx.ooo_mem + sz > rmem(t))
@@ -80,6 +80,7 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 	n->fin = fin;
 	/* The skb is charged once, with the first piece of it kept. */
 	n->truesize = *truesize;
+	n->tailroom = tailroom;
 	t->rx.ooo_truesize += *truesize;
 	*truesize = 0;
 	memcpy(n->data, p, len);
@@ -89,10 +90,11 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 	return true;
 }
 
-/* Linux: tcp_data_queue_ofo. truesize: the skb's (0: not charged); kept
- * data charges it to the receive memory (skb_set_owner_r). */
+/* Linux: tcp_data_queue_ofo. truesize, tailroom: the skb's (truesize 0:
+ * not charged); kept data charges it to the receive memory
+ * (skb_set_owner_r). */
 bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin,
-                   uint32_t truesize)
+                   uint32_t truesize, uint32_t tailroom)
 {
 	uint32_t end = seq + len, cur = seq;
 	bool any = false, dup = false, kept = true;
@@ -108,7 +110,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 			n->fin = true;
 		} else if (n && synack_seq_lt(n->seq, seq)) {
 			return false;
-		} else if (!add_run(t, link, seq, p, 0, true, &truesize)) {
+		} else if (!add_run(t, link, seq, p, 0, true, &truesize, tailroom)) {
 			return false;
 		}
 		sa_sack_on_ooo(t, seq, seq + 1);
@@ -123,7 +125,8 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 		if (synack_seq_geq(n->seq, end))
 			break;
 		if (synack_seq_lt(cur, n->seq)) {
-			if (!add_run(t, link, cur, p + (cur - seq), n->seq - cur, false, &truesize))
+			if (!add_run(t, link, cur, p + (cur - seq), n->seq - cur, false, &truesize,
+			             tailroom))
 				return any;
 			any = true;
 			link = &(*link)->next;
@@ -142,7 +145,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 		link = &n->next;
 	}
 	if (synack_seq_lt(cur, end))
-		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin, &truesize);
+		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin, &truesize, tailroom);
 	any = any || kept;
 	if (any)
 		sa_sack_on_ooo(t, seq, end + (fin ? 1u : 0u)); /* RFC 2018 §4; a FIN counts */
@@ -169,7 +172,7 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 			 * (or is copied into the tail's tailroom: window.c). */
 			if (n->truesize && took == want) {
 				t->rx.ooo_truesize -= n->truesize;
-				sa_rmem_charge(t, took, n->truesize, 0);
+				sa_rmem_charge(t, took, n->truesize, n->tailroom);
 				n->truesize = 0;
 			} else {
 				sa_rmem_charge_run(t, took);

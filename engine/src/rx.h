@@ -23,6 +23,7 @@ struct sa_ooo_seg {
 	uint32_t seq, end;
 	bool fin;          /* the peer's FIN follows end */
 	uint32_t truesize; /* the skb it arrived in (Linux: skb_set_owner_r), or 0 */
+	uint32_t tailroom; /* that skb's, for a later in-order segment's copy */
 	uint8_t data[];    /* end - seq bytes */
 };
 
@@ -95,7 +96,7 @@ bool sa_window_wont_shrink(struct tcb *t); /* window.c */
 /* ooo.c */
 /* Queues out-of-order text; returns false if it could not be kept. */
 bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, bool fin,
-                   uint32_t truesize);
+                   uint32_t truesize, uint32_t tailroom);
 /* Moves what is now in order into the receive queue; *fin if the peer's
  * FIN is now in sequence. Returns the bytes moved. */
 uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
