@@ -57,8 +57,10 @@
 
 #define MAX_STEPS         512
 #define MAX_EMIT_PER_STEP 256
-/* Linux: tcp_min_snd_mss, the smallest MSS the engine sends with (profile). */
-#define MIN_SND_MSS 48
+/* The least data a full segment carries: Linux's tcp_min_snd_mss (48)
+ * less the options a segment may carry beyond it, timestamps (12) and
+ * three SACK blocks (28): tcp_current_mss subtracts them. */
+#define MIN_SND_MSS 8
 #define QUEUE_LEN   64
 #define PKT_MAX     1600
 #ifndef MAX_STREAM

@@ -43,8 +43,10 @@
 #define MAX_STEPS 256
 #endif
 #define MAX_EMIT_PER_STEP 256
-/* Linux: tcp_min_snd_mss, the smallest MSS the engine sends with (profile). */
-#define MIN_SND_MSS 48
+/* The least data a full segment carries: Linux's tcp_min_snd_mss (48)
+ * less the options a segment may carry beyond it, timestamps (12) and
+ * three SACK blocks (28): tcp_current_mss subtracts them. */
+#define MIN_SND_MSS 8
 #define LPORT       8080
 #define RPORT       40000
 

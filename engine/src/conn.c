@@ -157,6 +157,16 @@ void sa_sync_mss(struct tcb *t)
 	t->snd_mss = (uint16_t)mss;
 }
 
+/* Linux: tcp_current_mss — the data a segment sent now may carry: the MSS
+ * less the SACK option it will carry (RFC 6691 §2: the options are
+ * subtracted from the MSS; the timestamps option already is). */
+uint32_t sa_cur_mss(const struct tcb *t)
+{
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t sack = sa_sack_opt_len(t); /* sack_gen.c */
+	return mss > sack ? mss - sack : 1;
+}
+
 /* Enters ESTABLISHED (RFC 9293 §3.10.7.3/.4) and sizes what depends on the
  * negotiated options. */
 void sa_established(struct tcb *t)

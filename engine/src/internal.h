@@ -309,6 +309,7 @@ void sa_enter_time_wait(struct tcb *t);
 void sa_established(struct tcb *t);
 const char *sa_state_name(uint8_t s);
 void sa_sync_mss(struct tcb *t);
+uint32_t sa_cur_mss(const struct tcb *t); /* Linux: tcp_current_mss */
 bool sa_ring_reserve(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
 bool sa_ring_grow(struct synack_stack *st, struct sa_ring *r, uint32_t cap);
 void sa_sndbuf_expand(struct tcb *t);

@@ -309,7 +309,7 @@ static uint32_t next_len(const struct tcb *t, uint32_t nxt, uint32_t sml)
 	uint32_t left = unsent_from(t, nxt);
 	uint32_t wnd_end = t->snd_una + t->snd_wnd;
 	uint32_t avail = synack_seq_gt(wnd_end, nxt) ? wnd_end - nxt : 0;
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	uint32_t len = SA_MIN(left, mss);
 	bool in_flight = nxt != t->snd_una;
 	if (len > avail) {
@@ -349,7 +349,7 @@ static uint32_t gso_segments(const struct tcb *t)
 	if (!t->st->prof.tso || t->snd_urg || t->wakeup_one)
 		return 1;
 	uint32_t quota = sa_tso_quota(t);
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	uint32_t n = 0, nxt = t->snd_nxt, sml = t->snd_sml;
 	while (n < quota) {
 		uint32_t len = next_len(t, nxt, sml);
@@ -413,7 +413,7 @@ void sa_output(struct tcb *t)
 			cwnd_limited = true;
 			break; /* RFC 5681: the congestion window is full */
 		}
-		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+		uint32_t mss = sa_cur_mss(t);
 		uint32_t len = next_len(t, t->snd_nxt, t->snd_sml);
 		if (!len)
 			break;

@@ -99,7 +99,7 @@ void sa_persist_on_ack(struct tcb *t, uint32_t prior_in_flight)
 	t->rx.probes_out = 0;
 	if (prior_in_flight || (!unsent(t) && !fin_waiting(t)))
 		return;
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	/* A lone FIN occupies one sequence number. */
 	uint32_t head = fin_waiting(t) ? 1u : SA_MIN(unsent(t), mss);
 	uint32_t wnd_end = t->snd_una + t->snd_wnd;

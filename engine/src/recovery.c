@@ -515,7 +515,7 @@ static void rtx_cut(struct tcb *t, uint32_t i, uint32_t *len, bool *fin)
 {
 	struct sa_txseg *s = sa_txq_at(t, i);
 	uint32_t seq = s->seq;
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	int32_t avail = (int32_t)(t->snd_una + t->snd_wnd - seq);
 	if (avail <= 0)
 		avail = (int32_t)mss; /* the head (sa_rec_xmit_lost stops others) */
@@ -559,7 +559,7 @@ static uint32_t rtx_piece(const struct tcb *t, uint32_t i)
 	uint32_t in_flight = sa_packets_in_flight(t);
 	uint32_t quota = t->snd_cwnd > in_flight ? t->snd_cwnd - in_flight : 1;
 	quota = SA_MIN(quota, sa_tso_max_segs(t));
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	uint32_t wnd_end = t->snd_una + t->snd_wnd;
 	uint32_t n = 1;
 	while (n < quota && i + n < t->txq_len) {

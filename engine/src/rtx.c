@@ -82,7 +82,7 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
 	if (!t->st->prof.retrans_collapse || i >= t->txq_len)
 		return;
 	struct sa_txseg *to = sa_txq_at(t, i);
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	uint32_t have = txseg_data(t, to);
 	if (have >= room)
 		return;
@@ -577,7 +577,7 @@ void sa_rtx_fire(struct tcb *t)
 	if (!t->retrans_out) {
 		/* Nothing went (no queue memory): retransmit the head anyway. */
 		uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);
-		uint32_t len = SA_MIN(data_out, (uint32_t)(t->snd_mss ? t->snd_mss : 536));
+		uint32_t len = SA_MIN(data_out, sa_cur_mss(t));
 		bool fin = t->fin_sent && len == data_out;
 		sa_send_data(t, t->snd_una, len, fin, true, false);
 	}

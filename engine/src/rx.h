@@ -113,6 +113,7 @@ struct synack_segment;
 /* Puts the SACK / D-SACK blocks into an outgoing segment (Linux:
  * tcp_established_options); a D-SACK is sent once. */
 void sa_sack_fill(struct tcb *t, struct synack_segment *s);
+uint32_t sa_sack_opt_len(const struct tcb *t);
 void sa_dsack_set(struct tcb *t, uint32_t seq, uint32_t end);
 void sa_dsack_extend(struct tcb *t, uint32_t seq, uint32_t end);
 

@@ -105,6 +105,18 @@ void sa_dsack_extend(struct tcb *t, uint32_t seq, uint32_t end)
 
 /* Linux: tcp_established_options + tcp_options_write (D-SACK cleared once
  * written). */
+/* The SACK option the next segment carries, in bytes (Linux:
+ * tcp_established_options): two NOPs, kind and length, 8 per block. */
+uint32_t sa_sack_opt_len(const struct tcb *t)
+{
+	const struct sa_rx *rx = &t->rx;
+	if (!t->sack_ok || (!rx->dsack && !rx->n_sack))
+		return 0;
+	int max = t->ts_ok ? 3 : 4;
+	int n = (rx->dsack ? 1 : 0) + rx->n_sack;
+	return 4u + 8u * (uint32_t)(n < max ? n : max);
+}
+
 void sa_sack_fill(struct tcb *t, struct synack_segment *s)
 {
 	struct sa_rx *rx = &t->rx;

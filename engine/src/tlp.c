@@ -79,7 +79,7 @@ void sa_tlp_fire(struct tcb *t)
 	t->tlp_retrans = false;
 	uint32_t nxt = t->snd_nxt;
 	uint32_t unsent = t->fin_sent ? 0 : t->sndq.len - (t->snd_nxt - t->snd_una);
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	uint32_t len = SA_MIN(unsent, mss);
 	if (len && !synack_seq_gt(t->snd_nxt + len, t->snd_una + t->snd_wnd)) {
 		/* New data, cwnd or not (tcp_write_xmit push_one = 2). */

@@ -42,7 +42,7 @@ void sa_tso_update_pacing(struct tcb *t)
 uint32_t sa_tso_max_segs(const struct tcb *t)
 {
 	const struct synack_profile *p = &t->st->prof;
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = sa_cur_mss(t);
 	uint64_t bytes = t->pacing_rate >> PACING_SHIFT;
 	uint32_t min_rtt = t->min_rtt_us ? t->min_rtt_us : UINT32_MAX; /* minmax: ~0U */
 	/* x86 masks a shift count to 5 bits; Linux does not bound the sysctl. */
