@@ -109,6 +109,28 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
 	}
 }
 
+/* Entries i to the last become one (what tcp_fragment leaves of an skb):
+ * entry i's marks, the push mark and ever-retransmitted of any. */
+void sa_txq_merge_tail(struct tcb *t, uint32_t i)
+{
+	if (i >= t->txq_len)
+		return;
+	struct sa_txseg *to = sa_txq_at(t, i);
+	to->end = sa_txq_at(t, t->txq_len - 1)->end;
+	while (t->txq_len > i + 1) {
+		const struct sa_txseg *n = sa_txq_at(t, t->txq_len - 1);
+		if (n->flags & SA_TX_LOST)
+			t->lost_out--;
+		if (n->flags & SA_TX_RETRANS)
+			t->retrans_out--;
+		if (n->flags & SA_TX_SACKED)
+			t->sacked_out--;
+		to->flags |= n->flags & (SA_TX_PSH | SA_TX_EVER_RETRANS);
+		t->txq_len--;
+	}
+	to->flags &= (uint8_t)~SA_TX_JOINED;
+}
+
 /* The segment just sent and the next one leave in one skb (tso.c). */
 void sa_txq_join_last(struct tcb *t)
 {

@@ -68,6 +68,34 @@ static void rearm_rto_from_head(struct tcb *t)
 	sa_timer_set(t, SA_T_RTX, t->st->now_us + (d > 0 ? (uint64_t)d : 1u));
 }
 
+/* Linux: tcp_send_loss_probe — a tail skb of several segments (entries
+ * joined, tso.c) is cut at (pcount - 1) * mss, the MSS of now
+ * (tcp_current_mss: less a SACK option than when it was sent), and what
+ * follows the cut is one skb again: the probe. */
+static void tail_skb_cut(struct tcb *t, uint32_t mss)
+{
+	uint32_t last = t->txq_len - 1, first = last;
+	while (first && (sa_txq_at(t, first - 1)->flags & SA_TX_JOINED))
+		first--;
+	uint32_t n = last - first + 1;
+	if (n < 2)
+		return;
+	const struct sa_txseg *tail = sa_txq_at(t, last);
+	uint32_t data_end = tail->end - (t->fin_sent && tail->end == t->fin_seq + 1 ? 1u : 0u);
+	uint32_t cut = sa_txq_at(t, first)->seq + (n - 1) * mss;
+	if (!synack_seq_lt(cut, data_end))
+		return;
+	uint32_t k = first;
+	while (!synack_seq_lt(cut, sa_txq_at(t, k)->end))
+		k++;
+	if (synack_seq_gt(cut, sa_txq_at(t, k)->seq)) {
+		if (!sa_txq_split(t, k, cut))
+			return;
+		k++;
+	}
+	sa_txq_merge_tail(t, k);
+}
+
 /* Linux: tcp_send_loss_probe. */
 void sa_tlp_fire(struct tcb *t)
 {
@@ -94,6 +122,7 @@ void sa_tlp_fire(struct tcb *t)
 	} else if (!unsent) {
 		/* The last segment again (__tcp_retransmit_skb: counted in
 		 * total_retrans, not in retrans_out). */
+		tail_skb_cut(t, mss);
 		uint32_t idx = t->txq_len - 1;
 		struct sa_txseg *s = sa_txq_at(t, idx);
 		uint32_t slen = s->end - s->seq;
