@@ -408,7 +408,10 @@ static void fail_on_error(struct net *n, struct end *e, long r, const char *what
 	trace("%s: %s = %ld\n", e == &n->e[0] ? "client" : "server", what, r);
 	e->dead = true;
 	e->err = (int)-r;
-	if (r == -ETIMEDOUT && linux_ack_seq_deadlock(n)) {
+	/* The deadlock ends in a timeout (ETIMEDOUT) on one end, and the
+	 * other's next retransmission then meets no connection: its RST
+	 * (ECONNRESET) is the same failure. */
+	if ((r == -ETIMEDOUT || r == -ECONNRESET) && linux_ack_seq_deadlock(n)) {
 		fprintf(stderr, "fuzz_network: both ends acknowledge at a shrunken window's edge "
 		                "the other has passed (Linux tcp_acceptable_seq): their ACKs are "
 		                "dropped as old; not an engine failure\n");
