@@ -452,6 +452,17 @@ static void test_script_range(void)
  * the engine's by the wheel slot of the engine's timer, summed along a
  * chain of timer-sent packets; never earlier, and not between two
  * virtual-time stacks. */
+/* A call at the packet's time and line, and the packet it sent, in both
+ * traces: where the timer tests start. */
+static void both_call_and_pkt(struct run_trace *ra, struct run_trace *rb, const char *call,
+                              const struct cs_pkt *p)
+{
+	cs_add_text(ra, RUN_OBS_SYSCALL, p->t, p->line, call);
+	cs_add_text(rb, RUN_OBS_SYSCALL, p->t, p->line, call);
+	cs_add_pkt(ra, p);
+	cs_add_pkt(rb, p);
+}
+
 static void test_timer_wheel(void)
 {
 	is_int((int)cmp_wheel_lateness_us(100000), 8000,
@@ -471,10 +482,7 @@ static void test_timer_wheel(void)
 		                     .ack = 1,
 		                     .win = 502,
 		                     .len = 10 };
-	cs_add_text(&ra, RUN_OBS_SYSCALL, 100000, 9, "write(4, ..., 10) = 10");
-	cs_add_text(&rb, RUN_OBS_SYSCALL, 100000, 9, "write(4, ..., 10) = 10");
-	cs_add_pkt(&ra, &data);
-	cs_add_pkt(&rb, &data);
+	both_call_and_pkt(&ra, &rb, "write(4, ..., 10) = 10", &data);
 	/* Two RTOs: the engine's at 0.4 and 1.0 s (timers of 0.3 and 0.6 s),
 	 * the kernel's 28 ms and then 28 + 30 ms late. */
 	uint64_t ta_us[2] = { 400000, 1000000 }, tb_us[2] = { 428000, 1058000 };
@@ -552,10 +560,7 @@ static void test_timer_unseen_at_end(void)
 		                    .seq = 1,
 		                    .ack = 1,
 		                    .win = 502 };
-	cs_add_text(&ra, RUN_OBS_SYSCALL, 300000, 9, "shutdown(4, SHUT_WR) = 0");
-	cs_add_text(&rb, RUN_OBS_SYSCALL, 300000, 9, "shutdown(4, SHUT_WR) = 0");
-	cs_add_pkt(&ra, &fin);
-	cs_add_pkt(&rb, &fin);
+	both_call_and_pkt(&ra, &rb, "shutdown(4, SHUT_WR) = 0", &fin);
 	struct cs_pkt again = fin;
 	again.line = 0;
 	again.t = 900000; /* an RTO of 0.6 s: up to 68 ms late on the wheel */
@@ -601,10 +606,7 @@ static void test_timer_reordered_late(void)
 		                     .ack = 1,
 		                     .win = 502,
 		                     .len = 10 };
-	cs_add_text(&ra, RUN_OBS_SYSCALL, 100000, 10, "write(4, ..., 10) = 10");
-	cs_add_text(&rb, RUN_OBS_SYSCALL, 100000, 10, "write(4, ..., 10) = 10");
-	cs_add_pkt(&ra, &data);
-	cs_add_pkt(&rb, &data);
+	both_call_and_pkt(&ra, &rb, "write(4, ..., 10) = 10", &data);
 	struct cs_pkt rto = data;
 	rto.line = 0;
 	rto.t = 400000;
