@@ -100,9 +100,13 @@ struct end {
 	int err;
 	/* From the segments it sent: the ACK field of the last one (its
 	 * rcv_nxt then, which Linux's tcp_select_window makes its rcv_wup) and
-	 * the sequence number of its last pure ACK (linux_ack_seq_deadlock). */
-	bool acked_any, pure_ack_any;
-	uint32_t last_ack, pure_ack_seq;
+	 * the right edge it advertised with it (rcv_wup + rcv_wnd), the
+	 * sequence number of its last pure ACK and the range of its last data
+	 * segment (linux_ack_seq_deadlock). */
+	bool acked_any, pure_ack_any, data_any;
+	uint32_t last_ack, right_edge, pure_ack_seq, data_seq, data_end;
+	int syn_wscale;   /* the window scale its SYN offered; -1: none */
+	bool told_larger; /* the middlebox enlarged a window this end was sent */
 };
 
 struct net {
@@ -212,12 +216,22 @@ static void emit_from(int side, const uint8_t *b, size_t len)
 	trace("  %c> flags %02x seq %u ack %u win %u len %zu\n", side ? 'S' : 'C', s.flags, s.seq,
 	      s.ack, s.window, s.payload_len);
 	struct end *e = &n->e[side];
+	if (s.flags & SYNACK_TH_SYN)
+		e->syn_wscale = s.opt.has_wscale ? (s.opt.wscale > 14 ? 14 : s.opt.wscale) : -1;
 	if ((s.flags & SYNACK_TH_ACK) && !(s.flags & (SYNACK_TH_SYN | SYNACK_TH_RST))) {
+		/* RFC 7323 §2.2: scaled only when both SYNs carried the option. */
+		const struct end *peer = &n->e[!side];
+		int ws = e->syn_wscale >= 0 && peer->syn_wscale >= 0 ? e->syn_wscale : 0;
 		e->acked_any = true;
 		e->last_ack = s.ack;
+		e->right_edge = s.ack + ((uint32_t)s.window << ws);
 		if (!s.payload_len && !(s.flags & SYNACK_TH_FIN)) {
 			e->pure_ack_any = true;
 			e->pure_ack_seq = s.seq;
+		} else {
+			e->data_any = true;
+			e->data_seq = s.seq;
+			e->data_end = s.seq + (uint32_t)s.payload_len + !!(s.flags & SYNACK_TH_FIN);
 		}
 	}
 	if (n->n == QUEUE_LEN || len > PKT_MAX)
@@ -336,6 +350,8 @@ static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
 	case 6: /* rewrite the window field */
 		if ((tcp = tcp_of(p, &tl))) {
 			uint16_t w = fi_u16(in);
+			if (w > ((uint16_t)tcp[14] << 8 | tcp[15]))
+				n->e[p->to].told_larger = true;
 			tcp[14] = (uint8_t)(w >> 8);
 			tcp[15] = (uint8_t)w;
 			synack_seg_fix_checksums(p->b, p->len);
@@ -384,21 +400,43 @@ static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
 
 /* ---- the applications ------------------------------------------------------ */
 
-/* Both ends send their ACKs at the right edge of a window the other has
- * shrunk (Linux tcp_acceptable_seq: SND.NXT is past it), and each has
- * already accepted data past that edge (Linux takes a segment past its
- * window while its receive queue is empty, tcp_sequence): each end's ACKs
- * are then older than the other's rcv_wup, dropped as old sequence
- * numbers with their ACK field unread (tcp_validate_incoming), and the
- * retransmissions that would break the tie are old too. Linux pairs in the
- * same state stay there until the retries run out; the network target's
- * middlebox, which rewrites windows, gets them there. */
+/* Whether Linux's tcp_sequence drops a segment [seq, end) that `to`
+ * receives, as of the last segment `to` sent: older than its rcv_wup, or
+ * starting past the right edge it advertised. A dropped segment's ACK
+ * field is never read (tcp_validate_incoming). */
+static bool dropped_by(const struct end *to, uint32_t seq, uint32_t end)
+{
+	return synack_seq_lt(end, to->last_ack) || synack_seq_gt(seq, to->right_edge);
+}
+
+/* One end's ACKs can no longer reach the other, the way Linux fails:
+ * - behind: it sends its pure ACKs at the right edge of a window the other
+ *   has shrunk (Linux tcp_acceptable_seq: SND.NXT is past it), while the
+ *   other has already accepted data past that edge (Linux takes a segment
+ *   past its window while its receive queue is empty, tcp_sequence), so
+ *   they are older than the other's rcv_wup;
+ * - ahead: the middlebox told it a larger window than the other offered,
+ *   it sent past the real one (tcp_acceptable_seq then puts its pure ACKs
+ *   at that SND.NXT, beyond the other's right edge), and its
+ *   retransmissions, from SND.UNA, are older than the other's rcv_wup
+ *   because the other's ACKs of them are the ones dropped the other way.
+ * Both ends in that state is a deadlock: the retransmissions that would
+ * break the tie are dropped too, and Linux pairs stay there until their
+ * retries run out. The network target's middlebox, which rewrites
+ * windows, gets them there. */
+static bool acks_unreadable(const struct end *from, const struct end *to)
+{
+	if (!from->pure_ack_any || !to->acked_any)
+		return false;
+	if (synack_seq_lt(from->pure_ack_seq, to->last_ack))
+		return true;
+	return from->told_larger && synack_seq_gt(from->pure_ack_seq, to->right_edge) &&
+	       from->data_any && dropped_by(to, from->data_seq, from->data_end);
+}
+
 static bool linux_ack_seq_deadlock(const struct net *n)
 {
-	const struct end *a = &n->e[0], *b = &n->e[1];
-	return a->pure_ack_any && b->pure_ack_any && a->acked_any && b->acked_any &&
-	       synack_seq_lt(a->pure_ack_seq, b->last_ack) &&
-	       synack_seq_lt(b->pure_ack_seq, a->last_ack);
+	return acks_unreadable(&n->e[0], &n->e[1]) && acks_unreadable(&n->e[1], &n->e[0]);
 }
 
 static void fail_on_error(struct net *n, struct end *e, long r, const char *what)
@@ -412,9 +450,9 @@ static void fail_on_error(struct net *n, struct end *e, long r, const char *what
 	 * other's next retransmission then meets no connection: its RST
 	 * (ECONNRESET) is the same failure. */
 	if ((r == -ETIMEDOUT || r == -ECONNRESET) && linux_ack_seq_deadlock(n)) {
-		fprintf(stderr, "fuzz_network: both ends acknowledge at a shrunken window's edge "
-		                "the other has passed (Linux tcp_acceptable_seq): their ACKs are "
-		                "dropped as old; not an engine failure\n");
+		fprintf(stderr, "fuzz_network: each end's ACKs fall outside the window the other "
+		                "keeps (Linux tcp_acceptable_seq, tcp_sequence) and are dropped "
+		                "unread; not an engine failure\n");
 		n->excused = true;
 		return;
 	}
@@ -745,10 +783,9 @@ static void heal(struct net *n)
 	        (unsigned long long)n->e[1].read, n->e[1].to_recv, n->e[1].eof, n->e[1].closed,
 	        n->n);
 	if (linux_ack_seq_deadlock(n)) {
-		fprintf(stderr,
-		        "fuzz_network: both ends acknowledge at a shrunken window's edge the "
-		        "other has passed (Linux tcp_acceptable_seq): no progress, as "
-		        "Linux's; not a liveness failure\n");
+		fprintf(stderr, "fuzz_network: each end's ACKs fall outside the window the other "
+		                "keeps (Linux tcp_acceptable_seq, tcp_sequence): no progress, as "
+		                "Linux's; not a liveness failure\n");
 		return;
 	}
 	for (int i = 0; i < 2; i++)
