@@ -636,6 +636,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	}
 	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)
 		return; /* LAST-ACK done, or CLOSING → TIME-WAIT */
+	sa_output_recovery(t);
 
 	/* Linux: an orphan that can no longer read gets new data answered
 	 * with an RST (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */

@@ -327,7 +327,8 @@ void sa_send_ack(struct tcb *t);
 void sa_send_embryonic_ack(struct tcb *t, const struct synack_segment *in);
 void sa_send_rst_for(struct tcb *t); /* RST|ACK at SND.NXT (abort) */
 void sa_send_reset_reply(struct synack_stack *st, const struct synack_segment *in);
-void sa_output(struct tcb *t); /* send whatever data/FIN the window and Nagle allow */
+void sa_output(struct tcb *t);          /* send whatever data/FIN the window and Nagle allow */
+void sa_output_recovery(struct tcb *t); /* what an ACK calls for (tcp_xmit_recovery) */
 /* gso_end: the last segment of a transmission of several (tso.c): Linux
  * sets PSH on it. */
 void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx, bool gso_end);

@@ -372,12 +372,11 @@ void sa_output(struct tcb *t)
 	    t->state != SA_CLOSING && t->state != SA_LAST_ACK)
 		return;
 	bool any = false, cwnd_limited = false;
-	/* p2-tx: lost segments before new data (recovery.c) — except at F-RTO's
-	 * step 2b, new data first (Linux: tcp_xmit_recovery, REXMIT_NEW). */
+	/* Lost segments go when an ACK, a timer or ICMP calls for them
+	 * (sa_output_recovery and its kind), never from here: Linux's
+	 * tcp_write_xmit sends new data only. */
 	bool frto_new = t->frto_new;
 	t->frto_new = false;
-	if (!frto_new)
-		sa_rec_xmit_lost(t);
 	/* Linux runs tcp_write_xmit only with a send head. */
 	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
 	uint32_t gso_left = 0; /* segments left in the current transmission */
@@ -468,4 +467,17 @@ void sa_output(struct tcb *t)
 	if (any && !t->wakeup_one)
 		sa_tlp_schedule(t, false);
 	sa_persist_check(t); /* persist.c: a zero window holds data back */
+}
+
+/* Linux: tcp_ack ends with tcp_xmit_recovery — the retransmissions an ACK
+ * calls for in Recovery or Loss (and F-RTO's new data, RFC 5682 §3.1 step
+ * 2b) leave while the ACK is processed, before the segment's text: they
+ * carry the ACK number of before it. New data otherwise waits for the end
+ * of the segment (tcp_data_snd_check after tcp_data_queue). */
+void sa_output_recovery(struct tcb *t)
+{
+	if (t->frto_new)
+		sa_output(t);
+	else if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_LOSS)
+		sa_rec_xmit_lost(t);
 }

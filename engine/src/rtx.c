@@ -373,6 +373,12 @@ static int64_t clean_txq(struct tcb *t, struct sa_ack *a)
 	}
 	if (!t->txq_len && t->txq)
 		sa_txq_free(t);
+	/* Linux: tcp_clean_rtx_queue — without SACK, a cumulative ACK that
+	 * covers any retransmission cannot show that the original of the rest
+	 * arrived (no SACKed bits to tell), so it is no F-RTO evidence
+	 * (RFC 5682 §3, step 3b needs never-retransmitted data acknowledged). */
+	if (rtx && !t->sack_ok)
+		a->orig_acked = false;
 	if (!have || rtx)
 		return -1;
 	return (int64_t)(t->st->now_us - first);
