@@ -296,8 +296,10 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		 * D-SACK, tcp_sacktag_write_queue + tcp_fastretrans_alert); no
 		 * window update, TS.Recent, probe reset or rcv_tstamp. */
 		struct sa_ack none = { 0 };
-		if (seg->opt.n_sack)
+		if (seg->opt.n_sack) {
 			sa_rec_on_ack(t, seg, t->snd_una, false, &none);
+			sa_output_recovery(t);
+		}
 		return true;
 	}
 	t->last_ack_recv_us = t->st->now_us;
@@ -350,6 +352,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	 * whole segment), the probe timer unless RACK armed its own. */
 	if (a.acked_any && !t->rack_reo && !sa_rec_sack_reneged(t))
 		sa_tlp_schedule(t, true);
+	sa_output_recovery(t); /* output.c: tcp_xmit_recovery */
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
 		fin_acked(t);
 	return true;
@@ -636,7 +639,6 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	}
 	if (t->state == SA_CLOSED || t->state == SA_TIME_WAIT)
 		return; /* LAST-ACK done, or CLOSING → TIME-WAIT */
-	sa_output_recovery(t);
 
 	/* Linux: an orphan that can no longer read gets new data answered
 	 * with an RST (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
