@@ -11,10 +11,11 @@
  * - A segment that is not yet due arms the reordering timer (§6.3; Linux:
  *   ICSK_TIME_REO_TIMEOUT, which takes the retransmission timer's slot).
  *
+ * - It runs in the Loss state too, and the RTO leaves segments sent within
+ *   RACK.rtt unmarked for it (recovery.c, tcp_timeout_mark_lost).
+ *
  * Not modelled: reo_wnd growth on D-SACK (reo_wnd_steps, §6.2 step 4),
- * the timestamp-based spurious-retransmission check, RACK in the Loss
- * state and after an RTO (tcp_timeout_mark_lost spares recent segments).
- * TLP (§7) is tlp.c.
+ * the timestamp-based spurious-retransmission check. TLP (§7) is tlp.c.
  */
 #include "internal.h"
 

@@ -346,6 +346,15 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		newly_lost = rack ? sa_rack_mark_lost(t) : sa_sack_update_scoreboard(t, false);
 		break;
 	case SA_CA_LOSS:
+		/* Linux: tcp_fastretrans_alert — RACK runs in the Loss state
+		 * too (tcp_identify_packet_loss); a retransmission it finds
+		 * lost starts Recovery (FLAG_LOST_RETRANS, tcp_time_to_recover). */
+		if (rack) {
+			uint32_t prior_retrans = t->retrans_out;
+			newly_lost = sa_rack_mark_lost(t);
+			if (t->retrans_out < prior_retrans)
+				enter_recovery(t, ece);
+		}
 		break;
 	default:
 		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
@@ -480,10 +489,17 @@ void sa_rec_enter_loss(struct tcb *t)
 			sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_SACKED;
 		t->sacked_out = 0;
 	}
+	/* Linux: tcp_timeout_mark_lost — with RACK, a segment other than the
+	 * head sent within RACK.rtt of now is not lost yet (RFC 8985 §6.2:
+	 * too recent to judge); RACK marks it later if it is. */
+	bool rack = sa_rack_on(t);
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
-		if (!(s->flags & SA_TX_SACKED)) /* Linux: tcp_timeout_mark_lost */
-			sa_rec_mark_lost(t, s);
+		if (s->flags & SA_TX_SACKED)
+			continue;
+		if (rack && i && t->rack_rtt_us > t->st->now_us - s->xmit_us)
+			continue;
+		sa_rec_mark_lost(t, s);
 	}
 	t->snd_cwnd = sa_packets_in_flight(t) + 1;
 	t->snd_cwnd_cnt = 0;
