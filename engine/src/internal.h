@@ -404,6 +404,7 @@ void sa_timer_clear(struct tcb *t, int kind);
 void sa_timer_clear_all(struct tcb *t);
 bool sa_timer_armed(const struct tcb *t, int kind);
 void sa_timers_run(struct synack_stack *st, uint64_t now);
+void sa_timers_run_before_input(struct synack_stack *st, uint64_t now, bool before_input);
 uint64_t sa_timers_next(const struct synack_stack *st);
 
 /* ---- rtx.c: retransmission timer, the sent-segment queue ---- */

@@ -147,8 +147,22 @@ static void fire(struct tcb *t, int kind)
  * large the caller's jump. */
 void sa_timers_run(struct synack_stack *st, uint64_t now)
 {
+	sa_timers_run_before_input(st, now, false);
+}
+
+/* before_input: a packet arrives at `now` — a timer armed at `now` to expire
+ * at once waits until it is processed. Linux's timer armed for jiffies + 0
+ * fires at the next tick (up to 4 ms at HZ=250), so a packet arriving in
+ * the same instant is always processed first (the delayed ACK of a FIN
+ * received before any data: icsk_ack.ato is still 0). Timers armed
+ * earlier have a lower order than any armed at `now`, so stopping at the
+ * first fresh one skips nothing that was due before it. */
+void sa_timers_run_before_input(struct synack_stack *st, uint64_t now, bool before_input)
+{
 	while (st->heap_len && st->heap[0].deadline <= now) {
 		struct sa_timer e = st->heap[0];
+		if (before_input && e.deadline == now && e.armed == now)
+			break;
 		if (e.deadline > st->now_us)
 			st->now_us = e.deadline;
 		heap_remove(st, 0);

@@ -178,6 +178,23 @@ static void fin_delayed(void)
 	fx_free(&f);
 	subtest_end();
 
+	/* Found by compare --fuzz seed 20: Linux ACKed after the segment. */
+	/* Linux: a timer armed for jiffies + 0 fires at the next tick. */
+	subtest("a FIN's ACK due at once (ATO 0) goes after a segment of the same instant");
+	fx_init(&f, NULL, 8);
+	fx_established(&f);
+	/* More than one unit of our window scale (2^10 here) past the edge. */
+	synack_send(f.st, f.fd, z, 1200, 0);
+	expect_seg(&f, F_PA, 1, 1, 1200, FX_ANY);
+	f.p_win = 0; /* the peer shrinks its window below SND.NXT: ACKs go at its edge */
+	fx_send(&f, F_FA, 0, -1200, NULL, 0);
+	expect_none(&f);
+	is_uint(fx_until_next_us(&f), 0, "the delayed ACK is due now");
+	fx_send(&f, F_A, 0, 0, NULL, 0);         /* the same instant: all of it acknowledged */
+	expect_seg(&f, F_A, 1201, 2, 0, FX_ANY); /* at SND.NXT, the new edge: after the ACK */
+	fx_free(&f);
+	subtest_end();
+
 	subtest("rfc profile: the FIN is ACKed at once (RFC 9293 3.10.7.4)");
 	synack_profile_rfc(&p);
 	fx_init(&f, &p, 7);
