@@ -410,7 +410,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 			uint32_t tailroom = 0, truesize = 0;
 			if (t->st->prof.rcv_truesize && len) {
 				truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
-				if (t->sack_ok)
+				if (t->sack_ok && !sa_ooo_holds(t, seq, seq + len))
 					sa_grow_window(t, len, truesize);
 			}
 			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0, truesize,

@@ -90,6 +90,17 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 	return true;
 }
 
+/* Whether [seq, end) is all held already, in one run: Linux's
+ * tcp_data_queue_ofo drops such a segment ("All the bits are present") and
+ * neither grows the window for it nor charges it. */
+bool sa_ooo_holds(const struct tcb *t, uint32_t seq, uint32_t end)
+{
+	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next)
+		if (synack_seq_leq(n->seq, seq) && synack_seq_geq(n->end, end))
+			return true;
+	return false;
+}
+
 /* Linux: tcp_data_queue_ofo. truesize, tailroom: the skb's (truesize 0:
  * not charged); kept data charges it to the receive memory
  * (skb_set_owner_r). */
