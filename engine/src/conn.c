@@ -38,6 +38,7 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->cc = p->cc;
 	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */
 	t->snd_ssthresh = 0x7fffffff;                /* TCP_INFINITE_SSTHRESH */
+	t->rack_reo_wnd_steps = 1;                   /* Linux: tcp_init_sock */
 	t->mss_clamp = p->default_mss;
 	t->keepidle_s = p->keepalive_time_s;
 	t->keepintvl_s = p->keepalive_intvl_s;

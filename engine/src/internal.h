@@ -205,6 +205,13 @@ struct tcb {
 	uint32_t fack;                /* end of the highest SACKed segment (Linux: highest_sack) */
 	uint32_t reord_seen;          /* Linux: reord_seen (RFC 8985 §6.2 step 4) */
 	bool rack_advanced, rack_reo; /* RACK.xmit_ts moved; SA_T_RTX is the REO timer */
+	/* RFC 8985 §6.2 step 4 (Linux: tcp_rack_update_reo_wnd): reo_wnd in
+	 * steps of min_rtt / 4, one more per round trip with a D-SACK, back
+	 * to one after 16 recoveries without. delivered: segments delivered
+	 * so far (Linux: tp->delivered), stamped on each one sent. */
+	uint32_t delivered, rack_last_delivered, dsack_dups;
+	uint8_t rack_reo_wnd_steps, rack_reo_wnd_persist;
+	bool rack_dsack_seen;
 	/* TLP (RFC 8985 §7; Linux tcp_schedule_loss_probe), tlp.c. */
 	uint32_t tlp_high_seq;         /* TLPRxtOut's SND.NXT (valid while tlp_out) */
 	bool tlp_out, tlp_retrans;     /* a probe is unacknowledged; it was a retransmission */
@@ -409,9 +416,10 @@ uint64_t sa_timers_next(const struct synack_stack *st);
 
 /* ---- rtx.c: retransmission timer, the sent-segment queue ---- */
 struct sa_txseg {
-	uint32_t seq, end; /* [seq, end), a FIN counts */
-	uint64_t xmit_us;  /* last (re)transmission */
-	uint8_t flags;     /* SA_TX_* */
+	uint32_t seq, end;  /* [seq, end), a FIN counts */
+	uint32_t delivered; /* tcb.delivered when last (re)sent (Linux: tx.delivered) */
+	uint64_t xmit_us;   /* last (re)transmission */
+	uint8_t flags;      /* SA_TX_* */
 };
 enum {
 	SA_TX_RETRANS = 1,
@@ -436,6 +444,11 @@ struct sa_ack {
 	bool ts_delayed;       /* the ACK echoes a TSval from before the first
 	                        * retransmission (Linux: tcp_packet_delayed) */
 	bool cum_rack_rtt;     /* RACK.rtt came from the cumulative part */
+	/* The rate sample's prior_delivered (Linux: tcp_rate_skb_delivered):
+	 * the delivered stamp of the last-sent segment this ACK delivered. */
+	bool sampled;
+	uint32_t prior_delivered, sample_end;
+	uint64_t sample_xmit_us;
 };
 /* a may be NULL (the SYN's ACK). */
 void sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, struct sa_ack *a);
@@ -494,6 +507,8 @@ void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
 bool sa_rack_on(const struct tcb *t);
 /* A segment newly SACKed or cumulatively ACKed (prior_fack: the highest
  * SACKed sequence before this ACK). */
+#define SA_RACK_RECOVERY_THRESH 16 /* Linux: TCP_RACK_RECOVERY_THRESH */
+void sa_rack_update_reo_wnd(struct tcb *t, const struct sa_ack *a);
 void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack,
                        struct sa_ack *a);
 uint32_t sa_rack_mark_lost(struct tcb *t); /* newly lost; may arm the REO timer */

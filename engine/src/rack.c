@@ -14,8 +14,11 @@
  * - It runs in the Loss state too, and the RTO leaves segments sent within
  *   RACK.rtt unmarked for it (recovery.c, tcp_timeout_mark_lost).
  *
- * Not modelled: reo_wnd growth on D-SACK (reo_wnd_steps, §6.2 step 4),
- * the timestamp-based spurious-retransmission check. TLP (§7) is tlp.c.
+ * - reo_wnd grows a step of min_rtt / 4 per round trip with a D-SACK
+ *   (§6.2 step 4, sa_rack_update_reo_wnd).
+ *
+ * Not modelled: the timestamp-based spurious-retransmission check. TLP (§7)
+ * is tlp.c.
  */
 #include "internal.h"
 
@@ -48,6 +51,13 @@ void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_f
 {
 	if (!t->sack_ok)
 		return;
+	/* Linux: tcp_rate_skb_delivered — the sample is the last-sent one. */
+	if (!a->prior_delivered ||
+	    sent_after(s->xmit_us, a->sample_xmit_us, s->end, a->sample_end)) {
+		a->prior_delivered = s->delivered;
+		a->sample_xmit_us = s->xmit_us;
+		a->sample_end = s->end;
+	}
 	if (!(s->flags & SA_TX_EVER_RETRANS) && synack_seq_lt(s->seq, prior_fack))
 		t->reord_seen++;
 	uint64_t rtt = t->st->now_us - s->xmit_us;
@@ -77,7 +87,28 @@ static uint64_t reo_wnd(const struct tcb *t)
 			return 0;
 	}
 	uint64_t min_rtt = t->min_rtt_us ? t->min_rtt_us : UINT32_MAX;
-	return SA_MIN(min_rtt >> 2, (uint64_t)(t->srtt_us >> 3));
+	return SA_MIN((min_rtt >> 2) * t->rack_reo_wnd_steps, (uint64_t)(t->srtt_us >> 3));
+}
+
+/* RFC 8985 §6.2 step 4 (Linux: tcp_rack_update_reo_wnd, after the ACK's
+ * SACKs and cumulative part): a D-SACK seen since — at most one step per
+ * round trip, judged by the delivered count — widens reo_wnd by min_rtt / 4
+ * and keeps it for 16 recoveries; without, it falls back to one step. */
+void sa_rack_update_reo_wnd(struct tcb *t, const struct sa_ack *a)
+{
+	if ((t->st->prof.recovery & 2) || !a->prior_delivered) /* TCP_RACK_STATIC_REO_WND */
+		return;
+	if (synack_seq_lt(a->prior_delivered, t->rack_last_delivered))
+		t->rack_dsack_seen = false;
+	if (t->rack_dsack_seen) {
+		if (t->rack_reo_wnd_steps < 0xff)
+			t->rack_reo_wnd_steps++;
+		t->rack_dsack_seen = false;
+		t->rack_last_delivered = t->delivered;
+		t->rack_reo_wnd_persist = SA_RACK_RECOVERY_THRESH;
+	} else if (!t->rack_reo_wnd_persist) {
+		t->rack_reo_wnd_steps = 1;
+	}
 }
 
 /* RFC 8985 §6.2 step 5 (Linux: tcp_rack_detect_loss). Returns the segments

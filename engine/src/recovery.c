@@ -244,11 +244,29 @@ static bool try_undo_loss(struct tcb *t, const struct sa_ack *a, bool frto_undo)
 	return true;
 }
 
-/* Linux: tcp_try_undo_recovery, for the Loss state reaching "recover". */
-static void loss_recovered(struct tcb *t, const struct sa_ack *a)
+/* Linux: tcp_try_undo_recovery's undo half: a recovery that was real
+ * counts down how long a widened RACK reo_wnd lasts (RFC 8985 §6.2). */
+static void undo_recovery(struct tcb *t, const struct sa_ack *a)
 {
 	if (may_undo(t, a))
 		undo_cwnd_reduction(t, false);
+	else if (t->rack_reo_wnd_persist)
+		t->rack_reo_wnd_persist--;
+}
+
+/* Linux: tcp_try_undo_dsack — every retransmission D-SACKed: the
+ * reduction was spurious, and a widened reo_wnd lasts one more recovery. */
+static void undo_dsack(struct tcb *t)
+{
+	if (t->rack_reo_wnd_persist < SA_RACK_RECOVERY_THRESH)
+		t->rack_reo_wnd_persist++;
+	undo_cwnd_reduction(t, false);
+}
+
+/* Linux: tcp_try_undo_recovery, for the Loss state reaching "recover". */
+static void loss_recovered(struct tcb *t, const struct sa_ack *a)
+{
+	undo_recovery(t, a);
 	if (non_sack_preventing_reopen(t))
 		return;
 	t->ca_state = SA_CA_OPEN;
@@ -323,10 +341,9 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		return;
 	}
 	if (t->ca_state == SA_CA_RECOVERY && synack_seq_geq(t->snd_una, t->high_seq)) {
-		if (may_undo(t, a))
-			undo_cwnd_reduction(t, false);
-		else
+		if (!may_undo(t, a))
 			end_cwnd_reduction(t);
+		undo_recovery(t, a);
 		t->ca_state = SA_CA_OPEN;
 	} else if (t->ca_state == SA_CA_LOSS) {
 		process_loss(t, a, advanced, dup); /* may leave it for Open */
@@ -337,7 +354,7 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 	case SA_CA_RECOVERY:
 		if (t->undo_marker && !t->undo_retrans) {
 			/* Linux: tcp_try_undo_dsack, then tcp_try_to_open. */
-			undo_cwnd_reduction(t, false);
+			undo_dsack(t);
 			try_to_open(t, ece);
 			break;
 		}
@@ -358,7 +375,7 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		break;
 	default:
 		if (t->ca_state == SA_CA_DISORDER && t->undo_marker && !t->undo_retrans)
-			undo_cwnd_reduction(t, false);
+			undo_dsack(t);
 		if (rack)
 			newly_lost = sa_rack_mark_lost(t);
 		/* Linux: tcp_time_to_recover — a known loss; without RACK
@@ -392,9 +409,12 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 		t->prior_ssthresh = 0;
 	if (t->sack_ok) {
 		uint32_t sacked = sa_sack_tag(t, seg, prior_una, a);
+		t->delivered += acked_segs + sacked; /* Linux: tcp_count_delivered */
+		sa_rack_update_reo_wnd(t, a);        /* rack.c */
 		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced, ece, a);
 		return;
 	}
+	t->delivered += acked_segs;
 	uint32_t delivered = 0, newly_lost = 0;
 	if (advanced) {
 		/* Linux: tcp_remove_reno_sacks. */

@@ -202,6 +202,7 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 			if (synack_seq_gt(s->end, seq)) {
 				s->flags |= SA_TX_EVER_RETRANS;
 				s->xmit_us = now;
+				s->delivered = t->delivered;
 			}
 		}
 		return;
@@ -224,6 +225,7 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 			t->undo_retrans++; /* Linux: __tcp_retransmit_skb */
 			s->flags |= SA_TX_RETRANS | SA_TX_EVER_RETRANS;
 			s->xmit_us = now;
+			s->delivered = t->delivered;
 		}
 		return;
 	}
@@ -243,6 +245,7 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 	s->seq = seq;
 	s->end = end;
 	s->xmit_us = now;
+	s->delivered = t->delivered;
 	s->flags = (flags & SYNACK_TH_PSH) ? SA_TX_PSH : 0;
 }
 
@@ -314,6 +317,7 @@ static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint
 		e->seq = t->snd_una + k * mss;
 		e->end = k + 1 < segs ? e->seq + mss : whole.end;
 		e->xmit_us = head.xmit_us;
+		e->delivered = head.delivered;
 		e->flags = (uint8_t)((head.flags & marks) | SA_TX_JOINED);
 	}
 	struct sa_txseg *tail = sa_txq_at(t, segs - 1);

@@ -20,6 +20,25 @@ static bool is_dsack(const struct synack_segment *seg, uint32_t prior_una)
 	       synack_seq_leq(b[0].right, b[1].right);
 }
 
+/* Linux: tcp_dsack_seen — a D-SACK within the window and for no more
+ * duplicates than were retransmitted may have been RACK's spurious
+ * retransmission after reordering (RFC 8985 §6.2 step 4): reo_wnd widens
+ * at the next ACK (sa_rack_update_reo_wnd) — not for a loss probe's, which
+ * a timer sent, nor before any reordering was seen. */
+static void dsack_seen(struct tcb *t, uint32_t l, uint32_t r)
+{
+	uint32_t len = r - l, mss = t->snd_mss ? t->snd_mss : 536;
+	if (!synack_seq_gt(r, l) || len > t->max_snd_wnd)
+		return;
+	uint32_t dups = len > mss ? (len + mss - 1) / mss : 1;
+	bool tlp = len <= mss && t->tlp_out && t->tlp_high_seq == r;
+	t->dsack_dups += dups;
+	if (t->dsack_dups > t->total_retrans)
+		return;
+	if (t->reord_seen && !tlp)
+		t->rack_dsack_seen = true;
+}
+
 uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una,
                      struct sa_ack *a)
 {
@@ -37,6 +56,7 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 		if (!synack_seq_gt(r, l))
 			continue;
 		if (k == 0 && dsack) {
+			dsack_seen(t, l, r);
 			/* RFC 2883: a duplicate arrived. If it was one of our
 			 * retransmissions, one fewer is unaccounted for
 			 * (Linux: undo_retrans, tcp_sacktag_one dup_sack). */
