@@ -39,6 +39,7 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->snd_cwnd = p->initcwnd ? p->initcwnd : 1; /* RFC 6928 / Linux TCP_INIT_CWND */
 	t->snd_ssthresh = 0x7fffffff;                /* TCP_INFINITE_SSTHRESH */
 	t->rack_reo_wnd_steps = 1;                   /* Linux: tcp_init_sock */
+	t->reordering = p->reordering;               /* sysctl tcp_reordering */
 	t->mss_clamp = p->default_mss;
 	t->keepidle_s = p->keepalive_time_s;
 	t->keepintvl_s = p->keepalive_intvl_s;
@@ -303,7 +304,7 @@ void sa_sndbuf_expand(struct tcb *t)
 		pow <<= 1;
 	per_mss = pow + 256u;
 	uint32_t nr = SA_MAX(10u, t->snd_cwnd); /* TCP_INIT_CWND */
-	nr = SA_MAX(nr, (uint32_t)p->reordering + 1u);
+	nr = SA_MAX(nr, t->reordering + 1u);
 	uint64_t sndmem = 2ull * nr * per_mss;
 	if (t->sndbuf < sndmem)
 		t->sndbuf = (uint32_t)SA_MIN(sndmem, (uint64_t)p->wmem[2]);

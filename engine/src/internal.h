@@ -204,6 +204,7 @@ struct tcb {
 	uint32_t rack_rtt_us;         /* RACK.rtt */
 	uint32_t fack;                /* end of the highest SACKed segment (Linux: highest_sack) */
 	uint32_t reord_seen;          /* Linux: reord_seen (RFC 8985 §6.2 step 4) */
+	uint32_t reordering;          /* Linux: tp->reordering, DupThresh (raised by reordering) */
 	bool rack_advanced, rack_reo; /* RACK.xmit_ts moved; SA_T_RTX is the REO timer */
 	/* RFC 8985 §6.2 step 4 (Linux: tcp_rack_update_reo_wnd): reo_wnd in
 	 * steps of min_rtt / 4, one more per round trip with a D-SACK, back
@@ -446,8 +447,11 @@ struct sa_ack {
 	bool cum_rack_rtt;     /* RACK.rtt came from the cumulative part */
 	/* The rate sample's prior_delivered (Linux: tcp_rate_skb_delivered):
 	 * the delivered stamp of the last-sent segment this ACK delivered. */
-	bool sampled;
 	uint32_t prior_delivered, sample_end;
+	/* The lowest never-retransmitted segment delivered below the highest
+	 * SACKed one (Linux: reord, state->reord); 0 with have_reord unset. */
+	bool have_reord;
+	uint32_t reord;
 	uint64_t sample_xmit_us;
 };
 /* a may be NULL (the SYN's ACK). */
@@ -507,8 +511,10 @@ void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
 bool sa_rack_on(const struct tcb *t);
 /* A segment newly SACKed or cumulatively ACKed (prior_fack: the highest
  * SACKed sequence before this ACK). */
-#define SA_RACK_RECOVERY_THRESH 16 /* Linux: TCP_RACK_RECOVERY_THRESH */
+#define SA_RACK_RECOVERY_THRESH 16  /* Linux: TCP_RACK_RECOVERY_THRESH */
+#define SA_MAX_REORDERING       300 /* Linux: sysctl tcp_max_reordering */
 void sa_rack_update_reo_wnd(struct tcb *t, const struct sa_ack *a);
+void sa_rack_check_reordering(struct tcb *t, const struct sa_ack *a);
 void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack,
                        struct sa_ack *a);
 uint32_t sa_rack_mark_lost(struct tcb *t); /* newly lost; may arm the REO timer */

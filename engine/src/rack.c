@@ -58,8 +58,11 @@ void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_f
 		a->sample_xmit_us = s->xmit_us;
 		a->sample_end = s->end;
 	}
-	if (!(s->flags & SA_TX_EVER_RETRANS) && synack_seq_lt(s->seq, prior_fack))
-		t->reord_seen++;
+	if (!(s->flags & SA_TX_EVER_RETRANS) && synack_seq_lt(s->seq, prior_fack) &&
+	    (!a->have_reord || synack_seq_lt(s->seq, a->reord))) {
+		a->have_reord = true;
+		a->reord = s->seq;
+	}
 	uint64_t rtt = t->st->now_us - s->xmit_us;
 	/* A retransmission ACKed sooner than min_rtt: maybe the original. */
 	if ((s->flags & SA_TX_EVER_RETRANS) && t->min_rtt_us && rtt < t->min_rtt_us)
@@ -83,11 +86,27 @@ static uint64_t reo_wnd(const struct tcb *t)
 		if (t->ca_state >= SA_CA_RECOVERY)
 			return 0;
 		/* tcp_recovery bit 4 (TCP_RACK_NO_DUPTHRESH) turns this off. */
-		if (t->sacked_out >= t->st->prof.reordering && !(t->st->prof.recovery & 4))
+		if (t->sacked_out >= t->reordering && !(t->st->prof.recovery & 4))
 			return 0;
 	}
 	uint64_t min_rtt = t->min_rtt_us ? t->min_rtt_us : UINT32_MAX;
 	return SA_MIN((min_rtt >> 2) * t->rack_reo_wnd_steps, (uint64_t)(t->srtt_us >> 3));
+}
+
+/* Linux: tcp_check_sack_reordering, once an ACK's SACKs and cumulative part
+ * are in — a hole that was not lost filled in: reordering seen (RFC 8985
+ * §6.2 step 4), and DupThresh (RFC 6675's, Linux's tp->reordering) grows
+ * to the distance in segments, up to tcp_max_reordering. */
+void sa_rack_check_reordering(struct tcb *t, const struct sa_ack *a)
+{
+	uint32_t fack = t->sacked_out ? t->fack : t->snd_una;
+	uint32_t mss = t->snd_mss;
+	if (!a->have_reord || !synack_seq_lt(a->reord, fack))
+		return;
+	uint32_t metric = fack - a->reord;
+	if (mss && metric > t->reordering * mss)
+		t->reordering = SA_MIN((metric + mss - 1) / mss, SA_MAX_REORDERING);
+	t->reord_seen++;
 }
 
 /* RFC 8985 §6.2 step 4 (Linux: tcp_rack_update_reo_wnd, after the ACK's

@@ -50,18 +50,24 @@ static uint32_t mark_head_lost(struct tcb *t)
 	return 1;
 }
 
-/* Linux: tcp_limit_reno_sacked — no more "sacked" than outstanding. */
-static void limit_reno_sacked(struct tcb *t)
+/* Linux: tcp_limit_reno_sacked — no more "sacked" than outstanding.
+ * Returns whether it had to cut: more duplicate ACKs than segments out
+ * means reordering (tcp_check_reno_reordering), and DupThresh grows to
+ * what is outstanding plus what the ACK acknowledged. */
+static void limit_reno_sacked(struct tcb *t, uint32_t addend)
 {
 	uint32_t holes = SA_MIN(t->lost_out ? t->lost_out : 1, t->txq_len);
-	if (t->sacked_out + holes > t->txq_len)
-		t->sacked_out = t->txq_len - holes;
+	if (t->sacked_out + holes <= t->txq_len)
+		return;
+	t->sacked_out = t->txq_len - holes;
+	t->reordering = SA_MIN(t->txq_len + addend, SA_MAX_REORDERING);
+	t->reord_seen++;
 }
 
 static void add_reno_sack(struct tcb *t)
 {
 	t->sacked_out++;
-	limit_reno_sacked(t);
+	limit_reno_sacked(t, 0);
 }
 
 /* Linux: tcp_end_cwnd_reduction — back to ssthresh after recovery. */
@@ -162,10 +168,14 @@ void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
 	t->snd_cwnd = (uint32_t)(in_flight + sndcnt);
 }
 
-static bool may_raise_cwnd(const struct tcb *t, bool data_acked)
+/* Linux: tcp_may_raise_cwnd — RFC 5681 grows cwnd on in-order delivery;
+ * once reordering was found above tcp_reordering, on any delivery
+ * (FLAG_FORWARD_PROGRESS: SACKs count). */
+static bool may_raise_cwnd(const struct tcb *t, const struct sa_ack *a)
 {
-	(void)t;
-	return data_acked; /* Linux: tcp_may_raise_cwnd, reordering <= 3 */
+	if (t->reordering > t->st->prof.reordering)
+		return a->acked_any || a->newly_sacked;
+	return a->acked_any;
 }
 
 static void try_keep_open(struct tcb *t)
@@ -380,7 +390,7 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 			newly_lost = sa_rack_mark_lost(t);
 		/* Linux: tcp_time_to_recover — a known loss; without RACK
 		 * also DupThresh SACKed segments (RFC 6675 §5). */
-		if (t->lost_out || (!rack && t->sacked_out >= t->st->prof.reordering)) {
+		if (t->lost_out || (!rack && t->sacked_out >= t->reordering)) {
 			enter_recovery(t, ece);
 			if (!rack)
 				newly_lost = sa_sack_update_scoreboard(t, true);
@@ -391,7 +401,7 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 	}
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
 		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
-	else if (may_raise_cwnd(t, a->acked_any))
+	else if (may_raise_cwnd(t, a))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
 		t->retrans_stamped = false;
@@ -410,6 +420,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 	if (t->sack_ok) {
 		uint32_t sacked = sa_sack_tag(t, seg, prior_una, a);
 		t->delivered += acked_segs + sacked; /* Linux: tcp_count_delivered */
+		sa_rack_check_reordering(t, a);      /* rack.c */
 		sa_rack_update_reo_wnd(t, a);        /* rack.c */
 		on_ack_sack(t, prior_una, dup, acked_segs + sacked, advanced, ece, a);
 		return;
@@ -423,7 +434,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			t->sacked_out = acked_segs ? 0 : t->sacked_out;
 		else
 			t->sacked_out -= acked_segs - 1;
-		limit_reno_sacked(t);
+		limit_reno_sacked(t, acked_segs);
 	}
 	/* Linux: tcp_ack_is_dubious — FLAG_ECE is a FLAG_CA_ALERT. */
 	bool dubious = dup || !advanced || ece || t->ca_state != SA_CA_OPEN;
@@ -466,7 +477,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			}
 			/* RFC 5681 §3.2: the third duplicate ACK (Linux:
 			 * tcp_time_to_recover, dupthresh = tcp_reordering). */
-			if (t->sacked_out >= t->st->prof.reordering && t->txq_len) {
+			if (t->sacked_out >= t->reordering && t->txq_len) {
 				enter_recovery(t, ece);
 				newly_lost = mark_head_lost(t);
 			} else {
@@ -478,7 +489,7 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 	/* Linux: tcp_cong_control. */
 	if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_CWR)
 		sa_rec_cwnd_reduction(t, delivered, advanced, newly_lost);
-	else if (may_raise_cwnd(t, a->acked_any))
+	else if (may_raise_cwnd(t, a))
 		sa_cc_on_ack(t, delivered);
 	if (t->ca_state == SA_CA_OPEN && !t->retrans_out)
 		t->retrans_stamped = false;
@@ -509,6 +520,11 @@ void sa_rec_enter_loss(struct tcb *t)
 			sa_txq_at(t, i)->flags &= (uint8_t)~SA_TX_SACKED;
 		t->sacked_out = 0;
 	}
+	/* Linux: tcp_enter_loss — after tcp_timeout_mark_lost's resets, a
+	 * timeout with DupThresh SACKs still held says the
+	 * reordering degree was overestimated. */
+	if (t->ca_state <= SA_CA_DISORDER && t->sacked_out >= t->st->prof.reordering)
+		t->reordering = SA_MIN(t->reordering, (uint32_t)t->st->prof.reordering);
 	/* Linux: tcp_timeout_mark_lost — with RACK, a segment other than the
 	 * head sent within RACK.rtt of now is not lost yet (RFC 8985 §6.2:
 	 * too recent to judge); RACK marks it later if it is. */

@@ -109,7 +109,7 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit)
 {
-	int64_t packets = (int64_t)t->sacked_out - t->st->prof.reordering;
+	int64_t packets = (int64_t)t->sacked_out - t->reordering;
 	bool mark_head = false;
 	uint32_t newly = 0;
 	if (packets < 0) {

@@ -408,7 +408,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->snd_ssthresh = t->snd_ssthresh;
 	i->snd_cwnd = t->snd_cwnd;
 	i->advmss = t->advmss;
-	i->reordering = st->prof.reordering;
+	i->reordering = t->reordering;
 	i->rcv_space = t->rcv_wnd;
 	i->total_retrans = t->total_retrans;
 	i->bytes_acked = t->bytes_acked;
