@@ -58,7 +58,7 @@ CONF_SRC    := $(sort $(wildcard conformance/lang/*.c conformance/run/*.c confor
 # conformance/export/*.c, all compiled separately with -fPIC.
 EXPORT_SRC  := $(sort $(wildcard conformance/export/*.c))
 PD_SO       := $(BUILD)/plain/lib/libsynack-packetdrill.so
-PD_SO_SRC   := $(ENGINE_SRC) conformance/stacks/engine.c $(EXPORT_SRC)
+PD_SO_SRC   := $(ENGINE_SRC) conformance/stacks/engine.c conformance/stacks/pinned_sysctls.c $(EXPORT_SRC)
 CLI_SRC     := $(wildcard conformance/synack.c)
 HARNESS_SRC := harness/tap.c
 TEST_DIRS   := harness/tests engine/tests conformance/tests

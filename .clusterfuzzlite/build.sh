@@ -30,7 +30,7 @@ fi
 
 objs=()
 for src in engine/src/*.c conformance/lang/*.c conformance/run/*.c \
-	conformance/stacks/engine.c conformance/stacks/stack.c; do
+	conformance/stacks/engine.c conformance/stacks/pinned_sysctls.c conformance/stacks/stack.c; do
 	[ -f "$src" ] || continue
 	obj="$WORK/$(echo "$src" | tr / _).o"
 	extra=("${cov[@]}")

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "stacks/pinned_sysctls.h"
 #include "stacks/stack.h"
 #include "synack/engine.h"
 
@@ -229,6 +230,21 @@ static int engine_start(struct stack **out, const struct stack_config *cfg, stru
 		free(s);
 		return -1;
 	}
+	/* A linux profile starts every script from the settings the Linux
+	 * stack pins (stacks/pinned_sysctls.c); what the engine does not model
+	 * (TCP Fast Open, tcp_notsent_lowat) it has no knob for. The rfc
+	 * profile keeps its own. */
+	if (strcmp(profile, "rfc") != 0)
+		for (size_t i = 0; i < stack_n_pinned_sysctls; i++) {
+			const struct pinned_sysctl *ps = &stack_pinned_sysctls[i];
+			int rc = synack_profile_sysctl(&s->prof, ps->name, ps->value);
+			if (rc < 0 && rc != -ENOENT) {
+				snprintf(err->msg, sizeof err->msg, "engine: sysctl %s=%s: %s",
+				         ps->name, ps->value, strerror(-rc));
+				free(s);
+				return -1;
+			}
+		}
 	if (cfg->mtu)
 		s->prof.mtu = cfg->mtu;
 	*out = s;
