@@ -144,7 +144,7 @@ void sa_rx_ooo_ack(struct tcb *t)
 	 * once the segment is processed (sa_delack_check after sa_output, as
 	 * Linux's tcp_ack_snd_check after tcp_data_snd_check): data or a FIN
 	 * the segment let go carries it instead. */
-	t->rx.ack_pending |= SA_ACK_SCHED | SA_ACK_NOW;
+	t->rx.ack_pending |= SA_ACK_SCHED;
 }
 
 void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled)
@@ -178,6 +178,43 @@ static void send_delayed(struct tcb *t)
 	sa_timer_set(t, SA_T_DELACK, timeout);
 }
 
+/* Linux: __tcp_ack_snd_check with data held out of order — the first three
+ * ACKs per RCV.NXT go at once (the sender's duplicate ACKs, RFC 5681 §4.2);
+ * with SACK, later ones are compressed (up to tcp_comp_sack_nr) into one
+ * sent when the timer fires, or sooner by whatever ACK goes first. The
+ * delay is 5 % of min(the receiver's RTT estimate, SRTT), at most
+ * tcp_comp_sack_delay_ns (1 ms); the engine keeps no receiver estimate
+ * (tcp_rcv_rtt_measure), and Linux without one takes 0: the ACK waits only
+ * for the packets of the same instant (timers.c). */
+static void compress(struct tcb *t)
+{
+	if (!t->sack_ok || t->rx.compressed_ack >= t->st->prof.comp_sack_nr) {
+		sa_send_ack_now(t);
+		return;
+	}
+	if (t->rx.comp_rcv_nxt != t->rcv_nxt) {
+		t->rx.comp_rcv_nxt = t->rcv_nxt;
+		t->rx.dup_ack_counter = 0;
+	}
+	if (t->rx.dup_ack_counter < 3) { /* TCP_FASTRETRANS_THRESH */
+		t->rx.dup_ack_counter++;
+		sa_send_ack_now(t);
+		return;
+	}
+	t->rx.compressed_ack++;
+	if (!sa_timer_armed(t, SA_T_COMP_SACK))
+		sa_timer_set(t, SA_T_COMP_SACK, t->st->now_us);
+}
+
+/* Linux: tcp_compressed_ack_kick. */
+void sa_delack_comp_sack_fire(struct tcb *t)
+{
+	if (t->rx.compressed_ack) {
+		t->rx.compressed_ack--;
+		sa_send_ack_now(t);
+	}
+}
+
 /* Linux: __tcp_ack_snd_check — after a segment's data was queued (and
  * data we had was sent, which carried the ACK). */
 void sa_delack_check(struct tcb *t)
@@ -194,11 +231,7 @@ void sa_delack_check(struct tcb *t)
 		send_delayed(t);
 		return;
 	}
-	/* Holes remain (a partial fill): Linux sends the first three ACKs per
-	 * RCV.NXT at once and compresses later ones with SACK
-	 * (tcp_comp_sack_*); RCV.NXT just moved, so this one goes now. The
-	 * engine does not compress (docs/engine.md, known gaps). */
-	sa_send_ack_now(t);
+	compress(t);
 }
 
 /* Linux: tcp_event_ack_sent — every segment we send acknowledges. */
@@ -215,6 +248,8 @@ void sa_delack_sent_ack(struct tcb *t)
 	}
 	t->rx.ack_pending = 0;
 	sa_timer_clear(t, SA_T_DELACK);
+	t->rx.compressed_ack = 0; /* tcp_event_ack_sent */
+	sa_timer_clear(t, SA_T_COMP_SACK);
 }
 
 /* Linux: tcp_event_data_sent — a reply within ATO of the last data

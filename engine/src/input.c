@@ -410,6 +410,10 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 			uint32_t tailroom = 0, truesize = 0;
 			if (t->st->prof.rcv_truesize && len) {
 				truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
+				/* Linux 6.17+: tcp_data_queue_ofo measures rcv_mss
+				 * and scaling_ratio too ("tcp: call
+				 * tcp_measure_rcv_mss() for ooo packets"). */
+				sa_measure_rcv_mss(t, len, truesize);
 				if (t->sack_ok && !sa_ooo_holds(t, seq, seq + len))
 					sa_grow_window(t, len, truesize);
 			}

@@ -43,6 +43,7 @@ enum sa_timer_kind {
 	SA_T_KEEPALIVE, /* part 2: RFC 1122 §4.2.3.6 */
 	SA_T_FIN_WAIT2, /* orphaned FIN_WAIT_2 (Linux: tcp_fin_timeout) */
 	SA_T_TIME_WAIT, /* 2MSL (Linux: TCP_TIMEWAIT_LEN) */
+	SA_T_COMP_SACK, /* compressed SACK (Linux: tp->compressed_ack_timer) */
 	SA_T_COUNT
 };
 

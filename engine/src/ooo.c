@@ -90,6 +90,32 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 	return true;
 }
 
+/* Linux: tcp_ooo_try_coalesce — a segment right after a held skb that fits
+ * its tailroom is copied in (skb_try_coalesce): one skb, charged once, with
+ * that much less room. The run *link is replaced by one holding both. */
+static bool coalesce(struct tcb *t, struct sa_ooo_seg **link, const uint8_t *p, uint32_t len,
+                     bool fin)
+{
+	struct sa_ooo_seg *o = *link;
+	uint32_t have = o->end - o->seq;
+	size_t old_sz = node_size(have), sz = node_size(have + len);
+	if (t->rcvq.len + t->rx.ooo_mem - old_sz + sz > rmem(t))
+		return false;
+	struct sa_ooo_seg *n = sa_alloc(t->st, sz);
+	if (!n)
+		return false;
+	*n = *o;
+	memcpy(n->data, o->data, have);
+	memcpy(n->data + have, p, len);
+	n->end = o->end + len;
+	n->fin = fin;
+	n->tailroom = o->tailroom - len;
+	*link = n;
+	t->rx.ooo_mem += (uint32_t)(sz - old_sz);
+	sa_free(t->st, o);
+	return true;
+}
+
 /* Whether [seq, end) is all held already, in one run: Linux's
  * tcp_data_queue_ofo drops such a segment ("All the bits are present") and
  * neither grows the window for it nor charges it. */
@@ -127,9 +153,12 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 		sa_sack_on_ooo(t, seq, seq + 1);
 		return true;
 	}
+	struct sa_ooo_seg *prev = NULL, **prev_link = NULL; /* the run before *link */
 	while (*link && synack_seq_lt(cur, end)) {
 		struct sa_ooo_seg *n = *link;
 		if (synack_seq_leq(n->end, cur)) {
+			prev = n;
+			prev_link = link;
 			link = &n->next;
 			continue;
 		}
@@ -154,6 +183,12 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 			n->fin = true;
 		cur = n->end;
 		link = &n->next;
+	}
+	if (cur == seq && prev && prev->end == seq && truesize && len <= prev->tailroom &&
+	    !prev->fin && coalesce(t, prev_link, p, len, fin)) {
+		any = true;
+		sa_sack_on_ooo(t, seq, end + (fin ? 1u : 0u));
+		return any;
 	}
 	if (synack_seq_lt(cur, end))
 		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin, &truesize, tailroom);

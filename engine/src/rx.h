@@ -84,6 +84,7 @@ void sa_delack_check(struct tcb *t);      /* end of input: ACK now or arm the ti
 void sa_delack_sent_ack(struct tcb *t);   /* a segment with ACK went out */
 void sa_delack_data_sent(struct tcb *t);  /* new data went out */
 void sa_delack_fire(struct tcb *t);
+void sa_delack_comp_sack_fire(struct tcb *t); /* the compressed-SACK timer */
 void sa_delack_established(struct tcb *t);
 void sa_delack_quickack(struct tcb *t, bool on);
 void sa_delack_enter_quickack(struct tcb *t, uint32_t max); /* Linux: tcp_enter_quickack_mode */

@@ -130,6 +130,9 @@ static void fire(struct tcb *t, int kind)
 	case SA_T_DELACK:
 		sa_delack_fire(t); /* delack.c */
 		break;
+	case SA_T_COMP_SACK:
+		sa_delack_comp_sack_fire(t); /* delack.c */
+		break;
 	case SA_T_PERSIST:
 		sa_persist_fire(t); /* persist.c */
 		break;
