@@ -468,6 +468,7 @@ bool sa_txq_split(struct tcb *t, uint32_t i, uint32_t at);
 void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room);
 void sa_txq_join_last(struct tcb *t);
 void sa_txq_merge_tail(struct tcb *t, uint32_t i);
+void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss); /* re-cut an skb at the MSS */
 void sa_txq_unjoin(struct tcb *t, uint32_t i);
 void sa_txq_free(struct tcb *t);
 uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */

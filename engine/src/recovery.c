@@ -651,6 +651,13 @@ void sa_rec_xmit_lost(struct tcb *t)
 		if (fin)
 			len--;
 		if (!piece_left) {
+			if (len < sa_cur_mss(t) && (s->flags & SA_TX_JOINED)) {
+				sa_txq_regroup(t, i, sa_cur_mss(t)); /* rtx.c */
+				len = s->end - seq;
+				fin = t->fin_sent && s->end == t->fin_seq + 1;
+				if (fin)
+					len--;
+			}
 			rtx_cut(t, i, &len, &fin);
 			piece_left = rtx_piece(t, i);
 			piece_many = piece_left > 1;

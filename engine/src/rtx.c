@@ -109,6 +109,48 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
 	}
 }
 
+/* Linux: __tcp_retransmit_skb cuts an skb at whole multiples of the
+ * current MSS (tcp_fragment, tcp_set_skb_tso_segs), not where its segments
+ * were cut when it was first sent: the MSS may have grown since (no SACK
+ * blocks to carry any more: tcp_current_mss). The skb that starts at
+ * entry i (it runs through the joined entries) is re-cut into `mss`
+ * pieces, still joined; the marks are entry i's. Only when that takes no
+ * more entries than it has (the MSS grew). */
+void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss)
+{
+	if (i >= t->txq_len || !(sa_txq_at(t, i)->flags & SA_TX_JOINED) || !mss)
+		return;
+	uint32_t j = i;
+	while (j + 1 < t->txq_len && (sa_txq_at(t, j)->flags & SA_TX_JOINED))
+		j++;
+	struct sa_txseg first = *sa_txq_at(t, i), last = *sa_txq_at(t, j);
+	const uint8_t marks = SA_TX_LOST | SA_TX_RETRANS | SA_TX_SACKED | SA_TX_EVER_RETRANS;
+	for (uint32_t k = i + 1; k <= j; k++)
+		if ((sa_txq_at(t, k)->flags & marks) != (first.flags & marks))
+			return; /* marked apart: tcp_fragment already cut it there */
+	bool fin = t->fin_sent && last.end == t->fin_seq + 1;
+	uint32_t data = last.end - first.seq - (fin ? 1u : 0u);
+	uint32_t have = j - i + 1, need = (data + mss - 1) / mss;
+	if (need >= have || !need)
+		return;
+	if (first.flags & SA_TX_LOST)
+		t->lost_out -= have - need;
+	if (first.flags & SA_TX_RETRANS)
+		t->retrans_out -= have - need;
+	for (uint32_t k = 0; k < need; k++) {
+		struct sa_txseg *e = sa_txq_at(t, i + k);
+		*e = first;
+		e->seq = first.seq + k * mss;
+		e->end = k + 1 < need ? e->seq + mss : last.end;
+		e->flags = (uint8_t)((first.flags & marks) | SA_TX_JOINED);
+	}
+	struct sa_txseg *tail = sa_txq_at(t, i + need - 1);
+	tail->flags = (uint8_t)((tail->flags & ~SA_TX_JOINED) | (last.flags & SA_TX_PSH));
+	for (uint32_t k = j + 1; k < t->txq_len; k++)
+		*sa_txq_at(t, k - (have - need)) = *sa_txq_at(t, k);
+	t->txq_len -= have - need;
+}
+
 /* Entries i to the last become one (what tcp_fragment leaves of an skb):
  * entry i's marks, the push mark and ever-retransmitted of any. */
 void sa_txq_merge_tail(struct tcb *t, uint32_t i)
