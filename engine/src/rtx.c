@@ -109,6 +109,38 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
 	}
 }
 
+/* The marks an skb's segments share (tcp_fragment cuts where they differ). */
+#define TX_MARKS (SA_TX_LOST | SA_TX_RETRANS | SA_TX_SACKED | SA_TX_EVER_RETRANS)
+
+/* How many entries the skb starting at entry i spans: joined, with its marks. */
+static uint32_t skb_entries(const struct tcb *t, uint32_t i)
+{
+	uint8_t marks = sa_txq_at(t, i)->flags & TX_MARKS;
+	uint32_t n = 1;
+	while (i + n < t->txq_len && (sa_txq_at(t, i + n - 1)->flags & SA_TX_JOINED) &&
+	       (sa_txq_at(t, i + n)->flags & TX_MARKS) == marks)
+		n++;
+	return n;
+}
+
+/* Entries i .. i + segs - 1 become one skb's [seq, end) in whole `mss`
+ * pieces, each a copy of proto (its marks, send time, delivered stamp); the
+ * last keeps last_flags' push mark and join. */
+static void lay_out(struct tcb *t, uint32_t i, uint32_t segs, uint32_t seq, uint32_t end,
+                    uint32_t mss, const struct sa_txseg *proto, uint8_t last_flags)
+{
+	for (uint32_t k = 0; k < segs; k++) {
+		struct sa_txseg *e = sa_txq_at(t, i + k);
+		*e = *proto;
+		e->seq = seq + k * mss;
+		e->end = k + 1 < segs ? e->seq + mss : end;
+		e->flags = (uint8_t)((proto->flags & TX_MARKS) | SA_TX_JOINED);
+	}
+	struct sa_txseg *tail = sa_txq_at(t, i + segs - 1);
+	tail->flags =
+	    (uint8_t)((tail->flags & ~SA_TX_JOINED) | (last_flags & (SA_TX_PSH | SA_TX_JOINED)));
+}
+
 /* Linux: __tcp_retransmit_skb cuts an skb at whole multiples of the
  * current MSS (tcp_fragment, tcp_set_skb_tso_segs), not where its segments
  * were cut when it was first sent: the MSS may have grown since (no SACK
@@ -118,34 +150,20 @@ void sa_txq_collapse(struct tcb *t, uint32_t i, uint32_t room)
  * more entries than it has (the MSS grew). */
 void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss)
 {
-	if (i >= t->txq_len || !(sa_txq_at(t, i)->flags & SA_TX_JOINED) || !mss)
+	if (i >= t->txq_len || !mss)
 		return;
-	uint32_t j = i;
-	while (j + 1 < t->txq_len && (sa_txq_at(t, j)->flags & SA_TX_JOINED))
-		j++;
+	uint32_t have = skb_entries(t, i), j = i + have - 1;
 	struct sa_txseg first = *sa_txq_at(t, i), last = *sa_txq_at(t, j);
-	const uint8_t marks = SA_TX_LOST | SA_TX_RETRANS | SA_TX_SACKED | SA_TX_EVER_RETRANS;
-	for (uint32_t k = i + 1; k <= j; k++)
-		if ((sa_txq_at(t, k)->flags & marks) != (first.flags & marks))
-			return; /* marked apart: tcp_fragment already cut it there */
 	bool fin = t->fin_sent && last.end == t->fin_seq + 1;
 	uint32_t data = last.end - first.seq - (fin ? 1u : 0u);
-	uint32_t have = j - i + 1, need = (data + mss - 1) / mss;
+	uint32_t need = (data + mss - 1) / mss;
 	if (need >= have || !need)
 		return;
 	if (first.flags & SA_TX_LOST)
 		t->lost_out -= have - need;
 	if (first.flags & SA_TX_RETRANS)
 		t->retrans_out -= have - need;
-	for (uint32_t k = 0; k < need; k++) {
-		struct sa_txseg *e = sa_txq_at(t, i + k);
-		*e = first;
-		e->seq = first.seq + k * mss;
-		e->end = k + 1 < need ? e->seq + mss : last.end;
-		e->flags = (uint8_t)((first.flags & marks) | SA_TX_JOINED);
-	}
-	struct sa_txseg *tail = sa_txq_at(t, i + need - 1);
-	tail->flags = (uint8_t)((tail->flags & ~SA_TX_JOINED) | (last.flags & SA_TX_PSH));
+	lay_out(t, i, need, first.seq, last.end, mss, &first, last.flags);
 	for (uint32_t k = j + 1; k < t->txq_len; k++)
 		*sa_txq_at(t, k - (have - need)) = *sa_txq_at(t, k);
 	t->txq_len -= have - need;
@@ -314,12 +332,8 @@ void sa_rtx_arm(struct tcb *t)
 static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint64_t *first,
                       bool *have, bool *rtx)
 {
-	const uint8_t marks = SA_TX_LOST | SA_TX_RETRANS | SA_TX_SACKED | SA_TX_EVER_RETRANS;
 	struct sa_txseg head = *sa_txq_at(t, 0);
-	uint32_t n = 1;
-	while (n < t->txq_len && (sa_txq_at(t, n - 1)->flags & SA_TX_JOINED) &&
-	       (sa_txq_at(t, n)->flags & marks) == (head.flags & marks))
-		n++;
+	uint32_t n = skb_entries(t, 0);
 	if (n < 2 || (head.flags & SA_TX_SACKED))
 		return false;
 	const struct sa_txseg *last = sa_txq_at(t, n - 1);
@@ -354,17 +368,7 @@ static bool tso_acked(struct tcb *t, uint32_t prior_fack, struct sa_ack *a, uint
 		t->txq_head = (t->txq_head + acked) % t->txq_cap;
 		t->txq_len -= acked;
 	}
-	for (uint32_t k = 0; k < segs; k++) {
-		struct sa_txseg *e = sa_txq_at(t, k);
-		e->seq = t->snd_una + k * mss;
-		e->end = k + 1 < segs ? e->seq + mss : whole.end;
-		e->xmit_us = head.xmit_us;
-		e->delivered = head.delivered;
-		e->flags = (uint8_t)((head.flags & marks) | SA_TX_JOINED);
-	}
-	struct sa_txseg *tail = sa_txq_at(t, segs - 1);
-	tail->flags =
-	    (uint8_t)((tail->flags & ~SA_TX_JOINED) | (last_flags & (SA_TX_PSH | SA_TX_JOINED)));
+	lay_out(t, 0, segs, t->snd_una, whole.end, mss, &head, last_flags);
 	return acked > 0;
 }
 
