@@ -423,8 +423,12 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		sa_rx_ooo_ack(t);
 		return false;
 	}
-	if (len == 0)
-		return (seg->flags & SYNACK_TH_FIN) != 0;
+	if (len == 0) {
+		if (!(seg->flags & SYNACK_TH_FIN))
+			return false;
+		sa_rmem_charge_fin(t, seg_hdr_len(t, seg)); /* window.c */
+		return true;
+	}
 	if (rcv_window(t) == 0) {
 		/* Linux: tcp_data_queue out_of_window — zero window, drop, ACK. */
 		sa_send_ack_now(t);

@@ -561,8 +561,9 @@ uint32_t sa_win_from_space(const struct tcb *t, uint32_t space);
 void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize);
 uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32_t *tailroom);
 bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom);
-void sa_rmem_uncharge(struct tcb *t, uint32_t n);   /* n bytes read from rcvq */
-void sa_rmem_charge_run(struct tcb *t, uint32_t n); /* reassembled bytes */
+void sa_rmem_uncharge(struct tcb *t, uint32_t n);     /* n bytes read from rcvq */
+void sa_rmem_charge_run(struct tcb *t, uint32_t n);   /* reassembled bytes */
+void sa_rmem_charge_fin(struct tcb *t, uint32_t hdr); /* a FIN without data */
 void sa_rmem_free(struct tcb *t);
 void sa_measure_rcv_mss(struct tcb *t, uint32_t len, uint32_t truesize);
 uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space);

@@ -439,8 +439,11 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 	}
 	if (len == 0 && t->rcvq.len)
 		return 0;
-	if (t->rcv_fin)
-		return 0; /* SOCK_DONE */
+	if (t->rcv_fin) {
+		if (!(flags & MSG_PEEK))
+			sa_rmem_uncharge(t, 0); /* window.c: the FIN's own skb, if any */
+		return 0;                       /* SOCK_DONE */
+	}
 	if (t->so_error)
 		return -take_error(t);
 	if (t->shut_rd)

@@ -106,6 +106,20 @@ bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tai
 	return true;
 }
 
+/* Linux: tcp_queue_rcv — a FIN without data is an skb too: copied into the
+ * tail skb if data is still queued (skb_try_coalesce, nothing to copy), else
+ * queued on its own and charged until the read that reaches it frees it
+ * (tcp_recvmsg found_fin_ok: the end of stream, or a read running past the
+ * last data). Its truesize shows in the window its ACK offers. */
+void sa_rmem_charge_fin(struct tcb *t, uint32_t hdr)
+{
+	if (!t->st->prof.rcv_truesize)
+		return;
+	uint32_t tailroom;
+	uint32_t truesize = sa_skb_truesize(t, 0, hdr, &tailroom);
+	sa_rmem_charge(t, 0, truesize, tailroom);
+}
+
 /* Linux: tcp_ofo_queue moves the out-of-order skbs, truesize and all, to
  * the receive queue. ooo.c keeps runs of bytes, not skbs: the run is
  * charged as segments of rcv_mss bytes with the usual headers. */
