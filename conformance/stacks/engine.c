@@ -524,7 +524,11 @@ static int engine_advance(struct stack *s, uint64_t until)
 		if (t < s->now)
 			t = s->now;
 		s->now = t;
-		if (s->st)
+		/* A timer due exactly when the script acts next fires after
+		 * it, as synack_input lets a packet of its instant go first. */
+		if (s->st && t == until && d >= until)
+			synack_settle(s->st, t);
+		else if (s->st)
 			synack_advance(s->st, t);
 		retry(s);
 		if (t >= until || queued(s))

@@ -312,9 +312,9 @@ void sa_fd_release(struct synack_stack *st, int fd)
 
 void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pkt, size_t len)
 {
-	/* Timers due by now fire first, each at its deadline: the packet
-	 * arrives after them (but after one armed at now to expire at once:
-	 * timers.c). Then the clock is now_us (never backwards). */
+	/* Timers due before now fire first, each at its deadline; those due
+	 * at now fire after the packet (timers.c). Then the clock is now_us
+	 * (never backwards). */
 	sa_timers_run_before_input(st, now_us, true);
 	struct synack_segment seg;
 	enum synack_seg_error e = synack_seg_parse(ip_pkt, len, st->prof.verify_checksums, &seg);
@@ -336,6 +336,12 @@ void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pk
 		return;
 	}
 	sa_tcp_input(st, &seg);
+	reap(st);
+}
+
+void synack_settle(struct synack_stack *st, uint64_t now_us)
+{
+	sa_timers_run_before_input(st, now_us, true);
 	reap(st);
 }
 

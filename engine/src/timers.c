@@ -153,18 +153,19 @@ void sa_timers_run(struct synack_stack *st, uint64_t now)
 	sa_timers_run_before_input(st, now, false);
 }
 
-/* before_input: a packet arrives at `now` — a timer armed at `now` to expire
- * at once waits until it is processed. Linux's timer armed for jiffies + 0
- * fires at the next tick (up to 4 ms at HZ=250), so a packet arriving in
- * the same instant is always processed first (the delayed ACK of a FIN
- * received before any data: icsk_ack.ato is still 0). Timers armed
- * earlier have a lower order than any armed at `now`, so stopping at the
- * first fresh one skips nothing that was due before it. */
+/* before_input: something happens at `now` next (a packet, a harness's
+ * call) and goes before the timers due at that very instant. Linux's timer
+ * fires at a tick at or after its deadline — one armed for jiffies + 0 at
+ * the next tick, a long one up to a wheel slot late — so a packet of the
+ * same instant is processed first (compare --fuzz seeds 20 and 23: a FIN's
+ * delayed ACK due at once, an RTO due exactly when the peer's ACK came).
+ * Heap order is (deadline, order): stopping at the first timer due at `now`
+ * skips nothing due before it. */
 void sa_timers_run_before_input(struct synack_stack *st, uint64_t now, bool before_input)
 {
 	while (st->heap_len && st->heap[0].deadline <= now) {
 		struct sa_timer e = st->heap[0];
-		if (before_input && e.deadline == now && e.armed == now)
+		if (before_input && e.deadline == now)
 			break;
 		if (e.deadline > st->now_us)
 			st->now_us = e.deadline;

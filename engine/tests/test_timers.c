@@ -94,6 +94,26 @@ int main(void)
 	for (int i = 0; i < 4; i++)
 		sa_tcb_free(t[i]);
 	sa_reap(f.st);
+
+	/* A kernel's timer fires at a tick at or after its deadline: what
+	 * happens at that very instant goes first (synack_settle; synack_input
+	 * does the same for its packet). */
+	subtest("synack_settle fires what is due before the instant, not at it");
+	for (int i = 0; i < 2; i++)
+		t[i] = sa_tcb_new(f.st, 4);
+	d = f.now + 5000;
+	sa_timer_set(t[0], SA_T_KEEPALIVE, d - 1);
+	sa_timer_set(t[1], SA_T_KEEPALIVE, d);
+	synack_settle(f.st, d);
+	ok(!sa_timer_armed(t[0], SA_T_KEEPALIVE), "due 1 us before: fired");
+	ok(sa_timer_armed(t[1], SA_T_KEEPALIVE), "due at the instant: still armed");
+	is_uint(synack_now(f.st), d, "the clock is at the instant");
+	synack_advance(f.st, d);
+	ok(!sa_timer_armed(t[1], SA_T_KEEPALIVE), "synack_advance to it: fired");
+	subtest_end();
+	for (int i = 0; i < 2; i++)
+		sa_tcb_free(t[i]);
+	sa_reap(f.st);
 	fx_free(&f);
 
 	/* What a harness learns about a timer-sent packet (compare models a

@@ -216,10 +216,17 @@ void synack_stack_free(struct synack_stack *st);
  * dropped. At most 8. Returns 0 or -ENOSPC. */
 int synack_add_address(struct synack_stack *st, const struct synack_addr *addr);
 
-/* A packet arrives at now_us. Malformed packets are dropped and counted. */
+/* A packet arrives at now_us. Malformed packets are dropped and counted.
+ * Timers due before now_us fire first; one due exactly at now_us fires after
+ * the packet (at the next call): a kernel's timer fires at a tick at or
+ * after its deadline, so a packet of that instant comes first. */
 void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pkt, size_t len);
 /* Fires every timer due at or before now_us, in a deterministic order. */
 void synack_advance(struct synack_stack *st, uint64_t now_us);
+/* Moves the clock to now_us, firing only the timers due before it: for a
+ * harness about to act at now_us (a packet, a socket call), which then goes
+ * before the timers of that instant, as synack_input's packet does. */
+void synack_settle(struct synack_stack *st, uint64_t now_us);
 /* While synack_advance runs a timer's expiry (the emit callback may ask):
  * how long that timer was set for, in microseconds; -1 otherwise. A harness
  * comparing with a real kernel uses it to allow that kernel's timer slack
