@@ -139,11 +139,12 @@ bool sa_delack_fin(struct tcb *t)
 
 void sa_rx_ooo_ack(struct tcb *t)
 {
-	/* RFC 5681 §4.2: an immediate duplicate ACK (it counts against the
-	 * quick-ACK credit, as Linux's does: inet_csk_schedule_ack first) —
-	 * once the segment is processed (sa_delack_check after sa_output, as
-	 * Linux's tcp_ack_snd_check after tcp_data_snd_check): data or a FIN
-	 * the segment let go carries it instead. */
+	/* RFC 5681 §4.2: a duplicate ACK (it counts against the quick-ACK
+	 * credit, as Linux's does: inet_csk_schedule_ack first), decided once
+	 * the segment is processed (sa_delack_check after sa_output, as Linux's
+	 * tcp_ack_snd_check after tcp_data_snd_check): data or a FIN the
+	 * segment let go carries it instead; from the fourth per RCV.NXT on it
+	 * may be compressed (compress()). */
 	t->rx.ack_pending |= SA_ACK_SCHED;
 }
 
