@@ -1,4 +1,4 @@
-/* Fuzz target: the script language front end.
+/* Fuzz target: the script language front end and the executor.
  *
  * Oracles:
  * - never a crash, a hang or an out-of-bounds read, on any bytes;
@@ -7,7 +7,12 @@
  *   its line: "expected X at end of line");
  * - a script that parses prints back (ast_print_script) to text that parses
  *   again and prints identically: the printer used in failure reports
- *   writes valid script syntax.
+ *   writes valid script syntax;
+ * - a script that parses runs on the engine stack, in virtual time and with
+ *   no wall-clock limit (hermetic and deterministic: no shell, no files —
+ *   the engine stack maps `sysctl` commands onto its profile and refuses
+ *   any other): it passes, is skipped, or fails at a line of the input with
+ *   a message, as `synack run` would report it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,9 @@
 #include "fuzz_input.h"
 #include "lang/ast.h"
 #include "lang/diag.h"
+#include "run/from_ast.h"
+#include "run/run.h"
+#include "stacks/stack.h"
 
 #define NAME "fuzz.pkt"
 
@@ -72,6 +80,34 @@ static char *print_script(const struct script *s, size_t *len)
 	return text;
 }
 
+/* The executor on the engine stack (run.h). A run's failure names a line
+ * of the script (or 0: not tied to one) and says what went wrong. */
+static void run_on_engine(const struct script *ast, const uint8_t *p, size_t n)
+{
+	struct run_script rs;
+	memset(&rs, 0, sizeof rs);
+	run_config_defaults(&rs.cfg);
+	char why[300];
+	if (run_from_ast(ast, &rs, why, sizeof why) == 0) {
+		rs.path = NAME;
+		rs.cfg.timeout_s = 0; /* virtual time only */
+		struct run_result res;
+		memset(&res, 0, sizeof res);
+		run_execute(&rs, &stack_engine_ops, "linux", &res);
+		check(res.status == RUN_PASS || res.status == RUN_SKIP || res.status == RUN_FAIL);
+		if (res.status == RUN_FAIL) {
+			size_t lines;
+			(void)line_length(p, n, 1, &lines);
+			check(res.fail.line >= 0 && (size_t)res.fail.line <= lines);
+			check(res.fail.message[0] != '\0');
+		}
+		run_result_free(&res);
+	} else {
+		check(why[0] != '\0');
+	}
+	run_script_free(&rs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct diag_list diags;
@@ -97,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text2);
 		script_free(again);
 		diag_list_free(&diags2);
+		if (!diags.n_unsupported)
+			run_on_engine(s, data, size);
 		script_free(s);
 	}
 	diag_list_free(&diags);
