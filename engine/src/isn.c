@@ -125,6 +125,9 @@ uint32_t sa_isn(struct synack_stack *st, const struct synack_addr *la, uint16_t 
 uint32_t sa_ts_offset(struct synack_stack *st, const struct synack_addr *la,
                       const struct synack_addr *ra)
 {
+	/* Linux: secure_tcp_ts_off only with tcp_timestamps=1. */
+	if (st->prof.timestamps == 2)
+		return 0;
 	return sa_tuple_hash(st->k_ts, la, 0, ra, 0, 0);
 }
 

@@ -27,7 +27,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->moderate_rcvbuf = true;
 	p->sack = true;
 	p->dsack = true;
-	p->timestamps = true;
+	p->timestamps = 1;
 	p->window_scaling = true;
 	p->default_mss = 536; /* TCP_MSS_DEFAULT, RFC 9293 §3.7.1 */
 	p->min_snd_mss = 48;  /* tcp_min_snd_mss */
@@ -150,11 +150,16 @@ struct sysctl_u {
 	const char *name;
 	size_t off;
 	uint8_t size;   /* 1, 2, 4, 8 bytes */
+	bool is_bool;   /* stored as 0 or 1, whatever the value (a bool holds no 2) */
 	uint64_t scale; /* value * scale is stored */
 	uint64_t max;
 };
 
-#define F(field) offsetof(struct synack_profile, field), sizeof(((struct synack_profile *)0)->field)
+#define F(field)                                                                             \
+	offsetof(struct synack_profile, field), sizeof(((struct synack_profile *)0)->field), \
+	    _Generic(((struct synack_profile *)0)->field, bool                               \
+	             : true, default                                                         \
+	             : false)
 
 static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_max_syn_backlog", F(max_syn_backlog), 1, UINT32_MAX },
@@ -205,6 +210,8 @@ static const struct sysctl_u sysctls[] = {
 static void store(struct synack_profile *p, const struct sysctl_u *s, uint64_t v)
 {
 	uint8_t *at = (uint8_t *)p + s->off;
+	if (s->is_bool)
+		v = v != 0;
 	if (s->size == 1) {
 		uint8_t x = (uint8_t)v;
 		memcpy(at, &x, 1);

@@ -65,6 +65,9 @@ static void by_name_and_sysctl(void)
 	       "tcp_rmem: zero is out of range");
 	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_timestamps", "0"), 0, "tcp_timestamps");
 	ok(!p.timestamps, "off");
+	/* Found by the script fuzz target: 2 went into a bool (UBSan). */
+	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_timestamps", "2"), 0, "tcp_timestamps=2");
+	is_int(p.timestamps, 2, "on, without the random offset");
 	is_int(synack_profile_sysctl(&p, "/proc/sys/net/ipv4/tcp_sack", "0"), 0, "slashed name");
 	ok(!p.sack, "off");
 	is_int(synack_profile_sysctl(&p, "net.ipv4.tcp_fin_timeout", "30"), 0, "tcp_fin_timeout");

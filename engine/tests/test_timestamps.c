@@ -25,6 +25,18 @@ static void tsval_clock(void)
 	fx_free(&f);
 	subtest_end();
 
+	subtest("tcp_timestamps=2: TSval is the clock in ms, no offset");
+	struct synack_profile p;
+	synack_profile_linux(&p);
+	p.timestamps = 2;
+	fx_init(&f, &p, 700);
+	fx_established(&f);
+	synack_send(f.st, f.fd, "x", 1, 0);
+	expect_seg_out(&f, F_PA, 1, 1, 1, FX_ANY, &a);
+	is_uint(a.opt.ts_val, (uint32_t)(f.now / 1000), "TSval = now in ms");
+	fx_free(&f);
+	subtest_end();
+
 	subtest("the offset comes from the seed");
 	uint32_t v[2];
 	for (int i = 0; i < 2; i++) {

@@ -83,7 +83,10 @@ struct synack_profile {
 	bool moderate_rcvbuf;
 
 	/* Options negotiated in the handshake. */
-	bool sack, dsack, timestamps, window_scaling;
+	bool sack, dsack, window_scaling;
+	/* tcp_timestamps: 0 off, 1 on with a per-connection random offset
+	 * (RFC 7323 §5.4), 2 on without one (TSval is the clock in ms). */
+	uint8_t timestamps;
 	uint16_t default_mss; /* peer MSS without an MSS option: 536 (RFC 9293 §3.7.1) */
 	uint16_t min_snd_mss; /* tcp_min_snd_mss: 48 */
 	uint16_t base_mss;    /* tcp_base_mss: 1024 (MTU probing start) */
