@@ -82,9 +82,11 @@ static void oow_ack(struct tcb *t, const struct synack_segment *seg)
 	t->st->stats.out_of_window++;
 	if (seg->flags & SYNACK_TH_RST)
 		return;
-	/* Linux: tcp_send_dupack — old data is reported as D-SACK (RFC 2883). */
-	if (seg->payload_len && synack_seq_lt(seg->seq, t->rcv_nxt)) {
-		uint32_t end = seg->seq + (uint32_t)seg->payload_len;
+	/* Linux: tcp_send_dupack — an old segment is reported as D-SACK (RFC
+	 * 2883), its FIN's sequence number included (end_seq). */
+	uint32_t len = sa_seg_len(seg);
+	if (len && synack_seq_lt(seg->seq, t->rcv_nxt)) {
+		uint32_t end = seg->seq + len;
 		sa_dsack_set(t, seg->seq, synack_seq_gt(end, t->rcv_nxt) ? t->rcv_nxt : end);
 	}
 	if (oow_limited(t, seg)) {
