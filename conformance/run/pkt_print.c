@@ -206,8 +206,14 @@ static void live_opts(const struct synack_segment *seg, const struct run_conn *c
 			op->kind = RUN_OPT_TS;
 			op->v1 = t->ts_val;
 			op->v2 = t->ts_ecr;
-			if (!outbound && c && c->ts_known)
-				op->v2 -= c->ts_offset;
+			/* In the script's numbering once it is known: our TSval
+			 * outbound, the echo of it inbound. */
+			if (c && c->ts_known) {
+				if (outbound)
+					op->v1 -= c->ts_offset;
+				else
+					op->v2 -= c->ts_offset;
+			}
 			break;
 		case SYNACK_OPT_MD5:
 			op->kind = RUN_OPT_MD5;

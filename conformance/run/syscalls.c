@@ -381,10 +381,30 @@ void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_
 		idx = 3;
 	else if (c->op == STACK_IOCTL && sc->nargs > 2 && sc->args[2].kind == RUN_ARG_INTPTR)
 		idx = 2;
+	else if (c->op == STACK_GETSOCKOPT && sc->nargs > 3 && sc->args[3].kind == RUN_ARG_STRUCT &&
+	         c->has_tcp_info)
+		idx = 3;
 	if (idx < 0)
 		return;
-	char val[80];
-	if (sc->args[idx].kind == RUN_ARG_INTPTR) {
+	char val[400];
+	if (sc->args[idx].kind == RUN_ARG_STRUCT) {
+		/* TCP_INFO: the fields the script names, with what the stack
+		 * reported. */
+		const struct run_arg *v = &sc->args[idx];
+		size_t n = (size_t)snprintf(val, sizeof val, "{");
+		for (int i = 0; i < v->n && n < sizeof val; i++) {
+			long long got;
+			const char *name = v->names ? v->names[i] : NULL;
+			if (name && run_tcpinfo_field(&c->tcp_info, name, &got))
+				n += (size_t)snprintf(val + n, sizeof val - n, "%s%s=%lld",
+				                      i ? ", " : "", name, got);
+			else
+				n += (size_t)snprintf(val + n, sizeof val - n, "%s%s=...",
+				                      i ? ", " : "", name ? name : "?");
+		}
+		if (n < sizeof val)
+			snprintf(val + n, sizeof val - n, "}");
+	} else if (sc->args[idx].kind == RUN_ARG_INTPTR) {
 		snprintf(val, sizeof val, "[%d]", out_int(c));
 	} else {
 		size_t n = strnlen((const char *)c->out, c->out_len < 64 ? c->out_len : 64);
@@ -431,7 +451,7 @@ void run_syscall_observed_text(const struct run_syscall *sc, const struct stack_
 		return;
 	while (start < end && call[start] == ' ')
 		start++;
-	char buf[512];
+	char buf[1024];
 	snprintf(buf, sizeof buf, "%.*s%s%s", (int)start, call, val, call + end);
 	snprintf(call, cap, "%s", buf);
 }

@@ -342,7 +342,7 @@ static const char *expected_call(const struct run_event *ev)
 static void check_call_result(struct exec *x, const struct run_event *ev, struct stack_call *c,
                               const struct run_window *w, bool was_pending, uint64_t issued_us)
 {
-	char why[320], call[200], res[128];
+	char why[320], call[380], res[128];
 	run_syscall_call_text(ev->text ? ev->text : ev->sys.name, call, sizeof call);
 	run_syscall_observed_text(&ev->sys, c, call, sizeof call);
 	run_syscall_result_text(run_syscall_script_ret(&ev->sys, c), c->err, res, sizeof res);
