@@ -182,11 +182,21 @@ static void send_delayed(struct tcb *t)
 /* Linux: __tcp_ack_snd_check with data held out of order — the first three
  * ACKs per RCV.NXT go at once (the sender's duplicate ACKs, RFC 5681 §4.2);
  * with SACK, later ones are compressed (up to tcp_comp_sack_nr) into one
- * sent when the timer fires, or sooner by whatever ACK goes first. The
- * delay is 5 % of min(the receiver's RTT estimate, SRTT), at most
- * tcp_comp_sack_delay_ns (1 ms); the engine keeps no receiver estimate
- * (tcp_rcv_rtt_measure), and Linux without one takes 0: the ACK waits only
- * for the packets of the same instant (timers.c). */
+ * sent when the timer fires, or sooner by whatever ACK goes first. */
+static uint64_t comp_sack_delay_us(const struct tcb *t)
+{
+	/* 5 % of min(the receiver's RTT estimate, SRTT), both << 3, at most
+	 * tcp_comp_sack_delay_ns; with no estimate, 0. An hrtimer started with
+	 * tcp_comp_sack_slack_ns of slack fires at the end of that range when
+	 * nothing else wakes the CPU first. */
+	uint64_t rtt = t->rx.rcv_rtt_us;
+	if (t->srtt_us && t->srtt_us < rtt)
+		rtt = t->srtt_us;
+	uint64_t ns = SA_MIN(t->st->prof.comp_sack_delay_ns, rtt * (1000 >> 3) / 20);
+	ns += t->st->prof.comp_sack_slack_ns;
+	return (ns + 999) / 1000;
+}
+
 static void compress(struct tcb *t)
 {
 	if (!t->sack_ok || t->rx.compressed_ack >= t->st->prof.comp_sack_nr) {
@@ -204,7 +214,7 @@ static void compress(struct tcb *t)
 	}
 	t->rx.compressed_ack++;
 	if (!sa_timer_armed(t, SA_T_COMP_SACK))
-		sa_timer_set(t, SA_T_COMP_SACK, t->st->now_us);
+		sa_timer_set(t, SA_T_COMP_SACK, t->st->now_us + comp_sack_delay_us(t));
 }
 
 /* Linux: tcp_compressed_ack_kick. */

@@ -459,6 +459,8 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
 	sa_measure_rcv_mss(t, took, truesize); /* window.c: rcv_mss, scaling_ratio */
+	if (took)
+		sa_rcv_rtt_measure(t); /* rcv_rtt.c: before the held data moves in */
 	if (took >= 128 || !t->st->prof.rcv_truesize)
 		sa_grow_window(t, took, truesize); /* Linux: tcp_event_data_recv */
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
@@ -637,10 +639,13 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	/* fifth: ACK */
 	if (!(f & SYNACK_TH_ACK))
 		return;
-	if (t->state == SA_ESTABLISHED)
-		sa_ecn_received(t, seg); /* ecn.c: tcp_rcv_established */
+	bool established = t->state == SA_ESTABLISHED; /* Linux: tcp_rcv_established */
+	if (established)
+		sa_ecn_received(t, seg); /* ecn.c */
 	if (!process_ack(t, seg))
 		return;
+	if (established)
+		sa_rcv_rtt_measure_ts(t, seg); /* rcv_rtt.c */
 	if (simopen_synack) {
 		/* Linux: tcp_data_queue — its sequence space is old: ACK at once. */
 		sa_send_ack_now(t);

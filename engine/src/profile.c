@@ -77,6 +77,8 @@ void synack_profile_linux(struct synack_profile *p)
 	p->ecn = 2;             /* tcp_ecn: accept ECN when the peer asks */
 	p->ecn_fallback = true; /* tcp_ecn_fallback */
 	p->comp_sack_nr = 44;
+	p->comp_sack_delay_ns = 1000000; /* NSEC_PER_MSEC */
+	p->comp_sack_slack_ns = 100000;  /* 100 us */
 	p->port_lo = 32768;
 	p->port_hi = 60999;
 }
@@ -201,6 +203,8 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_pacing_ss_ratio", F(pacing_ss_ratio), 1, 1000 },
 	{ "net.ipv4.tcp_pacing_ca_ratio", F(pacing_ca_ratio), 1, 1000 },
 	{ "net.ipv4.tcp_comp_sack_nr", F(comp_sack_nr), 1, 255 },
+	{ "net.ipv4.tcp_comp_sack_delay_ns", F(comp_sack_delay_ns), 1, UINT64_MAX },
+	{ "net.ipv4.tcp_comp_sack_slack_ns", F(comp_sack_slack_ns), 1, UINT64_MAX },
 	{ "net.ipv4.tcp_ecn", F(ecn), 1, 2 }, /* 3-5 (AccECN) are not modelled */
 	{ "net.ipv4.tcp_ecn_fallback", F(ecn_fallback), 1, 1 },
 	{ "net.ipv4.tcp_adv_win_scale", F(tcp_adv_win_scale), 1, 31 },

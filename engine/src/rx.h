@@ -54,6 +54,13 @@ struct sa_rx {
 	uint8_t dup_ack_counter;
 	uint32_t compressed_ack;
 
+	/* The receiver's RTT estimate (rcv_rtt.c; Linux: tp->rcv_rtt_est). */
+	uint32_t rcv_rtt_us;  /* microseconds << 3; 0: none yet */
+	bool rcv_rtt_timing;  /* a window-based measurement is under way */
+	uint32_t rcv_rtt_seq; /* ... it ends when RCV.NXT gets here */
+	uint64_t rcv_rtt_time_us;
+	uint32_t rcv_rtt_last_tsecr;
+
 	/* SACK blocks to send, most recent first (RFC 2018 §4), and a
 	 * pending D-SACK block (RFC 2883). */
 	struct sa_sack_block sack[SA_OOO_MAX_SACK];
@@ -93,6 +100,11 @@ bool sa_delack_quickack_get(const struct tcb *t);
 bool sa_delack_cleanup_rbuf(struct tcb *t, uint32_t copied);
 uint32_t sa_delack_ato(const struct tcb *t);
 bool sa_window_wont_shrink(struct tcb *t); /* window.c */
+
+/* rcv_rtt.c */
+void sa_rcv_rtt_measure(struct tcb *t); /* in-order data queued, RCV.NXT past it */
+void sa_rcv_rtt_measure_ts(struct tcb *t,
+                           const struct synack_segment *seg); /* ESTABLISHED, after the ACK */
 
 /* ooo.c */
 /* Queues out-of-order text; returns false if it could not be kept. */

@@ -410,6 +410,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->advmss = t->advmss;
 	i->reordering = t->reordering;
 	i->rcv_space = t->rcv_wnd;
+	i->rcv_rtt = t->rx.rcv_rtt_us >> 3;
 	i->total_retrans = t->total_retrans;
 	i->bytes_acked = t->bytes_acked;
 	i->bytes_received = t->bytes_received;

@@ -150,7 +150,10 @@ struct synack_profile {
 	 * (Linux default); tcp_ecn_fallback: a retransmitted SYN drops ECE|CWR. */
 	uint8_t ecn;
 	bool ecn_fallback;
+	/* SACK compression: tcp_comp_sack_nr 44, tcp_comp_sack_delay_ns 1 ms,
+	 * tcp_comp_sack_slack_ns 100 us. */
 	uint32_t comp_sack_nr;
+	uint64_t comp_sack_delay_ns, comp_sack_slack_ns;
 	/* RFC 6298 §2 clock granularity G; Linux keeps the RTO in jiffies
 	 * (usecs_to_jiffies rounds up): 4000 at HZ=250. */
 	uint32_t clock_granularity_us;
