@@ -257,6 +257,44 @@ static void test_real_stack(void)
 	run_script_free(&rs);
 }
 
+/* Timestamps: the stack's TSvals are written in the script's numbering (the
+ * SYN-ACK's TS val 1000 is the origin), so the recorded script replays; a
+ * TCP_INFO getsockopt takes the values the stack reported. */
+static const char stamped[] =
+    "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+    "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "+0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+    "+0    bind(3, ..., ...) = 0\n"
+    "+0    listen(3, 1) = 0\n"
+    "+0    < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+    "+0    > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 1000 ecr 100,nop,wscale 7>\n"
+    "+.1   < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 1000>\n"
+    "+0    accept(3, ..., ...) = 4\n"
+    "+0    getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_snd_mss=1, tcpi_state=TCP_ESTABLISHED}, "
+    "[256]) = 0\n"
+    "+.2   write(4, ..., 100) = 100\n"
+    "+0    > P. 1:101(100) ack 1 <...>\n"
+    "+.1   < . 1:1(0) ack 101 win 257 <nop,nop,TS val 300 ecr 1300>\n";
+
+static void test_timestamps(void)
+{
+	ok(!passes("stamped.pkt", stamped), "as written, the script fails");
+	struct record_stats st;
+	char *out = record("stamped.pkt", stamped, &st);
+	if (!ok(out != NULL, "recorded"))
+		return;
+	tap_diag("recorded:\n%s", out);
+	ok(strstr(out, "TS val 1000 ecr 100,nop,wscale 7>\n") != NULL,
+	   "the SYN-ACK's TSval as the script numbers it");
+	ok(strstr(out, "+0    > P. 1:101(100) ack 1 win 510 <nop,nop,TS val 1300 ecr 200>\n") !=
+	       NULL,
+	   "the data's TSval 300 ms later: 1300");
+	ok(strstr(out, "TCP_INFO, {tcpi_snd_mss=1448, tcpi_state=1}, [256]) = 0\n") != NULL,
+	   "TCP_INFO fields as the stack reported them");
+	ok(passes("stamped-recorded.pkt", out), "the recorded script passes");
+	free(out);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -264,6 +302,7 @@ int main(void)
 	test_missing();
 	test_wrong();
 	test_real_stack();
+	test_timestamps();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
