@@ -176,6 +176,13 @@ void sa_established(struct tcb *t)
 	sa_set_state(t, SA_ESTABLISHED);
 	t->snd_sml = t->snd_una;
 	t->cwnd_usage_seq = t->snd_una;
+	/* Linux: the segments we take carry the timestamp option, so the MSS
+	 * we advertised, less it, is what a full one holds from now on
+	 * (tcp_rcv_synsent_state_process, tcp_rcv_state_process SYN_RECV;
+	 * TCPOLEN_TSTAMP_ALIGNED). */
+	if (t->ts_ok)
+		t->advmss -= 12;
+	sa_init_buffer_space(t); /* window.c */
 	sa_sync_mss(t);
 	/* Linux: tcp_initialize_rcv_mss — a guess of the peer's segment size,
 	 * at most 536 until segments are measured (tcp_measure_rcv_mss). */

@@ -382,7 +382,9 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	 * sequence space: nothing to queue, nothing to acknowledge. */
 	if (len == 0 && !(seg->flags & SYNACK_TH_FIN))
 		return false;
-	/* Trim what was received already. */
+	/* Trim what was received already; the skb stays whole (Linux queues
+	 * it with an offset): its length and truesize are the segment's. */
+	uint32_t skb_len = len;
 	if (synack_seq_lt(seq, t->rcv_nxt)) {
 		uint32_t dup = t->rcv_nxt - seq;
 		if (dup >= len) {
@@ -451,18 +453,20 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	uint32_t took = sa_ring_write(&t->rcvq, p, len);
 	/* Linux: tcp_queue_rcv charges the skb's truesize (window.c). */
 	uint32_t tailroom;
-	uint32_t truesize = sa_skb_truesize(t, len, seg_hdr_len(t, seg), &tailroom);
+	uint32_t truesize = sa_skb_truesize(t, skb_len, seg_hdr_len(t, seg), &tailroom);
 	if (took)
-		sa_rmem_charge(t, took, truesize, tailroom);
+		sa_rmem_charge(t, took, truesize, tailroom, skb_len != len);
 	t->rcv_nxt += took;
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	sa_measure_rcv_mss(t, took, truesize); /* window.c: rcv_mss, scaling_ratio */
+	/* Linux: tcp_event_data_recv measures the skb, old part and all. */
+	uint32_t measured = took == len ? skb_len : took;
+	sa_measure_rcv_mss(t, measured, truesize); /* window.c: rcv_mss, scaling_ratio */
 	if (took)
 		sa_rcv_rtt_measure(t); /* rcv_rtt.c: before the held data moves in */
-	if (took >= 128 || !t->st->prof.rcv_truesize)
-		sa_grow_window(t, took, truesize); /* Linux: tcp_event_data_recv */
+	if (measured >= 128 || !t->st->prof.rcv_truesize)
+		sa_grow_window(t, measured, truesize); /* Linux: tcp_event_data_recv */
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
 	bool gap_filled = false;
 	uint32_t in_order = took;

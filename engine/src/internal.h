@@ -87,6 +87,8 @@ struct tcb {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
 	uint32_t rcv_ssthresh, window_clamp;
+	uint32_t
+	    rcvq_space; /* autotuning's receive space (tcpi_rcv_space; Linux: rcvq_space.space) */
 	/* Receive memory as Linux charges it (window.c): tp->scaling_ratio
 	 * (window bytes per 256 bytes of buffer) and sk_rmem_alloc, the skb
 	 * truesize of what rcvq holds, one record per skb. */
@@ -556,11 +558,13 @@ void sa_init_rcv_window(struct tcb *t, bool wscale_ok);
 void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss);
 uint16_t sa_select_window(struct tcb *t);
 uint32_t sa_rcv_space(const struct tcb *t);
+void sa_init_buffer_space(struct tcb *t); /* entering ESTABLISHED */
 uint32_t sa_full_space(const struct tcb *t);
 uint32_t sa_win_from_space(const struct tcb *t, uint32_t space);
 void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize);
 uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32_t *tailroom);
-bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom);
+bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom,
+                    bool overlaps);
 void sa_rmem_uncharge(struct tcb *t, uint32_t n);     /* n bytes read from rcvq */
 void sa_rmem_charge_run(struct tcb *t, uint32_t n);   /* reassembled bytes */
 void sa_rmem_charge_fin(struct tcb *t, uint32_t hdr); /* a FIN without data */

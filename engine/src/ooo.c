@@ -215,10 +215,11 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin)
 			uint32_t want = n->end - t->rcv_nxt;
 			uint32_t took = sa_ring_write(&t->rcvq, n->data + off, want);
 			/* Its skb moves to the receive queue, truesize and all
-			 * (or is copied into the tail's tailroom: window.c). */
+			 * (or is copied into the tail's tailroom if it starts
+			 * right at the tail's end: window.c). */
 			if (n->truesize && took == want) {
 				t->rx.ooo_truesize -= n->truesize;
-				sa_rmem_charge(t, took, n->truesize, n->tailroom);
+				sa_rmem_charge(t, took, n->truesize, n->tailroom, off != 0);
 				n->truesize = 0;
 			} else {
 				sa_rmem_charge_run(t, took);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -409,7 +410,7 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->snd_cwnd = t->snd_cwnd;
 	i->advmss = t->advmss;
 	i->reordering = t->reordering;
-	i->rcv_space = t->rcv_wnd;
+	i->rcv_space = t->rcvq_space;
 	i->rcv_rtt = t->rx.rcv_rtt_us >> 3;
 	i->total_retrans = t->total_retrans;
 	i->bytes_acked = t->bytes_acked;
@@ -436,9 +437,29 @@ int synack_tcp_info(struct synack_stack *st, int fd, struct synack_tcp_info *inf
 	return 0;
 }
 
+/* The kernel's struct tcp_info as far as tcpi_rcv_wnd (6.2), in its ABI
+ * layout: glibc's <netinet/tcp.h> stops at tcpi_total_retrans, and a
+ * caller of getsockopt(TCP_INFO) (the packetdrill shared-object interface)
+ * reads the rest at the kernel's offsets. Fields the engine does not keep
+ * (pacing, busy time, ...) read 0. */
+struct kernel_tcp_info {
+	struct tcp_info base;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+	uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+	uint32_t delivered, delivered_ce;
+	uint64_t bytes_sent, bytes_retrans;
+	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd;
+};
+_Static_assert(offsetof(struct kernel_tcp_info, pacing_rate) == 104, "tcpi_pacing_rate");
+_Static_assert(offsetof(struct kernel_tcp_info, bytes_acked) == 120, "tcpi_bytes_acked");
+_Static_assert(offsetof(struct kernel_tcp_info, delivered) == 192, "tcpi_delivered");
+_Static_assert(offsetof(struct kernel_tcp_info, snd_wnd) == 228, "tcpi_snd_wnd");
+
 static int tcp_info_get(struct tcb *t, void *val, socklen_t *len)
 {
 	struct synack_tcp_info i;
+	struct kernel_tcp_info k;
 	struct tcp_info o;
 	fill_info(t, &i);
 	memset(&o, 0, sizeof(o));
@@ -474,7 +495,21 @@ static int tcp_info_get(struct tcb *t, void *val, socklen_t *len)
 	o.tcpi_rcv_rtt = i.rcv_rtt;
 	o.tcpi_rcv_space = i.rcv_space;
 	o.tcpi_total_retrans = i.total_retrans;
-	return put(val, len, &o, sizeof(o));
+	memset(&k, 0, sizeof(k));
+	k.base = o;
+	k.bytes_acked = i.bytes_acked;
+	k.bytes_received = i.bytes_received;
+	k.segs_out = i.segs_out;
+	k.segs_in = i.segs_in;
+	k.notsent_bytes = i.notsent_bytes;
+	k.min_rtt = i.min_rtt;
+	k.data_segs_in = i.data_segs_in;
+	k.data_segs_out = i.data_segs_out;
+	k.delivered = i.delivered;
+	k.delivered_ce = i.delivered_ce;
+	k.snd_wnd = i.snd_wnd;
+	k.rcv_wnd = i.rcv_wnd;
+	return put(val, len, &k, sizeof(k));
 }
 
 int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void *val,

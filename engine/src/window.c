@@ -75,9 +75,12 @@ uint32_t sa_skb_truesize(const struct tcb *t, uint32_t len, uint32_t hdr, uint32
 
 /* Linux: tcp_queue_rcv → tcp_try_coalesce (skb_try_coalesce copies a
  * segment into the tail skb's tailroom: no new charge) or skb_set_owner_r
- * (sk_rmem_alloc += truesize). The records are bounded by the buffer; if
- * they run out, the bytes join the tail skb. */
-bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom)
+ * (sk_rmem_alloc += truesize). An skb that starts before the tail's end
+ * (part of it was received already) is never coalesced: it is queued whole.
+ * The records are bounded by the buffer; if they run out, the bytes join
+ * the tail skb. */
+bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tailroom,
+                    bool overlaps)
 {
 	t->rcvq_in += len; /* counted even if no record can be kept */
 	if (!t->rskb) {
@@ -91,7 +94,7 @@ bool sa_rmem_charge(struct tcb *t, uint32_t len, uint32_t truesize, uint32_t tai
 	}
 	if (t->rskb_n) {
 		struct sa_rskb *tail = &t->rskb[(t->rskb_head + t->rskb_n - 1) % t->rskb_cap];
-		if (len <= tail->tailroom || t->rskb_n == t->rskb_cap) {
+		if ((!overlaps && len <= tail->tailroom) || t->rskb_n == t->rskb_cap) {
 			tail->end = t->rcvq_in;
 			tail->tailroom = len <= tail->tailroom ? tail->tailroom - len : 0;
 			return true;
@@ -117,7 +120,7 @@ void sa_rmem_charge_fin(struct tcb *t, uint32_t hdr)
 		return;
 	uint32_t tailroom;
 	uint32_t truesize = sa_skb_truesize(t, 0, hdr, &tailroom);
-	sa_rmem_charge(t, 0, truesize, tailroom);
+	sa_rmem_charge(t, 0, truesize, tailroom, false);
 }
 
 /* Linux: tcp_ofo_queue moves the out-of-order skbs, truesize and all, to
@@ -131,7 +134,7 @@ void sa_rmem_charge_run(struct tcb *t, uint32_t n)
 		uint32_t len = SA_MIN(n, mss);
 		uint32_t tailroom;
 		uint32_t ts = sa_skb_truesize(t, len, hdr, &tailroom);
-		sa_rmem_charge(t, len, ts, tailroom);
+		sa_rmem_charge(t, len, ts, tailroom, false);
 		n -= len;
 	}
 }
@@ -232,9 +235,16 @@ void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss)
 		t->rcv_wscale = sa_wscale_for(t->st, SA_MIN(ws, clamp));
 	}
 	t->window_clamp = SA_MIN(65535u << t->rcv_wscale, clamp);
-	/* Linux: tcp_init_buffer_space — the clamp is the full buffer's window,
-	 * less 1/2^tcp_app_win of it, and one MSS is kept back ("force
-	 * reservation of one segment"). */
+	t->rcv_ssthresh = t->rcv_wnd;
+}
+
+/* Linux: tcp_init_buffer_space, on entering ESTABLISHED (with advmss less
+ * the timestamp option by then): the clamp is the full buffer's window,
+ * less 1/2^tcp_app_win of it, and one MSS is kept back ("force reservation
+ * of one segment"); the receive-space estimate of autotuning starts at ten
+ * segments at most (TCP_INIT_CWND). */
+void sa_init_buffer_space(struct tcb *t)
+{
 	uint32_t maxwin = sa_full_space(t);
 	uint8_t app_win = t->st->prof.tcp_app_win;
 	if (t->window_clamp >= maxwin) {
@@ -244,7 +254,8 @@ void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss)
 	}
 	if (app_win && t->window_clamp > 2u * t->advmss && t->window_clamp + t->advmss > maxwin)
 		t->window_clamp = SA_MAX(2u * t->advmss, maxwin - t->advmss);
-	t->rcv_ssthresh = SA_MIN(t->rcv_wnd, t->window_clamp);
+	t->rcv_ssthresh = SA_MIN(t->rcv_ssthresh, t->window_clamp);
+	t->rcvq_space = SA_MIN(SA_MIN(t->rcv_ssthresh, t->rcv_wnd), 10u * t->advmss);
 }
 
 /* The MSS the peer may send us per segment: advmss, less the timestamp
