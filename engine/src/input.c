@@ -423,6 +423,11 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 			}
 			sa_ooo_insert(t, seq, p, len, (seg->flags & SYNACK_TH_FIN) != 0, truesize,
 			              tailroom);
+			/* Linux 6.17+: tcp_data_queue_ofo makes room for what
+			 * is held out of order too (autotune.c); not for a
+			 * connection not accepted yet, or orphaned. */
+			if (t->fd >= 0)
+				sa_rcvbuf_grow(t, t->rcvq_space);
 		}
 		sa_rx_ooo_ack(t);
 		return false;
@@ -460,28 +465,29 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 	t->bytes_received += took;
 	t->data_segs_in++;
 	t->last_data_recv_us = t->st->now_us;
-	/* Linux: tcp_event_data_recv measures the skb, old part and all. */
+	/* Linux: tcp_event_data_recv, for this skb (old part and all), in its
+	 * order: rcv_mss, the receiver's RTT, the ACK owed and the quick-ACK
+	 * credit (delack.c), CE, then the window's growth, whose quick ACK
+	 * adds to that credit. The held data that now follows moves in after. */
 	uint32_t measured = took == len ? skb_len : took;
 	sa_measure_rcv_mss(t, measured, truesize); /* window.c: rcv_mss, scaling_ratio */
 	if (took)
-		sa_rcv_rtt_measure(t); /* rcv_rtt.c: before the held data moves in */
+		sa_rcv_rtt_measure(t);      /* rcv_rtt.c */
+	sa_rx_data_ack(t, measured, false); /* delack.c: now or later */
+	sa_ecn_check_ce(t, seg);            /* ecn.c */
 	if (measured >= 128 || !t->st->prof.rcv_truesize)
-		sa_grow_window(t, measured, truesize); /* Linux: tcp_event_data_recv */
+		sa_grow_window(t, measured, truesize);
 	bool fin = took == len && (seg->flags & SYNACK_TH_FIN);
-	bool gap_filled = false;
-	uint32_t in_order = took;
 	if (!sa_ooo_empty(t)) {
 		/* ooo.c: what the hole held is now in order (Linux: tcp_ofo_queue). */
 		bool ofin;
 		uint32_t moved = sa_ooo_drain(t, &ofin);
 		t->bytes_received += moved;
-		in_order += moved;
 		fin = fin || ofin;
 		sa_sack_on_advance(t);
-		gap_filled = sa_ooo_empty(t);
+		if (sa_ooo_empty(t))
+			sa_delack_ack_now(t); /* RFC 5681 §4.2: the gap is filled */
 	}
-	sa_rx_data_ack(t, in_order, gap_filled); /* delack.c: now or later */
-	sa_ecn_check_ce(t, seg);                 /* ecn.c: Linux tcp_event_data_recv */
 	sa_wake(t);
 	return fin;
 }

@@ -87,8 +87,9 @@ struct tcb {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
 	uint32_t rcv_ssthresh, window_clamp;
-	uint32_t
-	    rcvq_space; /* autotuning's receive space (tcpi_rcv_space; Linux: rcvq_space.space) */
+	/* Receive-buffer autotuning (autotune.c; Linux: tp->rcvq_space). */
+	uint32_t rcvq_space, rcvq_space_seq;
+	uint64_t rcvq_space_us;
 	/* Receive memory as Linux charges it (window.c): tp->scaling_ratio
 	 * (window bytes per 256 bytes of buffer) and sk_rmem_alloc, the skb
 	 * truesize of what rcvq holds, one record per skb. */
@@ -559,6 +560,11 @@ void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss);
 uint16_t sa_select_window(struct tcb *t);
 uint32_t sa_rcv_space(const struct tcb *t);
 void sa_init_buffer_space(struct tcb *t); /* entering ESTABLISHED */
+/* autotune.c */
+void sa_autotune_init(struct tcb *t);
+void sa_rcvbuf_grow(struct tcb *t, uint32_t newval);
+void sa_rcv_space_adjust(struct tcb *t, uint32_t copied_seq);
+void sa_autotune_read(struct tcb *t, uint32_t copied_seq0, uint32_t n);
 uint32_t sa_full_space(const struct tcb *t);
 uint32_t sa_win_from_space(const struct tcb *t, uint32_t space);
 void sa_grow_window(struct tcb *t, uint32_t len, uint32_t truesize);

@@ -20,6 +20,16 @@ bool sa_ooo_empty(const struct tcb *t)
 	return t->rx.ooo == NULL;
 }
 
+uint32_t sa_ooo_last_end(const struct tcb *t)
+{
+	const struct sa_ooo_seg *n = t->rx.ooo;
+	if (!n)
+		return t->rcv_nxt;
+	while (n->next)
+		n = n->next;
+	return n->end + (n->fin ? 1u : 0u);
+}
+
 void sa_ooo_purge(struct tcb *t)
 {
 	struct sa_ooo_seg *n = t->rx.ooo;

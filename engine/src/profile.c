@@ -99,7 +99,8 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->ack_seq_in_window = false;        /* RFC 9293 §3.10.7.4: <SEQ=SND.NXT> */
 	p->rcv_truesize = false;             /* the buffer counts payload bytes */
 	p->tcp_app_win = 0;
-	p->sndbuf_expand = false; /* SO_SNDBUF stays tcp_wmem[1] */
+	p->sndbuf_expand = false;   /* SO_SNDBUF stays tcp_wmem[1] */
+	p->moderate_rcvbuf = false; /* SO_RCVBUF stays tcp_rmem[1] (no autotuning) */
 	p->rfc1337 = true;
 	p->cc = SYNACK_CC_RENO;
 	p->recovery = 0;

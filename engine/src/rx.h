@@ -116,6 +116,7 @@ uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
 void sa_ooo_purge(struct tcb *t);
 void sa_ooo_make_room(struct tcb *t, uint32_t need); /* before in-order data */
 bool sa_ooo_empty(const struct tcb *t);
+uint32_t sa_ooo_last_end(const struct tcb *t); /* the highest sequence held, FIN included */
 bool sa_ooo_holds(const struct tcb *t, uint32_t seq, uint32_t end); /* all held, one run */
 const char *sa_ooo_invariant(const struct tcb *t);                  /* NULL if sound */
 

@@ -421,6 +421,7 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 		}
 		uint32_t n = want ? sa_ring_peek(&t->rcvq, skip, buf, want) : 0;
 		if (!(flags & MSG_PEEK)) {
+			sa_autotune_read(t, sa_copied_seq(t), skip + n); /* autotune.c */
 			sa_ring_drop(&t->rcvq, skip + n);
 			sa_rmem_uncharge(t, skip + n); /* window.c: skbs read to the end */
 			if (t->urg_data && synack_seq_gt(sa_copied_seq(t), t->urg_seq))

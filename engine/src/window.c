@@ -256,6 +256,7 @@ void sa_init_buffer_space(struct tcb *t)
 		t->window_clamp = SA_MAX(2u * t->advmss, maxwin - t->advmss);
 	t->rcv_ssthresh = SA_MIN(t->rcv_ssthresh, t->window_clamp);
 	t->rcvq_space = SA_MIN(SA_MIN(t->rcv_ssthresh, t->rcv_wnd), 10u * t->advmss);
+	sa_autotune_init(t); /* autotune.c */
 }
 
 /* The MSS the peer may send us per segment: advmss, less the timestamp

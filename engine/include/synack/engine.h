@@ -80,6 +80,7 @@ struct synack_profile {
 	bool sndbuf_expand;
 	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
 	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
+	/* tcp_moderate_rcvbuf: receive-buffer autotuning (autotune.c). */
 	bool moderate_rcvbuf;
 
 	/* Options negotiated in the handshake. */
