@@ -575,6 +575,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t scenario = fi_u8(&in);
 	synack_profile_linux(&p.prof);
 	p.prof.max_sockets = 32;
+	p.prof.rmem[2] = 1u << 20; /* autotuning's cap, within the arena (fuzz_network.c) */
 	p.prof.max_syn_backlog = 16;
 	p.prof.verify_checksums = scenario & 2; /* one mode that does verify them */
 	p.local = (struct synack_addr){ .family = 4, .bytes = { 192, 168, 0, 1 } };
