@@ -332,6 +332,8 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_urg_acked(t); /* urgent.c */
 		t->bytes_acked += data;
 		sa_rtx_on_ack(t, seg, &a);
+	} else if (seg->opt.n_sack) {
+		sa_rtx_on_sack(t, seg, &a); /* rtx.c: a SACK's RTT sample */
 	}
 	if (update) {
 		t->snd_wnd = nwin;
@@ -352,7 +354,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_tso_update_pacing(t);
 	/* Linux: tcp_set_xmit_timer — after data is ACKed (FLAG_ACKED: a
 	 * whole segment), the probe timer unless RACK armed its own. */
-	if (a.acked_any && !t->rack_reo && !sa_rec_sack_reneged(t))
+	if ((a.acked_any || a.sack_rearmed) && !t->rack_reo && !sa_rec_sack_reneged(t))
 		sa_tlp_schedule(t, true);
 	sa_output_recovery(t); /* output.c: tcp_xmit_recovery */
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))

@@ -457,9 +457,14 @@ struct sa_ack {
 	bool have_reord;
 	uint32_t reord;
 	uint64_t sample_xmit_us;
+	/* The RTO was restarted for a SACK's RTT sample (FLAG_SET_XMIT_TIMER
+	 * without FLAG_ACKED). */
+	bool sack_rearmed;
 };
 /* a may be NULL (the SYN's ACK). */
 void sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, struct sa_ack *a);
+/* An ACK that moves SND.UNA nowhere, with SACK blocks: their RTT sample. */
+void sa_rtx_on_sack(struct tcb *t, const struct synack_segment *seg, struct sa_ack *a);
 void sa_rtx_fire(struct tcb *t);
 uint32_t sa_in_flight(const struct tcb *t);
 /* output.c calls this for every data/FIN segment it sends. */
@@ -506,6 +511,8 @@ uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t p
 /* RFC 6675 IsLost as Linux's tcp_mark_head_lost: holes with at least
  * DupThresh SACKed segments above them are lost. Returns newly lost. */
 uint32_t sa_sack_update_scoreboard(struct tcb *t, bool fast_rexmit);
+bool sa_sack_rtt_times(const struct tcb *t, const struct synack_segment *seg, uint64_t *first,
+                       uint64_t *last);
 void sa_rec_mark_lost(struct tcb *t, struct sa_txseg *s);
 void sa_rec_enter_recovery(struct tcb *t);
 bool sa_rec_sack_reneged(const struct tcb *t);

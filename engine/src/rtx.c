@@ -450,7 +450,15 @@ void sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, struct sa_ac
 		else
 			t->syn_rtx_no_sample = true;
 	} else {
+		uint64_t sfirst = 0, slast = 0;
+		bool sacked =
+		    seg && sa_sack_rtt_times(t, seg, &sfirst, &slast); /* before cleaning */
 		rtt = clean_txq(t, a);
+		/* Linux: tcp_ack_update_rtt — the ACK's own timing first, then
+		 * the SACKed segments' (RFC 6298 §3 allows either: none was
+		 * retransmitted). */
+		if (rtt < 0 && sacked)
+			rtt = (int64_t)(t->st->now_us - sfirst);
 	}
 	/* RFC 7323 §4.1: without a sample from the ACK's timing, TSecr of an
 	 * ACK that acknowledges new data gives one (Linux: tcp_ack_update_rtt). */
@@ -487,6 +495,27 @@ void sa_rtx_on_ack(struct tcb *t, const struct synack_segment *seg, struct sa_ac
 	sa_timer_clear(t, SA_T_RTX);
 	t->rack_reo = t->tlp_pending = false;
 	sa_rtx_arm(t);
+}
+
+/* Linux: tcp_clean_rtx_queue for an ACK that cleans nothing: newly SACKed
+ * segments give the RTT sample (tcp_ack_update_rtt, backoff reset), and the
+ * timer restarts with the new RTO only if that sample is longer than the
+ * head has been out (else, in loss recovery, each SACK would push the RTO
+ * further away). */
+void sa_rtx_on_sack(struct tcb *t, const struct synack_segment *seg, struct sa_ack *a)
+{
+	uint64_t first, last;
+	if (!t->txq_len || !sa_sack_rtt_times(t, seg, &first, &last))
+		return;
+	uint64_t now = t->st->now_us, rtt = now - first;
+	sa_rto_sample(t, (int64_t)rtt);
+	t->backoff = 0;
+	if (rtt > now - sa_txq_at(t, 0)->xmit_us) {
+		sa_timer_clear(t, SA_T_RTX);
+		t->rack_reo = t->tlp_pending = false;
+		sa_rtx_arm(t);
+		a->sack_rearmed = true;
+	}
 }
 
 static void give_up(struct tcb *t)
@@ -652,10 +681,18 @@ void sa_rtx_fire(struct tcb *t)
 	t->retransmits++;
 	sa_rto_back_off(t);
 	sa_rec_xmit_lost(t);
-	if (!t->retrans_out) {
-		/* Nothing went (no queue memory): retransmit the head anyway. */
+	/* Linux: tcp_retransmit_timer resends the head itself
+	 * (tcp_retransmit_skb), also one still counted as retransmitted that
+	 * an undo left unmarked lost, which the lost-segment walk skips
+	 * (Linux counts it in retrans_out twice; the engine once) — or when
+	 * nothing went (no queue memory). */
+	const struct sa_txseg *h = t->txq_len ? sa_txq_at(t, 0) : NULL;
+	bool head_sent = h && (h->flags & SA_TX_RETRANS) && h->xmit_us == t->st->now_us;
+	if (!t->retrans_out || (h && !head_sent && !(h->flags & SA_TX_SACKED))) {
 		uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);
 		uint32_t len = SA_MIN(data_out, sa_cur_mss(t));
+		if (h && t->retrans_out)
+			len = SA_MIN(len, h->end - h->seq);
 		bool fin = t->fin_sent && len == data_out;
 		sa_send_data(t, t->snd_una, len, fin, true, false);
 	}

@@ -39,6 +39,44 @@ static void dsack_seen(struct tcb *t, uint32_t l, uint32_t r)
 		t->rack_dsack_seen = true;
 }
 
+/* Linux: tcp_sacktag_one's first_sackt / last_sackt — the send times of
+ * the lowest and highest segments this ACK newly SACKs that were never
+ * retransmitted (RFC 6298 §3, Karn: only those time a round trip). Read
+ * before the cumulative part is cleaned, as Linux tags before
+ * tcp_clean_rtx_queue (a block is judged against SND.UNA before the ACK). */
+bool sa_sack_rtt_times(const struct tcb *t, const struct synack_segment *seg, uint64_t *first,
+                       uint64_t *last)
+{
+	if (!t->sack_ok || !seg->opt.n_sack || !t->txq_len)
+		return false;
+	bool dsack = is_dsack(seg, t->snd_una), any = false;
+	uint32_t lo = 0, hi = 0;
+	for (uint32_t k = dsack ? 1 : 0; k < seg->opt.n_sack && k < SYNACK_MAX_SACK_BLOCKS; k++) {
+		uint32_t l = seg->opt.sack[k].left, r = seg->opt.sack[k].right;
+		if (!synack_seq_gt(r, l) || synack_seq_gt(r, t->snd_nxt) ||
+		    synack_seq_leq(r, t->snd_una))
+			continue;
+		for (uint32_t i = 0; i < t->txq_len; i++) {
+			const struct sa_txseg *s = sa_txq_at(t, i);
+			if (synack_seq_geq(s->seq, r))
+				break;
+			if ((s->flags & (SA_TX_SACKED | SA_TX_EVER_RETRANS)) ||
+			    synack_seq_lt(s->seq, l) || synack_seq_gt(s->end, r))
+				continue;
+			if (!any || synack_seq_lt(s->seq, lo)) {
+				lo = s->seq;
+				*first = s->xmit_us;
+			}
+			if (!any || synack_seq_gt(s->seq, hi)) {
+				hi = s->seq;
+				*last = s->xmit_us;
+			}
+			any = true;
+		}
+	}
+	return any;
+}
+
 uint32_t sa_sack_tag(struct tcb *t, const struct synack_segment *seg, uint32_t prior_una,
                      struct sa_ack *a)
 {
