@@ -164,6 +164,8 @@ void sa_sync_mss(struct tcb *t)
  * subtracted from the MSS; the timestamps option already is). */
 uint32_t sa_cur_mss(const struct tcb *t)
 {
+	if (t->xmit_mss)
+		return t->xmit_mss;
 	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
 	uint32_t sack = sa_sack_opt_len(t); /* sack_gen.c */
 	return mss > sack ? mss - sack : 1;

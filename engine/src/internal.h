@@ -107,7 +107,10 @@ struct tcb {
 	uint16_t mss_clamp; /* the peer's MSS option (or default_mss) */
 	uint16_t advmss;    /* what we advertise */
 	uint16_t snd_mss;   /* payload per segment, options subtracted */
-	uint16_t rcv_mss;   /* estimate of the peer's segment size */
+	/* The MSS of the send loop under way, fixed at its start (Linux:
+	 * tcp_write_xmit's mss_now), else 0. */
+	uint16_t xmit_mss;
+	uint16_t rcv_mss; /* estimate of the peer's segment size */
 	uint32_t ts_recent, ts_offset;
 	uint64_t ts_recent_stamp_us;
 

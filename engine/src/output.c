@@ -379,6 +379,10 @@ void sa_output(struct tcb *t)
 	t->frto_new = false;
 	/* Linux runs tcp_write_xmit only with a send head. */
 	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
+	/* Linux: tcp_write_xmit sizes every segment of the call with the MSS
+	 * of its start: one that carries SACK blocks (a D-SACK, sent once)
+	 * makes the ones after it as short, though they carry none. */
+	t->xmit_mss = (uint16_t)sa_cur_mss(t);
 	uint32_t gso_left = 0; /* segments left in the current transmission */
 	bool gso_many = false;
 	for (;;) {
@@ -423,6 +427,7 @@ void sa_output(struct tcb *t)
 				break;
 			gso_left = gso_segments(t);
 			gso_many = gso_left > 1;
+			sa_gso_sack_begin(t, gso_many); /* sack_gen.c */
 		}
 		bool gso_end = --gso_left == 0;
 		bool fin = t->fin_queued && len == left;
@@ -441,6 +446,8 @@ void sa_output(struct tcb *t)
 		if (t->wakeup_one)
 			break;
 	}
+	t->xmit_mss = 0;
+	sa_gso_sack_begin(t, false);
 	if (gso_left)
 		sa_txq_unjoin(t, t->txq_len - 1); /* the transmission ended early */
 	if (frto_new && !synack_seq_gt(t->snd_nxt, t->high_seq)) {

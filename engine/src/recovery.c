@@ -661,6 +661,7 @@ void sa_rec_xmit_lost(struct tcb *t)
 			rtx_cut(t, i, &len, &fin);
 			piece_left = rtx_piece(t, i);
 			piece_many = piece_left > 1;
+			sa_gso_sack_begin(t, piece_many); /* sack_gen.c */
 			if (i)
 				sa_txq_unjoin(t, i - 1); /* the piece starts an skb */
 		}
@@ -670,4 +671,5 @@ void sa_rec_xmit_lost(struct tcb *t)
 		sa_send_data(t, seq, len, fin, true, piece_many && piece_end);
 		/* sa_send_data → sa_tx_sent marked it retransmitted. */
 	}
+	sa_gso_sack_begin(t, false);
 }

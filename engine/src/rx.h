@@ -67,6 +67,12 @@ struct sa_rx {
 	uint8_t n_sack;
 	bool dsack;
 	struct sa_sack_block dsack_blk;
+	/* A multi-segment skb leaves as segments that all carry the header of
+	 * its first (GSO): its SACK blocks, a D-SACK sent once included.
+	 * 1: the skb's first segment is next; 2: the blocks below apply. */
+	uint8_t gso_sack;
+	uint8_t gso_n;
+	struct synack_sack_block gso_blk[SYNACK_MAX_SACK_BLOCKS];
 };
 
 /* keepalive.c */
@@ -128,6 +134,7 @@ struct synack_segment;
 /* Puts the SACK / D-SACK blocks into an outgoing segment (Linux:
  * tcp_established_options); a D-SACK is sent once. */
 void sa_sack_fill(struct tcb *t, struct synack_segment *s);
+void sa_gso_sack_begin(struct tcb *t, bool many); /* a new skb leaves: one segment or several */
 uint32_t sa_sack_opt_len(const struct tcb *t);
 void sa_dsack_set(struct tcb *t, uint32_t seq, uint32_t end);
 void sa_dsack_extend(struct tcb *t, uint32_t seq, uint32_t end);

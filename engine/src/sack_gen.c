@@ -9,6 +9,8 @@
  * - A D-SACK block (a duplicate received) goes first, once (RFC 2883 §4).
  * - Blocks RCV.NXT has passed are dropped.
  */
+#include <string.h>
+
 #include "internal.h"
 
 static bool extend(struct sa_sack_block *b, uint32_t seq, uint32_t end)
@@ -117,7 +119,32 @@ uint32_t sa_sack_opt_len(const struct tcb *t)
 	return 4u + 8u * (uint32_t)(n < max ? n : max);
 }
 
+static void fill(struct tcb *t, struct synack_segment *s);
+
+/* Linux: tcp_established_options / tcp_options_write, once per skb: a GSO
+ * skb's later segments repeat its first one's blocks. */
 void sa_sack_fill(struct tcb *t, struct synack_segment *s)
+{
+	struct sa_rx *rx = &t->rx;
+	if (rx->gso_sack == 2) {
+		memcpy(s->opt.sack, rx->gso_blk, sizeof(rx->gso_blk));
+		s->opt.n_sack = rx->gso_n;
+		return;
+	}
+	fill(t, s);
+	if (rx->gso_sack == 1) {
+		memcpy(rx->gso_blk, s->opt.sack, sizeof(rx->gso_blk));
+		rx->gso_n = s->opt.n_sack;
+		rx->gso_sack = 2;
+	}
+}
+
+void sa_gso_sack_begin(struct tcb *t, bool many)
+{
+	t->rx.gso_sack = many ? 1 : 0;
+}
+
+static void fill(struct tcb *t, struct synack_segment *s)
 {
 	struct sa_rx *rx = &t->rx;
 	if (!t->sack_ok || (!rx->dsack && !rx->n_sack))
