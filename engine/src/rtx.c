@@ -676,23 +676,24 @@ void sa_rtx_fire(struct tcb *t)
 		return;
 	}
 	/* Linux: tcp_retransmit_timer → tcp_enter_loss, retransmit the head
-	 * (RFC 6298 §5.4), back off (§5.5), restart the timer (§5.6). */
+	 * (RFC 6298 §5.4), back off (§5.5), restart the timer (§5.6). The
+	 * head goes (tcp_retransmit_skb) even if it is still counted as
+	 * retransmitted, which an F-RTO undo leaves it (unmarked lost): the
+	 * walk of lost segments would skip it and send the next one instead
+	 * (Linux then counts the head twice in retrans_out; the engine once). */
+	struct sa_txseg *h = t->txq_len ? sa_txq_at(t, 0) : NULL;
+	if (h && (h->flags & SA_TX_RETRANS) && !(h->flags & SA_TX_SACKED)) {
+		h->flags &= (uint8_t)~SA_TX_RETRANS;
+		t->retrans_out--;
+	}
 	sa_rec_enter_loss(t);
 	t->retransmits++;
 	sa_rto_back_off(t);
 	sa_rec_xmit_lost(t);
-	/* Linux: tcp_retransmit_timer resends the head itself
-	 * (tcp_retransmit_skb), also one still counted as retransmitted that
-	 * an undo left unmarked lost, which the lost-segment walk skips
-	 * (Linux counts it in retrans_out twice; the engine once) — or when
-	 * nothing went (no queue memory). */
-	const struct sa_txseg *h = t->txq_len ? sa_txq_at(t, 0) : NULL;
-	bool head_sent = h && (h->flags & SA_TX_RETRANS) && h->xmit_us == t->st->now_us;
-	if (!t->retrans_out || (h && !head_sent && !(h->flags & SA_TX_SACKED))) {
+	if (!t->retrans_out) {
+		/* Nothing went (no queue memory): retransmit the head anyway. */
 		uint32_t data_out = sa_in_flight(t) - (t->fin_sent ? 1u : 0u);
 		uint32_t len = SA_MIN(data_out, sa_cur_mss(t));
-		if (h && t->retrans_out)
-			len = SA_MIN(len, h->end - h->seq);
 		bool fin = t->fin_sent && len == data_out;
 		sa_send_data(t, t->snd_una, len, fin, true, false);
 	}
