@@ -147,7 +147,8 @@ static void lay_out(struct tcb *t, uint32_t i, uint32_t segs, uint32_t seq, uint
  * blocks to carry any more: tcp_current_mss). The skb that starts at
  * entry i (it runs through the joined entries) is re-cut into `mss`
  * pieces, still joined; the marks are entry i's. Only when that takes no
- * more entries than it has (the MSS grew). */
+ * more entries than it has (the MSS grew): the same number are cut anew
+ * too (seed 29: 524 + 524 bytes resent as 536 + 512). */
 void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss)
 {
 	if (i >= t->txq_len || !mss)
@@ -157,7 +158,7 @@ void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss)
 	bool fin = t->fin_sent && last.end == t->fin_seq + 1;
 	uint32_t data = last.end - first.seq - (fin ? 1u : 0u);
 	uint32_t need = (data + mss - 1) / mss;
-	if (need >= have || !need)
+	if (need > have || !need)
 		return;
 	if (first.flags & SA_TX_LOST)
 		t->lost_out -= have - need;
