@@ -651,7 +651,7 @@ void sa_rec_xmit_lost(struct tcb *t)
 		if (fin)
 			len--;
 		if (!piece_left) {
-			if (len < sa_cur_mss(t) && (s->flags & SA_TX_JOINED)) {
+			if (len != sa_cur_mss(t) && (s->flags & SA_TX_JOINED)) {
 				sa_txq_regroup(t, i, sa_cur_mss(t)); /* rtx.c */
 				len = s->end - seq;
 				fin = t->fin_sent && s->end == t->fin_seq + 1;

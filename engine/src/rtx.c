@@ -158,8 +158,25 @@ void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss)
 	bool fin = t->fin_sent && last.end == t->fin_seq + 1;
 	uint32_t data = last.end - first.seq - (fin ? 1u : 0u);
 	uint32_t need = (data + mss - 1) / mss;
-	if (need > have || !need)
+	if (!need)
 		return;
+	if (need > have) {
+		/* The MSS shrank: the skb holds more segments now (Linux:
+		 * tcp_set_skb_tso_segs), so a SACK block later covers them
+		 * at the new boundaries. */
+		uint32_t more = need - have;
+		if (t->txq_len + more > t->txq_cap)
+			return;
+		for (uint32_t k = t->txq_len; k-- > j + 1;)
+			*sa_txq_at(t, k + more) = *sa_txq_at(t, k);
+		t->txq_len += more;
+		if (first.flags & SA_TX_LOST)
+			t->lost_out += more;
+		if (first.flags & SA_TX_RETRANS)
+			t->retrans_out += more;
+		lay_out(t, i, need, first.seq, last.end, mss, &first, last.flags);
+		return;
+	}
 	if (first.flags & SA_TX_LOST)
 		t->lost_out -= have - need;
 	if (first.flags & SA_TX_RETRANS)
