@@ -198,6 +198,19 @@ void fx_send(struct fx *f, uint8_t flags, int32_t seq_off, int32_t ack_off, cons
 		            ((flags & SYNACK_TH_FIN) ? 1u : 0u);
 }
 
+void fx_send_ecr(struct fx *f, size_t len, uint32_t ecr)
+{
+	static const uint8_t zeros[FX_PKTMAX];
+	struct synack_segment s;
+	if (len > sizeof(zeros))
+		len = sizeof(zeros);
+	fx_mkseg(f, &s, SYNACK_TH_ACK, 0, 0, len ? zeros : NULL, len);
+	s.opt.ts_ecr = ecr;
+	fx_inject(f, &s);
+	f->p_seq += (uint32_t)len;
+	fx_drain(f);
+}
+
 void fx_send_syn(struct fx *f)
 {
 	struct synack_segment s;

@@ -84,6 +84,9 @@ uint64_t fx_until_next_us(const struct fx *f);
 /* Builds and injects; if seq_off is 0, p_seq advances past it. */
 void fx_send(struct fx *f, uint8_t flags, int32_t seq_off, int32_t ack_off, const void *data,
              size_t len);
+/* In-order data (zeros, or nothing: a pure ACK) from the peer with the
+ * TSecr given, in the stack's TSval clock; drains the output. */
+void fx_send_ecr(struct fx *f, size_t len, uint32_t ecr);
 /* The peer's SYN with its options (mss, sackOK, TS, wscale as set). */
 void fx_send_syn(struct fx *f);
 

@@ -23,18 +23,6 @@ static int rcvbuf(struct fx *f)
 	return v;
 }
 
-/* In-order data echoing the SYN-ACK's TSval (one receiver-RTT sample, the
- * first time: the handshake's length). */
-static void data(struct fx *f, size_t len, uint32_t ecr)
-{
-	struct synack_segment s;
-	fx_mkseg(f, &s, F_A, 0, 0, z, len);
-	s.opt.ts_ecr = ecr;
-	fx_inject(f, &s);
-	f->p_seq += (uint32_t)len;
-	fx_drain(f);
-}
-
 static uint32_t read_n(struct fx *f, size_t n)
 {
 	static uint8_t b[65536];
@@ -55,7 +43,7 @@ static uint32_t setup(struct fx *f, const struct synack_profile *p, uint64_t see
 	fx_send(f, F_A, 0, 0, NULL, 0);
 	f->fd = synack_accept(f->st, f->lfd, NULL, NULL);
 	fx_drain(f);
-	data(f, 1448, ts0);
+	fx_send_ecr(f, 1448, ts0);
 	read_n(f, 1448);
 	return ts0;
 }
@@ -66,11 +54,11 @@ static void one_rtt_of_reads(struct fx *f, uint32_t ts0, size_t chunk)
 {
 	fx_advance(f, 50000);
 	for (int i = 0; i < 19; i++)
-		data(f, 1448, ts0);
+		fx_send_ecr(f, 1448, ts0);
 	for (uint32_t left = 19 * 1448; left;)
 		left -= read_n(f, chunk < left ? chunk : left);
 	fx_advance(f, 100000);
-	data(f, 1448, ts0);
+	fx_send_ecr(f, 1448, ts0);
 	read_n(f, 1448);
 }
 
@@ -88,7 +76,7 @@ static void drs(void)
 	struct synack_tcp_info ti;
 	synack_tcp_info(f.st, f.fd, &ti);
 	fx_advance(&f, 150000);
-	data(&f, 1448, ts0);
+	fx_send_ecr(&f, 1448, ts0);
 	read_n(&f, 1448);
 	is_uint(rcv_space(&f), 30408, "a slower RTT: the measure stays");
 	is_int(rcvbuf(&f), 311376, "and the buffer");
@@ -99,10 +87,10 @@ static void drs(void)
 	ts0 = setup(&f, NULL, 2);
 	fx_advance(&f, 50000);
 	for (int i = 0; i < 19; i++)
-		data(&f, 1448, ts0);
+		fx_send_ecr(&f, 1448, ts0);
 	read_n(&f, 11 * 1448); /* within the RTT: nothing measured */
 	fx_advance(&f, 100000);
-	data(&f, 1448, ts0); /* also refreshes the connection's clock */
+	fx_send_ecr(&f, 1448, ts0); /* also refreshes the connection's clock */
 	/* One skb read: 18824 read since the measure began, but 11584 still
 	 * wait: 7240 <= 14480, a new measure and no growth. */
 	read_n(&f, 1448);
@@ -121,7 +109,7 @@ static void cached_clock(void)
 	uint32_t ts0 = setup(&f, NULL, 9);
 	fx_advance(&f, 50000);
 	for (int i = 0; i < 19; i++)
-		data(&f, 1448, ts0);
+		fx_send_ecr(&f, 1448, ts0);
 	read_n(&f, 18 * 1448); /* 50 ms in: within the RTT */
 	fx_advance(&f, 100000);
 	read_n(&f, 1448);

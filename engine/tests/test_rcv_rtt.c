@@ -13,26 +13,6 @@ static uint32_t rcv_rtt(struct fx *f)
 	return ti.rcv_rtt;
 }
 
-/* In-order data from the peer with the TSecr given (in our TSval clock). */
-static void data_ecr(struct fx *f, size_t len, uint32_t ecr)
-{
-	struct synack_segment s;
-	fx_mkseg(f, &s, F_A, 0, 0, z, len);
-	s.opt.ts_ecr = ecr;
-	fx_inject(f, &s);
-	f->p_seq += (uint32_t)len;
-	fx_drain(f);
-}
-
-static void pure_ack_ecr(struct fx *f, uint32_t ecr)
-{
-	struct synack_segment s;
-	fx_mkseg(f, &s, F_A, 0, 0, NULL, 0);
-	s.opt.ts_ecr = ecr;
-	fx_inject(f, &s);
-	fx_drain(f);
-}
-
 /* Our TSval now, from one we sent at a known time (RFC 7323 §5.4: a
  * millisecond clock). */
 struct ts_clock {
@@ -75,38 +55,38 @@ static void from_timestamps(void)
 	is_uint(rcv_rtt(&f), 0, "no estimate after the handshake");
 
 	fx_advance(&f, 50000);
-	data_ecr(&f, 500, c.ts); /* shorter than rcv_mss (536 before any data) */
+	fx_send_ecr(&f, 500, c.ts); /* shorter than rcv_mss (536 before any data) */
 	is_uint(rcv_rtt(&f), 0, "a segment shorter than rcv_mss gives no sample");
 	fx_advance(&f, 50000);
-	data_ecr(&f, 1000, c.ts);
+	fx_send_ecr(&f, 1000, c.ts);
 	is_uint(rcv_rtt(&f), 0, "nor does a TSecr already seen");
 
 	fx_advance(&f, 50000);
-	data_ecr(&f, 1000, c.ts + 100);
+	fx_send_ecr(&f, 1000, c.ts + 100);
 	is_uint(rcv_rtt(&f), 50000, "150 ms - 100 ms: 50 ms");
 
 	fx_advance(&f, 10000);
-	pure_ack_ecr(&f, c.ts + 150);
+	fx_send_ecr(&f, 0, c.ts + 150);
 	fx_advance(&f, 10000);
-	data_ecr(&f, 1448, c.ts + 150);
+	fx_send_ecr(&f, 1448, c.ts + 150);
 	is_uint(rcv_rtt(&f), 50000, "a pure ACK used up its TSecr");
 
 	fx_advance(&f, 10000);
-	data_ecr(&f, 1448, ts_now(&f, c) + 1);
+	fx_send_ecr(&f, 1448, ts_now(&f, c) + 1);
 	is_uint(rcv_rtt(&f), 50000, "a TSecr ahead of our clock gives nothing");
-	data_ecr(&f, 1448, ts_now(&f, c));
+	fx_send_ecr(&f, 1448, ts_now(&f, c));
 	is_uint(rcv_rtt(&f), 50000, "nor does one of this very millisecond");
 
 	fx_advance(&f, 200000);
-	data_ecr(&f, 1448, ts_now(&f, c) - 200);
+	fx_send_ecr(&f, 1448, ts_now(&f, c) - 200);
 	is_uint(rcv_rtt(&f), 50000, "a larger sample with data unread is not taken");
 	read_all(&f);
 	fx_advance(&f, 10000);
-	data_ecr(&f, 1448, ts_now(&f, c) - 100);
+	fx_send_ecr(&f, 1448, ts_now(&f, c) - 100);
 	is_uint(rcv_rtt(&f), (50000 * 8 - 50000 + 100000) >> 3,
 	        "once all is read, 1/8 of a larger one is averaged in");
 	fx_advance(&f, 10000);
-	data_ecr(&f, 1448, ts_now(&f, c) - 20);
+	fx_send_ecr(&f, 1448, ts_now(&f, c) - 20);
 	is_uint(rcv_rtt(&f), 20000, "a smaller one replaces it, data unread or not");
 	fx_free(&f);
 	subtest_end();
@@ -116,7 +96,7 @@ static void from_timestamps(void)
 	synack_shutdown(f.st, f.fd, SHUT_WR);
 	fx_drain(&f);
 	fx_advance(&f, 30000);
-	data_ecr(&f, 1448, c.ts);
+	fx_send_ecr(&f, 1448, c.ts);
 	is_uint(rcv_rtt(&f), 0, "FIN-WAIT: no timestamp sample");
 	fx_free(&f);
 	subtest_end();
