@@ -224,7 +224,7 @@ static bool reset_check(const struct tcb *t, const struct synack_segment *seg)
 	       (t->state == SA_CLOSE_WAIT || t->state == SA_LAST_ACK || t->state == SA_CLOSING);
 }
 
-static void fin_acked(struct tcb *t)
+static void fin_acked(struct tcb *t, const struct synack_segment *seg)
 {
 	switch (t->state) {
 	case SA_FIN_WAIT1:
@@ -233,9 +233,14 @@ static void fin_acked(struct tcb *t)
 		t->shut_wr = true;
 		sa_timer_clear(t, SA_T_RTX);
 		/* Linux: tcp_rcv_state_process — only an orphan times out in
-		 * FIN_WAIT_2 (tcp_fin_timeout); an open socket waits forever. */
-		if (t->orphan)
-			sa_timer_set(t, SA_T_FIN_WAIT2, t->st->now_us + t->st->prof.fin_timeout_us);
+		 * FIN_WAIT_2 (fin_wait2.c); an open socket waits forever. With
+		 * TCP_LINGER2 < 0 the orphan goes at once, and the segment that
+		 * acknowledged the FIN gets an RST (the caller's reset path). */
+		if (t->orphan && !sa_fin_wait2_orphaned(t)) {
+			t->st->stats.aborts_on_data++;
+			sa_tcb_done(t);
+			sa_send_reset_reply(t->st, seg);
+		}
 		break;
 	case SA_CLOSING:
 		sa_enter_time_wait(t);
@@ -358,7 +363,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_tlp_schedule(t, true);
 	sa_output_recovery(t); /* output.c: tcp_xmit_recovery */
 	if (t->fin_sent && synack_seq_gt(ack, t->fin_seq))
-		fin_acked(t);
+		fin_acked(t, seg);
 	return true;
 }
 
@@ -783,7 +788,7 @@ void sa_tcp_input(struct synack_stack *st, struct synack_segment *seg)
 		time_wait_input(t, seg);
 		break;
 	case SA_FIN_WAIT2:
-		if (t->orphan)
+		if (t->orphan && t->fw2_timewait) /* fin_wait2.c */
 			orphan_fin_wait2_input(t, seg);
 		else
 			sync_input(t, seg);

@@ -141,6 +141,11 @@ struct tcb {
 	 * sent past TCP_CORK, Nagle and sender SWS avoidance, with PSH. */
 	bool wakeup_one;
 	int linger_s;
+	/* TCP_LINGER2 (fin_wait2.c): -1 abort at FIN-WAIT-2, 0 tcp_fin_timeout,
+	 * else seconds (at most 120: TCP_FIN_TIMEOUT_MAX). fw2_timewait: the
+	 * orphan's FIN-WAIT-2 is now what Linux keeps as a TIME_WAIT sock. */
+	int linger2_s;
+	bool fw2_timewait;
 	uint16_t user_mss;
 	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
 	uint8_t defer_accept; /* TCP_DEFER_ACCEPT as SYN-ACK retransmissions (Linux) */
@@ -321,6 +326,11 @@ void sa_set_state(struct tcb *t, uint8_t state);
 void sa_tcb_done(struct tcb *t);            /* to CLOSED: unhash, stop timers, free if orphan */
 void sa_reset_conn(struct tcb *t, int err); /* an RST arrived or the connection aborted */
 void sa_enter_time_wait(struct tcb *t);
+
+/* ---- fin_wait2.c: an orphan's FIN-WAIT-2 lifetime (Linux tcp_fin_time) ---- */
+uint64_t sa_fin_time_us(const struct tcb *t);
+bool sa_fin_wait2_orphaned(struct tcb *t); /* false: TCP_LINGER2 < 0, abort */
+void sa_fin_wait2_timeout(struct tcb *t);
 void sa_established(struct tcb *t);
 const char *sa_state_name(uint8_t s);
 void sa_sync_mss(struct tcb *t);

@@ -43,6 +43,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->fin_timeout_us = 60000000; /* tcp_fin_timeout */
 	p->delack_min_us = 40000;
 	p->delack_max_us = 200000;
+	p->fin_time_linux = true;
 	p->fin_pingpong = true;             /* tcp_fin: inet_csk_enter_pingpong_mode */
 	p->rcv_past_window_if_empty = true; /* tcp_sequence, tcp_data_queue */
 	p->ack_seq_in_window = true;        /* tcp_acceptable_seq */
@@ -95,6 +96,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->fin_timeout_us = 600000000;
 	p->syn_linear_timeouts = 0;
 	p->fin_pingpong = false;             /* RFC 9293 §3.10.7.4: ACK the FIN */
+	p->fin_time_linux = false;           /* RFC 9293 has no FIN-WAIT-2 timeout */
 	p->rcv_past_window_if_empty = false; /* RFC 9293 §3.10.7.4: trim */
 	p->ack_seq_in_window = false;        /* RFC 9293 §3.10.7.4: <SEQ=SND.NXT> */
 	p->rcv_truesize = false;             /* the buffer counts payload bytes */

@@ -578,9 +578,12 @@ int synack_close(struct synack_stack *st, int fd)
 			queue_fin(t);
 		if (t->dead)
 			;
-		else if (t->state == SA_FIN_WAIT2)
-			sa_timer_set(t, SA_T_FIN_WAIT2, st->now_us + st->prof.fin_timeout_us);
-		else if (t->state == SA_CLOSED)
+		else if (t->state == SA_FIN_WAIT2 && !sa_fin_wait2_orphaned(t)) {
+			/* Linux: tcp_close — TCP_LINGER2 < 0 in FIN_WAIT_2. */
+			st->stats.aborts_on_linger++;
+			sa_send_rst_for(t);
+			sa_tcb_done(t);
+		} else if (t->state == SA_CLOSED)
 			sa_tcb_free(t);
 	}
 	sa_reap(st);

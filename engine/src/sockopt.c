@@ -15,14 +15,15 @@
 #define SYSCTL_WMEM_MAX 212992 /* net.core.wmem_max */
 /* include/net/sock.h on x86-64: TCP_SKB_MIN_TRUESIZE is 2048 + the aligned
  * struct sk_buff (256); a send buffer is at least two of them. */
-#define SOCK_MIN_RCVBUF 2304
-#define SOCK_MIN_SNDBUF 4608
-#define TCP_MIN_MSS     88
-#define MAX_TCP_WINDOW  32767
-#define MAX_KEEPIDLE    32767
-#define MAX_KEEPINTVL   32767
-#define MAX_KEEPCNT     127
-#define MAX_SYNCNT      127
+#define SOCK_MIN_RCVBUF   2304
+#define SOCK_MIN_SNDBUF   4608
+#define TCP_MIN_MSS       88
+#define MAX_TCP_WINDOW    32767
+#define MAX_KEEPIDLE      32767
+#define MAX_KEEPINTVL     32767
+#define MAX_KEEPCNT       127
+#define MAX_SYNCNT        127
+#define FIN_TIMEOUT_MAX_S 120 /* TCP_FIN_TIMEOUT_MAX / HZ */
 
 static int get_int(const void *val, socklen_t len, int *out)
 {
@@ -186,6 +187,11 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		if (v < 1 || v > MAX_KEEPCNT)
 			return -EINVAL;
 		t->keepcnt = (uint32_t)v;
+		return 0;
+	case TCP_LINGER2:
+		/* Linux: do_tcp_setsockopt — < 0 aborts at FIN_WAIT_2, 0 follows
+		 * tcp_fin_timeout, at most TCP_FIN_TIMEOUT_MAX (fin_wait2.c). */
+		t->linger2_s = v < 0 ? -1 : v > FIN_TIMEOUT_MAX_S ? FIN_TIMEOUT_MAX_S : v;
 		return 0;
 	case TCP_USER_TIMEOUT:
 		if (v < 0)
@@ -583,6 +589,10 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 		return put_int(val, len, (int)t->keepintvl_s);
 	case TCP_KEEPCNT:
 		return put_int(val, len, (int)t->keepcnt);
+	case TCP_LINGER2:
+		if (t->linger2_s)
+			return put_int(val, len, t->linger2_s);
+		return put_int(val, len, (int)(t->st->prof.fin_timeout_us / 1000000u));
 	case TCP_USER_TIMEOUT:
 		return put_int(val, len, (int)t->user_timeout_ms);
 	case TCP_QUICKACK:

@@ -118,10 +118,7 @@ static void fire(struct tcb *t, int kind)
 		sa_rtx_fire(t);
 		break;
 	case SA_T_FIN_WAIT2:
-		/* Linux: tcp_fin_timeout — an orphan in FIN_WAIT_2 is dropped
-		 * silently (tcp_keepalive_timer → tcp_time_wait → tcp_done). */
-		t->st->stats.aborts_on_timeout++;
-		sa_tcb_done(t);
+		sa_fin_wait2_timeout(t); /* fin_wait2.c */
 		break;
 	case SA_T_TIME_WAIT:
 		/* RFC 9293 §3.10.8: when the time-wait timeout expires, delete the TCB. */

@@ -169,6 +169,58 @@ static void orphan_fin_wait2_timeout(void)
 	subtest_end();
 }
 
+static void orphan_fin_wait2_lifetime(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	subtest("an orphan's FIN_WAIT2 lifetime (fin_wait2.c: tcp_fin_time)");
+	synack_profile_linux(&p);
+	p.fin_timeout_us = 100000;
+	fx_init(&f, &p, 24);
+	fx_established(&f);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	synack_close(f.st, f.fd);
+	expect_seg(&f, F_FA, 1, 1, 0, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	is_uint(synack_next_deadline(f.st) - f.now, (uint64_t)ti.rto * 7 / 2,
+	        "at least 3.5 RTO (%u us), not tcp_fin_timeout's 100 ms", ti.rto);
+	fx_free(&f);
+
+	synack_profile_rfc(&p);
+	p.fin_timeout_us = 100000;
+	fx_init(&f, &p, 25);
+	fx_established(&f);
+	synack_close(f.st, f.fd);
+	expect_seg(&f, F_FA, 1, 1, 0, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	is_uint(synack_next_deadline(f.st) - f.now, 100000, "rfc profile: tcp_fin_timeout as set");
+	fx_free(&f);
+
+	synack_profile_linux(&p);
+	p.fin_timeout_us = 100000000;
+	fx_init(&f, &p, 26);
+	fx_established(&f);
+	synack_close(f.st, f.fd);
+	expect_seg(&f, F_FA, 1, 1, 0, FX_ANY);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	is_uint(synack_next_deadline(f.st) - f.now, 40000000, "100 s: a first stage of 40 s");
+	fx_send(&f, F_R, 5, 0, NULL, 0);
+	expect_seg(&f, F_A, 2, 1, 0, FX_ANY);
+	pass("a full socket still: an in-window RST off RCV.NXT is challenged");
+	fx_advance(&f, 40000000);
+	expect_none(&f);
+	is_uint(synack_next_deadline(f.st) - f.now, 40000000, "then 40 s as a TIME_WAIT sock");
+	fx_advance(&f, 39000000);
+	fx_send(&f, F_R, 5, 0, NULL, 0);
+	expect_none(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_R, 2, 0, 0, 0);
+	pass("which the same RST kills (tcp_timewait_state_process)");
+	fx_free(&f);
+	subtest_end();
+}
+
 static void orphan_data_after_close(void)
 {
 	struct fx f;
@@ -258,6 +310,7 @@ int main(void)
 	unread_data_reset();
 	linger_abort();
 	orphan_fin_wait2_timeout();
+	orphan_fin_wait2_lifetime();
 	orphan_data_after_close();
 	orphan_fin_wait2_segments();
 	close_in_syn_sent();

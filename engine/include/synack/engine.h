@@ -99,8 +99,13 @@ struct synack_profile {
 
 	/* Timers (microseconds unless noted). */
 	uint64_t rto_min_us, rto_init_us, rto_max_us, rto_fallback_us;
-	uint64_t time_wait_us;                 /* TCP_TIMEWAIT_LEN: 60 s */
-	uint64_t fin_timeout_us;               /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
+	uint64_t time_wait_us;   /* TCP_TIMEWAIT_LEN: 60 s */
+	uint64_t fin_timeout_us; /* tcp_fin_timeout: orphaned FIN_WAIT_2 */
+	/* Linux tcp_fin_time: an orphan's FIN_WAIT_2 lasts at least 3.5 RTO, and
+	 * one longer than TCP_TIMEWAIT_LEN is spent in two stages of (lifetime -
+	 * TCP_TIMEWAIT_LEN) each (tcp_close, tcp_keepalive_timer); off, exactly
+	 * tcp_fin_timeout (or TCP_LINGER2). */
+	bool fin_time_linux;
 	uint64_t delack_min_us, delack_max_us; /* ATO bounds: 40 ms / 200 ms */
 	bool fin_pingpong; /* Linux tcp_fin: a FIN's ACK is delayed (pingpong mode) */
 	/* Linux tcp_sequence: text past the window's right edge is taken whole
