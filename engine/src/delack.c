@@ -115,12 +115,16 @@ void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled)
 		t->rx.ack_pending |= SA_ACK_NOW; /* RFC 5681 §4.2 */
 }
 
-/* A duplicate or out-of-window segment: immediate ACK, quick-ACK mode
- * (Linux: tcp_data_queue out_of_window / tcp_send_dupack). */
+/* Text received already, in an acceptable segment: quick-ACK mode and an
+ * ACK scheduled (Linux: tcp_data_queue, "a retransmit"), which quick-ACK
+ * mode sends once the segment is processed (sa_delack_check, as
+ * tcp_ack_snd_check after tcp_data_snd_check) — unless data the segment let
+ * go (a window opened) carried it, with the D-SACK. An unacceptable segment
+ * is answered at once instead (input.c: oow_ack, tcp_send_dupack). */
 void sa_delack_ack_needed(struct tcb *t)
 {
 	enter_quickack_mode(t, TCP_MAX_QUICKACKS);
-	sa_send_ack_now(t);
+	t->rx.ack_pending |= SA_ACK_SCHED;
 }
 
 /* Linux: tcp_fin — the FIN that moves ESTABLISHED to CLOSE_WAIT schedules

@@ -399,7 +399,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 			/* RFC 2883 §4 / Linux tcp_data_queue: report the duplicate. */
 			sa_dsack_set(t, seq, seq + len);
 			if (len || !fin)
-				sa_ack_needed(t); /* a duplicate: re-ACK (Linux: tcp_send_dupack) */
+				sa_ack_needed(t); /* a duplicate: re-ACK (Linux: tcp_data_queue) */
 			return fin;
 		}
 		sa_dsack_set(t, seq, t->rcv_nxt); /* Linux: partial packet, D-SACK the old part */
@@ -695,9 +695,24 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		break;
 	default:
 		/* CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN was received; text
-		 * is ignored (RFC 9293). A retransmitted FIN is re-ACKed. */
-		if ((f & SYNACK_TH_FIN) && seg->seq + (uint32_t)seg->payload_len + 1 == t->rcv_nxt)
-			sa_ack_needed(t);
+		 * is ignored (RFC 9293). Linux (tcp_rcv_state_process, step 7)
+		 * ignores a segment from RCV.NXT on; one starting before goes on as
+		 * in FIN-WAIT: text past the FIN resets (RCV_SHUTDOWN,
+		 * LINUX_MIB_TCPABORTONDATA), a duplicate is re-ACKed with a D-SACK
+		 * of it, its FIN included (tcp_data_queue). */
+		if (synack_seq_lt(seg->seq, t->rcv_nxt) && sa_seg_len(seg)) {
+			uint32_t end = seg->seq + sa_seg_len(seg);
+			if (synack_seq_gt(end - ((f & SYNACK_TH_FIN) ? 1u : 0u), t->rcv_nxt)) {
+				t->st->stats.aborts_on_data++;
+				sa_reset_conn(t, 0);
+				sa_send_reset_reply(t->st, seg);
+				return;
+			}
+			if (!synack_seq_gt(end, t->rcv_nxt)) {
+				sa_dsack_set(t, seg->seq, end); /* sack_gen.c */
+				sa_ack_needed(t);
+			}
+		}
 		break;
 	}
 
