@@ -321,8 +321,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 	 * against SND.UNA before this ACK): the field is scaled, never for a
 	 * SYN (RFC 7323 §2.2). */
 	uint32_t nwin = (uint32_t)seg->window << t->snd_wscale;
-	bool update = synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seg->seq, t->snd_wl1) ||
-	              (seg->seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
+	bool update = sa_may_update_window(t, ack, seg->seq, nwin);
 	/* p2-tx: duplicate ACK test before the window update (recovery.c). */
 	bool dupack = sa_rec_is_dupack(t, seg, nwin);
 	uint32_t prior_una = t->snd_una;
@@ -594,11 +593,16 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	uint8_t f = seg->flags;
 
 	/* RFC 7323 §5.3: PAWS before the sequence check; never for an RST. A
-	 * SYN that fails PAWS gets the challenge ACK (Linux: syn_challenge). */
-	if (sa_paws_reject(t, seg)) {
+	 * SYN that fails PAWS gets the challenge ACK (Linux: syn_challenge);
+	 * a reordered duplicate ACK passes, an old pure ACK is dropped without
+	 * an answer (timestamps.c: sa_paws_disordered). */
+	enum sa_paws_verdict paws = SA_PAWS_ACCEPT;
+	if (sa_paws_reject(t, seg) && (paws = sa_paws_disordered(t, seg)) != SA_PAWS_ACCEPT) {
 		t->st->stats.paws_drops++;
 		if (f & SYNACK_TH_SYN) {
 			challenge_ack(t);
+		} else if (paws == SA_PAWS_DROP_SILENT) {
+			/* Linux 6.15+: old ACKs are common, no dupack. */
 		} else if (!oow_limited(t, seg)) {
 			sa_send_ack_now(t);
 		} else {

@@ -601,8 +601,12 @@ uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space);
 /* ---- timestamps.c (RFC 7323) ---- */
 uint32_t sa_tsval(const struct tcb *t);
 uint32_t sa_now_ms(const struct synack_stack *st);
-/* PAWS (RFC 7323 §5.3): true if the segment must be dropped. */
+/* PAWS (RFC 7323 §5.3): true if the segment's TSval is too old. */
 bool sa_paws_reject(struct tcb *t, const struct synack_segment *seg);
+/* What a synchronized connection does with a segment sa_paws_reject
+ * refused (Linux: tcp_disordered_ack_check). */
+enum sa_paws_verdict { SA_PAWS_DROP_DUPACK, SA_PAWS_DROP_SILENT, SA_PAWS_ACCEPT };
+enum sa_paws_verdict sa_paws_disordered(const struct tcb *t, const struct synack_segment *seg);
 void sa_ts_update_recent(struct tcb *t, const struct synack_segment *seg);
 
 /* ---- urgent.c: RFC 9293 §3.8.5 / RFC 6093 as Linux (tcp_urg, tcp_recv_urg) ---- */
@@ -616,6 +620,15 @@ int sa_urg_recv(struct tcb *t, void *buf, size_t len, int flags); /* recv(MSG_OO
 
 /* ---- socket.c ---- */
 void sa_wake(struct tcb *t); /* hook for readiness changes (no-op: poll is level-triggered) */
+
+/* RFC 9293 §3.10.7.4 (SND.WL1/SND.WL2), as Linux's tcp_may_update_window:
+ * would this ACK update the send window? */
+static inline bool sa_may_update_window(const struct tcb *t, uint32_t ack, uint32_t seq,
+                                        uint32_t nwin)
+{
+	return synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seq, t->snd_wl1) ||
+	       (seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
+}
 
 static inline uint32_t sa_seg_len(const struct synack_segment *s)
 {

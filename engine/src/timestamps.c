@@ -30,6 +30,32 @@ bool sa_paws_reject(struct tcb *t, const struct synack_segment *seg)
 	return true;
 }
 
+/* RFC 7323 §5.3 leaves room for what Linux does with a segment PAWS
+ * refused in a synchronized state (tcp_disordered_ack_check): a duplicate
+ * ACK at RCV.NXT that changes no window and is older by less than the
+ * replay window (1.2 x the backed-off RTO in TSval ticks: some peers' clocks
+ * run at 1200 Hz, tcp_tsval_replay) is only reordered, and is processed —
+ * dropping it would lose its SACK information. An older pure ACK (before
+ * RCV.NXT) is dropped without the duplicate ACK others get (Linux 6.15+,
+ * SKB_DROP_REASON_TCP_RFC7323_PAWS_ACK). */
+enum sa_paws_verdict sa_paws_disordered(const struct tcb *t, const struct synack_segment *seg)
+{
+	uint32_t end = seg->seq + sa_seg_len(seg);
+	if (!(seg->flags & SYNACK_TH_ACK) || seg->seq != end)
+		return SA_PAWS_DROP_DUPACK;
+	if (seg->seq != t->rcv_nxt)
+		return synack_seq_lt(seg->seq, t->rcv_nxt) ? SA_PAWS_DROP_SILENT
+		                                           : SA_PAWS_DROP_DUPACK;
+	if (seg->ack != t->snd_una)
+		return SA_PAWS_DROP_DUPACK;
+	if (sa_may_update_window(t, seg->ack, seg->seq, (uint32_t)seg->window << t->snd_wscale))
+		return SA_PAWS_DROP_DUPACK;
+	uint64_t replay = (((uint64_t)t->rto_us << t->rto_shift) / 1000u) * 12u / 10u;
+	if ((int32_t)(t->ts_recent - seg->opt.ts_val) > (int64_t)replay)
+		return SA_PAWS_DROP_DUPACK;
+	return SA_PAWS_ACCEPT;
+}
+
 /* RFC 7323 §4.3 (2): TS.Recent takes SEG.TSval when SEG.SEQ <= Last.ACK.sent
  * (Linux: tcp_store_ts_recent when !after(seq, rcv_wup)) and the segment
  * passed PAWS. */

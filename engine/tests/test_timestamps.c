@@ -109,6 +109,40 @@ static void paws(void)
 	fx_free(&f);
 	subtest_end();
 
+	subtest("PAWS and reordered ACKs (tcp_disordered_ack_check)");
+	fx_init(&f, NULL, 708);
+	fx_established(&f);
+	struct synack_tcp_info ti;
+	synack_tcp_info(f.st, f.fd, &ti);
+	uint32_t replay = ti.rto / 1000 * 12 / 10; /* tcp_tsval_replay */
+	f.p_tsval = 5000;
+	fx_send(&f, F_PA, 0, 0, "abc", 3);
+	fx_drain(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0); /* SND.WL1 = RCV.NXT */
+	f.p_tsval = 5000 - replay;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_none(&f);
+	is_uint(synack_stats(f.st)->paws_drops, 0,
+	        "a duplicate ACK %u ticks older (1.2 RTO): reordered, processed", replay);
+	f.p_tsval = 5000 - replay - 1;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg_out(&f, F_A, 1, 4, 0, FX_ANY, &s);
+	is_uint(synack_stats(f.st)->paws_drops, 1, "one tick more: dropped, answered");
+	fx_advance(&f, 1000000); /* past the out-of-window ACK rate limit */
+	f.p_tsval = 4999;
+	f.p_win += 1;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	expect_seg(&f, F_A, 1, 4, 0, FX_ANY);
+	is_uint(synack_stats(f.st)->paws_drops, 2, "one that would update the window: dropped");
+	fx_advance(&f, 1000000);
+	f.p_tsval = 4999;
+	fx_send(&f, F_A, -1, 0, NULL, 0);
+	expect_none(&f);
+	is_uint(synack_stats(f.st)->paws_drops, 3,
+	        "an old pure ACK (before RCV.NXT): dropped silently");
+	fx_free(&f);
+	subtest_end();
+
 	subtest("PAWS on a SYN in ESTABLISHED: challenge ACK");
 	fx_init(&f, NULL, 705);
 	fx_established(&f);
