@@ -141,6 +141,18 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 			sa_send_reset_reply(t->st, seg);
 			return;
 		}
+		/* RFC 7323 §5.3 applies PAWS to synchronized states only; Linux
+		 * also wants a SYN-ACK's non-zero TSecr to echo a TSval sent
+		 * since the first SYN (tcp_rcv_synsent_state_process,
+		 * PAWSActiveRejected): else an RST, or nothing for an RST. */
+		if (t->st->prof.timestamps && seg->opt.has_ts && seg->opt.ts_ecr) {
+			uint32_t first = (uint32_t)(t->first_tx_us / 1000u) + t->ts_offset;
+			if (seg->opt.ts_ecr - first > sa_tsval(t) - first) {
+				t->st->stats.paws_drops++;
+				sa_send_reset_reply(t->st, seg);
+				return;
+			}
+		}
 	}
 	/* second: RST — only with an acceptable ACK (RFC 5961 §3.2 changes
 	 * nothing here; Linux: tcp_rcv_synsent_state_process). */
