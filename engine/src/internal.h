@@ -596,6 +596,7 @@ void sa_rmem_charge_run(struct tcb *t, uint32_t n);   /* reassembled bytes */
 void sa_rmem_charge_fin(struct tcb *t, uint32_t hdr); /* a FIN without data */
 void sa_rmem_free(struct tcb *t);
 void sa_measure_rcv_mss(struct tcb *t, uint32_t len, uint32_t truesize);
+void sa_set_window_clamp(struct tcb *t, uint32_t val); /* Linux: tcp_set_window_clamp */
 uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space);
 
 /* ---- timestamps.c (RFC 7323) ---- */

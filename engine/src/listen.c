@@ -134,7 +134,8 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;
 	c->linger2_s = l->linger2_s;
-	c->oobinline = l->oobinline; /* Linux: SOCK_URGINLINE, a socket flag */
+	c->window_clamp = l->window_clamp; /* TCP_WINDOW_CLAMP (tcp_openreq_init_rwin) */
+	c->oobinline = l->oobinline;       /* Linux: SOCK_URGINLINE, a socket flag */
 	c->cc = l->cc;
 	c->defer_accept = l->defer_accept;
 	c->syncnt = l->syncnt;

@@ -188,6 +188,19 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 			return -EINVAL;
 		t->keepcnt = (uint32_t)v;
 		return 0;
+	case TCP_WINDOW_CLAMP:
+		/* Linux: tcp_set_window_clamp — 0 only before a connection
+		 * (back to the default), else at least SOCK_MIN_RCVBUF / 2; the
+		 * window offered never shrinks for it (window.c), and a change
+		 * of scaling_ratio or autotuning later resets it. */
+		if (!v) {
+			if (t->state != SA_CLOSED)
+				return -EINVAL;
+			t->window_clamp = 0;
+			return 0;
+		}
+		sa_set_window_clamp(t, v < 0 ? 0u : (uint32_t)v);
+		return 0;
 	case TCP_LINGER2:
 		/* Linux: do_tcp_setsockopt — < 0 aborts at FIN_WAIT_2, 0 follows
 		 * tcp_fin_timeout, at most TCP_FIN_TIMEOUT_MAX (fin_wait2.c). */
@@ -589,6 +602,8 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 		return put_int(val, len, (int)t->keepintvl_s);
 	case TCP_KEEPCNT:
 		return put_int(val, len, (int)t->keepcnt);
+	case TCP_WINDOW_CLAMP:
+		return put_int(val, len, (int)t->window_clamp);
 	case TCP_LINGER2:
 		if (t->linger2_s)
 			return put_int(val, len, t->linger2_s);

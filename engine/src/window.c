@@ -162,7 +162,7 @@ void sa_rmem_free(struct tcb *t)
 /* Linux: tcp_set_window_clamp — at least SOCK_MIN_RCVBUF / 2 (2304 / 2 on
  * x86-64); a larger clamp lifts rcv_ssthresh to the window offered, a
  * smaller one caps it. */
-static void set_window_clamp(struct tcb *t, uint32_t val)
+void sa_set_window_clamp(struct tcb *t, uint32_t val)
 {
 	uint32_t old = t->window_clamp;
 	uint32_t clamp = SA_MAX(val, 1152u); /* SOCK_MIN_RCVBUF / 2 */
@@ -187,7 +187,7 @@ void sa_measure_rcv_mss(struct tcb *t, uint32_t len, uint32_t truesize)
 		uint8_t old = t->scaling_ratio;
 		t->scaling_ratio = (uint8_t)(r ? SA_MIN(r, 255u) : 1);
 		if (old != t->scaling_ratio) {
-			set_window_clamp(t, sa_win_from_space(t, t->rcvbuf));
+			sa_set_window_clamp(t, sa_win_from_space(t, t->rcvbuf));
 			if (t->window_clamp < t->rcv_ssthresh)
 				t->rcv_ssthresh = t->window_clamp;
 		}
@@ -212,12 +212,17 @@ uint8_t sa_wscale_for(const struct synack_stack *st, uint32_t space)
 	return (uint8_t)l;
 }
 
-/* Linux: tcp_select_initial_window (+ tcp_openreq_init_rwin's clamp for a
- * SO_RCVBUF-locked buffer). `mss` is what the offer is quantized to. */
+/* Linux: tcp_select_initial_window (+ tcp_openreq_init_rwin's and
+ * tcp_connect_init's clamp for a SO_RCVBUF-locked buffer). The clamp starts
+ * from the socket's (TCP_WINDOW_CLAMP, the listener's for a child, or what
+ * an earlier connect() left), else the largest scaled window. `mss` is what
+ * the offer is quantized to. */
 void sa_init_rcv_window_mss(struct tcb *t, bool wscale_ok, uint32_t mss)
 {
 	uint32_t space = sa_full_space(t);
-	uint32_t clamp = t->rcvbuf_locked ? space : 65535u << 14;
+	uint32_t clamp = t->window_clamp ? t->window_clamp : 65535u << 14;
+	if (t->rcvbuf_locked && clamp > space)
+		clamp = space;
 	if (space > clamp)
 		space = clamp;
 	/* Quantize the offer to a multiple of the MSS. */
