@@ -17,10 +17,11 @@
  * in answer to the ACK of our FIN, or an active RST from close()). */
 #include "internal.h"
 
-/* Linux: (icsk_rto << 2) - (icsk_rto >> 1), the backed-off RTO times 3.5. */
+/* Linux: (icsk_rto << 2) - (icsk_rto >> 1), the backed-off RTO (at most
+ * TCP_RTO_MAX) times 3.5. */
 static uint64_t rto_floor_us(const struct tcb *t)
 {
-	uint64_t rto = (uint64_t)t->rto_us << t->rto_shift;
+	uint64_t rto = sa_rto_backed_off(t); /* rto.c */
 	return (rto << 2) - (rto >> 1);
 }
 

@@ -50,7 +50,7 @@ enum sa_paws_verdict sa_paws_disordered(const struct tcb *t, const struct synack
 		return SA_PAWS_DROP_DUPACK;
 	if (sa_may_update_window(t, seg->ack, seg->seq, (uint32_t)seg->window << t->snd_wscale))
 		return SA_PAWS_DROP_DUPACK;
-	uint64_t replay = (((uint64_t)t->rto_us << t->rto_shift) / 1000u) * 12u / 10u;
+	uint64_t replay = sa_rto_backed_off(t) / 1000u * 12u / 10u; /* rto.c: icsk_rto */
 	if ((int32_t)(t->ts_recent - seg->opt.ts_val) > (int64_t)replay)
 		return SA_PAWS_DROP_DUPACK;
 	return SA_PAWS_ACCEPT;
