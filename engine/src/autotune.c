@@ -44,20 +44,27 @@ void sa_rcvbuf_grow(struct tcb *t, uint32_t newval)
 	if (!sa_ooo_empty(t))
 		rcvwin += sa_ooo_last_end(t) - t->rcv_nxt; /* ooo.c */
 	uint64_t rcvbuf = SA_MIN(space_from_win(t, rcvwin), (uint64_t)t->st->prof.rmem[2]);
-	if (rcvbuf <= t->rcvbuf)
+	if (rcvbuf <= t->rcvbuf || !sa_rcvbuf_raise(t, (uint32_t)rcvbuf))
 		return;
-	/* The receive ring holds what the buffer may: it grows with it, at
-	 * least twofold (a buffer that creeps up must not copy the ring each
-	 * time), within tcp_rmem[2]; if it cannot (the engine's memory
-	 * limit), neither does the buffer. */
-	if (t->rcvq.buf && rcvbuf > t->rcvq.cap) {
-		uint64_t cap = SA_MAX(rcvbuf, 2ull * t->rcvq.cap);
-		cap = SA_MIN(cap, SA_MAX(rcvbuf, (uint64_t)t->st->prof.rmem[2]));
-		if (!sa_ring_grow(t->st, &t->rcvq, (uint32_t)cap))
-			return;
-	}
-	t->rcvbuf = (uint32_t)rcvbuf;
 	t->window_clamp = sa_win_from_space(t, t->rcvbuf); /* the clamp follows */
+}
+
+/* The receive ring holds what the buffer may: it grows with it, at least
+ * twofold (a buffer that creeps up must not copy the ring each time),
+ * within tcp_rmem[2]; if it cannot (the engine's memory limit), neither does
+ * the buffer. */
+bool sa_rcvbuf_raise(struct tcb *t, uint32_t rcvbuf)
+{
+	if (rcvbuf <= t->rcvbuf)
+		return false;
+	if (t->rcvq.buf && rcvbuf > t->rcvq.cap) {
+		uint64_t cap = SA_MAX((uint64_t)rcvbuf, 2ull * t->rcvq.cap);
+		cap = SA_MIN(cap, SA_MAX((uint64_t)rcvbuf, (uint64_t)t->st->prof.rmem[2]));
+		if (!sa_ring_grow(t->st, &t->rcvq, (uint32_t)cap))
+			return false;
+	}
+	t->rcvbuf = rcvbuf;
+	return true;
 }
 
 /* Linux: tcp_rcv_space_adjust, after each skb a read copies; copied_seq is

@@ -424,8 +424,14 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		 * out_of_window). Either way an immediate duplicate ACK (RFC 5681
 		 * §4.2, RFC 9293 §3.10.7.4). */
 		if (synack_seq_lt(seq, t->rcv_nxt + rcv_window(t))) {
+			sa_ecn_check_ce(t, seg); /* Linux: tcp_data_queue_ofo */
+			/* Receive memory (rmem.c): a segment the buffer cannot
+			 * take is dropped unacknowledged (TCPOFODrop). */
+			if (!sa_rmem_schedule(t, seq, len)) {
+				t->st->stats.ofo_drops++;
+				return false;
+			}
 			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
-			sa_ecn_check_ce(t, seg);   /* Linux: tcp_data_queue_ofo */
 			/* The held skb costs its truesize, and with SACK it may
 			 * grow the window first (tcp_grow_window; without SACK
 			 * not, to force duplicate ACKs). */
@@ -462,6 +468,16 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		return false;
 	}
 	if (!sa_ring_reserve(t->st, &t->rcvq, t->rcvbuf)) {
+		sa_send_ack_now(t);
+		return false;
+	}
+	/* Receive memory (rmem.c), on Linux's slow path, which held data
+	 * forces (header prediction takes in-order data unchecked): a
+	 * segment the buffer cannot take is dropped if data is queued,
+	 * with an ACK at once (tcp_data_queue: ICSK_ACK_NOW, TCPRcvQDrop);
+	 * else it is taken anyway (sk_forced_mem_schedule). */
+	if (!sa_ooo_empty(t) && !sa_rmem_schedule(t, seq, len) && t->rcvq.len) {
+		t->st->stats.rcvq_drops++;
 		sa_send_ack_now(t);
 		return false;
 	}

@@ -583,6 +583,7 @@ void sa_init_buffer_space(struct tcb *t); /* entering ESTABLISHED */
 /* autotune.c */
 void sa_autotune_init(struct tcb *t);
 void sa_rcvbuf_grow(struct tcb *t, uint32_t newval);
+bool sa_rcvbuf_raise(struct tcb *t, uint32_t rcvbuf); /* the ring follows; false: cannot */
 void sa_rcv_space_adjust(struct tcb *t, uint32_t copied_seq);
 void sa_autotune_read(struct tcb *t, uint32_t copied_seq0, uint32_t n);
 uint32_t sa_full_space(const struct tcb *t);

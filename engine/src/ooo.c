@@ -3,10 +3,13 @@
  * SHOULD be held for later processing"; RFC 1122 §4.2.2.20 (g) — Linux:
  * tcp_data_queue_ofo, tcp_ofo_queue).
  *
- * A sorted list of non-overlapping runs. Memory (run headers + payload)
- * plus the in-order queue never exceeds the receive buffer: a segment that
- * does not fit is dropped (Linux prunes: tcp_prune_ofo_queue; the engine
- * keeps what it has and the sender retransmits). Bytes a new segment repeats
+ * A sorted list of non-overlapping runs, one per skb that brought data
+ * (pieces of one skb around held data after the first carry no truesize).
+ * Under memory pressure (rmem.c) contiguous runs are collapsed into
+ * page-sized ones and the highest pruned, as Linux does. Memory (run headers
+ * + payload) plus the in-order queue never exceeds the receive buffer
+ * either: the engine's own bound, beyond which a segment is dropped and the
+ * sender retransmits. Bytes a new segment repeats
  * are reported as D-SACK (RFC 2883 §4; Linux: tcp_dsack_set/extend). Runs
  * beyond a held FIN are kept as Linux keeps them, and dropped with the rest
  * once the FIN is in order (Linux: tcp_fin purges the queue).
@@ -73,6 +76,167 @@ void sa_ooo_make_room(struct tcb *t, uint32_t need)
 	}
 	if (pruned)
 		t->rx.n_sack = 0;
+}
+
+/* Linux: tcp_prune_ofo_queue(sk, in_skb) under memory pressure — held skbs
+ * go from the highest sequence down, but never one the incoming segment
+ * would land below (a segment that would land last stops it at once), in
+ * steps of an eighth of the buffer until the segment fits; pruning resets
+ * the SACK blocks (tcp_sack_reset). True if anything was pruned. */
+bool sa_ooo_prune(struct tcb *t, uint32_t in_seq, uint32_t in_len)
+{
+	bool pruned = false;
+	int64_t goal = t->rcvbuf >> 3;
+	while (t->rx.ooo) {
+		struct sa_ooo_seg **link = &t->rx.ooo;
+		while ((*link)->next)
+			link = &(*link)->next;
+		struct sa_ooo_seg *n = *link;
+		if (synack_seq_gt(in_seq, n->seq))
+			break;
+		pruned = true;
+		goal -= n->truesize;
+		t->rx.ooo_mem -= (uint32_t)node_size(n->end - n->seq);
+		t->rx.ooo_truesize -= n->truesize;
+		sa_free(t->st, n);
+		*link = NULL;
+		if (!t->rx.ooo || goal <= 0) {
+			if (sa_rmem_can_ingest(t, in_len))
+				break;
+			goal = t->rcvbuf >> 3;
+		}
+	}
+	if (pruned) {
+		t->rx.n_sack = 0;
+		t->rx.dsack = false;
+	}
+	return pruned;
+}
+
+/* Linux: alloc_skb(size) as tcp_collapse asks for it — a kmalloc'ed head
+ * (the small-head cache up to 256 bytes of data, else a power-of-two
+ * bucket) plus struct sk_buff. *room: the data it can hold. */
+static uint32_t collapse_skb_truesize(uint32_t size, uint32_t *room)
+{
+	uint32_t head = ((size + 63u) & ~63u) + 320u; /* SKB_DATA_ALIGN + shinfo */
+	if (head <= 576u) {
+		head = 576u; /* SKB_SMALL_HEAD_CACHE_SIZE */
+	} else {
+		uint32_t b = 1024;
+		while (b < head)
+			b <<= 1;
+		head = b;
+	}
+	*room = head - 320u;
+	return head + 256u;
+}
+
+#define SKB_MAX_ORDER0 3776u /* SKB_WITH_OVERHEAD(PAGE_SIZE) */
+
+/* Linux: tcp_collapse on the out-of-order queue, for the contiguous runs
+ * from *first up to (not including) stop, covering [start, end): runs that
+ * pay their way (not bloated: win_from_space(truesize) <= len) are skipped;
+ * from the first that does not, the bytes are copied into new skbs of at
+ * most a page (SKB_MAX_ORDER(0, 0)), the old ones freed, up to `end` or a
+ * run that carries a FIN. */
+static void collapse_range(struct tcb *t, struct sa_ooo_seg **first, const struct sa_ooo_seg *stop,
+                           uint32_t start, uint32_t end)
+{
+	struct sa_ooo_seg **link = first;
+	while (*link != stop) {
+		struct sa_ooo_seg *n = *link;
+		uint32_t len = n->end - n->seq;
+		if (!n->fin && n->truesize && sa_win_from_space(t, n->truesize) > len)
+			break;
+		start = n->end + (n->fin ? 1u : 0u); /* Linux: end_seq */
+		link = &n->next;
+	}
+	if (*link == stop || (*link)->fin || (*link)->seq != start)
+		return;
+	struct sa_ooo_seg *src = *link;
+	while (synack_seq_lt(start, end)) {
+		uint32_t room, copy = SA_MIN(SKB_MAX_ORDER0, end - start), alloc = copy;
+		uint32_t truesize = collapse_skb_truesize(copy, &room);
+		struct sa_ooo_seg *nn = sa_alloc(t->st, node_size(copy));
+		if (!nn) {
+			/* Linux keeps the skb it was copying, overlapping what
+			 * was copied; runs do not overlap: trim its front. */
+			if (synack_seq_lt(src->seq, start)) {
+				uint32_t cut = start - src->seq;
+				memmove(src->data, src->data + cut, src->end - start);
+				src->seq = start;
+				t->rx.ooo_mem -= cut;
+			}
+			break;
+		}
+		nn->seq = nn->end = start;
+		nn->fin = false;
+		nn->truesize = truesize;
+		t->rx.ooo_truesize += truesize;
+		t->rx.ooo_mem += (uint32_t)node_size(copy);
+		bool done = false;
+		while (copy) {
+			uint32_t off = start - src->seq, size = src->end - start;
+			if (size) {
+				size = SA_MIN(copy, size);
+				memcpy(nn->data + (nn->end - nn->seq), src->data + off, size);
+				nn->end += size;
+				copy -= size;
+				start += size;
+			}
+			if (!synack_seq_lt(start, src->end)) {
+				struct sa_ooo_seg *next = src->next;
+				t->rx.ooo_mem -= (uint32_t)node_size(src->end - src->seq);
+				t->rx.ooo_truesize -= src->truesize;
+				sa_free(t->st, src);
+				src = next;
+				if (!src || src == stop || src->fin || src->seq != start) {
+					done = true;
+					break;
+				}
+			}
+		}
+		/* Sized for `alloc` bytes, it holds fewer when a FIN run
+		 * ended the copy: counted by what it holds. */
+		t->rx.ooo_mem -= (uint32_t)(node_size(alloc) - node_size(nn->end - nn->seq));
+		nn->tailroom = room - (nn->end - nn->seq);
+		*link = nn;
+		link = &nn->next;
+		if (done)
+			break;
+	}
+	*link = src;
+}
+
+/* Linux: tcp_collapse_ofo_queue — each range of contiguous held skbs is
+ * collapsed unless it is one skb smaller than a page; tiny ranges left
+ * alone count, and past an eighth of the buffer of them it stops. */
+void sa_ooo_collapse(struct tcb *t)
+{
+	uint32_t sum_tiny = 0;
+	struct sa_ooo_seg **head = &t->rx.ooo;
+	while (*head) {
+		struct sa_ooo_seg *h = *head, *last = h;
+		uint32_t start = h->seq, end = h->end + (h->fin ? 1u : 0u);
+		uint32_t range_truesize = h->truesize;
+		while (last->next && !synack_seq_gt(last->next->seq, end)) {
+			last = last->next;
+			range_truesize += last->truesize;
+			uint32_t e = last->end + (last->fin ? 1u : 0u);
+			if (synack_seq_gt(e, end))
+				end = e;
+		}
+		struct sa_ooo_seg *stop = last->next;
+		if (range_truesize != h->truesize || end - start >= SKB_MAX_ORDER0) {
+			collapse_range(t, head, stop, start, end);
+		} else {
+			sum_tiny += range_truesize;
+			if (sum_tiny > t->rcvbuf >> 3)
+				return;
+		}
+		while (*head != stop)
+			head = &(*head)->next;
+	}
 }
 
 /* Links a new run [seq, seq+len) before *link; false if over the bound. */

@@ -120,7 +120,15 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
  * FIN is now in sequence. Returns the bytes moved. */
 uint32_t sa_ooo_drain(struct tcb *t, bool *fin);
 void sa_ooo_purge(struct tcb *t);
-void sa_ooo_make_room(struct tcb *t, uint32_t need); /* before in-order data */
+void sa_ooo_make_room(struct tcb *t, uint32_t need);                /* before in-order data */
+bool sa_ooo_prune(struct tcb *t, uint32_t in_seq, uint32_t in_len); /* Linux: tcp_prune_ofo_queue */
+void sa_ooo_collapse(struct tcb *t); /* Linux: tcp_collapse_ofo_queue */
+
+/* rmem.c: receive memory under pressure (Linux: tcp_try_rmem_schedule) */
+bool sa_rmem_can_ingest(const struct tcb *t, uint32_t len);
+/* May a segment [seq, seq+len) be queued? Clamps, collapses, prunes first;
+ * false: drop it. */
+bool sa_rmem_schedule(struct tcb *t, uint32_t seq, uint32_t len);
 bool sa_ooo_empty(const struct tcb *t);
 uint32_t sa_ooo_last_end(const struct tcb *t); /* the highest sequence held, FIN included */
 bool sa_ooo_holds(const struct tcb *t, uint32_t seq, uint32_t end); /* all held, one run */

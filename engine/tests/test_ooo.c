@@ -123,11 +123,74 @@ static void bounded(void)
 	subtest_end();
 }
 
+/* rmem.c, ooo.c: Linux's tcp_prune_queue on held data. */
+static void memory_pressure(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	char why[200];
+	synack_profile_linux(&p);
+	p.rmem[0] = p.rmem[1] = p.rmem[2] = 8192;
+	subtest(
+	    "memory pressure: held runs collapsed (a held FIN and data past it too), then pruned");
+	fx_init(&f, &p, 5);
+	fx_established(&f);
+	uint32_t base = f.p_seq;
+	/* 100-byte segments cost 1280 each: the seventh finds the buffer full. */
+	for (uint32_t off = 100; off < 700; off += 100)
+		seg(&f, base, off, 100, F_A);
+	seg(&f, base, 700, 100, F_FA);
+	seg(&f, base, 801, 100, F_A); /* past the FIN: kept, as Linux keeps it */
+	for (uint32_t off = 901; off < 2001; off += 100)
+		seg(&f, base, off, 100, F_A);
+	fx_drain(&f);
+	is_int(synack_check_invariants(f.st, why, sizeof(why)), 0, "invariants (%s)", why);
+	ok(synack_stats(f.st)->ofo_queued >= 8, "collapsing made room: %llu held segments taken",
+	   (unsigned long long)synack_stats(f.st)->ofo_queued);
+	seg(&f, base, 0, 100, F_A);
+	fx_drain(&f);
+	ok(stream_ok(&f, 800), "the 800 bytes before the FIN, in order, right contents");
+	is_int(synack_check_invariants(f.st, why, sizeof(why)), 0, "invariants (%s)", why);
+	fx_free(&f);
+
+	fx_init(&f, &p, 7);
+	fx_established(&f);
+	base = f.p_seq;
+	seg(&f, base, 100, 100, F_FA); /* a range that starts with a held FIN */
+	for (uint32_t off = 201; off < 1501; off += 100)
+		seg(&f, base, off, 100, F_A);
+	fx_drain(&f);
+	is_int(synack_check_invariants(f.st, why, sizeof(why)), 0,
+	       "collapsing after a held FIN: invariants (%s)", why);
+	seg(&f, base, 0, 100, F_A);
+	fx_drain(&f);
+	ok(stream_ok(&f, 200), "the 200 bytes before the FIN");
+	fx_free(&f);
+
+	fx_init(&f, &p, 6);
+	fx_established(&f);
+	base = f.p_seq;
+	for (uint32_t off = 100; off < 4000; off += 200) /* gaps: nothing to collapse */
+		seg(&f, base, off, 10, F_A);
+	fx_drain(&f);
+	uint64_t dropped = synack_stats(f.st)->ofo_drops;
+	ok(dropped > 0, "held segments beyond the buffer dropped (%llu)",
+	   (unsigned long long)dropped);
+	seg(&f, base, 0, 10, F_A); /* in order: the top of the held data goes */
+	struct synack_segment s;
+	ok(expect_seg_out(&f, F_A, 1, 11, 0, FX_ANY, &s), "the hole's first byte ACKed");
+	is_int(s.opt.n_sack, 0, "pruned: the SACK blocks were reset");
+	is_int(synack_check_invariants(f.st, why, sizeof(why)), 0, "invariants (%s)", why);
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	reassembly();
 	fin_held();
 	wrap();
 	bounded();
+	memory_pressure();
 	done_testing();
 }

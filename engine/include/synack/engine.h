@@ -193,6 +193,9 @@ struct synack_stats {
 	uint64_t socket_limit_drops; /* embryonic connections refused by max_sockets */
 	uint64_t tlp_probes;         /* tail loss probes sent (Linux: TCPLossProbes) */
 	uint64_t ofo_queued;         /* segments offered to the out-of-order queue (TCPOFOQueue) */
+	uint64_t ofo_drops;          /* held segments refused for memory (TCPOFODrop) */
+	uint64_t rcvq_drops;         /* in-order segments refused for memory (TCPRcvQDrop) */
+	uint64_t rcv_pruned;         /* memory pressure relief that was not enough (RcvPruned) */
 	/* ICMP errors (icmp.c): received; dropped as malformed (length,
 	 * checksum, quote); for no connection; quoting a sequence number
 	 * outside [SND.UNA, SND.NXT] (Linux: OutOfWindowIcmps); ignored by
