@@ -121,9 +121,11 @@ void sa_tlp_fire(struct tcb *t)
 			t->fin_seq = t->snd_nxt;
 			t->snd_nxt++;
 		}
-	} else if (!unsent) {
+	} else {
 		/* The last segment again (__tcp_retransmit_skb: counted in
-		 * total_retrans, not in retrans_out). */
+		 * total_retrans, not in retrans_out) — also when new data
+		 * waits but the peer's window holds it back (the send head
+		 * fails tcp_snd_wnd_test: Linux falls through to the tail). */
 		tail_skb_cut(t, mss);
 		uint32_t idx = t->txq_len - 1;
 		struct sa_txseg *s = sa_txq_at(t, idx);
