@@ -305,6 +305,43 @@ static short revents(struct stack *s, const struct stack_pollfd *p)
 	return (short)(m & (p->events | POLLERR | POLLHUP | POLLNVAL));
 }
 
+/* A read. On a blocking socket Linux's tcp_recvmsg_locked copies what is
+ * queued, then sleeps until it has copied its target — SO_RCVLOWAT's bytes
+ * (at most the length asked), all of them with MSG_WAITALL — woken only
+ * when tcp_data_ready finds SO_RCVLOWAT's bytes queued (synack_poll's
+ * POLLIN), the end of stream or an error; with data copied, those end the
+ * call with the data. MSG_PEEK and MSG_OOB reads wait for anything. */
+static bool read_call(struct stack *s, struct stack_call *c, bool may_wait, bool first, long *r)
+{
+	struct synack_stack *st = eng(s);
+	int flags = (int)c->a[0];
+	size_t cap = c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out;
+	bool blocking = may_wait && !(flags & MSG_DONTWAIT);
+	if (!blocking || (flags & (MSG_PEEK | MSG_OOB))) {
+		*r = synack_recv(st, c->fd, c->out, cap, flags);
+		if (*r == -EAGAIN && blocking)
+			return false;
+		c->out_len = *r > 0 ? (size_t)*r : 0;
+		return true;
+	}
+	if (first)
+		c->out_len = 0;
+	else if (!(synack_poll(st, c->fd) & (POLLIN | POLLHUP | POLLERR)))
+		return false;
+	*r = synack_recv(st, c->fd, c->out + c->out_len, cap - c->out_len, flags & ~MSG_WAITALL);
+	if (*r > 0)
+		c->out_len += (size_t)*r;
+	int lowat = 1;
+	socklen_t len = sizeof lowat;
+	synack_getsockopt(st, c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len);
+	size_t target = (flags & MSG_WAITALL) || (size_t)lowat > cap ? cap : (size_t)lowat;
+	if (*r == -EAGAIN || (*r > 0 && c->out_len < target))
+		return false;
+	if (c->out_len)
+		*r = (long)c->out_len;
+	return true;
+}
+
 /* Tries the call once. Returns true when it completed (results filled),
  * false when a blocking socket would wait. */
 static bool attempt(struct stack *s, struct stack_call *c, bool first)
@@ -354,12 +391,8 @@ static bool attempt(struct stack *s, struct stack_call *c, bool first)
 		}
 		break;
 	case STACK_READ:
-		r = synack_recv(st, c->fd, c->out,
-		                c->out_cap < sizeof c->out ? c->out_cap : sizeof c->out,
-		                (int)c->a[0]);
-		if (r == -EAGAIN && may_wait && !(c->a[0] & MSG_DONTWAIT))
+		if (!read_call(s, c, may_wait, first, &r))
 			return false;
-		c->out_len = r > 0 ? (size_t)r : 0;
 		break;
 	case STACK_WRITE:
 		r = synack_send(st, c->fd, c->in, c->in_len, (int)c->a[0]);

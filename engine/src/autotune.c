@@ -9,7 +9,7 @@
 
 /* Linux: tcp_space_from_win — the buffer a window needs (the inverse of
  * sa_win_from_space). */
-static uint64_t space_from_win(const struct tcb *t, uint64_t win)
+uint64_t sa_space_from_win(const struct tcb *t, uint64_t win)
 {
 	if (t->st->prof.rcv_truesize)
 		return (win << 8) / (t->scaling_ratio ? t->scaling_ratio : 1);
@@ -43,7 +43,7 @@ void sa_rcvbuf_grow(struct tcb *t, uint32_t newval)
 	rcvwin += grow << 1;
 	if (!sa_ooo_empty(t))
 		rcvwin += sa_ooo_last_end(t) - t->rcv_nxt; /* ooo.c */
-	uint64_t rcvbuf = SA_MIN(space_from_win(t, rcvwin), (uint64_t)t->st->prof.rmem[2]);
+	uint64_t rcvbuf = SA_MIN(sa_space_from_win(t, rcvwin), (uint64_t)t->st->prof.rmem[2]);
 	if (rcvbuf <= t->rcvbuf || !sa_rcvbuf_raise(t, (uint32_t)rcvbuf))
 		return;
 	t->window_clamp = sa_win_from_space(t, t->rcvbuf); /* the clamp follows */

@@ -237,7 +237,11 @@ void sa_delack_check(struct tcb *t)
 	if (!(t->rx.ack_pending & SA_ACK_SCHED))
 		return;
 	uint32_t mss = t->rcv_mss ? t->rcv_mss : 536;
-	bool full = t->rcv_nxt - t->rcv_wup > mss && (t->rcvq.len == 0 || sa_window_wont_shrink(t));
+	/* Linux: __tcp_ack_snd_check — more than a segment unacknowledged, and
+	 * the reader is still short of SO_RCVLOWAT (it will not read and ACK
+	 * soon) or the window moves right. */
+	bool full = t->rcv_nxt - t->rcv_wup > mss &&
+	            (t->rcvq.len < sa_rcvlowat(t) || sa_window_wont_shrink(t));
 	if (full || in_quickack_mode(t) || (t->rx.ack_pending & SA_ACK_NOW)) {
 		sa_send_ack_now(t);
 		return;

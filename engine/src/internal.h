@@ -145,6 +145,9 @@ struct tcb {
 	 * else seconds (at most 120: TCP_FIN_TIMEOUT_MAX). fw2_timewait: the
 	 * orphan's FIN-WAIT-2 is now what Linux keeps as a TIME_WAIT sock. */
 	int linger2_s;
+	/* SO_RCVLOWAT (Linux: sk_rcvlowat; 0 here stands for the default 1):
+	 * readiness, the delayed-ACK rule, a larger buffer (sockopt.c). */
+	uint32_t rcvlowat;
 	bool fw2_timewait;
 	uint16_t user_mss;
 	uint32_t keepidle_s, keepintvl_s, keepcnt, user_timeout_ms;
@@ -583,7 +586,8 @@ void sa_init_buffer_space(struct tcb *t); /* entering ESTABLISHED */
 /* autotune.c */
 void sa_autotune_init(struct tcb *t);
 void sa_rcvbuf_grow(struct tcb *t, uint32_t newval);
-bool sa_rcvbuf_raise(struct tcb *t, uint32_t rcvbuf); /* the ring follows; false: cannot */
+bool sa_rcvbuf_raise(struct tcb *t, uint32_t rcvbuf);          /* the ring follows; false: cannot */
+uint64_t sa_space_from_win(const struct tcb *t, uint64_t win); /* Linux: tcp_space_from_win */
 void sa_rcv_space_adjust(struct tcb *t, uint32_t copied_seq);
 void sa_autotune_read(struct tcb *t, uint32_t copied_seq0, uint32_t n);
 uint32_t sa_full_space(const struct tcb *t);
@@ -630,6 +634,11 @@ static inline bool sa_may_update_window(const struct tcb *t, uint32_t ack, uint3
 {
 	return synack_seq_gt(ack, t->snd_una) || synack_seq_gt(seq, t->snd_wl1) ||
 	       (seq == t->snd_wl1 && (nwin > t->snd_wnd || !nwin));
+}
+
+static inline uint32_t sa_rcvlowat(const struct tcb *t)
+{
+	return t->rcvlowat ? t->rcvlowat : 1u;
 }
 
 static inline uint32_t sa_seg_len(const struct synack_segment *s)

@@ -126,6 +126,7 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->nodelay = l->nodelay;
 	c->cork = l->cork;
 	c->keepalive = l->keepalive;
+	c->rcvlowat = l->rcvlowat;
 	c->keepidle_s = l->keepidle_s;
 	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;

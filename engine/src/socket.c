@@ -611,6 +611,24 @@ int synack_getpeername(struct synack_stack *st, int fd, struct sockaddr *addr, s
 	return to_sockaddr(t, &t->raddr, t->rport, addr, len);
 }
 
+/* Linux: tcp_epollin_ready — SO_RCVLOWAT's bytes are queued, or fewer
+ * but the buffer is nearly full (tcp_rmem_pressure: over 7/8 of it) or
+ * the window left is at most a segment: the sender cannot bring more. */
+static bool readable(const struct tcb *t, uint32_t target)
+{
+	uint32_t avail = t->rcvq.len;
+	if (!avail)
+		return false;
+	if (avail >= target)
+		return true;
+	uint32_t used = t->st->prof.rcv_truesize ? t->rmem_alloc + t->rx.ooo_truesize : avail;
+	if (used > t->rcvbuf - (t->rcvbuf >> 3))
+		return true;
+	uint32_t right = t->rcv_wup + t->rcv_wnd;
+	uint32_t wnd = synack_seq_gt(right, t->rcv_nxt) ? right - t->rcv_nxt : 0;
+	return wnd <= (t->rcv_mss ? t->rcv_mss : 536u);
+}
+
 /* Linux: tcp_poll. */
 int synack_poll(struct synack_stack *st, int fd)
 {
@@ -632,10 +650,10 @@ int synack_poll(struct synack_stack *st, int fd)
 		/* Linux: tcp_poll — an urgent byte next in line (not inline)
 		 * does not make the socket readable; valid urgent data is
 		 * POLLPRI (urgent.c). */
-		uint32_t target = 1;
+		uint32_t target = sa_rcvlowat(t);
 		if (t->urg_data && t->urg_seq == sa_copied_seq(t) && !t->oobinline)
 			target++;
-		if (t->rcvq.len >= target)
+		if (readable(t, target))
 			mask |= POLLIN | POLLRDNORM;
 		if (t->urg_data & SA_URG_VALID)
 			mask |= POLLPRI;

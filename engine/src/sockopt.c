@@ -3,6 +3,7 @@
  * tcp_get_info). Part-1 options take effect; part-2 ones (keepalive, user
  * timeout, quickack, congestion control) are stored for part 2. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -112,6 +113,23 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_RCVBUF);
 		t->rcvbuf_locked = true;
 		sa_ooo_make_room(t, 0); /* ooo.c: held data within the new bound */
+		return 0;
+	}
+	case SO_RCVLOWAT: {
+		/* Linux: sk_setsockopt (< 0: INT_MAX) → tcp_set_rcvlowat — at
+		 * most half the buffer (tcp_rmem[2] unless SO_RCVBUF fixed it),
+		 * 0 is 1, and an unfixed buffer grows to hold it as window. */
+		uint64_t lowat = v < 0 ? (uint64_t)INT_MAX : (uint64_t)v;
+		uint32_t cap = (t->rcvbuf_locked ? t->rcvbuf : t->st->prof.rmem[2]) >> 1;
+		lowat = SA_MIN(lowat, (uint64_t)cap);
+		t->rcvlowat = lowat ? (uint32_t)lowat : 1u;
+		if (t->rcvbuf_locked)
+			return 0;
+		uint64_t space = sa_space_from_win(t, lowat);
+		if (space > t->rcvbuf && space <= UINT32_MAX &&
+		    sa_rcvbuf_raise(t, (uint32_t)space) && t->window_clamp &&
+		    t->window_clamp < lowat)
+			t->window_clamp = (uint32_t)lowat;
 		return 0;
 	}
 	case SO_SNDBUF: {
@@ -552,6 +570,8 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 			return put_int(val, len, t->keepalive);
 		case SO_RCVBUF:
 			return put_int(val, len, (int)t->rcvbuf);
+		case SO_RCVLOWAT:
+			return put_int(val, len, (int)sa_rcvlowat(t));
 		case SO_SNDBUF:
 			return put_int(val, len, (int)t->sndbuf);
 		case SO_TYPE:
