@@ -64,6 +64,14 @@ static const struct {
 	F("delivered_ce", delivered_ce),
 	F("snd_wnd", snd_wnd),
 	F("rcv_wnd", rcv_wnd),
+	F("bytes_sent", bytes_sent),
+	F("bytes_retrans", bytes_retrans),
+	F("dsack_dups", dsack_dups),
+	F("reord_seen", reord_seen),
+	F("rcv_ooopack", rcv_ooopack),
+	F("total_rto", total_rto),
+	F("total_rto_recoveries", total_rto_recoveries),
+	F("total_rto_time", total_rto_time),
 };
 
 bool run_tcpinfo_field(const struct synack_tcp_info *ti, const char *name, long long *out)

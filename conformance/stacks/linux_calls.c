@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stacks/kernel_tcp_info.h"
 #include "stacks/linux_priv.h"
 
 /* ---- descriptors the script owns --------------------------------------------- */
@@ -126,63 +127,6 @@ void lx_calls_set_cc_fallback(const char *cc)
 
 /* ---- TCP_INFO -------------------------------------------------------------- */
 
-/* The stack-neutral copy of the kernel's struct tcp_info. The libc headers
- * here predate tcpi_rcv_wnd (6.2), so it's read at its ABI offset, right
- * after tcpi_snd_wnd, when the running kernel returned that far. */
-static void fill_tcp_info(const uint8_t *raw, size_t len, struct synack_tcp_info *o)
-{
-	struct tcp_info k;
-	memset(&k, 0, sizeof(k));
-	memcpy(&k, raw, len < sizeof(k) ? len : sizeof(k));
-	memset(o, 0, sizeof(*o));
-	o->state = k.tcpi_state;
-	o->ca_state = k.tcpi_ca_state;
-	o->retransmits = k.tcpi_retransmits;
-	o->probes = k.tcpi_probes;
-	o->backoff = k.tcpi_backoff;
-	o->options = k.tcpi_options;
-	o->snd_wscale = k.tcpi_snd_wscale;
-	o->rcv_wscale = k.tcpi_rcv_wscale;
-	o->rto = k.tcpi_rto;
-	o->ato = k.tcpi_ato;
-	o->snd_mss = k.tcpi_snd_mss;
-	o->rcv_mss = k.tcpi_rcv_mss;
-	o->unacked = k.tcpi_unacked;
-	o->sacked = k.tcpi_sacked;
-	o->lost = k.tcpi_lost;
-	o->retrans = k.tcpi_retrans;
-	o->fackets = k.tcpi_fackets;
-	o->last_data_sent = k.tcpi_last_data_sent;
-	o->last_ack_sent = k.tcpi_last_ack_sent;
-	o->last_data_recv = k.tcpi_last_data_recv;
-	o->last_ack_recv = k.tcpi_last_ack_recv;
-	o->pmtu = k.tcpi_pmtu;
-	o->rcv_ssthresh = k.tcpi_rcv_ssthresh;
-	o->rtt = k.tcpi_rtt;
-	o->rttvar = k.tcpi_rttvar;
-	o->snd_ssthresh = k.tcpi_snd_ssthresh;
-	o->snd_cwnd = k.tcpi_snd_cwnd;
-	o->advmss = k.tcpi_advmss;
-	o->reordering = k.tcpi_reordering;
-	o->rcv_rtt = k.tcpi_rcv_rtt;
-	o->rcv_space = k.tcpi_rcv_space;
-	o->total_retrans = k.tcpi_total_retrans;
-	o->bytes_acked = k.tcpi_bytes_acked;
-	o->bytes_received = k.tcpi_bytes_received;
-	o->segs_out = k.tcpi_segs_out;
-	o->segs_in = k.tcpi_segs_in;
-	o->data_segs_in = k.tcpi_data_segs_in;
-	o->data_segs_out = k.tcpi_data_segs_out;
-	o->notsent_bytes = k.tcpi_notsent_bytes;
-	o->min_rtt = k.tcpi_min_rtt;
-	o->delivered = k.tcpi_delivered;
-	o->delivered_ce = k.tcpi_delivered_ce;
-	o->snd_wnd = k.tcpi_snd_wnd;
-	size_t rcv_wnd_off = offsetof(struct tcp_info, tcpi_snd_wnd) + 4;
-	if (len >= rcv_wnd_off + 4)
-		memcpy(&o->rcv_wnd, raw + rcv_wnd_off, 4);
-}
-
 /* ---- the calls ----------------------------------------------------------------- */
 
 static size_t cap_of(const struct stack_call *c)
@@ -236,7 +180,7 @@ static void do_getsockopt(struct stack_call *c)
 		uint8_t full[512];
 		socklen_t flen = sizeof(full);
 		if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, full, &flen) == 0) {
-			fill_tcp_info(full, flen, &c->tcp_info);
+			stack_tcp_info_from_kernel(full, flen, &c->tcp_info);
 			c->has_tcp_info = true;
 		}
 	}

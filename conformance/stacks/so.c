@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "export/packetdrill_abi.h"
+#include "stacks/kernel_tcp_info.h"
 #include "stacks/so.h"
 
 #define MAX_JOBS   32
@@ -84,62 +85,6 @@ static uint64_t so_now(struct stack *s)
 }
 
 /* ---- calls --------------------------------------------------------------------- */
-
-static void fill_tcp_info(const uint8_t *raw, size_t len, struct synack_tcp_info *o)
-{
-	struct tcp_info k;
-	memset(&k, 0, sizeof k);
-	memcpy(&k, raw, len < sizeof k ? len : sizeof k);
-	memset(o, 0, sizeof *o);
-#define F(a, b) o->a = k.b
-	F(state, tcpi_state);
-	F(ca_state, tcpi_ca_state);
-	F(retransmits, tcpi_retransmits);
-	F(probes, tcpi_probes);
-	F(backoff, tcpi_backoff);
-	F(options, tcpi_options);
-	F(snd_wscale, tcpi_snd_wscale);
-	F(rcv_wscale, tcpi_rcv_wscale);
-	F(rto, tcpi_rto);
-	F(ato, tcpi_ato);
-	F(snd_mss, tcpi_snd_mss);
-	F(rcv_mss, tcpi_rcv_mss);
-	F(unacked, tcpi_unacked);
-	F(sacked, tcpi_sacked);
-	F(lost, tcpi_lost);
-	F(retrans, tcpi_retrans);
-	F(fackets, tcpi_fackets);
-	F(last_data_sent, tcpi_last_data_sent);
-	F(last_ack_sent, tcpi_last_ack_sent);
-	F(last_data_recv, tcpi_last_data_recv);
-	F(last_ack_recv, tcpi_last_ack_recv);
-	F(pmtu, tcpi_pmtu);
-	F(rcv_ssthresh, tcpi_rcv_ssthresh);
-	F(rtt, tcpi_rtt);
-	F(rttvar, tcpi_rttvar);
-	F(snd_ssthresh, tcpi_snd_ssthresh);
-	F(snd_cwnd, tcpi_snd_cwnd);
-	F(advmss, tcpi_advmss);
-	F(reordering, tcpi_reordering);
-	F(rcv_rtt, tcpi_rcv_rtt);
-	F(rcv_space, tcpi_rcv_space);
-	F(total_retrans, tcpi_total_retrans);
-	F(bytes_acked, tcpi_bytes_acked);
-	F(bytes_received, tcpi_bytes_received);
-	F(segs_out, tcpi_segs_out);
-	F(segs_in, tcpi_segs_in);
-	F(data_segs_in, tcpi_data_segs_in);
-	F(data_segs_out, tcpi_data_segs_out);
-	F(notsent_bytes, tcpi_notsent_bytes);
-	F(min_rtt, tcpi_min_rtt);
-	F(delivered, tcpi_delivered);
-	F(delivered_ce, tcpi_delivered_ce);
-	F(snd_wnd, tcpi_snd_wnd);
-#undef F
-	size_t off = offsetof(struct tcp_info, tcpi_snd_wnd) + 4;
-	if (len >= off + 4)
-		memcpy(&o->rcv_wnd, raw + off, 4);
-}
 
 static size_t cap_of(const struct stack_call *c)
 {
@@ -244,7 +189,7 @@ static void do_call(struct stack *s, struct stack_call *c)
 		if (r == 0) {
 			c->out_len = len;
 			if (c->a[0] == IPPROTO_TCP && c->a[1] == TCP_INFO) {
-				fill_tcp_info(c->out, len, &c->tcp_info);
+				stack_tcp_info_from_kernel(c->out, len, &c->tcp_info);
 				c->has_tcp_info = true;
 			}
 		}

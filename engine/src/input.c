@@ -177,6 +177,7 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 		sa_ecn_rcv_synack(t, seg); /* ecn.c: RFC 3168 §6.1.1 */
 		t->snd_una = seg->ack;
 		sa_rtx_on_ack(t, seg, NULL);
+		sa_rto_time_update(t); /* rtx.c: the SYN's RTO episode is over */
 		t->last_ack_recv_us = t->st->now_us;
 		sa_established(t);
 		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux: tcp_send_ack, no
@@ -278,7 +279,17 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 			return false;
 		}
 		t->snd_una = ack;
+		if (t->listener && t->retransmits) {
+			/* Linux: tcp_create_openreq_child — the request's SYN-ACK
+			 * timeouts become the child's RTO statistics, timed from
+			 * the first SYN-ACK (snt_synack). */
+			t->total_rto = t->retransmits;
+			t->total_rto_recoveries = 1;
+			t->total_rto_time_ms =
+			    (uint32_t)(t->st->now_us / 1000u - t->first_tx_us / 1000u);
+		}
 		sa_rtx_on_ack(t, seg, NULL);
+		sa_rto_time_update(t);       /* rtx.c: the handshake's RTO episode is over */
 		sa_ts_update_recent(t, seg); /* Linux: tcp_check_req */
 		t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
 		/* Linux: tcp_create_openreq_child — the child is made from the
@@ -432,6 +443,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 				return false;
 			}
 			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
+			t->rcv_ooopack++;
 			/* The held skb costs its truesize, and with SACK it may
 			 * grow the window first (tcp_grow_window; without SACK
 			 * not, to force duplicate ACKs). */

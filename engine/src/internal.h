@@ -214,11 +214,18 @@ struct tcb {
 	uint64_t lsndtime_us; /* last data sent (RFC 7661 / Linux tcp_cwnd_restart) */
 	uint64_t cc_priv[8];  /* the cc algorithm's state (cc_cubic.c) */
 	/* RACK (RFC 8985 §6; Linux tcp_recovery.c), SACK connections only. */
-	uint64_t rack_xmit_us;        /* RACK.xmit_ts (Linux: rack.mstamp) */
-	uint32_t rack_end_seq;        /* RACK.end_seq */
-	uint32_t rack_rtt_us;         /* RACK.rtt */
-	uint32_t fack;                /* end of the highest SACKed segment (Linux: highest_sack) */
-	uint32_t reord_seen;          /* Linux: reord_seen (RFC 8985 §6.2 step 4) */
+	uint64_t rack_xmit_us; /* RACK.xmit_ts (Linux: rack.mstamp) */
+	uint32_t rack_end_seq; /* RACK.end_seq */
+	uint32_t rack_rtt_us;  /* RACK.rtt */
+	uint32_t fack;         /* end of the highest SACKed segment (Linux: highest_sack) */
+	uint32_t reord_seen;   /* Linux: reord_seen (RFC 8985 §6.2 step 4) */
+	/* tcpi_bytes_sent, tcpi_bytes_retrans (RFC 4898 tcpEStatsPerfHCDataOctetsOut,
+	 * tcpEStatsPerfOctetsRetrans), tcpi_rcv_ooopack, and the RTO
+	 * statistics (rtx.c sa_rto_stats: tcpi_total_rto*). */
+	uint64_t bytes_sent, bytes_retrans;
+	uint32_t rcv_ooopack;
+	uint32_t total_rto, total_rto_recoveries, total_rto_time_ms;
+	uint64_t rto_stamp_ms;        /* 0: no RTO episode under way (Linux: rto_stamp) */
 	uint32_t reordering;          /* Linux: tp->reordering, DupThresh (raised by reordering) */
 	bool rack_advanced, rack_reo; /* RACK.xmit_ts moved; SA_T_RTX is the REO timer */
 	/* RFC 8985 §6.2 step 4 (Linux: tcp_rack_update_reo_wnd): reo_wnd in
@@ -454,6 +461,9 @@ enum {
 };
 enum { SA_CA_OPEN = 0, SA_CA_DISORDER = 1, SA_CA_CWR = 2, SA_CA_RECOVERY = 3, SA_CA_LOSS = 4 };
 void sa_rtx_arm(struct tcb *t);
+void sa_rto_stats(struct tcb *t);       /* an RTO, before retransmits counts it */
+void sa_rto_time_update(struct tcb *t); /* an RTO episode is over */
+uint32_t sa_rto_time_ms(const struct tcb *t);
 /* New data acknowledged (seg: the ACK); returns the segments acknowledged. */
 /* What one ACK did to the sent segments (Linux: tcp_ack's flag bits). */
 struct sa_ack {

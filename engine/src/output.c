@@ -277,9 +277,11 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx,
 	 * retransmission too (__tcp_transmit_skb). */
 	if (len)
 		sa_delack_data_sent(t); /* delack.c: interactive detection */
+	t->bytes_sent += len;           /* Linux: __tcp_transmit_skb, retransmissions too */
 	if (rtx) {
 		t->st->stats.retrans_segs++;
 		t->total_retrans++;
+		t->bytes_retrans += len; /* Linux: __tcp_retransmit_skb */
 	}
 	sa_tx_sent(t, seq, len, kept, rtx); /* p2-tx: the sent-segment queue (rtx.c) */
 }

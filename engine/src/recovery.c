@@ -357,6 +357,8 @@ static void on_ack_sack(struct tcb *t, uint32_t prior_una, bool dup, uint32_t de
 		t->ca_state = SA_CA_OPEN;
 	} else if (t->ca_state == SA_CA_LOSS) {
 		process_loss(t, a, advanced, dup); /* may leave it for Open */
+		if (t->ca_state != SA_CA_LOSS)
+			sa_rto_time_update(t); /* rtx.c */
 	}
 	cwr_exit(t);
 	(void)prior_una;
@@ -453,8 +455,11 @@ void sa_rec_on_ack(struct tcb *t, const struct synack_segment *seg, uint32_t pri
 			end_cwnd_reduction(t);
 		}
 		cwr_exit(t);
-		if (t->ca_state == SA_CA_LOSS)
+		if (t->ca_state == SA_CA_LOSS) {
 			process_loss(t, a, advanced, dup); /* may leave it for Open */
+			if (t->ca_state != SA_CA_LOSS)
+				sa_rto_time_update(t); /* rtx.c */
+		}
 		switch (t->ca_state) {
 		case SA_CA_RECOVERY:
 			if (dup) {

@@ -327,6 +327,36 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 	s->flags = (flags & SYNACK_TH_PSH) ? SA_TX_PSH : 0;
 }
 
+/* Linux: tcp_update_rto_stats — every RTO counts (SYN ones too); the
+ * first of an episode (icsk_retransmits still 0) starts one and its clock
+ * (rto_stamp, in ms as tcp_time_stamp_ms). */
+void sa_rto_stats(struct tcb *t)
+{
+	if (!t->retransmits) {
+		t->total_rto_recoveries++;
+		t->rto_stamp_ms = SA_MAX(t->st->now_us / 1000u, 1u);
+	}
+	t->total_rto++;
+}
+
+/* Linux: tcp_update_rto_time — the episode ends when the Loss state does. */
+void sa_rto_time_update(struct tcb *t)
+{
+	if (!t->rto_stamp_ms)
+		return;
+	t->total_rto_time_ms += (uint32_t)(t->st->now_us / 1000u - t->rto_stamp_ms);
+	t->rto_stamp_ms = 0;
+}
+
+/* tcpi_total_rto_time: an unfinished episode counts up to now. */
+uint32_t sa_rto_time_ms(const struct tcb *t)
+{
+	uint32_t ms = t->total_rto_time_ms;
+	if (t->rto_stamp_ms)
+		ms += (uint32_t)(t->st->now_us / 1000u - t->rto_stamp_ms);
+	return ms;
+}
+
 /* Arms the timer if something is outstanding and it is not running. */
 void sa_rtx_arm(struct tcb *t)
 {
@@ -618,6 +648,7 @@ void sa_rtx_fire(struct tcb *t)
 			return;
 		}
 		stamp(t);
+		sa_rto_stats(t);
 		t->retransmits++;
 		/* Linux: the first syn_linear_timeouts retries keep the initial RTO. */
 		if (t->retransmits > p->syn_linear_timeouts)
@@ -662,6 +693,7 @@ void sa_rtx_fire(struct tcb *t)
 			return;
 		}
 		stamp(t);
+		sa_rto_stats(t);
 		t->retransmits++;
 		sa_rto_back_off(t);
 		t->total_retrans++;
@@ -705,6 +737,7 @@ void sa_rtx_fire(struct tcb *t)
 		t->retrans_out--;
 	}
 	sa_rec_enter_loss(t);
+	sa_rto_stats(t);
 	t->retransmits++;
 	sa_rto_back_off(t);
 	sa_rec_xmit_lost(t);

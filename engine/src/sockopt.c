@@ -460,6 +460,14 @@ static void fill_info(struct tcb *t, struct synack_tcp_info *i)
 	i->notsent_bytes = t->sndq.len > sent_data ? t->sndq.len - sent_data : 0;
 	i->snd_wnd = t->snd_wnd;
 	i->rcv_wnd = t->rcv_wnd;
+	i->bytes_sent = t->bytes_sent;
+	i->bytes_retrans = t->bytes_retrans;
+	i->dsack_dups = t->dsack_dups;
+	i->reord_seen = t->reord_seen;
+	i->rcv_ooopack = t->rcv_ooopack;
+	i->total_rto = t->total_rto;
+	i->total_rto_recoveries = t->total_rto_recoveries;
+	i->total_rto_time = sa_rto_time_ms(t); /* rtx.c */
 }
 
 int synack_tcp_info(struct synack_stack *st, int fd, struct synack_tcp_info *info)
@@ -486,12 +494,16 @@ struct kernel_tcp_info {
 	uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
 	uint32_t delivered, delivered_ce;
 	uint64_t bytes_sent, bytes_retrans;
-	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd;
+	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd, rehash;
+	uint16_t total_rto, total_rto_recoveries;
+	uint32_t total_rto_time;
 };
 _Static_assert(offsetof(struct kernel_tcp_info, pacing_rate) == 104, "tcpi_pacing_rate");
 _Static_assert(offsetof(struct kernel_tcp_info, bytes_acked) == 120, "tcpi_bytes_acked");
 _Static_assert(offsetof(struct kernel_tcp_info, delivered) == 192, "tcpi_delivered");
 _Static_assert(offsetof(struct kernel_tcp_info, snd_wnd) == 228, "tcpi_snd_wnd");
+_Static_assert(offsetof(struct kernel_tcp_info, total_rto) == 240, "tcpi_total_rto");
+_Static_assert(offsetof(struct kernel_tcp_info, total_rto_time) == 244, "tcpi_total_rto_time");
 
 static int tcp_info_get(struct tcb *t, void *val, socklen_t *len)
 {
@@ -546,6 +558,14 @@ static int tcp_info_get(struct tcb *t, void *val, socklen_t *len)
 	k.delivered_ce = i.delivered_ce;
 	k.snd_wnd = i.snd_wnd;
 	k.rcv_wnd = i.rcv_wnd;
+	k.bytes_sent = i.bytes_sent;
+	k.bytes_retrans = i.bytes_retrans;
+	k.dsack_dups = i.dsack_dups;
+	k.reord_seen = i.reord_seen;
+	k.rcv_ooopack = i.rcv_ooopack;
+	k.total_rto = (uint16_t)i.total_rto;
+	k.total_rto_recoveries = (uint16_t)i.total_rto_recoveries;
+	k.total_rto_time = i.total_rto_time;
 	return put(val, len, &k, sizeof(k));
 }
 

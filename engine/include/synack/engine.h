@@ -218,6 +218,12 @@ struct synack_tcp_info {
 	uint32_t segs_out, segs_in, data_segs_in, data_segs_out;
 	uint32_t notsent_bytes, min_rtt, delivered, delivered_ce;
 	uint32_t snd_wnd, rcv_wnd;
+	uint64_t bytes_sent,
+	    bytes_retrans; /* data bytes sent, retransmissions included; retransmitted */
+	uint32_t dsack_dups, reord_seen, rcv_ooopack;
+	/* RTO timeouts (SYN and SYN-ACK ones too), the episodes they began,
+	 * and the milliseconds spent in them (an unfinished one included). */
+	uint32_t total_rto, total_rto_recoveries, total_rto_time;
 };
 
 /* ---- the stack ------------------------------------------------------------ */
