@@ -212,7 +212,7 @@ static void put_ip(struct strbuf *sb, const struct ip_info *ip)
 		                           [ECN_ECT01] = "ect01" };
 	if (ip->ecn != ECN_UNSPEC && (unsigned)ip->ecn < sizeof ecn / sizeof ecn[0])
 		lang_sb_printf(sb, " [%s]", ecn[ip->ecn]);
-	if (!ip->has_tos && !ip->has_flowlabel && !ip->has_ttl)
+	if (!ip->has_tos && !ip->has_flowlabel && !ip->has_ttl && !ip->bad_checksum)
 		return;
 	const char *sep = " (";
 	if (ip->has_tos) {
@@ -223,8 +223,12 @@ static void put_ip(struct strbuf *sb, const struct ip_info *ip)
 		lang_sb_printf(sb, "%sflowlabel 0x%" PRIx32, sep, ip->flowlabel);
 		sep = ", ";
 	}
-	if (ip->has_ttl)
+	if (ip->has_ttl) {
 		lang_sb_printf(sb, "%sttl %u", sep, ip->ttl);
+		sep = ", ";
+	}
+	if (ip->bad_checksum)
+		lang_sb_printf(sb, "%sbad_checksum", sep);
 	lang_sb_puts(sb, ")");
 }
 

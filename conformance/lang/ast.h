@@ -100,6 +100,7 @@ struct ip_info {
 	uint32_t flowlabel; /* 20 bits */
 	bool has_ttl;       /* `ttl N` given */
 	uint8_t ttl;        /* TTL / hop limit */
+	bool bad_checksum;  /* `bad_checksum`: inbound, the TCP checksum made wrong */
 	struct src_loc loc; /* the opening bracket; {0} when nothing was written */
 };
 

@@ -60,10 +60,16 @@ static void parse_ip_group(struct parser *p, struct ip_info *ip, enum direction 
 			lp_next(p);
 			ip->has_ttl = true;
 			ip->ttl = (uint8_t)lp_expect_uint(p, 0xff, "ttl");
+		} else if (lp_is_word(t, "bad_checksum")) {
+			if (dir != DIR_INBOUND)
+				lp_fail(p, t->loc,
+				        "bad_checksum can only be used with inbound packets");
+			lp_next(p);
+			ip->bad_checksum = true;
 		} else {
 			lp_fail_expected(p,
-			                 "`tos`, `flowlabel`, `ttl` or an ECN mark (ect0 ect1 ce "
-			                 "noecn ect01)");
+			                 "`tos`, `flowlabel`, `ttl`, `bad_checksum` or an ECN mark "
+			                 "(ect0 ect1 ce noecn ect01)");
 		}
 	} while (lp_accept_punct(p, ','));
 	if (close == ')')

@@ -308,6 +308,7 @@ size_t run_build_inbound(const struct run_pkt *p, const struct run_conn *c, uint
 	sum += 6;
 	sum += (uint32_t)(tcph + p->len);
 	sum = run_csum_add(sum, t, tcph + p->len);
-	put16(t + 16, (uint16_t)~run_csum_fold(sum));
+	uint16_t csum = (uint16_t)~run_csum_fold(sum);
+	put16(t + 16, p->bad_checksum ? (uint16_t)(csum ^ 0x0001) : csum);
 	return total;
 }

@@ -100,6 +100,7 @@ struct run_pkt {
 	struct run_opt opts[RUN_MAX_OPTS];
 	/* IP-level extras, checked outbound only when given. */
 	bool has_tos, has_flowlabel, has_ttl;
+	bool bad_checksum; /* inbound: send it with a wrong TCP checksum */
 	uint8_t tos, ttl;
 	uint32_t flowlabel;
 	enum run_ecn ecn;

@@ -696,7 +696,9 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		return;
 	struct queued_pkt q = x->q[0];
 	struct synack_segment seg;
-	enum synack_seg_error e = synack_seg_parse(q.pkt, q.len, false, &seg);
+	/* Every outbound segment's checksums are verified (RFC 9293 MUST-2:
+	 * the sender computes the checksum of every segment). */
+	enum synack_seg_error e = synack_seg_parse(q.pkt, q.len, true, &seg);
 	char why[320] = "";
 	int ci = -1;
 	if (e == SYNACK_SEG_OK) {
@@ -711,7 +713,11 @@ static void outbound_event(struct exec *x, const struct run_event *ev, int64_t s
 		}
 	}
 	bool ok = false;
-	if (e != SYNACK_SEG_OK)
+	if (e == SYNACK_SEG_BAD_CHECKSUM)
+		snprintf(
+		    why, sizeof why,
+		    "checksum: the IPv4 header or TCP checksum does not verify (RFC 9293 MUST-2)");
+	else if (e != SYNACK_SEG_OK)
 		snprintf(why, sizeof why, "unparseable: %s", synack_seg_error_name(e));
 	else if (ci < 0)
 		snprintf(why, sizeof why, "packet on a connection the script never opened");

@@ -380,7 +380,8 @@ static int route_add(int nl, int ifindex, const struct synack_addr *dst, uint8_t
  * complete their partial checksums, see linux_wire.c), and the peer side
  * forwards our GSO injections unsegmented. GRO is off at both ends, so the
  * kernel never merges what we inject. (Legacy ethtool ioctls, which still map
- * onto the feature flags; TX checksum before TSO, which depends on it.) */
+ * onto the feature flags; TX checksum before TSO, which depends on it.) RX
+ * checksumming is off in both models. */
 static int offloads_set(const char *ifname, bool tso, char *err, size_t cap)
 {
 	static const struct {
@@ -388,9 +389,15 @@ static int offloads_set(const char *ifname, bool tso, char *err, size_t cap)
 		uint32_t on;
 		const char *name;
 	} set[] = {
-		{ ETHTOOL_SGRO, 0, "gro" }, { ETHTOOL_STXCSUM, 1, "tx-checksumming" },
-		{ ETHTOOL_SSG, 1, "sg" },   { ETHTOOL_STSO, 1, "tso" },
+		{ ETHTOOL_SGRO, 0, "gro" },
+		{ ETHTOOL_STXCSUM, 1, "tx-checksumming" },
+		{ ETHTOOL_SSG, 1, "sg" },
+		{ ETHTOOL_STSO, 1, "tso" },
 		{ ETHTOOL_SGSO, 1, "gso" },
+		/* veth marks a checksum-less packet (ours, from a packet
+		 * socket) as verified when the receiver has RX checksumming:
+		 * off, so the kernel checks what we inject (bad_checksum). */
+		{ ETHTOOL_SRXCSUM, 0, "rx-checksumming" },
 	};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -106,7 +106,14 @@ static size_t build(struct stack *s, const struct mock_tmpl *t, const uint8_t *r
 		seg.opt.ts_val = t->ts_val;
 		seg.opt.ts_ecr = t->ts_ecr;
 	}
-	return synack_seg_build(&seg, buf, cap);
+	size_t n = synack_seg_build(&seg, buf, cap);
+	if (t->bad_csum && n >= 40) {
+		size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+		if ((buf[0] >> 4) == 6)
+			ihl = 40;
+		buf[ihl + 17] ^= 1; /* the TCP checksum's low byte */
+	}
+	return n;
 }
 
 static void schedule_pkt(struct stack *s, uint64_t at, const struct mock_tmpl *t,

@@ -28,6 +28,7 @@ struct mock_tmpl {
 	 * (remote is the config's remote address, port 8080). */
 	uint16_t lport;
 	uint16_t rport; /* and the remote port (0: 8080) */
+	bool bad_csum;  /* the TCP checksum off by one */
 };
 
 struct mock_reaction {

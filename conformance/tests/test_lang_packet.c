@@ -214,6 +214,13 @@ static void test_ip_info(void)
 	       "t.pkt:1:12: error: more than one ECN mark\n0 > [ect0, ce] . 1:1(0)\n"
 	       "           ^\n",
 	       "two ECN marks");
+	p = pkt("0 < (ttl 9, bad_checksum) P. 1:2(1)");
+	ok(p && p->ip.bad_checksum && p->ip.ttl == 9, "bad_checksum inbound");
+	is_str(lang_parse_err("0 > (bad_checksum) . 1:1(0)"),
+	       "t.pkt:1:6: error: bad_checksum can only be used with inbound packets\n"
+	       "0 > (bad_checksum) . 1:1(0)\n"
+	       "     ^\n",
+	       "bad_checksum outbound is refused");
 	is_str(lang_parse_err("0 > [ect0) . 1:1(0)"),
 	       "t.pkt:1:10: error: expected `]` closing the IP information, got `)`\n"
 	       "0 > [ect0) . 1:1(0)\n"

@@ -190,6 +190,18 @@ static void test_fields(void)
 	fails_with(&s, "outbound packet: payload length: expected 0, got 5", "payload length");
 
 	base(&s);
+	p = data_out(&s,
+	             (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1, .bad_csum = true },
+	             "+0 > . 1:1(0) ack 1");
+	p->flags = ACK;
+	p->seq = 1;
+	fails_with(
+	    &s,
+	    "outbound packet: checksum: the IPv4 header or TCP checksum does not verify (RFC "
+	    "9293 MUST-2)",
+	    "a wrong TCP checksum");
+
+	base(&s);
 	p = data_out(&s, (struct mock_tmpl){ .flags = ACK, .seq = ISN + 1, .ack = 1, .win = 100 },
 	             "+0 > . 1:1(0) ack 1 win 200");
 	p->flags = ACK;
