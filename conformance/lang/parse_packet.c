@@ -145,7 +145,7 @@ static void parse_accecn(struct parser *p, struct tcp_option *o)
 	o->wire_len = (uint8_t)(2 + 3 * o->n_accecn);
 }
 
-static void parse_tcp_option(struct parser *p, struct tcp_option *o)
+static void parse_tcp_option(struct parser *p, struct tcp_option *o, enum direction pk_dir)
 {
 	struct token t = lp_next(p);
 	char buf[80];
@@ -231,8 +231,13 @@ static void parse_tcp_option(struct parser *p, struct tcp_option *o)
 		struct token *l = lp_peek(p);
 		struct src_loc lloc = l->loc;
 		o->wire_len = (uint8_t)lp_expect_uint(p, LANG_MAX_OPTION_BYTES, "option length");
-		if (o->wire_len < 2)
-			lp_fail(p, lloc, "option length %u is less than 2", o->wire_len);
+		/* A length below 2 is illegal (RFC 9293 MUST-7): written as is,
+		 * the kind and that length byte, to see the receiver cope. */
+		if (o->wire_len < 2) {
+			if (pk_dir != DIR_INBOUND)
+				lp_fail(p, lloc, "option length %u is less than 2", o->wire_len);
+			return;
+		}
 		parse_hex_blob(p, o, 38, "option data");
 		if (o->data && o->data_len != (size_t)o->wire_len - 2)
 			lp_fail(p, o->loc, "option data is %zu bytes but `len %u` leaves %u",
@@ -262,8 +267,9 @@ static void parse_tcp_options(struct parser *p, struct packet_spec *pk)
 	do {
 		pk->options = lp_grow(p, pk->options, pk->n_options, &cap, sizeof *pk->options);
 		struct tcp_option *o = &pk->options[pk->n_options++];
-		parse_tcp_option(p, o);
-		bytes += o->wire_len;
+		parse_tcp_option(p, o, pk->dir);
+		/* An illegal `kind N len 0|1` still takes its two bytes. */
+		bytes += o->kind == OPT_GENERIC && o->wire_len < 2 ? 2u : o->wire_len;
 		if (bytes > LANG_MAX_OPTION_BYTES)
 			lp_fail(p, o->loc, "TCP option list too long (%zu bytes; at most %d)",
 			        bytes, LANG_MAX_OPTION_BYTES);

@@ -74,6 +74,9 @@ static int build_opts(const struct run_pkt *p, const struct run_conn *c, uint8_t
 		case RUN_OPT_MD5:
 			need = 18;
 			break;
+		case RUN_OPT_GENERIC:
+			need = op->v2 < 2 ? 2u : op->v2; /* an illegal length: kind, length */
+			break;
 		default:
 			need = op->v2 ? op->v2 : 1;
 			break;

@@ -174,6 +174,14 @@ static void test_options(void)
 	       "0 > S 0:0(0) <kind 30 len 4 be>\n"
 	       "              ^\n",
 	       "generic length mismatch");
+	is_str(lang_parse_err("0 > . 1:1(0) <kind 30 len 1>"),
+	       "t.pkt:1:27: error: option length 1 is less than 2\n"
+	       "0 > . 1:1(0) <kind 30 len 1>\n"
+	       "                          ^\n",
+	       "an illegal option length outbound");
+	const struct packet_spec *il = pkt("0 < . 1:1(0) <nop, kind 30 len 0>");
+	ok(il && il->n_options == 2 && il->options[1].wire_len == 0,
+	   "an illegal option length inbound (MUST-7)");
 	is_str(lang_parse_err("0 > S 0:0(0) <TS val 1>"),
 	       "t.pkt:1:23: error: expected `ecr` after the TS value, got `>`\n"
 	       "0 > S 0:0(0) <TS val 1>\n"

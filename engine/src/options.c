@@ -137,12 +137,12 @@ enum synack_seg_error synack_opts_parse(const uint8_t *p, size_t len,
 			continue;
 		}
 		/* RFC 9293 §3.1: every other option has a length byte that
-		 * counts kind and length. Linux stops parsing at a length < 2
-		 * ("silly options") or one past the header ("don't parse
-		 * partial options") but keeps the segment; we reject it, as
-		 * RFC 9293 §3.1 advises ("a segment for which this happens
-		 * SHOULD be treated as an erroneous segment and dropped"), so
-		 * the engine counts it as malformed. */
+		 * counts kind and length. A length < 2 ("silly options") or one
+		 * past the header ("don't parse partial options") is an error;
+		 * `out` keeps the options before it, which Linux goes on with
+		 * (tcp_parse_options) and the RFC would drop with the segment
+		 * ("SHOULD be treated as an erroneous segment and dropped"): the
+		 * stack's profile decides (stack.c, bad_option_keeps_segment). */
 		if (len - i < 2)
 			return SYNACK_SEG_BAD_OPTION;
 		uint8_t olen = p[i + 1];

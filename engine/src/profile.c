@@ -44,6 +44,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->delack_min_us = 40000;
 	p->delack_max_us = 200000;
 	p->fin_time_linux = true;
+	p->bad_option_keeps_segment = true; /* tcp_parse_options: "silly options" */
 	p->fin_pingpong = true;             /* tcp_fin: inet_csk_enter_pingpong_mode */
 	p->rcv_past_window_if_empty = true; /* tcp_sequence, tcp_data_queue */
 	p->ack_seq_in_window = true;        /* tcp_acceptable_seq */
@@ -97,6 +98,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->syn_linear_timeouts = 0;
 	p->fin_pingpong = false;             /* RFC 9293 §3.10.7.4: ACK the FIN */
 	p->fin_time_linux = false;           /* RFC 9293 has no FIN-WAIT-2 timeout */
+	p->bad_option_keeps_segment = false; /* RFC 9293 §3.1: drop it */
 	p->rcv_past_window_if_empty = false; /* RFC 9293 §3.10.7.4: trim */
 	p->ack_seq_in_window = false;        /* RFC 9293 §3.10.7.4: <SEQ=SND.NXT> */
 	p->rcv_truesize = false;             /* the buffer counts payload bytes */

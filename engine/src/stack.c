@@ -323,7 +323,10 @@ void synack_input(struct synack_stack *st, uint64_t now_us, const uint8_t *ip_pk
 		reap(st);
 		return;
 	}
-	if (e != SYNACK_SEG_OK) {
+	/* RFC 9293 MUST-7: an illegal option length is handled, not trusted —
+	 * by Linux's rule or the RFC's (profile bad_option_keeps_segment). */
+	bool keep = e == SYNACK_SEG_BAD_OPTION && st->prof.bad_option_keeps_segment;
+	if (e != SYNACK_SEG_OK && !keep) {
 		if ((unsigned)e < SYNACK_SEG_ERROR_COUNT)
 			st->stats.malformed[e]++;
 		reap(st);

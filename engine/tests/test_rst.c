@@ -120,6 +120,34 @@ static void malformed(void)
 	subtest_end();
 
 	struct synack_profile p;
+	for (int rfc = 0; rfc < 2; rfc++) {
+		if (rfc)
+			synack_profile_rfc(&p);
+		else
+			synack_profile_linux(&p);
+		subtest("an illegal option length (MUST-7), %s profile: %s", rfc ? "rfc" : "linux",
+		        rfc ? "dropped, counted" : "parsing stops, the segment counts");
+		fx_init(&f, &p, 310);
+		fx_established(&f);
+		fx_mkseg(&f, &s, F_PA, 0, 0, "hello", 5);
+		n = synack_seg_build(&s, pkt, sizeof(pkt));
+		size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+		ok((pkt[ihl + 12] >> 4) == 8, "NOP, NOP, TS in the segment");
+		pkt[ihl + 20 + 3] = 1; /* the TS option's length: 1 */
+		ok(synack_seg_fix_checksums(pkt, n), "checksums fixed");
+		synack_input(f.st, f.now, pkt, n);
+		if (rfc) {
+			expect_none(&f);
+			is_uint(synack_stats(f.st)->malformed[SYNACK_SEG_BAD_OPTION], 1, "counted");
+		} else {
+			expect_seg(&f, F_A, 1, 6, 0, FX_ANY);
+			is_uint(synack_stats(f.st)->malformed[SYNACK_SEG_BAD_OPTION], 0,
+			        "not malformed");
+		}
+		fx_free(&f);
+		subtest_end();
+	}
+
 	synack_profile_linux(&p);
 	p.verify_checksums = false;
 	subtest("verify_checksums=false accepts a bad checksum (fuzzing)");

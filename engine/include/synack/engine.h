@@ -122,7 +122,12 @@ struct synack_profile {
 	uint8_t syn_linear_timeouts; /* tcp_syn_linear_timeouts: 4 */
 
 	/* Robustness. */
-	bool rfc1337;                  /* tcp_rfc1337: an RST in TIME_WAIT does not kill it */
+	bool rfc1337; /* tcp_rfc1337: an RST in TIME_WAIT does not kill it */
+	/* Linux tcp_parse_options: an option with a length below 2 or running
+	 * past the header ends the parsing, and the segment is processed with
+	 * the options before it; off, RFC 9293 §3.1's advice: such a segment is
+	 * erroneous and dropped (counted in malformed[SYNACK_SEG_BAD_OPTION]). */
+	bool bad_option_keeps_segment;
 	uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit: 500 */
 	uint32_t challenge_ack_limit;  /* per second, stack-wide; 0x7fffffff: off */
 	bool verify_checksums;         /* false only for fuzzing */
