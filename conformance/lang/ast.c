@@ -212,7 +212,8 @@ static void put_ip(struct strbuf *sb, const struct ip_info *ip)
 		                           [ECN_ECT01] = "ect01" };
 	if (ip->ecn != ECN_UNSPEC && (unsigned)ip->ecn < sizeof ecn / sizeof ecn[0])
 		lang_sb_printf(sb, " [%s]", ecn[ip->ecn]);
-	if (!ip->has_tos && !ip->has_flowlabel && !ip->has_ttl && !ip->bad_checksum)
+	if (!ip->has_tos && !ip->has_flowlabel && !ip->has_ttl && !ip->bad_checksum &&
+	    !ip->ip_options)
 		return;
 	const char *sep = " (";
 	if (ip->has_tos) {
@@ -227,8 +228,12 @@ static void put_ip(struct strbuf *sb, const struct ip_info *ip)
 		lang_sb_printf(sb, "%sttl %u", sep, ip->ttl);
 		sep = ", ";
 	}
-	if (ip->bad_checksum)
+	if (ip->bad_checksum) {
 		lang_sb_printf(sb, "%sbad_checksum", sep);
+		sep = ", ";
+	}
+	if (ip->ip_options)
+		lang_sb_printf(sb, "%sip_options %u", sep, ip->ip_options);
 	lang_sb_puts(sb, ")");
 }
 

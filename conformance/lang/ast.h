@@ -101,6 +101,7 @@ struct ip_info {
 	bool has_ttl;       /* `ttl N` given */
 	uint8_t ttl;        /* TTL / hop limit */
 	bool bad_checksum;  /* `bad_checksum`: inbound, the TCP checksum made wrong */
+	uint8_t ip_options; /* `ip_options N`: inbound IPv4, N bytes of IP NOP options */
 	struct src_loc loc; /* the opening bracket; {0} when nothing was written */
 };
 

@@ -60,6 +60,16 @@ static void parse_ip_group(struct parser *p, struct ip_info *ip, enum direction 
 			lp_next(p);
 			ip->has_ttl = true;
 			ip->ttl = (uint8_t)lp_expect_uint(p, 0xff, "ttl");
+		} else if (lp_is_word(t, "ip_options")) {
+			struct src_loc l = t->loc;
+			if (dir != DIR_INBOUND)
+				lp_fail(p, l, "ip_options can only be used with inbound packets");
+			lp_next(p);
+			uint64_t n = lp_expect_uint(p, 40, "ip_options length");
+			if (n == 0 || n % 4)
+				lp_fail(p, l, "ip_options %u: a multiple of 4 from 4 to 40",
+				        (unsigned)n);
+			ip->ip_options = (uint8_t)n;
 		} else if (lp_is_word(t, "bad_checksum")) {
 			if (dir != DIR_INBOUND)
 				lp_fail(p, t->loc,
@@ -67,9 +77,9 @@ static void parse_ip_group(struct parser *p, struct ip_info *ip, enum direction 
 			lp_next(p);
 			ip->bad_checksum = true;
 		} else {
-			lp_fail_expected(p,
-			                 "`tos`, `flowlabel`, `ttl`, `bad_checksum` or an ECN mark "
-			                 "(ect0 ect1 ce noecn ect01)");
+			lp_fail_expected(
+			    p, "`tos`, `flowlabel`, `ttl`, `bad_checksum`, `ip_options` or an "
+			       "ECN mark (ect0 ect1 ce noecn ect01)");
 		}
 	} while (lp_accept_punct(p, ','));
 	if (close == ')')

@@ -255,7 +255,11 @@ size_t run_build_inbound(const struct run_pkt *p, const struct run_conn *c, uint
 	}
 	static const uint8_t ecn_bits[] = { 0, 0, 2, 1, 3, 0 };
 	bool v6 = c->local.family == 6;
-	size_t iph = v6 ? 40 : 20;
+	if (v6 && p->ip_options) {
+		snprintf(why, whycap, "ip_options: IPv4 only (IPv6 has extension headers)");
+		return 0;
+	}
+	size_t iph = v6 ? 40 : 20u + (size_t)p->ip_options;
 	uint8_t opts[40];
 	int olen = build_opts(p, c, opts);
 	if (olen < 0) {
@@ -283,14 +287,15 @@ size_t run_build_inbound(const struct run_pkt *p, const struct run_conn *c, uint
 		memcpy(buf + 8, c->remote.bytes, 16);
 		memcpy(buf + 24, c->local.bytes, 16);
 	} else {
-		buf[0] = 0x45;
+		buf[0] = (uint8_t)(0x40 | iph / 4);
 		buf[1] = tos;
 		put16(buf + 2, (uint32_t)total);
 		buf[8] = ttl;
 		buf[9] = 6;
 		memcpy(buf + 12, c->remote.bytes, 4);
 		memcpy(buf + 16, c->local.bytes, 4);
-		put16(buf + 10, (uint16_t)~run_csum_fold(run_csum_add(0, buf, 20)));
+		memset(buf + 20, 1, iph - 20); /* IP options: NOPs (RFC 791) */
+		put16(buf + 10, (uint16_t)~run_csum_fold(run_csum_add(0, buf, iph)));
 	}
 	uint8_t *t = buf + iph;
 	put16(t, c->rport);

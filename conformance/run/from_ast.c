@@ -331,6 +331,7 @@ static void conv_packet(struct conv *c, const struct packet_spec *p, struct run_
 	r->tos = p->ip.tos;
 	r->has_ttl = p->ip.has_ttl;
 	r->bad_checksum = p->ip.bad_checksum;
+	r->ip_options = p->ip.ip_options;
 	r->ttl = p->ip.ttl;
 	r->has_flowlabel = p->ip.has_flowlabel;
 	r->flowlabel = p->ip.flowlabel;

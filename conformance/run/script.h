@@ -100,7 +100,8 @@ struct run_pkt {
 	struct run_opt opts[RUN_MAX_OPTS];
 	/* IP-level extras, checked outbound only when given. */
 	bool has_tos, has_flowlabel, has_ttl;
-	bool bad_checksum; /* inbound: send it with a wrong TCP checksum */
+	bool bad_checksum;  /* inbound: send it with a wrong TCP checksum */
+	uint8_t ip_options; /* inbound IPv4: this many bytes of IP NOP options */
 	uint8_t tos, ttl;
 	uint32_t flowlabel;
 	enum run_ecn ecn;

@@ -224,6 +224,13 @@ static void test_ip_info(void)
 	       "two ECN marks");
 	p = pkt("0 < (ttl 9, bad_checksum) P. 1:2(1)");
 	ok(p && p->ip.bad_checksum && p->ip.ttl == 9, "bad_checksum inbound");
+	p = pkt("0 < (ip_options 8) P. 1:2(1)");
+	ok(p && p->ip.ip_options == 8, "ip_options inbound");
+	is_str(lang_parse_err("0 < (ip_options 6) . 1:1(0)"),
+	       "t.pkt:1:6: error: ip_options 6: a multiple of 4 from 4 to 40\n"
+	       "0 < (ip_options 6) . 1:1(0)\n"
+	       "     ^\n",
+	       "ip_options length");
 	is_str(lang_parse_err("0 > (bad_checksum) . 1:1(0)"),
 	       "t.pkt:1:6: error: bad_checksum can only be used with inbound packets\n"
 	       "0 > (bad_checksum) . 1:1(0)\n"
