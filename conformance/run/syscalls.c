@@ -245,8 +245,27 @@ int run_syscall_prepare(const struct run_syscall *sc, const struct run_fdmap *fd
 		c->op = bind ? STACK_BIND : STACK_CONNECT;
 		c->in = (const uint8_t *)(bind ? &addrs->bind_addr : &addrs->connect_addr);
 		c->in_len = bind ? addrs->bind_len : addrs->connect_len;
-		if (!bind && sc->nargs > 1 && sc->args[1].kind == RUN_ARG_INT &&
-		    sc->args[1].ival == AF_UNSPEC) {
+		const struct run_arg *sin_addr =
+		    sc->nargs > 1 ? field(&sc->args[1], "sin_addr") : NULL;
+		if (!bind && sin_addr) {
+			/* An address written out: {sa_family=AF_INET,
+			 * sin_port=htons(N), sin_addr=inet_addr("A")} (to
+			 * a broadcast or multicast address, RFC 9293 MUST-46). */
+			const struct run_arg *port = field(&sc->args[1], "sin_port");
+			if (sin_addr->kind != RUN_ARG_INT || (port && port->kind != RUN_ARG_INT))
+				return unsupported(why, cap, "sockaddr field", "sin_addr/sin_port");
+			struct sockaddr_in sin;
+			memset(&sin, 0, sizeof sin);
+			sin.sin_family = AF_INET;
+			sin.sin_addr.s_addr = (in_addr_t)sin_addr->ival;
+			sin.sin_port =
+			    port ? (in_port_t)port->ival
+			         : ((const struct sockaddr_in *)&addrs->connect_addr)->sin_port;
+			memcpy(c->in_store, &sin, sizeof sin);
+			c->in = c->in_store;
+			c->in_len = sizeof sin;
+		} else if (!bind && sc->nargs > 1 && sc->args[1].kind == RUN_ARG_INT &&
+		           sc->args[1].ival == AF_UNSPEC) {
 			/* connect(fd, AF_UNSPEC, ...): disconnect (packetdrill
 			 * passes a sockaddr of that family). */
 			static const struct sockaddr unspec = { .sa_family = AF_UNSPEC };

@@ -86,6 +86,9 @@ struct stack_call {
 	long a[4];
 	const uint8_t *in;
 	size_t in_len;
+	/* Storage for an input the executor builds (`in` may point here): a
+	 * sockaddr written out in the script. */
+	uint8_t in_store[128];
 	size_t out_cap;
 	struct stack_pollfd pfds[STACK_MAX_POLLFDS];
 	int npfds;

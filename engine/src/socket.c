@@ -239,6 +239,22 @@ int synack_accept(struct synack_stack *st, int fd, struct sockaddr *addr, sockle
 	return nfd;
 }
 
+/* Multicast (224.0.0.0/4, ff00::/8) or the limited broadcast; subnet
+ * broadcasts need a prefix the engine does not have (as segment.c). An
+ * IPv4-mapped IPv6 address is judged as IPv4. */
+static bool not_unicast(const struct synack_addr *a)
+{
+	const uint8_t *b = a->bytes;
+	if (a->family == 6) {
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		if (memcmp(b, mapped, 12))
+			return b[0] == 0xff;
+		b += 12;
+	}
+	uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return v == 0xffffffffu || (v >> 28) == 0xe;
+}
+
 int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	int err;
@@ -272,6 +288,12 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 		return err;
 	if (sa_addr_any(&ra)) {
 		/* Linux connects to INADDR_ANY as loopback; there is none here. */
+		return -ENETUNREACH;
+	}
+	if (not_unicast(&ra)) {
+		/* RFC 9293 MUST-46 (RFC 1122 §4.2.3.14): an OPEN to a broadcast
+		 * or multicast address is refused (Linux: tcp_v4_connect,
+		 * RTCF_MULTICAST | RTCF_BROADCAST; tcp_v6_connect). */
 		return -ENETUNREACH;
 	}
 	if (sa_addr_any(&t->laddr)) {

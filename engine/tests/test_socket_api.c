@@ -1,4 +1,5 @@
 /* The socket calls: Linux's errnos, descriptors, options, poll, ioctl. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -93,6 +94,23 @@ static void call_errors(void)
 	is_int(synack_shutdown(S(&f), s, SHUT_WR), -ENOTCONN, "shutdown unconnected: ENOTCONN");
 	is_int(synack_shutdown(S(&f), s, 7), -EINVAL, "shutdown(7): EINVAL");
 	is_int(synack_poll(S(&f), s), POLLOUT | POLLWRNORM | POLLHUP, "fresh socket: OUT|HUP");
+	/* RFC 9293 MUST-46: no OPEN to a multicast or broadcast address. */
+	static const char *const bad4[] = { "224.0.0.1", "239.255.0.1", "255.255.255.255" };
+	for (size_t i = 0; i < sizeof bad4 / sizeof bad4[0]; i++) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80) };
+		inet_pton(AF_INET, bad4[i], &to.sin_addr);
+		is_int(synack_connect(S(&f), s, (struct sockaddr *)&to, sizeof to), -ENETUNREACH,
+		       "connect to %s: ENETUNREACH", bad4[i]);
+	}
+	expect_none(&f);
+	int s6 = synack_socket(S(&f), AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+	inet_pton(AF_INET6, "ff02::1", &to6.sin6_addr);
+	is_int(synack_connect(S(&f), s6, (struct sockaddr *)&to6, sizeof to6), -ENETUNREACH,
+	       "connect to ff02::1: ENETUNREACH");
+	inet_pton(AF_INET6, "::ffff:224.0.0.5", &to6.sin6_addr);
+	is_int(synack_connect(S(&f), s6, (struct sockaddr *)&to6, sizeof to6), -ENETUNREACH,
+	       "connect to ::ffff:224.0.0.5: ENETUNREACH");
 	fx_free(&f);
 
 	fx_init(&f, NULL, 803);
