@@ -125,7 +125,12 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		t->rcvlowat = lowat ? (uint32_t)lowat : 1u;
 		if (t->rcvbuf_locked)
 			return 0;
-		uint64_t space = sa_space_from_win(t, lowat);
+		/* Linux does not bound the growth: a scaling_ratio measured on
+		 * tiny segments (truesize many times the payload) asks for many
+		 * times tcp_rmem[2]. The engine's ring follows the buffer, and
+		 * its memory bound is twice tcp_rmem[2] (invariants.c): capped
+		 * there, which only a ratio below 1/4 reaches. */
+		uint64_t space = SA_MIN(sa_space_from_win(t, lowat), 2ull * t->st->prof.rmem[2]);
 		if (space > t->rcvbuf && space <= UINT32_MAX &&
 		    sa_rcvbuf_raise(t, (uint32_t)space) && t->window_clamp &&
 		    t->window_clamp < lowat)
