@@ -140,6 +140,9 @@ struct tcb {
 	/* persist.c: the probe timer's one segment (Linux tcp_write_wakeup),
 	 * sent past TCP_CORK, Nagle and sender SWS avoidance, with PSH. */
 	bool wakeup_one;
+	/* output.c: this send loop runs with TCP_NAGLE_OFF (F-RTO's new data:
+	 * tcp_xmit_recovery's REXMIT_NEW) — neither Nagle nor TCP_CORK. */
+	bool nagle_off;
 	int linger_s;
 	/* TCP_LINGER2 (fin_wait2.c): -1 abort at FIN-WAIT-2, 0 tcp_fin_timeout,
 	 * else seconds (at most 120: TCP_FIN_TIMEOUT_MAX). fw2_timewait: the

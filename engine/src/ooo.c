@@ -200,6 +200,8 @@ static void collapse_range(struct tcb *t, struct sa_ooo_seg **first, const struc
 		 * ended the copy: counted by what it holds. */
 		t->rx.ooo_mem -= (uint32_t)(node_size(alloc) - node_size(nn->end - nn->seq));
 		nn->tailroom = room - (nn->end - nn->seq);
+		nn->skb_seq = nn->seq; /* a new skb of its own */
+		nn->skb_end = nn->end;
 		*link = nn;
 		link = &nn->next;
 		if (done)
@@ -241,7 +243,8 @@ void sa_ooo_collapse(struct tcb *t)
 
 /* Links a new run [seq, seq+len) before *link; false if over the bound. */
 static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const uint8_t *p,
-                    uint32_t len, bool fin, uint32_t *truesize, uint32_t tailroom)
+                    uint32_t len, bool fin, uint32_t *truesize, uint32_t tailroom, uint32_t skb_seq,
+                    uint32_t skb_end)
 {
 	size_t sz = node_size(len);
 	if (t->rcvq.len + t->rx.ooo_mem + sz > rmem(t))
@@ -251,6 +254,8 @@ static bool add_run(struct tcb *t, struct sa_ooo_seg **link, uint32_t seq, const
 		return false;
 	n->seq = seq;
 	n->end = seq + len;
+	n->skb_seq = skb_seq;
+	n->skb_end = skb_end;
 	n->fin = fin;
 	/* The skb is charged once, with the first piece of it kept. */
 	n->truesize = *truesize;
@@ -282,6 +287,7 @@ static bool coalesce(struct tcb *t, struct sa_ooo_seg **link, const uint8_t *p, 
 	memcpy(n->data, o->data, have);
 	memcpy(n->data + have, p, len);
 	n->end = o->end + len;
+	n->skb_end = n->end; /* skb_try_coalesce: the skb grows */
 	n->fin = fin;
 	n->tailroom = o->tailroom - len;
 	*link = n;
@@ -290,15 +296,26 @@ static bool coalesce(struct tcb *t, struct sa_ooo_seg **link, const uint8_t *p, 
 	return true;
 }
 
-/* Whether [seq, end) is all held already, in one run: Linux's
+/* Whether [seq, end) is all held already, within one skb Linux keeps:
  * tcp_data_queue_ofo drops such a segment ("All the bits are present") and
- * neither grows the window for it nor charges it. */
+ * neither grows the window for it nor charges it. Linux keeps a segment
+ * that overlaps held data whole, so its extent counts, not only the run of
+ * new bytes the engine kept of it. */
 bool sa_ooo_holds(const struct tcb *t, uint32_t seq, uint32_t end)
 {
-	for (const struct sa_ooo_seg *n = t->rx.ooo; n; n = n->next)
-		if (synack_seq_leq(n->seq, seq) && synack_seq_geq(n->end, end))
-			return true;
-	return false;
+	bool one_skb = false;
+	for (const struct sa_ooo_seg *n = t->rx.ooo; n && !one_skb; n = n->next)
+		one_skb = (synack_seq_leq(n->seq, seq) && synack_seq_geq(n->end, end)) ||
+		          (synack_seq_leq(n->skb_seq, seq) && synack_seq_geq(n->skb_end, end));
+	if (!one_skb)
+		return false;
+	/* And every byte of it is still here (pruning may have taken part of
+	 * an skb's pieces): never drop what is missing. */
+	uint32_t cur = seq;
+	for (const struct sa_ooo_seg *n = t->rx.ooo; n && synack_seq_lt(cur, end); n = n->next)
+		if (synack_seq_leq(n->seq, cur) && synack_seq_gt(n->end, cur))
+			cur = n->end;
+	return !synack_seq_lt(cur, end);
 }
 
 /* Linux: tcp_data_queue_ofo. truesize, tailroom: the skb's (truesize 0:
@@ -321,7 +338,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 			n->fin = true;
 		} else if (n && synack_seq_lt(n->seq, seq)) {
 			return false;
-		} else if (!add_run(t, link, seq, p, 0, true, &truesize, tailroom)) {
+		} else if (!add_run(t, link, seq, p, 0, true, &truesize, tailroom, seq, seq)) {
 			return false;
 		}
 		sa_sack_on_ooo(t, seq, seq + 1);
@@ -340,7 +357,7 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 			break;
 		if (synack_seq_lt(cur, n->seq)) {
 			if (!add_run(t, link, cur, p + (cur - seq), n->seq - cur, false, &truesize,
-			             tailroom))
+			             tailroom, seq, end))
 				return any;
 			any = true;
 			link = &(*link)->next;
@@ -365,7 +382,8 @@ bool sa_ooo_insert(struct tcb *t, uint32_t seq, const uint8_t *p, uint32_t len, 
 		return any;
 	}
 	if (synack_seq_lt(cur, end))
-		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin, &truesize, tailroom);
+		kept = add_run(t, link, cur, p + (cur - seq), end - cur, fin, &truesize, tailroom,
+		               seq, end);
 	any = any || kept;
 	if (any)
 		sa_sack_on_ooo(t, seq, end + (fin ? 1u : 0u)); /* RFC 2018 §4; a FIN counts */

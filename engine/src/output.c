@@ -328,12 +328,12 @@ static uint32_t next_len(const struct tcb *t, uint32_t nxt, uint32_t sml)
 		 * but the one carrying the FIN (tcp_nagle_test lets a FIN go:
 		 * shutdown pushes corked data out). */
 		bool fin_tail = tail && t->fin_queued;
-		if (t->cork && !urg && !fin_tail)
+		if (t->cork && !urg && !fin_tail && !t->nagle_off)
 			return 0;
 		/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a short
 		 * segment waits while another short one is unacknowledged. */
 		bool sml_out = synack_seq_gt(sml, t->snd_una) && synack_seq_leq(sml, nxt);
-		if (!t->nodelay && in_flight && sml_out && !fin_tail && !urg)
+		if (!t->nodelay && !t->nagle_off && in_flight && sml_out && !fin_tail && !urg)
 			return 0;
 		/* Window-limited, not the tail: wait for the window to open. */
 		if (!tail && in_flight)
@@ -485,8 +485,12 @@ void sa_output(struct tcb *t)
  * of the segment (tcp_data_snd_check after tcp_data_queue). */
 void sa_output_recovery(struct tcb *t)
 {
-	if (t->frto_new)
+	if (t->frto_new) {
+		/* Linux: tcp_xmit_recovery, REXMIT_NEW — F-RTO's new data
+		 * goes with TCP_NAGLE_OFF (RFC 5682 §3.1 step 2b). */
+		t->nagle_off = true;
 		sa_output(t);
-	else if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_LOSS)
+		t->nagle_off = false;
+	} else if (t->ca_state == SA_CA_RECOVERY || t->ca_state == SA_CA_LOSS)
 		sa_rec_xmit_lost(t);
 }

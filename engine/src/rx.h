@@ -21,6 +21,10 @@ struct synack_segment;
 struct sa_ooo_seg {
 	struct sa_ooo_seg *next;
 	uint32_t seq, end;
+	/* The extent of the skb the run's bytes came in (Linux keeps that skb
+	 * whole, overlapping what was held before it): a segment within it is
+	 * all held already (sa_ooo_holds). */
+	uint32_t skb_seq, skb_end;
 	bool fin;          /* the peer's FIN follows end */
 	uint32_t truesize; /* the skb it arrived in (Linux: skb_set_owner_r), or 0 */
 	uint32_t tailroom; /* that skb's, for a later in-order segment's copy */
