@@ -160,7 +160,7 @@ NO_COVERAGE static void check_heap(struct inv *v, const struct synack_stack *st)
 	for (uint32_t i = 1; i < st->heap_len; i++) {
 		const struct sa_timer *p = &st->heap[(i - 1) / 2], *c = &st->heap[i];
 		if (c->deadline < p->deadline ||
-		    (c->deadline == p->deadline && c->order < p->order))
+		    (c->deadline == p->deadline && c->order > p->order))
 			fail(v, NULL, "timer heap out of order at %u", i);
 	}
 	/* Each entry's TCB points back at it (check_tcb checks the other

@@ -1,8 +1,12 @@
 /* Every deadline of every connection in one binary min-heap.
  *
  * Entries are ordered by (deadline, order) where order is a stack-wide
- * insertion counter, so equal deadlines fire in the order they were armed:
- * deterministic, and independent of memory addresses. Each tcb remembers
+ * insertion counter, and equal deadlines fire last armed first, as Linux's
+ * timer wheel has them: a timer armed later for the same instant is no
+ * longer, so it sits in the same slot (whose list runs newest first) or a
+ * finer one, while a long one is rounded up to its coarser slot (a delayed
+ * ACK and an RTO due together: the ACK goes alone first; compare --fuzz
+ * seed 34). Deterministic, and independent of memory addresses. Each tcb remembers
  * where its entries sit (t_heap[kind]), so re-arming or cancelling is
  * O(log n) and advancing costs O(k log n) for k due timers — never a scan of
  * all connections. The heap is allocated once, sized max_sockets * kinds.
@@ -13,7 +17,7 @@ static bool before(const struct sa_timer *a, const struct sa_timer *b)
 {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
-	return a->order < b->order;
+	return a->order > b->order;
 }
 
 static void place(struct synack_stack *st, uint32_t i, const struct sa_timer *e)
@@ -141,7 +145,7 @@ static void fire(struct tcb *t, int kind)
 	}
 }
 
-/* Fires every timer due by `now` in (deadline, order) order. Each fires at
+/* Fires every timer due by `now`, by deadline, ties last armed first. Each fires at
  * its own deadline — the clock steps there first — so a timer that re-arms
  * itself (a backed-off retransmission) counts from when it fired, however
  * large the caller's jump. */

@@ -75,8 +75,10 @@ int main(void)
 		sa_tcb_free(t[i]);
 	sa_reap(f.st);
 
-	/* Ties go in arming order: a re-armed timer moves behind its equals. */
-	subtest("equal deadlines fire in the order they were armed");
+	/* Ties go last armed first (Linux's timer wheel: a later-armed timer
+	 * with the same expiry is no longer, so it sits in the same or a finer
+	 * slot, and a slot's list runs newest first). */
+	subtest("equal deadlines fire last armed first");
 	fx_free(&f);
 	fx_init(&f, &p, 78);
 	fx_listen(&f);
@@ -85,8 +87,9 @@ int main(void)
 		t[i] = sa_tcb_new(f.st, 4);
 		sa_timer_set(t[i], SA_T_KEEPALIVE, d);
 	}
-	sa_timer_set(t[0], SA_T_KEEPALIVE, d); /* re-armed: now last */
-	is_uint(f.st->heap[0].tcb == t[1], 1, "t1 first after t0 re-armed");
+	is_uint(f.st->heap[0].tcb == t[3], 1, "t3, armed last, first");
+	sa_timer_set(t[0], SA_T_KEEPALIVE, d); /* re-armed: now the newest */
+	is_uint(f.st->heap[0].tcb == t[0], 1, "t0 first after it was re-armed");
 	synack_advance(f.st, d);
 	ok(!sa_timer_armed(t[0], SA_T_KEEPALIVE) && !sa_timer_armed(t[3], SA_T_KEEPALIVE),
 	   "all fired");
