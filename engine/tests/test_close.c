@@ -169,41 +169,41 @@ static void orphan_fin_wait2_timeout(void)
 	subtest_end();
 }
 
+/* An established connection under profile p (tcp_fin_timeout set), closed
+ * and its FIN acknowledged: an orphan in FIN_WAIT2. *rto: tcpi_rto before. */
+static void orphan_in_fin_wait2(struct fx *f, struct synack_profile *p, uint64_t fin_timeout_us,
+                                uint64_t seed, uint32_t *rto)
+{
+	struct synack_tcp_info ti;
+	p->fin_timeout_us = fin_timeout_us;
+	fx_init(f, p, seed);
+	fx_established(f);
+	synack_tcp_info(f->st, f->fd, &ti);
+	*rto = ti.rto;
+	synack_close(f->st, f->fd);
+	expect_seg(f, F_FA, 1, 1, 0, FX_ANY);
+	fx_send(f, F_A, 0, 0, NULL, 0);
+}
+
 static void orphan_fin_wait2_lifetime(void)
 {
 	struct fx f;
 	struct synack_profile p;
 	subtest("an orphan's FIN_WAIT2 lifetime (fin_wait2.c: tcp_fin_time)");
+	uint32_t rto;
 	synack_profile_linux(&p);
-	p.fin_timeout_us = 100000;
-	fx_init(&f, &p, 24);
-	fx_established(&f);
-	struct synack_tcp_info ti;
-	synack_tcp_info(f.st, f.fd, &ti);
-	synack_close(f.st, f.fd);
-	expect_seg(&f, F_FA, 1, 1, 0, FX_ANY);
-	fx_send(&f, F_A, 0, 0, NULL, 0);
-	is_uint(synack_next_deadline(f.st) - f.now, (uint64_t)ti.rto * 7 / 2,
-	        "at least 3.5 RTO (%u us), not tcp_fin_timeout's 100 ms", ti.rto);
+	orphan_in_fin_wait2(&f, &p, 100000, 24, &rto);
+	is_uint(synack_next_deadline(f.st) - f.now, (uint64_t)rto * 7 / 2,
+	        "at least 3.5 RTO (%u us), not tcp_fin_timeout's 100 ms", rto);
 	fx_free(&f);
 
 	synack_profile_rfc(&p);
-	p.fin_timeout_us = 100000;
-	fx_init(&f, &p, 25);
-	fx_established(&f);
-	synack_close(f.st, f.fd);
-	expect_seg(&f, F_FA, 1, 1, 0, FX_ANY);
-	fx_send(&f, F_A, 0, 0, NULL, 0);
+	orphan_in_fin_wait2(&f, &p, 100000, 25, &rto);
 	is_uint(synack_next_deadline(f.st) - f.now, 100000, "rfc profile: tcp_fin_timeout as set");
 	fx_free(&f);
 
 	synack_profile_linux(&p);
-	p.fin_timeout_us = 100000000;
-	fx_init(&f, &p, 26);
-	fx_established(&f);
-	synack_close(f.st, f.fd);
-	expect_seg(&f, F_FA, 1, 1, 0, FX_ANY);
-	fx_send(&f, F_A, 0, 0, NULL, 0);
+	orphan_in_fin_wait2(&f, &p, 100000000, 26, &rto);
 	is_uint(synack_next_deadline(f.st) - f.now, 40000000, "100 s: a first stage of 40 s");
 	fx_send(&f, F_R, 5, 0, NULL, 0);
 	expect_seg(&f, F_A, 2, 1, 0, FX_ANY);
