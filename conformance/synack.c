@@ -142,28 +142,28 @@ static void on_alarm(int sig)
 	_exit(EXIT_FAILS);
 }
 
-static void human_result(const char *path, const struct run_result *r, const char *todo)
+static void human_result(FILE *f, const char *path, const struct run_result *r, const char *todo)
 {
 	/* One "note:" line per line of the stack's notes (the Linux stack's
 	 * jitter line follows a sysctl fallback note, say). */
 	for (const char *p = r->notes; *p;) {
 		size_t n = strcspn(p, "\n");
 		if (n)
-			printf("note: %s: %.*s\n", path, (int)n, p);
+			fprintf(f, "note: %s: %.*s\n", path, (int)n, p);
 		p += n + (p[n] == '\n');
 	}
 	switch (r->status) {
 	case RUN_PASS:
-		printf("PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
-		       (double)r->end_us / 1e6, r->wall_s * 1e3, todo ? " TODO " : "",
-		       todo ? todo : "");
+		fprintf(f, "PASS %s (%.3f s script time, %.3f ms wall)%s%s\n", path,
+		        (double)r->end_us / 1e6, r->wall_s * 1e3, todo ? " TODO " : "",
+		        todo ? todo : "");
 		break;
 	case RUN_SKIP:
-		printf("SKIP %s: %s\n", path, r->skip_reason);
+		fprintf(f, "SKIP %s: %s\n", path, r->skip_reason);
 		break;
 	case RUN_FAIL:
-		printf("FAIL %s%s%s\n", path, todo ? " TODO " : "", todo ? todo : "");
-		run_report_human(stdout, r);
+		fprintf(f, "FAIL %s%s%s\n", path, todo ? " TODO " : "", todo ? todo : "");
+		run_report_human(f, r);
 		break;
 	}
 }
@@ -243,8 +243,15 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 		if (o->verbose && r.status != RUN_SKIP)
 			printf("# %.6f s script time, %.3f ms wall\n", (double)r.end_us / 1e6,
 			       r.wall_s * 1e3);
+		/* prove shows a failure's YAML only with -v, but passes stderr
+		 * through: a failing script's report there too, so a CI log
+		 * says why without a rerun. */
+		if (r.status == RUN_FAIL && !todo) {
+			fflush(stdout);
+			human_result(stderr, path, &r, todo);
+		}
 	} else {
-		human_result(path, &r, todo);
+		human_result(stdout, path, &r, todo);
 	}
 	int status = r.status == RUN_FAIL && !todo ? EXIT_FAILS : EXIT_PASS;
 	run_result_free(&r);

@@ -73,6 +73,31 @@ static void heap_remove(struct synack_stack *st, uint32_t i)
 		sift_down(st, i);
 }
 
+/* Linux's timer wheel (kernel/time/timer.c: calc_wheel_index, calc_index):
+ * a timer delta jiffies ahead goes to level L, the first whose range holds
+ * it (LVL_START(L + 1) = 63 << 3L), in a slot of 8^L jiffies, rounded up
+ * to the next slot — so it fires up to 8^L jiffies after its expiry, never
+ * before. The latest such instant, taking the delay's rounding up to
+ * jiffies (usecs_to_jiffies) and a call at the very start of a jiffy, and
+ * then WHEEL_LAG_JIFFIES more: on a busy machine the timer softirq runs a
+ * tick or two behind (traced on CI's kind of VM: a FIN's delayed ACK armed
+ * for jiffies + 0 sent 7 ms later, a 300 ms RTO 39.7 ms late). The
+ * compressed-SACK timer is an hrtimer, exact. */
+#define WHEEL_LAG_JIFFIES 2u
+static uint64_t wheel_latest(const struct synack_stack *st, int kind, uint64_t deadline)
+{
+	uint32_t hz = st->prof.timer_wheel_hz;
+	if (!hz || kind == SA_T_COMP_SACK || deadline == SYNACK_NEVER || deadline < st->now_us)
+		return deadline;
+	uint64_t jiffy = 1000000u / hz;
+	uint64_t delta = (deadline - st->now_us + jiffy - 1) / jiffy;
+	uint64_t gran = 1;
+	for (uint64_t start = 63; delta >= start && gran < (1u << 24); start <<= 3)
+		gran <<= 3;
+	uint64_t late = st->now_us + (delta + gran + WHEEL_LAG_JIFFIES) * jiffy;
+	return late < deadline ? SYNACK_NEVER : late; /* overflow: never */
+}
+
 void sa_timer_set(struct tcb *t, int kind, uint64_t deadline)
 {
 	struct synack_stack *st = t->st;
@@ -80,7 +105,8 @@ void sa_timer_set(struct tcb *t, int kind, uint64_t deadline)
 		heap_remove(st, t->t_heap[kind] - 1);
 	if (t->dead || st->heap_len == st->heap_cap)
 		return; /* cannot happen: cap = max_sockets * SA_T_COUNT */
-	struct sa_timer e = { deadline, st->now_us, st->timer_order++, t, (uint8_t)kind };
+	struct sa_timer e = { wheel_latest(st, kind, deadline), st->now_us, st->timer_order++, t,
+		              (uint8_t)kind };
 	t->t_deadline[kind] = deadline;
 	uint32_t i = st->heap_len++;
 	place(st, i, &e);

@@ -132,5 +132,49 @@ int main(void)
 	is_int((int)synack_firing_timer_len(f.st), -1, "outside the expiry: -1");
 	subtest_end();
 	fx_free(&f);
+
+	/* Profile linux-late: each timer at the latest tick Linux's wheel (HZ
+	 * 250) fires it on a busy machine; the stack still reasons with the
+	 * nominal deadline. */
+	subtest("linux-late: a wheel slot of the timer's level late, plus two ticks");
+	struct synack_profile late;
+	ok(synack_profile_by_name("linux-late", &late), "the profile exists");
+	is_uint(late.timer_wheel_hz, 250, "HZ 250");
+	late.max_sockets = 8;
+	fx_init(&f, &late, 80);
+	for (int i = 0; i < 4; i++)
+		t[i] = sa_tcb_new(f.st, 4);
+	uint64_t now = synack_now(f.st);
+	/* Level 0 (< 63 jiffies): one jiffy; 40 ms is 10 jiffies, +1 +2. */
+	sa_timer_set(t[0], SA_T_DELACK, now + 40000);
+	is_uint(f.st->heap[t[0]->t_heap[SA_T_DELACK] - 1].deadline, now + 52000,
+	        "40 ms delayed ACK: fires at 52 ms");
+	is_uint(t[0]->t_deadline[SA_T_DELACK], now + 40000, "its nominal deadline stays 40 ms");
+	/* A delay that is not whole jiffies is rounded up first: 1 us -> 1. */
+	sa_timer_set(t[1], SA_T_DELACK, now + 1);
+	is_uint(synack_next_deadline(f.st), now + 16000, "1 us: 1 + 1 + 2 jiffies");
+	sa_timer_set(t[1], SA_T_DELACK, now);
+	is_uint(synack_next_deadline(f.st), now + 12000, "due now: the next tick, + 2");
+	/* Level 1 (63..503 jiffies): 8; 300 ms is 75 jiffies. */
+	sa_timer_set(t[2], SA_T_RTX, now + 300000);
+	is_uint(f.st->heap[t[2]->t_heap[SA_T_RTX] - 1].deadline, now + 340000,
+	        "300 ms RTO: 75 + 8 + 2 jiffies");
+	/* Level 3 (4032..32255): 512; TIME_WAIT's 60 s is 15000 jiffies. */
+	sa_timer_set(t[3], SA_T_TIME_WAIT, now + 60000000);
+	is_uint(f.st->heap[t[3]->t_heap[SA_T_TIME_WAIT] - 1].deadline, now + 62056000,
+	        "60 s TIME_WAIT: 15000 + 512 + 2 jiffies");
+	/* The compressed-SACK timer is an hrtimer: exact. */
+	sa_timer_set(t[3], SA_T_COMP_SACK, now + 1234);
+	is_uint(synack_next_deadline(f.st), now + 1234, "compressed SACK (hrtimer): exact");
+	synack_advance(f.st, now + 40000);
+	ok(sa_timer_armed(t[0], SA_T_DELACK),
+	   "at its nominal deadline the ACK timer has not fired");
+	synack_advance(f.st, now + 52000);
+	ok(!sa_timer_armed(t[0], SA_T_DELACK), "at 52 ms it has");
+	subtest_end();
+	for (int i = 0; i < 4; i++)
+		sa_tcb_free(t[i]);
+	sa_reap(f.st);
+	fx_free(&f);
 	done_testing();
 }

@@ -108,6 +108,14 @@ struct synack_profile {
 	bool fin_time_linux;
 	uint64_t delack_min_us, delack_max_us; /* ATO bounds: 40 ms / 200 ms */
 	bool fin_pingpong; /* Linux tcp_fin: a FIN's ACK is delayed (pingpong mode) */
+	/* 0: every timer fires at its deadline. N: each fires as late as Linux's
+	 * timer wheel at CONFIG_HZ=N may fire it — the delay rounded up to
+	 * jiffies, then a whole slot of its wheel level later (one jiffy below
+	 * 63, eight below 504, 64 below 4032, ...: at most an eighth of it).
+	 * The deadline the stack reasons with stays the nominal one, as Linux's
+	 * icsk_timeout does. Profile linux-late: a script that passes on both
+	 * linux and linux-late tolerates the wheel's slack on a real kernel. */
+	uint32_t timer_wheel_hz;
 	/* Linux tcp_sequence: text past the window's right edge is taken whole
 	 * while the receive queue is empty, else the segment is dropped; off,
 	 * the part in the buffer is kept (RFC 9293 §3.10.7.4 trimming). */
