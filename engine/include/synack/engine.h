@@ -113,8 +113,10 @@ struct synack_profile {
 	 * jiffies, then a whole slot of its wheel level later (one jiffy below
 	 * 63, eight below 504, 64 below 4032, ...: at most an eighth of it).
 	 * The deadline the stack reasons with stays the nominal one, as Linux's
-	 * icsk_timeout does. Profile linux-late: a script that passes on both
-	 * linux and linux-late tolerates the wheel's slack on a real kernel. */
+	 * icsk_timeout does. Profile linux-late (which also fires the
+	 * compressed-SACK hrtimer at the start of its slack): a script that
+	 * passes on both linux and linux-late tolerates a real kernel's timer
+	 * slack. */
 	uint32_t timer_wheel_hz;
 	/* Linux tcp_sequence: text past the window's right edge is taken whole
 	 * while the receive queue is empty, else the segment is dropped; off,
