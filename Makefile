@@ -227,9 +227,18 @@ format: $(BUILD)/.deps-check
 SCRIPTS_DIR ?= conformance/scripts
 SCRIPTS      = $(shell find $(SCRIPTS_DIR) -name '*.pkt' 2>/dev/null | sort)
 # $(1) stack, $(2) prove options, $(3) the scripts in the order to start them
-# (default: sorted).
-prove_scripts = echo "conformance: $(words $(SCRIPTS)) scripts on the $(1) stack"; $(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1)' $(or $(3),$(SCRIPTS))
-run_scripts  = $(if $(SCRIPTS),@$(call prove_scripts,$(1),$(2),$(3)),@echo "no conformance scripts under $(SCRIPTS_DIR)")
+# (default: sorted), $(4) an address family (default ipv4).
+prove_scripts = echo "conformance: $(words $(SCRIPTS)) scripts on the $(1) stack, $(or $(4),ipv4)"; $(PROVE) $(PROVE_FLAGS) $(2) --exec '$(abspath $(plain_CLI)) run --tap --stack $(1) $(call ip_flags,$(or $(4),ipv4))' $(or $(3),$(SCRIPTS))
+run_scripts  = $(if $(SCRIPTS),@$(call prove_scripts,$(1),$(2),$(3),$(4)),@echo "no conformance scripts under $(SCRIPTS_DIR)")
+# Every script runs in three address families unless its // @ip_versions:
+# says otherwise: IPv4, IPv6 (MTU 1520 so the MSS stays 1460, as the kernel
+# selftests run it) and AF_INET6 sockets over IPv4 (v4-mapped addresses).
+IP_VERSIONS = ipv4 ipv6 ipv4-mapped-ipv6
+define nl
+
+
+endef
+ip_flags     = --ip_version=$(1)$(if $(filter ipv6,$(1)), --mtu=1520)
 # Real time: prove -j starts scripts in the order given, so give them longest
 # first (script time as written) — the 60-130 s TIME_WAIT scripts start at
 # once instead of running alone at the end.
@@ -248,7 +257,7 @@ conformance-engine: $(plain_CLI)
 	@if grep -B1 'TODO passed' $(BUILD)/conformance-engine.tap | grep '\.pkt'; then \
 	    echo "error: these scripts pass on the engine but are marked '@divergence: engine': drop the mark"; exit 1; fi
 	$(if $(SCRIPTS),@$(call prove_scripts,engine:linux-late,,$(LINUX_ORDER)))
-
+	$(foreach v,$(filter-out ipv4,$(IP_VERSIONS)),$(call run_scripts,engine,,,$(v))$(nl))
 
 # Real time, JOBS scripts at a time (CI: 2 on 2 cores). Measured on a loaded
 # 2-core VM (docs/linux-stack.md, "Running in parallel"): no verdict lost to
@@ -256,9 +265,12 @@ conformance-engine: $(plain_CLI)
 # scripts; the 127 s TIME_WAIT script bounds it from below). The
 # helper, its syscall threads and the driving thread run SCHED_FIFO, so other
 # work on the machine doesn't push answers past the 4 ms tolerance.
+# make check runs Linux in IPv4 only (the other two families double CI's
+# time; the engine runs all three there); make conformance runs all three.
 LINUX_JOBS ?= $(JOBS)
+LINUX_IP_VERSIONS ?= ipv4
 conformance-linux: $(plain_CLI) $(BUILD)/.deps-linux
-	$(call run_scripts,linux,-j$(LINUX_JOBS),$(LINUX_ORDER))
+	$(foreach v,$(LINUX_IP_VERSIONS),$(call run_scripts,linux,-j$(LINUX_JOBS),$(LINUX_ORDER),$(v))$(nl))
 
 # docs/coverage.md: every RFC 9293 MUST/SHLD (conformance/requirements/rfc9293.txt)
 # with the scripts whose // @requirement: cites it. Fails, writing nothing, when a
@@ -270,8 +282,8 @@ coverage-matrix: $(plain_CLI)
 	@echo "docs/coverage.md written"
 
 conformance: all $(BUILD)/.deps-linux
-	$(call run_scripts,engine)
-	$(call run_scripts,linux,-j$(JOBS),$(LINUX_ORDER))
+	$(foreach v,$(IP_VERSIONS),$(call run_scripts,engine,,,$(v))$(nl))
+	$(foreach v,$(IP_VERSIONS),$(call run_scripts,linux,-j$(JOBS),$(LINUX_ORDER),$(v))$(nl))
 
 # ---- differential fuzzing (docs/compare.md) ---------------------------------
 # Generated scripts on two stacks; every divergence minimised and saved under

@@ -209,6 +209,11 @@ static int run_one(const struct run_ctx *x, size_t i, const char *path)
 		memset(&r, 0, sizeof r);
 		r.status = RUN_SKIP;
 		snprintf(r.skip_reason, sizeof r.skip_reason, "not for this stack");
+	} else if (!run_script_for_ip_version(&rs, rs.cfg.ip_version)) {
+		memset(&r, 0, sizeof r);
+		r.status = RUN_SKIP;
+		snprintf(r.skip_reason, sizeof r.skip_reason, "not for %s (@ip_versions: %s)",
+		         run_ip_version_name(rs.cfg.ip_version), rs.ip_versions);
 	} else {
 		/* A watchdog over the executor's own wall-clock checks, for a
 		 * stack call that never returns. */
@@ -293,7 +298,8 @@ static size_t *longest_first(const struct opts *o, const struct paths *scripts)
 		char *msg = NULL;
 		v[i].i = i;
 		if (load(scripts->v[i], o, &rs, &msg) == 0) {
-			if (run_script_for_stack(&rs, o->stack))
+			if (run_script_for_stack(&rs, o->stack) &&
+			    run_script_for_ip_version(&rs, rs.cfg.ip_version))
 				v[i].us = run_script_duration_us(&rs);
 			unload(&rs);
 		}
@@ -538,7 +544,8 @@ static int cmd_list(const struct opts *o, struct paths *scripts)
 				continue;
 			}
 			if (strncmp(p, "@requirement:", 13) == 0 ||
-			    strncmp(p, "@stacks:", 8) == 0 || strncmp(p, "@divergence:", 12) == 0)
+			    strncmp(p, "@stacks:", 8) == 0 || strncmp(p, "@divergence:", 12) == 0 ||
+			    strncmp(p, "@ip_versions:", 13) == 0)
 				printf("    %s", p);
 		}
 		fclose(f);

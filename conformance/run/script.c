@@ -129,6 +129,8 @@ void run_script_scan_annotations(struct run_script *s, const char *src)
 			p++;
 		if (strncmp(p, "@stacks:", 8) == 0) {
 			copy_rest(s->stacks, sizeof s->stacks, p + 8);
+		} else if (strncmp(p, "@ip_versions:", 13) == 0) {
+			copy_rest(s->ip_versions, sizeof s->ip_versions, p + 13);
 		} else if (strncmp(p, "@requirement:", 13) == 0) {
 			copy_rest(s->requirement, sizeof s->requirement, p + 13);
 		} else if (strncmp(p, "@divergence:", 12) == 0 &&
@@ -161,6 +163,26 @@ bool run_script_for_stack(const struct run_script *s, const char *stack)
 		p += strspn(p, " \t,");
 		size_t n = strcspn(p, " \t,");
 		if (n && same_stack(p, n, stack))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+const char *run_ip_version_name(enum run_ip_version v)
+{
+	return v == RUN_IPV6 ? "ipv6" : v == RUN_IPV4_MAPPED_IPV6 ? "ipv4-mapped-ipv6" : "ipv4";
+}
+
+bool run_script_for_ip_version(const struct run_script *s, enum run_ip_version v)
+{
+	if (!s->ip_versions[0])
+		return true;
+	const char *want = run_ip_version_name(v);
+	for (const char *p = s->ip_versions; *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, " \t,");
+		if (n && n == strlen(want) && !strncmp(p, want, n))
 			return true;
 		p += n;
 	}

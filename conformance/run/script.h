@@ -224,6 +224,10 @@ struct run_script {
 	struct run_event *events;
 	/* synack annotations (// @stacks: ..., // @divergence: STACK reason) */
 	char stacks[128]; /* empty: all stacks */
+	/* // @ip_versions: ipv4 ipv4-mapped-ipv6 ... — the address families the
+	 * script is written for (an IPv4 literal, IP options, ICMPv4 codes);
+	 * empty: all three. */
+	char ip_versions[64];
 	int n_divergences;
 	struct {
 		char stack[32];
@@ -253,6 +257,10 @@ int64_t run_script_duration_us(const struct run_script *s);
 void run_script_scan_annotations(struct run_script *s, const char *source);
 /* true if `stack` (e.g. "engine:rfc" matches "engine") is in @stacks. */
 bool run_script_for_stack(const struct run_script *s, const char *stack);
+/* true if the script's @ip_versions (default: all) has `v`. */
+bool run_script_for_ip_version(const struct run_script *s, enum run_ip_version v);
+/* "ipv4", "ipv6", "ipv4-mapped-ipv6". */
+const char *run_ip_version_name(enum run_ip_version v);
 /* The @divergence reason for `stack`, or NULL. */
 const char *run_script_divergence(const struct run_script *s, const char *stack);
 

@@ -367,8 +367,61 @@ static void test_reused_tuple(void)
 	            "+0 > P. 1:11(10) ack 1\n");
 }
 
+/* // @ip_versions: the families a script is for; a misspelt one is an error
+ * at its line and column. And a listener script in each family on the
+ * engine (IPv4-mapped: an AF_INET6 socket talking IPv4). */
+static void test_ip_versions(void)
+{
+	const char *text = "// purpose\n"
+	                   "// @stacks: engine\n"
+	                   "// @ip_versions: ipv4, ipv4-mapped-ipv6\n" LISTEN;
+	struct diag_list diags;
+	struct script *ast = NULL;
+	diag_list_init(&diags);
+	ok(lang_parse_buffer("v.pkt", text, strlen(text), NULL, &ast, &diags) == 0, "parses");
+	diag_list_free(&diags);
+	struct run_script s;
+	memset(&s, 0, sizeof s);
+	run_config_defaults(&s.cfg);
+	char why[256] = "";
+	is_int(run_from_ast(ast, &s, why, sizeof why), 0, "converts");
+	ok(run_script_for_ip_version(&s, RUN_IPV4), "for ipv4");
+	ok(!run_script_for_ip_version(&s, RUN_IPV6), "not for ipv6");
+	ok(run_script_for_ip_version(&s, RUN_IPV4_MAPPED_IPV6), "for ipv4-mapped-ipv6");
+	s.owner = ast;
+	s.owner_free = free_ast;
+	const enum run_ip_version v[] = { RUN_IPV4, RUN_IPV6, RUN_IPV4_MAPPED_IPV6 };
+	for (size_t i = 0; i < 3; i++) {
+		struct run_result r;
+		s.cfg.ip_version = v[i];
+		s.cfg.mtu = v[i] == RUN_IPV6 ? 1520 : 1500;
+		run_execute(&s, &stack_engine_ops, NULL, &r);
+		is_int(r.status, RUN_PASS, "the listener script passes on the engine as %s",
+		       run_ip_version_name(v[i]));
+		if (r.status != RUN_PASS)
+			tap_diag("%s", r.fail.message);
+		run_result_free(&r);
+	}
+	run_script_free(&s);
+
+	const char *bad = "// purpose\n// @ip_versions: ipv4 ipv7\n" LISTEN;
+	diag_list_init(&diags);
+	lang_parse_buffer("bad.pkt", bad, strlen(bad), NULL, &ast, &diags);
+	diag_list_free(&diags);
+	memset(&s, 0, sizeof s);
+	run_config_defaults(&s.cfg);
+	is_int(run_from_ast(ast, &s, why, sizeof why), -1, "an unknown family is an error");
+	is_str(why,
+	       "bad.pkt:2:4: error: @ip_versions: unknown 'ipv7' (ipv4, ipv6, ipv4-mapped-ipv6)",
+	       "at its line and column");
+	s.owner = ast;
+	s.owner_free = free_ast;
+	run_script_free(&s);
+}
+
 int main(void)
 {
+	test_ip_versions();
 	test_passing();
 	test_failure_report();
 	test_unsupported();

@@ -14,6 +14,16 @@ const char *sa_state_name(uint8_t s)
 	return s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
 }
 
+/* RFC 9293 §3.7.1 (MUST-15): with no MSS option (or one of 0, which
+ * tcp_parse_options ignores) the send MSS is 536 for IPv4 and 1220 for IPv6
+ * (Linux: TCP_MSS_DEFAULT; IPV6_MIN_MTU less 60 in tcp_v6_connect and
+ * tcp_request_sock_ipv6_ops). By the wire: a dual-stack listener's IPv4 SYN
+ * gets 536 (tcp_v6_conn_request hands it to tcp_v4_conn_request). */
+uint16_t sa_default_mss(const struct synack_stack *st, uint8_t family)
+{
+	return family == 6 ? 1280 - 60 : st->prof.default_mss;
+}
+
 struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 {
 	const struct synack_profile *p = &st->prof;
@@ -29,6 +39,7 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->fd = -1;
 	t->state = SA_CLOSED;
 	t->family = family;
+	t->sock_family = family;
 	t->laddr.family = family;
 	t->raddr.family = family;
 	t->sndbuf = p->wmem[1];
@@ -246,6 +257,7 @@ void sa_enter_time_wait(struct tcb *t)
 		tw->reuseaddr = t->reuseaddr;
 		tw->ip_tos = t->ip_tos; /* Linux: tw->tw_tos, tw->tw_tclass */
 		tw->ip6_tclass = t->ip6_tclass;
+		tw->sock_family = t->sock_family;
 		tw->orphan = true;
 		sa_tcb_done(t);
 		sa_conn_hash_add(tw);

@@ -101,8 +101,9 @@ static void oow_ack(struct tcb *t, const struct synack_segment *seg)
 static void negotiate_from_synack(struct tcb *t, const struct synack_segment *seg)
 {
 	const struct synack_profile *p = &t->st->prof;
-	/* RFC 9293 §3.7.1: without the option the peer takes 536 (Linux: TCP_MSS_DEFAULT). */
-	t->mss_clamp = (seg->opt.has_mss && seg->opt.mss) ? seg->opt.mss : p->default_mss;
+	/* RFC 9293 §3.7.1: without the option, 536 or 1220 (sa_default_mss). */
+	t->mss_clamp =
+	    (seg->opt.has_mss && seg->opt.mss) ? seg->opt.mss : sa_default_mss(t->st, t->family);
 	if (t->user_mss && t->mss_clamp > t->user_mss)
 		t->mss_clamp = t->user_mss;
 	t->sack_ok = p->sack && seg->opt.sack_permitted;

@@ -65,7 +65,13 @@ struct tcb {
 	uint32_t id;    /* creation order: a stable tie-break */
 	int fd;         /* -1: no descriptor (embryonic, queued for accept, orphan) */
 	uint8_t state;  /* enum sa_state */
-	uint8_t family; /* 4 or 6 */
+	uint8_t family; /* 4 or 6: the wire's (an AF_INET6 socket may talk IPv4) */
+	/* The socket's domain, 4 or 6. An AF_INET6 socket bound or connected
+	 * to an IPv4-mapped address (RFC 4291 §2.5.5.2), or accepted off a
+	 * dual-stack listener by an IPv4 SYN, talks IPv4 (family 4) while its
+	 * addresses read back as ::ffff:a.b.c.d (Linux: ipv6_mapped af_ops). */
+	uint8_t sock_family;
+	bool v6only; /* IPV6_V6ONLY (Linux: sk_ipv6only; bindv6only is 0) */
 
 	struct synack_addr laddr, raddr;
 	uint16_t lport, rport;
@@ -323,6 +329,7 @@ struct tcb *sa_conn_lookup(struct synack_stack *st, const struct synack_addr *la
                            const struct synack_addr *raddr, uint16_t rport);
 void sa_bind_hash_add(struct tcb *t);
 void sa_bind_hash_del(struct tcb *t);
+bool sa_families_overlap(const struct tcb *a, const struct tcb *b);
 struct tcb *sa_listener_lookup(struct synack_stack *st, const struct synack_addr *laddr,
                                uint16_t lport, uint8_t family);
 bool sa_port_in_use(struct synack_stack *st, const struct tcb *self,
@@ -334,6 +341,7 @@ void sa_reap(struct synack_stack *st); /* frees tcbs that died during a call */
 
 /* ---- conn.c: TCB lifecycle and state ---- */
 struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family);
+uint16_t sa_default_mss(const struct synack_stack *st, uint8_t family);
 void sa_tcb_free(struct tcb *t);
 void sa_set_state(struct tcb *t, uint8_t state);
 void sa_tcb_done(struct tcb *t);            /* to CLOSED: unhash, stop timers, free if orphan */

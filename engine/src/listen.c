@@ -119,6 +119,8 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->lport = seg->dport;
 	c->rport = seg->sport;
 	c->bound = true;
+	c->sock_family = l->sock_family; /* an IPv4 SYN on a dual-stack listener */
+	c->v6only = l->v6only;
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;
 	c->rcvbuf_locked = l->rcvbuf_locked;
@@ -154,7 +156,8 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 static void negotiate_syn(struct tcb *c, const struct synack_segment *syn, bool cookie)
 {
 	const struct synack_profile *p = &c->st->prof;
-	c->mss_clamp = (syn->opt.has_mss && syn->opt.mss) ? syn->opt.mss : p->default_mss;
+	c->mss_clamp = (syn->opt.has_mss && syn->opt.mss) ? syn->opt.mss
+	                                                  : sa_default_mss(c->st, syn->dst.family);
 	if (c->user_mss && c->mss_clamp > c->user_mss)
 		c->mss_clamp = c->user_mss;
 	c->ts_ok = p->timestamps && syn->opt.has_ts;

@@ -25,7 +25,9 @@ void sa_emit(struct synack_stack *st, struct synack_segment *s)
  * sock: its SYN-ACK carries the listener's values (tcp_v4_send_synack,
  * ip_build_and_send_pkt). A TIME_WAIT sock answers through the per-netns
  * control socket (tcp_v4_timewait_ack, ip_send_unicast_reply): tw_tos with
- * the ECN bits cleared and the default TTL. */
+ * the ECN bits cleared and the default TTL — and tw_tclass is the same byte
+ * (#define tw_tclass tw_tos), filled from np->tclass for an AF_INET6 socket,
+ * so an IPv4-mapped one's TIME_WAIT ACKs carry its IPV6_TCLASS. */
 static void ip_fields(const struct tcb *t, struct synack_segment *s)
 {
 	const struct tcb *o = t;
@@ -36,6 +38,8 @@ static void ip_fields(const struct tcb *t, struct synack_segment *s)
 	s->tos = v4 ? o->ip_tos : o->ip6_tclass;
 	s->ttl = ttl < 0 ? SA_DEFAULT_TTL : (uint8_t)ttl;
 	if (t->state == SA_TIME_WAIT) {
+		if (t->sock_family == 6)
+			s->tos = t->ip6_tclass;
 		s->tos &= (uint8_t)~3u; /* INET_ECN_MASK */
 		s->ttl = SA_DEFAULT_TTL;
 	}

@@ -48,15 +48,19 @@ int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
 	return fd;
 }
 
+static const uint8_t v4mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
 /* sockaddr <-> synack_addr. Returns 0 or -errno (Linux: inet_bind /
- * inet6_bind / tcp_v4_connect argument checks). */
+ * inet6_bind / tcp_v4_connect argument checks). An AF_INET6 socket's
+ * IPv4-mapped address (RFC 4291 §2.5.5.2) comes out as the IPv4 address
+ * (family 4) it stands for. */
 static int from_sockaddr(const struct tcb *t, const struct sockaddr *sa, socklen_t len,
                          struct synack_addr *a, uint16_t *port, bool for_bind)
 {
 	memset(a, 0, sizeof(*a));
 	if (!sa)
 		return -EFAULT;
-	if (t->family == 4) {
+	if (t->sock_family == 4) {
 		if (len < (socklen_t)sizeof(struct sockaddr_in))
 			return -EINVAL;
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -77,9 +81,14 @@ static int from_sockaddr(const struct tcb *t, const struct sockaddr *sa, socklen
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 	if (in6->sin6_family != AF_INET6)
 		return -EAFNOSUPPORT;
+	*port = ntohs(in6->sin6_port);
+	if (!memcmp(&in6->sin6_addr, v4mapped_prefix, 12)) {
+		a->family = 4;
+		memcpy(a->bytes, (const uint8_t *)&in6->sin6_addr + 12, 4);
+		return 0;
+	}
 	a->family = 6;
 	memcpy(a->bytes, &in6->sin6_addr, 16);
-	*port = ntohs(in6->sin6_port);
 	return 0;
 }
 
@@ -96,7 +105,7 @@ static int to_sockaddr(const struct tcb *t, const struct synack_addr *a, uint16_
 	} u;
 	memset(&u, 0, sizeof(u));
 	socklen_t n;
-	if (t->family == 4) {
+	if (t->sock_family == 4) {
 		u.in.sin_family = AF_INET;
 		u.in.sin_port = htons(port);
 		memcpy(&u.in.sin_addr, a->bytes, 4);
@@ -104,7 +113,12 @@ static int to_sockaddr(const struct tcb *t, const struct synack_addr *a, uint16_
 	} else {
 		u.in6.sin6_family = AF_INET6;
 		u.in6.sin6_port = htons(port);
-		memcpy(&u.in6.sin6_addr, a->bytes, 16);
+		if (a->family == 4) { /* ::ffff:a.b.c.d */
+			memcpy(&u.in6.sin6_addr, v4mapped_prefix, 12);
+			memcpy((uint8_t *)&u.in6.sin6_addr + 12, a->bytes, 4);
+		} else {
+			memcpy(&u.in6.sin6_addr, a->bytes, 16);
+		}
 		n = sizeof(u.in6);
 	}
 	memcpy(sa, &u, *len < n ? *len : n);
@@ -157,24 +171,34 @@ int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, so
 	uint16_t port;
 	if ((err = from_sockaddr(t, addr, len, &a, &port, true)))
 		return err;
+	/* Linux: __inet6_bind — a v4-mapped address on a v6-only socket makes
+	 * no sense. */
+	bool mapped = a.family != t->sock_family;
+	if (mapped && t->v6only)
+		return -EINVAL;
 	/* Linux: inet_bind checks the address first (EADDRNOTAVAIL) ... */
 	if (!sa_addr_any(&a) && !sa_is_local_addr(st, &a))
 		return -EADDRNOTAVAIL;
 	/* ... then that the socket is still unbound (EINVAL). */
 	if (t->state != SA_CLOSED || t->lport)
 		return -EINVAL;
+	uint8_t family = t->family;
 	t->laddr = a;
-	if (port == 0) {
+	t->family = a.family; /* a mapped address: IPv4 from now on */
+	if (port == 0)
 		port = pick_port(st, t, &a, 0, false);
-		if (!port) {
-			t->laddr.family = t->family;
-			memset(t->laddr.bytes, 0, 16);
-			return -EADDRINUSE;
-		}
-	} else if (sa_port_in_use(st, t, &a, port, t->reuseaddr)) {
-		memset(t->laddr.bytes, 0, 16);
+	else if (sa_port_in_use(st, t, &a, port, t->reuseaddr))
+		port = 0;
+	if (!port) {
+		t->family = family;
+		memset(&t->laddr, 0, sizeof(t->laddr));
+		t->laddr.family = family;
 		return -EADDRINUSE;
 	}
+	/* Linux: __inet6_bind — bound to a specific IPv6 address, the socket
+	 * is IPv6-only. */
+	if (t->sock_family == 6 && !mapped && !sa_addr_any(&a))
+		t->v6only = true;
 	t->lport = port;
 	t->bound = true;
 	t->user_bound = true;
@@ -207,7 +231,7 @@ int synack_listen(struct synack_stack *st, int fd, int backlog)
 		 * may not share it even with SO_REUSEADDR. */
 		for (struct tcb *o = st->bind_hash[t->lport & st->hash_mask]; o; o = o->bnext)
 			if (o != t && o->lport == t->lport && o->state == SA_LISTEN &&
-			    o->family == t->family &&
+			    sa_families_overlap(o, t) &&
 			    (sa_addr_any(&o->laddr) || sa_addr_any(&t->laddr) ||
 			     sa_addr_eq(&o->laddr, &t->laddr)))
 				return -EADDRINUSE;
@@ -286,6 +310,11 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 	uint16_t rport;
 	if ((err = from_sockaddr(t, addr, len, &ra, &rport, false)))
 		return err;
+	/* Linux: tcp_v6_connect — a v4-mapped peer goes by IPv4 (tcp_v4_connect,
+	 * ipv6_mapped), unless the socket is v6-only or bound to an address of
+	 * the other family. */
+	if (ra.family != t->family && (t->v6only || !sa_addr_any(&t->laddr)))
+		return -ENETUNREACH;
 	if (sa_addr_any(&ra)) {
 		/* Linux connects to INADDR_ANY as loopback; there is none here. */
 		return -ENETUNREACH;
@@ -296,20 +325,31 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 		 * RTCF_MULTICAST | RTCF_BROADCAST; tcp_v6_connect). */
 		return -ENETUNREACH;
 	}
+	uint8_t family = t->family;
+	struct synack_addr laddr = t->laddr;
+	t->family = ra.family;
 	if (sa_addr_any(&t->laddr)) {
 		const struct synack_addr *la = first_addr(st, t->family);
-		if (!la)
-			return -ENETUNREACH;
-		t->laddr = *la;
+		err = la ? 0 : -ENETUNREACH;
+		if (la)
+			t->laddr = *la;
 	}
-	if (!t->lport) {
+	if (!err && !t->lport) {
 		uint16_t p = pick_port(st, t, &ra, rport, true);
-		if (!p)
-			return -EADDRNOTAVAIL;
-		t->lport = p;
-		t->bound = true;
-	} else if (sa_conn_lookup(st, &t->laddr, t->lport, &ra, rport)) {
-		return -EADDRNOTAVAIL;
+		err = p ? 0 : -EADDRNOTAVAIL;
+		if (p) {
+			t->lport = p;
+			t->bound = true;
+		}
+	} else if (!err && sa_conn_lookup(st, &t->laddr, t->lport, &ra, rport)) {
+		err = -EADDRNOTAVAIL;
+	}
+	if (err) {
+		/* Linux: tcp_v6_connect's failure path puts ipv6_specific back. */
+		t->family = family;
+		if (family != ra.family)
+			t->laddr = laddr;
+		return err;
 	}
 	t->raddr = ra;
 	t->rport = rport;

@@ -298,13 +298,21 @@ static int ip_set(struct tcb *t, int name, const void *val, socklen_t len)
 static int ipv6_set(struct tcb *t, int name, const void *val, socklen_t len)
 {
 	int v = 0;
-	if (name != IPV6_TCLASS && name != IPV6_UNICAST_HOPS && name != IPV6_RECVERR)
+	if (name != IPV6_TCLASS && name != IPV6_UNICAST_HOPS && name != IPV6_RECVERR &&
+	    name != IPV6_V6ONLY)
 		return -ENOPROTOOPT;
 	if (len < (socklen_t)sizeof(int))
 		return -EINVAL;
 	if (!val)
 		return -EFAULT;
 	memcpy(&v, val, sizeof(int));
+	if (name == IPV6_V6ONLY) {
+		/* RFC 3493 §5.3; Linux: only before the socket has a port. */
+		if (t->lport)
+			return -EINVAL;
+		t->v6only = v != 0;
+		return 0;
+	}
 	if (name == IPV6_RECVERR) { /* Linux: np->recverr (icmp.c) */
 		t->recverr6 = v != 0;
 		return 0;
@@ -331,7 +339,7 @@ int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, cons
 		err = tcp_set(t, name, val, len);
 	else if (level == IPPROTO_IP) /* IPv6 sockets too (Linux: ipv6_setsockopt) */
 		err = ip_set(t, name, val, len);
-	else if (level == IPPROTO_IPV6 && t->family == 6)
+	else if (level == IPPROTO_IPV6 && t->sock_family == 6)
 		err = ipv6_set(t, name, val, len);
 	else
 		err = -ENOPROTOOPT;
@@ -391,6 +399,8 @@ static int ipv6_get(struct tcb *t, int name, void *val, socklen_t *len)
 		return put_int(val, len, t->ip6_hops < 0 ? SA_DEFAULT_TTL : t->ip6_hops);
 	if (name == IPV6_RECVERR)
 		return put_int(val, len, t->recverr6);
+	if (name == IPV6_V6ONLY)
+		return put_int(val, len, t->v6only);
 	return -ENOPROTOOPT;
 }
 
@@ -625,7 +635,7 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 	}
 	if (level == IPPROTO_IP) /* IPv6 sockets too (Linux: ipv6_getsockopt) */
 		return ip_get(t, name, val, len);
-	if (level == IPPROTO_IPV6 && t->family == 6)
+	if (level == IPPROTO_IPV6 && t->sock_family == 6)
 		return ipv6_get(t, name, val, len);
 	if (level != IPPROTO_TCP)
 		return -EOPNOTSUPP;

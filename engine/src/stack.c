@@ -243,13 +243,34 @@ void sa_bind_hash_del(struct tcb *t)
 }
 
 /* Linux: __inet_lookup_listener — an exact address beats the wildcard. */
+/* An AF_INET6 socket on the IPv6 wildcard that is not v6-only also holds
+ * the port for IPv4 (Linux: ipv6_rcv_saddr_equal, the listener lookup). */
+static bool dual_stack_wildcard(const struct tcb *t)
+{
+	return t->family == 6 && t->sock_family == 6 && !t->v6only && sa_addr_any(&t->laddr);
+}
+
+bool sa_families_overlap(const struct tcb *a, const struct tcb *b)
+{
+	return a->family == b->family || (b->family == 4 && dual_stack_wildcard(a)) ||
+	       (a->family == 4 && dual_stack_wildcard(b));
+}
+
+/* Linux: __inet_lookup_listener's compute_score — an exact address beats a
+ * wildcard, and for an IPv4 segment an AF_INET wildcard beats a dual-stack
+ * AF_INET6 one. */
 struct tcb *sa_listener_lookup(struct synack_stack *st, const struct synack_addr *laddr,
                                uint16_t lport, uint8_t family)
 {
-	struct tcb *wild = NULL;
+	struct tcb *wild = NULL, *dual = NULL;
 	for (struct tcb *t = st->bind_hash[lport & st->hash_mask]; t; t = t->bnext) {
-		if (t->lport != lport || t->state != SA_LISTEN || t->family != family)
+		if (t->lport != lport || t->state != SA_LISTEN)
 			continue;
+		if (t->family != family) {
+			if (family == 4 && !dual && dual_stack_wildcard(t))
+				dual = t;
+			continue;
+		}
 		if (sa_addr_any(&t->laddr)) {
 			if (!wild)
 				wild = t;
@@ -257,7 +278,7 @@ struct tcb *sa_listener_lookup(struct synack_stack *st, const struct synack_addr
 			return t;
 		}
 	}
-	return wild;
+	return wild ? wild : dual;
 }
 
 /* Linux: inet_csk_bind_conflict — two sockets may share a port if their
@@ -268,7 +289,7 @@ bool sa_port_in_use(struct synack_stack *st, const struct tcb *self,
                     const struct synack_addr *laddr, uint16_t port, bool reuse)
 {
 	for (struct tcb *t = st->bind_hash[port & st->hash_mask]; t; t = t->bnext) {
-		if (t == self || t->lport != port || t->family != self->family)
+		if (t == self || t->lport != port || !sa_families_overlap(t, self))
 			continue;
 		if (!sa_addr_any(laddr) && !sa_addr_any(&t->laddr) && !sa_addr_eq(laddr, &t->laddr))
 			continue;

@@ -37,7 +37,8 @@ uint32_t sa_cookie_make(struct synack_stack *st, const struct synack_segment *sy
                         uint16_t *mss_out)
 {
 	const uint16_t *tab = syn->dst.family == 6 ? msstab6 : msstab4;
-	uint16_t mss = (syn->opt.has_mss && syn->opt.mss) ? syn->opt.mss : st->prof.default_mss;
+	uint16_t mss =
+	    (syn->opt.has_mss && syn->opt.mss) ? syn->opt.mss : sa_default_mss(st, syn->dst.family);
 	uint32_t idx = 3;
 	/* Linux: the largest table entry not above the peer's MSS. */
 	while (idx > 0 && tab[idx] > mss)
