@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "compare/compare.h"
+#include "synack/engine.h"
 
 #define GAP 4
 #define INF (1 << 28)
@@ -74,12 +75,10 @@ void cmp_class_list(unsigned mask, char *buf, size_t cap)
 
 int64_t cmp_wheel_lateness_us(int64_t len_us)
 {
-	const int64_t jiffy = 4000; /* HZ=250 (../shared/LINUX-DEFAULTS.md) */
-	int64_t d = (len_us + jiffy - 1) / jiffy, gran = 1;
-	/* LVL_START(n) = 63 << 3(n-1) jiffies; level n's slots are 8^n wide. */
-	for (int64_t start = 63; d >= start && gran < (1 << 24); start <<= 3)
-		gran <<= 3;
-	return (gran + 1) * jiffy;
+	const uint32_t hz = 250; /* ../shared/LINUX-DEFAULTS.md */
+	/* The wheel's slot, and a tick of the softirq running late. */
+	return (int64_t)synack_timer_wheel_slack_us(hz, len_us < 0 ? 0 : (uint64_t)len_us) +
+	       1000000 / hz;
 }
 
 static int64_t tolerance(const struct cmp_opts *o, int64_t t, int64_t prev_us)

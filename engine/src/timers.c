@@ -84,17 +84,28 @@ static void heap_remove(struct synack_stack *st, uint32_t i)
  * for jiffies + 0 sent 7 ms later, a 300 ms RTO 39.7 ms late). The
  * compressed-SACK timer is an hrtimer, exact. */
 #define WHEEL_LAG_JIFFIES 2u
+
+uint64_t synack_timer_wheel_slack_us(uint32_t hz, uint64_t len_us)
+{
+	if (!hz || hz > 1000000u)
+		return 0;
+	uint64_t jiffy = 1000000u / hz;
+	if (len_us > UINT64_MAX / 2)
+		return 0; /* "never" and the like */
+	uint64_t delta = len_us / jiffy + (len_us % jiffy != 0), gran = 1;
+	for (uint64_t start = 63; delta >= start && gran < (1u << 24); start <<= 3)
+		gran <<= 3;
+	return (delta + gran) * jiffy - len_us;
+}
+
 static uint64_t wheel_latest(const struct synack_stack *st, int kind, uint64_t deadline)
 {
 	uint32_t hz = st->prof.timer_wheel_hz;
 	if (!hz || kind == SA_T_COMP_SACK || deadline == SYNACK_NEVER || deadline < st->now_us)
 		return deadline;
-	uint64_t jiffy = 1000000u / hz;
-	uint64_t delta = (deadline - st->now_us + jiffy - 1) / jiffy;
-	uint64_t gran = 1;
-	for (uint64_t start = 63; delta >= start && gran < (1u << 24); start <<= 3)
-		gran <<= 3;
-	uint64_t late = st->now_us + (delta + gran + WHEEL_LAG_JIFFIES) * jiffy;
+	uint64_t len = deadline - st->now_us;
+	uint64_t late =
+	    deadline + synack_timer_wheel_slack_us(hz, len) + WHEEL_LAG_JIFFIES * (1000000u / hz);
 	return late < deadline ? SYNACK_NEVER : late; /* overflow: never */
 }
 

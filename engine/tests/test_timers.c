@@ -136,6 +136,15 @@ int main(void)
 	/* Profile linux-late: each timer at the latest tick Linux's wheel (HZ
 	 * 250) fires it on a busy machine; the stack still reasons with the
 	 * nominal deadline. */
+	subtest("synack_timer_wheel_slack_us: the wheel's worst lateness at HZ 250");
+	is_uint(synack_timer_wheel_slack_us(250, 40000), 4000, "40 ms (level 0): a jiffy");
+	is_uint(synack_timer_wheel_slack_us(250, 1), 7999, "1 us: rounded up to a jiffy, + 1");
+	is_uint(synack_timer_wheel_slack_us(250, 300000), 32000, "300 ms (level 1): 8 jiffies");
+	is_uint(synack_timer_wheel_slack_us(250, 60000000), 2048000, "60 s (level 3): 512");
+	is_uint(synack_timer_wheel_slack_us(0, 300000), 0, "no HZ: exact");
+	is_uint(synack_timer_wheel_slack_us(1000, 300000), 8000, "HZ 1000: 300 jiffies, level 1");
+	subtest_end();
+
 	subtest("linux-late: a wheel slot of the timer's level late, plus two ticks");
 	struct synack_profile late;
 	ok(synack_profile_by_name("linux-late", &late), "the profile exists");

@@ -268,6 +268,12 @@ void synack_settle(struct synack_stack *st, uint64_t now_us);
  * comparing with a real kernel uses it to allow that kernel's timer slack
  * (Linux's timer wheel fires a long timer up to an eighth of it late). */
 int64_t synack_firing_timer_len(const struct synack_stack *st);
+/* Linux's timer wheel at CONFIG_HZ=hz: how late, at most, a timer set for
+ * len_us fires — the delay rounded up to jiffies, then a whole slot of its
+ * level (kernel/time/timer.c calc_index: one jiffy below 63, eight below
+ * 504, 64 below 4032, ...), never early. The linux-late profile adds two
+ * ticks of a busy machine; compare allows it on a kernel's timer rows. */
+uint64_t synack_timer_wheel_slack_us(uint32_t hz, uint64_t len_us);
 /* The earliest pending deadline, exact to the microsecond, or SYNACK_NEVER. */
 uint64_t synack_next_deadline(const struct synack_stack *st);
 uint64_t synack_now(const struct synack_stack *st);
