@@ -137,6 +137,11 @@ int main(void)
 	ok(cmp_stack_is_kernel(&st[1]), "the stand-in counts as a kernel");
 	is_int(cmp_fuzz(st, &o, &divs, 1.0, 11, dir3), 0, "engine vs a kernel that late");
 	is_int(count_files(dir3), 0, "none saved: the timer slack explains them");
+	/* A real difference stays one: the stand-in kernel without SACK. */
+	cmp_stack_parse("engine:linux-late+tcp_sack=0", &st[1], why, sizeof why);
+	st[1].ops = &late_kernel;
+	is_int(cmp_fuzz(st, &o, &divs, 0.3, 11, dir3), 0, "engine vs that kernel without SACK");
+	ok(count_files(dir3) >= 1, "the SACK difference is saved (%d)", count_files(dir3));
 	snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir2, dir3);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir2);
