@@ -149,6 +149,13 @@ struct tcb {
 	/* output.c: this send loop runs with TCP_NAGLE_OFF (F-RTO's new data:
 	 * tcp_xmit_recovery's REXMIT_NEW) — neither Nagle nor TCP_CORK. */
 	bool nagle_off;
+	/* Linux TCP_NAGLE_PUSH: TCP_NODELAY set (or TCP_CORK cleared under it)
+	 * pushes what is queued past Nagle and a later TCP_CORK alike
+	 * (tcp_nagle_test tests it first), until a send starts a new skb
+	 * (tcp_skb_entail). The engine has no skbs: a send finding nothing
+	 * unsent starts one; one appending to unsent data is taken to fit
+	 * the tail skb (size_goal is many MSS) and keeps the push. */
+	bool nagle_push;
 	int linger_s;
 	/* TCP_LINGER2 (fin_wait2.c): -1 abort at FIN-WAIT-2, 0 tcp_fin_timeout,
 	 * else seconds (at most 120: TCP_FIN_TIMEOUT_MAX). fw2_timewait: the
@@ -526,6 +533,8 @@ uint32_t sa_tso_quota(const struct tcb *t);
 uint32_t sa_tso_max_segs(const struct tcb *t); /* Linux: tcp_tso_segs */
 /* Linux: tcp_tso_should_defer — hold the unsent bytes back for now. */
 bool sa_tso_should_defer(const struct tcb *t, uint32_t unsent, bool *cwnd_limited);
+/* Bytes queued and not sent yet. */
+uint32_t sa_unsent(const struct tcb *t);
 
 /* ---- rto.c: RFC 6298 / RFC 7323 §4 ---- */
 void sa_rto_sample(struct tcb *t, int64_t rtt_us);

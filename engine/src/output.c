@@ -299,9 +299,14 @@ static uint32_t unsent_from(const struct tcb *t, uint32_t nxt)
 	return t->sndq.len > sent_data ? t->sndq.len - sent_data : 0;
 }
 
-static uint32_t unsent(const struct tcb *t)
+uint32_t sa_unsent(const struct tcb *t)
 {
 	return unsent_from(t, t->snd_nxt);
+}
+
+static uint32_t unsent(const struct tcb *t)
+{
+	return sa_unsent(t);
 }
 
 /* The length of the next new-data segment at nxt, or 0 to hold it back:
@@ -332,12 +337,14 @@ static uint32_t next_len(const struct tcb *t, uint32_t nxt, uint32_t sml)
 		 * but the one carrying the FIN (tcp_nagle_test lets a FIN go:
 		 * shutdown pushes corked data out). */
 		bool fin_tail = tail && t->fin_queued;
-		if (t->cork && !urg && !fin_tail && !t->nagle_off)
+		/* TCP_NAGLE_PUSH goes before both (tcp_nagle_test). */
+		bool push = t->nagle_off || t->nagle_push;
+		if (t->cork && !urg && !fin_tail && !push)
 			return 0;
 		/* Nagle, Minshall's variant (Linux: tcp_minshall_check): a short
 		 * segment waits while another short one is unacknowledged. */
 		bool sml_out = synack_seq_gt(sml, t->snd_una) && synack_seq_leq(sml, nxt);
-		if (!t->nodelay && !t->nagle_off && in_flight && sml_out && !fin_tail && !urg)
+		if (!t->nodelay && !push && in_flight && sml_out && !fin_tail && !urg)
 			return 0;
 		/* Window-limited, not the tail: wait for the window to open. */
 		if (!tail && in_flight)

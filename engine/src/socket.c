@@ -424,15 +424,21 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf) || !sa_ring_grow(st, &t->sndq, t->sndbuf))
 		return -ENOBUFS;
 	uint32_t n = (uint32_t)SA_MIN(len, (size_t)room);
+	if (!sa_unsent(t))
+		t->nagle_push = false; /* a new skb (Linux: tcp_skb_entail) */
 	n = sa_ring_write(&t->sndq, buf, n);
 	if (flags & MSG_OOB)
 		sa_urg_mark(t); /* urgent.c; Linux: tcp_push → tcp_mark_urg */
-	/* MSG_MORE: like TCP_CORK for this call (Linux: TCP_NAGLE_CORK). */
-	bool cork = t->cork;
-	if (flags & MSG_MORE)
+	/* MSG_MORE: like TCP_CORK for this call (Linux: tcp_push's nonagle is
+	 * TCP_NAGLE_CORK alone, without TCP_NAGLE_PUSH). */
+	bool cork = t->cork, push = t->nagle_push;
+	if (flags & MSG_MORE) {
 		t->cork = true;
+		t->nagle_push = false;
+	}
 	sa_output(t);
 	t->cork = cork;
+	t->nagle_push = push;
 	sa_reap(st);
 	return n;
 }

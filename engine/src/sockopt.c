@@ -181,13 +181,22 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 		return err;
 	switch (name) {
 	case TCP_NODELAY:
+		/* Linux: __tcp_sock_set_nodelay — TCP_NAGLE_OFF | TCP_NAGLE_PUSH,
+		 * then tcp_push_pending_frames. */
 		t->nodelay = v != 0;
-		sa_output(t); /* Linux: tcp_push_pending_frames */
+		if (t->nodelay)
+			t->nagle_push = true;
+		sa_output(t);
 		return 0;
 	case TCP_CORK:
+		/* Linux: __tcp_sock_set_cork — off, with TCP_NODELAY on, pushes
+		 * what is queued (TCP_NAGLE_PUSH). */
 		t->cork = v != 0;
-		if (!t->cork)
+		if (!t->cork) {
+			if (t->nodelay)
+				t->nagle_push = true;
 			sa_output(t);
+		}
 		return 0;
 	case TCP_MAXSEG:
 		/* Linux: 0 clears; else TCP_MIN_MSS..MAX_TCP_WINDOW. */

@@ -384,6 +384,35 @@ static void nagle(void)
 	expect_seg(&f, F_PA, 9, 1, 4, FX_ANY);
 	fx_free(&f);
 	subtest_end();
+
+	/* Linux TCP_NAGLE_PUSH: TCP_NODELAY pushes what is queued past a
+	 * later TCP_CORK, until a send starts a new skb; MSG_MORE's push is
+	 * TCP_NAGLE_CORK alone. */
+	subtest("TCP_NODELAY pushes queued data past a later TCP_CORK, once");
+	fx_init(&f, NULL, 607);
+	f.p_win = 0;
+	fx_established(&f);
+	static char d[1545];
+	is_int((int)synack_send(f.st, f.fd, d, sizeof d, 0), 1545, "1545 behind a zero window");
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	expect_none(&f);
+	f.p_win = 257;
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	ok(expect_seg(&f, F_A, 1, 1, 1448, FX_ANY), "the window opens: a full segment");
+	ok(expect_seg(&f, F_PA, 1449, 1, 97, FX_ANY), "and the short tail, corked or not");
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_send(f.st, f.fd, "ee", 2, 0);
+	ok(expect_none(&f), "a new skb: the push is spent, the cork holds");
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	ok(expect_seg(&f, F_PA, 1546, 1, 2, FX_ANY), "uncorked");
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	synack_send(f.st, f.fd, "ff", 2, MSG_MORE);
+	ok(expect_none(&f), "a new skb sent with MSG_MORE: held");
+	fx_free(&f);
+	subtest_end();
 }
 
 static void initial_window(void)
