@@ -211,6 +211,14 @@ void cmp_fuzz_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
                         const struct cmp_result *res, unsigned *first, char *sig, size_t cap);
 /* Generates, runs on both stacks and compares scripts for `seconds`; each
  * unexplained divergence is minimised and saved under out_dir. */
+/* The engine side (0 or 1) of an engine (Linux profile) / kernel pair, or -1. */
+int cmp_engine_side(const struct cmp_stack st[2]);
+/* Does the kernel's timer slack explain the difference whose root is `sig`
+ * (cmp_fuzz_signature)? Reruns the script on engine:linux-late (st[e] with
+ * that profile) and aligns it with the kernel's trace: true when the root
+ * is nowhere in that comparison. */
+bool cmp_late_explains(const struct cmp_stack st[2], int e, struct run_script *rs,
+                       const struct cmp_trace *kernel, const struct cmp_opts *o, const char *sig);
 int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struct cmp_divs *divs,
              double seconds, uint64_t seed, const char *out_dir);
 

@@ -186,7 +186,7 @@ static void row_signature(const struct cmp_trace *ta, const struct cmp_trace *tb
 /* The engine (Linux profile) against the kernel: which side is which, or
  * -1. Only then can engine:linux-late stand in for a kernel whose timers
  * came late. */
-static int engine_side(const struct cmp_stack st[2])
+int cmp_engine_side(const struct cmp_stack st[2])
 {
 	for (int k = 0; k < 2; k++)
 		if (cmp_stack_is_kernel(&st[1 - k]) && strcmp(st[k].name, "engine") == 0 &&
@@ -204,17 +204,21 @@ static int engine_side(const struct cmp_stack st[2])
  * ATO" of the data (seeds 24, 28, 32, 36). What the late run still differs
  * in is the kernel having been less late than the worst case (the real
  * lateness lies between the two engines'). */
-static bool late_matches(const struct fuzz_run *fr, struct run_script *rs, int e,
-                         const struct cmp_trace *kernel, const struct cmp_opts *o, const char *sig)
+bool cmp_late_explains(const struct cmp_stack st[2], int e, struct run_script *rs,
+                       const struct cmp_trace *kernel, const struct cmp_opts *o, const char *sig)
 {
-	struct cmp_stack late = fr->st[e];
+	struct cmp_stack late = st[e];
 	snprintf(late.profile, sizeof late.profile, "linux-late");
 	struct run_result r;
 	struct cmp_trace t;
 	cmp_run(rs, &late, &r);
-	cmp_normalise(&r.trace, &t);
-	struct cmp_result res;
 	bool same = false;
+	if (cmp_normalise(&r.trace, &t) < 0) {
+		run_result_free(&r);
+		return false;
+	}
+	cmp_script_slack(&t, rs);
+	struct cmp_result res;
 	const struct cmp_trace *ta = e == 0 ? &t : kernel, *tb = e == 0 ? kernel : &t;
 	if (r.status != RUN_SKIP && !cmp_unsupported(&r) && cmp_align(ta, tb, o, &res) == 0) {
 		same = true;
@@ -324,8 +328,8 @@ static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n,
 			v->all = 0;
 		if (v->all)
 			cmp_fuzz_signature(&t[0], &t[1], &res, &v->first, v->sig, sizeof v->sig);
-		int e = engine_side(fr->st);
-		if (v->all && e >= 0 && late_matches(fr, &rs, e, &t[1 - e], &o, v->sig)) {
+		int e = cmp_engine_side(fr->st);
+		if (v->all && e >= 0 && cmp_late_explains(fr->st, e, &rs, &t[1 - e], &o, v->sig)) {
 			v->all = v->first = 0;
 			v->sig[0] = 0;
 			v->slack = true;
