@@ -304,11 +304,6 @@ uint32_t sa_unsent(const struct tcb *t)
 	return unsent_from(t, t->snd_nxt);
 }
 
-static uint32_t unsent(const struct tcb *t)
-{
-	return sa_unsent(t);
-}
-
 /* The length of the next new-data segment at nxt, or 0 to hold it back:
  * the peer's window, Nagle (RFC 9293 §3.7.4, Linux's Minshall variant in
  * tcp_nagle_check, against the short segment ending at sml) and TCP_CORK.
@@ -391,7 +386,7 @@ void sa_output(struct tcb *t)
 	bool frto_new = t->frto_new;
 	t->frto_new = false;
 	/* Linux runs tcp_write_xmit only with a send head. */
-	bool send_head = unsent(t) || (t->fin_queued && !t->fin_sent);
+	bool send_head = sa_unsent(t) || (t->fin_queued && !t->fin_sent);
 	/* Linux: tcp_write_xmit sizes every segment of the call with the MSS
 	 * of its start: one that carries SACK blocks (a D-SACK, sent once)
 	 * makes the ones after it as short, though they carry none. */
@@ -399,7 +394,7 @@ void sa_output(struct tcb *t)
 	uint32_t gso_left = 0; /* segments left in the current transmission */
 	bool gso_many = false;
 	for (;;) {
-		uint32_t left = unsent(t);
+		uint32_t left = sa_unsent(t);
 		if (t->fin_sent)
 			break;
 		if (left == 0) {
