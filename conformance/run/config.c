@@ -47,13 +47,7 @@ int run_config_set(struct run_config *cfg, const char *name, const char *value, 
 {
 	double d;
 	if (strcmp(name, "ip_version") == 0) {
-		if (value && strcmp(value, "ipv4") == 0)
-			cfg->ip_version = RUN_IPV4;
-		else if (value && strcmp(value, "ipv6") == 0)
-			cfg->ip_version = RUN_IPV6;
-		else if (value && strcmp(value, "ipv4-mapped-ipv6") == 0)
-			cfg->ip_version = RUN_IPV4_MAPPED_IPV6;
-		else
+		if (!value || !run_ip_version_parse(value, strlen(value), &cfg->ip_version))
 			goto bad;
 	} else if (strcmp(name, "tolerance_usecs") == 0) {
 		if (!num(value, 0, 1e9, &d))

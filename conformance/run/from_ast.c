@@ -466,21 +466,18 @@ int run_from_ast(const struct script *ast, struct run_script *s, char *why, size
 			snprintf(s->stacks, sizeof s->stacks, "%s", a->value);
 		} else if (strcmp(a->key, "ip_versions") == 0) {
 			/* A misspelt family would silently never run. */
-			for (const char *p = a->value; *p;) {
-				p += strspn(p, " \t,");
-				size_t n = strcspn(p, " \t,");
-				if (n && !(n == 4 && !strncmp(p, "ipv4", 4)) &&
-				    !(n == 4 && !strncmp(p, "ipv6", 4)) &&
-				    !(n == 16 && !strncmp(p, "ipv4-mapped-ipv6", 16))) {
+			const char *w;
+			size_t n;
+			enum run_ip_version v;
+			for (const char *p = a->value; run_word_next(&p, &w, &n);)
+				if (!run_ip_version_parse(w, n, &v)) {
 					snprintf(
 					    why, cap,
 					    "%s:%d:%d: error: @ip_versions: unknown '%.*s' (ipv4, "
 					    "ipv6, ipv4-mapped-ipv6)",
-					    ast->file, a->loc.line, a->loc.col, (int)n, p);
+					    ast->file, a->loc.line, a->loc.col, (int)n, w);
 					return -1;
 				}
-				p += n;
-			}
 			snprintf(s->ip_versions, sizeof s->ip_versions, "%s", a->value);
 		} else if (strcmp(a->key, "requirement") == 0) {
 			snprintf(s->requirement, sizeof s->requirement, "%s", a->value);

@@ -155,17 +155,24 @@ static bool same_stack(const char *a, size_t alen, const char *stack)
 	return alen == slen && strncmp(a, stack, slen) == 0;
 }
 
+bool run_word_next(const char **p, const char **word, size_t *n)
+{
+	*p += strspn(*p, " \t,");
+	*word = *p;
+	*n = strcspn(*p, " \t,");
+	*p += *n;
+	return *n != 0;
+}
+
 bool run_script_for_stack(const struct run_script *s, const char *stack)
 {
 	if (!s->stacks[0])
 		return true;
-	for (const char *p = s->stacks; *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, " \t,");
-		if (n && same_stack(p, n, stack))
+	const char *w;
+	size_t n;
+	for (const char *p = s->stacks; run_word_next(&p, &w, &n);)
+		if (same_stack(w, n, stack))
 			return true;
-		p += n;
-	}
 	return false;
 }
 
@@ -174,18 +181,29 @@ const char *run_ip_version_name(enum run_ip_version v)
 	return v == RUN_IPV6 ? "ipv6" : v == RUN_IPV4_MAPPED_IPV6 ? "ipv4-mapped-ipv6" : "ipv4";
 }
 
+bool run_ip_version_parse(const char *w, size_t n, enum run_ip_version *v)
+{
+	static const enum run_ip_version all[] = { RUN_IPV4, RUN_IPV6, RUN_IPV4_MAPPED_IPV6 };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		const char *name = run_ip_version_name(all[i]);
+		if (n == strlen(name) && !strncmp(w, name, n)) {
+			*v = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 bool run_script_for_ip_version(const struct run_script *s, enum run_ip_version v)
 {
 	if (!s->ip_versions[0])
 		return true;
-	const char *want = run_ip_version_name(v);
-	for (const char *p = s->ip_versions; *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, " \t,");
-		if (n && n == strlen(want) && !strncmp(p, want, n))
+	const char *w;
+	size_t n;
+	enum run_ip_version got;
+	for (const char *p = s->ip_versions; run_word_next(&p, &w, &n);)
+		if (run_ip_version_parse(w, n, &got) && got == v)
 			return true;
-		p += n;
-	}
 	return false;
 }
 

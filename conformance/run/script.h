@@ -259,8 +259,12 @@ void run_script_scan_annotations(struct run_script *s, const char *source);
 bool run_script_for_stack(const struct run_script *s, const char *stack);
 /* true if the script's @ip_versions (default: all) has `v`. */
 bool run_script_for_ip_version(const struct run_script *s, enum run_ip_version v);
-/* "ipv4", "ipv6", "ipv4-mapped-ipv6". */
+/* "ipv4", "ipv6", "ipv4-mapped-ipv6", and back (false: none of them). */
 const char *run_ip_version_name(enum run_ip_version v);
+bool run_ip_version_parse(const char *word, size_t n, enum run_ip_version *v);
+/* The next word of an annotation's list (blanks and commas between): false
+ * at the end. */
+bool run_word_next(const char **p, const char **word, size_t *n);
 /* The @divergence reason for `stack`, or NULL. */
 const char *run_script_divergence(const struct run_script *s, const char *stack);
 
