@@ -45,6 +45,7 @@ struct pending_call {
 
 struct exec {
 	const struct run_script *s;
+	const struct run_event *cur_ev; /* the event being run; NULL before the first */
 	const struct run_config *cfg;
 	const struct stack_ops *ops;
 	struct stack *st;
@@ -422,8 +423,21 @@ static void reap_pending(struct exec *x)
 
 /* ---- moving time ---------------------------------------------------------------- */
 
+/* The stack under test found itself broken (stack_ops.fault): the script
+ * fails at the event being run, whatever it expected — even when observing,
+ * since nothing the stack does after it means anything. */
+static void check_fault(struct exec *x)
+{
+	const char *why = x->ops->fault ? x->ops->fault(x->st) : NULL;
+	if (!why || x->failed)
+		return;
+	fail(x, x->cur_ev, "stack %s broke its own invariant: %s", x->ops->name, why);
+	x->failed = true;
+}
+
 static void drain(struct exec *x)
 {
+	check_fault(x);
 	while (!x->failed && x->ops->next_event(x->st, x->sev)) {
 		if (x->sev->kind == STACK_EV_PACKET)
 			queue_packet(x, to_script(x, x->sev->time_us), x->sev->pkt, x->sev->len,
@@ -1020,6 +1034,7 @@ static int64_t nominal_time(const struct exec *x, const struct run_event *ev)
 
 static void run_event(struct exec *x, const struct run_event *ev)
 {
+	x->cur_ev = ev;
 	x->ev_nominal_us = nominal_time(x, ev);
 	x->base_slack_us = 0;
 	int64_t base = ev->time.kind == RUN_TIME_ABS ? 0 : event_base(x, ev);

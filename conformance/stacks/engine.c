@@ -10,6 +10,11 @@
  * (fcntl, SOCK_NONBLOCK), parks a call that would block, and retries every
  * parked call after each input, timer and call, using synack_poll() to
  * decide when one can complete.
+ *
+ * After each of those the engine checks itself (synack_check_invariants,
+ * state changes along RFC 9293's diagram included): every script run on
+ * this stack is also a test of the engine's invariants, and the first
+ * violation fails the script through stack_ops.fault.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +76,7 @@ struct stack {
 	int nparked;
 	bool overflow;
 	struct epoll_inst ep[MAX_EPOLLS];
+	char fault[256]; /* the first broken invariant; "" while none */
 };
 
 static struct epoll_inst *epoll_of(struct stack *s, int fd)
@@ -511,6 +517,20 @@ static void retry(struct stack *s)
 	}
 }
 
+/* After every input, timer and call: the parked calls that can now
+ * complete, then the engine's self-check (the first failure is kept). */
+static void settle_calls_and_check(struct stack *s)
+{
+	retry(s);
+	if (s->st && !s->fault[0])
+		synack_check_invariants(s->st, s->fault, sizeof s->fault);
+}
+
+static const char *engine_fault(struct stack *s)
+{
+	return s->fault[0] ? s->fault : NULL;
+}
+
 static int engine_call(struct stack *s, struct stack_call *c, struct stack_error *err)
 {
 	if (!eng(s)) {
@@ -533,7 +553,7 @@ static int engine_call(struct stack *s, struct stack_call *c, struct stack_error
 	}
 	/* A call can unblock another (a write wakes nobody here, but a close
 	 * or shutdown can end a blocked read). */
-	retry(s);
+	settle_calls_and_check(s);
 	return done ? STACK_CALL_DONE : STACK_CALL_PENDING;
 }
 
@@ -563,7 +583,7 @@ static int engine_advance(struct stack *s, uint64_t until)
 			synack_settle(s->st, t);
 		else if (s->st)
 			synack_advance(s->st, t);
-		retry(s);
+		settle_calls_and_check(s);
 		if (t >= until || queued(s))
 			return 0;
 	}
@@ -603,7 +623,7 @@ static int engine_inject(struct stack *s, const uint8_t *pkt, size_t len, struct
 		return -1;
 	}
 	synack_input(s->st, s->now, pkt, len);
-	retry(s);
+	settle_calls_and_check(s);
 	return 0;
 }
 
@@ -721,4 +741,5 @@ const struct stack_ops stack_engine_ops = {
 	.inject = engine_inject,
 	.call = engine_call,
 	.command = engine_command,
+	.fault = engine_fault,
 };

@@ -159,6 +159,11 @@ struct stack_ops {
 	 * diagnostics, one per line, "" when none; e.g. a sysctl the host
 	 * refused and the fallback used instead. Valid until stop. */
 	const char *(*notes)(struct stack *s);
+	/* Optional (NULL = never): the stack under test found itself broken —
+	 * a one-line reason, or NULL while it holds together. The engine
+	 * reports its self-check (synack_check_invariants) here; the executor
+	 * fails the script at the event that broke it. */
+	const char *(*fault)(struct stack *s);
 };
 
 extern const struct stack_ops stack_engine_ops;

@@ -311,6 +311,14 @@ static const char *mock_notes(struct stack *s)
 	return mock_spec.notes ? mock_spec.notes : "";
 }
 
+static const char *mock_fault(struct stack *s)
+{
+	(void)s;
+	int n = mock_spec.fault_after_inject;
+	return n > 0 && mock_record.n_injected >= n ? "tcb 1 went from CLOSE_WAIT to ESTABLISHED"
+	                                            : NULL;
+}
+
 const struct stack_ops mock_stack_ops = {
 	.name = "mock",
 	.start = mock_start,
@@ -322,4 +330,5 @@ const struct stack_ops mock_stack_ops = {
 	.call = mock_call_fn,
 	.command = mock_command,
 	.notes = mock_notes,
+	.fault = mock_fault,
 };

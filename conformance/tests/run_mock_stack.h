@@ -63,6 +63,8 @@ struct mock_spec {
 	bool hang;                /* advance() makes no progress (wall-clock timeout tests) */
 	const char *notes;        /* what stack_ops.notes says (NULL: nothing) */
 	uint64_t inject_takes_us; /* like takes_us, for every injection */
+	int fault_after_inject;   /* > 0: stack_ops.fault reports a broken invariant
+	                             once this many packets were injected */
 };
 
 /* What the mock saw. */

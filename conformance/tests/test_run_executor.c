@@ -98,6 +98,31 @@ static void base(struct run_script *s)
 	handshake(s, 0);
 }
 
+/* A stack that reports itself broken (stack_ops.fault, the engine's
+ * self-check) fails the script at the event that broke it, with the
+ * stack's reason — also when observing, as compare does. */
+static void test_stack_fault(void)
+{
+	for (int observe = 0; observe < 2; observe++) {
+		struct run_script s;
+		struct run_result r;
+		base(&s);
+		sb_sys(&s, "+0", "accept", "i..", fd3, 4, 0, "+0 accept(3, ..., ...) = 4");
+		mock_spec.fault_after_inject = 2;
+		struct run_options o = { .observe = observe };
+		run_execute_opts(&s, &mock_stack_ops, NULL, &o, &r);
+		is_int(r.status, RUN_FAIL, "%s: a broken stack fails the script",
+		       observe ? "observing" : "running");
+		is_int(r.fail.line, 16, "at the packet that broke it (line 16: %s)", r.fail.source);
+		ok(strstr(r.fail.message, "stack mock broke its own invariant: tcb 1 went from "
+		                          "CLOSE_WAIT to ESTABLISHED"),
+		   "with the stack's reason: %s", r.fail.message);
+		is_int(mock_record.n_calls, 3, "nothing after it runs (accept not called)");
+		run_result_free(&r);
+		run_script_free(&s);
+	}
+}
+
 /* A real stack numbers descriptors after whatever the process has open (a
  * Linux run with stdin closed gets one lower): the trace shows the
  * script's numbers, so reports and comparisons do not depend on it. */
@@ -1165,6 +1190,7 @@ int main(void)
 	test_annotations();
 	test_icmp();
 	test_passive_open();
+	test_stack_fault();
 	test_fields();
 	test_timestamps();
 	test_ts_val();

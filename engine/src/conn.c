@@ -87,8 +87,48 @@ void sa_tcb_free(struct tcb *t)
 	st->graveyard = t;
 }
 
+/* RFC 9293 §3.3.2 (Figure 5) and the event processing of §3.10 that the
+ * figure leaves out, as bit masks of the states a state may move to; one bit
+ * per enum sa_state. Every state may go to CLOSED (ABORT, a RST, a retry
+ * limit: §3.10.4, §3.10.7, §3.8.3). Beyond the figure: SYN-RECEIVED to
+ * CLOSE-WAIT and FIN-WAIT-1 to TIME-WAIT on one segment (§3.10.7.4, "eighth,
+ * check the FIN bit"), SYN-RECEIVED to FIN-WAIT-1 on CLOSE (§3.10.4), CLOSED
+ * to LISTEN or SYN-SENT again (a socket Linux disconnected or whose connect
+ * failed). A state change against this table is an engine bug: sa_set_state
+ * records the first one and synack_check_invariants reports it. */
+#define TO(s) (1u << (s))
+static const uint16_t state_successors[] = {
+	[SA_CLOSED] = TO(SA_LISTEN) | TO(SA_SYN_SENT),
+	[SA_LISTEN] = TO(SA_SYN_SENT) | TO(SA_CLOSED),
+	[SA_SYN_SENT] = TO(SA_SYN_RECV) | TO(SA_ESTABLISHED) | TO(SA_CLOSED),
+	[SA_SYN_RECV] = TO(SA_ESTABLISHED) | TO(SA_FIN_WAIT1) | TO(SA_CLOSE_WAIT) | TO(SA_CLOSED),
+	[SA_ESTABLISHED] = TO(SA_FIN_WAIT1) | TO(SA_CLOSE_WAIT) | TO(SA_CLOSED),
+	[SA_FIN_WAIT1] = TO(SA_FIN_WAIT2) | TO(SA_CLOSING) | TO(SA_TIME_WAIT) | TO(SA_CLOSED),
+	[SA_FIN_WAIT2] = TO(SA_TIME_WAIT) | TO(SA_CLOSED),
+	[SA_CLOSE_WAIT] = TO(SA_LAST_ACK) | TO(SA_CLOSED),
+	[SA_CLOSING] = TO(SA_TIME_WAIT) | TO(SA_CLOSED),
+	[SA_LAST_ACK] = TO(SA_CLOSED),
+	[SA_TIME_WAIT] = TO(SA_CLOSED),
+};
+#undef TO
+
+bool sa_state_change_allowed(uint8_t from, uint8_t to)
+{
+	if (from == to)
+		return true;
+	return from < sizeof(state_successors) / sizeof(state_successors[0]) && to < 16 &&
+	       (state_successors[from] >> to & 1u);
+}
+
 void sa_set_state(struct tcb *t, uint8_t state)
 {
+	struct synack_stack *st = t->st;
+	if (!st->bad_state_change.seen && !sa_state_change_allowed(t->state, state)) {
+		st->bad_state_change.seen = true;
+		st->bad_state_change.tcb_id = t->id;
+		st->bad_state_change.from = t->state;
+		st->bad_state_change.to = state;
+	}
 	t->state = state;
 }
 
@@ -258,6 +298,9 @@ void sa_enter_time_wait(struct tcb *t)
 		tw->ip_tos = t->ip_tos; /* Linux: tw->tw_tos, tw->tw_tclass */
 		tw->ip6_tclass = t->ip6_tclass;
 		tw->sock_family = t->sock_family;
+		/* The TIME_WAIT sock carries t's connection on: its state
+		 * change is t's (FIN-WAIT-2 or CLOSING → TIME-WAIT). */
+		tw->state = t->state;
 		tw->orphan = true;
 		sa_tcb_done(t);
 		sa_conn_hash_add(tw);

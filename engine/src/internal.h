@@ -318,6 +318,13 @@ struct synack_stack {
 	size_t obuf_cap;
 	/* Deferred frees (a tcb freed while input still holds it). */
 	struct tcb *graveyard;
+	/* The first state change outside RFC 9293's diagram (conn.c
+	 * sa_set_state), for synack_check_invariants. */
+	struct {
+		bool seen;
+		uint8_t from, to;
+		uint32_t tcb_id;
+	} bad_state_change;
 };
 
 /* ---- memory (stack.c) ---- */
@@ -351,6 +358,7 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family);
 uint16_t sa_default_mss(const struct synack_stack *st, uint8_t family);
 void sa_tcb_free(struct tcb *t);
 void sa_set_state(struct tcb *t, uint8_t state);
+bool sa_state_change_allowed(uint8_t from, uint8_t to);
 void sa_tcb_done(struct tcb *t);            /* to CLOSED: unhash, stop timers, free if orphan */
 void sa_reset_conn(struct tcb *t, int err); /* an RST arrived or the connection aborted */
 void sa_enter_time_wait(struct tcb *t);

@@ -32,8 +32,9 @@ static bool fail(struct inv *v, const struct tcb *t, const char *fmt, ...)
 	if (v->failed)
 		return false;
 	v->failed = true;
-	int n = snprintf(v->why, v->len, "tcb %u (fd %d, %s): ", t ? t->id : 0, t ? t->fd : -1,
-	                 t ? sa_state_name(t->state) : "-");
+	int n = t ? snprintf(v->why, v->len, "tcb %u (fd %d, %s): ", t->id, t->fd,
+	                     sa_state_name(t->state))
+	          : 0;
 	va_list ap;
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < v->len)
@@ -134,6 +135,14 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 		fail(v, t, "%s", ooo);
 	if (t->state == SA_TIME_WAIT && !sa_timer_armed(t, SA_T_TIME_WAIT))
 		fail(v, t, "TIME_WAIT without its timer: never freed");
+	/* RFC 6298 §5.1: while data (or a SYN or FIN) is outstanding the
+	 * retransmission timer runs — as the RTO, RACK's reordering timer or
+	 * a loss probe (Linux: tcp_rearm_rto while packets_out). Without it a
+	 * lost segment would never be resent. */
+	if (t->state != SA_TIME_WAIT && t->state != SA_CLOSED && t->state != SA_LISTEN &&
+	    t->snd_nxt != t->snd_una && !sa_timer_armed(t, SA_T_RTX))
+		fail(v, t, "%u bytes in flight (SND.UNA %u) and no retransmission timer",
+		     t->snd_nxt - t->snd_una, t->snd_una);
 	if (t->state == SA_LISTEN &&
 	    (t->synq_len > st->prof.max_syn_backlog + 1 || t->acceptq_len > t->max_ack_backlog + 1))
 		fail(v, t, "listen queues beyond their bounds (syn %u, accept %u/%u)", t->synq_len,
@@ -181,6 +190,11 @@ NO_COVERAGE int synack_check_invariants(const struct synack_stack *st, char *why
 		why[0] = '\0';
 	if (st->n_tcbs > st->prof.max_sockets)
 		fail(&v, NULL, "%u tcbs > max_sockets %u", st->n_tcbs, st->prof.max_sockets);
+	/* Transitions only along RFC 9293's diagram (conn.c sa_set_state). */
+	if (st->bad_state_change.seen)
+		fail(&v, NULL, "tcb %u went from %s to %s: not a transition of RFC 9293 §3.3.2",
+		     st->bad_state_change.tcb_id, sa_state_name(st->bad_state_change.from),
+		     sa_state_name(st->bad_state_change.to));
 	for (uint32_t i = 0; i < st->n_fds; i++)
 		if (st->fds[i])
 			check_tcb(&v, st, st->fds[i]);
