@@ -143,6 +143,17 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 	    t->snd_nxt != t->snd_una && !sa_timer_armed(t, SA_T_RTX))
 		fail(v, t, "%u bytes in flight (SND.UNA %u) and no retransmission timer",
 		     t->snd_nxt - t->snd_una, t->snd_una);
+	/* RFC 9293 §3.8.6.1 (MUST-35): data or a FIN held back with nothing in
+	 * flight — a zero window, or TCP_CORK or sender SWS avoidance, which
+	 * Linux's probe timer also ends (tcp_check_probe_timer) — has the
+	 * persist timer, or no ACK would ever come to let it out: the
+	 * zero-window deadlock. */
+	bool held = t->sndq.len > 0 || (t->fin_queued && !t->fin_sent);
+	if (synchronized(t->state) && t->state != SA_TIME_WAIT && !t->fin_sent && held &&
+	    t->snd_nxt == t->snd_una && !sa_timer_armed(t, SA_T_PERSIST) &&
+	    !sa_timer_armed(t, SA_T_RTX))
+		fail(v, t, "%u bytes%s held with nothing in flight and no persist timer",
+		     t->sndq.len, t->fin_queued ? " and a FIN" : "");
 	if (t->state == SA_LISTEN &&
 	    (t->synq_len > st->prof.max_syn_backlog + 1 || t->acceptq_len > t->max_ack_backlog + 1))
 		fail(v, t, "listen queues beyond their bounds (syn %u, accept %u/%u)", t->synq_len,

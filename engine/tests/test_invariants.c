@@ -7,7 +7,9 @@
  *   TIME_WAIT sock that carries on a connection whose descriptor is still
  *   open — pass it;
  * - the retransmission timer runs while anything is in flight (RFC 6298
- *   §5.1): cancelling it under a SYN or data in flight fails the check. */
+ *   §5.1): cancelling it under a SYN or data in flight fails the check;
+ * - data held back with nothing in flight has the persist timer (RFC 9293
+ *   §3.8.6.1): cancelling it behind a zero window fails the check. */
 #include <string.h>
 #include <sys/socket.h>
 
@@ -124,7 +126,7 @@ static bool lifecycle(const char *name, bool (*reach)(struct fx *), bool shut_fi
 
 int main(void)
 {
-	tap_plan(11);
+	tap_plan(12);
 
 	bool all = true;
 	for (size_t i = 0; i < sizeof rfc_edges / sizeof rfc_edges[0]; i++)
@@ -183,6 +185,21 @@ int main(void)
 		   data ? "data" : "a SYN", why);
 		fx_free(&f);
 	}
+
+	/* RFC 9293 §3.8.6.1: data behind a zero window, nothing in flight:
+	 * the persist timer runs; cancel it and the check fails. */
+	fx_init(&f, &p, 13);
+	bool zero = fx_established_active(&f);
+	f.p_win = 0;
+	fx_send(&f, SYNACK_TH_ACK, 0, 0, NULL, 0);
+	zero = zero && synack_send(f.st, f.fd, "held", 4, 0) == 4 && fx_pending(&f) == 0;
+	bool probing = zero && sa_timer_armed(tcb_of(&f, f.fd), SA_T_PERSIST) &&
+	               self_check(&f, why, sizeof why);
+	sa_timer_clear(tcb_of(&f, f.fd), SA_T_PERSIST);
+	bool deadlock = !self_check(&f, why, sizeof why);
+	ok(probing && deadlock && strstr(why, "4 bytes held with nothing in flight"),
+	   "data behind a zero window: persist timer; cancelled, the check fails: %s", why);
+	fx_free(&f);
 
 	lifecycle("active open, close", fx_established_active, false);
 	lifecycle("passive open, close", fx_established, false);
