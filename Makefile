@@ -173,7 +173,7 @@ $(FUZZ_NOCMP_OBJ): fuzzlib_FLAGS += -fno-sanitize-coverage=trace-cmp
 # one-bit corruptions); the parser targets (packet, options, script) keep the
 # tracing where raw bytes meet the comparisons. Measured: a quarter of
 # segment's CPU per execution (docs/fuzzing.md, "Speed").
-FUZZ_STATE_NAMES := segment network
+FUZZ_STATE_NAMES := segment segment_inet6 network
 $(eval $(call VARIANT,fuzzstate,$(FUZZ_CC),$(FUZZLIB_CFLAGS) -fno-sanitize-coverage=trace-cmp))
 $(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
 

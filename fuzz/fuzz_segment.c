@@ -5,6 +5,12 @@
  * In half the scenarios, ICMP errors about the tracked connection are
  * among the steps too (icmp.c: hard and soft errors, PMTU discovery).
  *
+ * fuzz_segment_inet6.c builds this file again with SEGMENT_INET6 set: the
+ * tracked sockets are AF_INET6 and a second input byte picks the wire —
+ * IPv6 (ICMPv6 errors), or IPv4 seen through IPv4-mapped addresses (the
+ * dual-stack paths) — and how the sockets are bound. The inputs of
+ * `segment` keep their meaning.
+ *
  * Segments mostly take their sequence and ack numbers from the tracked
  * connection (so they pass the acceptability tests and reach deep states —
  * TCP-Fuzz's dependency strategy), and raw fuzzed values the rest.
@@ -42,6 +48,9 @@
 #ifndef MAX_STEPS
 #define MAX_STEPS 256
 #endif
+#ifndef SEGMENT_INET6
+#define SEGMENT_INET6 0
+#endif
 #define MAX_EMIT_PER_STEP 256
 /* The least data a full segment carries: Linux's tcp_min_snd_mss (48)
  * less the options a segment may carry beyond it, timestamps (12) and
@@ -72,6 +81,9 @@ struct peer {
 	 * SO_OOBINLINE is off, spent as the reads find them missing. */
 	uint32_t urgent_skips;
 	bool icmp;        /* ICMP errors among the steps (scenario bit 7) */
+	bool inet6;       /* AF_INET6 sockets (segment_inet6) */
+	bool wildcard;    /* segment_inet6: bound to :: (passive) or not at all */
+	bool v6only;      /* segment_inet6 on an IPv6 wire: IPV6_V6ONLY on the socket */
 	uint8_t s_wscale; /* what the stack advertised in its SYN/SYN-ACK */
 	bool edge_known;
 	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
@@ -160,6 +172,8 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 	trace("  > %u>%u flags %02x seq %u ack %u win %u len %zu\n", s.sport, s.dport, s.flags,
 	      s.seq - p->iss, s.ack - p->irs, s.window, s.payload_len);
 	check(memcmp(&s.src, &p->local, sizeof s.src) == 0, "emitted from the stack's address");
+	if (p->lport == 0 && (s.flags & SYNACK_TH_SYN) && s.dport == p->rport)
+		p->lport = s.sport; /* an unbound connect's port: its SYN shows it */
 	if (s.dport != p->rport || s.sport != p->lport)
 		return; /* another connection: only the generic checks */
 	if (s.flags & SYNACK_TH_SYN) {
@@ -201,12 +215,61 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 	}
 }
 
-static void sockaddr_of(const struct synack_addr *a, uint16_t port, struct sockaddr_in *sin)
+/* The socket address of a, as the tracked sockets' family writes it: an
+ * IPv4 address seen from an AF_INET6 socket is IPv4-mapped (::ffff:a.b.c.d);
+ * wildcard: the unspecified address. Returns its length. */
+static socklen_t sockaddr_of(const struct peer *p, const struct synack_addr *a, uint16_t port,
+                             bool wildcard, struct sockaddr_storage *ss)
 {
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	memcpy(&sin->sin_addr, a->bytes, 4);
+	memset(ss, 0, sizeof *ss);
+	if (!p->inet6) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		if (!wildcard)
+			memcpy(&sin->sin_addr, a->bytes, 4);
+		return sizeof *sin;
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	if (wildcard)
+		return sizeof *sin6;
+	if (a->family == 6) {
+		memcpy(&sin6->sin6_addr, a->bytes, 16);
+	} else {
+		sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin6->sin6_addr.s6_addr[12], a->bytes, 4);
+	}
+	return sizeof *sin6;
+}
+
+/* An IP header from the peer (or from addr `from`) to the stack: IPv4 or
+ * IPv6 as the wire is, for a payload of n bytes of protocol proto. Returns
+ * its length. */
+static size_t ip_header(const struct peer *p, const uint8_t *from, uint8_t proto, size_t n,
+                        uint8_t *h)
+{
+	if (p->local.family == 6) {
+		memset(h, 0, 40);
+		h[0] = 0x60;
+		h[4] = (uint8_t)(n >> 8);
+		h[5] = (uint8_t)n;
+		h[6] = proto;
+		h[7] = 64;
+		memcpy(h + 8, from, 16);
+		memcpy(h + 24, p->local.bytes, 16);
+		return 40;
+	}
+	memset(h, 0, 20);
+	h[0] = 0x45;
+	h[2] = (uint8_t)((20 + n) >> 8);
+	h[3] = (uint8_t)(20 + n);
+	h[8] = 64;
+	h[9] = proto;
+	memcpy(h + 12, from, 4);
+	memcpy(h + 16, p->local.bytes, 4);
+	return 20;
 }
 
 static void inject(struct peer *p, struct synack_segment *s, bool corrupt)
@@ -273,43 +336,39 @@ static void tracked_segment(struct peer *p, struct fuzz_input *in)
 		p->p_seq += (uint32_t)len + ((s.flags & SYNACK_TH_FIN) ? 1 : 0);
 }
 
-/* Raw bytes as the TCP header and payload, behind a valid IPv4 header. */
+/* Raw bytes as the TCP header and payload, behind a valid IP header. */
 static void raw_segment(struct peer *p, struct fuzz_input *in)
 {
-	uint8_t pkt[20 + 1024];
+	uint8_t pkt[40 + 1024];
 	size_t n;
 	const uint8_t *tcp = fi_take(in, fi_range(in, 0, 1024), &n);
-	memset(pkt, 0, 20);
-	pkt[0] = 0x45;
-	pkt[2] = (uint8_t)((20 + n) >> 8);
-	pkt[3] = (uint8_t)(20 + n);
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_TCP;
-	memcpy(pkt + 12, p->remote.bytes, 4);
-	memcpy(pkt + 16, p->local.bytes, 4);
-	memcpy(pkt + 20, tcp, n);
-	if (n >= 4 &&
-	    ((pkt[20] << 8 | pkt[21]) == p->rport || (pkt[22] << 8 | pkt[23]) == p->lport))
+	size_t hl = ip_header(p, p->remote.bytes, IPPROTO_TCP, n, pkt);
+	memcpy(pkt + hl, tcp, n);
+	const uint8_t *th = pkt + hl;
+	if (n >= 4 && ((th[0] << 8 | th[1]) == p->rport || (th[2] << 8 | th[3]) == p->lport))
 		p->tainted = true; /* its payload is not the peer's stream */
-	synack_seg_fix_checksums(pkt, 20 + n);
+	synack_seg_fix_checksums(pkt, hl + n);
 	trace("raw segment of %zu bytes%s\n", n, p->tainted ? " (tainted)" : "");
-	synack_input(p->st, p->now, pkt, 20 + n);
+	synack_input(p->st, p->now, pkt, hl + n);
 }
 
 /* An ICMP error about the tracked connection, as a router on the path
- * would send it (RFC 792, RFC 1191, RFC 5927): it quotes the IPv4 header and
- * the first 8 TCP bytes of a segment the stack sent, with a sequence number
- * near the highest one sent so that it mostly passes the quote's window
- * check (Linux tcp_v4_err). Type and code mostly among those TCP acts on:
- * unreachables (hard in the handshake, soft after), fragmentation needed
- * with a fuzzed MTU (PMTU discovery and its resend), time exceeded,
- * parameter problem, source quench; a raw type now and then. */
+ * would send it (RFC 792, RFC 1191, RFC 5927; on IPv6, RFC 4443 and RFC
+ * 8201): it quotes the IP header and the first 8 TCP bytes of a segment the
+ * stack sent, with a sequence number near the highest one sent so that it
+ * mostly passes the quote's window check (Linux tcp_v4_err, tcp_v6_err).
+ * Type and code mostly among those TCP acts on: unreachables (hard in the
+ * handshake, soft after), fragmentation needed / packet too big with a
+ * fuzzed MTU (PMTU discovery and its resend), time exceeded, parameter
+ * problem, source quench (IPv4); a raw type now and then. */
 static void icmp_error(struct peer *p, struct fuzz_input *in)
 {
-	static const uint8_t types[] = { 3, 3, 3, 11, 12, 4 };
-	uint8_t pkt[20 + 8 + 20 + 8];
+	static const uint8_t types4[] = { 3, 3, 3, 11, 12, 4 };
+	static const uint8_t types6[] = { 1, 1, 1, 3, 4, 2 };
+	bool v6 = p->local.family == 6;
+	uint8_t pkt[40 + 8 + 40 + 8];
 	uint8_t shape = fi_u8(in);
-	uint8_t type = types[shape % sizeof types];
+	uint8_t type = (v6 ? types6 : types4)[shape % sizeof types4];
 	uint8_t code = (uint8_t)fi_range(in, 0, 15);
 	if (shape & 0x80)
 		type = fi_u8(in);
@@ -320,37 +379,45 @@ static void icmp_error(struct peer *p, struct fuzz_input *in)
 	/* Routers may quote less than 8 TCP bytes (truncated quotes are
 	 * ignored); mostly they quote all of them. */
 	size_t quoted_tcp = (shape & 4) && (shape & 2) ? fi_range(in, 0, 8) : 8;
-	size_t len = 20 + 8 + 20 + quoted_tcp;
-	memset(pkt, 0, sizeof pkt);
-	pkt[0] = 0x45;
-	pkt[2] = (uint8_t)(len >> 8);
-	pkt[3] = (uint8_t)len;
-	pkt[8] = 64;
-	pkt[9] = 1; /* ICMP */
 	/* From a router, or from the peer itself (a port unreachable). */
-	static const uint8_t router[4] = { 198, 51, 100, 1 };
-	memcpy(pkt + 12, (shape & 1) ? p->remote.bytes : router, 4);
-	memcpy(pkt + 16, p->local.bytes, 4);
-	uint8_t *ic = pkt + 20;
+	static const uint8_t router4[4] = { 198, 51, 100, 1 };
+	static const uint8_t router6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 };
+	const uint8_t *from = (shape & 1) ? p->remote.bytes : v6 ? router6 : router4;
+	size_t iph = v6 ? 40 : 20, len = iph + 8 + iph + quoted_tcp;
+	ip_header(p, from, v6 ? 58 : 1, len - iph, pkt);
+	uint8_t *ic = pkt + iph;
+	memset(ic, 0, 8);
 	ic[0] = type;
 	ic[1] = code;
-	ic[6] = (uint8_t)(mtu >> 8);
+	ic[6] = (uint8_t)(mtu >> 8); /* RFC 1191's next-hop MTU; RFC 4443's is 32 bits */
 	ic[7] = (uint8_t)mtu;
-	uint8_t *q = ic + 8; /* the segment we sent: local -> remote */
-	q[0] = 0x45;
-	q[2] = 0;
-	q[3] = 40;
-	q[8] = 64;
-	q[9] = IPPROTO_TCP;
-	memcpy(q + 12, p->local.bytes, 4);
-	memcpy(q + 16, p->remote.bytes, 4);
+	/* The segment we sent: local -> remote. */
+	uint8_t *q = ic + 8;
+	if (v6) {
+		memset(q, 0, 40);
+		q[0] = 0x60;
+		q[5] = 20;
+		q[6] = IPPROTO_TCP;
+		q[7] = 64;
+		memcpy(q + 8, p->local.bytes, 16);
+		memcpy(q + 24, p->remote.bytes, 16);
+	} else {
+		memset(q, 0, 20);
+		q[0] = 0x45;
+		q[3] = 40;
+		q[8] = 64;
+		q[9] = IPPROTO_TCP;
+		memcpy(q + 12, p->local.bytes, 4);
+		memcpy(q + 16, p->remote.bytes, 4);
+	}
 	uint8_t th[8] = { (uint8_t)(p->lport >> 8), (uint8_t)p->lport,    (uint8_t)(p->rport >> 8),
 		          (uint8_t)p->rport,        (uint8_t)(seq >> 24), (uint8_t)(seq >> 16),
 		          (uint8_t)(seq >> 8),      (uint8_t)seq };
-	memcpy(q + 20, th, quoted_tcp);
+	memcpy(q + iph, th, quoted_tcp);
 	synack_seg_fix_checksums(pkt, len); /* IP header and ICMP checksums */
-	trace("%llu < icmp type %u code %u mtu %u quoting seq %u (%zu TCP bytes)\n",
-	      (unsigned long long)p->now, type, code, mtu, seq - p->iss, quoted_tcp);
+	trace("%llu < icmp%s type %u code %u mtu %u quoting seq %u (%zu TCP bytes)\n",
+	      (unsigned long long)p->now, v6 ? "v6" : "", type, code, mtu, seq - p->iss,
+	      quoted_tcp);
 	synack_input(p->st, p->now, pkt, len);
 }
 
@@ -496,10 +563,19 @@ static void update_held(struct peer *p)
 	p->step_held = p->app_written - p->acked;
 }
 
+static void set_v6only(struct peer *p, int fd)
+{
+	static const int one = 1;
+	if (p->v6only)
+		synack_setsockopt(p->st, fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+}
+
 /* Brings the tracked connection up: a passive or an active open. */
 static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scenario)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int domain = p->inet6 ? AF_INET6 : AF_INET;
 	p->ts = scenario & 4;
 	p->sack = scenario & 8;
 	p->ws = scenario & 16;
@@ -523,9 +599,10 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 	s.opt.has_ts = p->ts;
 	s.opt.ts_val = p->p_tsval;
 	if (p->passive) {
-		p->lfd = synack_socket(p->st, AF_INET, SOCK_STREAM, 0);
-		sockaddr_of(&p->local, LPORT, &sin);
-		synack_bind(p->st, p->lfd, (struct sockaddr *)&sin, sizeof sin);
+		p->lfd = synack_socket(p->st, domain, SOCK_STREAM, 0);
+		set_v6only(p, p->lfd);
+		sl = sockaddr_of(p, &p->local, LPORT, p->wildcard, &ss);
+		synack_bind(p->st, p->lfd, (struct sockaddr *)&ss, sl);
 		/* Set before listen: accepted sockets inherit it (Linux). */
 		if (p->oobinline)
 			synack_setsockopt(p->st, p->lfd, SOL_SOCKET, SO_OOBINLINE, &one,
@@ -535,15 +612,22 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 		s.seq = p->irs;
 		inject(p, &s, false);
 	} else {
-		p->fd = synack_socket(p->st, AF_INET, SOCK_STREAM, 0);
+		p->fd = synack_socket(p->st, domain, SOCK_STREAM, 0);
+		set_v6only(p, p->fd);
 		if (p->oobinline)
 			synack_setsockopt(p->st, p->fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
-		sockaddr_of(&p->local, p->lport, &sin);
-		synack_bind(p->st, p->fd, (struct sockaddr *)&sin, sizeof sin);
-		sockaddr_of(&p->remote, RPORT, &sin);
-		synack_connect(p->st, p->fd, (struct sockaddr *)&sin, sizeof sin);
+		/* Unbound (segment_inet6): connect picks the port and the
+		 * source address of the wire's family. */
+		sl = sockaddr_of(p, &p->local, p->lport, false, &ss);
+		if (p->wildcard)
+			p->lport = 0; /* learnt from the SYN (on_emit) */
+		else
+			synack_bind(p->st, p->fd, (struct sockaddr *)&ss, sl);
+		sl = sockaddr_of(p, &p->remote, RPORT, false, &ss);
+		synack_connect(p->st, p->fd, (struct sockaddr *)&ss, sl);
 		if (!p->iss_known)
 			return;
+		s.dport = p->lport;
 		s.flags = SYNACK_TH_SYN | SYNACK_TH_ACK;
 		s.seq = p->irs;
 		s.ack = p->iss + 1;
@@ -582,6 +666,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.prof.verify_checksums = scenario & 2; /* one mode that does verify them */
 	p.local = (struct synack_addr){ .family = 4, .bytes = { 192, 168, 0, 1 } };
 	p.remote = (struct synack_addr){ .family = 4, .bytes = { 192, 0, 2, 1 } };
+	if (SEGMENT_INET6) {
+		/* The wire: bit 0 IPv4 (through IPv4-mapped addresses) or
+		 * IPv6; bit 1 the sockets bound to the wildcard (passive) or
+		 * not at all (active); bit 2 IPV6_V6ONLY on an IPv6 wire. */
+		uint8_t wire = fi_u8(&in);
+		p.inet6 = true;
+		p.wildcard = wire & 2;
+		if (!(wire & 1)) {
+			p.local =
+			    (struct synack_addr){ .family = 6,
+				                  .bytes = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+			p.remote = (struct synack_addr){
+				.family = 6, .bytes = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 1 }
+			};
+			p.v6only = wire & 4;
+		}
+	}
 	p.passive = scenario & 1;
 	/* One kind of step in sixteen is an ICMP error instead of a socket
 	 * call (the top bit: inputs written before ICMP keep their meaning
