@@ -173,7 +173,7 @@ $(FUZZ_NOCMP_OBJ): fuzzlib_FLAGS += -fno-sanitize-coverage=trace-cmp
 # one-bit corruptions); the parser targets (packet, options, script) keep the
 # tracing where raw bytes meet the comparisons. Measured: a quarter of
 # segment's CPU per execution (docs/fuzzing.md, "Speed").
-FUZZ_STATE_NAMES := segment segment_inet6 network
+FUZZ_STATE_NAMES := segment segment_inet6 network network_inet6
 $(eval $(call VARIANT,fuzzstate,$(FUZZ_CC),$(FUZZLIB_CFLAGS) -fno-sanitize-coverage=trace-cmp))
 $(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
 
@@ -320,7 +320,7 @@ $(foreach v,plain asan fuzzlib fuzzstate afl,$(eval $(v)_FLAGS += -DNETWORK_LIVE
 LIVENESS_STAMP := $(BUILD)/.network-liveness
 $(shell mkdir -p $(BUILD) && [ "$$(cat $(LIVENESS_STAMP) 2>/dev/null)" = $(NETWORK_LIVENESS) ] || \
     echo $(NETWORK_LIVENESS) >$(LIVENESS_STAMP))
-$(foreach v,plain asan fuzzlib fuzzstate afl,$($(v)_DIR)/obj/fuzz/fuzz_network.o): $(LIVENESS_STAMP)
+$(foreach v,plain asan fuzzlib fuzzstate afl,$(foreach t,network network_inet6,$($(v)_DIR)/obj/fuzz/fuzz_$(t).o)): $(LIVENESS_STAMP)
 FUZZ_LIBF := $(patsubst %,$(BUILD)/fuzz/libfuzzer/%,$(FUZZ_NAMES))
 FUZZ_AFL  := $(patsubst %,$(BUILD)/fuzz/afl/%,$(FUZZ_NAMES))
 

@@ -35,6 +35,12 @@
  *   progress (a transfer through a window below one MSS with the RTO at its
  *   120 s cap crawls, rightly, for longer than any fixed total). This needs retransmission with a working RTO (issue 5,
  *   engine/src/rto.c): it is switched on at compile time once that is in.
+ *
+ * fuzz_network_inet6.c builds this file again with NETWORK_INET6 set: both
+ * ends use AF_INET6 sockets, and a byte after the first picks the wire —
+ * IPv6, or IPv4 through IPv4-mapped addresses — and whether the server
+ * listens on :: and the client connects unbound. The faults act on either
+ * header (the IPv6 payload length, the ECN bits of its traffic class).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -53,6 +59,9 @@
 
 #ifndef NETWORK_LIVENESS
 #define NETWORK_LIVENESS 0
+#endif
+#ifndef NETWORK_INET6
+#define NETWORK_INET6 0
 #endif
 
 #define MAX_STEPS         512
@@ -282,16 +291,41 @@ static void deliver_at(struct net *n, unsigned i)
 	deliver(n, &p);
 }
 
-/* The TCP header of a queued IPv4 packet, or NULL. */
+/* The length of a queued packet's IP header: 20+ for IPv4, 40 for IPv6
+ * (the stacks send no extension headers). */
+static size_t ip_hlen(const struct pkt *p)
+{
+	return (p->b[0] >> 4) == 6 ? 40 : (size_t)(p->b[0] & 15) * 4;
+}
+
+/* The TCP header of a queued IP packet, or NULL. */
 static uint8_t *tcp_of(struct pkt *p, size_t *tcp_len)
 {
 	if (p->len < 40)
 		return NULL;
-	size_t ihl = (size_t)(p->b[0] & 15) * 4;
+	size_t ihl = ip_hlen(p);
 	if (ihl < 20 || p->len < ihl + 20)
 		return NULL;
 	*tcp_len = p->len - ihl;
 	return p->b + ihl;
+}
+
+/* Sets the IP header's length field after the packet changed length: the
+ * IPv4 total length, or the IPv6 payload length. */
+static void set_ip_len(struct pkt *p)
+{
+	bool v6 = (p->b[0] >> 4) == 6;
+	size_t at = v6 ? 4 : 2, len = v6 ? p->len - 40u : p->len;
+	p->b[at] = (uint8_t)(len >> 8);
+	p->b[at + 1] = (uint8_t)len;
+}
+
+/* The packet's ECN field (RFC 3168 §5): the low bits of the IPv4 TOS byte,
+ * or of the IPv6 traffic class, which straddles bytes 0 and 1. */
+static uint8_t *ecn_byte(struct pkt *p, unsigned *shift)
+{
+	*shift = (p->b[0] >> 4) == 6 ? 4 : 0;
+	return &p->b[1];
 }
 
 static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
@@ -340,8 +374,7 @@ static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
 				size_t keep = fi_range(in, 0, (uint32_t)(tl - hl - 1));
 				tcp[13] &= (uint8_t)~0x01; /* FIN */
 				p->len = (uint16_t)(p->len - (tl - hl - keep));
-				p->b[2] = (uint8_t)(p->len >> 8);
-				p->b[3] = (uint8_t)p->len;
+				set_ip_len(p);
 				synack_seg_fix_checksums(p->b, p->len);
 				trace("trim %u to %zu payload bytes\n", i, keep);
 			}
@@ -384,11 +417,15 @@ static void fault(struct net *n, struct fuzz_input *in, uint8_t op)
 		}
 		break;
 	case 8: /* CE on an ECT packet (RFC 3168 §5), then deliver it */
-		if (p->len >= 20 && (p->b[0] >> 4) == 4 &&
-		    ((p->b[1] & 3) == 1 || (p->b[1] & 3) == 2)) {
-			p->b[1] |= 3;
-			synack_seg_fix_checksums(p->b, p->len);
-			trace("CE on %u\n", i);
+		if (p->len >= 20) {
+			unsigned sh;
+			uint8_t *e = ecn_byte(p, &sh);
+			unsigned ecn = (*e >> sh) & 3u;
+			if (ecn == 1 || ecn == 2) {
+				*e |= (uint8_t)(3u << sh);
+				synack_seg_fix_checksums(p->b, p->len);
+				trace("CE on %u\n", i);
+			}
 		}
 		deliver_at(n, i);
 		break;
@@ -799,12 +836,32 @@ static void heal(struct net *n)
 	check(0, "liveness: transfer complete and both sides closed in bounded virtual time");
 }
 
-static void sockaddr_of(const struct synack_addr *a, uint16_t port, struct sockaddr_in *sin)
+/* The socket address of a: AF_INET, or AF_INET6 (NETWORK_INET6) where an
+ * IPv4 address is IPv4-mapped; wildcard: the unspecified address. */
+static socklen_t sockaddr_of(const struct synack_addr *a, uint16_t port, bool wildcard,
+                             struct sockaddr_storage *ss)
 {
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	memcpy(&sin->sin_addr, a->bytes, 4);
+	memset(ss, 0, sizeof *ss);
+	if (!NETWORK_INET6) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		if (!wildcard)
+			memcpy(&sin->sin_addr, a->bytes, 4);
+		return sizeof *sin;
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	if (wildcard)
+		return sizeof *sin6;
+	if (a->family == 6) {
+		memcpy(&sin6->sin6_addr, a->bytes, 16);
+	} else {
+		sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin6->sin6_addr.s6_addr[12], a->bytes, 4);
+	}
+	return sizeof *sin6;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -813,7 +870,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct net *n = &net;
 	struct fuzz_input in = fi_init(data, size);
 	struct synack_profile prof[2];
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t sl;
 
 	memset(n, 0, offsetof(struct net, q));
 	for (unsigned i = 0; i < QUEUE_LEN; i++)
@@ -824,6 +882,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tracing = getenv("FUZZ_TRACE") != NULL;
 
 	uint8_t cfg = fi_u8(&in);
+	/* NETWORK_INET6's wire: bit 0 IPv4 through IPv4-mapped addresses,
+	 * else IPv6; bit 1 the server listens on ::; bit 2 the client
+	 * connects unbound (the stack picks its port and address). */
+	uint8_t wire = NETWORK_INET6 ? fi_u8(&in) : 1;
+	bool v6_wire = NETWORK_INET6 && !(wire & 1);
 	for (int i = 0; i < 2; i++) {
 		synack_profile_linux(&prof[i]);
 		prof[i].max_sockets = 8;
@@ -851,6 +914,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	n->e[0].addr = (struct synack_addr){ .family = 4, .bytes = { 10, 0, 0, 1 } };
 	n->e[1].addr = (struct synack_addr){ .family = 4, .bytes = { 10, 0, 0, 2 } };
+	if (v6_wire) {
+		n->e[0].addr =
+		    (struct synack_addr){ .family = 6, .bytes = { 0xfd, 0, [14] = 0, [15] = 1 } };
+		n->e[1].addr =
+		    (struct synack_addr){ .family = 6, .bytes = { 0xfd, 0, [14] = 0, [15] = 2 } };
+	}
 	n->e[0].out_pattern = n->e[1].in_pattern = c_pattern;
 	n->e[1].out_pattern = n->e[0].in_pattern = s_pattern;
 	n->e[0].to_send = n->e[1].to_recv = fi_range(&in, 0, MAX_STREAM);
@@ -878,15 +947,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n->e[i].fd = n->e[i].lfd = -1;
 	}
 	struct end *c = &n->e[0], *s = &n->e[1];
-	s->lfd = synack_socket(mut(s), AF_INET, SOCK_STREAM, 0);
-	sockaddr_of(&s->addr, SPORT, &sin);
-	check(synack_bind(mut(s), s->lfd, (struct sockaddr *)&sin, sizeof sin) == 0, "bind");
+	int domain = NETWORK_INET6 ? AF_INET6 : AF_INET;
+	s->lfd = synack_socket(mut(s), domain, SOCK_STREAM, 0);
+	sl = sockaddr_of(&s->addr, SPORT, NETWORK_INET6 && (wire & 2), &ss);
+	check(synack_bind(mut(s), s->lfd, (struct sockaddr *)&ss, sl) == 0, "bind");
 	check(synack_listen(mut(s), s->lfd, 8) == 0, "listen");
-	c->fd = synack_socket(mut(c), AF_INET, SOCK_STREAM, 0);
-	sockaddr_of(&c->addr, CPORT, &sin);
-	synack_bind(mut(c), c->fd, (struct sockaddr *)&sin, sizeof sin);
-	sockaddr_of(&s->addr, SPORT, &sin);
-	int r = synack_connect(mut(c), c->fd, (struct sockaddr *)&sin, sizeof sin);
+	c->fd = synack_socket(mut(c), domain, SOCK_STREAM, 0);
+	sl = sockaddr_of(&c->addr, CPORT, false, &ss);
+	if (!(NETWORK_INET6 && (wire & 4)))
+		synack_bind(mut(c), c->fd, (struct sockaddr *)&ss, sl);
+	sl = sockaddr_of(&s->addr, SPORT, false, &ss);
+	int r = synack_connect(mut(c), c->fd, (struct sockaddr *)&ss, sl);
 	check(r == -EINPROGRESS || r == 0, "connect");
 	check_step(n);
 
