@@ -435,6 +435,11 @@ static void advance(struct peer *p, struct fuzz_input *in)
 		p->now += (uint64_t)fi_u8(in) * 1000000;
 	trace("advance to %llu\n", (unsigned long long)p->now);
 	synack_advance(p->st, p->now);
+	/* No segment without a cause: time that reaches no deadline fires
+	 * nothing, so nothing may leave (next is exact: engine.h). */
+	if (p->now < next)
+		check(p->emitted + p->emitted_data == 0,
+		      "no segment without a cause (the clock reached no deadline)");
 }
 
 /* Whether buf[0..n) is the peer's stream from the application's read
@@ -530,6 +535,8 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 		struct synack_tcp_info ti;
 		synack_tcp_info(p->st, fd, &ti);
 		synack_poll(p->st, fd);
+		check(p->emitted + p->emitted_data == 0,
+		      "no segment without a cause (TCP_INFO and poll only read)");
 		break;
 	}
 	case 6:
@@ -548,6 +555,8 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 		break;
 	default:
 		synack_poll(p->st, fd);
+		check(p->emitted + p->emitted_data == 0,
+		      "no segment without a cause (poll only reads)");
 		break;
 	}
 }
