@@ -96,6 +96,12 @@ static void run_on_engine(const struct script *ast, const uint8_t *p, size_t n)
 		run_execute(&rs, &stack_engine_ops, "linux", &res);
 		check(res.status == RUN_PASS || res.status == RUN_SKIP || res.status == RUN_FAIL);
 		if (res.status == RUN_FAIL) {
+			/* The engine's self-check failed under the script: an
+			 * engine bug, whatever the script expected. */
+			if (res.fail.stack_fault)
+				fprintf(stderr, "fuzz_script: %s:%d: %s\n", NAME, res.fail.line,
+				        res.fail.message);
+			check(!res.fail.stack_fault);
 			size_t lines;
 			(void)line_length(p, n, 1, &lines);
 			check(res.fail.line >= 0 && (size_t)res.fail.line <= lines);

@@ -178,6 +178,9 @@ struct verdict {
 	char sig[400];  /* the first differing row, numbers left out */
 	bool skipped;   /* not comparable: a stack skipped it or cannot run it */
 	bool slack;     /* explained by the kernel's timer slack (late_matches) */
+	/* A stack broke its own invariant (the engine's self-check): a bug in
+	 * that stack whatever the other did; "" when none. */
+	char fault[400];
 };
 
 static void row_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
@@ -321,6 +324,14 @@ static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n,
 	bool skip = r[0].status == RUN_SKIP || r[1].status == RUN_SKIP || cmp_unsupported(&r[0]) ||
 	            cmp_unsupported(&r[1]);
 	v->skipped = skip;
+	for (int k = 0; k < 2 && !v->fault[0]; k++)
+		if (r[k].fail.stack_fault) {
+			snprintf(v->fault, sizeof v->fault, "%.60s, line %d: %.300s",
+			         fr->st[k].spec, r[k].fail.line, r[k].fail.message);
+			if (script)
+				*script = strdup(text);
+			skip = true;
+		}
 	if (!skip && cmp_align(&t[0], &t[1], &o, &res) == 0) {
 		v->all = res.classes;
 		if (v->all && cmp_div_find(fr->divs, "fuzz/generated.pkt", fr->st[0].spec,
@@ -402,6 +413,33 @@ static bool already_saved(const char *dir, const char *sig)
 	return found;
 }
 
+/* A generated script on which a stack broke its own invariant: saved as
+ * it is (the engine alone reproduces it: `synack run --stack engine`),
+ * once per reason with its numbers left out. Returns whether it was new. */
+static bool save_fault(const char *dir, const char *script, const char *why,
+                       const struct cmp_stack st[2], uint64_t seed)
+{
+	char sig[420] = "fault: ";
+	size_t k = strlen(sig);
+	for (const char *p = why; *p && k + 1 < sizeof sig; p++)
+		if (!(*p >= '0' && *p <= '9') || (k && sig[k - 1] != '#'))
+			sig[k++] = *p >= '0' && *p <= '9' ? '#' : *p;
+	sig[k] = 0;
+	if (!script || already_saved(dir, sig))
+		return false;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/fault-%08x.pkt", dir, fnv(script));
+	FILE *f = fopen(path, "wx");
+	if (!f)
+		return false;
+	fprintf(f, "%s\n// synack compare --stacks %s,%s --fuzz (seed %llu):\n" SIG_PREFIX "%s\n",
+	        script, st[0].spec, st[1].spec, (unsigned long long)seed, sig);
+	fprintf(f, "// %s\n", why);
+	fclose(f);
+	fprintf(stderr, "fault: %s: %s\n", path, why);
+	return true;
+}
+
 int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struct cmp_divs *divs,
              double seconds, uint64_t seed, const char *out_dir)
 {
@@ -422,7 +460,7 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 	uint64_t used_seed = s;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int runs = 0, found = 0, again = 0, noise = 0, skipped = 0, slack = 0;
+	int runs = 0, found = 0, again = 0, noise = 0, skipped = 0, slack = 0, faults = 0;
 	do {
 		uint8_t bytes[1 + STEP * 24];
 		size_t n = 1 + STEP * (1 + rng(&s) % 24);
@@ -430,10 +468,14 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 			bytes[i] = (uint8_t)rng(&s);
 		runs++;
 		struct verdict v;
-		try_bytes(&fr, bytes, n, &v, NULL, NULL);
-		skipped += v.skipped;
+		char *fault_script = NULL;
+		try_bytes(&fr, bytes, n, &v, NULL, &fault_script);
+		if (v.fault[0])
+			faults += save_fault(out_dir, fault_script, v.fault, st, used_seed);
+		free(fault_script);
+		skipped += v.skipped && !v.fault[0];
 		slack += v.slack;
-		if (v.all) {
+		if (v.all && !v.fault[0]) {
 			/* Minimise: drop whole steps while the first difference (the
 			 * root; what follows it is mostly its consequence) keeps its
 			 * classes and its shape. */
@@ -509,6 +551,10 @@ int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struc
 	       " (%d found again, %d not reproduced)\n",
 	       runs, (unsigned long long)used_seed, found, found == 1 ? "" : "s", out_dir, again,
 	       noise);
+	if (faults)
+		printf("synack compare --fuzz: %d new way%s a stack broke its own invariant, saved "
+		       "as fault-*.pkt (a bug in that stack)\n",
+		       faults, faults == 1 ? "" : "s");
 	if (slack)
 		printf("synack compare --fuzz: %d of the %d scripts differed only as the kernel's "
 		       "timer slack explains (engine:linux-late did what the kernel did)\n",

@@ -149,6 +149,11 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 			         r[k].fail.message);
 		else if (r[k].status == RUN_FAIL && !r[k].fail.line && !r[k].trace.n)
 			snprintf(err, sizeof err, "%.60s: %.330s", st[k].spec, r[k].fail.message);
+		else if (r[k].fail.stack_fault)
+			/* A bug in that stack, whatever the other did: no
+			 * comparison means anything past it. */
+			snprintf(err, sizeof err, "%.60s, line %d: %.320s", st[k].spec,
+			         r[k].fail.line, r[k].fail.message);
 		fail_note(notes[k], sizeof notes[k], &r[k]);
 	}
 	int rc = 0;

@@ -32,6 +32,9 @@ struct run_failure {
 	char actual[512];   /* the actual event in script syntax ("" if none) */
 	bool has_times;
 	int64_t expected_us, actual_us, tolerance_us;
+	/* The stack under test broke its own invariant (stack_ops.fault): a
+	 * bug in that stack, not a difference from the script. */
+	bool stack_fault;
 };
 
 /* One expectation's outcome, for `-v` subtests. */

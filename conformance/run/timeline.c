@@ -431,7 +431,9 @@ static void check_fault(struct exec *x)
 	const char *why = x->ops->fault ? x->ops->fault(x->st) : NULL;
 	if (!why || x->failed)
 		return;
-	fail(x, x->cur_ev, "stack %s broke its own invariant: %s", x->ops->name, why);
+	x->recorded = false; /* observing: it replaces a difference seen before */
+	fail(x, x->cur_ev, "stack %s broke its own invariant: %s", x->ops->name, why)->stack_fault =
+	    true;
 	x->failed = true;
 }
 

@@ -25,6 +25,12 @@ static int count_files(const char *dir)
 	return n;
 }
 
+static const char *always_broken(struct stack *s)
+{
+	(void)s;
+	return "tcb 1 went from CLOSE_WAIT to ESTABLISHED";
+}
+
 int main(void)
 {
 	/* Any bytes: a script that parses. */
@@ -145,6 +151,54 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir2, dir3);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir2);
+
+	/* A stack that breaks its own invariant (the engine's self-check,
+	 * stack_ops.fault) is a bug in it, whatever the other stack does: the
+	 * script is saved as fault-*.pkt with the reason, not compared. */
+	char dir4[] = "/tmp/synack-difffuzz-fault-XXXXXX";
+	if (!mkdtemp(dir4))
+		tap_bail("mkdtemp");
+	static struct stack_ops broken;
+	broken = stack_engine_ops;
+	broken.fault = always_broken;
+	cmp_stack_parse("engine", &st[0], why, sizeof why);
+	cmp_stack_parse("engine", &st[1], why, sizeof why);
+	st[1].ops = &broken;
+	is_int(cmp_fuzz(st, &o, &divs, 0.2, 5, dir4), 0, "engine vs a broken engine");
+	int faults = 0, others = 0;
+	char fault_path[512] = "";
+	d = opendir(dir4);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (strncmp(e->d_name, "fault-", 6) == 0) {
+			faults++;
+			snprintf(fault_path, sizeof fault_path, "%s/%s", dir4, e->d_name);
+		} else {
+			others++;
+		}
+	}
+	if (d)
+		closedir(d);
+	ok(faults == 1 && others == 0,
+	   "saved as a fault once — one reason, numbers aside (%d) —, nothing as a divergence (%d)",
+	   faults, others);
+	f = fopen(fault_path, "r");
+	n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	ok(strstr(buf, "// divergence: fault: engine, line #: stack engine broke its own "
+	               "invariant: tcb # went from CLOSE_WAIT to ESTABLISHED\n") &&
+	       strstr(buf, "\n// engine, line ") &&
+	       strstr(buf, "stack engine broke its own invariant: tcb 1 went from CLOSE_WAIT"),
+	   "with the stack and its reason");
+	ok(script_load(fault_path, &lo, &rs, &msg) == 0, "the saved fault is a script");
+	free(msg);
+	run_script_free(&rs);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir4);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir4);
 
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -117,6 +117,7 @@ static void test_stack_fault(void)
 		ok(strstr(r.fail.message, "stack mock broke its own invariant: tcb 1 went from "
 		                          "CLOSE_WAIT to ESTABLISHED"),
 		   "with the stack's reason: %s", r.fail.message);
+		ok(r.fail.stack_fault, "flagged as the stack's fault");
 		is_int(mock_record.n_calls, 3, "nothing after it runs (accept not called)");
 		run_result_free(&r);
 		run_script_free(&s);
