@@ -36,11 +36,11 @@ if [ -n "$against" ]; then
 	obase=$(measure obaseline "$against/fuzz/bench/baseline")
 	obase=${obase:-0}
 	echo "  against $against (measured after each target, both on the seeds)"
-	printf '  %-10s %10s %10s %12s %10s %8s\n' target exec/s "of base" "other exec/s" "of base" speedup
-	printf '  %-10s %10s %10s %12s %10s\n' baseline "$base" "1.000" "$obase" "1.000"
+	printf '  %-14s %10s %10s %12s %10s %8s\n' target exec/s "of base" "other exec/s" "of base" speedup
+	printf '  %-14s %10s %10s %12s %10s\n' baseline "$base" "1.000" "$obase" "1.000"
 else
-	printf '  %-10s %10s %10s\n' target exec/s "of base"
-	printf '  %-10s %10s %10s\n' baseline "$base" "1.000"
+	printf '  %-14s %10s %10s\n' target exec/s "of base"
+	printf '  %-14s %10s %10s\n' baseline "$base" "1.000"
 fi
 for t in "$@"; do
 	# Against another build: the seeds only (a regression this build fixed
@@ -51,16 +51,15 @@ for t in "$@"; do
 	e=$(measure "$t" "$build/fuzz/libfuzzer/$t" $corp)
 	e=${e:-0}
 	goal=""
-	[ "$t" = segment ] && goal="(goal 50000)"
-	[ "$t" = network ] && goal="(goal 5000)"
+	case $t in segment*) goal="(goal 50000)" ;; network*) goal="(goal 5000)" ;; esac
 	if [ -n "$against" ]; then
 		# shellcheck disable=SC2086
 		o=$(measure "o$t" "$against/fuzz/libfuzzer/$t" $corp)
 		o=${o:-0}
 		r=$(ratio "$e" "$base") orr=$(ratio "$o" "$obase")
-		printf '  %-10s %10s %10s %12s %10s %8s %s\n' "$t" "$e" "$r" "$o" "$orr" \
+		printf '  %-14s %10s %10s %12s %10s %8s %s\n' "$t" "$e" "$r" "$o" "$orr" \
 			"$(ratio "$r" "$orr")" "$goal"
 	else
-		printf '  %-10s %10s %10s %s\n' "$t" "$e" "$(ratio "$e" "$base")" "$goal"
+		printf '  %-14s %10s %10s %s\n' "$t" "$e" "$(ratio "$e" "$base")" "$goal"
 	fi
 done

@@ -44,7 +44,7 @@ for t in "$@"; do
 				"FUZZ_TRACE=1 $build/plain/fuzz-replay/$t IN"
 		fi
 	fi
-	summary+=("$(printf '%-10s %8s exec/s %10s runs  %s' "$t" "${execs:-?}" "${runs:-?}" \
+	summary+=("$(printf '%-14s %8s exec/s %10s runs  %s' "$t" "${execs:-?}" "${runs:-?}" \
 		"$([ $rc -eq 0 ] && echo ok || echo FAILED)")")
 done
 echo "fuzz-smoke summary (${secs}s per target, seed $seed):"
