@@ -80,7 +80,7 @@ support_of = $(filter-out $(wildcard $(dir $(1))test_*.c),$(wildcard $(dir $(1))
 # $(1) variant dir, $(2) a test's source: the objects of its directory's support code
 support_objs = $(addprefix $(1)/obj/,$(patsubst %.c,%.o,$(call support_of,$(2))))
 
-.PHONY: coverage-matrix diff-fuzz all check test lint format conformance conformance-engine conformance-linux cflite-local fuzz fuzz-smoke bench install clean deps
+.PHONY: coverage-matrix diff-fuzz fuzz-coverage script-seeds all check test lint format conformance conformance-engine conformance-linux cflite-local fuzz fuzz-smoke bench install clean deps
 .DEFAULT_GOAL := all
 
 # ---- dependencies: one list, in harness/deps.sh ------------------------------
@@ -176,6 +176,9 @@ $(FUZZ_NOCMP_OBJ): fuzzlib_FLAGS += -fno-sanitize-coverage=trace-cmp
 FUZZ_STATE_NAMES := segment segment_inet6 network network_inet6
 $(eval $(call VARIANT,fuzzstate,$(FUZZ_CC),$(FUZZLIB_CFLAGS) -fno-sanitize-coverage=trace-cmp))
 $(eval $(call VARIANT,afl,afl-clang-fast,-O1 -g -DSYNACK_FUZZING=1))
+# Source coverage of what the fuzz corpora reach (make fuzz-coverage): the
+# replay drivers built with clang's profile instrumentation.
+$(eval $(call VARIANT,cov,clang,-O0 -g -fprofile-instr-generate -fcoverage-mapping -DSYNACK_FUZZING=1))
 
 # ---- libsynack-packetdrill.so ---------------------------------------------------
 $(BUILD)/plain/pic/%.o: %.c | $(BUILD)/.deps-build
@@ -364,6 +367,18 @@ fuzz: $(BUILD)/.deps-fuzz $(FUZZ_LIBF) $(FUZZ_AFL) $(AFL_POST)
 # build/fuzz/logs/.
 fuzz-smoke: $(BUILD)/.deps-fuzz $(FUZZ_LIBF)
 	@fuzz/smoke.sh $(BUILD) $(FUZZ_TIME) $(FUZZ_SEED) $(FUZZ_NAMES)
+
+# Which engine lines the seed corpora and regressions of every fuzz target
+# reach, per file, and where the rest are (fuzz/coverage.sh): what a new
+# seed, target or campaign should aim at. COV_TARGETS narrows the targets.
+COV_TARGETS ?= $(FUZZ_NAMES)
+fuzz-coverage: $(BUILD)/.deps-build $(patsubst %,$(cov_DIR)/fuzz-replay/%,$(COV_TARGETS))
+	@fuzz/coverage.sh $(cov_DIR) $(COV_TARGETS)
+
+# The script target's seeds take every conformance script that reaches
+# something they do not (libFuzzer -merge=1): run after adding scripts.
+script-seeds: $(BUILD)/fuzz/libfuzzer/script
+	$(BUILD)/fuzz/libfuzzer/script -merge=1 -timeout=10 corpora/script/seeds conformance/scripts
 
 # The ClusterFuzzLite/OSS-Fuzz build script, run here with the variables those
 # services set, so a broken build.sh is caught before it reaches them.
