@@ -84,6 +84,7 @@ struct peer {
 	bool inet6;       /* AF_INET6 sockets (segment_inet6) */
 	bool wildcard;    /* segment_inet6: bound to :: (passive) or not at all */
 	bool v6only;      /* segment_inet6 on an IPv6 wire: IPV6_V6ONLY on the socket */
+	uint8_t wire;     /* segment_inet6: the wire and variant byte (main) */
 	uint8_t s_wscale; /* what the stack advertised in its SYN/SYN-ACK */
 	bool edge_known;
 	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
@@ -176,6 +177,15 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 		p->lport = s.sport; /* an unbound connect's port: its SYN shows it */
 	if (s.dport != p->rport || s.sport != p->lport)
 		return; /* another connection: only the generic checks */
+	/* A second connection made from a SYN cookie (segment_inet6): an ACK
+	 * whose cookie checks — a forged one can, Linux's too: the MSS index
+	 * is the cookie's low bits — makes a new incarnation of the 4-tuple
+	 * without a SYN-ACK the checks here could see; its streams and window
+	 * start over. */
+	if (synack_stats(p->st)->syncookies_recv > 1 && !p->tainted) {
+		trace("  a second connection from a SYN cookie: stream checks off\n");
+		p->tainted = true;
+	}
 	if (s.flags & SYNACK_TH_SYN) {
 		/* A new incarnation (an RST killed the request and a new SYN made
 		 * another, or TIME_WAIT was reopened): stream offsets start over. */
@@ -572,11 +582,28 @@ static void update_held(struct peer *p)
 	p->step_held = p->app_written - p->acked;
 }
 
-static void set_v6only(struct peer *p, int fd)
+/* segment_inet6's socket options, from its wire byte (main): set on the
+ * listener (children inherit them) or on the active socket. */
+static void set_inet6_options(struct peer *p, int fd, bool listener)
 {
-	static const int one = 1;
+	static const int one = 1, two = 2, ten = 10;
 	if (p->v6only)
 		synack_setsockopt(p->st, fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (p->wire & 0x20) /* soft ICMP errors reported at once (icmp.c) */
+		synack_setsockopt(p->st, fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
+	if (p->wire & 0x40) { /* keepalive probes soon and few */
+		synack_setsockopt(p->st, fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+		synack_setsockopt(p->st, fd, IPPROTO_TCP, TCP_KEEPIDLE, &ten, sizeof ten);
+		synack_setsockopt(p->st, fd, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one);
+		synack_setsockopt(p->st, fd, IPPROTO_TCP, TCP_KEEPCNT, &two, sizeof two);
+	}
+	if (p->wire & 0x80) { /* accept after data; a SYN retried twice */
+		if (listener)
+			synack_setsockopt(p->st, fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &two,
+			                  sizeof two);
+		else
+			synack_setsockopt(p->st, fd, IPPROTO_TCP, TCP_SYNCNT, &two, sizeof two);
+	}
 }
 
 /* Brings the tracked connection up: a passive or an active open. */
@@ -609,7 +636,7 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 	s.opt.ts_val = p->p_tsval;
 	if (p->passive) {
 		p->lfd = synack_socket(p->st, domain, SOCK_STREAM, 0);
-		set_v6only(p, p->lfd);
+		set_inet6_options(p, p->lfd, true);
 		sl = sockaddr_of(p, &p->local, LPORT, p->wildcard, &ss);
 		synack_bind(p->st, p->lfd, (struct sockaddr *)&ss, sl);
 		/* Set before listen: accepted sockets inherit it (Linux). */
@@ -622,7 +649,7 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 		inject(p, &s, false);
 	} else {
 		p->fd = synack_socket(p->st, domain, SOCK_STREAM, 0);
-		set_v6only(p, p->fd);
+		set_inet6_options(p, p->fd, false);
 		if (p->oobinline)
 			synack_setsockopt(p->st, p->fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 		/* Unbound (segment_inet6): connect picks the port and the
@@ -678,9 +705,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (SEGMENT_INET6) {
 		/* The wire: bit 0 IPv4 (through IPv4-mapped addresses) or
 		 * IPv6; bit 1 the sockets bound to the wildcard (passive) or
-		 * not at all (active); bit 2 IPV6_V6ONLY on an IPv6 wire. */
+		 * not at all (active); bit 2 IPV6_V6ONLY on an IPv6 wire.
+		 * Variants the other bits add, for paths no other fuzz input
+		 * reached (make fuzz-coverage): bit 3 SYN cookies always
+		 * (syncookie.c: the handshake's ACK, and any ACK a raw or
+		 * nudged segment aims at the listener, is a cookie to check);
+		 * bit 4 Reno; bit 5 IPV6_RECVERR; bit 6 keepalive; bit 7
+		 * TCP_DEFER_ACCEPT or TCP_SYNCNT (set_inet6_options). */
 		uint8_t wire = fi_u8(&in);
+		p.wire = wire;
 		p.inet6 = true;
+		if (wire & 0x08)
+			p.prof.syncookies = 2;
+		if (wire & 0x10)
+			p.prof.cc = SYNACK_CC_RENO;
 		p.wildcard = wire & 2;
 		if (!(wire & 1)) {
 			p.local =
