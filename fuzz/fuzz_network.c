@@ -892,7 +892,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t cfg = fi_u8(&in);
 	/* NETWORK_INET6's wire: bit 0 IPv4 through IPv4-mapped addresses,
 	 * else IPv6; bit 1 the server listens on ::; bit 2 the client
-	 * connects unbound (the stack picks its port and address). */
+	 * connects unbound (the stack picks its port and address). Variants
+	 * for paths no other fuzz input reached (make fuzz-coverage): bit 3
+	 * the classic loss recovery on both sides (Reno, no RACK, no loss
+	 * probe: RFC 5681/6675's scoreboard under loss and reordering). (Not
+	 * SYN cookies: data reordered before the handshake's ACK fails the
+	 * cookie check and gets an RST, on Linux too — RFC 4987 §3.6 — which
+	 * the no-error oracle would have to accept; segment_inet6 fuzzes
+	 * them.) */
 	uint8_t wire = NETWORK_INET6 ? fi_u8(&in) : 1;
 	bool v6_wire = NETWORK_INET6 && !(wire & 1);
 	for (int i = 0; i < 2; i++) {
@@ -914,6 +921,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * right, not a bug. 8 retries: 511 s. */
 		prof[i].syn_retries = 8;
 		prof[i].synack_retries = 8;
+	}
+	for (int i = 0; NETWORK_INET6 && (wire & 0x08) && i < 2; i++) {
+		prof[i].cc = SYNACK_CC_RENO;
+		prof[i].recovery = 0;
+		prof[i].early_retrans = 0;
 	}
 	/* Small buffers reach zero windows and full send queues. */
 	if (cfg & 0x40) {

@@ -710,15 +710,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * reached (make fuzz-coverage): bit 3 SYN cookies always
 		 * (syncookie.c: the handshake's ACK, and any ACK a raw or
 		 * nudged segment aims at the listener, is a cookie to check);
-		 * bit 4 Reno; bit 5 IPV6_RECVERR; bit 6 keepalive; bit 7
+		 * bit 4 the classic loss recovery: Reno, no RACK, no loss
+		 * probe (RFC 5681/6675: sack_board.c's scoreboard, the
+		 * dupthresh head marking); bit 5 IPV6_RECVERR; bit 6 keepalive; bit 7
 		 * TCP_DEFER_ACCEPT or TCP_SYNCNT (set_inet6_options). */
 		uint8_t wire = fi_u8(&in);
 		p.wire = wire;
 		p.inet6 = true;
 		if (wire & 0x08)
 			p.prof.syncookies = 2;
-		if (wire & 0x10)
+		if (wire & 0x10) {
 			p.prof.cc = SYNACK_CC_RENO;
+			p.prof.recovery = 0;
+			p.prof.early_retrans = 0;
+		}
 		p.wildcard = wire & 2;
 		if (!(wire & 1)) {
 			p.local =
