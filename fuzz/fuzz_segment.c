@@ -186,6 +186,11 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 		trace("  a second connection from a SYN cookie: stream checks off\n");
 		p->tainted = true;
 	}
+	/* The peer echoes the latest TSval, the SYN-ACK's too: a SYN cookie's
+	 * options (wscale, SACK) live in the SYN-ACK's TSval, and its check
+	 * decodes them from the ACK's TSecr (Linux cookie_timestamp_decode). */
+	if (s.opt.has_ts)
+		p->s_tsval = s.opt.ts_val;
 	if (s.flags & SYNACK_TH_SYN) {
 		/* A new incarnation (an RST killed the request and a new SYN made
 		 * another, or TIME_WAIT was reopened): stream offsets start over. */
@@ -203,8 +208,6 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 		p->edge_known = false;
 		return;
 	}
-	if (s.opt.has_ts)
-		p->s_tsval = s.opt.ts_val;
 	if (p->iss_known && s.payload_len && !p->tainted) {
 		/* Byte-stream integrity, stack -> peer. */
 		uint64_t off = (uint32_t)(s.seq - p->iss - 1);
