@@ -257,11 +257,10 @@ static socklen_t sockaddr_of(const struct peer *p, const struct synack_addr *a, 
 	return sizeof *sin6;
 }
 
-/* An IP header from the peer (or from addr `from`) to the stack: IPv4 or
- * IPv6 as the wire is, for a payload of n bytes of protocol proto. Returns
- * its length. */
-static size_t ip_header(const struct peer *p, const uint8_t *from, uint8_t proto, size_t n,
-                        uint8_t *h)
+/* An IP header of the wire's family (IPv4 or IPv6), src to dst, for a
+ * payload of n bytes of protocol proto. Returns its length. */
+static size_t ip_header(const struct peer *p, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+                        size_t n, uint8_t *h)
 {
 	if (p->local.family == 6) {
 		memset(h, 0, 40);
@@ -270,8 +269,8 @@ static size_t ip_header(const struct peer *p, const uint8_t *from, uint8_t proto
 		h[5] = (uint8_t)n;
 		h[6] = proto;
 		h[7] = 64;
-		memcpy(h + 8, from, 16);
-		memcpy(h + 24, p->local.bytes, 16);
+		memcpy(h + 8, src, 16);
+		memcpy(h + 24, dst, 16);
 		return 40;
 	}
 	memset(h, 0, 20);
@@ -280,8 +279,8 @@ static size_t ip_header(const struct peer *p, const uint8_t *from, uint8_t proto
 	h[3] = (uint8_t)(20 + n);
 	h[8] = 64;
 	h[9] = proto;
-	memcpy(h + 12, from, 4);
-	memcpy(h + 16, p->local.bytes, 4);
+	memcpy(h + 12, src, 4);
+	memcpy(h + 16, dst, 4);
 	return 20;
 }
 
@@ -355,7 +354,7 @@ static void raw_segment(struct peer *p, struct fuzz_input *in)
 	uint8_t pkt[40 + 1024];
 	size_t n;
 	const uint8_t *tcp = fi_take(in, fi_range(in, 0, 1024), &n);
-	size_t hl = ip_header(p, p->remote.bytes, IPPROTO_TCP, n, pkt);
+	size_t hl = ip_header(p, p->remote.bytes, p->local.bytes, IPPROTO_TCP, n, pkt);
 	memcpy(pkt + hl, tcp, n);
 	const uint8_t *th = pkt + hl;
 	if (n >= 4 && ((th[0] << 8 | th[1]) == p->rport || (th[2] << 8 | th[3]) == p->lport))
@@ -397,32 +396,16 @@ static void icmp_error(struct peer *p, struct fuzz_input *in)
 	static const uint8_t router6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 };
 	const uint8_t *from = (shape & 1) ? p->remote.bytes : v6 ? router6 : router4;
 	size_t iph = v6 ? 40 : 20, len = iph + 8 + iph + quoted_tcp;
-	ip_header(p, from, v6 ? 58 : 1, len - iph, pkt);
+	ip_header(p, from, p->local.bytes, v6 ? 58 : 1, len - iph, pkt);
 	uint8_t *ic = pkt + iph;
 	memset(ic, 0, 8);
 	ic[0] = type;
 	ic[1] = code;
 	ic[6] = (uint8_t)(mtu >> 8); /* RFC 1191's next-hop MTU; RFC 4443's is 32 bits */
 	ic[7] = (uint8_t)mtu;
-	/* The segment we sent: local -> remote. */
+	/* The segment we sent: local -> remote, quoted. */
 	uint8_t *q = ic + 8;
-	if (v6) {
-		memset(q, 0, 40);
-		q[0] = 0x60;
-		q[5] = 20;
-		q[6] = IPPROTO_TCP;
-		q[7] = 64;
-		memcpy(q + 8, p->local.bytes, 16);
-		memcpy(q + 24, p->remote.bytes, 16);
-	} else {
-		memset(q, 0, 20);
-		q[0] = 0x45;
-		q[3] = 40;
-		q[8] = 64;
-		q[9] = IPPROTO_TCP;
-		memcpy(q + 12, p->local.bytes, 4);
-		memcpy(q + 16, p->remote.bytes, 4);
-	}
+	ip_header(p, p->local.bytes, p->remote.bytes, IPPROTO_TCP, 20, q);
 	uint8_t th[8] = { (uint8_t)(p->lport >> 8), (uint8_t)p->lport,    (uint8_t)(p->rport >> 8),
 		          (uint8_t)p->rport,        (uint8_t)(seq >> 24), (uint8_t)(seq >> 16),
 		          (uint8_t)(seq >> 8),      (uint8_t)seq };
