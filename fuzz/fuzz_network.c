@@ -54,6 +54,7 @@
 
 #include "fuzz_arena.h"
 #include "fuzz_input.h"
+#include "fuzz_sockaddr.h"
 #include "synack/engine.h"
 #include "synack/segment.h"
 
@@ -844,34 +845,6 @@ static void heal(struct net *n)
 	check(0, "liveness: transfer complete and both sides closed in bounded virtual time");
 }
 
-/* The socket address of a: AF_INET, or AF_INET6 (NETWORK_INET6) where an
- * IPv4 address is IPv4-mapped; wildcard: the unspecified address. */
-static socklen_t sockaddr_of(const struct synack_addr *a, uint16_t port, bool wildcard,
-                             struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (!NETWORK_INET6) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		if (!wildcard)
-			memcpy(&sin->sin_addr, a->bytes, 4);
-		return sizeof *sin;
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	if (wildcard)
-		return sizeof *sin6;
-	if (a->family == 6) {
-		memcpy(&sin6->sin6_addr, a->bytes, 16);
-	} else {
-		sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&sin6->sin6_addr.s6_addr[12], a->bytes, 4);
-	}
-	return sizeof *sin6;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct net net;
@@ -969,14 +942,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct end *c = &n->e[0], *s = &n->e[1];
 	int domain = NETWORK_INET6 ? AF_INET6 : AF_INET;
 	s->lfd = synack_socket(mut(s), domain, SOCK_STREAM, 0);
-	sl = sockaddr_of(&s->addr, SPORT, NETWORK_INET6 && (wire & 2), &ss);
+	sl = fuzz_sockaddr(NETWORK_INET6, &s->addr, SPORT, NETWORK_INET6 && (wire & 2), &ss);
 	check(synack_bind(mut(s), s->lfd, (struct sockaddr *)&ss, sl) == 0, "bind");
 	check(synack_listen(mut(s), s->lfd, 8) == 0, "listen");
 	c->fd = synack_socket(mut(c), domain, SOCK_STREAM, 0);
-	sl = sockaddr_of(&c->addr, CPORT, false, &ss);
+	sl = fuzz_sockaddr(NETWORK_INET6, &c->addr, CPORT, false, &ss);
 	if (!(NETWORK_INET6 && (wire & 4)))
 		synack_bind(mut(c), c->fd, (struct sockaddr *)&ss, sl);
-	sl = sockaddr_of(&s->addr, SPORT, false, &ss);
+	sl = fuzz_sockaddr(NETWORK_INET6, &s->addr, SPORT, false, &ss);
 	int r = synack_connect(mut(c), c->fd, (struct sockaddr *)&ss, sl);
 	check(r == -EINPROGRESS || r == 0, "connect");
 	check_step(n);

@@ -42,6 +42,7 @@
 
 #include "fuzz_arena.h"
 #include "fuzz_input.h"
+#include "fuzz_sockaddr.h"
 #include "synack/engine.h"
 #include "synack/segment.h"
 
@@ -226,35 +227,6 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 			p->right_edge = edge;
 		p->edge_known = true;
 	}
-}
-
-/* The socket address of a, as the tracked sockets' family writes it: an
- * IPv4 address seen from an AF_INET6 socket is IPv4-mapped (::ffff:a.b.c.d);
- * wildcard: the unspecified address. Returns its length. */
-static socklen_t sockaddr_of(const struct peer *p, const struct synack_addr *a, uint16_t port,
-                             bool wildcard, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (!p->inet6) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		if (!wildcard)
-			memcpy(&sin->sin_addr, a->bytes, 4);
-		return sizeof *sin;
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	if (wildcard)
-		return sizeof *sin6;
-	if (a->family == 6) {
-		memcpy(&sin6->sin6_addr, a->bytes, 16);
-	} else {
-		sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&sin6->sin6_addr.s6_addr[12], a->bytes, 4);
-	}
-	return sizeof *sin6;
 }
 
 /* An IP header of the wire's family (IPv4 or IPv6), src to dst, for a
@@ -623,7 +595,7 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 	if (p->passive) {
 		p->lfd = synack_socket(p->st, domain, SOCK_STREAM, 0);
 		set_inet6_options(p, p->lfd, true);
-		sl = sockaddr_of(p, &p->local, LPORT, p->wildcard, &ss);
+		sl = fuzz_sockaddr(p->inet6, &p->local, LPORT, p->wildcard, &ss);
 		synack_bind(p->st, p->lfd, (struct sockaddr *)&ss, sl);
 		/* Set before listen: accepted sockets inherit it (Linux). */
 		if (p->oobinline)
@@ -640,12 +612,12 @@ static void open_connection(struct peer *p, struct fuzz_input *in, uint8_t scena
 			synack_setsockopt(p->st, p->fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 		/* Unbound (segment_inet6): connect picks the port and the
 		 * source address of the wire's family. */
-		sl = sockaddr_of(p, &p->local, p->lport, false, &ss);
+		sl = fuzz_sockaddr(p->inet6, &p->local, p->lport, false, &ss);
 		if (p->wildcard)
 			p->lport = 0; /* learnt from the SYN (on_emit) */
 		else
 			synack_bind(p->st, p->fd, (struct sockaddr *)&ss, sl);
-		sl = sockaddr_of(p, &p->remote, RPORT, false, &ss);
+		sl = fuzz_sockaddr(p->inet6, &p->remote, RPORT, false, &ss);
 		synack_connect(p->st, p->fd, (struct sockaddr *)&ss, sl);
 		if (!p->iss_known)
 			return;
