@@ -81,12 +81,14 @@ struct peer {
 	 * out of what the application reads: one per URG segment sent while
 	 * SO_OOBINLINE is off, spent as the reads find them missing. */
 	uint32_t urgent_skips;
-	bool icmp;        /* ICMP errors among the steps (scenario bit 7) */
-	bool inet6;       /* AF_INET6 sockets (segment_inet6) */
-	bool wildcard;    /* segment_inet6: bound to :: (passive) or not at all */
-	bool v6only;      /* segment_inet6 on an IPv6 wire: IPV6_V6ONLY on the socket */
-	uint8_t wire;     /* segment_inet6: the wire and variant byte (main) */
-	uint8_t s_wscale; /* what the stack advertised in its SYN/SYN-ACK */
+	bool icmp;             /* ICMP errors among the steps (scenario bit 7) */
+	bool inet6;            /* AF_INET6 sockets (segment_inet6) */
+	bool wildcard;         /* segment_inet6: bound to :: (passive) or not at all */
+	bool v6only;           /* segment_inet6 on an IPv6 wire: IPV6_V6ONLY on the socket */
+	uint8_t wire;          /* segment_inet6: the wire and variant byte (main) */
+	uint64_t cookie_conns; /* connections made from SYN cookies so far */
+	uint32_t ack_in;       /* the ACK field of the segment being injected */
+	uint8_t s_wscale;      /* what the stack advertised in its SYN/SYN-ACK */
 	bool edge_known;
 	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
 	uint64_t app_read;   /* bytes the application has read */
@@ -159,6 +161,25 @@ static uint64_t emit_data_bound(const struct peer *p)
 	return MAX_EMIT_PER_STEP + 2 * (p->step_held + MAX_SEND) / MIN_SND_MSS;
 }
 
+/* A connection made from a SYN cookie (segment_inet6) takes its ISS from
+ * the ACK that made it: ack - 1. A forged cookie can check — its low bits
+ * are the MSS index, so an ACK one above or below a valid cookie passes, on
+ * Linux too, with another MSS of the table — and then the connection is not
+ * the one whose SYN-ACK the checks here saw, nor is a second one: its
+ * streams and window start over. Called as soon as one can have appeared:
+ * from the emit callback and after each injected segment. */
+static void note_cookie_connection(struct peer *p)
+{
+	uint64_t made = synack_stats(p->st)->syncookies_recv;
+	if (made == p->cookie_conns)
+		return;
+	if ((made > 1 || p->ack_in - 1 != p->iss) && !p->tainted) {
+		trace("  a connection from a forged or second SYN cookie: stream checks off\n");
+		p->tainted = true;
+	}
+	p->cookie_conns = made;
+}
+
 static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct peer *p = ctx;
@@ -178,15 +199,7 @@ static void on_emit(void *ctx, const uint8_t *pkt, size_t len)
 		p->lport = s.sport; /* an unbound connect's port: its SYN shows it */
 	if (s.dport != p->rport || s.sport != p->lport)
 		return; /* another connection: only the generic checks */
-	/* A second connection made from a SYN cookie (segment_inet6): an ACK
-	 * whose cookie checks — a forged one can, Linux's too: the MSS index
-	 * is the cookie's low bits — makes a new incarnation of the 4-tuple
-	 * without a SYN-ACK the checks here could see; its streams and window
-	 * start over. */
-	if (synack_stats(p->st)->syncookies_recv > 1 && !p->tainted) {
-		trace("  a second connection from a SYN cookie: stream checks off\n");
-		p->tainted = true;
-	}
+	note_cookie_connection(p);
 	/* The peer echoes the latest TSval, the SYN-ACK's too: a SYN cookie's
 	 * options (wscale, SACK) live in the SYN-ACK's TSval, and its check
 	 * decodes them from the ACK's TSecr (Linux cookie_timestamp_decode). */
@@ -270,7 +283,9 @@ static void inject(struct peer *p, struct synack_segment *s, bool corrupt)
 	trace("%llu < %u>%u flags %02x seq %u ack %u win %u len %zu\n", (unsigned long long)p->now,
 	      s->sport, s->dport, s->flags, s->seq - p->irs, s->ack - p->iss, s->window,
 	      s->payload_len);
+	p->ack_in = s->ack;
 	synack_input(p->st, p->now, pkt, len);
+	note_cookie_connection(p);
 }
 
 /* A segment from the tracked peer: numbers relative to the connection,
