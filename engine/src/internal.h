@@ -577,8 +577,9 @@ void sa_rec_cwnd_reduction(struct tcb *t, uint32_t delivered, bool una_advanced,
 bool sa_rack_on(const struct tcb *t);
 /* A segment newly SACKed or cumulatively ACKed (prior_fack: the highest
  * SACKed sequence before this ACK). */
-#define SA_RACK_RECOVERY_THRESH 16  /* Linux: TCP_RACK_RECOVERY_THRESH */
-#define SA_MAX_REORDERING       300 /* Linux: sysctl tcp_max_reordering */
+#define SA_RACK_RECOVERY_THRESH 16     /* Linux: TCP_RACK_RECOVERY_THRESH */
+#define SA_MAX_REORDERING       300    /* Linux: sysctl tcp_max_reordering */
+#define SA_WMEM_MAX             212992 /* net.core.wmem_max: SO_SNDBUF's cap (not modelled) */
 void sa_rack_update_reo_wnd(struct tcb *t, const struct sa_ack *a);
 void sa_rack_check_reordering(struct tcb *t, const struct sa_ack *a);
 void sa_rack_delivered(struct tcb *t, const struct sa_txseg *s, uint32_t prior_fack,

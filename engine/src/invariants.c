@@ -65,9 +65,14 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 	if (!ring_ok(&t->sndq) || !ring_ok(&t->rcvq))
 		fail(v, t, "ring out of bounds (snd %u/%u, rcv %u/%u)", t->sndq.len, t->sndq.cap,
 		     t->rcvq.len, t->rcvq.cap);
-	/* Bounded memory: a buffer never exceeds its configured maximum. */
-	if (t->sndq.cap > st->prof.wmem[2] * 2 + 65536 ||
-	    t->rcvq.cap > st->prof.rmem[2] * 2 + 65536)
+	/* Bounded memory: a buffer never exceeds the largest size the profile
+	 * lets it take — tcp_[wr]mem[2] by growth, tcp_[wr]mem[1] at creation
+	 * (Linux takes it even above [2]: tcp_init_sock), twice the core
+	 * maximum by SO_SNDBUF/SO_RCVBUF — with the ring's growth slack. */
+	uint64_t snd_max = SA_MAX(SA_MAX(st->prof.wmem[1], st->prof.wmem[2]), 2u * SA_WMEM_MAX);
+	uint64_t rcv_max =
+	    SA_MAX(SA_MAX(st->prof.rmem[1], st->prof.rmem[2]), 2ull * st->prof.rmem_max);
+	if (t->sndq.cap > snd_max * 2 + 65536 || t->rcvq.cap > rcv_max * 2 + 65536)
 		fail(v, t, "buffer beyond the profile's maximum (snd %u, rcv %u)", t->sndq.cap,
 		     t->rcvq.cap);
 	if (t->snd_wscale > 14 || t->rcv_wscale > 14)

@@ -13,7 +13,6 @@
 #include "internal.h"
 
 /* Linux constants not in the profile. */
-#define SYSCTL_WMEM_MAX 212992 /* net.core.wmem_max */
 /* include/net/sock.h on x86-64: TCP_SKB_MIN_TRUESIZE is 2048 + the aligned
  * struct sk_buff (256); a send buffer is at least two of them. */
 #define SOCK_MIN_RCVBUF   2304
@@ -139,7 +138,7 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 	}
 	case SO_SNDBUF: {
 		uint32_t u = v < 0 ? 0u : (uint32_t)v;
-		u = SA_MIN(u, (uint32_t)SYSCTL_WMEM_MAX);
+		u = SA_MIN(u, (uint32_t)SA_WMEM_MAX);
 		uint32_t nb = SA_MAX(u * 2, (uint32_t)SOCK_MIN_SNDBUF);
 		/* The send ring is sized once; it can only shrink logically. */
 		if (t->sndq.buf && nb > t->sndq.cap)

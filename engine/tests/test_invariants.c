@@ -9,7 +9,9 @@
  * - the retransmission timer runs while anything is in flight (RFC 6298
  *   §5.1): cancelling it under a SYN or data in flight fails the check;
  * - data held back with nothing in flight has the persist timer (RFC 9293
- *   §3.8.6.1): cancelling it behind a zero window fails the check. */
+ *   §3.8.6.1): cancelling it behind a zero window fails the check;
+ * - bounded memory is bounded by what the profile allows, tcp_wmem[1] too
+ *   (a script fuzz finding: the check knew only tcp_wmem[2]). */
 #include <string.h>
 #include <sys/socket.h>
 
@@ -126,7 +128,7 @@ static bool lifecycle(const char *name, bool (*reach)(struct fx *), bool shut_fi
 
 int main(void)
 {
-	tap_plan(12);
+	tap_plan(13);
 
 	bool all = true;
 	for (size_t i = 0; i < sizeof rfc_edges / sizeof rfc_edges[0]; i++)
@@ -199,6 +201,26 @@ int main(void)
 	bool deadlock = !self_check(&f, why, sizeof why);
 	ok(probing && deadlock && strstr(why, "4 bytes held with nothing in flight"),
 	   "data behind a zero window: persist timer; cancelled, the check fails: %s", why);
+	fx_free(&f);
+
+	/* Bounded memory is bounded by what the profile allows: tcp_wmem[1]
+	 * above tcp_wmem[2] is every new socket's buffer (Linux
+	 * tcp_init_sock), so a send queue that size is within bounds. */
+	struct synack_profile big;
+	synack_profile_linux(&big);
+	big.wmem[1] = 9u << 20;
+	big.wmem[2] = 4u << 20;
+	fx_init(&f, &big, 17);
+	static uint8_t chunk[1 << 20];
+	bool est2 = fx_established_active(&f);
+	size_t queued = 0;
+	for (int i = 0; est2 && i < 8; i++) {
+		ssize_t r = synack_send(f.st, f.fd, chunk, sizeof chunk, 0);
+		queued += r > 0 ? (size_t)r : 0;
+	}
+	fx_drain(&f);
+	ok(est2 && queued > (6u << 20) && self_check(&f, why, sizeof why),
+	   "tcp_wmem[1] above tcp_wmem[2]: %zu bytes queued, within bounds: %s", queued, why);
 	fx_free(&f);
 
 	lifecycle("active open, close", fx_established_active, false);
