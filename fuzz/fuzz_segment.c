@@ -81,14 +81,14 @@ struct peer {
 	 * out of what the application reads: one per URG segment sent while
 	 * SO_OOBINLINE is off, spent as the reads find them missing. */
 	uint32_t urgent_skips;
-	bool icmp;             /* ICMP errors among the steps (scenario bit 7) */
-	bool inet6;            /* AF_INET6 sockets (segment_inet6) */
-	bool wildcard;         /* segment_inet6: bound to :: (passive) or not at all */
-	bool v6only;           /* segment_inet6 on an IPv6 wire: IPV6_V6ONLY on the socket */
-	uint8_t wire;          /* segment_inet6: the wire and variant byte (main) */
-	uint64_t cookie_conns; /* connections made from SYN cookies so far */
-	uint32_t ack_in;       /* the ACK field of the segment being injected */
-	uint8_t s_wscale;      /* what the stack advertised in its SYN/SYN-ACK */
+	bool icmp;               /* ICMP errors among the steps (scenario bit 7) */
+	bool inet6;              /* AF_INET6 sockets (segment_inet6) */
+	bool wildcard;           /* segment_inet6: bound to :: (passive) or not at all */
+	bool v6only;             /* segment_inet6 on an IPv6 wire: IPV6_V6ONLY on the socket */
+	uint8_t wire;            /* segment_inet6: the wire and variant byte (main) */
+	uint64_t cookie_conns;   /* connections made from SYN cookies so far */
+	uint32_t ack_in, seq_in; /* the ACK and sequence fields of the segment being injected */
+	uint8_t s_wscale;        /* what the stack advertised in its SYN/SYN-ACK */
 	bool edge_known;
 	uint32_t right_edge; /* the stack's offered right edge: ack + win << scale */
 	uint64_t app_read;   /* bytes the application has read */
@@ -161,19 +161,21 @@ static uint64_t emit_data_bound(const struct peer *p)
 	return MAX_EMIT_PER_STEP + 2 * (p->step_held + MAX_SEND) / MIN_SND_MSS;
 }
 
-/* A connection made from a SYN cookie (segment_inet6) takes its ISS from
- * the ACK that made it: ack - 1. A forged cookie can check — its low bits
- * are the MSS index, so an ACK one above or below a valid cookie passes, on
- * Linux too, with another MSS of the table — and then the connection is not
- * the one whose SYN-ACK the checks here saw, nor is a second one: its
- * streams and window start over. Called as soon as one can have appeared:
- * from the emit callback and after each injected segment. */
+/* A connection made from a SYN cookie (segment_inet6) takes its ISS and
+ * the peer's ISN from the ACK that made it: ack - 1 and seq - 1. A forged
+ * cookie can check — its low bits are the MSS index, so an ACK field or a
+ * sequence number one above or below passes, on Linux too, with another
+ * MSS of the table — and then the connection is not the one whose SYN-ACK
+ * the checks here saw, nor is a second one: its streams and window start
+ * over. Called as soon as one can have appeared: from the emit callback and
+ * after each injected segment. */
 static void note_cookie_connection(struct peer *p)
 {
 	uint64_t made = synack_stats(p->st)->syncookies_recv;
 	if (made == p->cookie_conns)
 		return;
-	if ((made > 1 || p->ack_in - 1 != p->iss) && !p->tainted) {
+	bool forged = p->ack_in - 1 != p->iss || p->seq_in - 1 != p->irs;
+	if ((made > 1 || forged) && !p->tainted) {
 		trace("  a connection from a forged or second SYN cookie: stream checks off\n");
 		p->tainted = true;
 	}
@@ -284,6 +286,7 @@ static void inject(struct peer *p, struct synack_segment *s, bool corrupt)
 	      s->sport, s->dport, s->flags, s->seq - p->irs, s->ack - p->iss, s->window,
 	      s->payload_len);
 	p->ack_in = s->ack;
+	p->seq_in = s->seq;
 	synack_input(p->st, p->now, pkt, len);
 	note_cookie_connection(p);
 }
