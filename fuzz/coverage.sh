@@ -12,36 +12,35 @@ shift
 prof=$dir/profiles
 rm -rf "$prof" "$dir/html"
 mkdir -p "$prof"
-objs=()
+bins=()
 for t in "$@"; do
 	LLVM_PROFILE_FILE="$prof/$t.profraw" "$dir/fuzz-replay/$t" >"$prof/$t.tap" 2>&1 ||
 		{ echo "fuzz-coverage: $t failed its replay ($prof/$t.tap)"; exit 1; }
 	llvm-profdata merge -sparse "$prof/$t.profraw" -o "$prof/$t.profdata"
-	objs+=(-object "$dir/fuzz-replay/$t")
+	bins+=("$dir/fuzz-replay/$t")
 done
 llvm-profdata merge -sparse "$prof"/*.profraw -o "$prof/all.profdata"
-# llvm-cov takes the first binary bare and the others as -object.
-first=${objs[1]}
-others=("${objs[@]:2}")
-report() { # PROFDATA BINARY...
+# llvm-cov takes the first binary bare and the others after -object.
+objects=("${bins[0]}")
+for b in "${bins[@]:1}"; do objects+=(-object "$b"); done
+report() { # PROFDATA BINARY [-object BINARY]...
 	local data=$1
 	shift
 	llvm-cov report -instr-profile="$data" "$@" engine/src 2>/dev/null
 }
 # Columns of llvm-cov report: name, regions (3), functions (3), lines
 # (count, missed, cover: 8-10), branches (count, missed, cover: 11-13).
+row() { awk -v name="$1" '{ printf "  %-16s %7s %7s %8s %9s\n", name ? name : $1, $8, $9, $10, $13 }'; }
+all=$(report "$prof/all.profdata" "${objects[@]}")
 echo "fuzz-coverage: engine/src, every target together ($*), most missed lines first:"
 printf '  %-16s %7s %7s %8s %9s\n' file lines missed "lines %" "branch %"
-report "$prof/all.profdata" "$first" "${others[@]}" |
-	awk 'NF == 13 && $1 ~ /\.c$/ { print }' | sort -k9,9nr |
-	awk '{ printf "  %-16s %7s %7s %8s %9s\n", $1, $8, $9, $10, $13 }'
-report "$prof/all.profdata" "$first" "${others[@]}" |
-	awk '$1 == "TOTAL" { printf "  %-16s %7s %7s %8s %9s\n", "TOTAL", $8, $9, $10, $13 }'
+awk 'NF == 13 && $1 ~ /\.c$/' <<<"$all" | sort -k9,9nr | row ""
+awk '$1 == "TOTAL"' <<<"$all" | row TOTAL
 echo "fuzz-coverage: engine/src lines each target reaches alone:"
 for t in "$@"; do
 	report "$prof/$t.profdata" "$dir/fuzz-replay/$t" |
 		awk -v t="$t" '$1 == "TOTAL" { printf "  %-16s %6s of %s lines (%s)\n", t, $8 - $9, $8, $10 }'
 done
 llvm-cov show -format=html -output-dir="$dir/html" -instr-profile="$prof/all.profdata" \
-	"$first" "${others[@]}" engine/src >/dev/null 2>&1 &&
+	"${objects[@]}" engine/src >/dev/null 2>&1 &&
 	echo "fuzz-coverage: line by line: $dir/html/index.html"

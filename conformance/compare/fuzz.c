@@ -420,11 +420,7 @@ static bool save_fault(const char *dir, const char *script, const char *why,
                        const struct cmp_stack st[2], uint64_t seed)
 {
 	char sig[420] = "fault: ";
-	size_t k = strlen(sig);
-	for (const char *p = why; *p && k + 1 < sizeof sig; p++)
-		if (!(*p >= '0' && *p <= '9') || (k && sig[k - 1] != '#'))
-			sig[k++] = *p >= '0' && *p <= '9' ? '#' : *p;
-	sig[k] = 0;
+	shape(why, sig + 7, sizeof sig - 7);
 	if (!script || already_saved(dir, sig))
 		return false;
 	char path[4096];
