@@ -268,11 +268,10 @@ void sa_tx_sent(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags, bool r
 		t->prr_out++;
 	if (rtx && t->tlp_sending) {
 		/* A loss probe (Linux: __tcp_retransmit_skb from
-		 * tcp_send_loss_probe): ever retransmitted, not in retrans_out. */
-		if (!t->retrans_stamped) {
-			t->retrans_stamped = true;
-			t->retrans_stamp_us = now;
-		}
+		 * tcp_send_loss_probe): ever retransmitted, not in retrans_out,
+		 * and no retrans_stamp — only tcp_retransmit_skb sets that, so
+		 * Eifel detection (RFC 3522 §2) after a later RTO compares the
+		 * echo with the RTO's retransmission, not the probe. */
 		for (uint32_t i = 0; i < t->txq_len; i++) {
 			struct sa_txseg *s = sa_txq_at(t, i);
 			if (synack_seq_geq(s->seq, end))
