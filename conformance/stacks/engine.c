@@ -348,6 +348,43 @@ static bool read_call(struct stack *s, struct stack_call *c, bool may_wait, bool
 	return true;
 }
 
+/* A write. On a blocking socket Linux's tcp_sendmsg_locked queues all of
+ * it: whenever the send buffer is full it pushes what it queued and sleeps
+ * in sk_stream_wait_memory until sk_stream_write_space wakes it (synack_poll's
+ * POLLOUT: free space at least half of what is queued), an error or a
+ * shutdown; those end the call with the bytes queued, if any (do_error).
+ * MSG_DONTWAIT and O_NONBLOCK writes return what fitted at once. */
+static bool write_call(struct stack *s, struct stack_call *c, bool may_wait, bool first, long *r)
+{
+	struct synack_stack *st = eng(s);
+	int flags = (int)c->a[0];
+	if (!may_wait || (flags & MSG_DONTWAIT)) {
+		*r = synack_send(st, c->fd, c->in, c->in_len, flags);
+		return true;
+	}
+	if (first) {
+		c->written = 0;
+	} else {
+		int m = synack_poll(st, c->fd);
+		if (!(m & (POLLOUT | POLLERR | POLLHUP)))
+			return false;
+		/* Woken by an error or a shutdown with bytes queued: those are
+		 * the result and the error stays for the next call. */
+		if (c->written && (m & (POLLERR | POLLHUP))) {
+			*r = (long)c->written;
+			return true;
+		}
+	}
+	*r = synack_send(st, c->fd, c->in + c->written, c->in_len - c->written, flags);
+	if (*r > 0)
+		c->written += (size_t)*r;
+	if (*r == -EAGAIN || (*r > 0 && c->written < c->in_len))
+		return false;
+	if (c->written)
+		*r = (long)c->written;
+	return true;
+}
+
 /* Tries the call once. Returns true when it completed (results filled),
  * false when a blocking socket would wait. */
 static bool attempt(struct stack *s, struct stack_call *c, bool first)
@@ -401,8 +438,7 @@ static bool attempt(struct stack *s, struct stack_call *c, bool first)
 			return false;
 		break;
 	case STACK_WRITE:
-		r = synack_send(st, c->fd, c->in, c->in_len, (int)c->a[0]);
-		if (r == -EAGAIN && may_wait && !(c->a[0] & MSG_DONTWAIT))
+		if (!write_call(s, c, may_wait, first, &r))
 			return false;
 		break;
 	case STACK_EPOLL_CREATE:

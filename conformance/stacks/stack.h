@@ -95,6 +95,8 @@ struct stack_call {
 	/* The script marks this call as blocking (`a...b`): it may wait, on a
 	 * syscall thread for Linux, in virtual time for the engine. */
 	bool may_block;
+	/* A blocking write's bytes queued so far, across its attempts (engine). */
+	size_t written;
 
 	/* Results. ret as the syscall returns it; err is errno when ret == -1. */
 	long ret;
