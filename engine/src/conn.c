@@ -24,18 +24,11 @@ uint16_t sa_default_mss(const struct synack_stack *st, uint8_t family)
 	return family == 6 ? 1280 - 60 : st->prof.default_mss;
 }
 
-struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
+/* A new socket's settings (Linux: tcp_init_sock); t is zeroed. */
+void sa_tcb_defaults(struct synack_stack *st, struct tcb *t, uint8_t family)
 {
 	const struct synack_profile *p = &st->prof;
-	/* Bounded memory: every tcb counts against max_sockets. */
-	if (st->n_tcbs >= p->max_sockets)
-		return NULL;
-	struct tcb *t = sa_alloc(st, sizeof(*t));
-	if (!t)
-		return NULL;
-	st->n_tcbs++;
 	t->st = st;
-	t->id = st->next_id++;
 	t->fd = -1;
 	t->state = SA_CLOSED;
 	t->family = family;
@@ -60,6 +53,19 @@ struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
 	t->ip6_hops = -1; /* Linux: np->hop_limit = -1 (inet6_create) */
 	for (int k = 0; k < SA_T_COUNT; k++)
 		t->t_deadline[k] = SYNACK_NEVER;
+}
+
+struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family)
+{
+	/* Bounded memory: every tcb counts against max_sockets. */
+	if (st->n_tcbs >= st->prof.max_sockets)
+		return NULL;
+	struct tcb *t = sa_alloc(st, sizeof(*t));
+	if (!t)
+		return NULL;
+	st->n_tcbs++;
+	sa_tcb_defaults(st, t, family);
+	t->id = st->next_id++;
 	return t;
 }
 

@@ -138,8 +138,12 @@ struct tcb {
 	bool dead; /* freed, waiting in the graveyard */
 
 	/* Socket options (stored; those of part 2 are applied there). */
-	uint8_t ss;                     /* socket state: SA_SS_* (Linux: sock->state) */
-	bool user_bound;                /* bind() chose the port (Linux: SOCK_BINDPORT_LOCK) */
+	uint8_t ss;      /* socket state: SA_SS_* (Linux: sock->state) */
+	bool user_bound; /* bind() chose the port (Linux: SOCK_BINDPORT_LOCK) */
+	/* Linux sk_userlocks' SOCK_BINDPORT_LOCK (bind() named a port) and
+	 * SOCK_BINDADDR_LOCK (bind() named an address), inherited by children:
+	 * what a disconnect (disconnect.c) keeps. */
+	bool port_locked, addr_locked;
 	uint64_t last_synq_overflow_us; /* listener: last cookie sent */
 	bool synq_overflowed;
 	bool reuseaddr, linger_on, keepalive, nodelay, cork, quickack;
@@ -355,6 +359,8 @@ void sa_reap(struct synack_stack *st); /* frees tcbs that died during a call */
 
 /* ---- conn.c: TCB lifecycle and state ---- */
 struct tcb *sa_tcb_new(struct synack_stack *st, uint8_t family);
+void sa_tcb_defaults(struct synack_stack *st, struct tcb *t, uint8_t family); /* t zeroed */
+int sa_disconnect(struct tcb *t); /* disconnect.c: connect(AF_UNSPEC) */
 uint16_t sa_default_mss(const struct synack_stack *st, uint8_t family);
 void sa_tcb_free(struct tcb *t);
 void sa_set_state(struct tcb *t, uint8_t state);

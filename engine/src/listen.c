@@ -119,6 +119,8 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->lport = seg->dport;
 	c->rport = seg->sport;
 	c->bound = true;
+	c->port_locked = l->port_locked; /* sk_clone_lock copies sk_userlocks */
+	c->addr_locked = l->addr_locked;
 	c->sock_family = l->sock_family; /* an IPv4 SYN on a dual-stack listener */
 	c->v6only = l->v6only;
 	c->sndbuf = l->sndbuf;

@@ -185,11 +185,14 @@ int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, so
 	uint8_t family = t->family;
 	t->laddr = a;
 	t->family = a.family; /* a mapped address: IPv4 from now on */
+	t->port_locked = port != 0;
+	t->addr_locked = !sa_addr_any(&a);
 	if (port == 0)
 		port = pick_port(st, t, &a, 0, false);
 	else if (sa_port_in_use(st, t, &a, port, t->reuseaddr))
 		port = 0;
 	if (!port) {
+		t->port_locked = t->addr_locked = false;
 		t->family = family;
 		memset(&t->laddr, 0, sizeof(t->laddr));
 		t->laddr.family = family;
@@ -285,7 +288,16 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 	struct tcb *t = sa_fd_get(st, fd, &err);
 	if (!t)
 		return err;
-	/* Linux: __inet_stream_connect, by sock->state. */
+	/* Linux: __inet_stream_connect — AF_UNSPEC disconnects, in any state. */
+	if (addr && len < (socklen_t)sizeof addr->sa_family)
+		return -EINVAL;
+	if (addr && addr->sa_family == AF_UNSPEC) {
+		int r = sa_disconnect(t);
+		t->ss = SA_SS_UNCONNECTED;
+		sa_reap(st);
+		return r;
+	}
+	/* ... then by sock->state. */
 	switch (t->ss) {
 	case SA_SS_CONNECTED:
 		return -EISCONN;
