@@ -490,7 +490,16 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 		break;
 	}
 	case 2:
-		synack_shutdown(p->st, fd, fi_range(in, 0, 2));
+		if (op & 0x10) {
+			/* connect(AF_UNSPEC): the connection (or, with 0x20, the
+			 * listener) is aborted and the descriptor stays. */
+			struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+			int dfd = (op & 0x20) ? p->lfd : fd;
+			int r = synack_connect(p->st, dfd, &unspec, sizeof unspec);
+			trace("connect(%d, AF_UNSPEC) = %d\n", dfd, r);
+		} else {
+			synack_shutdown(p->st, fd, fi_range(in, 0, 2));
+		}
 		break;
 	case 3:
 		if (synack_close(p->st, fd) == 0 && fd == p->fd) {
