@@ -189,6 +189,7 @@ void sa_reset_conn(struct tcb *t, int err)
 		t->so_error = err;
 	t->reset_seen = true;
 	sa_ring_drop(&t->sndq, t->sndq.len);
+	sa_uskb_clear(t);
 	sa_tcb_done(t);
 }
 
@@ -235,6 +236,7 @@ void sa_established(struct tcb *t)
 	sa_set_state(t, SA_ESTABLISHED);
 	t->snd_sml = t->snd_una;
 	t->cwnd_usage_seq = t->snd_una;
+	t->pushed_seq = t->snd_una + t->sndq.len; /* Linux: pushed_seq = write_seq */
 	/* Linux: the segments we take carry the timestamp option, so the MSS
 	 * we advertised, less it, is what a full one holds from now on
 	 * (tcp_rcv_synsent_state_process, tcp_rcv_state_process SYN_RECV;
@@ -390,8 +392,7 @@ void sa_check_space(struct tcb *t)
 		return;
 	if (sa_packets_in_flight(t) < t->snd_cwnd)
 		sa_sndbuf_expand(t);
-	uint32_t used = t->sndq.len;
-	if (t->sndbuf > used && t->sndbuf - used >= used / 2)
+	if (sa_sndbuf_writable(t))
 		t->nospace = false;
 }
 

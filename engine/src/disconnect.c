@@ -74,6 +74,8 @@ static void carry_settings(struct tcb *to, const struct tcb *from)
 	to->rcvq.head = to->rcvq.len = 0;
 	to->rskb = from->rskb;
 	to->rskb_cap = from->rskb_cap;
+	to->uskb = from->uskb;
+	to->uskb_cap = from->uskb_cap;
 }
 
 int sa_disconnect(struct tcb *t)
@@ -93,6 +95,7 @@ int sa_disconnect(struct tcb *t)
 	sa_ring_drop(&t->rcvq, unread);
 	sa_rmem_uncharge(t, unread);
 	sa_ring_drop(&t->sndq, t->sndq.len);
+	sa_uskb_clear(t);
 	sa_ooo_purge(t);
 	sa_txq_free(t);
 	sa_conn_hash_del(t);

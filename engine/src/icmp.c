@@ -187,6 +187,7 @@ static void tcp_err(struct synack_stack *st, struct tcb *t, uint32_t seq, const 
 		 * connection (RFC 9293 §3.9.1 leaves it to the implementation). */
 		t->so_error = e->err;
 		sa_ring_drop(&t->sndq, t->sndq.len);
+		sa_uskb_clear(t);
 		sa_tcb_done(t);
 		return;
 	default:

@@ -153,6 +153,9 @@ struct tcb {
 	/* output.c: this send loop runs with TCP_NAGLE_OFF (F-RTO's new data:
 	 * tcp_xmit_recovery's REXMIT_NEW) — neither Nagle nor TCP_CORK. */
 	bool nagle_off;
+	/* output.c: a send loop for the full skb a write just filled (Linux:
+	 * tcp_push_one) — no TSO deferral. */
+	bool push_one;
 	/* Linux TCP_NAGLE_PUSH: TCP_NODELAY set (or TCP_CORK cleared under it)
 	 * pushes what is queued past Nagle and a later TCP_CORK alike
 	 * (tcp_nagle_test tests it first), until a send starts a new skb
@@ -215,6 +218,11 @@ struct tcb {
 	uint64_t pacing_rate;      /* bytes/s (Linux: sk_pacing_rate), tso.c */
 	uint64_t retrans_stamp_us; /* first retransmission (Linux: retrans_stamp) */
 	bool retrans_stamped, syn_rtx_no_sample;
+	/* Unsent data's skbs, oldest first: their lengths (sndbuf.c; Linux:
+	 * the write queue), kept with the profile's snd_truesize. */
+	uint32_t *uskb;
+	uint32_t uskb_cap, uskb_head, uskb_n;
+	uint32_t pushed_seq; /* Linux: tp->pushed_seq, the end of the last push mark */
 	/* Sent segments, oldest first (Linux: the retransmit queue's skbs). */
 	struct sa_txseg *txq;
 	uint32_t txq_cap, txq_head, txq_len;
@@ -537,6 +545,25 @@ void sa_txq_merge_tail(struct tcb *t, uint32_t i);
 void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss); /* re-cut an skb at the MSS */
 void sa_txq_unjoin(struct tcb *t, uint32_t i);
 void sa_txq_free(struct tcb *t);
+
+/* ---- sndbuf.c: the send buffer as Linux charges it (snd_truesize) ---- */
+/* Linux: SKB_TRUESIZE(MAX_TCP_HEADER) — an skb's head, charged besides its
+ * payload (tcp_stream_alloc_skb; measured: docs/engine.md). */
+#define SA_SKB_HEAD 832u
+uint32_t sa_size_goal(const struct tcb *t, bool large); /* Linux: tcp_xmit_size_goal */
+uint32_t sa_wmem_queued(const struct tcb *t);           /* Linux: sk_wmem_queued */
+bool sa_sndbuf_writable(const struct tcb *t);           /* Linux: sk_stream_is_writeable */
+bool sa_uskb_new(struct tcb *t);
+uint32_t sa_uskb_tail_len(const struct tcb *t);
+void sa_uskb_append(struct tcb *t, uint32_t n);
+void sa_uskb_mark_push(struct tcb *t, bool on); /* the tail skb's PSH (tcp_mark_push) */
+bool sa_uskb_ends_pushed(const struct tcb *t, uint32_t len); /* len ends a PSH skb */
+void sa_uskb_drop_tail(struct tcb *t);
+uint32_t sa_uskb_head_left(const struct tcb *t);
+void sa_uskb_sent(struct tcb *t, uint32_t n);
+void sa_uskb_clear(struct tcb *t);
+void sa_uskb_free(struct tcb *t);
+bool sa_uskb_consistent(const struct tcb *t);
 uint32_t sa_packets_in_flight(const struct tcb *t); /* Linux: tcp_packets_in_flight */
 
 /* ---- tso.c: Linux's TSO sizing of a transmission ---- */

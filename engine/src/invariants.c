@@ -75,6 +75,8 @@ NO_COVERAGE static void check_tcb(struct inv *v, const struct synack_stack *st, 
 	if (t->sndq.cap > snd_max * 2 + 65536 || t->rcvq.cap > rcv_max * 2 + 65536)
 		fail(v, t, "buffer beyond the profile's maximum (snd %u, rcv %u)", t->sndq.cap,
 		     t->rcvq.cap);
+	if (!sa_uskb_consistent(t))
+		fail(v, t, "unsent skbs do not hold the %u unsent bytes", sa_unsent(t));
 	if (t->snd_wscale > 14 || t->rcv_wscale > 14)
 		fail(v, t, "window scale > 14 (RFC 7323 §2.3)");
 	/* Receive memory (window.c): the skb records cover exactly rcvq and

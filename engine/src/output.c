@@ -249,8 +249,12 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx,
 	 * shadow memset per segment sent (docs/fuzzing.md, "Speed"). */
 	uint8_t payload[len ? len : 1];
 	len = sa_ring_peek(&t->sndq, off, payload, len);
-	/* Linux: tcp_push marks PSH on the last segment of what was written. */
-	if (len && (off + len == t->sndq.len || t->wakeup_one))
+	/* Linux: tcp_push marks PSH on the last skb of what was written, and
+	 * forced_push on an skb a long write filled (sndbuf.c keeps the marks;
+	 * without snd_truesize, the end of what is queued stands for it). */
+	bool pushed =
+	    t->st->prof.snd_truesize ? sa_uskb_ends_pushed(t, len) : off + len == t->sndq.len;
+	if (len && (pushed || t->wakeup_one))
 		flags |= SYNACK_TH_PSH;
 	/* p2-tx: a retransmission keeps its PSH (Linux: the skb's flags), a
 	 * lone FIN too when it once rode on pushed data (its skb was trimmed
@@ -359,7 +363,9 @@ static uint32_t gso_segments(const struct tcb *t)
 	uint32_t quota = sa_tso_quota(t);
 	uint32_t mss = sa_cur_mss(t);
 	uint32_t n = 0, nxt = t->snd_nxt, sml = t->snd_sml;
-	while (n < quota) {
+	/* Linux: tcp_write_xmit sends skb by skb — never past the head one. */
+	uint32_t skb_end = t->snd_nxt + sa_uskb_head_left(t);
+	while (n < quota && synack_seq_lt(nxt, skb_end)) {
 		uint32_t len = next_len(t, nxt, sml);
 		if (!len)
 			break;
@@ -431,7 +437,8 @@ void sa_output(struct tcb *t)
 		if (!gso_left) {
 			/* tso.c: a send of less than a full skb may wait for the
 			 * ACK due soon (not a window probe: tcp_write_wakeup). */
-			if (!t->wakeup_one && sa_tso_should_defer(t, left, &cwnd_limited))
+			if (!t->wakeup_one && !t->push_one &&
+			    sa_tso_should_defer(t, left, &cwnd_limited))
 				break;
 			gso_left = gso_segments(t);
 			gso_many = gso_left > 1;
@@ -440,6 +447,7 @@ void sa_output(struct tcb *t)
 		bool gso_end = --gso_left == 0;
 		bool fin = t->fin_queued && len == left;
 		sa_send_data(t, t->snd_nxt, len, fin, false, gso_many && gso_end);
+		sa_uskb_sent(t, len); /* sndbuf.c */
 		if (!gso_end)
 			sa_txq_join_last(t);
 		if (len < mss)

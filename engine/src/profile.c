@@ -24,6 +24,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->scaling_ratio_init = 128; /* TCP_DEFAULT_SCALING_RATIO: 50% */
 	p->tcp_app_win = 31;         /* tcp_app_win */
 	p->sndbuf_expand = true;     /* tcp_sndbuf_expand */
+	p->snd_truesize = true;      /* sk_wmem_queued, skbs of size_goal */
 	p->moderate_rcvbuf = true;
 	p->sack = true;
 	p->dsack = true;
@@ -104,6 +105,7 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->rcv_truesize = false;             /* the buffer counts payload bytes */
 	p->tcp_app_win = 0;
 	p->sndbuf_expand = false;   /* SO_SNDBUF stays tcp_wmem[1] */
+	p->snd_truesize = false;    /* the buffer counts payload bytes */
 	p->moderate_rcvbuf = false; /* SO_RCVBUF stays tcp_rmem[1] (no autotuning) */
 	p->rfc1337 = true;
 	p->cc = SYNACK_CC_RENO;

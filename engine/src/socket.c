@@ -397,6 +397,84 @@ static uint32_t sndq_free(const struct tcb *t)
 	return t->sndbuf > used ? t->sndbuf - used : 0;
 }
 
+/* Room in the send ring for n more bytes: it grows as data is queued (by
+ * doubling), up to SO_SNDBUF plus one skb's worth (a write may fill a new
+ * skb while the buffer is not yet full). */
+static bool sndq_room(struct tcb *t, uint32_t n)
+{
+	struct sa_ring *r = &t->sndq;
+	uint32_t need = r->len + n, max = t->sndbuf + 65536u;
+	if (!r->buf)
+		return sa_ring_reserve(t->st, r, SA_MIN(SA_MAX(need, t->sndbuf), max));
+	if (need <= r->cap)
+		return true;
+	return need <= max && sa_ring_grow(t->st, r, SA_MIN(SA_MAX(need, 2 * r->cap), max));
+}
+
+/* Linux: forced_push — more than half the largest window written since
+ * the last push mark. */
+static bool forced_push(const struct tcb *t)
+{
+	uint32_t write_seq = t->snd_una + t->sndq.len;
+	return synack_seq_gt(write_seq, t->pushed_seq + (t->max_snd_wnd >> 1));
+}
+
+/* Linux: tcp_sendmsg_locked's loop (sndbuf.c) — append to the unsent tail
+ * skb up to size_goal; a new skb only while sk_wmem_queued is below
+ * SO_SNDBUF. A full skb leaves at once: pushed (PSH) when forced_push, else
+ * by itself if it is the send head (tcp_push_one); what the window lets out
+ * is cut off it, and the rest, shorter than size_goal again, takes more of
+ * the write. Returns the bytes queued, or -ENOBUFS. */
+static int queue_in_skbs(struct tcb *t, const void *buf, size_t len, int flags)
+{
+	uint32_t goal = sa_size_goal(t, !(flags & MSG_OOB));
+	size_t copied = 0;
+	while (copied < len) {
+		uint32_t tail = sa_uskb_tail_len(t);
+		uint32_t copy = t->uskb_n && tail < goal ? goal - tail : 0;
+		if (!copy) {
+			if (sa_wmem_queued(t) >= t->sndbuf) {
+				t->nospace = true; /* wait_for_space: SOCK_NOSPACE */
+				break;
+			}
+			if (!sa_uskb_new(t))
+				return copied ? (int)copied : -ENOBUFS;
+			t->nagle_push = false; /* tcp_skb_entail clears TCP_NAGLE_PUSH */
+			copy = goal;
+		}
+		copy = (uint32_t)SA_MIN((size_t)copy, len - copied);
+		if (!sndq_room(t, copy))
+			break;
+		uint32_t w = sa_ring_write(&t->sndq, (const uint8_t *)buf + copied, copy);
+		sa_uskb_append(t, w);
+		if (!copied)
+			sa_uskb_mark_push(t, false);
+		copied += w;
+		if (w < copy)
+			break;
+		if (copied == len || sa_uskb_tail_len(t) < goal || (flags & MSG_OOB))
+			continue;
+		if (forced_push(t)) {
+			sa_uskb_mark_push(t, true);
+			bool push = t->nagle_push;
+			t->nagle_push = true; /* __tcp_push_pending_frames(TCP_NAGLE_PUSH) */
+			sa_output(t);
+			t->nagle_push = push;
+		} else if (t->uskb_n == 1) {
+			t->push_one = true;
+			sa_output(t);
+			t->push_one = false;
+		}
+	}
+	/* Linux: tcp_remove_empty_skb. */
+	if (t->uskb_n && !sa_uskb_tail_len(t))
+		sa_uskb_drop_tail(t);
+	/* Linux: tcp_push marks the last skb written. */
+	if (copied && (!(flags & MSG_MORE) || forced_push(t)))
+		sa_uskb_mark_push(t, true);
+	return (int)copied;
+}
+
 static int take_error(struct tcb *t)
 {
 	int e = t->so_error;
@@ -428,17 +506,26 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 		return 0;
 	if (!buf)
 		return -EFAULT;
-	uint32_t room = sndq_free(t);
-	if (room < len)
-		t->nospace = true; /* Linux: tcp_sendmsg wait_for_space, SOCK_NOSPACE */
-	if (room == 0)
-		return -EAGAIN;
-	if (!sa_ring_reserve(st, &t->sndq, t->sndbuf) || !sa_ring_grow(st, &t->sndq, t->sndbuf))
-		return -ENOBUFS;
-	uint32_t n = (uint32_t)SA_MIN(len, (size_t)room);
-	if (!sa_unsent(t))
-		t->nagle_push = false; /* a new skb (Linux: tcp_skb_entail) */
-	n = sa_ring_write(&t->sndq, buf, n);
+	uint32_t n;
+	if (st->prof.snd_truesize) {
+		int r = queue_in_skbs(t, buf, len, flags);
+		if (r <= 0)
+			return r ? r : -EAGAIN;
+		n = (uint32_t)r;
+	} else {
+		uint32_t room = sndq_free(t);
+		if (room < len)
+			t->nospace = true; /* Linux: tcp_sendmsg wait_for_space, SOCK_NOSPACE */
+		if (room == 0)
+			return -EAGAIN;
+		if (!sa_ring_reserve(st, &t->sndq, t->sndbuf) ||
+		    !sa_ring_grow(st, &t->sndq, t->sndbuf))
+			return -ENOBUFS;
+		n = (uint32_t)SA_MIN(len, (size_t)room);
+		if (!sa_unsent(t))
+			t->nagle_push = false; /* a new skb (Linux: tcp_skb_entail) */
+		n = sa_ring_write(&t->sndq, buf, n);
+	}
 	if (flags & MSG_OOB)
 		sa_urg_mark(t); /* urgent.c; Linux: tcp_push → tcp_mark_urg */
 	/* MSG_MORE: like TCP_CORK for this call (Linux: tcp_push's nonagle is
@@ -738,8 +825,7 @@ int synack_poll(struct synack_stack *st, int fd)
 		if (t->urg_data & SA_URG_VALID)
 			mask |= POLLPRI;
 		if (!t->shut_wr || t->state == SA_CLOSED) {
-			/* Linux: __sk_stream_is_writeable — free >= queued / 2. */
-			if (sndq_free(t) >= t->sndq.len / 2)
+			if (sa_sndbuf_writable(t))
 				mask |= POLLOUT | POLLWRNORM;
 			else
 				t->nospace = true; /* Linux: tcp_poll sets SOCK_NOSPACE */

@@ -82,6 +82,7 @@ static void reap(struct synack_stack *st)
 		sa_rmem_free(t); /* window.c */
 		sa_ooo_purge(t); /* ooo.c */
 		sa_txq_free(t);  /* p2-tx */
+		sa_uskb_free(t); /* sndbuf.c */
 		sa_free(st, t);
 	}
 }

@@ -113,6 +113,7 @@ void sa_tlp_fire(struct tcb *t)
 		/* New data, cwnd or not (tcp_write_xmit push_one = 2). */
 		bool fin = t->fin_queued && len == unsent;
 		sa_send_data(t, t->snd_nxt, len, fin, false, false);
+		sa_uskb_sent(t, len); /* sndbuf.c */
 		if (len < mss)
 			t->snd_sml = t->snd_nxt + len; /* tcp_write_xmit: tcp_minshall_update */
 		t->snd_nxt += len;

@@ -292,7 +292,11 @@ static void sndbuf_expand(void)
 	fx_established(&f);
 	/* 2 * 10 segments * (2048 + 256): MSS 1460 + 256 + 320 rounded up. */
 	is_int(sndbuf_of(&f), 46080, "SO_SNDBUF 46080 after the handshake");
-	is_int((int)synack_send(S(&f), f.fd, big, sizeof(big), 0), 46080, "a full buffer");
+	/* What Linux 6.18 accepts in this exchange (data/sndbuf-charged-by-skb
+	 * .pkt): skbs of 64 KB less a little, charged 832 bytes each besides
+	 * their payload; the first is pushed as it fills, the window's worth
+	 * cut off it, and the rest takes more. */
+	is_int((int)synack_send(S(&f), f.fd, big, sizeof(big), 0), 79640, "a full buffer");
 	fx_drain(&f); /* the initial window, 10 segments */
 	fx_advance(&f, 10000);
 	fx_send(&f, F_A, 0, 0, NULL, 0); /* cwnd 20: 20 more, cwnd full */
@@ -301,8 +305,8 @@ static void sndbuf_expand(void)
 	fx_advance(&f, 10000);
 	fx_send(&f, F_A, 0, 0, NULL, 0); /* cwnd 40, 2 segments left to send */
 	is_int(sndbuf_of(&f), 2 * 40 * 2304, "room for 2 * cwnd segments (tcp_new_space)");
-	is_int((int)synack_send(S(&f), f.fd, big, sizeof(big), 0), 2 * 40 * 2304 - 2640,
-	       "the larger buffer is usable");
+	is_int((int)synack_send(S(&f), f.fd, big, sizeof(big), 0), 152040,
+	       "the larger buffer is usable (Linux: the same)");
 	fx_free(&f);
 	subtest_end();
 

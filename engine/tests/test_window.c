@@ -230,8 +230,9 @@ static void peer_window(void)
 	fx_established(&f);
 	is_int(synack_send(f.st, f.fd, d, 3000, 0), 3000, "queued 3000");
 	/* Linux tcp_bound_to_half_wnd: the largest window seen is 1280, so
-	 * segments are at most 640 bytes. Both leave in one skb: the kernel's
-	 * PSH on its last segment (tso.c). */
+	 * segments and skbs are at most 640 bytes; the second skb is past
+	 * half that window since the last push mark, so it is pushed (Linux:
+	 * forced_push, PSH), the first is not (tcp_push_one). */
 	expect_seg(&f, F_A, 1, 1, 640, FX_ANY);
 	expect_seg(&f, F_PA, 641, 1, 640, FX_ANY);
 	expect_none(&f);

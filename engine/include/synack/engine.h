@@ -78,6 +78,11 @@ struct synack_profile {
 	 * send buffer (tcp_new_space), SO_SNDBUF grows to room for 2 * max(10,
 	 * cwnd) segments of skb memory, at most tcp_wmem[2], unless locked. */
 	bool sndbuf_expand;
+	/* Linux: the send buffer is charged by skb truesize (payload plus an
+	 * 832-byte head per skb) and a write fills skbs of tcp_xmit_size_goal,
+	 * a new one while sk_wmem_queued is below SO_SNDBUF; without it the
+	 * buffer holds SO_SNDBUF payload bytes. */
+	bool snd_truesize;
 	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
 	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
 	/* tcp_moderate_rcvbuf: receive-buffer autotuning (autotune.c). */

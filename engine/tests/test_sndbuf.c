@@ -1,0 +1,111 @@
+/* The send buffer charged as Linux charges it (sndbuf.c): how much a
+ * non-blocking write takes, against figures measured on Linux 6.18 with
+ * the same exchange (docs/engine.md: MSS 1000, no timestamps, the peer's
+ * window unscaled, SO_SNDBUF = X so the buffer is 2X). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "fixtures.h"
+#include "tap.h"
+
+static uint8_t big[200000];
+
+/* Established with the peer's window `win`, SO_SNDBUF x: what one write of
+ * 200000 bytes takes. */
+static long accepted(uint16_t win, int x, struct fx *f, uint64_t seed)
+{
+	fx_init(f, NULL, seed);
+	f->p_ts = false;
+	f->p_wscale = 0;
+	f->p_mss = 1000;
+	f->p_win = win;
+	if (!fx_established(f))
+		return -1;
+	synack_setsockopt(f->st, f->fd, SOL_SOCKET, SO_SNDBUF, &x, sizeof x);
+	return (long)synack_send(f->st, f->fd, big, sizeof big, 0);
+}
+
+struct measured {
+	uint16_t win;
+	int x;
+	long linux_took;
+};
+
+static void as_linux(void)
+{
+	static const struct measured m[] = {
+		/* size_goal 2000: skbs of 2832, a new one while below 2X. */
+		{ 4000, 3000, 6000 },
+		{ 4000, 7080, 10000 },
+		{ 4000, 7081, 12000 },
+		{ 4000, 8497, 14000 },
+		{ 4000, 20000, 30000 },
+		/* No window yet: one whole 65000-byte skb, whatever X. */
+		{ 0, 3000, 65000 },
+		{ 0, 20000, 65000 },
+		/* size_goal 30000: the first skb leaves as it fills, cwnd's
+		 * 10000 cut off it, and the rest takes 10000 more. */
+		{ 60000, 3000, 40000 },
+		{ 60000, 20000, 40000 },
+		{ 6000, 8497, 15000 },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		struct fx f;
+		long got = accepted(m[i].win, m[i].x, &f, 900 + i);
+		is_int(got, m[i].linux_took, "window %u, SO_SNDBUF %d: Linux takes %ld", m[i].win,
+		       m[i].x, m[i].linux_took);
+		char why[256] = "";
+		is_int(synack_check_invariants(f.st, why, sizeof why), 0, "invariants hold %s",
+		       why);
+		fx_free(&f);
+	}
+}
+
+static void full_buffer_then_space(void)
+{
+	struct fx f;
+	subtest("a full buffer is not writable until ACKs free half of it");
+	long took = accepted(4000, 7081, &f, 950);
+	is_int(took, 12000, "12000 queued, 4000 of them sent");
+	ok(!(synack_poll(f.st, f.fd) & POLLOUT), "no POLLOUT");
+	is_int((int)synack_send(f.st, f.fd, big, 1, 0), -EAGAIN, "a write: EAGAIN");
+	fx_drain(&f);
+	/* Each ACK frees the two skbs sent and lets two more out. */
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	fx_drain(&f);
+	ok(!(synack_poll(f.st, f.fd) & POLLOUT), "four skbs left (11328 of 14162): no POLLOUT");
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	fx_drain(&f);
+	ok(synack_poll(f.st, f.fd) & POLLOUT, "two left (5664): POLLOUT");
+	fx_free(&f);
+	subtest_end();
+}
+
+static void rfc_counts_bytes(void)
+{
+	struct fx f;
+	struct synack_profile p;
+	subtest("the rfc profile counts SO_SNDBUF payload bytes");
+	synack_profile_rfc(&p);
+	fx_init(&f, &p, 960);
+	f.p_ts = false;
+	f.p_mss = 1000;
+	f.p_wscale = 0;
+	f.p_win = 4000;
+	fx_established(&f);
+	int x = 7081;
+	synack_setsockopt(f.st, f.fd, SOL_SOCKET, SO_SNDBUF, &x, sizeof x);
+	is_int((long)synack_send(f.st, f.fd, big, sizeof big, 0), 2 * x, "2X");
+	fx_free(&f);
+	subtest_end();
+}
+
+int main(void)
+{
+	as_linux();
+	full_buffer_then_space();
+	rfc_counts_bytes();
+	done_testing();
+}
