@@ -518,7 +518,7 @@ static void socket_call(struct peer *p, struct fuzz_input *in)
 			{ IPPROTO_TCP, TCP_KEEPIDLE }, { IPPROTO_TCP, TCP_USER_TIMEOUT },
 			{ IPPROTO_TCP, TCP_QUICKACK }, { SOL_SOCKET, SO_LINGER },
 			{ IPPROTO_TCP, TCP_LINGER2 },  { IPPROTO_TCP, TCP_WINDOW_CLAMP },
-			{ SOL_SOCKET, SO_RCVLOWAT },
+			{ SOL_SOCKET, SO_RCVLOWAT },   { IPPROTO_TCP, TCP_NOTSENT_LOWAT },
 		};
 		unsigned i = fi_range(in, 0, sizeof opts / sizeof opts[0] - 1);
 		int v[2] = { (int)fi_u32(in), (int)fi_u8(in) };

@@ -45,6 +45,7 @@ static void carry_settings(struct tcb *to, const struct tcb *from)
 	to->user_timeout_ms = from->user_timeout_ms;
 	to->defer_accept = from->defer_accept;
 	to->syncnt = from->syncnt;
+	to->notsent_lowat = from->notsent_lowat;
 	to->cc = from->cc;
 	to->ip_tos = from->ip_tos;
 	to->ip6_tclass = from->ip6_tclass;

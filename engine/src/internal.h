@@ -222,7 +222,8 @@ struct tcb {
 	 * the write queue), kept with the profile's snd_truesize. */
 	uint32_t *uskb;
 	uint32_t uskb_cap, uskb_head, uskb_n;
-	uint32_t pushed_seq; /* Linux: tp->pushed_seq, the end of the last push mark */
+	uint32_t pushed_seq;    /* Linux: tp->pushed_seq, the end of the last push mark */
+	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT; 0: the profile's (sysctl) */
 	/* Sent segments, oldest first (Linux: the retransmit queue's skbs). */
 	struct sa_txseg *txq;
 	uint32_t txq_cap, txq_head, txq_len;
@@ -553,6 +554,7 @@ void sa_txq_free(struct tcb *t);
 uint32_t sa_size_goal(const struct tcb *t, bool large); /* Linux: tcp_xmit_size_goal */
 uint32_t sa_wmem_queued(const struct tcb *t);           /* Linux: sk_wmem_queued */
 bool sa_sndbuf_writable(const struct tcb *t);           /* Linux: sk_stream_is_writeable */
+bool sa_sndbuf_memory_free(const struct tcb *t);        /* Linux: sk_stream_memory_free */
 bool sa_uskb_new(struct tcb *t);
 uint32_t sa_uskb_tail_len(const struct tcb *t);
 void sa_uskb_append(struct tcb *t, uint32_t n);

@@ -144,6 +144,7 @@ static struct tcb *new_child(struct tcb *l, const struct synack_segment *seg)
 	c->cc = l->cc;
 	c->defer_accept = l->defer_accept;
 	c->syncnt = l->syncnt;
+	c->notsent_lowat = l->notsent_lowat; /* a tcp_sock field sk_clone_lock copies */
 	ip_inherit(c, l);
 	uint32_t hdr = seg->dst.family == 6 ? 60u : 40u;
 	c->advmss = (uint16_t)(st->prof.mtu - hdr);

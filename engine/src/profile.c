@@ -25,6 +25,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->tcp_app_win = 31;         /* tcp_app_win */
 	p->sndbuf_expand = true;     /* tcp_sndbuf_expand */
 	p->snd_truesize = true;      /* sk_wmem_queued, skbs of size_goal */
+	p->notsent_lowat = UINT32_MAX;
 	p->moderate_rcvbuf = true;
 	p->sack = true;
 	p->dsack = true;
@@ -225,6 +226,7 @@ static const struct sysctl_u sysctls[] = {
 	{ "net.ipv4.tcp_ecn_fallback", F(ecn_fallback), 1, 1 },
 	{ "net.ipv4.tcp_adv_win_scale", F(tcp_adv_win_scale), 1, 31 },
 	{ "net.ipv4.tcp_app_win", F(tcp_app_win), 1, 31 },
+	{ "net.ipv4.tcp_notsent_lowat", F(notsent_lowat), 1, UINT32_MAX },
 };
 
 static void store(struct synack_profile *p, const struct sysctl_u *s, uint64_t v)

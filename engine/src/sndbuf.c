@@ -68,12 +68,27 @@ uint32_t sa_wmem_queued(const struct tcb *t)
 	return t->sndq.len + skbs * SA_SKB_HEAD;
 }
 
-/* Linux: __sk_stream_is_writeable — free space at least half of what is
- * queued, and something free. */
+/* Linux: tcp_stream_memory_free — TCP_NOTSENT_LOWAT: fewer unsent bytes
+ * than the mark (twice as few to wake a writer: wake = 1). */
+static bool below_lowat(const struct tcb *t, unsigned wake)
+{
+	uint32_t lowat = t->notsent_lowat ? t->notsent_lowat : t->st->prof.notsent_lowat;
+	return ((uint64_t)sa_unsent(t) << wake) < lowat;
+}
+
+/* Linux: __sk_stream_memory_free (wake = 0): room for a new skb. */
+bool sa_sndbuf_memory_free(const struct tcb *t)
+{
+	return sa_wmem_queued(t) < t->sndbuf && below_lowat(t, 0);
+}
+
+/* Linux: __sk_stream_is_writeable(sk, 1) — free space at least half of
+ * what is queued, something free, and the unsent bytes well below
+ * TCP_NOTSENT_LOWAT. */
 bool sa_sndbuf_writable(const struct tcb *t)
 {
 	uint32_t q = sa_wmem_queued(t);
-	return t->sndbuf > q && t->sndbuf - q >= q / 2;
+	return t->sndbuf > q && t->sndbuf - q >= q / 2 && below_lowat(t, 1);
 }
 
 /* A new, empty unsent skb at the tail. The list grows by doubling; it is

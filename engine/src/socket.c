@@ -433,7 +433,7 @@ static int queue_in_skbs(struct tcb *t, const void *buf, size_t len, int flags)
 		uint32_t tail = sa_uskb_tail_len(t);
 		uint32_t copy = t->uskb_n && tail < goal ? goal - tail : 0;
 		if (!copy) {
-			if (sa_wmem_queued(t) >= t->sndbuf) {
+			if (!sa_sndbuf_memory_free(t)) {
 				t->nospace = true; /* wait_for_space: SOCK_NOSPACE */
 				break;
 			}
@@ -513,7 +513,7 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 			return r ? r : -EAGAIN;
 		n = (uint32_t)r;
 	} else {
-		uint32_t room = sndq_free(t);
+		uint32_t room = sa_sndbuf_memory_free(t) ? sndq_free(t) : 0;
 		if (room < len)
 			t->nospace = true; /* Linux: tcp_sendmsg wait_for_space, SOCK_NOSPACE */
 		if (room == 0)

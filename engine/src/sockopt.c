@@ -242,6 +242,10 @@ static int tcp_set(struct tcb *t, int name, const void *val, socklen_t len)
 			return -EINVAL;
 		t->user_timeout_ms = (uint32_t)v;
 		return 0;
+	case TCP_NOTSENT_LOWAT:
+		/* Linux: stored as given (0: tcp_notsent_lowat), writers woken. */
+		t->notsent_lowat = (uint32_t)v;
+		return 0;
 	case TCP_QUICKACK:
 		t->quickack = v != 0;
 		sa_delack_quickack(t, v != 0); /* delack.c */
@@ -673,6 +677,8 @@ int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void
 		return put_int(val, len, (int)(t->st->prof.fin_timeout_us / 1000000u));
 	case TCP_USER_TIMEOUT:
 		return put_int(val, len, (int)t->user_timeout_ms);
+	case TCP_NOTSENT_LOWAT:
+		return put_int(val, len, (int)t->notsent_lowat);
 	case TCP_QUICKACK:
 		return put_int(val, len, sa_delack_quickack_get(t)); /* delack.c */
 	case TCP_SYNCNT:

@@ -4,6 +4,7 @@
  * window unscaled, SO_SNDBUF = X so the buffer is 2X). */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -102,9 +103,46 @@ static void rfc_counts_bytes(void)
 	subtest_end();
 }
 
+static int lowat_of(struct fx *f, int fd)
+{
+	int v = -1;
+	socklen_t l = sizeof v;
+	synack_getsockopt(f->st, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &l);
+	return v;
+}
+
+static void notsent_lowat(void)
+{
+	struct fx f;
+	subtest("TCP_NOTSENT_LOWAT: read back, inherited, 0 is the default");
+	fx_init(&f, NULL, 970);
+	f.p_ts = false;
+	f.p_mss = 1000;
+	f.p_wscale = 0;
+	f.p_win = 4000;
+	fx_listen(&f);
+	is_int(lowat_of(&f, f.lfd), 0, "0 by default (the sysctl's, unlimited)");
+	int v = 3000;
+	synack_setsockopt(f.st, f.lfd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof v);
+	fx_send_syn(&f);
+	fx_drain(&f);
+	fx_send(&f, F_A, 0, 0, NULL, 0);
+	f.fd = synack_accept(f.st, f.lfd, NULL, NULL);
+	is_int(lowat_of(&f, f.fd), 3000, "the accepted socket has the listener's");
+	is_int((long)synack_send(f.st, f.fd, big, sizeof big, 0), 8000,
+	       "4000 unsent reach the mark: no fifth skb (Linux: 8000)");
+	ok(!(synack_poll(f.st, f.fd) & POLLOUT), "not writable");
+	v = 0;
+	synack_setsockopt(f.st, f.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof v);
+	ok(synack_poll(f.st, f.fd) & POLLOUT, "0: the default again, writable");
+	fx_free(&f);
+	subtest_end();
+}
+
 int main(void)
 {
 	as_linux();
+	notsent_lowat();
 	full_buffer_then_space();
 	rfc_counts_bytes();
 	done_testing();

@@ -83,6 +83,10 @@ struct synack_profile {
 	 * a new one while sk_wmem_queued is below SO_SNDBUF; without it the
 	 * buffer holds SO_SNDBUF payload bytes. */
 	bool snd_truesize;
+	/* tcp_notsent_lowat: the unsent bytes above which a socket is not
+	 * writable and a write starts no new skb (TCP_NOTSENT_LOWAT's
+	 * default; UINT32_MAX: none). */
+	uint32_t notsent_lowat;
 	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
 	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
 	/* tcp_moderate_rcvbuf: receive-buffer autotuning (autotune.c). */
