@@ -49,10 +49,16 @@ static uint32_t *uskb_at(const struct tcb *t, uint32_t i)
 /* Skbs in the sent-segment queue: a segment not joined to the next ends one. */
 static uint32_t sent_skbs(const struct tcb *t)
 {
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < t->txq_len; i++)
-		if (i + 1 == t->txq_len || !(sa_txq_at(t, i)->flags & SA_TX_JOINED))
+	if (!t->txq_len)
+		return 0;
+	/* A walk with a wrapping index: this runs on every poll and write. */
+	uint32_t n = 1, j = t->txq_head;
+	for (uint32_t i = 0; i + 1 < t->txq_len; i++) {
+		if (!(t->txq[j].flags & SA_TX_JOINED))
 			n++;
+		if (++j == t->txq_cap)
+			j = 0;
+	}
 	return n;
 }
 
