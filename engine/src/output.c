@@ -461,6 +461,10 @@ void sa_output(struct tcb *t)
 		any = true;
 		if (t->wakeup_one)
 			break;
+		/* Linux: tcp_push_one sends one skb (push_one: the loop's
+		 * first transmission) and stops. */
+		if (t->push_one && gso_end)
+			break;
 	}
 	t->xmit_mss = 0;
 	sa_gso_sack_begin(t, false);
