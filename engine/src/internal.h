@@ -563,6 +563,7 @@ bool sa_uskb_ends_pushed(const struct tcb *t, uint32_t len); /* len ends a PSH s
 void sa_uskb_drop_tail(struct tcb *t);
 uint32_t sa_uskb_head_left(const struct tcb *t);
 void sa_uskb_sent(struct tcb *t, uint32_t n);
+void sa_uskb_grow_head(struct tcb *t, uint32_t want); /* Linux: tcp_grow_skb */
 void sa_uskb_clear(struct tcb *t);
 void sa_uskb_free(struct tcb *t);
 bool sa_uskb_consistent(const struct tcb *t);

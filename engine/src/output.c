@@ -431,6 +431,11 @@ void sa_output(struct tcb *t)
 			break; /* RFC 5681: the congestion window is full */
 		}
 		uint32_t mss = sa_cur_mss(t);
+		/* sndbuf.c: before the window and Nagle tests, the head skb takes
+		 * what the next holds, up to what this transmission may carry
+		 * (tcp_write_xmit → tcp_grow_skb). */
+		if (!gso_left)
+			sa_uskb_grow_head(t, sa_tso_quota(t) * mss);
 		uint32_t len = next_len(t, t->snd_nxt, t->snd_sml);
 		if (!len)
 			break;

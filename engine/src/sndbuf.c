@@ -168,6 +168,28 @@ uint32_t sa_uskb_head_left(const struct tcb *t)
 	return USKB_LEN(*uskb_at(t, 0));
 }
 
+/* Linux: tcp_grow_skb (6.11+) — before a transmission, the head skb takes
+ * up to `want` bytes' worth from the next one (what cwnd and TSO sizing
+ * would let it carry); a next skb emptied is freed and its PSH kept. */
+void sa_uskb_grow_head(struct tcb *t, uint32_t want)
+{
+	if (!t->st->prof.snd_truesize || t->uskb_n < 2)
+		return;
+	uint32_t *h = uskb_at(t, 0), *n = uskb_at(t, 1);
+	uint32_t hl = USKB_LEN(*h), nl = USKB_LEN(*n);
+	if (want <= hl)
+		return;
+	uint32_t k = SA_MIN(want - hl, nl);
+	if (k < nl) {
+		*h += k;
+		*n -= k;
+		return;
+	}
+	*n = (hl + nl) | (*h & USKB_PSH) | (*n & USKB_PSH);
+	t->uskb_head = t->uskb_head + 1 == t->uskb_cap ? 0 : t->uskb_head + 1;
+	t->uskb_n--;
+}
+
 /* n new bytes went out from the head of the unsent data. */
 void sa_uskb_sent(struct tcb *t, uint32_t n)
 {

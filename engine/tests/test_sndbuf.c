@@ -62,6 +62,12 @@ static void as_linux(void)
 		/* size_goal 3000, TSO autosizing sends 2000 of a full skb
 		 * (tcp_push_one: one transmission), so the write refills it. */
 		{ 6000, 3000, 5000 },
+		/* Window 1000: MSS and size_goal 500; each forced push lets the
+		 * head skb take the next one whole (tcp_grow_skb), freeing its
+		 * head charge. */
+		{ 1000, 3000, 3000 },
+		{ 1000, 5000, 4500 },
+		{ 1000, 8496, 7000 },
 	};
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
 		struct fx f;
