@@ -209,16 +209,27 @@ int cmp_gen_script(const uint8_t *data, size_t n, char *out, size_t cap);
  * win # | > . #:#(#) ack # win # <nop,nop,sack #:#>"). */
 void cmp_fuzz_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
                         const struct cmp_result *res, unsigned *first, char *sig, size_t cap);
-/* Generates, runs on both stacks and compares scripts for `seconds`; each
- * unexplained divergence is minimised and saved under out_dir. */
 /* The engine side (0 or 1) of an engine (Linux profile) / kernel pair, or -1. */
 int cmp_engine_side(const struct cmp_stack st[2]);
 /* Does the kernel's timer slack explain the difference whose root is `sig`
  * (cmp_fuzz_signature)? Reruns the script on engine:linux-late (st[e] with
  * that profile) and aligns it with the kernel's trace: true when the root
  * is nowhere in that comparison. */
+/* Runs the script `text` on both stacks (through the file `tmp`): true
+ * when they are comparable and no differing row has the signature `sig`
+ * (cmp_fuzz_signature). */
+bool cmp_root_gone(const struct cmp_stack st[2], const struct cmp_opts *o, const char *text,
+                   const char *sig, const char *tmp);
+/* Whether the difference whose first row has signature `sig` comes from
+ * zero-time steps: the script `text` with a millisecond before each inbound
+ * packet that followed another event at once, run on both stacks (through
+ * the file `tmp`), no longer has it. */
+bool cmp_zero_time_explains(const struct cmp_stack st[2], const struct cmp_opts *o,
+                            const char *text, const char *sig, const char *tmp);
 bool cmp_late_explains(const struct cmp_stack st[2], int e, struct run_script *rs,
                        const struct cmp_trace *kernel, const struct cmp_opts *o, const char *sig);
+/* Generates, runs on both stacks and compares scripts for `seconds`; each
+ * unexplained divergence is minimised and saved under out_dir. */
 int cmp_fuzz(const struct cmp_stack st[2], const struct cmp_opts *o, const struct cmp_divs *divs,
              double seconds, uint64_t seed, const char *out_dir);
 

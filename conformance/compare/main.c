@@ -104,6 +104,29 @@ static int diff_runs(const struct run_result r[2], const struct run_script *rs,
 }
 
 /* One script on both stacks; returns 0 same/known/skip, 1 differs, 2 error. */
+/* Does a millisecond before each inbound packet that came at once remove
+ * the first difference (cmp_zero_time_explains, as --fuzz judges it)? */
+static bool zero_time_hint(const struct cmp_stack st[2], const struct cmp_opts *co,
+                           const char *path, const char *sig)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	bool whole = feof(f);
+	fclose(f);
+	text[n] = 0;
+	char tmp[] = "/tmp/synack-compare-XXXXXX";
+	int fd = mkstemp(tmp);
+	if (!whole || fd < 0)
+		return false;
+	close(fd);
+	bool explained = cmp_zero_time_explains(st, co, text, sig, tmp);
+	unlink(tmp);
+	return explained;
+}
+
 static int compare_one(const struct copts *o, const struct cmp_stack st[2],
                        const struct cmp_divs *divs, const char *path, int num)
 {
@@ -192,7 +215,7 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 	}
 	/* Engine against the kernel: is it the kernel's timer slack? (As
 	 * --fuzz judges it, cmp_late_explains; a hint, the verdict stands.) */
-	bool slack = false;
+	bool slack = false, zero_time = false;
 	int e = cmp_engine_side(st);
 	if (rc == 1 && e >= 0) {
 		struct cmp_opts co = { .ignore = o->ignore,
@@ -204,6 +227,8 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 		char sig[400];
 		cmp_fuzz_signature(&t[0], &t[1], &res, &first, sig, sizeof sig);
 		slack = cmp_late_explains(st, e, &rs, &t[1 - e], &co, sig);
+		if (!slack)
+			zero_time = zero_time_hint(st, &co, path, sig);
 	}
 	if (o->tap)
 		cmp_report_tap(stdout, num, &rep);
@@ -213,6 +238,11 @@ static int compare_one(const struct copts *o, const struct cmp_stack st[2],
 		printf("%snote: on engine:linux-late (every timer as late as the kernel's timer "
 		       "wheel fires it) this first difference is gone: likely the kernel's timer "
 		       "slack, not a divergence (docs/compare.md)\n",
+		       o->tap ? "# " : "");
+	if (zero_time)
+		printf("%snote: with a millisecond before each inbound packet that came at once "
+		       "this first difference is gone: likely the engine's zero-time steps (the "
+		       "kernel takes real time between them), not a divergence (docs/compare.md)\n",
 		       o->tap ? "# " : "");
 	fflush(stdout);
 	cmp_result_free(&res);

@@ -25,6 +25,21 @@ static int count_files(const char *dir)
 	return n;
 }
 
+/* A stand-in kernel in which every inbound packet takes 150 µs to arrive:
+ * the engine under another name, its clock run on before each injection. */
+static int slow_inject(struct stack *s, const uint8_t *pkt, size_t len, struct stack_error *err)
+{
+	/* advance stops at once while an event waits to be taken: then the
+	 * packet goes in sooner. */
+	uint64_t until = stack_engine_ops.now(s) + 150, before;
+	do {
+		before = stack_engine_ops.now(s);
+		if (stack_engine_ops.advance(s, until) < 0)
+			return -1;
+	} while (stack_engine_ops.now(s) < until && stack_engine_ops.now(s) != before);
+	return stack_engine_ops.inject(s, pkt, len, err);
+}
+
 static const char *always_broken(struct stack *s)
 {
 	(void)s;
@@ -151,6 +166,59 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir2, dir3);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir2);
+
+	/* Zero-time steps: seed 46's script (corpora/divergences/README.md) —
+	 * a SACK in the same instant as the data it covers. The engine marks
+	 * the head lost at once (RTT sample 0, RACK's reordering window 0); a
+	 * kernel whose packets arrive 150 µs late (a stand-in) arms the RACK
+	 * timer instead. With a millisecond before each inbound packet that
+	 * came at once both wait: explained. A real difference (that kernel
+	 * without SACK) is not. */
+	static const char zero_time_script[] =
+	    "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+	    "`sysctl -q net.ipv4.tcp_rmem=\"4096 131072 6291456\"`\n"
+	    "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+	    "+0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+	    "+0    bind(3, ..., ...) = 0\n"
+	    "+0    listen(3, 1) = 0\n"
+	    "+0    < S 0:0(0) win 65535 <mss 1200,sackOK,nop,nop,nop,wscale 7>\n"
+	    "+.1   < . 1:1(0) ack 1 win 257\n"
+	    "+0    accept(3, ..., ...) = 4\n"
+	    "+0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+	    "+0    < P. 1:426(425) ack 1 win 0\n"
+	    "+0    write(4, ..., 577) = ...\n"
+	    "+.05  write(4, ..., 1585) = ...\n"
+	    "+0    write(4, ..., 289) = ...\n"
+	    "+.05  < . 426:426(0) ack 1 win 257 <nop,nop,sack 614:1227>\n"
+	    "+0    < . 426:426(0) ack 1 win 64 <nop,nop,sack 1839:2452>\n"
+	    "+0    close(4) = ...\n";
+	static const char zero_time_sig[] = "missing: > . #:#(#) ack # win # | -";
+	char tmp[] = "/tmp/synack-zerotime-XXXXXX";
+	int tfd = mkstemp(tmp);
+	if (tfd < 0)
+		tap_bail("mkstemp");
+	close(tfd);
+	static struct stack_ops slow_kernel;
+	slow_kernel = stack_engine_ops;
+	slow_kernel.inject = slow_inject;
+	slow_kernel.name = "linux";
+	cmp_stack_parse("engine", &st[0], why, sizeof why);
+	cmp_stack_parse("engine", &st[1], why, sizeof why);
+	st[1].ops = &slow_kernel;
+	ok(!cmp_root_gone(st, &o, zero_time_script, zero_time_sig, tmp),
+	   "the engine retransmits where the slow kernel does not");
+	ok(cmp_zero_time_explains(st, &o, zero_time_script, zero_time_sig, tmp),
+	   "a millisecond before each inbound packet and both wait: explained");
+	cmp_stack_parse("engine+tcp_sack=0", &st[1], why, sizeof why);
+	st[1].ops = &slow_kernel;
+	static const char no_sack_sig[] =
+	    "options: > S. #:#(#) ack # win # <mss #,nop,nop,sackOK,nop,wscale #> | "
+	    "> S. #:#(#) ack # win # <mss #,nop,wscale #>";
+	ok(!cmp_root_gone(st, &o, zero_time_script, no_sack_sig, tmp),
+	   "a kernel without SACK differs in its SYN-ACK");
+	ok(!cmp_zero_time_explains(st, &o, zero_time_script, no_sack_sig, tmp),
+	   "and zero-time steps do not explain that");
+	unlink(tmp);
 
 	/* A stack that breaks its own invariant (the engine's self-check,
 	 * stack_ops.fault) is a bug in it, whatever the other stack does: the
