@@ -643,6 +643,12 @@ void sa_rec_xmit_lost(struct tcb *t)
 	bool piece_many = false;
 	for (uint32_t i = 0; i < t->txq_len; i++) {
 		struct sa_txseg *s = sa_txq_at(t, i);
+		/* Linux: tcp_xmit_retransmit_queue stops once as many segments
+		 * are out again as are marked lost — counting a retransmission
+		 * an undo unmarked (F-RTO, RFC 5682 §3.1 step 3b), whose segment
+		 * is still in flight (retrans_out, not lost_out). */
+		if (t->retrans_out >= t->lost_out)
+			break;
 		if (!(s->flags & SA_TX_LOST) || (s->flags & (SA_TX_RETRANS | SA_TX_SACKED)))
 			continue;
 		if (sa_packets_in_flight(t) >= t->snd_cwnd)
