@@ -186,6 +186,8 @@ struct verdict {
 
 static void row_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
                           const struct cmp_row *row, char *sig, size_t cap);
+static bool root_absent(const struct cmp_trace *ta, const struct cmp_trace *tb,
+                        const struct cmp_result *res, const char *sig);
 
 /* The engine (Linux profile) against the kernel: which side is which, or
  * -1. Only then can engine:linux-late stand in for a kernel whose timers
@@ -225,14 +227,7 @@ bool cmp_late_explains(const struct cmp_stack st[2], int e, struct run_script *r
 	struct cmp_result res;
 	const struct cmp_trace *ta = e == 0 ? &t : kernel, *tb = e == 0 ? kernel : &t;
 	if (r.status != RUN_SKIP && !cmp_unsupported(&r) && cmp_align(ta, tb, o, &res) == 0) {
-		same = true;
-		for (size_t i = 0; same && i < res.n; i++) {
-			char s[400];
-			if (!res.rows[i].diff)
-				continue;
-			row_signature(ta, tb, &res.rows[i], s, sizeof s);
-			same = strcmp(s, sig) != 0;
-		}
+		same = root_absent(ta, tb, &res, sig);
 		cmp_result_free(&res);
 	}
 	cmp_trace_free(&t);
@@ -321,46 +316,70 @@ void cmp_fuzz_signature(const struct cmp_trace *ta, const struct cmp_trace *tb,
 	}
 }
 
-bool cmp_root_gone(const struct cmp_stack st[2], const struct cmp_opts *base, const char *text,
-                   const char *sig, const char *tmp)
+/* Writes `text` to the file `tmp` and loads it as a script. */
+static int load_text(const char *text, const char *tmp, struct run_script *rs, char **msg)
 {
 	FILE *f = fopen(tmp, "w");
 	if (!f)
-		return false;
+		return -1;
 	fputs(text, f);
 	fclose(f);
 	struct script_load_opts lo = { 0 };
+	return script_load(tmp, &lo, rs, msg);
+}
+
+/* Runs the script on both stacks, normalises the traces and fills the
+ * comparison options the script's tolerances ask for. */
+static void run_pair(const struct cmp_stack st[2], const struct cmp_opts *base,
+                     const struct run_script *rs, struct run_result r[2], struct cmp_trace t[2],
+                     struct cmp_opts *o)
+{
+	for (int k = 0; k < 2; k++) {
+		cmp_run(rs, &st[k], &r[k]);
+		cmp_normalise(&r[k].trace, &t[k]);
+	}
+	*o = *base;
+	o->tolerance_us = rs->cfg.tolerance_usecs;
+	o->tolerance_percent = rs->cfg.tolerance_percent;
+	o->a_kernel = cmp_stack_is_kernel(&st[0]);
+	o->b_kernel = cmp_stack_is_kernel(&st[1]);
+}
+
+/* No differing row of the comparison has the signature `sig`. */
+static bool root_absent(const struct cmp_trace *ta, const struct cmp_trace *tb,
+                        const struct cmp_result *res, const char *sig)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		char s[400];
+		if (!res->rows[i].diff)
+			continue;
+		row_signature(ta, tb, &res->rows[i], s, sizeof s);
+		if (strcmp(s, sig) == 0)
+			return false;
+	}
+	return true;
+}
+
+bool cmp_root_gone(const struct cmp_stack st[2], const struct cmp_opts *base, const char *text,
+                   const char *sig, const char *tmp)
+{
 	struct run_script rs;
 	char *msg = NULL;
-	int loaded = script_load(tmp, &lo, &rs, &msg);
+	int loaded = load_text(text, tmp, &rs, &msg);
 	free(msg);
 	if (loaded < 0)
 		return false;
 	struct run_result r[2];
 	struct cmp_trace t[2];
-	bool gone = false;
-	for (int k = 0; k < 2; k++) {
-		cmp_run(&rs, &st[k], &r[k]);
-		cmp_normalise(&r[k].trace, &t[k]);
-	}
-	struct cmp_opts o = *base;
-	o.tolerance_us = rs.cfg.tolerance_usecs;
-	o.tolerance_percent = rs.cfg.tolerance_percent;
-	o.a_kernel = cmp_stack_is_kernel(&st[0]);
-	o.b_kernel = cmp_stack_is_kernel(&st[1]);
+	struct cmp_opts o;
+	run_pair(st, base, &rs, r, t, &o);
 	struct cmp_result res;
+	bool gone = false;
 	bool comparable = r[0].status != RUN_SKIP && r[1].status != RUN_SKIP &&
 	                  !cmp_unsupported(&r[0]) && !cmp_unsupported(&r[1]) &&
 	                  !r[0].fail.stack_fault && !r[1].fail.stack_fault;
 	if (comparable && cmp_align(&t[0], &t[1], &o, &res) == 0) {
-		gone = true;
-		for (size_t i = 0; gone && i < res.n; i++) {
-			char s[400];
-			if (!res.rows[i].diff)
-				continue;
-			row_signature(&t[0], &t[1], &res.rows[i], s, sizeof s);
-			gone = strcmp(s, sig) != 0;
-		}
+		gone = root_absent(&t[0], &t[1], &res, sig);
 		cmp_result_free(&res);
 	}
 	for (int k = 0; k < 2; k++) {
@@ -380,32 +399,19 @@ static void try_bytes(const struct fuzz_run *fr, const uint8_t *bytes, size_t n,
 	memset(v, 0, sizeof *v);
 	if (cmp_gen_script(bytes, n, text, sizeof text) < 0)
 		return;
-	FILE *f = fopen(fr->tmp, "w");
-	if (!f)
-		return;
-	fputs(text, f);
-	fclose(f);
-	struct script_load_opts lo = { 0 };
 	struct run_script rs;
 	char *msg = NULL;
-	if (script_load(fr->tmp, &lo, &rs, &msg) < 0) {
-		fprintf(stderr, "synack compare --fuzz: generated an invalid script:\n%s%s", msg,
-		        text);
+	if (load_text(text, fr->tmp, &rs, &msg) < 0) {
+		fprintf(stderr, "synack compare --fuzz: generated an invalid script:\n%s%s",
+		        msg ? msg : "", text);
 		free(msg);
 		return;
 	}
 	free(msg);
 	struct run_result r[2];
 	struct cmp_trace t[2];
-	for (int k = 0; k < 2; k++) {
-		cmp_run(&rs, &fr->st[k], &r[k]);
-		cmp_normalise(&r[k].trace, &t[k]);
-	}
-	struct cmp_opts o = *fr->o;
-	o.tolerance_us = rs.cfg.tolerance_usecs;
-	o.tolerance_percent = rs.cfg.tolerance_percent;
-	o.a_kernel = cmp_stack_is_kernel(&fr->st[0]);
-	o.b_kernel = cmp_stack_is_kernel(&fr->st[1]);
+	struct cmp_opts o;
+	run_pair(fr->st, fr->o, &rs, r, t, &o);
 	struct cmp_result res;
 	bool skip = r[0].status == RUN_SKIP || r[1].status == RUN_SKIP || cmp_unsupported(&r[0]) ||
 	            cmp_unsupported(&r[1]);
