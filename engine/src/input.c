@@ -181,6 +181,12 @@ static void syn_sent_input(struct tcb *t, struct synack_segment *seg)
 		sa_rto_time_update(t); /* rtx.c: the SYN's RTO episode is over */
 		t->last_ack_recv_us = t->st->now_us;
 		sa_established(t);
+		/* Linux: tcp_finish_connect predicts headers only without window
+		 * scaling (fastpath.c); else from the first window change. */
+		if (!t->snd_wscale)
+			sa_hp_on(t, seg->window);
+		else
+			sa_hp_off(t);
 		/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (Linux: tcp_send_ack, no
 		 * delay when the application has nothing to send). */
 		sa_send_ack_now(t);
@@ -303,6 +309,7 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		if (t->listener)
 			sa_child_established(t);
 		sa_established(t);
+		sa_hp_on(t, seg->window); /* Linux: tcp_rcv_state_process → tcp_fast_path_on */
 		t->last_ack_recv_us = t->st->now_us;
 		return true;
 	}
@@ -364,9 +371,16 @@ static bool process_ack(struct tcb *t, struct synack_segment *seg)
 		sa_rtx_on_sack(t, seg, &a); /* rtx.c: a SACK's RTT sample */
 	}
 	if (update) {
+		bool changed = nwin != t->snd_wnd;
 		t->snd_wnd = nwin;
 		t->snd_wl1 = seg->seq;
 		t->snd_wl2 = ack;
+		if (changed) {
+			/* Linux: tcp_ack_update_window — "the only place where fast
+			 * path is recovered for sending TCP" (fastpath.c). */
+			sa_hp_off(t);
+			sa_hp_check(t);
+		}
 		if (nwin > t->max_snd_wnd) {
 			t->max_snd_wnd = nwin;
 			sa_sync_mss(t); /* Linux: tcp_ack_update_window */
@@ -445,6 +459,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 			}
 			t->st->stats.ofo_queued++; /* Linux: TCPOFOQueue */
 			t->rcv_ooopack++;
+			sa_hp_off(t); /* fastpath.c: no prediction across a hole */
 			/* The held skb costs its truesize, and with SACK it may
 			 * grow the window first (tcp_grow_window; without SACK
 			 * not, to force duplicate ACKs). */
@@ -473,6 +488,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		if (!(seg->flags & SYNACK_TH_FIN))
 			return false;
 		sa_rmem_charge_fin(t, seg_hdr_len(t, seg)); /* window.c */
+		sa_hp_check(t);
 		return true;
 	}
 	if (rcv_window(t) == 0) {
@@ -535,6 +551,7 @@ static bool process_text(struct tcb *t, struct synack_segment *seg)
 		if (sa_ooo_empty(t))
 			sa_delack_ack_now(t); /* RFC 5681 §4.2: the gap is filled */
 	}
+	sa_hp_check(t); /* fastpath.c: Linux's tcp_data_queue ends with it */
 	sa_wake(t);
 	return fin;
 }
@@ -704,8 +721,15 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 	bool established = t->state == SA_ESTABLISHED; /* Linux: tcp_rcv_established */
 	if (established)
 		sa_ecn_received(t, seg); /* ecn.c */
-	if (!process_ack(t, seg))
+	if (sa_hp_skips_ack(t, seg, rcv_window(t))) {
+		/* fastpath.c: Linux's header prediction queues the data without
+		 * tcp_ack; the window's bookkeeping follows the segment
+		 * (tcp_update_wl), TS.Recent as on the slow path. */
+		sa_ts_update_recent(t, seg);
+		t->snd_wl1 = seg->seq;
+	} else if (!process_ack(t, seg)) {
 		return;
+	}
 	if (established)
 		sa_rcv_rtt_measure_ts(t, seg); /* rcv_rtt.c */
 	if (simopen_synack) {

@@ -192,6 +192,10 @@ struct tcb {
 	bool snd_urg, oobinline;
 	uint16_t urg_data;
 	uint32_t urg_seq;
+	/* Linux's header prediction (fastpath.c): tp->pred_flags on, with the
+	 * peer's window field it expects. */
+	bool hp_on;
+	uint16_t hp_wnd;
 
 	/* Congestion window (cc.c). */
 	uint32_t snd_cwnd, snd_ssthresh; /* segments, as Linux counts them */
@@ -546,6 +550,13 @@ void sa_txq_merge_tail(struct tcb *t, uint32_t i);
 void sa_txq_regroup(struct tcb *t, uint32_t i, uint32_t mss); /* re-cut an skb at the MSS */
 void sa_txq_unjoin(struct tcb *t, uint32_t i);
 void sa_txq_free(struct tcb *t);
+
+/* ---- fastpath.c: Linux's header prediction (profile header_prediction) ---- */
+void sa_hp_on(struct tcb *t, uint16_t wnd_field); /* Linux: __tcp_fast_path_on */
+void sa_hp_off(struct tcb *t);
+void sa_hp_check(struct tcb *t);                /* Linux: tcp_fast_path_check */
+uint32_t sa_forward_alloc(const struct tcb *t); /* Linux: sk_forward_alloc */
+bool sa_hp_skips_ack(const struct tcb *t, const struct synack_segment *seg, uint32_t rcv_wnd);
 
 /* ---- sndbuf.c: the send buffer as Linux charges it (snd_truesize) ---- */
 /* Linux: SKB_TRUESIZE(MAX_TCP_HEADER) — an skb's head, charged besides its

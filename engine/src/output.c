@@ -141,7 +141,11 @@ static uint16_t window_field(struct tcb *t)
 	if (t->state == SA_TIME_WAIT)
 		return (uint16_t)SA_MIN(t->rcv_wnd >> t->rcv_wscale,
 		                        65535u); /* Linux: tcp_v4_timewait_ack */
-	return sa_select_window(t);
+	uint16_t w = sa_select_window(t);
+	if (!w)
+		sa_hp_off(t); /* Linux: tcp_select_window — "if we advertise zero
+		               * window, disable fast path" (fastpath.c) */
+	return w;
 }
 
 /* The sequence number of an ACK or RST of a synchronized connection. When

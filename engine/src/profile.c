@@ -26,6 +26,7 @@ void synack_profile_linux(struct synack_profile *p)
 	p->sndbuf_expand = true;     /* tcp_sndbuf_expand */
 	p->snd_truesize = true;      /* sk_wmem_queued, skbs of size_goal */
 	p->notsent_lowat = UINT32_MAX;
+	p->header_prediction = true; /* tcp_rcv_established's fast path */
 	p->moderate_rcvbuf = true;
 	p->sack = true;
 	p->dsack = true;
@@ -105,9 +106,10 @@ void synack_profile_rfc(struct synack_profile *p)
 	p->ack_seq_in_window = false;        /* RFC 9293 §3.10.7.4: <SEQ=SND.NXT> */
 	p->rcv_truesize = false;             /* the buffer counts payload bytes */
 	p->tcp_app_win = 0;
-	p->sndbuf_expand = false;   /* SO_SNDBUF stays tcp_wmem[1] */
-	p->snd_truesize = false;    /* the buffer counts payload bytes */
-	p->moderate_rcvbuf = false; /* SO_RCVBUF stays tcp_rmem[1] (no autotuning) */
+	p->sndbuf_expand = false;     /* SO_SNDBUF stays tcp_wmem[1] */
+	p->snd_truesize = false;      /* the buffer counts payload bytes */
+	p->header_prediction = false; /* every ACK field is processed */
+	p->moderate_rcvbuf = false;   /* SO_RCVBUF stays tcp_rmem[1] (no autotuning) */
 	p->rfc1337 = true;
 	p->cc = SYNACK_CC_RENO;
 	p->recovery = 0;

@@ -591,8 +591,10 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 			sa_autotune_read(t, sa_copied_seq(t), skip + n); /* autotune.c */
 			sa_ring_drop(&t->rcvq, skip + n);
 			sa_rmem_uncharge(t, skip + n); /* window.c: skbs read to the end */
-			if (t->urg_data && synack_seq_gt(sa_copied_seq(t), t->urg_seq))
+			if (t->urg_data && synack_seq_gt(sa_copied_seq(t), t->urg_seq)) {
 				t->urg_data = 0; /* read past the mark */
+				sa_hp_check(t);  /* fastpath.c */
+			}
 			if (t->state != SA_CLOSED && t->state != SA_SYN_SENT) {
 				if (sa_delack_cleanup_rbuf(t, n)) /* delack.c */
 					sa_send_ack_now(t);

@@ -80,6 +80,7 @@ static void check_urg(struct tcb *t, const struct synack_segment *seg)
 	}
 	t->urg_data = SA_URG_NOTYET;
 	t->urg_seq = ptr;
+	sa_hp_off(t); /* fastpath.c: "disable header prediction" */
 }
 
 /* RFC 9293 §3.10.7.4 "sixth, check the URG bit"; Linux: tcp_urg, called

@@ -87,6 +87,10 @@ struct synack_profile {
 	 * writable and a write starts no new skb (TCP_NOTSENT_LOWAT's
 	 * default; UINT32_MAX: none). */
 	uint32_t notsent_lowat;
+	/* Linux's header prediction: an in-order data segment whose ACK moves
+	 * nothing skips ACK processing (no probe-count reset, no persist
+	 * restart) when the fast path is on and reserved memory takes it. */
+	bool header_prediction;
 	uint8_t scaling_ratio_init; /* TCP_DEFAULT_SCALING_RATIO: 128 (50%) */
 	uint8_t tcp_app_win;        /* tcp_app_win: 31 (keeps one MSS of the buffer back) */
 	/* tcp_moderate_rcvbuf: receive-buffer autotuning (autotune.c). */
