@@ -201,8 +201,10 @@ void cmp_run_opts(const struct run_script *rs, const struct cmp_stack *st,
                   const struct run_options *o, struct run_result *res);
 
 /* ---- differential fuzzing (fuzz.c) -------------------------------------------- */
-/* Bytes -> a valid script (a passive-open prefix, then 4 bytes per step;
- * outbound lines left to the stacks). Returns its length, -1 if cap is short. */
+/* Bytes -> a valid script (gen.c: the first byte picks the connection, then
+ * CMP_GEN_STEP bytes per step; outbound lines left to the stacks). Returns
+ * its length, -1 if cap is short. */
+#define CMP_GEN_STEP 4
 int cmp_gen_script(const uint8_t *data, size_t n, char *out, size_t cap);
 /* A divergence's root: the classes of the first differing row in *first,
  * and that row with its numbers left out in sig ("options: > . #:#(#) ack #
