@@ -126,6 +126,9 @@ struct tcb {
 	bool rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF / SO_SNDBUF */
 	bool nospace; /* a writer found the send buffer full (Linux: SOCK_NOSPACE) */
 	bool fin_queued, fin_sent, rcv_fin, shut_rd, shut_wr;
+	/* The FIN was left behind by pushed data the window had no room for
+	 * it beside (Linux: the split skb's remainder keeps the PSH mark). */
+	bool fin_psh;
 	uint32_t fin_seq; /* sequence number of our FIN when sent */
 	int so_error;
 	/* Linux: sk_err_soft — the last ICMP soft error (icmp.c); a timeout

@@ -267,6 +267,8 @@ void sa_send_data(struct tcb *t, uint32_t seq, uint32_t len, bool fin, bool rtx,
 		flags =
 		    (uint8_t)((flags & ~SYNACK_TH_PSH) |
 		              (sa_tx_was_psh(t, seq + len + (len ? 0u : 1u)) ? SYNACK_TH_PSH : 0));
+	if (fin && !len && !rtx && t->fin_psh)
+		flags |= SYNACK_TH_PSH;
 	if (fin)
 		flags |= SYNACK_TH_FIN;
 	/* tso.c: the PSH __tcp_transmit_skb forces on a GSO skb is the
@@ -312,6 +314,20 @@ uint32_t sa_unsent(const struct tcb *t)
 	return unsent_from(t, t->snd_nxt);
 }
 
+/* Linux: tcp_snd_wnd_test — the window the head skb needs before any of it
+ * goes: one MSS of it, or all of it (its FIN's sequence number included)
+ * when it is no longer. Sender SWS avoidance (RFC 9293 §3.8.6.2.1) in
+ * Linux's form: a window smaller than that waits for the persist timer,
+ * whose probe (tcp_write_wakeup) then sends what fits. */
+static uint32_t snd_wnd_need(const struct tcb *t, uint32_t left, uint32_t mss)
+{
+	uint32_t skb = sa_uskb_head_left(t);
+	if (skb > mss)
+		return mss;
+	bool fin = t->fin_queued && !t->fin_sent && skb == left;
+	return skb + (fin ? 1u : 0u);
+}
+
 /* The length of the next new-data segment at nxt, or 0 to hold it back:
  * the peer's window, Nagle (RFC 9293 §3.7.4, Linux's Minshall variant in
  * tcp_nagle_check, against the short segment ending at sml) and TCP_CORK.
@@ -326,11 +342,13 @@ static uint32_t next_len(const struct tcb *t, uint32_t nxt, uint32_t sml)
 	uint32_t mss = sa_cur_mss(t);
 	uint32_t len = SA_MIN(left, mss);
 	bool in_flight = nxt != t->snd_una;
-	if (len > avail) {
-		if (avail == 0)
-			return 0; /* part 2: the persist timer probes a zero window */
+	if (len > avail && avail == 0)
+		return 0; /* part 2: the persist timer probes a zero window */
+	if (t->st->prof.snd_truesize && nxt == t->snd_nxt && !t->wakeup_one &&
+	    avail < snd_wnd_need(t, left, mss))
+		return 0; /* Linux: tcp_snd_wnd_test; the persist timer probes */
+	if (len > avail)
 		len = avail;
-	}
 	if (len < mss && !t->wakeup_one) {
 		bool tail = len == left; /* the last bytes queued */
 		/* Linux: tcp_nagle_test — neither Nagle nor TCP_CORK holds a
@@ -454,7 +472,14 @@ void sa_output(struct tcb *t)
 			sa_gso_sack_begin(t, gso_many); /* sack_gen.c */
 		}
 		bool gso_end = --gso_left == 0;
-		bool fin = t->fin_queued && len == left;
+		/* The FIN rides on the last data only if the window has room
+		 * for its sequence number too (RFC 9293 §3.8.6; Linux: the skb's
+		 * end_seq in tcp_snd_wnd_test, tso_fragment / tcp_write_wakeup's
+		 * tcp_fragment leaving it on the remainder). */
+		bool fin = t->fin_queued && len == left &&
+		           !synack_seq_gt(t->snd_nxt + len + 1, t->snd_una + t->snd_wnd);
+		if (t->fin_queued && len == left && !fin)
+			t->fin_psh = t->st->prof.snd_truesize ? sa_uskb_ends_pushed(t, len) : true;
 		sa_send_data(t, t->snd_nxt, len, fin, false, gso_many && gso_end);
 		sa_uskb_sent(t, len); /* sndbuf.c */
 		if (!gso_end)

@@ -135,6 +135,13 @@ static void write_wakeup(struct tcb *t)
 		return;
 	}
 	uint32_t nxt = t->snd_nxt;
+	/* Urgent data waiting within 64 KiB of SND.UNA: first a probe at
+	 * SND.UNA itself (Linux: tcp_xmit_probe_skb(sk, 1), "use a previous
+	 * sequence" only for the second), both carrying the urgent pointer. */
+	if (t->snd_urg && synack_seq_leq(t->snd_up, t->snd_una + 0xFFFFu)) {
+		t->snd_nxt = t->snd_una;
+		sa_send_ack(t);
+	}
 	t->snd_nxt = t->snd_una - 1; /* Linux: tcp_xmit_probe_skb, SND.UNA - 1 */
 	sa_send_ack(t);
 	t->snd_nxt = nxt;
