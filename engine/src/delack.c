@@ -326,10 +326,15 @@ bool sa_delack_cleanup_rbuf(struct tcb *t, uint32_t copied)
 	uint32_t mss = t->rcv_mss ? t->rcv_mss : 536;
 	if (t->rcv_nxt - t->rcv_wup > mss)
 		return true;
+	/* "The user drained the receive buffer": nothing charged to it
+	 * (sk_rmem_alloc: an unread FIN's skb and held out-of-order data
+	 * count, window.c), or without skb accounting no byte queued. */
+	bool drained =
+	    t->st->prof.rcv_truesize ? t->rmem_alloc + t->rx.ooo_truesize == 0 : t->rcvq.len == 0;
 	return copied > 0 &&
 	       ((t->rx.ack_pending & SA_ACK_PUSHED2) ||
 	        ((t->rx.ack_pending & SA_ACK_PUSHED) && !pingpong(t))) &&
-	       t->rcvq.len == 0;
+	       drained;
 }
 
 /* Linux: tcpi_ato. */
