@@ -109,7 +109,12 @@ static int sol_socket_set(struct tcb *t, int name, const void *val, socklen_t le
 		 * SO_RCVBUF 1024 reads back 2304). */
 		uint32_t u = v < 0 ? 0u : (uint32_t)v;
 		u = SA_MIN(u, t->st->prof.rmem_max);
-		t->rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_RCVBUF);
+		uint32_t rcvbuf = SA_MAX(u * 2, (uint32_t)SOCK_MIN_RCVBUF);
+		/* A ring sized already grows to a larger buffer (bounded by
+		 * rmem_max); if it cannot, the window stays within it. */
+		if (t->rcvq.buf && rcvbuf > t->rcvq.cap)
+			(void)sa_ring_grow(t->st, &t->rcvq, rcvbuf);
+		t->rcvbuf = rcvbuf;
 		t->rcvbuf_locked = true;
 		sa_ooo_make_room(t, 0); /* ooo.c: held data within the new bound */
 		return 0;
