@@ -121,6 +121,13 @@ void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled)
  * tcp_ack_snd_check after tcp_data_snd_check) — unless data the segment let
  * go (a window opened) carried it, with the D-SACK. An unacceptable segment
  * is answered at once instead (input.c: oow_ack, tcp_send_dupack). */
+/* Linux: tcp_send_dupack for old data — the peer resent it, so our ACK
+ * was lost (LINUX_MIB_DELAYEDACKLOST): quick-ACK mode. */
+void sa_delack_ack_lost(struct tcb *t)
+{
+	enter_quickack_mode(t, TCP_MAX_QUICKACKS);
+}
+
 void sa_delack_ack_needed(struct tcb *t)
 {
 	enter_quickack_mode(t, TCP_MAX_QUICKACKS);

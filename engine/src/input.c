@@ -77,23 +77,31 @@ static void challenge_ack(struct tcb *t)
 	sa_send_ack_now(t);
 }
 
+/* Linux: tcp_send_dupack — the ACK for a segment dropped unread (out of
+ * window, or PAWS). An old one is reported as D-SACK (RFC 2883), its FIN's
+ * sequence number included (end_seq), and means our ACK was lost: quick-ACK
+ * mode (LINUX_MIB_DELAYEDACKLOST). */
+static void send_dupack(struct tcb *t, const struct synack_segment *seg)
+{
+	uint32_t len = sa_seg_len(seg);
+	if (len && synack_seq_lt(seg->seq, t->rcv_nxt)) {
+		sa_delack_ack_lost(t); /* delack.c */
+		uint32_t end = seg->seq + len;
+		sa_dsack_set(t, seg->seq, synack_seq_gt(end, t->rcv_nxt) ? t->rcv_nxt : end);
+	}
+	sa_send_ack_now(t);
+}
+
 static void oow_ack(struct tcb *t, const struct synack_segment *seg)
 {
 	t->st->stats.out_of_window++;
 	if (seg->flags & SYNACK_TH_RST)
 		return;
-	/* Linux: tcp_send_dupack — an old segment is reported as D-SACK (RFC
-	 * 2883), its FIN's sequence number included (end_seq). */
-	uint32_t len = sa_seg_len(seg);
-	if (len && synack_seq_lt(seg->seq, t->rcv_nxt)) {
-		uint32_t end = seg->seq + len;
-		sa_dsack_set(t, seg->seq, synack_seq_gt(end, t->rcv_nxt) ? t->rcv_nxt : end);
-	}
 	if (oow_limited(t, seg)) {
 		t->st->stats.out_of_window_acks_limited++;
 		return;
 	}
-	sa_send_ack_now(t);
+	send_dupack(t, seg);
 }
 
 /* ---- SYN-SENT (RFC 9293 §3.10.7.3) ----------------------------------------- */
@@ -662,7 +670,7 @@ static void sync_input(struct tcb *t, struct synack_segment *seg)
 		} else if (paws == SA_PAWS_DROP_SILENT) {
 			/* Linux 6.15+: old ACKs are common, no dupack. */
 		} else if (!oow_limited(t, seg)) {
-			sa_send_ack_now(t);
+			send_dupack(t, seg); /* Linux: tcp_validate_incoming, PAWS */
 		} else {
 			t->st->stats.out_of_window_acks_limited++;
 		}

@@ -96,6 +96,7 @@ void sa_rx_ooo_ack(struct tcb *t); /* out-of-order data arrived: ACK now */
 void sa_rx_data_ack(struct tcb *t, uint32_t len, bool gap_filled); /* in-order data queued */
 void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled);
 void sa_delack_ack_needed(struct tcb *t); /* a duplicate: quick-ACK mode, ACK now */
+void sa_delack_ack_lost(struct tcb *t);   /* old data dropped unread: quick-ACK mode */
 bool sa_delack_fin(struct tcb *t);        /* a FIN in ESTABLISHED: true if its ACK may wait */
 void sa_delack_check(struct tcb *t);      /* end of input: ACK now or arm the timer */
 void sa_delack_sent_ack(struct tcb *t);   /* a segment with ACK went out */
