@@ -115,12 +115,6 @@ void sa_delack_data_in(struct tcb *t, uint32_t len, bool gap_filled)
 		t->rx.ack_pending |= SA_ACK_NOW; /* RFC 5681 §4.2 */
 }
 
-/* Text received already, in an acceptable segment: quick-ACK mode and an
- * ACK scheduled (Linux: tcp_data_queue, "a retransmit"), which quick-ACK
- * mode sends once the segment is processed (sa_delack_check, as
- * tcp_ack_snd_check after tcp_data_snd_check) — unless data the segment let
- * go (a window opened) carried it, with the D-SACK. An unacceptable segment
- * is answered at once instead (input.c: oow_ack, tcp_send_dupack). */
 /* Linux: tcp_send_dupack for old data — the peer resent it, so our ACK
  * was lost (LINUX_MIB_DELAYEDACKLOST): quick-ACK mode. */
 void sa_delack_ack_lost(struct tcb *t)
@@ -128,6 +122,12 @@ void sa_delack_ack_lost(struct tcb *t)
 	enter_quickack_mode(t, TCP_MAX_QUICKACKS);
 }
 
+/* Text received already, in an acceptable segment: quick-ACK mode and an
+ * ACK scheduled (Linux: tcp_data_queue, "a retransmit"), which quick-ACK
+ * mode sends once the segment is processed (sa_delack_check, as
+ * tcp_ack_snd_check after tcp_data_snd_check) — unless data the segment let
+ * go (a window opened) carried it, with the D-SACK. An unacceptable segment
+ * is answered at once instead (input.c: send_dupack). */
 void sa_delack_ack_needed(struct tcb *t)
 {
 	enter_quickack_mode(t, TCP_MAX_QUICKACKS);
