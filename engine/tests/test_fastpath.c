@@ -15,37 +15,41 @@
 
 static uint8_t zeros[2000];
 
-static uint32_t ack_age(struct fx *f)
+static struct synack_tcp_info info(struct fx *f)
 {
 	struct synack_tcp_info ti;
 	memset(&ti, 0, sizeof ti);
 	synack_tcp_info(f->st, f->fd, &ti);
-	return ti.last_ack_recv;
+	return ti;
 }
 
-/* One second later, in-order data of len bytes acknowledging unacked
- * bytes of ours (0: it moves nothing): how long ago (ms) the last ACK
- * field was processed. */
-static uint32_t data_acking_after_1s(struct fx *f, size_t len, uint32_t unacked)
+static uint32_t ack_age(struct fx *f)
+{
+	return info(f).last_ack_recv;
+}
+
+/* One second later, a segment from the peer (fx_send's offsets): how long
+ * ago (ms) the last ACK field was processed. */
+static uint32_t seg_after_1s(struct fx *f, uint8_t flags, int32_t seq_off, int32_t ack_off,
+                             size_t len)
 {
 	fx_advance(f, 1000000);
 	fx_drain(f);
-	fx_send(f, SYNACK_TH_ACK | SYNACK_TH_PSH, 0, -(int32_t)unacked, zeros, len);
+	fx_send(f, flags, seq_off, ack_off, zeros, len);
 	fx_drain(f);
 	return ack_age(f);
+}
+
+/* In-order data of len bytes acknowledging unacked bytes of ours (0: it
+ * moves nothing). */
+static uint32_t data_acking_after_1s(struct fx *f, size_t len, uint32_t unacked)
+{
+	return seg_after_1s(f, SYNACK_TH_ACK | SYNACK_TH_PSH, 0, -(int32_t)unacked, len);
 }
 
 static uint32_t data_after_1s(struct fx *f, size_t len)
 {
 	return data_acking_after_1s(f, len, 0);
-}
-
-static uint64_t received(struct fx *f)
-{
-	struct synack_tcp_info ti;
-	memset(&ti, 0, sizeof ti);
-	synack_tcp_info(f->st, f->fd, &ti);
-	return ti.bytes_received;
 }
 
 static void invariants(struct fx *f)
@@ -116,10 +120,8 @@ static void hole_stops_prediction(void)
 	fx_init(&f, NULL, 4);
 	fx_established(&f);
 	is_uint(data_after_1s(&f, 100), 0, "first data reserves a page");
-	fx_advance(&f, 1000000);
-	fx_send(&f, SYNACK_TH_ACK | SYNACK_TH_PSH, 200, 0, zeros, 100); /* held */
-	fx_drain(&f);
-	is_uint(ack_age(&f), 0, "out of order: slow path");
+	is_uint(seg_after_1s(&f, SYNACK_TH_ACK | SYNACK_TH_PSH, 200, 0, 100), 0,
+	        "out of order: slow path"); /* held */
 	is_uint(data_after_1s(&f, 100), 0, "in order, the hole still open: slow path");
 	is_uint(data_after_1s(&f, 100), 0, "filling the hole: slow path");
 	f.p_seq += 100; /* the held segment is in order now */
@@ -142,25 +144,21 @@ static void header_must_match(void)
 	fx_init(&f, NULL, 5);
 	fx_established(&f);
 	is_uint(data_after_1s(&f, 100), 0, "first data reserves a page");
-	fx_advance(&f, 1000000);
-	fx_send(&f, SYNACK_TH_ACK, 0, 0, zeros, 100);
-	fx_drain(&f);
-	is_uint(ack_age(&f), 1000, "no PSH: fast path");
+	is_uint(seg_after_1s(&f, SYNACK_TH_ACK, 0, 0, 100), 1000, "no PSH: fast path");
 	f.p_win = 1000;
 	is_uint(data_after_1s(&f, 100), 0, "another window: slow path (the window is updated)");
 	is_uint(data_after_1s(&f, 100), 1000, "that window again: predicted, fast path");
+	is_uint(seg_after_1s(&f, SYNACK_TH_ACK | SYNACK_TH_ECE, 0, 0, 100), 0,
+	        "ECE set: slow path");
 	fx_advance(&f, 1000000);
-	fx_send(&f, SYNACK_TH_ACK | SYNACK_TH_ECE, 0, 0, zeros, 100);
-	fx_drain(&f);
-	is_uint(ack_age(&f), 0, "ECE set: slow path");
-	fx_advance(&f, 1000000);
-	uint32_t before = (uint32_t)received(&f);
+	uint64_t before = info(&f).bytes_received;
 	uint32_t tsval = f.p_tsval;
 	f.p_tsval = tsval - 2000u; /* older than TS.Recent, a second ago */
 	fx_send(&f, SYNACK_TH_ACK | SYNACK_TH_PSH, 0, 0, zeros, 100);
 	fx_drain(&f);
 	f.p_tsval = tsval;
-	is_uint(received(&f), before, "TSval older than TS.Recent: PAWS drops it on the slow path");
+	is_uint(info(&f).bytes_received, before,
+	        "TSval older than TS.Recent: PAWS drops it on the slow path");
 	invariants(&f);
 	fx_free(&f);
 	subtest_end();
